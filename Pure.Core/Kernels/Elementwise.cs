@@ -1,0 +1,179 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace NeuralPure.Kernels;
+
+/// <summary>Element-wise maps of activations and their derivatives, written into a destination span.</summary>
+/// <remarks>
+/// Every method accepts the destination being exactly an input (in place) and refuses partial overlap. Where
+/// TensorPrimitives has the operation it is used; the rest are plain loops whose scalar form is the definition.
+/// </remarks>
+internal static class Elementwise
+{
+    private static void Check<T>(ReadOnlySpan<T> x, Span<T> dest)
+    {
+        Guard.SameLength(x, dest, "x", "destination");
+        Guard.NoPartialOverlap(x, dest, "x");
+    }
+
+    private static void Check<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> dest)
+    {
+        Guard.SameLength(x, y, "x", "y");
+        Guard.SameLength(x, dest, "x", "destination");
+        Guard.NoPartialOverlap(x, dest, "x");
+        Guard.NoPartialOverlap(y, dest, "y");
+    }
+
+    private static void Check<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> z, Span<T> dest)
+    {
+        Check(x, y, dest);
+        Guard.SameLength(x, z, "x", "z");
+        Guard.NoPartialOverlap(z, dest, "z");
+    }
+
+    public static void Relu<T>(ReadOnlySpan<T> x, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, dest);
+        TensorPrimitives.Max(x, T.Zero, dest);
+    }
+
+    /// <summary>dx = dy where x &gt; 0, else 0 (also at x = 0, as PyTorch's threshold_backward does).</summary>
+    public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, dy, dx);
+        for (int i = 0; i < x.Length; i++) dx[i] = x[i] > T.Zero ? dy[i] : T.Zero;
+    }
+
+    public static void LeakyRelu<T>(ReadOnlySpan<T> x, T slope, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, dest);
+        for (int i = 0; i < x.Length; i++) { var v = x[i]; dest[i] = v > T.Zero ? v : v * slope; }
+    }
+
+    /// <summary>dx = dy where x &gt; 0, else slope·dy (PyTorch's leaky_relu_backward; x = 0 takes the slope).</summary>
+    public static void LeakyReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, T slope, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, dy, dx);
+        for (int i = 0; i < x.Length; i++) dx[i] = x[i] > T.Zero ? dy[i] : dy[i] * slope;
+    }
+
+    /// <summary>y = 1 / (1 + e^(−x)), computed without overflow for any x.</summary>
+    public static void Sigmoid<T>(ReadOnlySpan<T> x, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, dest);
+        for (int i = 0; i < x.Length; i++) dest[i] = SigmoidScalar(x[i]);
+    }
+
+    public static T SigmoidScalar<T>(T v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // For v ≥ 0, e^(−v) ≤ 1 cannot overflow; for v < 0 use e^v / (1 + e^v), same value, no overflow.
+        if (v >= T.Zero) return T.One / (T.One + T.Exp(-v));
+        var e = T.Exp(v);
+        return e / (T.One + e);
+    }
+
+    /// <summary>dx = dy · y · (1 − y), from the forward output y.</summary>
+    public static void SigmoidBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(y, dy, dx);
+        for (int i = 0; i < y.Length; i++) dx[i] = dy[i] * (y[i] * (T.One - y[i]));
+    }
+
+    public static void Tanh<T>(ReadOnlySpan<T> x, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, dest);
+        for (int i = 0; i < x.Length; i++) dest[i] = T.Tanh(x[i]);
+    }
+
+    /// <summary>dx = dy · (1 − y²), from the forward output y.</summary>
+    public static void TanhBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(y, dy, dx);
+        for (int i = 0; i < y.Length; i++) dx[i] = dy[i] * (T.One - y[i] * y[i]);
+    }
+
+    private const double InvSqrt2 = 0.70710678118654752440;
+    private const double InvSqrt2Pi = 0.39894228040143267794;
+
+    /// <summary>GELU, the exact form: y = x·Φ(x) = ½·x·(1 + erf(x/√2)), evaluated in double as PyTorch's CPU kernel does.</summary>
+    public static void Gelu<T>(ReadOnlySpan<T> x, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, dest);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = double.CreateChecked(x[i]);
+            dest[i] = T.CreateChecked(0.5 * v * (1.0 + SpecialFunctions.Erf(v * InvSqrt2)));
+        }
+    }
+
+    /// <summary>dx = dy · (Φ(x) + x·φ(x)), with φ the standard normal density.</summary>
+    public static void GeluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, dy, dx);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = double.CreateChecked(x[i]);
+            double cdf = 0.5 * (1.0 + SpecialFunctions.Erf(v * InvSqrt2));
+            double pdf = InvSqrt2Pi * Math.Exp(-0.5 * v * v);
+            dx[i] = dy[i] * T.CreateChecked(cdf + v * pdf);
+        }
+    }
+
+    /// <summary>dest = x · scale where mask is true, else 0 (inverted dropout, forward and backward alike).</summary>
+    public static void MaskScale<T>(ReadOnlySpan<T> x, ReadOnlySpan<bool> mask, T scale, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, dest);
+        if (mask.Length != x.Length) throw new ArgumentException($"mask has length {mask.Length} but x has {x.Length}", nameof(mask));
+        for (int i = 0; i < x.Length; i++) dest[i] = mask[i] ? x[i] * scale : T.Zero;
+    }
+
+    /// <summary>dest = x + y.</summary>
+    public static void Add<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, y, dest);
+        TensorPrimitives.Add(x, y, dest);
+    }
+
+    /// <summary>dest = x − y.</summary>
+    public static void Subtract<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, y, dest);
+        TensorPrimitives.Subtract(x, y, dest);
+    }
+
+    /// <summary>dest = x · s.</summary>
+    public static void Scale<T>(ReadOnlySpan<T> x, T s, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, dest);
+        TensorPrimitives.Multiply(x, s, dest);
+    }
+
+    /// <summary>dest = x · s + y (no fused rounding: two roundings, as the scalar definition has).</summary>
+    public static void ScaleAdd<T>(ReadOnlySpan<T> x, T s, ReadOnlySpan<T> y, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, y, dest);
+        TensorPrimitives.MultiplyAdd(x, s, y, dest);
+    }
+
+    /// <summary>Σ xᵢ² in double, in order (deterministic; used by clipping and norms).</summary>
+    public static double SumOfSquares<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double s = 0;
+        foreach (var v in x) { var d = double.CreateChecked(v); s += d * d; }
+        return s;
+    }
+
+    /// <summary>True when every element is finite.</summary>
+    public static bool AllFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (var v in x) if (!T.IsFinite(v)) return false;
+        return true;
+    }
+
+    /// <summary>Index of the first non-finite element, or −1.</summary>
+    public static int FirstNonFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++) if (!T.IsFinite(x[i])) return i;
+        return -1;
+    }
+}

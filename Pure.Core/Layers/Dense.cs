@@ -1,0 +1,141 @@
+using System.Collections.Immutable;
+using System.Numerics;
+using NeuralPure.Kernels;
+using NeuralPure.Random;
+using NeuralPure.Tensors;
+
+namespace NeuralPure.Layers;
+
+/// <summary>A fully connected layer's hyperparameters: input width, output width and how to initialise.</summary>
+/// <param name="In">Input width (fan_in), ≥ 1.</param>
+/// <param name="Out">Output width (fan_out), ≥ 1.</param>
+/// <param name="WeightInit">The initializer; null means <see cref="Initializer.PyTorchLinear"/>.</param>
+public sealed record DenseSpec(int In, int Out, Initializer? WeightInit = null) : LayerSpec
+{
+    /// <summary>The input width, checked.</summary>
+    public int In { get; } = In >= 1 ? In : throw new ArgumentOutOfRangeException(nameof(In), In, "a dense layer needs an input width ≥ 1");
+
+    /// <summary>The output width, checked.</summary>
+    public int Out { get; } = Out >= 1 ? Out : throw new ArgumentOutOfRangeException(nameof(Out), Out, "a dense layer needs an output width ≥ 1");
+
+    /// <summary>The initializer in use (never null).</summary>
+    public Initializer Initializer => WeightInit ?? Initializer.PyTorchLinear;
+
+    /// <inheritdoc/>
+    public override ImmutableArray<string> ParameterNames => ["weight", "bias"];
+
+    /// <inheritdoc/>
+    public override string Kind => "dense";
+
+    /// <inheritdoc/>
+    public override int OutputWidth(int inputWidth) =>
+        inputWidth == In ? Out : throw new ArgumentException($"dense layer {In}→{Out} cannot take an input of width {inputWidth}", nameof(inputWidth));
+
+    internal override NdArray<T>[] Init<T>(RandomKey key)
+    {
+        var (w, b) = Initializer.Sample<T>(key, In, Out);
+        return [w, b];
+    }
+
+    internal override NdArray<T> Forward<T>(ReadOnlySpan<NdArray<T>> p, NdArray<T> x, RandomKey? key) => Dense.Forward(new DenseParams<T>(p[0], p[1]), x);
+
+    internal override NdArray<T> Backward<T>(ReadOnlySpan<NdArray<T>> p, NdArray<T> x, NdArray<T> y, NdArray<T> dy, RandomKey? key, Span<NdArray<T>> grads)
+    {
+        var g = Dense.Backward(new DenseParams<T>(p[0], p[1]), x, dy);
+        grads[0] = g.W; grads[1] = g.B;
+        return g.X;
+    }
+}
+
+/// <summary>A dense layer's trained values: W [out, in] (PyTorch's <c>nn.Linear</c> layout) and b [out].</summary>
+public sealed record DenseParams<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Pairs a weight matrix [out, in] with a bias vector [out].</summary>
+    /// <exception cref="ArgumentException">W is not rank 2 or b's length is not W's row count.</exception>
+    public DenseParams(NdArray<T> W, NdArray<T> B)
+    {
+        ArgumentNullException.ThrowIfNull(W); ArgumentNullException.ThrowIfNull(B);
+        if (W.Rank != 2) throw new ArgumentException($"W must be a matrix [out, in], got shape {W.ShapeText}", nameof(W));
+        if (B.Rank != 1 || B.Length != W.Shape[0]) throw new ArgumentException($"b must be a vector [{W.Shape[0]}] to match W {W.ShapeText}, got shape {B.ShapeText}", nameof(B));
+        this.W = W; this.B = B;
+    }
+
+    /// <summary>The weight matrix, [out, in].</summary>
+    public NdArray<T> W { get; }
+
+    /// <summary>The bias, [out].</summary>
+    public NdArray<T> B { get; }
+
+    /// <summary>Output width.</summary>
+    public int Out => W.Shape[0];
+
+    /// <summary>Input width.</summary>
+    public int In => W.Shape[1];
+
+    /// <summary>The same layer from a weight stored [in, out] (Keras, or the x·W convention): W is transposed to [out, in].</summary>
+    public static DenseParams<T> FromInOut(NdArray<T> wInOut, NdArray<T> b) => new(Dense.Transpose(wInOut), b);
+
+    /// <summary>W as [in, out], for code that multiplies x·W.</summary>
+    public NdArray<T> WeightInOut() => Dense.Transpose(W);
+}
+
+/// <summary>The three gradients of a dense layer.</summary>
+/// <param name="W">dL/dW [out, in].</param>
+/// <param name="B">dL/db [out].</param>
+/// <param name="X">dL/dx [rows, in].</param>
+public sealed record DenseGrads<T>(NdArray<T> W, NdArray<T> B, NdArray<T> X) where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>The dense (fully connected, linear) layer: forward and backward side by side.</summary>
+public static class Dense
+{
+    /// <summary>y = x·Wᵀ + b for a batch x [rows, in]; y is [rows, out].</summary>
+    /// <exception cref="ArgumentException">x is not [rows, in] for this layer's in.</exception>
+    public static NdArray<T> Forward<T>(DenseParams<T> p, NdArray<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(p); ArgumentNullException.ThrowIfNull(x);
+        RequireInput(p, x, nameof(x));
+        int m = x.Rows, k = p.In, n = p.Out;
+        var y = new T[m * n];
+        MatMul.MultiplyTransposedB(x.Span, p.W.Span, y, m, k, n);
+        MatMul.AddRowInPlace<T>(y, p.B.Span, m, n);
+        return NdArray.Own(y, m, n);
+    }
+
+    /// <summary>The chain rule through y = x·Wᵀ + b, given dL/dy [rows, out].</summary>
+    /// <remarks>dW = dyᵀ·x [out, in]; db = Σ over rows of dy [out]; dx = dy·W [rows, in].
+    /// When the loss is a mean over the batch, the 1/rows is already inside dy.</remarks>
+    /// <exception cref="ArgumentException">x or dy has the wrong shape.</exception>
+    public static DenseGrads<T> Backward<T>(DenseParams<T> p, NdArray<T> x, NdArray<T> dy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(p); ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(dy);
+        RequireInput(p, x, nameof(x));
+        if (dy.Rank != 2 || dy.Shape[0] != x.Rows || dy.Shape[1] != p.Out)
+            throw new ArgumentException($"dy must be [{x.Rows}, {p.Out}] for x {x.ShapeText} and W {p.W.ShapeText}, got {dy.ShapeText}", nameof(dy));
+        int m = x.Rows, k = p.In, n = p.Out;
+        var dw = new T[n * k];
+        MatMul.MultiplyTransposedA(dy.Span, x.Span, dw, m, n, k);
+        var db = new T[n];
+        MatMul.ColumnSums(dy.Span, db, m, n);
+        var dx = new T[m * k];
+        MatMul.Multiply(dy.Span, p.W.Span, dx, m, n, k);
+        return new DenseGrads<T>(NdArray.Own(dw, n, k), NdArray.Own(db, n), NdArray.Own(dx, m, k));
+    }
+
+    /// <summary>The transpose of a matrix.</summary>
+    public static NdArray<T> Transpose<T>(NdArray<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        if (a.Rank != 2) throw new ArgumentException($"transpose needs a matrix, got shape {a.ShapeText}", nameof(a));
+        int r = a.Shape[0], c = a.Shape[1];
+        var t = new T[r * c];
+        var s = a.Span;
+        for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) t[j * r + i] = s[i * c + j];
+        return NdArray.Own(t, c, r);
+    }
+
+    private static void RequireInput<T>(DenseParams<T> p, NdArray<T> x, string name) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (x.Rank != 2 || x.Shape[1] != p.In)
+            throw new ArgumentException($"x must be [rows, {p.In}] for W {p.W.ShapeText}, got {x.ShapeText}", name);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Collections.Immutable;
+using System.Numerics;
+using NeuralPure.Tensors;
+
+namespace NeuralPure.Losses;
+
+/// <summary>Softmax cross-entropy from logits with integer class labels (PyTorch's <c>F.cross_entropy</c>), with optional class weights and label smoothing.</summary>
+/// <param name="ClassWeights">Per-class weights w_c ≥ 0 (PyTorch's <c>weight</c>), or null for all 1.</param>
+/// <param name="LabelSmoothing">ε ∈ [0, 1] (PyTorch's <c>label_smoothing</c>), default 0.</param>
+/// <remarks>
+/// <para>With log pᵢ = log_softmax(zᵢ) (computed as z − max − log Σ e^(z − max): no overflow for any logits), K classes
+/// and W = Σᵢ w[yᵢ], PyTorch defines the weighted mean</para>
+/// <para>L = (1 − ε)/W · Σᵢ w[yᵢ]·(−log pᵢ[yᵢ]) + ε/(K·W) · Σᵢ Σ_c w_c·(−log pᵢ[c]).</para>
+/// <para>Its gradient is dL/dzᵢⱼ = [(1 − ε)·w[yᵢ]·(pᵢⱼ − [j = yᵢ]) + ε/K·(S·pᵢⱼ − wⱼ)] / W with S = Σ_c w_c.
+/// Without weights W = rows and S = K, and each row of the gradient sums to 0.</para>
+/// </remarks>
+public sealed record SoftmaxCrossEntropySpec(ImmutableArray<double>? ClassWeights = null, double LabelSmoothing = 0.0) : LossSpec
+{
+    /// <summary>The class weights, checked finite and ≥ 0.</summary>
+    public ImmutableArray<double>? ClassWeights { get; } = CheckWeights(ClassWeights);
+
+    /// <summary>ε, checked in [0, 1].</summary>
+    public double LabelSmoothing { get; } = LabelSmoothing >= 0 && LabelSmoothing <= 1 ? LabelSmoothing
+        : throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "label smoothing must be in [0, 1]");
+
+    /// <inheritdoc/>
+    public override string Kind => "cross-entropy";
+
+    /// <inheritdoc/>
+    public override bool UsesLabels => true;
+
+    /// <inheritdoc/>
+    public override void RequireOutputWidth(int outputWidth)
+    {
+        base.RequireOutputWidth(outputWidth);
+        if (ClassWeights is { } w && w.Length != outputWidth)
+            throw new ArgumentException($"{w.Length} class weights for an output of {outputWidth} classes", nameof(outputWidth));
+    }
+
+    /// <summary>Value equality that compares the weights element by element.</summary>
+    public bool Equals(SoftmaxCrossEntropySpec? other) =>
+        other is not null && LabelSmoothing.Equals(other.LabelSmoothing)
+        && (ClassWeights is null ? other.ClassWeights is null : other.ClassWeights is not null && ClassWeights.Value.SequenceEqual(other.ClassWeights.Value));
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(LabelSmoothing, ClassWeights?.Length ?? -1);
+
+    private static ImmutableArray<double>? CheckWeights(ImmutableArray<double>? w)
+    {
+        if (w is null) return null;
+        if (w.Value.IsDefaultOrEmpty) throw new ArgumentException("class weights, when given, must not be empty", nameof(ClassWeights));
+        for (int i = 0; i < w.Value.Length; i++)
+            if (!(w.Value[i] >= 0) || !double.IsFinite(w.Value[i]))
+                throw new ArgumentException($"class weight {i} is {w.Value[i]}; weights must be finite and ≥ 0", nameof(ClassWeights));
+        return w;
+    }
+
+    private protected override (T Value, NdArray<T> Gradient) Compute<T>(NdArray<T> output, NdArray<T> target)
+    {
+        int rows = output.Rows, k = output.Shape[1];
+        var labels = SoftmaxCrossEntropy.Labels(target, rows, k);
+        var z = output.Span;
+        double eps = LabelSmoothing;
+        double Weight(int c) => ClassWeights is { } w ? w[c] : 1.0;
+        double wSum = 0, s = 0;
+        for (int i = 0; i < rows; i++) wSum += Weight(labels[i]);
+        for (int c = 0; c < k; c++) s += Weight(c);
+        if (!(wSum > 0)) throw new ArgumentException("the class weights of this batch's labels sum to 0, so the weighted mean is undefined", nameof(target));
+
+        var g = new T[rows * k];
+        var logp = new double[k];
+        double nll = 0, smooth = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            var zi = z.Slice(i * k, k);
+            SoftmaxCrossEntropy.LogSoftmax(zi, logp);
+            int y = labels[i];
+            double wy = Weight(y);
+            nll += wy * -logp[y];
+            for (int c = 0; c < k; c++) smooth += Weight(c) * -logp[c];
+            for (int j = 0; j < k; j++)
+            {
+                double p = Math.Exp(logp[j]);
+                double gj = (1 - eps) * wy * (p - (j == y ? 1 : 0)) + (eps / k) * (s * p - Weight(j));
+                g[i * k + j] = T.CreateChecked(gj / wSum);
+            }
+        }
+        double value = (1 - eps) * nll / wSum + eps / k * smooth / wSum;
+        return (T.CreateChecked(value), NdArray.Own(g, output.Shape));
+    }
+}
+
+/// <summary>Softmax and cross-entropy helpers.</summary>
+public static class SoftmaxCrossEntropy
+{
+    /// <summary>Writes log_softmax(z) into <paramref name="dest"/>: z − max(z) − log Σ e^(z − max(z)).</summary>
+    internal static void LogSoftmax<T>(ReadOnlySpan<T> z, Span<double> dest) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double m = double.NegativeInfinity;
+        foreach (var v in z) m = Math.Max(m, double.CreateChecked(v));
+        double sum = 0;
+        for (int j = 0; j < z.Length; j++) sum += Math.Exp(double.CreateChecked(z[j]) - m);
+        double lse = m + Math.Log(sum);
+        for (int j = 0; j < z.Length; j++) dest[j] = double.CreateChecked(z[j]) - lse;
+    }
+
+    /// <summary>The row-wise softmax of logits [rows, classes]: probabilities that sum to 1 per row.</summary>
+    public static NdArray<T> Softmax<T>(NdArray<T> logits) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        if (logits.Rank != 2) throw new ArgumentException($"logits must be [rows, classes], got {logits.ShapeText}", nameof(logits));
+        int rows = logits.Rows, k = logits.Shape[1];
+        var r = new T[logits.Length];
+        var lp = new double[k];
+        for (int i = 0; i < rows; i++)
+        {
+            LogSoftmax(logits.Span.Slice(i * k, k), lp);
+            for (int j = 0; j < k; j++) r[i * k + j] = T.CreateChecked(Math.Exp(lp[j]));
+        }
+        return NdArray.Own(r, logits.Shape);
+    }
+
+    /// <summary>−log p for one example whose true class got probability <paramref name="pTrue"/> (the lesson's table).</summary>
+    /// <remarks>Evaluated through the loss itself: two logits [log p, log(1 − p)] with label 0, so the value is what training would see.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">p is not in (0, 1).</exception>
+    public static double OfProbability(double pTrue)
+    {
+        if (!(pTrue > 0 && pTrue < 1)) throw new ArgumentOutOfRangeException(nameof(pTrue), pTrue, "a probability strictly between 0 and 1 is needed");
+        var logits = NdArray.From<double>([Math.Log(pTrue), Math.Log(1 - pTrue)], 1, 2);
+        return new SoftmaxCrossEntropySpec().Value(logits, NdArray.Vector(0.0));
+    }
+
+    /// <summary>Checks and converts label targets: a vector [rows] of whole numbers in [0, classes).</summary>
+    internal static int[] Labels<T>(NdArray<T> target, int rows, int classes) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool ok = (target.Rank == 1 && target.Length == rows) || (target.Rank == 2 && target.Shape[0] == rows && target.Shape[1] == 1);
+        if (!ok) throw new ArgumentException($"cross-entropy targets must be class labels [{rows}], got {target.ShapeText}", nameof(target));
+        var s = target.Span;
+        var r = new int[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            var v = s[i];
+            if (!T.IsFinite(v) || !T.IsInteger(v) || v < T.Zero || v >= T.CreateChecked(classes))
+                throw new ArgumentException($"label {v} in row {i} is outside [0, {classes}) or not a whole number", nameof(target));
+            r[i] = int.CreateChecked(v);
+        }
+        return r;
+    }
+}

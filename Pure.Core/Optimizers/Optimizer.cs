@@ -1,0 +1,83 @@
+using System.Numerics;
+using NeuralPure.Kernels;
+using NeuralPure.Tensors;
+
+namespace NeuralPure.Optimizers;
+
+/// <summary>The familiar optimizers, each one expression over the transforms, with PyTorch's defaults; and <see cref="ApplyUpdates{T}"/>.</summary>
+/// <remarks>
+/// Defaults follow PyTorch (torch.optim) wherever PyTorch and optax differ, and every alias says which. Weight decay in
+/// <see cref="Sgd"/>, <see cref="Adam"/> and <see cref="RmsProp"/> is PyTorch's coupled L2 (added to the gradient before
+/// the rescaling); <see cref="AdamW"/>'s is decoupled.
+/// </remarks>
+public static class Optimizer
+{
+    /// <summary>θ ← θ + u for every leaf (the updates already carry the −η).</summary>
+    /// <exception cref="ArgumentException">The trees' structures differ.</exception>
+    public static ParamTree<T> ApplyUpdates<T>(ParamTree<T> parameters, ParamTree<T> updates) where T : unmanaged, IFloatingPointIeee754<T> =>
+        ParamTree<T>.Zip(parameters, updates, Tree.Add, nameof(updates));
+
+    /// <summary>√(Σ over all leaves of Σ u²), summed in double in leaf order.</summary>
+    public static double GlobalNorm<T>(ParamTree<T> tree) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        double s = 0;
+        foreach (var l in tree.Leaves) s += Elementwise.SumOfSquares(l.Span);
+        return Math.Sqrt(s);
+    }
+
+    /// <summary>Plain stochastic gradient descent, θ ← θ − η·(g + λθ). PyTorch's SGD with momentum 0: lr 1e-3, weight decay 0.</summary>
+    /// <remarks><c>Chain(AddDecayedWeights(λ), ScaleByLearningRate(η))</c>; the decay term is left out when λ = 0; a negative or NaN λ throws ArgumentOutOfRangeException.</remarks>
+    public static GradientTransform Sgd(Schedule? learningRate = null, double weightDecay = 0) =>
+        Chain(weightDecay != 0 ? new AddDecayedWeights(weightDecay) : null, new ScaleByLearningRate(learningRate ?? 1e-3));
+
+    /// <summary>SGD with momentum (PyTorch semantics): g ← g + λθ; v ← μv + g; θ ← θ − η·v. Defaults: lr 1e-3, μ 0.9, λ 0.</summary>
+    /// <remarks>PyTorch's default momentum is 0 (plain SGD); this alias exists for momentum and takes optax's 0.9.
+    /// <c>Chain(AddDecayedWeights(λ), TraceMomentum(μ), ScaleByLearningRate(η))</c>.</remarks>
+    public static GradientTransform Momentum(Schedule? learningRate = null, double momentum = 0.9, double weightDecay = 0) =>
+        Chain(weightDecay != 0 ? new AddDecayedWeights(weightDecay) : null, new TraceMomentum(momentum), new ScaleByLearningRate(learningRate ?? 1e-3));
+
+    /// <summary>SGD with Nesterov momentum (PyTorch semantics): v ← μv + g; θ ← θ − η·(g + μv). Defaults: lr 1e-3, μ 0.9, λ 0.</summary>
+    public static GradientTransform Nesterov(Schedule? learningRate = null, double momentum = 0.9, double weightDecay = 0) =>
+        Chain(weightDecay != 0 ? new AddDecayedWeights(weightDecay) : null, new TraceMomentum(momentum, Nesterov: true), new ScaleByLearningRate(learningRate ?? 1e-3));
+
+    /// <summary>Adam (Kingma &amp; Ba 2015) as torch.optim.Adam: lr 1e-3, β₁ 0.9, β₂ 0.999, ε 1e-8, coupled weight decay 0, AMSGrad off.</summary>
+    /// <remarks>g ← g + λθ; m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; θ ← θ − η·(m/(1 − β₁ᵗ)) / (√(v/(1 − β₂ᵗ)) + ε).
+    /// <c>Chain(AddDecayedWeights(λ), ScaleByAdam(β₁, β₂, ε, amsgrad), ScaleByLearningRate(η))</c>.</remarks>
+    public static GradientTransform Adam(Schedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsGrad = false) =>
+        Chain(weightDecay != 0 ? new AddDecayedWeights(weightDecay) : null, new ScaleByAdam(beta1, beta2, eps, amsGrad), new ScaleByLearningRate(learningRate ?? 1e-3));
+
+    /// <summary>AdamW (Loshchilov &amp; Hutter 2019, "Decoupled Weight Decay Regularization") as torch.optim.AdamW.</summary>
+    /// <remarks>
+    /// <para>m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; θ ← θ − η·[(m/(1 − β₁ᵗ)) / (√(v/(1 − β₂ᵗ)) + ε) + λθ].</para>
+    /// <para>Defaults are PyTorch's: lr 1e-3, β₁ 0.9, β₂ 0.999, ε 1e-8 and <b>weight decay 0.01</b> (optax's adamw uses 1e-4;
+    /// both multiply it by the learning rate). <c>Chain(ScaleByAdam(β₁, β₂, ε), AddDecayedWeights(λ), ScaleByLearningRate(η))</c>.</para>
+    /// </remarks>
+    public static GradientTransform AdamW(Schedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0.01, bool amsGrad = false) =>
+        Chain(new ScaleByAdam(beta1, beta2, eps, amsGrad), new AddDecayedWeights(weightDecay), new ScaleByLearningRate(learningRate ?? 1e-3));
+
+    /// <summary>RMSprop as torch.optim.RMSprop: lr 1e-2, α 0.99, ε 1e-8, coupled weight decay 0, momentum 0, not centred.</summary>
+    /// <remarks>g ← g + λθ; v ← αv + (1 − α)g²; d = g/(√v + ε) (centred: √(v − ḡ²)); with momentum b ← μb + d, d ← b; θ ← θ − η·d.
+    /// <c>Chain(AddDecayedWeights(λ), ScaleByRms(α, ε, centered), TraceMomentum(μ), ScaleByLearningRate(η))</c>.</remarks>
+    public static GradientTransform RmsProp(Schedule? learningRate = null, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0, double momentum = 0, bool centered = false) =>
+        Chain(weightDecay != 0 ? new AddDecayedWeights(weightDecay) : null, new ScaleByRms(alpha, eps, centered),
+              momentum != 0 ? new TraceMomentum(momentum) : null, new ScaleByLearningRate(learningRate ?? 1e-2));
+
+    private static GradientTransform Chain(params GradientTransform?[] parts) => GradientTransform.Chain([.. parts.Where(p => p is not null)!]);
+
+    /// <summary>The optimizer called <paramref name="name"/> (sgd, momentum, nesterov, adam, adamw, rmsprop) with the given options; NaN options take the alias's default.</summary>
+    /// <exception cref="ArgumentException">Unknown name.</exception>
+    public static GradientTransform Parse(string name, Schedule? learningRate = null, double weightDecay = double.NaN, double momentum = double.NaN) =>
+        name.ToLowerInvariant() switch
+        {
+            "sgd" => Sgd(learningRate, Or(weightDecay, 0)),
+            "momentum" => Momentum(learningRate, Or(momentum, 0.9), Or(weightDecay, 0)),
+            "nesterov" => Nesterov(learningRate, Or(momentum, 0.9), Or(weightDecay, 0)),
+            "adam" => Adam(learningRate, weightDecay: Or(weightDecay, 0)),
+            "adamw" => AdamW(learningRate, weightDecay: Or(weightDecay, 0.01)),
+            "rmsprop" => RmsProp(learningRate, weightDecay: Or(weightDecay, 0), momentum: Or(momentum, 0)),
+            _ => throw new ArgumentException($"unknown optimizer '{name}'; known: sgd, momentum, nesterov, adam, adamw, rmsprop", nameof(name)),
+        };
+
+    private static double Or(double v, double d) => double.IsNaN(v) ? d : v;
+}

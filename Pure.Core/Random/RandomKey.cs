@@ -1,0 +1,166 @@
+using System.Collections.Immutable;
+using System.Numerics;
+using NeuralPure.Tensors;
+
+namespace NeuralPure.Random;
+
+/// <summary>A key for the counter-based Threefry-2x32 generator (the one JAX uses): randomness as an argument, never hidden state.</summary>
+/// <remarks>
+/// <para>A key is two 32-bit words. Every random number is <c>Threefry2x32(key, counter)</c> for a counter that the
+/// caller's position determines, so the same key gives the same bits on every platform, in every order and on any
+/// number of threads. New independent keys come from <see cref="Split()"/> and <see cref="FoldIn"/>, never by
+/// advancing a shared state.</para>
+/// <para>Counter domains: sampling uses counters (i, 0) for block i; <see cref="Split(int)"/> uses
+/// (i, 0x80000001); <see cref="FoldIn"/> uses (data, 0x80000002). They never meet.</para>
+/// <para>Reference: Salmon, Moraes, Dror &amp; Shaw, "Parallel random numbers: as easy as 1, 2, 3" (SC'11).</para>
+/// </remarks>
+public readonly record struct RandomKey(uint Word0, uint Word1)
+{
+    private const uint SplitDomain = 0x80000001u, FoldDomain = 0x80000002u;
+
+    /// <summary>The key for a 64-bit seed (low word, high word).</summary>
+    public static RandomKey FromSeed(ulong seed) => new((uint)seed, (uint)(seed >> 32));
+
+    /// <summary>Two new keys, independent of each other and of this one.</summary>
+    public (RandomKey First, RandomKey Second) Split()
+    {
+        var k = Split(2);
+        return (k[0], k[1]);
+    }
+
+    /// <summary><paramref name="count"/> new independent keys.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The count is negative.</exception>
+    public ImmutableArray<RandomKey> Split(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var b = ImmutableArray.CreateBuilder<RandomKey>(count);
+        for (int i = 0; i < count; i++)
+        {
+            var (x0, x1) = Threefry.Block(this, (uint)i, SplitDomain);
+            b.Add(new RandomKey(x0, x1));
+        }
+        return b.MoveToImmutable();
+    }
+
+    /// <summary>A new key determined by this key and <paramref name="data"/> (an epoch, a step, a layer index).</summary>
+    public RandomKey FoldIn(uint data)
+    {
+        var (x0, x1) = Threefry.Block(this, data, FoldDomain);
+        return new RandomKey(x0, x1);
+    }
+
+    /// <summary><paramref name="count"/> uniformly distributed 32-bit words.</summary>
+    public uint[] Bits(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var r = new uint[count];
+        Threefry.Fill(this, r);
+        return r;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"RandomKey({Word0:x8}, {Word1:x8})";
+}
+
+/// <summary>Sampling from a <see cref="RandomKey"/>: uniform, normal, permutations and Bernoulli masks.</summary>
+public static class Sampling
+{
+    /// <summary>An array of the given shape with elements uniform in [<paramref name="low"/>, <paramref name="high"/>).</summary>
+    /// <remarks>Element i uses 53 bits from counter block i, computed in double, so float and double arrays from the same key agree up to rounding.</remarks>
+    /// <exception cref="ArgumentException">low ≥ high or either is not finite.</exception>
+    public static NdArray<T> Uniform<T>(RandomKey key, double low, double high, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!double.IsFinite(low) || !double.IsFinite(high) || !(low < high))
+            throw new ArgumentException($"uniform bounds must be finite with low < high, got [{low}, {high})", nameof(low));
+        var s = NdArray.CheckShape(shape, nameof(shape));
+        var r = new T[NdArray.Product(s)];
+        for (int i = 0; i < r.Length; i++)
+        {
+            var v = low + (high - low) * Threefry.UnitDouble(key, (uint)i);
+            var t = T.CreateChecked(v);
+            if (t >= T.CreateChecked(high)) t = T.BitDecrement(T.CreateChecked(high)); // rounding to float may reach high
+            r[i] = t;
+        }
+        return NdArray.Own(r, s);
+    }
+
+    /// <summary>An array of the given shape with elements drawn from N(<paramref name="mean"/>, <paramref name="std"/>²).</summary>
+    /// <remarks>Box–Muller on uniforms from counter blocks (i, 0) and (i, 1): z = √(−2 ln u₁)·cos(2π u₂), with u₁ ∈ (0, 1].</remarks>
+    /// <exception cref="ArgumentException">std is negative or either argument is not finite.</exception>
+    public static NdArray<T> Normal<T>(RandomKey key, double mean, double std, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!double.IsFinite(mean) || !double.IsFinite(std) || std < 0)
+            throw new ArgumentException($"normal needs a finite mean and std ≥ 0, got mean {mean}, std {std}", nameof(std));
+        var s = NdArray.CheckShape(shape, nameof(shape));
+        var r = new T[NdArray.Product(s)];
+        for (int i = 0; i < r.Length; i++)
+        {
+            double u1 = 1.0 - Threefry.UnitDouble(key, (uint)i);          // (0, 1]: log is finite
+            double u2 = Threefry.UnitDouble(key, (uint)i, 1);              // an independent block
+            r[i] = T.CreateChecked(mean + std * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+        }
+        return NdArray.Own(r, s);
+    }
+
+    /// <summary>A permutation of 0..n−1 (Fisher–Yates driven by the key).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">n is negative.</exception>
+    public static ImmutableArray<int> Permutation(RandomKey key, int n)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        var p = new int[n];
+        for (int i = 0; i < n; i++) p[i] = i;
+        for (int i = n - 1; i > 0; i--)
+        {
+            var (x0, x1) = Threefry.Block(key, (uint)i, 0);
+            // 64 random bits times (i+1), high word: an index in [0, i] with bias below 2^-32.
+            ulong r64 = ((ulong)x0 << 32) | x1;
+            int j = (int)(((UInt128)r64 * (ulong)(i + 1)) >> 64);
+            (p[i], p[j]) = (p[j], p[i]);
+        }
+        return ImmutableArray.Create(p);
+    }
+
+    /// <summary>A mask whose element i is true with probability <paramref name="keep"/>.</summary>
+    internal static void KeepMask(RandomKey key, double keep, Span<bool> mask)
+    {
+        for (int i = 0; i < mask.Length; i++) mask[i] = Threefry.UnitDouble(key, (uint)i) < keep;
+    }
+}
+
+/// <summary>Threefry-2x32 with 20 rounds.</summary>
+internal static class Threefry
+{
+    public static (uint, uint) Block(RandomKey key, uint c0, uint c1)
+    {
+        uint k0 = key.Word0, k1 = key.Word1, k2 = k0 ^ k1 ^ 0x1BD11BDAu;
+        uint x0 = c0 + k0, x1 = c1 + k1;
+        Rounds0(ref x0, ref x1); x0 += k1; x1 += k2 + 1;
+        Rounds1(ref x0, ref x1); x0 += k2; x1 += k0 + 2;
+        Rounds0(ref x0, ref x1); x0 += k0; x1 += k1 + 3;
+        Rounds1(ref x0, ref x1); x0 += k1; x1 += k2 + 4;
+        Rounds0(ref x0, ref x1); x0 += k2; x1 += k0 + 5;
+        return (x0, x1);
+    }
+
+    private static void Round(ref uint x0, ref uint x1, int r) { x0 += x1; x1 = BitOperations.RotateLeft(x1, r); x1 ^= x0; }
+    private static void Rounds0(ref uint x0, ref uint x1) { Round(ref x0, ref x1, 13); Round(ref x0, ref x1, 15); Round(ref x0, ref x1, 26); Round(ref x0, ref x1, 6); }
+    private static void Rounds1(ref uint x0, ref uint x1) { Round(ref x0, ref x1, 17); Round(ref x0, ref x1, 29); Round(ref x0, ref x1, 16); Round(ref x0, ref x1, 24); }
+
+    public static void Fill(RandomKey key, Span<uint> dest)
+    {
+        for (int i = 0; i < dest.Length; i += 2)
+        {
+            var (a, b) = Block(key, (uint)(i / 2), 0);
+            dest[i] = a;
+            if (i + 1 < dest.Length) dest[i + 1] = b;
+        }
+    }
+
+    /// <summary>A double in [0, 1) from 53 bits of block i.</summary>
+    public static double UnitDouble(RandomKey key, uint i, uint stream = 0)
+    {
+        var (x0, x1) = Block(key, i, stream);
+        ulong bits = (((ulong)x0 << 32) | x1) >> 11;
+        return bits * (1.0 / (1UL << 53));
+    }
+}

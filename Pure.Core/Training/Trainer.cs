@@ -1,0 +1,87 @@
+using System.Numerics;
+using NeuralPure.Models;
+using NeuralPure.Optimizers;
+using NeuralPure.Random;
+using NeuralPure.Tensors;
+
+namespace NeuralPure.Training;
+
+/// <summary>Training as a fold: <c>Step(state, batch) → state</c>; an epoch folds Step over its batches; Fit folds epochs.</summary>
+/// <remarks>
+/// One iteration is the lesson's loop: forward, loss, backprop (<see cref="Model.ValueAndGrad{T}"/>), optimizer update,
+/// apply. Nothing here keeps state between calls; the same (spec, optimizer, state, data, config) always gives the same bits.
+/// </remarks>
+public static class Trainer
+{
+    private const uint ShuffleStream = 0x5348_5546, DropoutStream = 0x4452_4F50; // "SHUF", "DROP"
+
+    /// <summary>The starting state: parameters from <c>key.FoldIn(init)</c>, a fresh optimizer state, step 0.</summary>
+    public static TrainState<T> Init<T>(ModelSpec spec, GradientTransform optimizer, RandomKey key) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(optimizer);
+        var p = Model.Init<T>(spec, key.FoldIn(0x494E_4954)); // "INIT"
+        return new TrainState<T>(p, optimizer.Init(p), 0, 0, key);
+    }
+
+    /// <summary>The starting state from given parameters.</summary>
+    public static TrainState<T> Init<T>(ModelSpec spec, GradientTransform optimizer, ParamTree<T> parameters, RandomKey key) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        Model.RequireParameters(spec, parameters, nameof(parameters));
+        return new TrainState<T>(parameters, optimizer.Init(parameters), 0, 0, key);
+    }
+
+    /// <summary>One iteration: loss and gradients on the batch, the optimizer's updates, new parameters. Returns the new state and the batch's loss.</summary>
+    /// <exception cref="ArgumentException">The batch does not fit the model (width, labels, non-finite values, no rows).</exception>
+    public static (TrainState<T> State, T Loss) Step<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state, Batch<T> batch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(state);
+        var dropoutKey = state.Key.FoldIn(DropoutStream).FoldIn((uint)state.Step);
+        var (loss, grads) = Model.ValueAndGrad(spec, state.Params, batch, dropoutKey);
+        var (updates, optState) = optimizer.Update(grads, state.OptState, state.Params);
+        var parameters = Optimizer.ApplyUpdates(state.Params, updates);
+        return (state with { Params = parameters, OptState = optState, Step = state.Step + 1 }, loss);
+    }
+
+    /// <summary>The batches of epoch <see cref="TrainState{T}.Epoch"/> in order: a keyed shuffle (or stored order), cut by <see cref="Batching.BatchRanges"/>.</summary>
+    public static IEnumerable<Batch<T>> Batches<T>(DataSet<T> data, TrainConfig config, RandomKey key, int epoch) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(data); ArgumentNullException.ThrowIfNull(config);
+        var order = config.Shuffle ? Batching.Shuffle(data.Rows, key.FoldIn(ShuffleStream), epoch) : [.. Enumerable.Range(0, data.Rows)];
+        foreach (var r in Batching.BatchRanges(data.Rows, config.BatchSize, config.DropLast))
+            yield return data.Gather(order.AsSpan()[r]);
+    }
+
+    /// <summary>One epoch: Step folded over the epoch's batches. Returns the state (Epoch + 1) and the epoch's history.</summary>
+    /// <exception cref="ArgumentException">Drop-last leaves no batch (fewer rows than the batch size).</exception>
+    public static (TrainState<T> State, EpochHistory History) RunEpoch<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state, DataSet<T> data, TrainConfig config)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(state); ArgumentNullException.ThrowIfNull(data); ArgumentNullException.ThrowIfNull(config);
+        if (Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast) == 0)
+            throw new ArgumentException($"{data.Rows} rows at batch size {config.BatchSize} with drop-last give no iteration", nameof(config));
+        var losses = System.Collections.Immutable.ImmutableArray.CreateBuilder<double>();
+        double weighted = 0; int seen = 0;
+        var final = Batches(data, config, state.Key, state.Epoch).Aggregate(state, (s, batch) =>
+        {
+            var (next, loss) = Step(spec, optimizer, s, batch);
+            double l = double.CreateChecked(loss);
+            losses.Add(l); weighted += l * batch.Rows; seen += batch.Rows;
+            return next;
+        });
+        return (final with { Epoch = state.Epoch + 1 }, new EpochHistory(state.Epoch, losses.ToImmutable(), weighted / seen));
+    }
+
+    /// <summary>Training: RunEpoch folded over <see cref="TrainConfig.Epochs"/> epochs, starting from <paramref name="state"/>.</summary>
+    public static FitResult<T> Fit<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state, DataSet<T> data, TrainConfig config)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return Enumerable.Range(0, config.Epochs).Aggregate(new FitResult<T>(state, History.Empty), (acc, _) =>
+        {
+            var (next, epoch) = RunEpoch(spec, optimizer, acc.State, data, config);
+            return new FitResult<T>(next, acc.History.Add(epoch));
+        });
+    }
+}
