@@ -1,0 +1,180 @@
+using System.Collections.Immutable;
+using System.CommandLine;
+using NeuralPure.Facade.Data;
+using NeuralPure.Facade.Models;
+using NeuralPure.Facade.Runs;
+using NeuralPure.Facade.Training;
+using Spectre.Console;
+
+namespace NeuralPure.Cli;
+
+/// <summary><c>neuralpure train</c>: runs an experiment and writes run.json, model.safetensors and loss.svg.</summary>
+internal static class TrainCommand
+{
+    private static readonly ExperimentConfig D = new();
+
+    internal static readonly Option<string> Data = new("--data") { Description = "A bundled data set (digits, iris, breast-cancer, auto-mpg), a CSV file, or an IDX images file", DefaultValueFactory = _ => D.Data };
+    internal static readonly Option<string?> Labels = new("--labels") { Description = "The IDX labels file for --data IDX images" };
+    internal static readonly Option<string?> Target = new("--target") { Description = "CSV target column (default: the last)" };
+    internal static readonly Option<string?> Task = new("--task") { Description = "classification or regression (default: inferred)" };
+    internal static readonly Option<string> Layers = new("--layers") { Description = "Hidden layer widths, e.g. 64,32", DefaultValueFactory = _ => "64" };
+    internal static readonly Option<string> Activation = new("--activation") { Description = "relu, leaky-relu, tanh, sigmoid, gelu, identity", DefaultValueFactory = _ => D.Activation };
+    internal static readonly Option<string> Init = new("--init") { Description = "pytorch, he-uniform, he-normal, xavier-uniform, xavier-normal, zeros", DefaultValueFactory = _ => D.Init };
+    internal static readonly Option<string?> Loss = new("--loss") { Description = "cross-entropy, mse, huber (default: by task)" };
+    internal static readonly Option<string> Optimizer = new("--optimizer") { Description = "sgd, momentum, nesterov, adam, adamw, rmsprop", DefaultValueFactory = _ => D.Optimizer };
+    internal static readonly Option<double> Lr = new("--lr") { Description = "Learning rate", DefaultValueFactory = _ => D.LearningRate };
+    internal static readonly Option<double?> WeightDecay = new("--weight-decay") { Description = "Weight decay (default: 0.01 for adamw as PyTorch, else 0)" };
+    internal static readonly Option<double?> Momentum = new("--momentum") { Description = "Momentum (default 0.9 for momentum/nesterov)" };
+    internal static readonly Option<string> Schedule = new("--schedule") { Description = "constant, cosine, warmup-cosine, step, exponential, onecycle", DefaultValueFactory = _ => D.Schedule };
+    internal static readonly Option<double?> ClipNorm = new("--clip-norm") { Description = "Clip gradients to this global L2 norm" };
+    internal static readonly Option<double> Dropout = new("--dropout") { Description = "Dropout rate after each hidden activation", DefaultValueFactory = _ => D.Dropout };
+    internal static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per iteration", DefaultValueFactory = _ => D.BatchSize };
+    internal static readonly Option<int> Epochs = new("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => D.Epochs };
+    internal static readonly Option<ulong> Seed = new("--seed") { Description = "Seed: the run is a pure function of config, data and seed", DefaultValueFactory = _ => D.Seed };
+    internal static readonly Option<int> Threads = new("--threads") { Description = "Threads (0: all cores); results are bit-identical for any value", DefaultValueFactory = _ => D.Threads };
+    internal static readonly Option<double> ValFraction = new("--val-fraction") { Description = "Validation fraction", DefaultValueFactory = _ => D.ValFraction };
+    internal static readonly Option<double> TestFraction = new("--test-fraction") { Description = "Test fraction", DefaultValueFactory = _ => D.TestFraction };
+    internal static readonly Option<int?> EarlyStopping = new("--early-stopping") { Description = "Stop after this many epochs without validation improvement (restores the best)" };
+    internal static readonly Option<string?> Out = new("--out") { Description = "Output folder (default: runs/<data>-<time>)" };
+    internal static readonly Option<bool> Force = new("--force") { Description = "Overwrite an existing output folder" };
+    internal static readonly Option<bool> Json = new("--json") { Description = "Print the run record to stdout and nothing else" };
+
+    public static Command Create()
+    {
+        var cmd = new Command("train", "Train a network and write run.json, model.safetensors and loss.svg")
+        {
+            Data, Labels, Target, Task, Layers, Activation, Init, Loss, Optimizer, Lr, WeightDecay, Momentum, Schedule, ClipNorm, Dropout,
+            BatchSize, Epochs, Seed, Threads, ValFraction, TestFraction, EarlyStopping, Out, Force, Json,
+        };
+        cmd.SetAction(p => Run(ConfigFrom(p), p.GetValue(Out), p.GetValue(Force), p.GetValue(Json)));
+        return cmd;
+    }
+
+    internal static ExperimentConfig ConfigFrom(ParseResult p)
+    {
+        ImmutableArray<int> layers;
+        try
+        {
+            var text = p.GetValue(Layers) ?? "";
+            layers = text.Trim() is "" or "none" ? [] : [.. text.Split(',', StringSplitOptions.TrimEntries).Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture))];
+        }
+        catch (FormatException) { throw new UsageException($"--layers must be comma-separated widths like 64,32, got '{p.GetValue(Layers)}'"); }
+        catch (OverflowException) { throw new UsageException($"--layers has a width that is too large: '{p.GetValue(Layers)}'"); }
+        var config = new ExperimentConfig(p.GetValue(Data)!, p.GetValue(Labels), p.GetValue(Target), p.GetValue(Task), layers, p.GetValue(Activation)!,
+            p.GetValue(Init)!, p.GetValue(Loss), p.GetValue(Optimizer)!, p.GetValue(Lr), p.GetValue(WeightDecay), p.GetValue(Momentum), p.GetValue(Schedule)!,
+            p.GetValue(ClipNorm), p.GetValue(Dropout), p.GetValue(BatchSize), p.GetValue(Epochs), p.GetValue(Seed), p.GetValue(Threads),
+            p.GetValue(ValFraction), p.GetValue(TestFraction), p.GetValue(EarlyStopping));
+        try { config.Validate(); }
+        catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
+        return config;
+    }
+
+    /// <summary>Loads the data; unknown names are usage errors, unreadable files data errors.</summary>
+    internal static TabularData LoadData(ExperimentConfig config)
+    {
+        try { return DataSource.Load(config); }
+        catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
+    }
+
+    private static int Run(ExperimentConfig config, string? outArg, bool force, bool json)
+    {
+        var data = LoadData(config);
+        try { _ = Experiment.BuildSpec(config, data); }
+        catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
+        string outDir = outArg ?? Path.Combine("runs", $"{Path.GetFileNameWithoutExtension(config.Data)}-{DateTime.Now:yyyyMMdd-HHmmss}");
+        PrepareOutput(outDir, force);
+
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            bool live = !json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+            ExperimentResult result = live ? RunLive(config, data, cts.Token) : RunPlain(config, data, json, cts.Token);
+            WriteOutputs(outDir, result);
+            if (json) Console.WriteLine(RunRecord.ToJson(result).ToJsonString(ExperimentConfig.JsonOptions));
+            else Summarize(result, outDir);
+            return result.Fit.Status switch
+            {
+                FitStatus.Cancelled => Program.Interrupted,
+                FitStatus.Diverged => Program.Failure,
+                _ => 0,
+            };
+        }
+        finally { Console.CancelKeyPress -= onCancel; }
+    }
+
+    internal static void PrepareOutput(string outDir, bool force)
+    {
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !force)
+            throw new IOException($"output folder '{outDir}' already exists; pass --force to overwrite its files");
+        try
+        {
+            Directory.CreateDirectory(outDir);
+            var probe = Path.Combine(outDir, ".write-test");
+            AtomicFile.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot write to output folder '{outDir}': {e.Message}", e);
+        }
+    }
+
+    private static ExperimentResult RunPlain(ExperimentConfig config, TabularData data, bool quiet, CancellationToken ct)
+    {
+        if (!quiet) Console.WriteLine($"training on {data.Name}: {data.Rows} rows, {data.Features} features, {Describe(data)}; {config.Optimizer} lr {config.LearningRate}, batch {config.BatchSize}, {config.Epochs} epochs, seed {config.Seed}");
+        var progress = new SyncProgress<EpochReport>(r => { if (!quiet) Console.WriteLine(EpochLine(r, data.Task)); });
+        return Experiment.Run(config, data, progress, null, ct);
+    }
+
+    private static ExperimentResult RunLive(ExperimentConfig config, TabularData data, CancellationToken ct)
+    {
+        AnsiConsole.MarkupLine($"training on [bold]{Markup.Escape(data.Name)}[/]: {data.Rows} rows, {data.Features} features, {Describe(data)}; {config.Optimizer} lr {config.LearningRate}, batch {config.BatchSize}, {config.Epochs} epochs, seed {config.Seed}");
+        ExperimentResult? result = null;
+        AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("epochs", maxValue: config.Epochs);
+                var epochs = new SyncProgress<EpochReport>(r =>
+                {
+                    AnsiConsole.WriteLine(EpochLine(r, data.Task));
+                    task.Value = r.Epoch;
+                });
+                var iterations = new SyncProgress<IterationReport>(r => task.Value = r.Epoch - 1 + (double)r.Iteration / r.IterationsPerEpoch);
+                result = Experiment.Run(config, data, epochs, iterations, ct);
+                task.Value = config.Epochs;
+            });
+        return result!;
+    }
+
+    private static string Describe(TabularData d) => d.Task == TaskKind.Classification ? $"{d.Classes} classes" : "regression";
+
+    internal static string EpochLine(EpochReport r, TaskKind task)
+    {
+        var metric = task == TaskKind.Classification ? "val accuracy" : "val R²";
+        var val = r.ValLoss is { } v ? $"  val loss {Fmt.N(v)}  {metric} {Fmt.N(r.ValMetric ?? double.NaN)}" : "";
+        return $"epoch {r.Epoch,3}/{r.Epochs}  train loss {Fmt.N(r.TrainLoss)}{val}  {Fmt.Rate(r.ExamplesPerSecond)} ex/s";
+    }
+
+    internal static void WriteOutputs(string outDir, ExperimentResult result)
+    {
+        ModelFile.Save(Path.Combine(outDir, "model.safetensors"), result.Model, result.Config.ToJson());
+        var h = result.Fit.History;
+        var series = new List<(string, IReadOnlyList<double>)> { ("train", h.Select(e => e.TrainLoss).ToList()) };
+        if (h.Any(e => e.ValLoss is not null)) series.Add(("validation", h.Select(e => e.ValLoss ?? double.NaN).ToList()));
+        Plots.Lines(Path.Combine(outDir, "loss.svg"), $"{result.Data.Name}: loss per epoch", "epoch", "loss", series);
+        RunRecord.Write(Path.Combine(outDir, "run.json"), result); // last: a run.json means the rest is complete
+    }
+
+    private static void Summarize(ExperimentResult r, string outDir)
+    {
+        if (r.TestClassification is { } c) Console.WriteLine($"test: loss {Fmt.N(c.Loss)}  accuracy {Fmt.N(c.Accuracy)} ({r.Split.Test.Length} rows)");
+        if (r.TestRegression is { } g) Console.WriteLine($"test: loss {Fmt.N(g.Loss)}  RMSE {Fmt.N(g.Rmse)}  MAE {Fmt.N(g.Mae)}  R² {Fmt.N(g.R2)} ({r.Split.Test.Length} rows)");
+        if (r.Diagnosis is { } d) Console.WriteLine($"diagnosis: {d}");
+        Console.WriteLine($"{Fmt.N(r.Fit.Seconds, 2)} s, {Fmt.Rate(r.Fit.ExamplesPerSecond)} examples/s; parameters {r.Model.Parameters.ParameterCount} (sha256 {r.ParameterHash[..16]}…)");
+        Console.WriteLine($"wrote {Path.Combine(outDir, "run.json")}, model.safetensors, loss.svg");
+        if (r.Fit.Status == FitStatus.Cancelled) Console.Error.WriteLine("neuralpure: interrupted; saved the state after the last whole batch (run marked cancelled)");
+        if (r.Fit.Divergence is { } dv) Console.Error.WriteLine($"neuralpure: {dv.Message}");
+    }
+}

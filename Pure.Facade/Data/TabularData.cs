@@ -1,0 +1,250 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace NeuralPure.Facade.Data;
+
+/// <summary>
+/// An immutable, fully numeric table loaded from a file: a row-major feature matrix, one target column,
+/// and the facts needed to use it (task kind, class count, and the SHA-256 of the source bytes).
+/// </summary>
+/// <remarks>
+/// Every value is finite. For <see cref="TaskKind.Classification"/> every target is a whole number in
+/// <c>0..Classes-1</c>; for <see cref="TaskKind.Regression"/> <see cref="Classes"/> is 0.
+/// Equality compares contents (names, shape, every value, and the hash), not array identity.
+/// </remarks>
+public sealed record TabularData
+{
+    private int[]? _labels;
+
+    /// <summary>Creates a table after checking that every part agrees with every other.</summary>
+    /// <param name="name">A short name for the table, e.g. "iris".</param>
+    /// <param name="featureNames">The names of the feature columns, one per feature.</param>
+    /// <param name="targetName">The name of the target column.</param>
+    /// <param name="task">Whether the target is a class label or a real number.</param>
+    /// <param name="rows">The number of rows.</param>
+    /// <param name="features">The number of feature columns.</param>
+    /// <param name="x">The features, row-major, <paramref name="rows"/> × <paramref name="features"/> values.</param>
+    /// <param name="y">The target column, <paramref name="rows"/> values.</param>
+    /// <param name="classes">The number of classes (0 for regression).</param>
+    /// <param name="sha256">The SHA-256 of the source bytes as 64 lowercase hex digits.</param>
+    /// <exception cref="ArgumentNullException">A string argument is null.</exception>
+    /// <exception cref="ArgumentException">The parts disagree: a length does not match, a value is not finite,
+    /// a label is out of range, or the hash is not 64 lowercase hex digits.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative or <paramref name="task"/> is undefined.</exception>
+    public TabularData(
+        string name,
+        ImmutableArray<string> featureNames,
+        string targetName,
+        TaskKind task,
+        int rows,
+        int features,
+        ImmutableArray<double> x,
+        ImmutableArray<double> y,
+        int classes,
+        string sha256)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(targetName);
+        ArgumentNullException.ThrowIfNull(sha256);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(features);
+        ArgumentOutOfRangeException.ThrowIfNegative(classes);
+        if (!Enum.IsDefined(task))
+        {
+            throw new ArgumentOutOfRangeException(nameof(task), task, "Unknown task kind.");
+        }
+
+        if (featureNames.IsDefault || featureNames.Length != features)
+        {
+            throw new ArgumentException(
+                Invariant($"Expected {features} feature names, got {(featureNames.IsDefault ? 0 : featureNames.Length)}."),
+                nameof(featureNames));
+        }
+
+        if (featureNames.Any(n => n is null))
+        {
+            throw new ArgumentException("Feature names must not be null.", nameof(featureNames));
+        }
+
+        long cells = (long)rows * features;
+        if (x.IsDefault || x.Length != cells)
+        {
+            throw new ArgumentException(
+                Invariant($"Expected {cells} feature values ({rows} rows × {features} features), got {(x.IsDefault ? 0 : x.Length)}."),
+                nameof(x));
+        }
+
+        if (y.IsDefault || y.Length != rows)
+        {
+            throw new ArgumentException(
+                Invariant($"Expected {rows} target values, got {(y.IsDefault ? 0 : y.Length)}."), nameof(y));
+        }
+
+        int badX = IndexOfNonFinite(x.AsSpan());
+        if (badX >= 0)
+        {
+            throw new ArgumentException(
+                Invariant($"Feature value at row {badX / features}, feature {badX % features} is {x[badX]}; values must be finite."),
+                nameof(x));
+        }
+
+        int badY = IndexOfNonFinite(y.AsSpan());
+        if (badY >= 0)
+        {
+            throw new ArgumentException(Invariant($"Target value at row {badY} is {y[badY]}; values must be finite."), nameof(y));
+        }
+
+        if (task == TaskKind.Regression && classes != 0)
+        {
+            throw new ArgumentException(Invariant($"A regression table must have 0 classes, got {classes}."), nameof(classes));
+        }
+
+        if (task == TaskKind.Classification)
+        {
+            for (int i = 0; i < y.Length; i++)
+            {
+                double v = y[i];
+                if (v < 0 || v >= classes || v != Math.Floor(v))
+                {
+                    throw new ArgumentException(
+                        Invariant($"Target value at row {i} is {v}; class labels must be whole numbers in 0..{classes - 1}."),
+                        nameof(y));
+                }
+            }
+        }
+
+        if (sha256.Length != 64 || !sha256.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f'))
+        {
+            throw new ArgumentException("The SHA-256 must be 64 lowercase hex digits.", nameof(sha256));
+        }
+
+        Name = name;
+        FeatureNames = featureNames;
+        TargetName = targetName;
+        Task = task;
+        Rows = rows;
+        Features = features;
+        X = x;
+        Y = y;
+        Classes = classes;
+        Sha256 = sha256;
+    }
+
+    /// <summary>Gets the table's short name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the feature column names, in column order.</summary>
+    public ImmutableArray<string> FeatureNames { get; }
+
+    /// <summary>Gets the target column's name.</summary>
+    public string TargetName { get; }
+
+    /// <summary>Gets whether the target is a class label or a real number.</summary>
+    public TaskKind Task { get; }
+
+    /// <summary>Gets the number of rows.</summary>
+    public int Rows { get; }
+
+    /// <summary>Gets the number of feature columns.</summary>
+    public int Features { get; }
+
+    /// <summary>Gets the features, row-major: row <c>r</c> is <c>X[r*Features .. (r+1)*Features)</c>.</summary>
+    public ImmutableArray<double> X { get; }
+
+    /// <summary>Gets the target column as numbers (class labels are whole numbers).</summary>
+    public ImmutableArray<double> Y { get; }
+
+    /// <summary>Gets the number of classes: 0 for regression, otherwise the largest label + 1 (or more).</summary>
+    public int Classes { get; }
+
+    /// <summary>Gets the SHA-256 of the source bytes as 64 lowercase hex digits.</summary>
+    public string Sha256 { get; }
+
+    /// <summary>Gets the target column as integer class labels.</summary>
+    /// <exception cref="InvalidOperationException">The table is a regression table.</exception>
+    public ImmutableArray<int> Labels
+    {
+        get
+        {
+            if (Task != TaskKind.Classification)
+            {
+                throw new InvalidOperationException(
+                    $"Table '{Name}' is a regression table (target '{TargetName}'); it has no class labels.");
+            }
+
+            int[]? labels = Volatile.Read(ref _labels);
+            if (labels is null)
+            {
+                labels = new int[Rows];
+                for (int i = 0; i < labels.Length; i++)
+                {
+                    labels[i] = (int)Y[i];
+                }
+
+                Volatile.Write(ref _labels, labels);
+            }
+
+            return ImmutableCollectionsMarshal.AsImmutableArray(labels);
+        }
+    }
+
+    /// <summary>Returns one row of features as a read-only view.</summary>
+    /// <param name="row">The 0-based row index.</param>
+    /// <returns>The <see cref="Features"/> values of that row.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="row"/> is not in 0..Rows-1.</exception>
+    public ReadOnlySpan<double> GetRow(int row)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(row);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(row, Rows);
+        return X.AsSpan().Slice(row * Features, Features);
+    }
+
+    /// <summary>Compares two tables by content: names, shape, task, class count, hash and every value.</summary>
+    /// <param name="other">The other table.</param>
+    /// <returns>True if both hold the same data.</returns>
+    public bool Equals(TabularData? other) =>
+        other is not null
+        && (ReferenceEquals(this, other)
+            || (Name == other.Name
+                && TargetName == other.TargetName
+                && Task == other.Task
+                && Rows == other.Rows
+                && Features == other.Features
+                && Classes == other.Classes
+                && Sha256 == other.Sha256
+                && FeatureNames.AsSpan().SequenceEqual(other.FeatureNames.AsSpan())
+                && X.AsSpan().SequenceEqual(other.X.AsSpan())
+                && Y.AsSpan().SequenceEqual(other.Y.AsSpan())));
+
+    /// <summary>Returns a hash code consistent with <see cref="Equals(TabularData?)"/>.</summary>
+    /// <returns>The hash code.</returns>
+    public override int GetHashCode() => HashCode.Combine(Name, TargetName, Task, Rows, Features, Classes, Sha256);
+
+    /// <summary>Describes the table without listing its values.</summary>
+    /// <returns>A one-line summary.</returns>
+    public override string ToString() =>
+        Invariant($"TabularData {{ Name = {Name}, Task = {Task}, Rows = {Rows}, Features = {Features}, Classes = {Classes}, Target = {TargetName}, Sha256 = {Sha256} }}");
+
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append(CultureInfo.InvariantCulture, $"Name = {Name}, Task = {Task}, Rows = {Rows}, Features = {Features}");
+        return true;
+    }
+
+    private static int IndexOfNonFinite(ReadOnlySpan<double> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!double.IsFinite(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

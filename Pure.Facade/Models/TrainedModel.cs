@@ -1,0 +1,169 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NeuralPure.Facade.Data;
+using NeuralPure.Facade.Training;
+using NeuralPure.Models;
+using NeuralPure.Tensors;
+
+namespace NeuralPure.Facade.Models;
+
+/// <summary>A trained model with everything needed to use it on raw data: architecture, parameters, standardization, task.</summary>
+/// <param name="Spec">The architecture.</param>
+/// <param name="Parameters">The trained parameters (float32, PyTorch layout: <c>0.weight</c> is [out, in]).</param>
+/// <param name="Standardizer">The standardization fitted on the training rows.</param>
+/// <param name="Task">Classification or regression.</param>
+/// <param name="Classes">Number of classes (0 for regression).</param>
+/// <param name="FeatureNames">Input column names.</param>
+/// <param name="TargetName">Target column name.</param>
+public sealed record TrainedModel(ModelSpec Spec, ParamTree<float> Parameters, Standardizer Standardizer, TaskKind Task, int Classes,
+    ImmutableArray<string> FeatureNames, string TargetName)
+{
+    /// <summary>Raw model outputs (logits, or standardized values) for raw feature rows [rows × features].</summary>
+    /// <exception cref="ArgumentException">The width is wrong or a value is not finite.</exception>
+    public NdArray<float> Outputs(ReadOnlySpan<double> rawRows, int rows) =>
+        Evaluation.Evaluate.Outputs(Spec, Parameters, Standardizer.TransformX(rawRows, rows));
+
+    /// <summary>Predictions for raw rows: the class index (classification) or the value in the target's units (regression).</summary>
+    public double[] Predict(ReadOnlySpan<double> rawRows, int rows)
+    {
+        var o = Outputs(rawRows, rows);
+        return Task == TaskKind.Classification
+            ? [.. Evaluation.Evaluate.ArgMax(o).Select(c => (double)c)]
+            : [.. Enumerable.Range(0, rows).Select(i => Standardizer.InverseTarget(o[i]))];
+    }
+
+    /// <summary>Class probabilities (softmax of the logits) for raw rows; classification only.</summary>
+    public NdArray<float> PredictProbabilities(ReadOnlySpan<double> rawRows, int rows) =>
+        Task == TaskKind.Classification ? NeuralPure.Losses.SoftmaxCrossEntropy.Softmax(Outputs(rawRows, rows))
+        : throw new InvalidOperationException("probabilities exist only for classification models");
+
+    /// <summary>SHA-256 of the parameters' float32 little-endian bytes in file order (the run record's parameters.sha256).</summary>
+    public string ParameterHash() => HashParameters(Parameters);
+
+    /// <summary>SHA-256 of a parameter tree's float32 little-endian bytes in leaf order.</summary>
+    public static string HashParameters(ParamTree<float> p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> buf = stackalloc byte[4];
+        foreach (var leaf in p.Leaves)
+            foreach (var v in leaf.Span) { BinaryPrimitives.WriteSingleLittleEndian(buf, v); sha.AppendData(buf); }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+}
+
+/// <summary>Saves and loads <see cref="TrainedModel"/> as safetensors, readable by <c>safetensors.torch.load_file</c>.</summary>
+/// <remarks>Tensors are named and laid out as a PyTorch <c>nn.Sequential</c> of <c>Linear</c> layers would have them
+/// (<c>0.weight</c> [out, in], <c>0.bias</c>, <c>2.weight</c>, …), dtype F32. <c>__metadata__</c> holds <c>format</c>
+/// (neuralpure/1), <c>architecture</c>, <c>standardization</c>, <c>task</c>, <c>classes</c>, <c>features</c>, <c>target</c>
+/// and, when given, <c>config</c> — each a string, as the format requires.</remarks>
+public static class ModelFile
+{
+    /// <summary>The value of the <c>format</c> metadata key.</summary>
+    public const string Format = "neuralpure/1";
+
+    /// <summary>The safetensors content of a model.</summary>
+    public static SafeTensorsFile ToSafeTensors(TrainedModel model, string? configJson = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var s = model.Standardizer;
+        var meta = ImmutableDictionary.CreateBuilder<string, string>();
+        meta["format"] = Format;
+        meta["architecture"] = SpecJson.ToJson(model.Spec).ToJsonString();
+        meta["standardization"] = new JsonObject
+        {
+            ["mean"] = new JsonArray([.. s.Mean.Select(v => (JsonNode)JsonValue.Create(v))]),
+            ["scale"] = new JsonArray([.. s.Scale.Select(v => (JsonNode)JsonValue.Create(v))]),
+            ["targetMean"] = s.TargetMean,
+            ["targetScale"] = s.TargetScale,
+        }.ToJsonString();
+        meta["task"] = model.Task == TaskKind.Classification ? "classification" : "regression";
+        meta["classes"] = model.Classes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        meta["features"] = JsonSerializer.Serialize(model.FeatureNames);
+        meta["target"] = model.TargetName;
+        if (configJson is not null) meta["config"] = configJson;
+        var tensors = model.Parameters.Names.Zip(model.Parameters.Leaves, (n, l) =>
+            new NamedTensor(n, l.Shape, SafeTensorDType.F32, [.. l.Span.ToArray().Select(v => (double)v)]));
+        return new SafeTensorsFile(meta.ToImmutable(), [.. tensors]);
+    }
+
+    /// <summary>Writes the model atomically (temp file, then rename).</summary>
+    public static void Save(string path, TrainedModel model, string? configJson = null) => SafeTensors.Write(path, ToSafeTensors(model, configJson));
+
+    /// <summary>Loads and validates a model file.</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="DataFormatException">The file is not valid safetensors, or not a NeuralPure model: a missing or malformed
+    /// metadata key, a tensor missing, extra, of the wrong shape or dtype, or holding NaN/∞.</exception>
+    public static (TrainedModel Model, string? ConfigJson) Load(string path)
+    {
+        var file = SafeTensors.Read(path);
+        return FromSafeTensors(file, path);
+    }
+
+    /// <summary>Validates safetensors content as a model.</summary>
+    /// <exception cref="DataFormatException">See <see cref="Load"/>.</exception>
+    public static (TrainedModel Model, string? ConfigJson) FromSafeTensors(SafeTensorsFile file, string source)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        string Meta(string key) => file.Metadata.TryGetValue(key, out var v) ? v
+            : throw new DataFormatException(source, null, "__metadata__", $"the model file has no '{key}' metadata; is it a NeuralPure model ({Format})?");
+        if (Meta("format") != Format) throw new DataFormatException(source, null, "__metadata__", $"format is '{Meta("format")}', expected '{Format}'");
+        var spec = SpecJson.FromJson(Meta("architecture"), source);
+        var task = Meta("task") switch
+        {
+            "classification" => TaskKind.Classification,
+            "regression" => TaskKind.Regression,
+            var t => throw new DataFormatException(source, null, "__metadata__", $"task '{t}' is neither classification nor regression"),
+        };
+        if (!int.TryParse(Meta("classes"), System.Globalization.CultureInfo.InvariantCulture, out int classes) || classes < 0)
+            throw new DataFormatException(source, null, "__metadata__", $"classes '{Meta("classes")}' is not a count");
+        if (task == TaskKind.Classification && classes != spec.OutputWidth)
+            throw new DataFormatException(source, null, "__metadata__", $"{classes} classes but the network outputs {spec.OutputWidth}");
+        ImmutableArray<string> features;
+        Standardizer standardizer;
+        try
+        {
+            features = JsonSerializer.Deserialize<ImmutableArray<string>>(Meta("features"));
+            var st = JsonNode.Parse(Meta("standardization")) as JsonObject ?? throw new JsonException("not an object");
+            ImmutableArray<double> Arr(string k) => [.. (st[k] as JsonArray ?? throw new JsonException($"'{k}' is not an array")).Select(n => n!.GetValue<double>())];
+            standardizer = new Standardizer(Arr("mean"), Arr("scale"), st["targetMean"]!.GetValue<double>(), st["targetScale"]!.GetValue<double>());
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException)
+        {
+            throw new DataFormatException(source, null, "__metadata__", $"malformed features or standardization: {e.Message}", e);
+        }
+        if (features.IsDefault || features.Length != spec.InputWidth)
+            throw new DataFormatException(source, null, "__metadata__", $"{(features.IsDefault ? 0 : features.Length)} feature names for an input width of {spec.InputWidth}");
+        if (standardizer.Mean.Length != spec.InputWidth || standardizer.Scale.Length != spec.InputWidth
+            || standardizer.Mean.Concat(standardizer.Scale).Append(standardizer.TargetMean).Append(standardizer.TargetScale).Any(v => !double.IsFinite(v))
+            || standardizer.Scale.Any(v => v <= 0) || standardizer.TargetScale <= 0)
+            throw new DataFormatException(source, null, "__metadata__", $"the standardization must have {spec.InputWidth} finite means and positive scales");
+
+        var expectedNames = spec.ParameterNames;
+        var extra = file.Tensors.Select(t => t.Name).Except(expectedNames).ToList();
+        if (extra.Count > 0) throw new DataFormatException(source, null, "tensors", $"unexpected tensors {string.Join(", ", extra)}; the architecture has {string.Join(", ", expectedNames)}");
+        var template = Model.Init<float>(spec, default);
+        var leaves = ImmutableArray.CreateBuilder<NdArray<float>>();
+        for (int i = 0; i < expectedNames.Length; i++)
+        {
+            var name = expectedNames[i];
+            if (!file.TryGet(name, out var t)) throw new DataFormatException(source, null, name, $"tensor '{name}' is missing");
+            if (!t.Shape.SequenceEqual(template[i].Shape))
+                throw new DataFormatException(source, null, name, $"tensor '{name}' has shape [{string.Join(", ", t.Shape)}] but the architecture needs {template[i].ShapeText}");
+            if (t.DType != SafeTensorDType.F32) throw new DataFormatException(source, null, name, $"tensor '{name}' is {t.DType}; NeuralPure models are F32");
+            var values = new float[t.Values.Length];
+            for (int j = 0; j < values.Length; j++)
+            {
+                values[j] = (float)t.Values[j];
+                if (!float.IsFinite(values[j])) throw new DataFormatException(source, null, name, $"tensor '{name}' holds {values[j]} at element {j}");
+            }
+            leaves.Add(NdArray.From<float>(values, [.. t.Shape]));
+        }
+        var parameters = new ParamTree<float>(expectedNames, leaves.ToImmutable());
+        file.Metadata.TryGetValue("config", out var config);
+        return (new TrainedModel(spec, parameters, standardizer, task, classes, features, Meta("target")), config);
+    }
+}

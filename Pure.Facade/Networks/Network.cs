@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+using NeuralPure.Layers;
+using NeuralPure.Losses;
+using NeuralPure.Models;
+
+namespace NeuralPure.Facade.Networks;
+
+/// <summary>Builds a network fluently, Keras-style: <c>Network.Input(64).Dense(32, "relu").Output(10, new SoftmaxCrossEntropySpec())</c>.</summary>
+/// <remarks>Each call returns a new builder (nothing is mutated), and <see cref="Output"/> gives the core's <see cref="ModelSpec"/>.</remarks>
+public sealed record NetworkBuilder
+{
+    internal NetworkBuilder(int inputWidth, ImmutableList<LayerSpec> layers, int width)
+    {
+        InputWidth = inputWidth; Layers = layers; Width = width;
+    }
+
+    /// <summary>The input width.</summary>
+    public int InputWidth { get; }
+
+    /// <summary>The layers so far.</summary>
+    public ImmutableList<LayerSpec> Layers { get; }
+
+    /// <summary>The current width (what the next layer receives).</summary>
+    public int Width { get; }
+
+    /// <summary>Adds a hidden dense layer of <paramref name="units"/> followed by <paramref name="activation"/>.</summary>
+    /// <param name="units">Output width, ≥ 1.</param>
+    /// <param name="activation">The activation after it (default ReLU).</param>
+    /// <param name="init">The initializer (default: PyTorch's Linear default).</param>
+    /// <exception cref="ArgumentOutOfRangeException">units &lt; 1.</exception>
+    public NetworkBuilder Dense(int units, ActivationSpec? activation = null, Initializer? init = null) =>
+        new(InputWidth, Layers.Add(new DenseSpec(Width, units, init)).Add(activation ?? new ReluSpec()), units);
+
+    /// <summary>Adds a hidden dense layer with the activation named <paramref name="activation"/> (relu, tanh, …).</summary>
+    public NetworkBuilder Dense(int units, string activation, Initializer? init = null) => Dense(units, ActivationSpec.Parse(activation), init);
+
+    /// <summary>Adds dropout with drop probability <paramref name="rate"/>.</summary>
+    public NetworkBuilder Dropout(double rate) => new(InputWidth, Layers.Add(new DropoutSpec(rate)), Width);
+
+    /// <summary>Adds the output layer (dense, no activation: the loss takes logits) and the loss; returns the model.</summary>
+    /// <exception cref="ArgumentException">The loss cannot follow an output of that width.</exception>
+    public ModelSpec Output(int units, LossSpec loss, Initializer? init = null) =>
+        new(InputWidth, [.. Layers.Add(new DenseSpec(Width, units, init))], loss);
+}
+
+/// <summary>Entry point of the fluent builder.</summary>
+public static class Network
+{
+    /// <summary>Starts a network taking <paramref name="features"/> inputs.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">features &lt; 1.</exception>
+    public static NetworkBuilder Input(int features) =>
+        features >= 1 ? new NetworkBuilder(features, [], features) : throw new ArgumentOutOfRangeException(nameof(features), features, "a network needs at least one input");
+}

@@ -1,0 +1,38 @@
+using NeuralPure.Facade.Data;
+
+namespace NeuralPure.Facade.Runs;
+
+/// <summary>Resolves an experiment's <c>--data</c>: a bundled name, a CSV file, or IDX images with labels.</summary>
+public static class DataSource
+{
+    /// <summary>Loads the data the config names.</summary>
+    /// <exception cref="ArgumentException">An unknown bundled name (listing the known ones), or IDX images without labels.</exception>
+    /// <exception cref="FileNotFoundException">A named file does not exist.</exception>
+    /// <exception cref="DataFormatException">The file's content is invalid (the message names line and column).</exception>
+    public static TabularData Load(ExperimentConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var task = config.Task switch { "classification" => TaskKind.Classification, "regression" => TaskKind.Regression, _ => (TaskKind?)null };
+        bool looksLikeFile = config.Data.Contains('/') || config.Data.Contains('\\') || config.Data.Contains('.') || File.Exists(config.Data);
+        if (!looksLikeFile)
+        {
+            var t = BundledDataSets.Load(config.Data);
+            if (task is { } k && k != t.Task) throw new ArgumentException($"data set '{config.Data}' is {t.Task.ToString().ToLowerInvariant()}, not {config.Task}", nameof(config));
+            return t;
+        }
+        if (!File.Exists(config.Data)) throw new FileNotFoundException($"data file '{config.Data}' does not exist", config.Data);
+        if (config.Labels is not null || IsIdx(config.Data))
+        {
+            if (config.Labels is null) throw new ArgumentException($"'{config.Data}' is an IDX images file; give its labels with --labels", nameof(config));
+            if (!File.Exists(config.Labels)) throw new FileNotFoundException($"labels file '{config.Labels}' does not exist", config.Labels);
+            return IdxData.Load(config.Data, config.Labels, Path.GetFileName(config.Data));
+        }
+        return CsvReader.Load(config.Data, new CsvOptions { Target = config.Target, Task = task });
+    }
+
+    private static bool IsIdx(string path)
+    {
+        var name = Path.GetFileName(path).ToLowerInvariant();
+        return name.Contains("idx") || name.EndsWith(".ubyte") || name.EndsWith("-ubyte.gz");
+    }
+}

@@ -1,0 +1,194 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using NeuralPure.Facade.Data;
+using NeuralPure.Facade.Evaluation;
+using NeuralPure.Facade.Models;
+using NeuralPure.Facade.Training;
+using NeuralPure.Layers;
+using NeuralPure.Losses;
+using NeuralPure.Models;
+using NeuralPure.Training;
+
+namespace NeuralPure.Facade.Runs;
+
+/// <summary>Everything an experiment produced.</summary>
+public sealed record ExperimentResult(
+    ExperimentConfig Config,
+    TabularData Data,
+    DataSplit Split,
+    FitOutcome Fit,
+    TrainedModel Model,
+    ClassificationMetrics? TestClassification,
+    RegressionMetrics? TestRegression,
+    Diagnosis? Diagnosis)
+{
+    /// <summary>SHA-256 of the final parameters (float32 LE, file order).</summary>
+    public string ParameterHash => Model.ParameterHash();
+
+    /// <summary>The run's status as the run record writes it: completed, early-stopped, cancelled or diverged.</summary>
+    public string Status => Fit.Status switch
+    {
+        FitStatus.Completed => "completed",
+        FitStatus.EarlyStopped => "early-stopped",
+        FitStatus.Cancelled => "cancelled",
+        _ => "diverged",
+    };
+}
+
+/// <summary>Runs an experiment from its config: load, split, standardize, build, fit, test.</summary>
+public static class Experiment
+{
+    /// <summary>The model an experiment trains on <paramref name="data"/>: an MLP from the data's width through the hidden layers to one output per class (or one value).</summary>
+    public static ModelSpec BuildSpec(ExperimentConfig config, TabularData data)
+    {
+        ArgumentNullException.ThrowIfNull(config); ArgumentNullException.ThrowIfNull(data);
+        bool classification = data.Task == TaskKind.Classification;
+        LossSpec loss = config.Loss is null ? (classification ? new SoftmaxCrossEntropySpec() : new MseSpec()) : LossSpec.Parse(config.Loss);
+        if (classification != loss.UsesLabels && loss is not BinaryCrossEntropySpec)
+            throw new ArgumentException($"loss '{loss.Kind}' does not suit a {(classification ? "classification" : "regression")} task", nameof(config));
+        if (loss is BinaryCrossEntropySpec) throw new ArgumentException("--loss bce needs 0/1 targets per output; use cross-entropy for class labels", nameof(config));
+        int outputs = classification ? data.Classes : 1;
+        if (classification && outputs < 2) throw new ArgumentException($"classification needs at least 2 classes; the data has {outputs}", nameof(config));
+        var sizes = new List<int> { data.Features };
+        sizes.AddRange(config.Layers);
+        sizes.Add(outputs);
+        return ModelSpec.Mlp(sizes, ActivationSpec.Parse(config.Activation), loss, Initializer.Parse(config.Init), config.Dropout);
+    }
+
+    /// <summary>Runs the experiment on already loaded data.</summary>
+    /// <exception cref="ArgumentException">The config is invalid or does not suit the data.</exception>
+    public static ExperimentResult Run(ExperimentConfig config, TabularData data, IProgress<EpochReport>? progress = null,
+        IProgress<IterationReport>? iterations = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config); ArgumentNullException.ThrowIfNull(data);
+        config.Validate();
+        var spec = BuildSpec(config, data);
+        var split = DataSplit.Create(data.Rows, config.ValFraction, config.TestFraction, config.Seed);
+        var standardizer = Standardizer.Fit(data, split.Train.AsSpan());
+        var train = standardizer.ToDataSet(data, split.Train.AsSpan());
+        var val = split.Validation.IsEmpty ? null : standardizer.ToDataSet(data, split.Validation.AsSpan());
+        var test = split.Test.IsEmpty ? null : standardizer.ToDataSet(data, split.Test.AsSpan());
+
+        long totalSteps = (long)config.Epochs * Batching.IterationsPerEpoch(train.Rows, config.BatchSize);
+        var optimizer = new OptimizerOptions(config.Optimizer, config.LearningRate, config.WeightDecay ?? double.NaN, config.Momentum ?? double.NaN, config.Schedule, config.ClipNorm).Build(totalSteps);
+        var fitOptions = new FitOptions(config.Epochs, config.BatchSize, config.Seed,
+            EarlyStopping: config.EarlyStopping is { } p ? new EarlyStopping(p, config.MinDelta) : null, ReportIterations: iterations is not null);
+        var outcome = Fitter.Fit(spec, optimizer, train, val, fitOptions, progress, iterations, null, cancellationToken);
+
+        var model = new TrainedModel(spec, outcome.Parameters, standardizer, data.Task, data.Classes, data.FeatureNames, data.TargetName);
+        ClassificationMetrics? cm = null; RegressionMetrics? rm = null;
+        if (test is not null)
+        {
+            if (data.Task == TaskKind.Classification) cm = Evaluate.Classification(spec, outcome.Parameters, test);
+            else rm = Evaluate.Regression(spec, outcome.Parameters, test, standardizer);
+        }
+        var curve = outcome.History.Select(h => h.ValLoss ?? h.TrainLoss).ToList();
+        if (outcome.Status == FitStatus.Diverged) curve.Add(double.NaN);
+        var diagnosis = curve.Count >= 2 ? HistoryDiagnosis.Diagnose(curve) : null;
+        return new ExperimentResult(config, data, split, outcome, model, cm, rm, diagnosis);
+    }
+
+    /// <summary>Loads the config's data and runs the experiment.</summary>
+    public static ExperimentResult Run(ExperimentConfig config, IProgress<EpochReport>? progress = null, IProgress<IterationReport>? iterations = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        return Run(config, DataSource.Load(config), progress, iterations, cancellationToken);
+    }
+}
+
+/// <summary>The run record (<c>run.json</c>): what ran, on what, with what result, on which machine.</summary>
+public static class RunRecord
+{
+    /// <summary>The record of a result as JSON.</summary>
+    public static JsonObject ToJson(ExperimentResult r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var d = r.Data;
+        var history = new JsonArray();
+        foreach (var h in r.Fit.History)
+            history.Add(new JsonObject
+            {
+                ["epoch"] = h.Epoch, ["iterations"] = h.Iterations, ["trainLoss"] = h.TrainLoss,
+                ["valLoss"] = h.ValLoss is { } v && double.IsFinite(v) ? v : null,
+                ["valMetric"] = h.ValMetric is { } m && double.IsFinite(m) ? m : null,
+            });
+        JsonObject? test = null;
+        if (r.TestClassification is { } c) test = new JsonObject { ["loss"] = Finite(c.Loss), ["accuracy"] = c.Accuracy };
+        if (r.TestRegression is { } g) test = new JsonObject { ["loss"] = Finite(g.Loss), ["rmse"] = Finite(g.Rmse), ["r2"] = Finite(g.R2), ["mae"] = Finite(g.Mae) };
+        var o = new JsonObject
+        {
+            ["format"] = "neuralpure-run/1",
+            ["status"] = r.Status,
+            ["seed"] = r.Config.Seed,
+            ["config"] = JsonNode.Parse(r.Config.ToJson()),
+            ["model"] = SpecJson.ToJson(r.Model.Spec),
+            ["data"] = new JsonObject
+            {
+                ["name"] = d.Name, ["sha256"] = d.Sha256, ["rows"] = d.Rows, ["features"] = d.Features,
+                ["task"] = d.Task == TaskKind.Classification ? "classification" : "regression",
+                ["classes"] = d.Task == TaskKind.Classification ? d.Classes : null,
+                ["targets"] = d.Task == TaskKind.Regression ? 1 : null,
+                ["split"] = new JsonObject { ["train"] = r.Split.Train.Length, ["validation"] = r.Split.Validation.Length, ["test"] = r.Split.Test.Length },
+            },
+            ["history"] = history,
+            ["test"] = test,
+            ["diagnosis"] = r.Diagnosis is { } dg ? new JsonObject { ["kind"] = dg.Kind.ToString().ToLowerInvariant(), ["summary"] = dg.Summary, ["evidence"] = dg.Evidence } : null,
+            ["divergence"] = r.Fit.Divergence is { } dv ? new JsonObject { ["epoch"] = dv.Epoch, ["iteration"] = dv.Iteration, ["layer"] = dv.Layer, ["message"] = dv.Message } : null,
+            ["parameters"] = new JsonObject { ["count"] = r.Model.Parameters.ParameterCount, ["sha256"] = r.ParameterHash },
+            ["environment"] = new JsonObject
+            {
+                ["dotnet"] = RuntimeInformation.FrameworkDescription,
+                ["os"] = RuntimeInformation.OSDescription,
+                ["cpu"] = CpuName(),
+                ["architecture"] = RuntimeInformation.ProcessArchitecture.ToString(),
+                ["threads"] = r.Config.Threads == 0 ? Environment.ProcessorCount : r.Config.Threads,
+            },
+            ["seconds"] = r.Fit.Seconds,
+            ["examplesPerSecond"] = r.Fit.ExamplesPerSecond,
+        };
+        return o;
+    }
+
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    /// <summary>The CPU's model name (from /proc/cpuinfo on Linux), or the architecture.</summary>
+    public static string CpuName()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+                foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                    if (line.StartsWith("model name", StringComparison.Ordinal)) return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+
+    /// <summary>Writes the record atomically.</summary>
+    public static void Write(string path, ExperimentResult result) =>
+        AtomicFile.WriteAllText(path, ToJson(result).ToJsonString(ExperimentConfig.JsonOptions) + "\n");
+
+    /// <summary>Reads the config and the recorded facts back from a run record.</summary>
+    /// <exception cref="DataFormatException">The file is not a run record.</exception>
+    public static (ExperimentConfig Config, string DataSha256, string ParameterHash, ImmutableArray<double> TrainLosses) Read(string path)
+    {
+        var text = File.ReadAllText(path);
+        try
+        {
+            var root = JsonNode.Parse(text) as JsonObject ?? throw new System.Text.Json.JsonException("not an object");
+            var config = System.Text.Json.JsonSerializer.Deserialize<ExperimentConfig>(root["config"], ExperimentConfig.JsonOptions) ?? throw new System.Text.Json.JsonException("no config");
+            string sha = root["data"]!["sha256"]!.GetValue<string>();
+            string hash = root["parameters"]!["sha256"]!.GetValue<string>();
+            var losses = (root["history"] as JsonArray ?? []).Select(h => h!["trainLoss"]!.GetValue<double>()).ToImmutableArray();
+            return (config, sha, hash, losses);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NullReferenceException)
+        {
+            throw new DataFormatException(path, null, null, $"not a NeuralPure run record: {e.Message}", e);
+        }
+    }
+}

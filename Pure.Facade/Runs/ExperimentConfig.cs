@@ -1,0 +1,100 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace NeuralPure.Facade.Runs;
+
+/// <summary>Every choice of an experiment, defaults included: with the data and the seed, it determines the run bit for bit.</summary>
+/// <param name="Data">A bundled data set name (digits, iris, breast-cancer, auto-mpg), a CSV path, or an IDX images file (with <paramref name="Labels"/>).</param>
+/// <param name="Labels">The IDX labels file, when <paramref name="Data"/> is IDX images.</param>
+/// <param name="Target">CSV target column name (default: the last column).</param>
+/// <param name="Task">classification or regression (default: inferred, or the bundled set's).</param>
+/// <param name="Layers">Hidden layer widths (default: one hidden layer of 64).</param>
+/// <param name="Activation">Hidden activation (default relu).</param>
+/// <param name="Init">Initializer name (default pytorch: U(±1/√fan_in), as torch.nn.Linear).</param>
+/// <param name="Loss">Loss name (default: cross-entropy for classification, mse for regression).</param>
+/// <param name="Optimizer">sgd, momentum, nesterov, adam (default), adamw, rmsprop.</param>
+/// <param name="LearningRate">Learning rate (default 1e-3).</param>
+/// <param name="WeightDecay">Weight decay (default: the optimizer's; 0.01 for adamw as PyTorch, else 0).</param>
+/// <param name="Momentum">Momentum (default: 0.9 for momentum/nesterov, else 0).</param>
+/// <param name="Schedule">Learning-rate schedule (default constant).</param>
+/// <param name="ClipNorm">Gradient clipping by global norm (default none).</param>
+/// <param name="Dropout">Dropout rate after each hidden activation (default 0).</param>
+/// <param name="BatchSize">Batch size (default 32).</param>
+/// <param name="Epochs">Epochs (default 30).</param>
+/// <param name="Seed">Seed (default 42).</param>
+/// <param name="Threads">Threads for the kernels (default 0: all cores). Results are bit-identical for any value.</param>
+/// <param name="ValFraction">Validation fraction (default 0.1).</param>
+/// <param name="TestFraction">Test fraction (default 0.2).</param>
+/// <param name="EarlyStopping">Patience in epochs, or null (default) for none.</param>
+/// <param name="MinDelta">Early stopping's minimum improvement (default 0).</param>
+public sealed record ExperimentConfig(
+    string Data = "digits",
+    string? Labels = null,
+    string? Target = null,
+    string? Task = null,
+    ImmutableArray<int> Layers = default,
+    string Activation = "relu",
+    string Init = "pytorch",
+    string? Loss = null,
+    string Optimizer = "adam",
+    double LearningRate = 1e-3,
+    double? WeightDecay = null,
+    double? Momentum = null,
+    string Schedule = "constant",
+    double? ClipNorm = null,
+    double Dropout = 0,
+    int BatchSize = 32,
+    int Epochs = 30,
+    ulong Seed = 42,
+    int Threads = 0,
+    double ValFraction = 0.1,
+    double TestFraction = 0.2,
+    int? EarlyStopping = null,
+    double MinDelta = 0)
+{
+    /// <summary>Hidden widths, with the default applied.</summary>
+    public ImmutableArray<int> Layers { get; init; } = Layers.IsDefault ? [64] : Layers;
+
+    /// <summary>The JSON options of run files (camelCase, indented).</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>The config as JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Element-wise equality of the layers.</summary>
+    public bool Equals(ExperimentConfig? other) => other is not null && ToJson() == other.ToJson();
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => ToJson().GetHashCode(StringComparison.Ordinal);
+
+    /// <summary>Checks every value, naming the first bad one.</summary>
+    /// <exception cref="ArgumentException">A value is out of range (its message names the option and the value).</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Data)) throw new ArgumentException("--data must name a data set or a file", nameof(Data));
+        if (Layers.Any(w => w < 1)) throw new ArgumentException($"--layers must be widths ≥ 1, got {string.Join(",", Layers)}", nameof(Layers));
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException($"--lr must be a positive number, got {LearningRate}", nameof(LearningRate));
+        if (WeightDecay is { } wd && (!(wd >= 0) || !double.IsFinite(wd))) throw new ArgumentException($"--weight-decay must be ≥ 0, got {wd}", nameof(WeightDecay));
+        if (Momentum is { } m && !(m >= 0 && m < 1)) throw new ArgumentException($"--momentum must be in [0, 1), got {m}", nameof(Momentum));
+        if (ClipNorm is { } c && (!(c > 0) || !double.IsFinite(c))) throw new ArgumentException($"--clip-norm must be positive, got {c}", nameof(ClipNorm));
+        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"--dropout must be in [0, 1), got {Dropout}", nameof(Dropout));
+        if (BatchSize < 1) throw new ArgumentException($"--batch-size must be ≥ 1, got {BatchSize}", nameof(BatchSize));
+        if (Epochs < 1) throw new ArgumentException($"--epochs must be ≥ 1, got {Epochs}", nameof(Epochs));
+        if (Threads < 0) throw new ArgumentException($"--threads must be ≥ 0 (0: all cores), got {Threads}", nameof(Threads));
+        if (!(ValFraction >= 0 && ValFraction < 1)) throw new ArgumentException($"--val-fraction must be in [0, 1), got {ValFraction}", nameof(ValFraction));
+        if (!(TestFraction >= 0 && TestFraction < 1)) throw new ArgumentException($"--test-fraction must be in [0, 1), got {TestFraction}", nameof(TestFraction));
+        if (ValFraction + TestFraction >= 1) throw new ArgumentException($"--val-fraction {ValFraction} and --test-fraction {TestFraction} leave nothing to train on", nameof(ValFraction));
+        if (EarlyStopping is { } p && p < 1) throw new ArgumentException($"--early-stopping patience must be ≥ 1, got {p}", nameof(EarlyStopping));
+        if (Task is not null and not "classification" and not "regression") throw new ArgumentException($"--task must be classification or regression, got '{Task}'", nameof(Task));
+        _ = NeuralPure.Layers.ActivationSpec.Parse(Activation);
+        _ = NeuralPure.Layers.Initializer.Parse(Init);
+        if (Loss is not null) _ = NeuralPure.Losses.LossSpec.Parse(Loss);
+        _ = new Training.OptimizerOptions(Optimizer, LearningRate, WeightDecay ?? double.NaN, Momentum ?? double.NaN, Schedule, ClipNorm).Build(100);
+    }
+}

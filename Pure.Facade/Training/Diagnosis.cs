@@ -1,0 +1,67 @@
+using System.Collections.Immutable;
+
+namespace NeuralPure.Facade.Training;
+
+/// <summary>What a loss curve says about training.</summary>
+public enum DiagnosisKind
+{
+    /// <summary>The loss falls, mostly monotonically.</summary>
+    Steady,
+    /// <summary>The loss jumps up and down: the learning rate is likely too high.</summary>
+    Oscillating,
+    /// <summary>The loss became NaN/∞ or grew far above its start.</summary>
+    Diverged,
+    /// <summary>The loss barely moves: the learning rate may be too low, or training has converged.</summary>
+    Plateau,
+}
+
+/// <summary>A diagnosis with its evidence.</summary>
+/// <param name="Kind">The verdict.</param>
+/// <param name="Summary">The verdict in words, e.g. "oscillating: learning rate likely too high".</param>
+/// <param name="Evidence">Which epochs show it, in words.</param>
+/// <param name="Epochs">The 1-based epochs the evidence names.</param>
+public sealed record Diagnosis(DiagnosisKind Kind, string Summary, string Evidence, ImmutableArray<int> Epochs)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Summary} ({Evidence})";
+}
+
+/// <summary>Reads a per-epoch loss curve the way the lesson's quick check does.</summary>
+/// <remarks>
+/// Rules, applied in order to losses L₁…Lₙ (n ≥ 2):
+/// <list type="number">
+/// <item>Diverged: some Lᵢ is NaN/∞, or Lₙ &gt; 10·L₁ (beyond any oscillation).</item>
+/// <item>Oscillating: at least two rises Lᵢ &gt; 1.1·Lᵢ₋₁, alternating with falls, and they make up at least a third of the steps.
+/// Network B [3.2, 0.1, 3.8, 0.2, 4.1, 0.15] rises at epochs 3 and 5.</item>
+/// <item>Plateau: the total relative improvement (L₁ − Lₙ)/L₁ is below 1%.</item>
+/// <item>Steady otherwise. Network A [3.2, 2.1, 1.4, 0.9, 0.5, 0.3] falls at every epoch.</item>
+/// </list>
+/// </remarks>
+public static class HistoryDiagnosis
+{
+    /// <summary>Diagnoses a per-epoch loss curve.</summary>
+    /// <exception cref="ArgumentException">Fewer than two losses.</exception>
+    public static Diagnosis Diagnose(IReadOnlyList<double> losses)
+    {
+        ArgumentNullException.ThrowIfNull(losses);
+        if (losses.Count < 2) throw new ArgumentException($"a diagnosis needs at least two epochs, got {losses.Count}", nameof(losses));
+        int bad = Enumerable.Range(0, losses.Count).FirstOrDefault(i => !double.IsFinite(losses[i]), -1);
+        if (bad >= 0) return new Diagnosis(DiagnosisKind.Diverged, "diverged", $"the loss is {losses[bad]} at epoch {bad + 1}", [bad + 1]);
+        double first = losses[0], last = losses[^1];
+        if (last > 10 * first) return new Diagnosis(DiagnosisKind.Diverged, "diverged", $"the loss grew from {first:G3} at epoch 1 to {last:G3} at epoch {losses.Count}", [1, losses.Count]);
+
+        var rises = Enumerable.Range(1, losses.Count - 1).Where(i => losses[i] > 1.1 * losses[i - 1]).ToList();
+        if (rises.Count >= 2 && rises.Count * 3 >= losses.Count - 1)
+        {
+            var epochs = rises.Select(i => i + 1).ToImmutableArray();
+            var detail = string.Join(", ", rises.Select(i => $"{losses[i - 1]:G3}→{losses[i]:G3} at epoch {i + 1}"));
+            return new Diagnosis(DiagnosisKind.Oscillating, "oscillating: learning rate likely too high", $"the loss rose at epochs {string.Join(", ", epochs)} ({detail})", epochs);
+        }
+        double gain = first == 0 ? 0 : (first - last) / Math.Abs(first);
+        if (gain < 0.01)
+            return new Diagnosis(DiagnosisKind.Plateau, "plateau: learning rate may be too low, or training has converged",
+                $"the loss moved from {first:G4} to {last:G4} over epochs 1–{losses.Count} ({gain:P1})", [1, losses.Count]);
+        var falls = Enumerable.Range(1, losses.Count - 1).Count(i => losses[i] < losses[i - 1]);
+        return new Diagnosis(DiagnosisKind.Steady, "steady", $"the loss fell at {falls} of {losses.Count - 1} epochs, from {first:G3} to {last:G3}", [1, losses.Count]);
+    }
+}

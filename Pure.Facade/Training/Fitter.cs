@@ -1,0 +1,189 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using NeuralPure.Layers;
+using NeuralPure.Models;
+using NeuralPure.Optimizers;
+using NeuralPure.Random;
+using NeuralPure.Tensors;
+using NeuralPure.Training;
+
+namespace NeuralPure.Facade.Training;
+
+/// <summary>How a fit ended.</summary>
+public enum FitStatus
+{
+    /// <summary>Every epoch ran.</summary>
+    Completed,
+    /// <summary>Early stopping ended it.</summary>
+    EarlyStopped,
+    /// <summary>The cancellation token fired; the state is the one after the last whole batch.</summary>
+    Cancelled,
+    /// <summary>A loss, gradient or parameter became NaN or ∞; the state is the last finite one.</summary>
+    Diverged,
+}
+
+/// <summary>One epoch's report.</summary>
+/// <param name="Epoch">1-based epoch number.</param>
+/// <param name="Epochs">Epochs planned.</param>
+/// <param name="Iterations">Iterations done in this epoch.</param>
+/// <param name="TrainLoss">Example-weighted mean training loss over the epoch's batches.</param>
+/// <param name="ValLoss">Validation loss after the epoch (null without validation data).</param>
+/// <param name="ValMetric">Validation metric (accuracy or R²; null without validation data).</param>
+/// <param name="ExamplesPerSecond">Training throughput of this epoch.</param>
+public sealed record EpochReport(int Epoch, int Epochs, int Iterations, double TrainLoss, double? ValLoss, double? ValMetric, double ExamplesPerSecond);
+
+/// <summary>One iteration's report (only when <see cref="FitOptions.ReportIterations"/> is set).</summary>
+public sealed record IterationReport(int Epoch, int Iteration, int IterationsPerEpoch, long Step, double Loss);
+
+/// <summary>Where training diverged.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Iteration">1-based iteration within the epoch.</param>
+/// <param name="Layer">The first layer whose values went non-finite, e.g. "layer 2 (dense) output".</param>
+/// <param name="Message">A sentence for people, with the hint.</param>
+public sealed record DivergenceInfo(int Epoch, int Iteration, string Layer, string Message);
+
+/// <summary>What a fit produced.</summary>
+/// <param name="Status">How it ended.</param>
+/// <param name="State">The final training state (the last consistent one; see <see cref="FitStatus"/>).</param>
+/// <param name="Parameters">The parameters to keep: the best epoch's when early stopping restored them, else the state's.</param>
+/// <param name="History">Every completed epoch's report.</param>
+/// <param name="IterationLosses">Every iteration's loss.</param>
+/// <param name="BestEpoch">The 1-based epoch with the lowest validation loss (0 without validation).</param>
+/// <param name="Divergence">Details when Status is Diverged.</param>
+/// <param name="Seconds">Wall time of the fit.</param>
+/// <param name="ExamplesPerSecond">Training examples processed per second over the fit.</param>
+public sealed record FitOutcome(FitStatus Status, TrainState<float> State, ParamTree<float> Parameters, ImmutableArray<EpochReport> History,
+    ImmutableArray<double> IterationLosses, int BestEpoch, DivergenceInfo? Divergence, double Seconds, double ExamplesPerSecond);
+
+/// <summary>The C# way to train: the core's fold (<see cref="Trainer.Step{T}"/> over <see cref="Trainer.Batches{T}"/>) with
+/// progress, cancellation at batch boundaries, early stopping and divergence detection around it.</summary>
+/// <remarks>The parameters after N completed epochs are bit-identical to <see cref="Trainer.Fit{T}"/> for N epochs: this is the same
+/// fold, observed.</remarks>
+public static class Fitter
+{
+    /// <summary>Trains <paramref name="spec"/> with <paramref name="optimizer"/> on <paramref name="train"/>.</summary>
+    /// <param name="spec">The model.</param>
+    /// <param name="optimizer">The optimizer.</param>
+    /// <param name="train">Training data (standardized).</param>
+    /// <param name="validation">Validation data, or null.</param>
+    /// <param name="options">Epochs, batch size, seed, early stopping.</param>
+    /// <param name="progress">Per-epoch reports.</param>
+    /// <param name="iterations">Per-iteration reports (with <see cref="FitOptions.ReportIterations"/>).</param>
+    /// <param name="start">A state to continue from (resume), or null to initialise from the seed.</param>
+    /// <param name="cancellationToken">Stops at the next batch boundary; the outcome says Cancelled. No exception.</param>
+    /// <exception cref="ArgumentException">The data does not fit the model.</exception>
+    public static FitOutcome Fit(ModelSpec spec, GradientTransform optimizer, DataSet<float> train, DataSet<float>? validation, FitOptions options,
+        IProgress<EpochReport>? progress = null, IProgress<IterationReport>? iterations = null, TrainState<float>? start = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(train); ArgumentNullException.ThrowIfNull(options);
+        Model.RequireFit(spec, Model.Init<float>(spec, default), train.X, nameof(train));
+        if (validation is not null) Model.RequireFit(spec, Model.Init<float>(spec, default), validation.X, nameof(validation));
+        var config = new TrainConfig(options.BatchSize, options.Epochs, options.DropLast, options.Shuffle);
+        int perEpoch = Batching.IterationsPerEpoch(train.Rows, options.BatchSize, options.DropLast);
+        if (perEpoch == 0) throw new ArgumentException($"{train.Rows} training rows at batch size {options.BatchSize} with drop-last give no iteration", nameof(options));
+
+        var state = start ?? Trainer.Init<float>(spec, optimizer, RandomKey.FromSeed(options.Seed));
+        var history = ImmutableArray.CreateBuilder<EpochReport>();
+        var allLosses = ImmutableArray.CreateBuilder<double>();
+        var total = Stopwatch.StartNew();
+        long examples = 0;
+        double bestVal = double.PositiveInfinity; int bestEpoch = 0, sinceBest = 0;
+        ParamTree<float> bestParams = state.Params;
+        var status = FitStatus.Completed;
+        DivergenceInfo? divergence = null;
+
+        for (int e = state.Epoch; e < options.Epochs && status == FitStatus.Completed; e++)
+        {
+            var clock = Stopwatch.StartNew();
+            double weighted = 0; int seen = 0, it = 0;
+            var epochStart = state;
+            foreach (var batch in Trainer.Batches(train, config, state.Key, e))
+            {
+                if (cancellationToken.IsCancellationRequested) { status = FitStatus.Cancelled; break; }
+                var (next, lossT) = Trainer.Step(spec, optimizer, state, batch);
+                double loss = lossT;
+                it++;
+                if (!double.IsFinite(loss) || !AllFinite(next.Params))
+                {
+                    divergence = Diagnose(spec, state, batch, e + 1, it, loss);
+                    status = FitStatus.Diverged;
+                    break;
+                }
+                state = next;
+                weighted += loss * batch.Rows; seen += batch.Rows; examples += batch.Rows;
+                allLosses.Add(loss);
+                if (options.ReportIterations) iterations?.Report(new IterationReport(e + 1, it, perEpoch, state.Step, loss));
+            }
+            if (status != FitStatus.Completed) break;
+            state = state with { Epoch = e + 1 };
+
+            double? valLoss = null, valMetric = null;
+            if (validation is not null)
+            {
+                var outputs = Evaluation.Evaluate.Outputs(spec, state.Params, validation.X);
+                valLoss = spec.Loss.Value(outputs, validation.Y);
+                valMetric = Metric(spec, outputs, validation);
+            }
+            var report = new EpochReport(e + 1, options.Epochs, it, weighted / Math.Max(1, seen), valLoss, valMetric, seen / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
+            history.Add(report);
+            progress?.Report(report);
+
+            if (valLoss is { } v)
+            {
+                if (v < bestVal - (options.EarlyStopping?.MinDelta ?? 0)) { bestVal = v; bestEpoch = e + 1; bestParams = state.Params; sinceBest = 0; }
+                else if (options.EarlyStopping is { } es && ++sinceBest >= es.Patience) status = FitStatus.EarlyStopped;
+            }
+        }
+
+        var keep = status == FitStatus.EarlyStopped && options.EarlyStopping!.RestoreBest && bestEpoch > 0 ? bestParams : state.Params;
+        double seconds = total.Elapsed.TotalSeconds;
+        return new FitOutcome(status, state, keep, history.ToImmutable(), allLosses.ToImmutable(), bestEpoch, divergence, seconds, examples / Math.Max(1e-9, seconds));
+    }
+
+    /// <summary>Accuracy for classification; R² (on standardized targets, which leaves it unchanged) for regression.</summary>
+    public static double Metric(ModelSpec spec, NdArray<float> outputs, DataSet<float> data)
+    {
+        if (spec.Loss.UsesLabels)
+        {
+            var p = Evaluation.Evaluate.ArgMax(outputs);
+            int correct = 0;
+            for (int i = 0; i < p.Length; i++) if (p[i] == (int)data.Y[i]) correct++;
+            return (double)correct / p.Length;
+        }
+        double mean = 0; var y = data.Y.Span; var o = outputs.Span;
+        foreach (var v in y) mean += v;
+        mean /= y.Length;
+        double res = 0, tot = 0;
+        for (int i = 0; i < y.Length; i++) { res += (y[i] - o[i]) * (y[i] - o[i]); tot += (y[i] - mean) * (y[i] - mean); }
+        return tot > 0 ? 1 - res / tot : double.NaN;
+    }
+
+    private static bool AllFinite(ParamTree<float> p)
+    {
+        foreach (var l in p.Leaves) foreach (var v in l.Span) if (!float.IsFinite(v)) return false;
+        return true;
+    }
+
+    /// <summary>Re-runs the failing step's forward and backward on the last finite parameters to name the first layer that went non-finite.</summary>
+    private static DivergenceInfo Diagnose(ModelSpec spec, TrainState<float> state, Batch<float> batch, int epoch, int iteration, double loss)
+    {
+        string where = "the parameter update";
+        try
+        {
+            var t = Model.Backprop(spec, state.Params, batch);
+            for (int i = 1; i < t.Activations.Length && where == "the parameter update"; i++)
+                if (!t.Activations[i].Span.ToArray().All(float.IsFinite)) where = $"layer {i - 1} ({spec.Layers[i - 1].Kind}) output";
+            if (where == "the parameter update" && !float.IsFinite(t.Loss)) where = "the loss";
+            for (int i = t.ActivationGrads.Length - 1; i >= 0 && where == "the parameter update"; i--)
+                if (!t.ActivationGrads[i].Span.ToArray().All(float.IsFinite)) where = i == t.ActivationGrads.Length - 1 ? "the loss gradient" : $"layer {i} ({spec.Layers[i].Kind}) input gradient";
+            for (int i = 0; i < t.Grads.Count && where == "the parameter update"; i++)
+                if (!t.Grads[i].Span.ToArray().All(float.IsFinite)) where = $"gradient of {t.Grads.Names[i]}";
+        }
+        catch (ArgumentException) { where = "the forward pass"; }
+        string lossText = double.IsFinite(loss) ? $"the parameters became non-finite (loss {loss:G4})" : $"the loss became {loss}";
+        var msg = $"training diverged at epoch {epoch}, iteration {iteration}: {lossText}; first non-finite values in {where}. " +
+                  "Kept the last finite parameters. Try a lower learning rate or gradient clipping (--clip-norm).";
+        return new DivergenceInfo(epoch, iteration, where, msg);
+    }
+}
