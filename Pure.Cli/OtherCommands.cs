@@ -219,7 +219,7 @@ internal static class DatasetsCommand
             var table = new Table().AddColumn("name").AddColumn("task").AddColumn("rows").AddColumn("features").AddColumn("classes").AddColumn("licence");
             foreach (var d in BundledDataSets.All)
                 table.AddRow(d.Name, d.Task.ToString().ToLowerInvariant(), d.Rows.ToString(CultureInfo.InvariantCulture), d.Features.ToString(CultureInfo.InvariantCulture),
-                    d.Task == TaskKind.Classification ? d.Classes.ToString(CultureInfo.InvariantCulture) : "-", Markup.Escape(d.Licence));
+                    d.Task == TaskKind.Classification ? d.Classes.ToString(CultureInfo.InvariantCulture) : "-", Markup.Escape(d.Licence.Split(';')[0].Split(" (")[0]));
             AnsiConsole.Write(table);
             Console.WriteLine("Provenance and licences: Pure.Facade/Data/Bundled/PROVENANCE.md. Fashion-MNIST (test split, MIT): data/fashion_mnist/.");
             return 0;

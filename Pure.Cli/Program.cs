@@ -34,7 +34,7 @@ public static class Program
         }
         try
         {
-            return parsed.Invoke();
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is UsageException)
         {
@@ -48,7 +48,12 @@ public static class Program
         }
     }
 
-    internal static string OneLine(Exception e) => e.Message.Replace('\n', ' ').Replace("\r", "");
+    internal static string OneLine(Exception e)
+    {
+        var m = e.Message;
+        if (e is ArgumentException { ParamName: { } p }) m = m.Replace($" (Parameter '{p}')", "");
+        return m.Replace('\n', ' ').Replace("\r", "");
+    }
 }
 
 /// <summary>A usage error (bad option value): exit code 2.</summary>

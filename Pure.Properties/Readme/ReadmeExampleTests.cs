@@ -1,0 +1,47 @@
+using System.Reflection;
+using Xunit;
+
+namespace NeuralPure.Properties.Readme;
+
+/// <summary>The README's Pure.Core example is samples/CoreFold/Program.cs verbatim, and it trains.</summary>
+public sealed class ReadmeExampleTests
+{
+    private static string RepoFile(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine([dir.FullName, .. parts]);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException(string.Join('/', parts));
+    }
+
+    [Fact]
+    public void Readme_core_example_is_the_sample_that_ci_builds()
+    {
+        var readme = File.ReadAllText(RepoFile("README.md")).Replace("\r\n", "\n");
+        var sample = File.ReadAllText(RepoFile("samples", "CoreFold", "Program.cs")).Replace("\r\n", "\n").Trim();
+        Assert.Contains("```csharp\n" + sample + "\n```", readme);
+    }
+
+    [Fact]
+    public void Readme_core_example_trains_and_is_reproducible()
+    {
+        string Run()
+        {
+            var entry = typeof(CoreFoldMarker).Assembly.EntryPoint!;
+            var old = Console.Out;
+            var w = new StringWriter();
+            Console.SetOut(w);
+            try { entry.Invoke(null, [Array.Empty<string>()]); }
+            finally { Console.SetOut(old); }
+            return w.ToString();
+        }
+        var first = Run();
+        var lines = first.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(21, lines.Length);
+        double Loss(string l) => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Loss(lines[19]) < 0.5 * Loss(lines[0]), first);
+        Assert.Equal(first, Run());
+    }
+}
