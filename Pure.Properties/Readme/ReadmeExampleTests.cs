@@ -4,6 +4,7 @@ using Xunit;
 namespace NeuralPure.Properties.Readme;
 
 /// <summary>The README's Pure.Core example is samples/CoreFold/Program.cs verbatim, and it trains.</summary>
+[Collection("Console")]
 public sealed class ReadmeExampleTests
 {
     private static string RepoFile(params string[] parts)
