@@ -43,7 +43,10 @@ public static class Mse
     public static (T Value, NdArray<T> Gradient) ValueAndGrad<T>(NdArray<T> prediction, NdArray<T> target) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(prediction); ArgumentNullException.ThrowIfNull(target);
-        return new MseSpec().ValueAndGrad(AsMatrix(prediction), AsMatrix(target));
+        if (!prediction.Shape.SequenceEqual(target.Shape))
+            throw new ArgumentException($"prediction {prediction.ShapeText} and target {target.ShapeText} must have the same shape", nameof(target));
+        var (value, grad) = new MseSpec().ValueAndGrad(AsMatrix(prediction), AsMatrix(target));
+        return (value, grad.Reshape([.. prediction.Shape]));
     }
 
     internal static NdArray<T> AsMatrix<T>(NdArray<T> a) where T : unmanaged, IFloatingPointIeee754<T> =>

@@ -12,7 +12,7 @@ namespace NeuralPure.Losses;
 /// and W = Σᵢ w[yᵢ], PyTorch defines the weighted mean</para>
 /// <para>L = (1 − ε)/W · Σᵢ w[yᵢ]·(−log pᵢ[yᵢ]) + ε/(K·W) · Σᵢ Σ_c w_c·(−log pᵢ[c]).</para>
 /// <para>Its gradient is dL/dzᵢⱼ = [(1 − ε)·w[yᵢ]·(pᵢⱼ − [j = yᵢ]) + ε/K·(S·pᵢⱼ − wⱼ)] / W with S = Σ_c w_c.
-/// Without weights W = rows and S = K, and each row of the gradient sums to 0.</para>
+/// Without weights W = rows and S = K. Each row of the gradient sums to 0 in every case (weights only rescale a row; adding a constant to a row of logits changes nothing).</para>
 /// </remarks>
 public sealed record SoftmaxCrossEntropySpec(ImmutableArray<double>? ClassWeights = null, double LabelSmoothing = 0.0) : LossSpec
 {

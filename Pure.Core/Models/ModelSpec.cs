@@ -59,10 +59,12 @@ public sealed record ModelSpec
     /// <param name="init">The initializer of every dense layer (null: PyTorch's Linear default).</param>
     /// <param name="dropout">A dropout rate after each hidden activation (0: none).</param>
     /// <exception cref="ArgumentException">Fewer than two sizes or a size below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The dropout rate is outside [0, 1) or NaN.</exception>
     public static ModelSpec Mlp(IReadOnlyList<int> sizes, ActivationSpec activation, LossSpec loss, Initializer? init = null, double dropout = 0)
     {
         ArgumentNullException.ThrowIfNull(sizes); ArgumentNullException.ThrowIfNull(activation);
         if (sizes.Count < 2) throw new ArgumentException($"an MLP needs an input and an output size, got {sizes.Count} sizes", nameof(sizes));
+        if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout rate must be in [0, 1)");
         var layers = ImmutableArray.CreateBuilder<LayerSpec>();
         for (int i = 0; i + 1 < sizes.Count; i++)
         {
