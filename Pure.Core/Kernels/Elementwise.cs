@@ -41,7 +41,18 @@ internal static class Elementwise
     public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dy, dx);
-        for (int i = 0; i < x.Length; i++) dx[i] = x[i] > T.Zero ? dy[i] : T.Zero;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            // A select per lane: the same comparison (false for NaN) and the same copied bits as the scalar loop.
+            for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var xv = new Vector<T>(x.Slice(i, Vector<T>.Count));
+                var dv = new Vector<T>(dy.Slice(i, Vector<T>.Count));
+                Vector.ConditionalSelect(Vector.GreaterThan(xv, Vector<T>.Zero), dv, Vector<T>.Zero).CopyTo(dx.Slice(i, Vector<T>.Count));
+            }
+        }
+        for (; i < x.Length; i++) dx[i] = x[i] > T.Zero ? dy[i] : T.Zero;
     }
 
     public static void LeakyRelu<T>(ReadOnlySpan<T> x, T slope, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
@@ -164,16 +175,22 @@ internal static class Elementwise
     }
 
     /// <summary>True when every element is finite.</summary>
-    public static bool AllFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        foreach (var v in x) if (!T.IsFinite(v)) return false;
-        return true;
-    }
+    public static bool AllFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T> => FirstNonFinite(x) < 0;
 
     /// <summary>Index of the first non-finite element, or −1.</summary>
     public static int FirstNonFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < x.Length; i++) if (!T.IsFinite(x[i])) return i;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            // v − v is 0 for a finite v and NaN for ±∞ or NaN, so a register whose differences all equal 0 holds only finite values.
+            for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var v = new Vector<T>(x.Slice(i, Vector<T>.Count));
+                if (!Vector.EqualsAll(v - v, Vector<T>.Zero)) break;
+            }
+        }
+        for (; i < x.Length; i++) if (!T.IsFinite(x[i])) return i;
         return -1;
     }
 }

@@ -5,64 +5,103 @@ namespace NeuralPure.Kernels;
 
 /// <summary>The three matrix products of a dense layer, row-major, without materialising a transpose.</summary>
 /// <remarks>
-/// With X [m, k] (a batch of inputs), W [n, k] (PyTorch's Linear layout, out × in) and dY [m, n]:
-/// forward Y = X·Wᵀ (<see cref="MultiplyTransposedB{T}"/>), input gradient dX = dY·W (<see cref="Multiply{T}"/>),
-/// weight gradient dW = dYᵀ·X (<see cref="MultiplyTransposedA{T}"/>). Each one's summation order is fixed by the
-/// shapes alone, so results do not depend on threads or timing.
+/// <para>With X [m, k] (a batch of inputs), W [n, k] (PyTorch's Linear layout, out × in) and dY [m, n]:
+/// forward Y = X·Wᵀ (<see cref="MultiplyTransposedB{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, int)"/>, or
+/// <see cref="MultiplyTransposedBAddRow{T}"/> with the bias fused), input gradient dX = dY·W
+/// (<see cref="Multiply{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, int)"/>), weight gradient dW = dYᵀ·X
+/// (<see cref="MultiplyTransposedA{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, int)"/>).</para>
+/// <para>All three run on <see cref="Gemm"/>: each output element is one fused multiply-add chain over the shared index in
+/// increasing order, so the bits depend on the shapes and values only — not on the thread count, the register width or
+/// the blocking. The overloads without <c>threads</c> run on the calling thread.</para>
 /// </remarks>
-internal static class MatMul
+internal static unsafe class MatMul
 {
-    /// <summary>C[m, n] = A[m, k] · B[n, k]ᵀ: each element is the dot product of a row of A and a row of B.</summary>
-    public static void MultiplyTransposedB<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Check<T>(ReadOnlySpan<T> a, int aLength, ReadOnlySpan<T> b, int bLength, Span<T> c, int cLength, int m, int k, int n)
     {
         Guard.Dims(m, k, n);
-        Guard.Length(a, m * k, nameof(a)); Guard.Length(b, n * k, nameof(b)); Guard.Length(c, m * n, nameof(c));
+        Guard.Length(a, aLength, nameof(a)); Guard.Length(b, bLength, nameof(b)); Guard.Length(c, cLength, nameof(c));
         Guard.NoOverlap(a, c, nameof(a)); Guard.NoOverlap(b, c, nameof(b));
-        for (int i = 0; i < m; i++)
+    }
+
+    /// <summary>C[m, n] = A[m, k] · B[n, k]ᵀ: each element is the dot product of a row of A and a row of B.</summary>
+    public static void MultiplyTransposedB<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n)
+        where T : unmanaged, IFloatingPointIeee754<T> => MultiplyTransposedB(a, b, c, m, k, n, 1);
+
+    /// <inheritdoc cref="MultiplyTransposedB{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, int)"/>
+    /// <remarks>On up to <c>threads</c> threads (1: the calling thread only) at register width <c>width</c>; neither changes a bit of the result.</remarks>
+    public static void MultiplyTransposedB<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n, int threads, VectorWidth width = VectorWidth.Best)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        TransposedBProduct(a, b, default, c, m, k, n, threads, width, hasBias: false);
+
+    /// <summary>C[m, n] = A[m, k] · B[n, k]ᵀ + 1·bias: the forward product of a dense layer with its bias fused in.</summary>
+    /// <remarks>Bit for bit <see cref="MultiplyTransposedB{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, int)"/>
+    /// followed by <see cref="AddRowInPlace{T}"/>: the bias is added to the finished sum, in the same pass as its store.</remarks>
+    public static void MultiplyTransposedBAddRow<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> bias, Span<T> c, int m, int k, int n, int threads = 1, VectorWidth width = VectorWidth.Best)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        TransposedBProduct(a, b, bias, c, m, k, n, threads, width, hasBias: true);
+
+    private static void TransposedBProduct<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> bias, Span<T> c, int m, int k, int n, int threads, VectorWidth width, bool hasBias)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(a, m * k, b, n * k, c, m * n, m, k, n);
+        if (hasBias) { Guard.Length(bias, n, nameof(bias)); Guard.NoOverlap(bias, c, nameof(bias)); }
+        fixed (T* pa = a) fixed (T* pb = b) fixed (T* pc = c) fixed (T* pbias = bias)
         {
-            var ai = a.Slice(i * k, k);
-            var ci = c.Slice(i * n, n);
-            for (int j = 0; j < n; j++) ci[j] = TensorPrimitives.Dot(ai, b.Slice(j * k, k));
+            var op = new Gemm.Operands<T>
+            {
+                A = pa, Ars = k, Acs = 1,
+                B = pb, Brs = 1, Bcs = k,
+                C = pc, Ldc = n, Bias = hasBias ? pbias : null,
+                M = m, N = n, K = k,
+            };
+            Gemm.Multiply(op, threads, width);
         }
     }
 
     /// <summary>C[m, n] = A[m, k] · B[k, n]: row i of C accumulates a[i, p]·(row p of B) for p = 0..k−1 in order.</summary>
     public static void Multiply<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n)
+        where T : unmanaged, IFloatingPointIeee754<T> => Multiply(a, b, c, m, k, n, 1);
+
+    /// <inheritdoc cref="Multiply{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, int)"/>
+    /// <remarks>On up to <c>threads</c> threads (1: the calling thread only) at register width <c>width</c>; neither changes a bit of the result.</remarks>
+    public static void Multiply<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n, int threads, VectorWidth width = VectorWidth.Best)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.Dims(m, k, n);
-        Guard.Length(a, m * k, nameof(a)); Guard.Length(b, k * n, nameof(b)); Guard.Length(c, m * n, nameof(c));
-        Guard.NoOverlap(a, c, nameof(a)); Guard.NoOverlap(b, c, nameof(b));
-        c.Clear();
-        for (int i = 0; i < m; i++)
+        Check(a, m * k, b, k * n, c, m * n, m, k, n);
+        fixed (T* pa = a) fixed (T* pb = b) fixed (T* pc = c)
         {
-            var ci = c.Slice(i * n, n);
-            for (int p = 0; p < k; p++)
+            var op = new Gemm.Operands<T>
             {
-                var aip = a[i * k + p];
-                TensorPrimitives.MultiplyAdd(b.Slice(p * n, n), aip, ci, ci);
-            }
+                A = pa, Ars = k, Acs = 1,
+                B = pb, Brs = n, Bcs = 1,
+                C = pc, Ldc = n,
+                M = m, N = n, K = k,
+            };
+            Gemm.Multiply(op, threads, width);
         }
     }
 
     /// <summary>C[k, n] = A[m, k]ᵀ · B[m, n]: row p of C accumulates a[i, p]·(row i of B) for i = 0..m−1 in order.</summary>
     public static void MultiplyTransposedA<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n)
+        where T : unmanaged, IFloatingPointIeee754<T> => MultiplyTransposedA(a, b, c, m, k, n, 1);
+
+    /// <inheritdoc cref="MultiplyTransposedA{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, int, int, int)"/>
+    /// <remarks>On up to <c>threads</c> threads (1: the calling thread only) at register width <c>width</c>; neither changes a bit of the result.</remarks>
+    public static void MultiplyTransposedA<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n, int threads, VectorWidth width = VectorWidth.Best)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.Dims(m, k, n);
-        Guard.Length(a, m * k, nameof(a)); Guard.Length(b, m * n, nameof(b)); Guard.Length(c, k * n, nameof(c));
-        Guard.NoOverlap(a, c, nameof(a)); Guard.NoOverlap(b, c, nameof(b));
-        c.Clear();
-        for (int i = 0; i < m; i++)
+        Check(a, m * k, b, m * n, c, k * n, m, k, n);
+        fixed (T* pa = a) fixed (T* pb = b) fixed (T* pc = c)
         {
-            var bi = b.Slice(i * n, n);
-            for (int p = 0; p < k; p++)
+            // C[k, n]: the product's rows are A's columns (stride 1 between rows, k between steps), its depth is m.
+            var op = new Gemm.Operands<T>
             {
-                var aip = a[i * k + p];
-                var cp = c.Slice(p * n, n);
-                TensorPrimitives.MultiplyAdd(bi, aip, cp, cp);
-            }
+                A = pa, Ars = 1, Acs = k,
+                B = pb, Brs = n, Bcs = 1,
+                C = pc, Ldc = n,
+                M = k, N = n, K = m,
+            };
+            Gemm.Multiply(op, threads, width);
         }
     }
 

@@ -1,12 +1,25 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace NeuralPure.Kernels;
 
 /// <summary>The element-wise arithmetic of optimizer updates, one fused loop per formula.</summary>
 /// <remarks>Each loop's expression is the scalar definition, evaluated in the written order (no FMA contraction), so the
-/// results match PyTorch's formulas to rounding.</remarks>
+/// results match PyTorch's formulas to rounding. The loops run <see cref="Vector{T}"/> lanes first and a scalar tail: every
+/// lane performs the same IEEE operations in the same order as the scalar loop (add, multiply, divide and square root are
+/// correctly rounded either way), so the bits are those of the scalar definition.</remarks>
 internal static class OptimizerKernels
 {
+    /// <summary>True when <see cref="Vector{T}"/> of T runs in hardware: then the loops below go a register at a time.</summary>
+    private static bool Vectorized<T>() where T : unmanaged => Vector.IsHardwareAccelerated && Vector<T>.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> At<T>(ReadOnlySpan<T> s, int i) where T : unmanaged => Unsafe.ReadUnaligned<Vector<T>>(ref Unsafe.As<T, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put<T>(Span<T> s, int i, Vector<T> v) where T : unmanaged => Unsafe.WriteUnaligned(ref Unsafe.As<T, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i)), v);
+
     private static void Check<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> dest)
     {
         Guard.SameLength(a, b, "a", "b");
@@ -19,14 +32,26 @@ internal static class OptimizerKernels
     public static void Moment<T>(ReadOnlySpan<T> m, T beta, ReadOnlySpan<T> g, T c, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(m, g, dest);
-        for (int i = 0; i < m.Length; i++) dest[i] = beta * m[i] + c * g[i];
+        int i = 0;
+        if (Vectorized<T>())
+        {
+            Vector<T> vb = new(beta), vc = new(c);
+            for (; i <= m.Length - Vector<T>.Count; i += Vector<T>.Count) Put(dest, i, vb * At(m, i) + vc * At(g, i));
+        }
+        for (; i < m.Length; i++) dest[i] = beta * m[i] + c * g[i];
     }
 
     /// <summary>dest = β·v + c·g·g.</summary>
     public static void SecondMoment<T>(ReadOnlySpan<T> v, T beta, ReadOnlySpan<T> g, T c, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(v, g, dest);
-        for (int i = 0; i < v.Length; i++) dest[i] = beta * v[i] + c * g[i] * g[i];
+        int i = 0;
+        if (Vectorized<T>())
+        {
+            Vector<T> vb = new(beta), vc = new(c);
+            for (; i <= v.Length - Vector<T>.Count; i += Vector<T>.Count) { var gi = At(g, i); Put(dest, i, vb * At(v, i) + vc * gi * gi); }
+        }
+        for (; i < v.Length; i++) dest[i] = beta * v[i] + c * g[i] * g[i];
     }
 
     /// <summary>dest = max(a, b).</summary>
@@ -36,24 +61,131 @@ internal static class OptimizerKernels
         for (int i = 0; i < a.Length; i++) dest[i] = T.Max(a[i], b[i]);
     }
 
-    /// <summary>dest = v − m·m.</summary>
+    /// <summary>dest = max(v − m·m, 0): centred RMSprop's variance, clamped because rounding can take v − m² below 0 under a
+    /// constant gradient (v and m² both tend to g², and √ of a tiny negative is NaN; PyTorch has that NaN, we don't).</summary>
     public static void SubtractSquare<T>(ReadOnlySpan<T> v, ReadOnlySpan<T> m, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(v, m, dest);
-        for (int i = 0; i < v.Length; i++) dest[i] = v[i] - m[i] * m[i];
+        int i = 0;
+        if (Vectorized<T>())
+            for (; i <= v.Length - Vector<T>.Count; i += Vector<T>.Count) { var mi = At(m, i); Put(dest, i, Vector.Max(At(v, i) - mi * mi, Vector<T>.Zero)); }
+        for (; i < v.Length; i++) dest[i] = T.Max(v[i] - m[i] * m[i], T.Zero);
     }
 
     /// <summary>dest = (m·s) / (√v / b + ε): Adam's direction with s = 1/(1 − β₁ᵗ) and b = √(1 − β₂ᵗ).</summary>
     public static void AdamDirection<T>(ReadOnlySpan<T> m, ReadOnlySpan<T> v, T s, T b, T eps, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(m, v, dest);
-        for (int i = 0; i < m.Length; i++) dest[i] = m[i] * s / (T.Sqrt(v[i]) / b + eps);
+        int i = 0;
+        if (Vectorized<T>())
+        {
+            Vector<T> vs = new(s), vb = new(b), ve = new(eps);
+            for (; i <= m.Length - Vector<T>.Count; i += Vector<T>.Count) Put(dest, i, At(m, i) * vs / (Vector.SquareRoot(At(v, i)) / vb + ve));
+        }
+        for (; i < m.Length; i++) dest[i] = m[i] * s / (T.Sqrt(v[i]) / b + eps);
     }
 
     /// <summary>dest = g / (√v + ε).</summary>
     public static void DivideBySqrtPlus<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> v, T eps, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(g, v, dest);
-        for (int i = 0; i < g.Length; i++) dest[i] = g[i] / (T.Sqrt(v[i]) + eps);
+        int i = 0;
+        if (Vectorized<T>())
+        {
+            Vector<T> ve = new(eps);
+            for (; i <= g.Length - Vector<T>.Count; i += Vector<T>.Count) Put(dest, i, At(g, i) / (Vector.SquareRoot(At(v, i)) + ve));
+        }
+        for (; i < g.Length; i++) dest[i] = g[i] / (T.Sqrt(v[i]) + eps);
+    }
+
+    /// <summary>The constants of one fused Adam/AdamW step (see <see cref="AdamStep{T}"/>), converted to T as the separate transforms convert them.</summary>
+    /// <param name="B1">β₁.</param>
+    /// <param name="C1">1 − β₁ (computed in T).</param>
+    /// <param name="B2">β₂.</param>
+    /// <param name="C2">1 − β₂ (computed in T).</param>
+    /// <param name="StepScale">1/(1 − β₁ᵗ).</param>
+    /// <param name="Bc2Sqrt">√(1 − β₂ᵗ).</param>
+    /// <param name="Eps">ε.</param>
+    /// <param name="Factor">−η(t).</param>
+    /// <param name="Coupled">λ of a weight decay before the moments (Adam's L2), or null.</param>
+    /// <param name="Decoupled">λ of a weight decay after the direction (AdamW), or null.</param>
+    public readonly record struct AdamConstants<T>(T B1, T C1, T B2, T C2, T StepScale, T Bc2Sqrt, T Eps, T Factor, T? Coupled, T? Decoupled) where T : unmanaged;
+
+    /// <summary>One Adam/AdamW step per element, in place on p, m and v: the composition of ScaleAdd (coupled decay), Moment,
+    /// SecondMoment, AdamDirection, ScaleAdd (decoupled decay), Scale (−η) and Add, evaluated element by element.</summary>
+    /// <remarks>
+    /// <para>g' = p·λc + g; m ← β₁·m + (1 − β₁)·g'; v ← β₂·v + (1 − β₂)·g'·g'; d = (m·s)/(√v/b + ε); d' = p·λd + d; p ← p + d'·(−η).</para>
+    /// <para>Each line is the same IEEE operations in the same order as the separate kernels, so the bits equal those of the
+    /// transform chain; one pass over memory instead of seven. Large tensors are cut into blocks for up to
+    /// <paramref name="threads"/> threads (elements are independent, so the split changes nothing).</para>
+    /// </remarks>
+    public static unsafe void AdamStep<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, in AdamConstants<T> c, int threads = 1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.SameLength<T>(p, g, "p", "g"); Guard.SameLength<T>(p, m, "p", "m"); Guard.SameLength<T>(p, v, "p", "v");
+        Guard.NoOverlap(g, p, "g"); Guard.NoOverlap(g, m, "g"); Guard.NoOverlap(g, v, "g");
+        Guard.NoOverlap<T>(p, m, "p"); Guard.NoOverlap<T>(p, v, "p"); Guard.NoOverlap<T>(m, v, "m");
+        int n = p.Length;
+        if (threads > 1 && n >= AdamParallelThreshold && WorkerPool.Helpers > 0)
+        {
+            fixed (T* pp = p) fixed (T* pg = g) fixed (T* pm = m) fixed (T* pv = v)
+            {
+                int parts = threads * 2;
+                var job = new AdamJob<T> { P = pp, G = pg, M = pm, V = pv, C = c, Length = n, Chunk = (n / parts + 63) & ~63 };
+                WorkerPool.Run((n + job.Chunk - 1) / job.Chunk, &AdamPart<T>, &job);
+            }
+            return;
+        }
+        AdamRange(p, g, m, v, c);
+    }
+
+    /// <summary>Below this many elements a fused Adam step stays on the calling thread.</summary>
+    private const int AdamParallelThreshold = 1 << 16;
+
+    private unsafe struct AdamJob<T> where T : unmanaged
+    {
+        public T* P, G, M, V;
+        public AdamConstants<T> C;
+        public int Length, Chunk;
+    }
+
+    private static unsafe void AdamPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var job = ref Unsafe.AsRef<AdamJob<T>>(state);
+        int start = part * job.Chunk, len = Math.Min(job.Chunk, job.Length - start);
+        if (len <= 0) return;
+        AdamRange(new Span<T>(job.P + start, len), new ReadOnlySpan<T>(job.G + start, len), new Span<T>(job.M + start, len), new Span<T>(job.V + start, len), job.C);
+    }
+
+    private static void AdamRange<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, in AdamConstants<T> c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool coupled = c.Coupled.HasValue, decoupled = c.Decoupled.HasValue;
+        T lc = c.Coupled.GetValueOrDefault(), ld = c.Decoupled.GetValueOrDefault();
+        int i = 0;
+        if (Vectorized<T>())
+        {
+            Vector<T> b1 = new(c.B1), c1 = new(c.C1), b2 = new(c.B2), c2 = new(c.C2), s = new(c.StepScale), bc = new(c.Bc2Sqrt), eps = new(c.Eps), f = new(c.Factor);
+            Vector<T> vlc = new(lc), vld = new(ld);
+            for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var pi = At<T>(p, i); var gi = At(g, i);
+                if (coupled) gi = pi * vlc + gi;
+                var mi = b1 * At<T>(m, i) + c1 * gi;
+                var vi = b2 * At<T>(v, i) + c2 * gi * gi;
+                var di = mi * s / (Vector.SquareRoot(vi) / bc + eps);
+                if (decoupled) di = pi * vld + di;
+                Put(p, i, pi + di * f); Put(m, i, mi); Put(v, i, vi);
+            }
+        }
+        for (; i < p.Length; i++)
+        {
+            T pi = p[i], gi = g[i];
+            if (coupled) gi = pi * lc + gi;
+            T mi = c.B1 * m[i] + c.C1 * gi;
+            T vi = c.B2 * v[i] + c.C2 * gi * gi;
+            T di = mi * c.StepScale / (T.Sqrt(vi) / c.Bc2Sqrt + c.Eps);
+            if (decoupled) di = pi * ld + di;
+            p[i] = pi + di * c.Factor; m[i] = mi; v[i] = vi;
+        }
     }
 }

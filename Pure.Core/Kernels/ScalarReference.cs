@@ -56,9 +56,10 @@ internal static class ScalarReference
         }
     }
 
+    /// <summary>max(x, 0), NaN propagating as in PyTorch's relu and IEEE 754's maximum (the kernel's TensorPrimitives.Max).</summary>
     public static void Relu<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < x.Length; i++) d[i] = x[i] > T.Zero ? x[i] : T.Zero;
+        for (int i = 0; i < x.Length; i++) d[i] = x[i] > T.Zero || T.IsNaN(x[i]) ? x[i] : T.Zero;
     }
 
     public static void Add<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
@@ -89,5 +90,48 @@ internal static class ScalarReference
     public static void Sigmoid<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int i = 0; i < x.Length; i++) d[i] = T.One / (T.One + T.Exp(-x[i]));
+    }
+
+    /// <summary>dest = β·m + c·g (OptimizerKernels.Moment).</summary>
+    public static void Moment<T>(ReadOnlySpan<T> m, T beta, ReadOnlySpan<T> g, T c, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < m.Length; i++) d[i] = beta * m[i] + c * g[i];
+    }
+
+    /// <summary>dest = β·v + c·g·g (OptimizerKernels.SecondMoment).</summary>
+    public static void SecondMoment<T>(ReadOnlySpan<T> v, T beta, ReadOnlySpan<T> g, T c, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < v.Length; i++) d[i] = beta * v[i] + c * g[i] * g[i];
+    }
+
+    /// <summary>dest = (m·s) / (√v / b + ε) (OptimizerKernels.AdamDirection).</summary>
+    public static void AdamDirection<T>(ReadOnlySpan<T> m, ReadOnlySpan<T> v, T s, T b, T eps, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < m.Length; i++) d[i] = m[i] * s / (T.Sqrt(v[i]) / b + eps);
+    }
+
+    /// <summary>dest = v − m·m (OptimizerKernels.SubtractSquare).</summary>
+    public static void SubtractSquare<T>(ReadOnlySpan<T> v, ReadOnlySpan<T> m, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < v.Length; i++) d[i] = v[i] - m[i] * m[i];
+    }
+
+    /// <summary>dest = g / (√v + ε) (OptimizerKernels.DivideBySqrtPlus).</summary>
+    public static void DivideBySqrtPlus<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> v, T eps, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < g.Length; i++) d[i] = g[i] / (T.Sqrt(v[i]) + eps);
+    }
+
+    /// <summary>dx = dy where x &gt; 0, else 0 (Elementwise.ReluBackward).</summary>
+    public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++) dx[i] = x[i] > T.Zero ? dy[i] : T.Zero;
+    }
+
+    /// <summary>Index of the first element that is NaN or ±∞, or −1 (Elementwise.FirstNonFinite).</summary>
+    public static int FirstNonFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++) if (!T.IsFinite(x[i])) return i;
+        return -1;
     }
 }

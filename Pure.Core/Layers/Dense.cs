@@ -18,6 +18,9 @@ public sealed record DenseSpec(int In, int Out, Initializer? WeightInit = null) 
     /// <summary>The output width, checked.</summary>
     public int Out { get; } = Out >= 1 ? Out : throw new ArgumentOutOfRangeException(nameof(Out), Out, "a dense layer needs an output width ≥ 1");
 
+    /// <summary>The initializer as given, with null resolved to <see cref="Initializer.PyTorchLinear"/>, so a spec that names the default equals one that omits it.</summary>
+    public Initializer? WeightInit { get; } = WeightInit ?? Initializer.PyTorchLinear;
+
     /// <summary>The initializer in use (never null).</summary>
     public Initializer Initializer => WeightInit ?? Initializer.PyTorchLinear;
 
@@ -90,14 +93,18 @@ public static class Dense
 {
     /// <summary>y = x·Wᵀ + b for a batch x [rows, in]; y is [rows, out].</summary>
     /// <exception cref="ArgumentException">x is not [rows, in] for this layer's in.</exception>
-    public static NdArray<T> Forward<T>(DenseParams<T> p, NdArray<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    public static NdArray<T> Forward<T>(DenseParams<T> p, NdArray<T> x) where T : unmanaged, IFloatingPointIeee754<T> => Forward(p, x, null);
+
+    /// <summary>y = x·Wᵀ + b for a batch x [rows, in], with the product on up to <paramref name="parallelism"/>'s threads (null: all cores).</summary>
+    /// <remarks>One pass: each yᵢⱼ is the fused multiply-add chain of xᵢ and Wⱼ, plus bⱼ as it is stored; the bits do not depend on the thread count.</remarks>
+    /// <exception cref="ArgumentException">x is not [rows, in] for this layer's in.</exception>
+    public static NdArray<T> Forward<T>(DenseParams<T> p, NdArray<T> x, Parallelism? parallelism) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(p); ArgumentNullException.ThrowIfNull(x);
         RequireInput(p, x, nameof(x));
         int m = x.Rows, k = p.In, n = p.Out;
         var y = new T[m * n];
-        MatMul.MultiplyTransposedB(x.Span, p.W.Span, y, m, k, n);
-        MatMul.AddRowInPlace<T>(y, p.B.Span, m, n);
+        MatMul.MultiplyTransposedBAddRow(x.Span, p.W.Span, p.B.Span, y, m, k, n, Parallelism.Resolve(parallelism));
         return NdArray.Own(y, m, n);
     }
 
@@ -105,7 +112,20 @@ public static class Dense
     /// <remarks>dW = dyᵀ·x [out, in]; db = Σ over rows of dy [out]; dx = dy·W [rows, in].
     /// When the loss is a mean over the batch, the 1/rows is already inside dy.</remarks>
     /// <exception cref="ArgumentException">x or dy has the wrong shape.</exception>
-    public static DenseGrads<T> Backward<T>(DenseParams<T> p, NdArray<T> x, NdArray<T> dy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static DenseGrads<T> Backward<T>(DenseParams<T> p, NdArray<T> x, NdArray<T> dy) where T : unmanaged, IFloatingPointIeee754<T> => Backward(p, x, dy, null);
+
+    /// <summary>The chain rule through y = x·Wᵀ + b, with the products on up to <paramref name="parallelism"/>'s threads (null: all cores).</summary>
+    /// <remarks>As <see cref="Backward{T}(DenseParams{T}, NdArray{T}, NdArray{T})"/>; the bits do not depend on the thread count.</remarks>
+    /// <exception cref="ArgumentException">x or dy has the wrong shape.</exception>
+    public static DenseGrads<T> Backward<T>(DenseParams<T> p, NdArray<T> x, NdArray<T> dy, Parallelism? parallelism) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (dw, db, dx) = Gradients(p, x, dy, Parallelism.Resolve(parallelism), inputGradient: true);
+        return new DenseGrads<T>(dw, db, dx!);
+    }
+
+    /// <summary>dW, db and (when <paramref name="inputGradient"/>) dx: backprop skips dx for a model's first dense layer, whose input is data.</summary>
+    internal static (NdArray<T> W, NdArray<T> B, NdArray<T>? X) Gradients<T>(DenseParams<T> p, NdArray<T> x, NdArray<T> dy, int threads, bool inputGradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(p); ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(dy);
         RequireInput(p, x, nameof(x));
@@ -113,12 +133,17 @@ public static class Dense
             throw new ArgumentException($"dy must be [{x.Rows}, {p.Out}] for x {x.ShapeText} and W {p.W.ShapeText}, got {dy.ShapeText}", nameof(dy));
         int m = x.Rows, k = p.In, n = p.Out;
         var dw = new T[n * k];
-        MatMul.MultiplyTransposedA(dy.Span, x.Span, dw, m, n, k);
+        MatMul.MultiplyTransposedA(dy.Span, x.Span, dw, m, n, k, threads);
         var db = new T[n];
         MatMul.ColumnSums(dy.Span, db, m, n);
-        var dx = new T[m * k];
-        MatMul.Multiply(dy.Span, p.W.Span, dx, m, n, k);
-        return new DenseGrads<T>(NdArray.Own(dw, n, k), NdArray.Own(db, n), NdArray.Own(dx, m, k));
+        NdArray<T>? dxArray = null;
+        if (inputGradient)
+        {
+            var dx = new T[m * k];
+            MatMul.Multiply(dy.Span, p.W.Span, dx, m, n, k, threads);
+            dxArray = NdArray.Own(dx, m, k);
+        }
+        return (NdArray.Own(dw, n, k), NdArray.Own(db, n), dxArray);
     }
 
     /// <summary>The transpose of a matrix.</summary>

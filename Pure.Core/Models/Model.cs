@@ -13,7 +13,15 @@ namespace NeuralPure.Models;
 /// <param name="ActivationGrads">ActivationGrads[i] = dL/d(Activations[i]): [0] is the gradient with respect to the input, the last is the loss's gradient.</param>
 /// <param name="Grads">dL/dθ for every parameter, in the parameter tree's structure.</param>
 public sealed record BackpropTrace<T>(ImmutableArray<NdArray<T>> Activations, T Loss, ImmutableArray<NdArray<T>> ActivationGrads, ParamTree<T> Grads)
-    where T : unmanaged, IFloatingPointIeee754<T>;
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Element-wise equality of every array (bitwise, as <see cref="NdArray{T}.Equals(NdArray{T})"/>).</summary>
+    public bool Equals(BackpropTrace<T>? other) => other is not null && Loss.Equals(other.Loss) && Grads.Equals(other.Grads)
+        && Activations.SequenceEqual(other.Activations) && ActivationGrads.SequenceEqual(other.ActivationGrads);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Loss, Grads, Activations.Length);
+}
 
 /// <summary>A model's functions: initialise, forward, loss, and backpropagation. All pure: parameters are never changed.</summary>
 public static class Model
@@ -33,8 +41,13 @@ public static class Model
         Forward(spec, parameters, x, null);
 
     /// <summary>The model's output; with a <paramref name="dropoutKey"/> it runs in training mode (dropout active, masks from the key).</summary>
+    /// <param name="spec">The architecture.</param>
+    /// <param name="parameters">The parameters (unchanged).</param>
+    /// <param name="x">Inputs [rows, features].</param>
+    /// <param name="dropoutKey">Null for evaluation; a key for training mode.</param>
+    /// <param name="parallelism">Threads for the matrix products (null: all cores); the result's bits do not depend on it.</param>
     /// <exception cref="ArgumentException">The parameters do not fit the spec, or x has the wrong width, no rows, or a non-finite value.</exception>
-    public static NdArray<T> Forward<T>(ModelSpec spec, ParamTree<T> parameters, NdArray<T> x, RandomKey? dropoutKey) where T : unmanaged, IFloatingPointIeee754<T>
+    public static NdArray<T> Forward<T>(ModelSpec spec, ParamTree<T> parameters, NdArray<T> x, RandomKey? dropoutKey, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         RequireFit(spec, parameters, x, nameof(x));
         var a = x;
@@ -43,11 +56,16 @@ public static class Model
         {
             var l = spec.Layers[i];
             int np = l.ParameterNames.Length;
-            a = l.Forward(parameters.Leaves.AsSpan().Slice(leaf, np), a, LayerKey(dropoutKey, i));
+            a = LayerForward(l, parameters.Leaves.AsSpan().Slice(leaf, np), a, LayerKey(dropoutKey, i), parallelism);
             leaf += np;
         }
         return a;
     }
+
+    /// <summary>Layer <paramref name="l"/>'s forward; dense layers get the thread budget (the other layers are element-wise).</summary>
+    private static NdArray<T> LayerForward<T>(LayerSpec l, ReadOnlySpan<NdArray<T>> p, NdArray<T> x, RandomKey? key, Parallelism? parallelism)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        l is DenseSpec ? Dense.Forward(new DenseParams<T>(p[0], p[1]), x, parallelism) : l.Forward(p, x, key);
 
     /// <summary>The mean loss of the model on a batch (evaluation mode unless a dropout key is given).</summary>
     public static T Loss<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch, RandomKey? dropoutKey = null) where T : unmanaged, IFloatingPointIeee754<T>
@@ -60,25 +78,40 @@ public static class Model
     /// <summary>The loss and its gradient with respect to every parameter, by backpropagation.</summary>
     /// <remarks>Forward caches each layer's input and output; backward then applies the chain rule layer by layer,
     /// output to input: dL/d(input of layer i) = layer i's backward of dL/d(output of layer i). No parameter changes.</remarks>
+    /// <param name="spec">The architecture.</param>
+    /// <param name="parameters">The parameters (unchanged).</param>
+    /// <param name="batch">Inputs and targets.</param>
+    /// <param name="dropoutKey">Null for evaluation mode; a key for training mode.</param>
+    /// <param name="parallelism">Threads for the matrix products (null: all cores); the bits of the loss and gradients do not depend on it.</param>
     /// <exception cref="ArgumentException">The parameters do not fit the spec, or the batch is invalid (see <see cref="Forward{T}(ModelSpec, ParamTree{T}, NdArray{T})"/> and the loss).</exception>
-    public static (T Loss, ParamTree<T> Grads) ValueAndGrad<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch, RandomKey? dropoutKey = null)
+    public static (T Loss, ParamTree<T> Grads) ValueAndGrad<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch, RandomKey? dropoutKey = null, Parallelism? parallelism = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var t = Backprop(spec, parameters, batch, dropoutKey);
-        return (t.Loss, t.Grads);
+        // The gradient with respect to the input is not wanted here, so the first dense layer skips its dx product.
+        var (_, loss, _, grads) = Run(spec, parameters, batch, dropoutKey, parallelism, inputGradient: false);
+        return (loss, new ParamTree<T>(parameters.Names, [.. grads]));
     }
 
     /// <summary>The loss and its gradient with respect to the input x (for saliency, lessons and tests).</summary>
-    public static (T Loss, NdArray<T> InputGrad) InputGradient<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch, RandomKey? dropoutKey = null)
+    public static (T Loss, NdArray<T> InputGrad) InputGradient<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch, RandomKey? dropoutKey = null, Parallelism? parallelism = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var t = Backprop(spec, parameters, batch, dropoutKey);
+        var t = Backprop(spec, parameters, batch, dropoutKey, parallelism);
         return (t.Loss, t.ActivationGrads[0]);
     }
 
     /// <summary>One forward and backward pass with everything it computed on the way (the lessons show this).</summary>
-    public static BackpropTrace<T> Backprop<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch, RandomKey? dropoutKey = null)
+    public static BackpropTrace<T> Backprop<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch, RandomKey? dropoutKey = null, Parallelism? parallelism = null)
         where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (acts, loss, dActs, grads) = Run(spec, parameters, batch, dropoutKey, parallelism, inputGradient: true);
+        return new BackpropTrace<T>([.. acts], loss, [.. dActs!], new ParamTree<T>(parameters.Names, [.. grads]));
+    }
+
+    /// <summary>Forward, loss, backward. Without <paramref name="inputGradient"/>, layers below the first one with parameters
+    /// are not differentiated and the first dense layer skips dx (their entries of the activation gradients stay null).</summary>
+    private static (NdArray<T>[] Acts, T Loss, NdArray<T>?[] DActs, NdArray<T>[] Grads) Run<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch,
+        RandomKey? dropoutKey, Parallelism? parallelism, bool inputGradient) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(batch);
         RequireFit(spec, parameters, batch.X, nameof(batch));
@@ -91,22 +124,36 @@ public static class Model
         {
             offsets[i] = leaf;
             var l = spec.Layers[i];
-            acts[i + 1] = l.Forward(parameters.Leaves.AsSpan().Slice(leaf, l.ParameterNames.Length), acts[i], LayerKey(dropoutKey, i));
+            acts[i + 1] = LayerForward(l, parameters.Leaves.AsSpan().Slice(leaf, l.ParameterNames.Length), acts[i], LayerKey(dropoutKey, i), parallelism);
             leaf += l.ParameterNames.Length;
         }
 
         var (loss, dOut) = spec.Loss.ValueAndGrad(acts[n], batch.Y);
 
         var grads = new NdArray<T>[parameters.Count];
-        var dActs = new NdArray<T>[n + 1];
+        var dActs = new NdArray<T>?[n + 1];
         dActs[n] = dOut;
-        for (int i = n - 1; i >= 0; i--)
+        int firstWithParameters = 0;
+        while (firstWithParameters < n && spec.Layers[firstWithParameters].ParameterNames.Length == 0) firstWithParameters++;
+        int lowest = inputGradient ? 0 : firstWithParameters;
+        int threads = Parallelism.Resolve(parallelism);
+        for (int i = n - 1; i >= lowest; i--)
         {
             var l = spec.Layers[i];
             int np = l.ParameterNames.Length;
-            dActs[i] = l.Backward(parameters.Leaves.AsSpan().Slice(offsets[i], np), acts[i], acts[i + 1], dActs[i + 1], LayerKey(dropoutKey, i), grads.AsSpan(offsets[i], np));
+            var p = parameters.Leaves.AsSpan().Slice(offsets[i], np);
+            if (l is DenseSpec)
+            {
+                var (dw, db, dx) = Dense.Gradients(new DenseParams<T>(p[0], p[1]), acts[i], dActs[i + 1]!, threads, inputGradient || i > firstWithParameters);
+                grads[offsets[i]] = dw; grads[offsets[i] + 1] = db;
+                dActs[i] = dx;
+            }
+            else
+            {
+                dActs[i] = l.Backward(p, acts[i], acts[i + 1], dActs[i + 1]!, LayerKey(dropoutKey, i), grads.AsSpan(offsets[i], np));
+            }
         }
-        return new BackpropTrace<T>([.. acts], loss, [.. dActs], new ParamTree<T>(parameters.Names, [.. grads]));
+        return (acts, loss, dActs, grads);
     }
 
     /// <summary>The dropout key of layer i: the step's key folded with the layer index.</summary>

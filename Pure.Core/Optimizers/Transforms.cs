@@ -71,9 +71,11 @@ public sealed record ScaleByAdam(double Beta1 = 0.9, double Beta2 = 0.999, doubl
         var s = Expect<AdamState<T>>(state);
         ParamTree<T>.RequireSameStructure(parameters, s.Mu, nameof(state));
         long t = s.Count + 1;
-        T b1 = T.CreateChecked(Beta1), b2 = T.CreateChecked(Beta2), one = T.One;
-        var mu = ParamTree<T>.Zip(s.Mu, updates, (m, g) => Tree.Lerp(m, b1, g, one - b1));
-        var nu = ParamTree<T>.Zip(s.Nu, updates, (v, g) => Tree.LerpSquare(v, b2, g, one - b2));
+        // 1 − β is formed in double, as PyTorch passes it: in float, 1 − (float)0.999 is off by 7e-6 relative, which the
+        // bias correction (computed from the exact β) would not cancel.
+        T b1 = T.CreateChecked(Beta1), b2 = T.CreateChecked(Beta2), c1 = T.CreateChecked(1 - Beta1), c2 = T.CreateChecked(1 - Beta2);
+        var mu = ParamTree<T>.Zip(s.Mu, updates, (m, g) => Tree.Lerp(m, b1, g, c1));
+        var nu = ParamTree<T>.Zip(s.Nu, updates, (v, g) => Tree.LerpSquare(v, b2, g, c2));
         var vUse = nu;
         ParamTree<T>? nuMax = null;
         if (AmsGrad)
@@ -88,7 +90,7 @@ public sealed record ScaleByAdam(double Beta1 = 0.9, double Beta2 = 0.999, doubl
     }
 }
 
-/// <summary>RMSprop's rescaling with PyTorch's semantics: v ← αv + (1 − α)u²; output u / (√v + ε), or centred u / (√(v − ḡ²) + ε) with ḡ ← αḡ + (1 − α)u.</summary>
+/// <summary>RMSprop's rescaling with PyTorch's semantics: v ← αv + (1 − α)u²; output u / (√v + ε), or centred u / (√max(v − ḡ², 0) + ε) with ḡ ← αḡ + (1 − α)u.</summary>
 /// <remarks>Tieleman &amp; Hinton (2012). PyTorch's RMSprop momentum is <see cref="TraceMomentum"/> applied after this.</remarks>
 public sealed record ScaleByRms(double Alpha = 0.99, double Eps = 1e-8, bool Centered = false) : GradientTransform
 {
@@ -104,13 +106,13 @@ public sealed record ScaleByRms(double Alpha = 0.99, double Eps = 1e-8, bool Cen
     {
         var s = Expect<RmsState<T>>(state);
         ParamTree<T>.RequireSameStructure(parameters, s.Nu, nameof(state));
-        T a = T.CreateChecked(Alpha), eps = T.CreateChecked(Eps);
-        var nu = ParamTree<T>.Zip(s.Nu, updates, (v, g) => Tree.LerpSquare(v, a, g, T.One - a));
+        T a = T.CreateChecked(Alpha), c = T.CreateChecked(1 - Alpha), eps = T.CreateChecked(Eps);
+        var nu = ParamTree<T>.Zip(s.Nu, updates, (v, g) => Tree.LerpSquare(v, a, g, c));
         ParamTree<T>? gAvg = null;
         var denomSource = nu;
         if (Centered)
         {
-            gAvg = ParamTree<T>.Zip(s.GradAvg ?? throw new ArgumentException("centred RMSprop needs the state's GradAvg", nameof(state)), updates, (m, g) => Tree.Lerp(m, a, g, T.One - a));
+            gAvg = ParamTree<T>.Zip(s.GradAvg ?? throw new ArgumentException("centred RMSprop needs the state's GradAvg", nameof(state)), updates, (m, g) => Tree.Lerp(m, a, g, c));
             denomSource = ParamTree<T>.Zip(nu, gAvg, Tree.SubtractSquare);
         }
         var outp = ParamTree<T>.Zip(updates, denomSource, (g, v) => Tree.DivideBySqrtPlus(g, v, eps));

@@ -67,19 +67,22 @@ public static class Sampling
 {
     /// <summary>An array of the given shape with elements uniform in [<paramref name="low"/>, <paramref name="high"/>).</summary>
     /// <remarks>Element i uses 53 bits from counter block i, computed in double, so float and double arrays from the same key agree up to rounding.</remarks>
-    /// <exception cref="ArgumentException">low ≥ high or either is not finite.</exception>
+    /// <exception cref="ArgumentException">low ≥ high, either is not finite, or no value of T lies in [low, high).</exception>
     public static NdArray<T> Uniform<T>(RandomKey key, double low, double high, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!double.IsFinite(low) || !double.IsFinite(high) || !(low < high))
             throw new ArgumentException($"uniform bounds must be finite with low < high, got [{low}, {high})", nameof(low));
         var s = NdArray.CheckShape(shape, nameof(shape));
+        // The representable values of T inside [low, high): rounding the double sample to T must be clamped into them.
+        T lo = T.CreateChecked(low), hi = T.CreateChecked(high);
+        if (double.CreateChecked(lo) < low) lo = T.BitIncrement(lo);
+        if (double.CreateChecked(hi) >= high) hi = T.BitDecrement(hi);
+        if (lo > hi) throw new ArgumentException($"no {typeof(T).Name} value lies in [{low}, {high})", nameof(high));
         var r = new T[NdArray.Product(s)];
         for (int i = 0; i < r.Length; i++)
         {
             var v = low + (high - low) * Threefry.UnitDouble(key, (uint)i);
-            var t = T.CreateChecked(v);
-            if (t >= T.CreateChecked(high)) t = T.BitDecrement(T.CreateChecked(high)); // rounding to float may reach high
-            r[i] = t;
+            r[i] = T.Clamp(T.CreateChecked(v), lo, hi);
         }
         return NdArray.Own(r, s);
     }

@@ -34,7 +34,7 @@ public sealed class NdArray<T> : IEquatable<NdArray<T>> where T : unmanaged, INu
     public int Rows => Rank == 0 ? 1 : Shape[0];
 
     /// <summary>Columns of a matrix: the product of every dimension after the first (1 for a vector).</summary>
-    public int Cols => Rank <= 1 ? 1 : _data.Length / Math.Max(1, Shape[0]);
+    public int Cols => Rank <= 1 ? 1 : NdArray.Product(Shape.Skip(1));
 
     /// <summary>The elements, row-major, read-only.</summary>
     public ReadOnlySpan<T> Span => _data;

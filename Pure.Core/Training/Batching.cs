@@ -13,7 +13,7 @@ public static class Batching
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be ≥ 1");
-        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+        return dropLast ? n / batchSize : n / batchSize + (n % batchSize != 0 ? 1 : 0); // no n + b − 1: it overflows near int.MaxValue
     }
 
     /// <summary>The order of examples in <paramref name="epoch"/>: a permutation of 0..n−1 that depends only on (key, epoch).</summary>

@@ -33,7 +33,14 @@ public sealed record TrainConfig(int BatchSize = 32, int Epochs = 10, bool DropL
 /// <param name="Epoch">The epoch's index (0-based).</param>
 /// <param name="IterationLosses">Mean loss of each batch, in order.</param>
 /// <param name="Loss">The epoch's training loss: Σ (batch loss × batch rows) / examples.</param>
-public sealed record EpochHistory(int Epoch, ImmutableArray<double> IterationLosses, double Loss);
+public sealed record EpochHistory(int Epoch, ImmutableArray<double> IterationLosses, double Loss)
+{
+    /// <summary>Element-wise equality of the losses.</summary>
+    public bool Equals(EpochHistory? other) => other is not null && Epoch == other.Epoch && Loss.Equals(other.Loss) && IterationLosses.SequenceEqual(other.IterationLosses);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Epoch, Loss, IterationLosses.Length);
+}
 
 /// <summary>The history of a fit: one entry per epoch.</summary>
 /// <param name="Epochs">Per-epoch records in order.</param>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralPure.Kernels;
 using NeuralPure.Models;
 using NeuralPure.Optimizers;
 using NeuralPure.Random;
@@ -13,7 +14,7 @@ namespace NeuralPure.Training;
 /// </remarks>
 public static class Trainer
 {
-    private const uint ShuffleStream = 0x5348_5546, DropoutStream = 0x4452_4F50; // "SHUF", "DROP"
+    internal const uint ShuffleStream = 0x5348_5546, DropoutStream = 0x4452_4F50; // "SHUF", "DROP"
 
     /// <summary>The starting state: parameters from <c>key.FoldIn(init)</c>, a fresh optimizer state, step 0.</summary>
     public static TrainState<T> Init<T>(ModelSpec spec, GradientTransform optimizer, RandomKey key) where T : unmanaged, IFloatingPointIeee754<T>
@@ -32,13 +33,18 @@ public static class Trainer
     }
 
     /// <summary>One iteration: loss and gradients on the batch, the optimizer's updates, new parameters. Returns the new state and the batch's loss.</summary>
+    /// <param name="spec">The architecture.</param>
+    /// <param name="optimizer">The gradient transform.</param>
+    /// <param name="state">The state before the step (unchanged).</param>
+    /// <param name="batch">The batch.</param>
+    /// <param name="parallelism">Threads for the matrix products (null: all cores); the new state's bits do not depend on it.</param>
     /// <exception cref="ArgumentException">The batch does not fit the model (width, labels, non-finite values, no rows).</exception>
-    public static (TrainState<T> State, T Loss) Step<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state, Batch<T> batch)
+    public static (TrainState<T> State, T Loss) Step<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state, Batch<T> batch, Parallelism? parallelism = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(state);
         var dropoutKey = state.Key.FoldIn(DropoutStream).FoldIn((uint)state.Step);
-        var (loss, grads) = Model.ValueAndGrad(spec, state.Params, batch, dropoutKey);
+        var (loss, grads) = Model.ValueAndGrad(spec, state.Params, batch, dropoutKey, parallelism);
         var (updates, optState) = optimizer.Update(grads, state.OptState, state.Params);
         var parameters = Optimizer.ApplyUpdates(state.Params, updates);
         return (state with { Params = parameters, OptState = optState, Step = state.Step + 1 }, loss);
@@ -54,18 +60,30 @@ public static class Trainer
     }
 
     /// <summary>One epoch: Step folded over the epoch's batches. Returns the state (Epoch + 1) and the epoch's history.</summary>
+    /// <param name="spec">The architecture.</param>
+    /// <param name="optimizer">The gradient transform.</param>
+    /// <param name="state">The state before the epoch (unchanged).</param>
+    /// <param name="data">The training data.</param>
+    /// <param name="config">Batch size, shuffling, drop-last.</param>
+    /// <param name="parallelism">Threads for the matrix products (null: all cores); the result's bits do not depend on it.</param>
     /// <exception cref="ArgumentException">Drop-last leaves no batch (fewer rows than the batch size).</exception>
-    public static (TrainState<T> State, EpochHistory History) RunEpoch<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state, DataSet<T> data, TrainConfig config)
+    public static (TrainState<T> State, EpochHistory History) RunEpoch<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state, DataSet<T> data, TrainConfig config, Parallelism? parallelism = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(state); ArgumentNullException.ThrowIfNull(data); ArgumentNullException.ThrowIfNull(config);
         if (Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast) == 0)
             throw new ArgumentException($"{data.Rows} rows at batch size {config.BatchSize} with drop-last give no iteration", nameof(config));
+        // The same fold in workspaces (no allocation per step, same bits), when it knows every piece of this model and optimizer.
+        if (Fold<T>.TryCreate(spec, optimizer, state, data, config.BatchSize, parallelism) is { } fold)
+        {
+            var (counters, history) = fold.RunEpoch(state, data, config);
+            return (fold.Finish(counters), history);
+        }
         var losses = System.Collections.Immutable.ImmutableArray.CreateBuilder<double>();
         double weighted = 0; int seen = 0;
         var final = Batches(data, config, state.Key, state.Epoch).Aggregate(state, (s, batch) =>
         {
-            var (next, loss) = Step(spec, optimizer, s, batch);
+            var (next, loss) = Step(spec, optimizer, s, batch, parallelism);
             double l = double.CreateChecked(loss);
             losses.Add(l); weighted += l * batch.Rows; seen += batch.Rows;
             return next;
@@ -74,13 +92,33 @@ public static class Trainer
     }
 
     /// <summary>Training: RunEpoch folded over <see cref="TrainConfig.Epochs"/> epochs, starting from <paramref name="state"/>.</summary>
-    public static FitResult<T> Fit<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state, DataSet<T> data, TrainConfig config)
+    /// <param name="spec">The architecture.</param>
+    /// <param name="optimizer">The gradient transform.</param>
+    /// <param name="state">The starting state (unchanged).</param>
+    /// <param name="data">The training data.</param>
+    /// <param name="config">Epochs, batch size, shuffling, drop-last.</param>
+    /// <param name="parallelism">Threads for the matrix products (null: all cores); the result's bits do not depend on it.</param>
+    public static FitResult<T> Fit<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state, DataSet<T> data, TrainConfig config, Parallelism? parallelism = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(state); ArgumentNullException.ThrowIfNull(data);
+        if (Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast) > 0
+            && Fold<T>.TryCreate(spec, optimizer, state, data, config.BatchSize, parallelism) is { } fold)
+        {
+            // RunEpoch folded over the epochs, with one set of workspaces for the whole fit.
+            var history = History.Empty;
+            var s = state;
+            for (int e = 0; e < config.Epochs; e++)
+            {
+                (s, var epoch) = fold.RunEpoch(s, data, config);
+                history = history.Add(epoch);
+            }
+            return new FitResult<T>(fold.Finish(s), history);
+        }
         return Enumerable.Range(0, config.Epochs).Aggregate(new FitResult<T>(state, History.Empty), (acc, _) =>
         {
-            var (next, epoch) = RunEpoch(spec, optimizer, acc.State, data, config);
+            var (next, epoch) = RunEpoch(spec, optimizer, acc.State, data, config, parallelism);
             return new FitResult<T>(next, acc.History.Add(epoch));
         });
     }

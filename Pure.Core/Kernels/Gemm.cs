@@ -1,0 +1,640 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+using X86Fma = System.Runtime.Intrinsics.X86.Fma;
+
+namespace NeuralPure.Kernels;
+
+/// <summary>Which register width a matrix product runs at. Every width gives the same bits (see <see cref="Gemm"/>); tests
+/// force each one to check that, and the benchmarks compare them.</summary>
+internal enum VectorWidth
+{
+    /// <summary>The widest the hardware accelerates (Vector512, else Vector256, else Vector128, else scalar).</summary>
+    Best = 0,
+    /// <summary>One element at a time, with a fused multiply-add per step.</summary>
+    Scalar = 1,
+    /// <summary>Vector128 (SSE/AVX with FMA3, or Arm AdvSimd).</summary>
+    V128 = 128,
+    /// <summary>Vector256 (AVX2 with FMA3).</summary>
+    V256 = 256,
+    /// <summary>Vector512 (AVX-512F).</summary>
+    V512 = 512,
+}
+
+/// <summary>The operations the register-blocked micro-kernel needs from one register width.</summary>
+/// <typeparam name="TV">The register type (Vector512&lt;T&gt;, …, or T itself for the scalar width).</typeparam>
+/// <typeparam name="T">The element type.</typeparam>
+internal unsafe interface IVectorOps<TV, T> where T : unmanaged where TV : struct
+{
+    /// <summary>Elements per register.</summary>
+    static abstract int Count { get; }
+    /// <summary>Rows of C the micro-kernel keeps in registers (its register budget: 2·Rows accumulators).</summary>
+    static abstract int Rows { get; }
+    static abstract TV Zero { get; }
+    static abstract TV Load(T* p);
+    static abstract TV Splat(T v);
+    /// <summary>a·b + c with one rounding.</summary>
+    static abstract TV Fma(TV a, TV b, TV c);
+    static abstract TV Add(TV a, TV b);
+    static abstract void Store(TV v, T* p);
+}
+
+/// <summary>Vector512 for float and double (AVX-512F: 32 registers, so 12 rows × 2 registers of accumulators fit).</summary>
+internal unsafe struct V512Ops<T> : IVectorOps<Vector512<T>, T> where T : unmanaged
+{
+    public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+    public static int Count => Vector512<T>.Count;
+    public static int Rows => 12;
+    public static Vector512<T> Zero => Vector512<T>.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Load(T* p) => Vector512.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Splat(T v) => Vector512.Create(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Fma(Vector512<T> a, Vector512<T> b, Vector512<T> c)
+    {
+        if (typeof(T) == typeof(float)) return Vector512.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        throw new NotSupportedException();
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Add(Vector512<T> a, Vector512<T> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<T> v, T* p) => v.Store(p);
+}
+
+/// <summary>Vector256 for float and double (AVX2 + FMA3: 16 registers, so 6 rows × 2 registers).</summary>
+internal unsafe struct V256Ops<T> : IVectorOps<Vector256<T>, T> where T : unmanaged
+{
+    public static bool IsSupported => Vector256.IsHardwareAccelerated && X86Fma.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+    public static int Count => Vector256<T>.Count;
+    public static int Rows => 6;
+    public static Vector256<T> Zero => Vector256<T>.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Load(T* p) => Vector256.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Splat(T v) => Vector256.Create(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Fma(Vector256<T> a, Vector256<T> b, Vector256<T> c)
+    {
+        if (typeof(T) == typeof(float)) return Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        throw new NotSupportedException();
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Add(Vector256<T> a, Vector256<T> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<T> v, T* p) => v.Store(p);
+}
+
+/// <summary>Vector128 for float and double (x86 with FMA3, or Arm AdvSimd, whose 32 registers would allow more rows; 6 keeps one shape).</summary>
+internal unsafe struct V128Ops<T> : IVectorOps<Vector128<T>, T> where T : unmanaged
+{
+    public static bool IsSupported => Vector128.IsHardwareAccelerated && (X86Fma.IsSupported || AdvSimd.IsSupported) && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+    public static int Count => Vector128<T>.Count;
+    public static int Rows => 6;
+    public static Vector128<T> Zero => Vector128<T>.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Load(T* p) => Vector128.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Splat(T v) => Vector128.Create(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Fma(Vector128<T> a, Vector128<T> b, Vector128<T> c)
+    {
+        if (typeof(T) == typeof(float)) return Vector128.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector128.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        throw new NotSupportedException();
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Add(Vector128<T> a, Vector128<T> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<T> v, T* p) => v.Store(p);
+}
+
+/// <summary>One element per "register", for any IEEE type: T.FusedMultiplyAdd, the definition the vector widths reproduce.</summary>
+internal unsafe struct ScalarOps<T> : IVectorOps<T, T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Count => 1;
+    public static int Rows => 4;
+    public static T Zero => T.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Load(T* p) => *p;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Splat(T v) => v;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Fma(T a, T b, T c) => T.FusedMultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Add(T a, T b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(T v, T* p) => *p = v;
+}
+
+/// <summary>A packed, register-blocked, cache-blocked matrix product C = A·B (+ a bias row), for strided A and B.</summary>
+/// <remarks>
+/// <para><b>What it computes, exactly.</b> Every element is one fused multiply-add chain in the order of the shared
+/// index: c = fma(a[i,K−1], b[K−1,j], … fma(a[i,1], b[1,j], a[i,0]·b[0,j]) …), then (with a bias) c + bias[j]. No
+/// element is split across lanes, threads or partial sums: vector lanes run over j, so every register width, every
+/// blocking and every thread count writes the same bits. The cache blocks over the shared index store the running value
+/// in C and load it back, which continues the chain unchanged.</para>
+/// <para><b>How.</b> The BLIS loop nest (Van Zee &amp; van de Geijn, "BLIS: A Framework for Rapidly Instantiating BLAS
+/// Functionality", 2015), mirrored for row-major C: A is packed into micro-panels of <c>Rows</c> rows ([p][row], the
+/// broadcast operand, L1-resident during a panel), B into micro-panels of two registers of columns ([p][col], streamed
+/// from L2), and a micro-kernel keeps a Rows × 2-register tile of C in registers for a depth of <see cref="KcFloat"/>.
+/// Edges are packed with zeros and computed through a small tile on the stack. Strides let one engine serve
+/// X·Wᵀ, dY·W and dYᵀ·X without materialising a transpose: packing reads the operands in whatever layout they are.</para>
+/// <para><b>Threads.</b> The output is cut into column blocks (or row blocks when C is tall) that
+/// <see cref="WorkerPool"/> hands to threads; a reduction is never split, so the result is the same for any count.</para>
+/// </remarks>
+internal static unsafe class Gemm
+{
+    private const int LoadC = 1, AddBias = 2;
+
+    /// <summary>Depth of a cache block for float: a 12 × 256 A micro-panel is 12 KB (L1), a 256 × 512 B block 512 KB (L2).</summary>
+    internal const int KcFloat = 256;
+    /// <summary>Columns of B per L2 block, for float.</summary>
+    internal const int NcFloat = 512;
+    /// <summary>Rows of A packed at once (an L3 block).</summary>
+    internal const int McRows = 1536;
+
+    /// <summary>Below this many multiply-adds (m·n·k) a product runs on the calling thread: waking a helper costs more.</summary>
+    /// <remarks>Measured with Pure.Bench (<c>Kernels</c> suite, threads 1 vs 2) on a 2-core Zen 5: products of a few hundred
+    /// thousand multiply-adds take a few microseconds, the order of a helper's wake-up.</remarks>
+    internal const long ParallelThreshold = 1L << 20;
+
+    /// <summary>A product's operands: element (i, p) of A is <c>A[i·Ars + p·Acs]</c>, (p, j) of B is <c>B[p·Brs + j·Bcs]</c>,
+    /// C is row-major with row stride Ldc; Bias is null or [N].</summary>
+    internal struct Operands<T> where T : unmanaged
+    {
+        public T* A; public nint Ars, Acs;
+        public T* B; public nint Brs, Bcs;
+        public T* C; public nint Ldc;
+        public T* Bias;
+        public int M, N, K;
+    }
+
+    private struct ParallelJob<T> where T : unmanaged
+    {
+        public Operands<T> Op;
+        public int Step;
+        public bool SplitColumns;
+        public VectorWidth Width;
+        /// <summary>The operand every part shares, packed once by the caller: all of A (column split) or all of B (row split).</summary>
+        public T* Shared;
+    }
+
+    /// <summary>Parts per thread: more parts than threads lets a thread whose core is busy with something else take fewer.</summary>
+    private const int PartsPerThread = 4;
+
+    /// <summary>C = A·B (+ bias) on up to <paramref name="threads"/> threads at the given width.</summary>
+    public static void Multiply<T>(in Operands<T> op, int threads, VectorWidth width = VectorWidth.Best) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (op.M == 0 || op.N == 0) return;
+        if (op.K == 0)
+        {
+            // An empty sum is 0 (then + bias): the chain's starting value.
+            for (int i = 0; i < op.M; i++)
+            {
+                var row = new Span<T>(op.C + i * op.Ldc, op.N);
+                if (op.Bias == null) row.Clear(); else new ReadOnlySpan<T>(op.Bias, op.N).CopyTo(row);
+            }
+            return;
+        }
+        width = width == VectorWidth.Best ? Narrowest<T>(op.N) : Resolve<T>(width);
+        if (threads > 1 && (long)op.M * op.N * op.K >= ParallelThreshold && WorkerPool.Helpers > 0)
+        {
+            // Split the longer side of C into blocks of whole micro-tiles; the other operand is packed once and shared.
+            int nr = 2 * Lanes<T>(width), mr = RowsOf<T>(width);
+            bool cols = op.N >= op.M;
+            int unit = cols ? nr : mr, extent = cols ? op.N : op.M;
+            int units = (extent + unit - 1) / unit;
+            int parts = Math.Min(units, threads * PartsPerThread);
+            if (parts > 1)
+            {
+                int step = (units + parts - 1) / parts * unit;
+                parts = (extent + step - 1) / step;
+                var job = new ParallelJob<T> { Op = op, Step = step, SplitColumns = cols, Width = width };
+                job.Shared = cols ? PackAllA(op, width) : PackAllB(op, width);
+                WorkerPool.Run(parts, &RunPart<T>, &job);
+                return;
+            }
+        }
+        Serial(op, width, null, null);
+    }
+
+    private static void RunPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var job = ref Unsafe.AsRef<ParallelJob<T>>(state);
+        var op = job.Op;
+        int start = part * job.Step;
+        if (job.SplitColumns)
+        {
+            int end = Math.Min(op.N, start + job.Step);
+            op.B += start * op.Bcs; op.C += start; if (op.Bias != null) op.Bias += start;
+            op.N = end - start;
+            if (op.M > 0 && op.N > 0) Serial(op, job.Width, job.Shared, null);
+        }
+        else
+        {
+            // Rows [start, end): the shared packed B is whole; A and C move to the block.
+            int end = Math.Min(op.M, start + job.Step);
+            op.A += start * op.Ars; op.C += start * op.Ldc;
+            op.M = end - start;
+            if (op.M > 0 && op.N > 0) Serial(op, job.Width, null, job.Shared);
+        }
+    }
+
+    /// <summary>The widest width, or a narrower one when C is too narrow to fill its tile: a micro-tile is two registers
+    /// wide, so 10 columns (a classifier's output) fill 10 of 32 float lanes at Vector512 but 10 of 16 at Vector256.</summary>
+    internal static VectorWidth Narrowest<T>(int n) where T : unmanaged
+    {
+        var w = Resolve<T>(VectorWidth.Best);
+        while (w is VectorWidth.V512 or VectorWidth.V256 && Lanes<T>(w) >= n)
+        {
+            var narrower = Resolve<T>(w == VectorWidth.V512 ? VectorWidth.V256 : VectorWidth.V128);
+            if (narrower == VectorWidth.Scalar) break;
+            w = narrower;
+        }
+        return w;
+    }
+
+    /// <summary>The width that will actually run: the requested one if the hardware has it, else the next narrower.</summary>
+    internal static VectorWidth Resolve<T>(VectorWidth w) where T : unmanaged
+    {
+        if (w == VectorWidth.Best) w = VectorWidth.V512;
+        if (w == VectorWidth.V512 && !V512Ops<T>.IsSupported) w = VectorWidth.V256;
+        if (w == VectorWidth.V256 && !V256Ops<T>.IsSupported) w = VectorWidth.V128;
+        if (w == VectorWidth.V128 && !V128Ops<T>.IsSupported) w = VectorWidth.Scalar;
+        return w;
+    }
+
+    private static int Lanes<T>(VectorWidth w) where T : unmanaged => w switch
+    {
+        VectorWidth.V512 => Vector512<T>.Count,
+        VectorWidth.V256 => Vector256<T>.Count,
+        VectorWidth.V128 => Vector128<T>.Count,
+        _ => 1,
+    };
+
+    private static int RowsOf<T>(VectorWidth w) where T : unmanaged => w switch
+    {
+        VectorWidth.V512 => V512Ops<T>.Rows,
+        VectorWidth.V256 => V256Ops<T>.Rows,
+        VectorWidth.V128 => V128Ops<T>.Rows,
+        _ => 4,
+    };
+
+    private static void Serial<T>(in Operands<T> op, VectorWidth width, T* packedA, T* packedB) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (width)
+        {
+            case VectorWidth.V512: Blocked<V512Ops<T>, Vector512<T>, T>(op, packedA, packedB); break;
+            case VectorWidth.V256: Blocked<V256Ops<T>, Vector256<T>, T>(op, packedA, packedB); break;
+            case VectorWidth.V128: Blocked<V128Ops<T>, Vector128<T>, T>(op, packedA, packedB); break;
+            default: Blocked<ScalarOps<T>, T, T>(op, packedA, packedB); break;
+        }
+    }
+
+    /// <summary>Per-thread packing buffers, pinned, grown on demand and kept (so steady-state products allocate nothing).</summary>
+    private static class Buffers<T> where T : unmanaged
+    {
+        [ThreadStatic] private static T[]? a, b, shared;
+
+        public static T* A(int length) => Get(ref a, length);
+        public static T* B(int length) => Get(ref b, length);
+        public static T* Shared(long length) => Get(ref shared, checked((int)length));
+
+        private static T* Get(ref T[]? buf, int length)
+        {
+            if (buf is null || buf.Length < length) buf = GC.AllocateUninitializedArray<T>(Math.Max(length, 64), pinned: true);
+            return (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buf));
+        }
+    }
+
+    private static int Kc<T>() where T : unmanaged => KcFloat * 4 / sizeof(T);
+    private static int Nc<T>() where T : unmanaged => NcFloat;
+
+    /// <summary>All of A packed, depth block after depth block: block q (depth pc = q·KC) starts at RoundUp(M, R)·pc and holds
+    /// the row panels of <see cref="PackA{T}"/>.</summary>
+    private static T* PackAllA<T>(in Operands<T> op, VectorWidth width) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int R = RowsOf<T>(width), KC = Kc<T>(), rm = RoundUp(op.M, R);
+        T* dst = Buffers<T>.Shared((long)rm * op.K);
+        for (int pc = 0; pc < op.K; pc += KC)
+        {
+            int kc = Math.Min(KC, op.K - pc);
+            PackA(op.A + pc * op.Acs, op.Ars, op.Acs, op.M, kc, R, dst + (long)rm * pc);
+        }
+        return dst;
+    }
+
+    /// <summary>All of B packed, depth block after depth block: block q (depth pc = q·KC) starts at RoundUp(N, NR)·(pc + q)
+    /// and holds the column panels of <see cref="PackB{T}"/>, the last block with the bias row.</summary>
+    private static T* PackAllB<T>(in Operands<T> op, VectorWidth width) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int NR = 2 * Lanes<T>(width), KC = Kc<T>(), rn = RoundUp(op.N, NR);
+        int blocks = (op.K + KC - 1) / KC;
+        T* dst = Buffers<T>.Shared((long)rn * (op.K + blocks));
+        for (int pc = 0, q = 0; pc < op.K; pc += KC, q++)
+        {
+            int kc = Math.Min(KC, op.K - pc);
+            bool last = pc + kc == op.K;
+            PackB(op.B + pc * op.Brs, op.Brs, op.Bcs, last ? op.Bias : null, kc, op.N, NR, dst + (long)rn * (pc + q));
+        }
+        return dst;
+    }
+
+    /// <summary>The loop nest. <paramref name="packedA"/> (all of A, from <see cref="PackAllA{T}"/>) or <paramref name="packedB"/>
+    /// (all of B, from <see cref="PackAllB{T}"/>) may be given by a threaded caller; otherwise blocks are packed here.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Blocked<TOps, TV, T>(Operands<T> op, T* packedA, T* packedB) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int R = TOps.Rows, NR = 2 * TOps.Count;
+        int KC = Kc<T>(), NC = Nc<T>();
+        int MC = packedA != null ? op.M : McRows;
+        int rm = RoundUp(op.M, R), rn = RoundUp(op.N, NR);
+        int mcMax = Math.Min(op.M, MC), ncMax = Math.Min(op.N, NC), kcMax = Math.Min(op.K, KC);
+        T* ap = packedA != null ? null : Buffers<T>.A(RoundUp(mcMax, R) * kcMax);
+        T* bp = packedB != null ? null : Buffers<T>.B(RoundUp(ncMax, NR) * (kcMax + 1));
+        T* tile = stackalloc T[12 * 2 * 64 / sizeof(T)];
+        for (int ic = 0; ic < op.M; ic += MC)
+        {
+            int mc = Math.Min(MC, op.M - ic);
+            for (int pc = 0, q = 0; pc < op.K; pc += KC, q++)
+            {
+                int kc = Math.Min(KC, op.K - pc);
+                int flags = (pc > 0 ? LoadC : 0) | (pc + kc == op.K && op.Bias != null ? AddBias : 0);
+                T* aBlock;
+                if (packedA != null) aBlock = packedA + (long)rm * pc;
+                else { PackA(op.A + ic * op.Ars + pc * op.Acs, op.Ars, op.Acs, mc, kc, R, ap); aBlock = ap; }
+                for (int jc = 0; jc < op.N; jc += NC)
+                {
+                    int nc = Math.Min(NC, op.N - jc);
+                    T* bBlock;
+                    if (packedB != null) bBlock = packedB + (long)rn * (pc + q) + (long)jc * (kc + 1);
+                    else { PackB(op.B + pc * op.Brs + jc * op.Bcs, op.Brs, op.Bcs, (flags & AddBias) != 0 ? op.Bias + jc : null, kc, nc, NR, bp); bBlock = bp; }
+                    for (int ir = 0; ir < mc; ir += R)
+                    {
+                        int mr = Math.Min(R, mc - ir);
+                        T* a = aBlock + ir * kc;
+                        T* crow = op.C + (ic + ir) * op.Ldc + jc;
+                        for (int jr = 0; jr < nc; jr += NR)
+                        {
+                            int nr = Math.Min(NR, nc - jr);
+                            T* b = bBlock + jr * (kc + 1);
+                            if (mr == R && nr == NR)
+                            {
+                                Kernel<TOps, TV, T>(kc, a, b, crow + jr, op.Ldc, flags);
+                            }
+                            else
+                            {
+                                if ((flags & LoadC) != 0)
+                                    for (int r = 0; r < mr; r++) new ReadOnlySpan<T>(crow + r * op.Ldc + jr, nr).CopyTo(new Span<T>(tile + r * NR, nr));
+                                Kernel<TOps, TV, T>(kc, a, b, tile, NR, flags);
+                                for (int r = 0; r < mr; r++) new ReadOnlySpan<T>(tile + r * NR, nr).CopyTo(new Span<T>(crow + r * op.Ldc + jr, nr));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int RoundUp(int x, int m) => (x + m - 1) / m * m;
+
+    /// <summary>Packs rows [0, rows) × depth [0, kc) of A into micro-panels of R rows: panel q holds
+    /// <c>dst[q·R·kc + p·R + r] = A[q·R + r, p]</c>, rows past the edge as 0.</summary>
+    private static void PackA<T>(T* a, nint ars, nint acs, int rows, int kc, int R, T* dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int r0 = 0; r0 < rows; r0 += R)
+        {
+            int mr = Math.Min(R, rows - r0);
+            T* d = dst + r0 * kc;
+            if (acs == 1)
+            {
+                // Rows contiguous along p (X in X·Wᵀ, dY in dY·W): a transpose of the mr × kc block into [p][r].
+                TransposeInto(a + r0 * ars, ars, mr, kc, d, R);
+            }
+            else
+            {
+                // Columns contiguous (dYᵀ in dYᵀ·X) or general strides: R values per step of p.
+                for (int p = 0; p < kc; p++)
+                {
+                    T* s = a + p * acs + r0 * ars;
+                    T* dp = d + p * R;
+                    for (int r = 0; r < mr; r++) dp[r] = s[r * ars];
+                }
+            }
+            if (mr < R)
+                for (int p = 0; p < kc; p++)
+                    for (int r = mr; r < R; r++) d[p * R + r] = T.Zero;
+        }
+    }
+
+    /// <summary>Packs depth [0, kc) × columns [0, cols) of B into micro-panels of NR columns, each (kc + 1)·NR long:
+    /// <c>dst[q·NR·(kc+1) + p·NR + j] = B[p, q·NR + j]</c>, columns past the edge as 0; row kc holds the bias (or is unused).</summary>
+    private static void PackB<T>(T* b, nint brs, nint bcs, T* bias, int kc, int cols, int NR, T* dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int j0 = 0; j0 < cols; j0 += NR)
+        {
+            int nr = Math.Min(NR, cols - j0);
+            T* d = dst + j0 * (kc + 1);
+            if (bcs == 1)
+            {
+                // Rows of B contiguous (W in dY·W, X in dYᵀ·X): copy nr values per p, whole 32-byte registers when they fit.
+                int bytes = nr * sizeof(T);
+                if (nr == NR && bytes % 32 == 0)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        byte* s = (byte*)(b + p * brs + j0), t = (byte*)(d + p * NR);
+                        for (int q = 0; q < bytes; q += 32) Vector256.Store(Vector256.Load(s + q), t + q);
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        new ReadOnlySpan<T>(b + p * brs + j0, nr).CopyTo(new Span<T>(d + p * NR, nr));
+                        if (nr < NR) new Span<T>(d + p * NR + nr, NR - nr).Clear();
+                    }
+                }
+            }
+            else if (brs == 1)
+            {
+                // B is a transpose (Wᵀ in X·Wᵀ): each column is a contiguous row of W.
+                TransposeInto(b + j0 * bcs, bcs, nr, kc, d, NR);
+                if (nr < NR)
+                    for (int p = 0; p < kc; p++) new Span<T>(d + p * NR + nr, NR - nr).Clear();
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                    for (int j = 0; j < NR; j++) d[p * NR + j] = j < nr ? b[p * brs + (j0 + j) * bcs] : T.Zero;
+            }
+            if (bias != null)
+                for (int j = 0; j < NR; j++) d[kc * NR + j] = j < nr ? bias[j0 + j] : T.Zero;
+        }
+    }
+
+    /// <summary>dst[p·ldd + j] = src[j·lds + p] for j &lt; cols, p &lt; kc.</summary>
+    /// <remarks>For float on AVX, whole 8 × 8 blocks go through registers (eight loads, 24 shuffles, eight stores), then
+    /// 4 × 4 blocks (SSE); the rest element by element. A copy either way: the bits are the source's.</remarks>
+    private static void TransposeInto<T>(T* src, nint lds, int cols, int kc, T* dst, int ldd) where T : unmanaged
+    {
+        int j = 0;
+        if (typeof(T) == typeof(float) && Avx.IsSupported)
+        {
+            for (; j + 8 <= cols; j += 8)
+            {
+                int p = 0;
+                for (; p + 8 <= kc; p += 8) Transpose8x8((float*)(src + j * lds + p), lds, (float*)(dst + p * ldd + j), ldd);
+                for (; p < kc; p++)
+                    for (int jj = j; jj < j + 8; jj++) dst[p * ldd + jj] = src[jj * lds + p];
+            }
+            for (; j + 4 <= cols; j += 4)
+            {
+                int p = 0;
+                for (; p + 4 <= kc; p += 4) Transpose4x4((float*)(src + j * lds + p), lds, (float*)(dst + p * ldd + j), ldd);
+                for (; p < kc; p++)
+                    for (int jj = j; jj < j + 4; jj++) dst[p * ldd + jj] = src[jj * lds + p];
+            }
+        }
+        for (; j < cols; j++)
+        {
+            T* s = src + j * lds;
+            T* d = dst + j;
+            for (int p = 0; p < kc; p++) d[p * ldd] = s[p];
+        }
+    }
+
+    /// <summary>_MM_TRANSPOSE4_PS: four rows of four floats to four columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x4(float* s, nint lds, float* d, nint ldd)
+    {
+        var r0 = Sse.LoadVector128(s); var r1 = Sse.LoadVector128(s + lds);
+        var r2 = Sse.LoadVector128(s + 2 * lds); var r3 = Sse.LoadVector128(s + 3 * lds);
+        var t0 = Sse.UnpackLow(r0, r1); var t1 = Sse.UnpackLow(r2, r3);
+        var t2 = Sse.UnpackHigh(r0, r1); var t3 = Sse.UnpackHigh(r2, r3);
+        Sse.Store(d, Sse.MoveLowToHigh(t0, t1));
+        Sse.Store(d + ldd, Sse.MoveHighToLow(t1, t0));
+        Sse.Store(d + 2 * ldd, Sse.MoveLowToHigh(t2, t3));
+        Sse.Store(d + 3 * ldd, Sse.MoveHighToLow(t3, t2));
+    }
+
+    /// <summary>The classic AVX 8 × 8 transpose: unpack pairs, shuffle quads, swap 128-bit halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* s, nint lds, float* d, nint ldd)
+    {
+        var r0 = Avx.LoadVector256(s); var r1 = Avx.LoadVector256(s + lds);
+        var r2 = Avx.LoadVector256(s + 2 * lds); var r3 = Avx.LoadVector256(s + 3 * lds);
+        var r4 = Avx.LoadVector256(s + 4 * lds); var r5 = Avx.LoadVector256(s + 5 * lds);
+        var r6 = Avx.LoadVector256(s + 6 * lds); var r7 = Avx.LoadVector256(s + 7 * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(d + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(d + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(d + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(d + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(d + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(d + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(d + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>The register tile: C[0..Rows, 0..2·Count) (+)= Σ_p a[p, r]·b[p, ·] as per-element FMA chains; with
+    /// <see cref="AddBias"/>, + the bias row stored after the kc rows of the B panel.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel<TOps, TV, T>(int kc, T* a, T* b, T* c, nint ldc, int flags) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged
+    {
+        int R = TOps.Rows, W = TOps.Count;
+        TV c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero, c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero, c60 = TOps.Zero, c61 = TOps.Zero, c70 = TOps.Zero, c71 = TOps.Zero, c80 = TOps.Zero, c81 = TOps.Zero, c90 = TOps.Zero, c91 = TOps.Zero, c100 = TOps.Zero, c101 = TOps.Zero, c110 = TOps.Zero, c111 = TOps.Zero;
+        if ((flags & LoadC) != 0)
+        {
+            c00 = TOps.Load(c + 0 * ldc); c01 = TOps.Load(c + 0 * ldc + W);
+            c10 = TOps.Load(c + 1 * ldc); c11 = TOps.Load(c + 1 * ldc + W);
+            c20 = TOps.Load(c + 2 * ldc); c21 = TOps.Load(c + 2 * ldc + W);
+            c30 = TOps.Load(c + 3 * ldc); c31 = TOps.Load(c + 3 * ldc + W);
+            if (R >= 6)
+            {
+                c40 = TOps.Load(c + 4 * ldc); c41 = TOps.Load(c + 4 * ldc + W);
+                c50 = TOps.Load(c + 5 * ldc); c51 = TOps.Load(c + 5 * ldc + W);
+            }
+            if (R >= 8)
+            {
+                c60 = TOps.Load(c + 6 * ldc); c61 = TOps.Load(c + 6 * ldc + W);
+                c70 = TOps.Load(c + 7 * ldc); c71 = TOps.Load(c + 7 * ldc + W);
+            }
+            if (R >= 12)
+            {
+                c80 = TOps.Load(c + 8 * ldc); c81 = TOps.Load(c + 8 * ldc + W);
+                c90 = TOps.Load(c + 9 * ldc); c91 = TOps.Load(c + 9 * ldc + W);
+                c100 = TOps.Load(c + 10 * ldc); c101 = TOps.Load(c + 10 * ldc + W);
+                c110 = TOps.Load(c + 11 * ldc); c111 = TOps.Load(c + 11 * ldc + W);
+            }
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            TV b0 = TOps.Load(b), b1 = TOps.Load(b + W);
+            { TV s = TOps.Splat(a[0]); c00 = TOps.Fma(s, b0, c00); c01 = TOps.Fma(s, b1, c01); }
+            { TV s = TOps.Splat(a[1]); c10 = TOps.Fma(s, b0, c10); c11 = TOps.Fma(s, b1, c11); }
+            { TV s = TOps.Splat(a[2]); c20 = TOps.Fma(s, b0, c20); c21 = TOps.Fma(s, b1, c21); }
+            { TV s = TOps.Splat(a[3]); c30 = TOps.Fma(s, b0, c30); c31 = TOps.Fma(s, b1, c31); }
+            if (R >= 6)
+            {
+                { TV s = TOps.Splat(a[4]); c40 = TOps.Fma(s, b0, c40); c41 = TOps.Fma(s, b1, c41); }
+                { TV s = TOps.Splat(a[5]); c50 = TOps.Fma(s, b0, c50); c51 = TOps.Fma(s, b1, c51); }
+            }
+            if (R >= 8)
+            {
+                { TV s = TOps.Splat(a[6]); c60 = TOps.Fma(s, b0, c60); c61 = TOps.Fma(s, b1, c61); }
+                { TV s = TOps.Splat(a[7]); c70 = TOps.Fma(s, b0, c70); c71 = TOps.Fma(s, b1, c71); }
+            }
+            if (R >= 12)
+            {
+                { TV s = TOps.Splat(a[8]); c80 = TOps.Fma(s, b0, c80); c81 = TOps.Fma(s, b1, c81); }
+                { TV s = TOps.Splat(a[9]); c90 = TOps.Fma(s, b0, c90); c91 = TOps.Fma(s, b1, c91); }
+                { TV s = TOps.Splat(a[10]); c100 = TOps.Fma(s, b0, c100); c101 = TOps.Fma(s, b1, c101); }
+                { TV s = TOps.Splat(a[11]); c110 = TOps.Fma(s, b0, c110); c111 = TOps.Fma(s, b1, c111); }
+            }
+            a += R; b += 2 * W;
+        }
+        if ((flags & AddBias) != 0)
+        {
+            TV z0 = TOps.Load(b), z1 = TOps.Load(b + W);
+            c00 = TOps.Add(c00, z0); c01 = TOps.Add(c01, z1);
+            c10 = TOps.Add(c10, z0); c11 = TOps.Add(c11, z1);
+            c20 = TOps.Add(c20, z0); c21 = TOps.Add(c21, z1);
+            c30 = TOps.Add(c30, z0); c31 = TOps.Add(c31, z1);
+            if (R >= 6)
+            {
+                c40 = TOps.Add(c40, z0); c41 = TOps.Add(c41, z1);
+                c50 = TOps.Add(c50, z0); c51 = TOps.Add(c51, z1);
+            }
+            if (R >= 8)
+            {
+                c60 = TOps.Add(c60, z0); c61 = TOps.Add(c61, z1);
+                c70 = TOps.Add(c70, z0); c71 = TOps.Add(c71, z1);
+            }
+            if (R >= 12)
+            {
+                c80 = TOps.Add(c80, z0); c81 = TOps.Add(c81, z1);
+                c90 = TOps.Add(c90, z0); c91 = TOps.Add(c91, z1);
+                c100 = TOps.Add(c100, z0); c101 = TOps.Add(c101, z1);
+                c110 = TOps.Add(c110, z0); c111 = TOps.Add(c111, z1);
+            }
+        }
+        TOps.Store(c00, c + 0 * ldc); TOps.Store(c01, c + 0 * ldc + W);
+        TOps.Store(c10, c + 1 * ldc); TOps.Store(c11, c + 1 * ldc + W);
+        TOps.Store(c20, c + 2 * ldc); TOps.Store(c21, c + 2 * ldc + W);
+        TOps.Store(c30, c + 3 * ldc); TOps.Store(c31, c + 3 * ldc + W);
+        if (R >= 6)
+        {
+            TOps.Store(c40, c + 4 * ldc); TOps.Store(c41, c + 4 * ldc + W);
+            TOps.Store(c50, c + 5 * ldc); TOps.Store(c51, c + 5 * ldc + W);
+        }
+        if (R >= 8)
+        {
+            TOps.Store(c60, c + 6 * ldc); TOps.Store(c61, c + 6 * ldc + W);
+            TOps.Store(c70, c + 7 * ldc); TOps.Store(c71, c + 7 * ldc + W);
+        }
+        if (R >= 12)
+        {
+            TOps.Store(c80, c + 8 * ldc); TOps.Store(c81, c + 8 * ldc + W);
+            TOps.Store(c90, c + 9 * ldc); TOps.Store(c91, c + 9 * ldc + W);
+            TOps.Store(c100, c + 10 * ldc); TOps.Store(c101, c + 10 * ldc + W);
+            TOps.Store(c110, c + 11 * ldc); TOps.Store(c111, c + 11 * ldc + W);
+        }
+    }
+}

@@ -1,0 +1,498 @@
+using System.Collections.Immutable;
+using System.Numerics;
+using NeuralPure.Kernels;
+using NeuralPure.Layers;
+using NeuralPure.Losses;
+using NeuralPure.Models;
+using NeuralPure.Optimizers;
+using NeuralPure.Random;
+using NeuralPure.Tensors;
+
+namespace NeuralPure.Training;
+
+/// <summary>The fold of <see cref="Trainer.Step{T}"/> over epochs, run in workspaces created once per fit: no allocation per
+/// step, and the same bits as the pure composition.</summary>
+/// <remarks>
+/// <para><b>Why it gives the same bits.</b> Every number is computed by the same kernel, on the same operands, in the same
+/// order as in the pure step: the dense products and bias (<see cref="MatMul"/>), the activations (<see cref="Elementwise"/>),
+/// the loss (softmax cross-entropy is evaluated by the same double-precision expression, checked against
+/// <see cref="LossSpec.ValueAndGrad{T}"/> on the first batch; other losses call it), and the optimizer transforms (the
+/// <see cref="OptimizerKernels"/> formulas, in place). The only differences are where results are written: into buffers owned
+/// by the fold instead of fresh arrays. Adam and AdamW run their whole update per element in one pass
+/// (<see cref="OptimizerKernels.AdamStep{T}"/>), whose per-element expression is the composition of the separate transforms.</para>
+/// <para><b>Why it is pure from outside.</b> The starting state's arrays are copied in, never written; the result is new
+/// immutable parameters and optimizer state (the workspaces are handed over once the fold is done and never touched again).</para>
+/// <para>Anything it does not know (another layer kind, a nested chain, an optimizer state that does not match, data that
+/// the step would reject) makes <see cref="TryCreate"/> return null, and <see cref="Trainer"/> runs the pure composition,
+/// which then also produces the same exceptions.</para>
+/// </remarks>
+internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private enum Kind { Dense, Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Identity, Dropout }
+
+    private enum LossCheck { Off, Unchecked, Verified }
+
+    private readonly ModelSpec spec;
+    private readonly Kind[] kinds;
+    private readonly int[] widths, leafOf;
+    private readonly T[] slopes;
+    private readonly double[] rates;
+    private readonly ImmutableArray<string> names;
+    private readonly ImmutableArray<int>[] shapes;
+    private readonly T[][] p, g, acts, dActs;
+    private readonly bool[]?[] masks;
+    private readonly T[] targets;
+    private readonly int targetWidth;
+    private readonly double[] logp;
+    private readonly int threads, firstWithParameters;
+    /// <summary>Plain cross-entropy: evaluated in place once the first batch has shown it agrees with the loss's own function.</summary>
+    private LossCheck crossEntropy;
+    private readonly Transform[] transforms;
+    private readonly bool chained;
+    private readonly AdamFusion? fused;
+
+    private Fold(ModelSpec spec, ParamTree<T> parameters, Transform[] transforms, bool chained, int maxRows, int targetWidth, int threads)
+    {
+        this.spec = spec; this.transforms = transforms; this.chained = chained; this.threads = threads; this.targetWidth = targetWidth;
+        int n = spec.Layers.Length;
+        kinds = new Kind[n]; leafOf = new int[n]; slopes = new T[n]; rates = new double[n]; masks = new bool[n][];
+        widths = [.. spec.Widths];
+        names = parameters.Names;
+        shapes = [.. parameters.Leaves.Select(l => l.Shape)];
+        p = [.. parameters.Leaves.Select(l => l.ToArray())];
+        g = [.. parameters.Leaves.Select(l => new T[l.Length])];
+        acts = new T[n + 1][]; dActs = new T[n + 1][];
+        acts[0] = new T[maxRows * widths[0]];
+        dActs[0] = new T[maxRows * widths[0]];
+        int leaf = 0;
+        firstWithParameters = n;
+        for (int i = 0; i < n; i++)
+        {
+            var l = spec.Layers[i];
+            leafOf[i] = leaf;
+            if (l.ParameterNames.Length > 0 && firstWithParameters == n) firstWithParameters = i;
+            leaf += l.ParameterNames.Length;
+            kinds[i] = KindOf(l);
+            if (l is LeakyReluSpec lr) slopes[i] = T.CreateChecked(lr.Slope);
+            if (l is DropoutSpec d) { rates[i] = d.Rate; if (d.Rate != 0) masks[i] = new bool[maxRows * widths[i]]; }
+            acts[i + 1] = PassesThrough(i) ? acts[i] : new T[maxRows * widths[i + 1]];
+        }
+        // Gradients flow backward: an identity (or rate-0 dropout) passes the same buffer down.
+        dActs[n] = new T[maxRows * widths[n]];
+        for (int i = n - 1; i >= 1; i--) dActs[i] = PassesThrough(i) ? dActs[i + 1] : new T[maxRows * widths[i]];
+        targets = new T[maxRows * targetWidth];
+        crossEntropy = spec.Loss is SoftmaxCrossEntropySpec { ClassWeights: null } ? LossCheck.Unchecked : LossCheck.Off;
+        logp = new double[widths[n]];
+        fused = AdamFusion.Match(transforms);
+    }
+
+    /// <summary>Identity, and dropout at rate 0, return their input: they share its buffer (and the gradient's).</summary>
+    private bool PassesThrough(int i) => kinds[i] == Kind.Identity || (kinds[i] == Kind.Dropout && rates[i] == 0);
+
+    private static Kind KindOf(LayerSpec l) => l switch
+    {
+        DenseSpec => Kind.Dense,
+        ReluSpec => Kind.Relu,
+        LeakyReluSpec => Kind.LeakyRelu,
+        SigmoidSpec => Kind.Sigmoid,
+        TanhSpec => Kind.Tanh,
+        GeluSpec => Kind.Gelu,
+        IdentitySpec => Kind.Identity,
+        DropoutSpec => Kind.Dropout,
+        _ => throw new NotSupportedException(l.Kind),
+    };
+
+    private static bool Supported(LayerSpec l) => l is DenseSpec or ReluSpec or LeakyReluSpec or SigmoidSpec or TanhSpec or GeluSpec or IdentitySpec or DropoutSpec;
+
+    /// <summary>A fold for this model, optimizer, state and data, or null when any of them is outside what the fold knows
+    /// (then the pure composition runs, with its own checks and exceptions).</summary>
+    public static Fold<T>? TryCreate(ModelSpec spec, GradientTransform optimizer, TrainState<T> state, DataSet<T> data, int batchSize, Parallelism? parallelism)
+    {
+        if (spec is null || optimizer is null || state is null || data is null) return null;
+        if (!spec.Layers.All(Supported)) return null;
+        try { Model.RequireParameters(spec, state.Params, nameof(state)); }
+        catch (ArgumentException) { return null; }
+        // The data must be what every step would accept: the right width, finite inputs, valid targets.
+        if (data.X.Rank != 2 || data.X.Shape[1] != spec.InputWidth || Elementwise.FirstNonFinite(data.X.Span) >= 0) return null;
+        int targetWidth = data.Y.Cols;
+        if (spec.Loss is SoftmaxCrossEntropySpec)
+        {
+            int k = spec.OutputWidth;
+            bool labels = (data.Y.Rank == 1) || (data.Y.Rank == 2 && data.Y.Shape[1] == 1);
+            if (!labels) return null;
+            foreach (var v in data.Y.Span)
+                if (!T.IsFinite(v) || !T.IsInteger(v) || v < T.Zero || v >= T.CreateChecked(k)) return null;
+        }
+        var list = optimizer is ChainTransform c ? c.Transforms : [optimizer];
+        var states = optimizer is ChainTransform ? (state.OptState as ChainState)?.States : [state.OptState];
+        if (states is null || states.Value.Length != list.Length) return null;
+        var transforms = new Transform[list.Length];
+        for (int i = 0; i < list.Length; i++)
+        {
+            var t = Transform.TryCreate(list[i], states.Value[i], state.Params);
+            if (t is null) return null;
+            transforms[i] = t;
+        }
+        int maxRows = Math.Min(batchSize, data.Rows);
+        return new Fold<T>(spec, state.Params, transforms, optimizer is ChainTransform, maxRows, targetWidth, Parallelism.Resolve(parallelism));
+    }
+
+    /// <summary>One epoch: the same batches as <see cref="Trainer.Batches{T}"/>, each one <see cref="Step"/>. Returns the state
+    /// (the counters advanced; parameters and optimizer state still in the workspaces) and the epoch's history.</summary>
+    public (TrainState<T> State, EpochHistory History) RunEpoch(TrainState<T> state, DataSet<T> data, TrainConfig config)
+    {
+        // The epoch's order (Trainer.Batches'); without shuffling it is the identity, which needs no array.
+        var order = config.Shuffle ? Batching.Shuffle(data.Rows, state.Key.FoldIn(Trainer.ShuffleStream), state.Epoch) : default;
+        int iterations = Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast);
+        var losses = ImmutableArray.CreateBuilder<double>(iterations);
+        double weighted = 0; int seen = 0;
+        long step = state.Step;
+        foreach (var r in Batching.BatchRanges(data.Rows, config.BatchSize, config.DropLast))
+        {
+            var (offset, count) = r.GetOffsetAndLength(data.Rows);
+            var rows = config.Shuffle ? order.AsSpan(offset, count) : default;
+            double l = double.CreateChecked(Step(data, rows, offset, count, state.Key, step));
+            losses.Add(l); weighted += l * count; seen += count;
+            step++;
+        }
+        return (state with { Step = step, Epoch = state.Epoch + 1 }, new EpochHistory(state.Epoch, losses.MoveToImmutable(), weighted / seen));
+    }
+
+    /// <summary>Hands the workspaces over as the state's immutable parameters and optimizer state. The fold must not be used afterwards.</summary>
+    public TrainState<T> Finish(TrainState<T> counters)
+    {
+        var parameters = Tree(p);
+        OptState optState;
+        if (chained) optState = new ChainState([.. transforms.Select(t => t.Finish(this))]);
+        else optState = transforms[0].Finish(this);
+        return counters with { Params = parameters, OptState = optState };
+    }
+
+    private ParamTree<T> Tree(T[][] leaves) => new(names, [.. leaves.Select((a, i) => NdArray.Own(a, shapes[i]))]);
+
+    /// <summary>One training step on rows <paramref name="rows"/> of <paramref name="data"/> (or, when that is empty, the
+    /// <paramref name="m"/> rows from <paramref name="first"/>): forward, loss, backward, update, apply, all in place.
+    /// Returns the batch's loss.</summary>
+    internal T Step(DataSet<T> data, ReadOnlySpan<int> rows, int first, int m, RandomKey runKey, long step)
+    {
+        int n = kinds.Length;
+        // The batch: gathered rows of X and of the targets (DataSet.Gather's copy, into the workspace).
+        int w0 = widths[0];
+        var xs = data.X.Span; var ys = data.Y.Span;
+        for (int i = 0; i < m; i++)
+        {
+            int row = rows.IsEmpty ? first + i : rows[i];
+            xs.Slice(row * w0, w0).CopyTo(acts[0].AsSpan(i * w0, w0));
+            ys.Slice(row * targetWidth, targetWidth).CopyTo(targets.AsSpan(i * targetWidth, targetWidth));
+        }
+
+        var dropoutKey = runKey.FoldIn(Trainer.DropoutStream).FoldIn((uint)step);
+        for (int i = 0; i < n; i++) Forward(i, m, dropoutKey.FoldIn((uint)i));
+
+        T loss = Loss(m, data);
+
+        for (int i = n - 1; i >= firstWithParameters; i--) Backward(i, m, inputGradient: i > firstWithParameters);
+
+        if (fused is { } f) f.Apply(this);
+        else
+        {
+            foreach (var t in transforms) t.Update(this);
+            for (int j = 0; j < p.Length; j++) Elementwise.Add<T>(p[j], g[j], p[j]);
+        }
+        return loss;
+    }
+
+    private void Forward(int i, int m, RandomKey key)
+    {
+        int win = widths[i], wout = widths[i + 1];
+        ReadOnlySpan<T> x = acts[i].AsSpan(0, m * win);
+        Span<T> y = acts[i + 1].AsSpan(0, m * wout);
+        switch (kinds[i])
+        {
+            case Kind.Dense:
+                MatMul.MultiplyTransposedBAddRow<T>(x, p[leafOf[i]], p[leafOf[i] + 1], y, m, win, wout, threads);
+                break;
+            case Kind.Relu: Elementwise.Relu(x, y); break;
+            case Kind.LeakyRelu: Elementwise.LeakyRelu(x, slopes[i], y); break;
+            case Kind.Sigmoid: Elementwise.Sigmoid(x, y); break;
+            case Kind.Tanh: Elementwise.Tanh(x, y); break;
+            case Kind.Gelu: Elementwise.Gelu(x, y); break;
+            case Kind.Identity: break; // y is x's buffer
+            case Kind.Dropout:
+                if (masks[i] is { } mask)
+                {
+                    var mk = mask.AsSpan(0, m * win);
+                    Sampling.KeepMask(key, 1 - rates[i], mk);
+                    Elementwise.MaskScale(x, mk, T.CreateChecked(1 / (1 - rates[i])), y);
+                }
+                break;
+        }
+    }
+
+    private void Backward(int i, int m, bool inputGradient)
+    {
+        int win = widths[i], wout = widths[i + 1];
+        ReadOnlySpan<T> x = acts[i].AsSpan(0, m * win), y = acts[i + 1].AsSpan(0, m * wout), dy = dActs[i + 1].AsSpan(0, m * wout);
+        Span<T> dx = dActs[i].AsSpan(0, m * win);
+        switch (kinds[i])
+        {
+            case Kind.Dense:
+                int leaf = leafOf[i];
+                MatMul.MultiplyTransposedA(dy, x, g[leaf], m, wout, win, threads);
+                MatMul.ColumnSums(dy, g[leaf + 1], m, wout);
+                if (inputGradient) MatMul.Multiply<T>(dy, p[leaf], dx, m, wout, win, threads);
+                break;
+            case Kind.Relu: Elementwise.ReluBackward(x, dy, dx); break;
+            case Kind.LeakyRelu: Elementwise.LeakyReluBackward(x, dy, slopes[i], dx); break;
+            case Kind.Sigmoid: Elementwise.SigmoidBackward(y, dy, dx); break;
+            case Kind.Tanh: Elementwise.TanhBackward(y, dy, dx); break;
+            case Kind.Gelu: Elementwise.GeluBackward(x, dy, dx); break;
+            case Kind.Identity: break; // dx is dy's buffer
+            case Kind.Dropout:
+                if (masks[i] is { } mask) Elementwise.MaskScale(dy, mask.AsSpan(0, m * win), T.CreateChecked(1 / (1 - rates[i])), dx);
+                break;
+        }
+    }
+
+    /// <summary>The loss of the output in acts[n] and its gradient into dActs[n].</summary>
+    private T Loss(int m, DataSet<T> data)
+    {
+        int n = kinds.Length, k = widths[n];
+        var output = acts[n].AsSpan(0, m * k);
+        var grad = dActs[n].AsSpan(0, m * k);
+        if (crossEntropy == LossCheck.Verified) return CrossEntropy(output, m, k, grad);
+        // The loss's own function, on copies (it returns new arrays): every loss but plain cross-entropy, and the first batch
+        // of cross-entropy, whose result checks the in-place evaluation below bit for bit (if it ever differed, the fold
+        // would keep calling the loss's function).
+        var yShape = data.Y.Shape.SetItem(0, m);
+        var (value, gradient) = spec.Loss.ValueAndGrad(NdArray.From<T>(output, m, k), NdArray.Own(targets.AsSpan(0, m * targetWidth).ToArray(), yShape));
+        if (crossEntropy == LossCheck.Unchecked)
+        {
+            var mine = new T[m * k];
+            T v = CrossEntropy(output, m, k, mine);
+            crossEntropy = v.Equals(value) && gradient.Span.SequenceEqual(mine) ? LossCheck.Verified : LossCheck.Off;
+        }
+        gradient.Span.CopyTo(grad);
+        return value;
+    }
+
+    /// <summary>Softmax cross-entropy with integer labels and label smoothing ε (no class weights): the expression of
+    /// <see cref="SoftmaxCrossEntropySpec"/>, term for term, in double, into <paramref name="grad"/>.</summary>
+    private T CrossEntropy(ReadOnlySpan<T> z, int rows, int k, Span<T> grad)
+    {
+        double eps = ((SoftmaxCrossEntropySpec)spec.Loss).LabelSmoothing;
+        double wSum = 0, s = 0;
+        for (int i = 0; i < rows; i++) wSum += 1.0;
+        for (int c = 0; c < k; c++) s += 1.0;
+        double nll = 0, smooth = 0;
+        var lp = logp.AsSpan(0, k);
+        for (int i = 0; i < rows; i++)
+        {
+            SoftmaxCrossEntropy.LogSoftmax(z.Slice(i * k, k), lp);
+            int y = int.CreateChecked(targets[i * targetWidth]);
+            double wy = 1.0;
+            nll += wy * -lp[y];
+            for (int c = 0; c < k; c++) smooth += 1.0 * -lp[c];
+            for (int j = 0; j < k; j++)
+            {
+                double pj = Math.Exp(lp[j]);
+                double gj = (1 - eps) * wy * (pj - (j == y ? 1 : 0)) + (eps / k) * (s * pj - 1.0);
+                grad[i * k + j] = T.CreateChecked(gj / wSum);
+            }
+        }
+        double value = (1 - eps) * nll / wSum + eps / k * smooth / wSum;
+        return T.CreateChecked(value);
+    }
+
+    // ── Optimizer transforms, in place ─────────────────────────────────────────────────────────────
+
+    /// <summary>One transform of the chain with its state in workspaces: Update transforms g (the updates) in place.</summary>
+    private abstract class Transform
+    {
+        public abstract void Update(Fold<T> f);
+        public abstract OptState Finish(Fold<T> f);
+
+        public static Transform? TryCreate(GradientTransform t, OptState state, ParamTree<T> parameters)
+        {
+            switch (t)
+            {
+                case AddDecayedWeights d when state is EmptyState:
+                    return new Decay(d.WeightDecay);
+                case ScaleByLearningRate lr when state is CountState cs:
+                    return new LearningRate(lr.LearningRate, cs.Count);
+                case ClipByGlobalNorm clip when state is EmptyState:
+                    return new Clip(clip.MaxNorm);
+                case ScaleByAdam a when state is AdamState<T> s && s.Mu.SameStructure(parameters) && s.Nu.SameStructure(parameters)
+                                        && (!a.AmsGrad || (s.NuMax is { } nm && nm.SameStructure(parameters))):
+                    return new Adam(a, s);
+                case TraceMomentum mo when state is MomentumState<T> s && s.Velocity.SameStructure(parameters):
+                    return new Momentum(mo, s);
+                case ScaleByRms r when state is RmsState<T> s && s.Nu.SameStructure(parameters) && (!r.Centered || (s.GradAvg is { } ga && ga.SameStructure(parameters))):
+                    return new Rms(r, s);
+                default:
+                    return null;
+            }
+        }
+
+        protected static T[][] Copy(ParamTree<T> tree) => [.. tree.Leaves.Select(l => l.ToArray())];
+    }
+
+    /// <summary>u ← p·λ + u (<see cref="AddDecayedWeights"/>); nothing when λ = 0.</summary>
+    private sealed class Decay(double weightDecay) : Transform
+    {
+        public readonly double WeightDecay = weightDecay;
+        public readonly T Lambda = T.CreateChecked(weightDecay);
+        public override void Update(Fold<T> f)
+        {
+            if (WeightDecay == 0) return;
+            for (int j = 0; j < f.p.Length; j++) Elementwise.ScaleAdd<T>(f.p[j], Lambda, f.g[j], f.g[j]);
+        }
+        public override OptState Finish(Fold<T> f) => EmptyState.Instance;
+    }
+
+    /// <summary>u ← −η(t)·u (<see cref="ScaleByLearningRate"/>), with its count.</summary>
+    private sealed class LearningRate(Schedule schedule, long count) : Transform
+    {
+        public long Count = count;
+        public T Factor() // the pure transform's checks and conversion, then the count moves on
+        {
+            double lr = schedule.At(Count);
+            if (!double.IsFinite(lr) || lr < 0) throw new InvalidOperationException($"the schedule gave learning rate {lr} at step {Count}");
+            Count++;
+            return T.CreateChecked(-lr);
+        }
+        public override void Update(Fold<T> f)
+        {
+            var factor = Factor();
+            for (int j = 0; j < f.g.Length; j++) Elementwise.Scale<T>(f.g[j], factor, f.g[j]);
+        }
+        public override OptState Finish(Fold<T> f) => new CountState(Count);
+    }
+
+    /// <summary>u ← u·min(1, c/‖u‖) (<see cref="ClipByGlobalNorm"/>).</summary>
+    private sealed class Clip(double maxNorm) : Transform
+    {
+        public override void Update(Fold<T> f)
+        {
+            double s = 0;
+            foreach (var l in f.g) s += Elementwise.SumOfSquares<T>(l);
+            double norm = Math.Sqrt(s);
+            if (!(norm > maxNorm)) return;
+            var factor = T.CreateChecked(maxNorm / norm);
+            for (int j = 0; j < f.g.Length; j++) Elementwise.Scale<T>(f.g[j], factor, f.g[j]);
+        }
+        public override OptState Finish(Fold<T> f) => EmptyState.Instance;
+    }
+
+    /// <summary><see cref="ScaleByAdam"/> with its moments in workspaces.</summary>
+    private sealed class Adam : Transform
+    {
+        public readonly ScaleByAdam Spec;
+        public long Count;
+        public readonly T[][] Mu, Nu;
+        public readonly T[][]? NuMax;
+        public readonly T B1, B2, C1, C2, Eps;
+
+        public Adam(ScaleByAdam spec, AdamState<T> s)
+        {
+            Spec = spec; Count = s.Count; Mu = Copy(s.Mu); Nu = Copy(s.Nu); NuMax = spec.AmsGrad ? Copy(s.NuMax!) : null;
+            B1 = T.CreateChecked(spec.Beta1); B2 = T.CreateChecked(spec.Beta2); C1 = T.CreateChecked(1 - spec.Beta1); C2 = T.CreateChecked(1 - spec.Beta2); Eps = T.CreateChecked(spec.Eps);
+        }
+
+        /// <summary>The bias corrections of the next step, as the pure transform converts them; advances the count.</summary>
+        public (T StepScale, T Bc2Sqrt) Next()
+        {
+            long t = ++Count;
+            double bc1 = 1 - Math.Pow(Spec.Beta1, t), bc2Sqrt = Math.Sqrt(1 - Math.Pow(Spec.Beta2, t));
+            return (T.CreateChecked(1 / bc1), T.CreateChecked(bc2Sqrt));
+        }
+
+        public override void Update(Fold<T> f)
+        {
+            var (stepScale, bc2) = Next();
+            for (int j = 0; j < f.g.Length; j++)
+            {
+                OptimizerKernels.Moment<T>(Mu[j], B1, f.g[j], C1, Mu[j]);
+                OptimizerKernels.SecondMoment<T>(Nu[j], B2, f.g[j], C2, Nu[j]);
+                var vUse = Nu[j];
+                if (NuMax is { } nm) { OptimizerKernels.Max<T>(nm[j], Nu[j], nm[j]); vUse = nm[j]; }
+                OptimizerKernels.AdamDirection<T>(Mu[j], vUse, stepScale, bc2, Eps, f.g[j]);
+            }
+        }
+
+        public override OptState Finish(Fold<T> f) => new AdamState<T>(Count, f.Tree(Mu), f.Tree(Nu), NuMax is null ? null : f.Tree(NuMax));
+    }
+
+    /// <summary><see cref="TraceMomentum"/> with its velocity in workspaces.</summary>
+    private sealed class Momentum(TraceMomentum spec, MomentumState<T> s) : Transform
+    {
+        private readonly T[][] velocity = Copy(s.Velocity);
+        private readonly T mu = T.CreateChecked(spec.Momentum);
+        public override void Update(Fold<T> f)
+        {
+            for (int j = 0; j < f.g.Length; j++)
+            {
+                Elementwise.ScaleAdd<T>(velocity[j], mu, f.g[j], velocity[j]); // v ← v·μ + u
+                if (spec.Nesterov) Elementwise.ScaleAdd<T>(velocity[j], mu, f.g[j], f.g[j]);
+                else velocity[j].AsSpan().CopyTo(f.g[j]);
+            }
+        }
+        public override OptState Finish(Fold<T> f) => new MomentumState<T>(f.Tree(velocity));
+    }
+
+    /// <summary><see cref="ScaleByRms"/> with its averages in workspaces.</summary>
+    private sealed class Rms(ScaleByRms spec, RmsState<T> s) : Transform
+    {
+        private readonly T[][] nu = Copy(s.Nu);
+        private readonly T[][]? gAvg = spec.Centered ? Copy(s.GradAvg!) : null;
+        private readonly T[][]? denom = spec.Centered ? [.. s.Nu.Leaves.Select(l => new T[l.Length])] : null;
+        private readonly T a = T.CreateChecked(spec.Alpha), c = T.CreateChecked(1 - spec.Alpha), eps = T.CreateChecked(spec.Eps);
+        public override void Update(Fold<T> f)
+        {
+            for (int j = 0; j < f.g.Length; j++)
+            {
+                OptimizerKernels.SecondMoment<T>(nu[j], a, f.g[j], c, nu[j]);
+                T[] source = nu[j];
+                if (gAvg is not null)
+                {
+                    OptimizerKernels.Moment<T>(gAvg[j], a, f.g[j], c, gAvg[j]);
+                    OptimizerKernels.SubtractSquare<T>(nu[j], gAvg[j], denom![j]);
+                    source = denom[j];
+                }
+                OptimizerKernels.DivideBySqrtPlus<T>(f.g[j], source, eps, f.g[j]);
+            }
+        }
+        public override OptState Finish(Fold<T> f) => new RmsState<T>(f.Tree(nu), gAvg is null ? null : f.Tree(gAvg));
+    }
+
+    /// <summary>Adam or AdamW as one pass per element: [AddDecayedWeights(λc)], ScaleByAdam, [AddDecayedWeights(λd)], ScaleByLearningRate.</summary>
+    private sealed class AdamFusion
+    {
+        private readonly Decay? coupled, decoupled;
+        private readonly Adam adam;
+        private readonly LearningRate lr;
+
+        private AdamFusion(Decay? coupled, Adam adam, Decay? decoupled, LearningRate lr) { this.coupled = coupled; this.adam = adam; this.decoupled = decoupled; this.lr = lr; }
+
+        public static AdamFusion? Match(Transform[] t)
+        {
+            Adam? Ad(int i) => t[i] is Adam a && a.NuMax is null ? a : null;
+            return t switch
+            {
+                [Adam, LearningRate l] when Ad(0) is { } a => new(null, a, null, l),
+                [Decay d, Adam, LearningRate l] when Ad(1) is { } a => new(d, a, null, l),
+                [Adam, Decay d, LearningRate l] when Ad(0) is { } a => new(null, a, d, l),
+                _ => null,
+            };
+        }
+
+        public void Apply(Fold<T> f)
+        {
+            var (stepScale, bc2) = adam.Next();
+            var factor = lr.Factor();
+            var c = new OptimizerKernels.AdamConstants<T>(adam.B1, adam.C1, adam.B2, adam.C2, stepScale, bc2, adam.Eps, factor,
+                coupled is { WeightDecay: not 0 } ? coupled.Lambda : null, decoupled is { WeightDecay: not 0 } ? decoupled.Lambda : null);
+            for (int j = 0; j < f.p.Length; j++) OptimizerKernels.AdamStep<T>(f.p[j], f.g[j], adam.Mu[j], adam.Nu[j], c, f.threads);
+        }
+    }
+}

@@ -1,0 +1,335 @@
+using System.Numerics;
+using FsCheck;
+using FsCheck.Fluent;
+using NeuralPure.Layers;
+using NeuralPure.Losses;
+using NeuralPure.Models;
+using NeuralPure.Optimizers;
+using NeuralPure.Properties.Support;
+using NeuralPure.Random;
+using NeuralPure.Tensors;
+using NeuralPure.Training;
+using Xunit;
+
+namespace NeuralPure.Properties.Training;
+
+/// <summary>Small problems the trainer tests share.</summary>
+internal static class TrainingProblems
+{
+    /// <summary>Three well-separated Gaussian blobs in 2-D (centres on a circle of radius 3, σ = 0.5), labels 0..2, in T.</summary>
+    public static DataSet<T> Blobs<T>(int n, int seed = 1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var r = new System.Random(seed);
+        var x = new T[n * 2];
+        var y = new T[n];
+        for (int i = 0; i < n; i++)
+        {
+            int c = i % 3;
+            double angle = 2 * Math.PI * c / 3;
+            double g1 = Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
+            double g2 = Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
+            x[2 * i] = T.CreateChecked(3 * Math.Cos(angle) + 0.5 * g1);
+            x[2 * i + 1] = T.CreateChecked(3 * Math.Sin(angle) + 0.5 * g2);
+            y[i] = T.CreateChecked(c);
+        }
+        return new DataSet<T>(NdArray.From<T>(x, n, 2), NdArray.From<T>(y, n));
+    }
+
+    public static ModelSpec Classifier(double dropout = 0) => ModelSpec.Mlp([2, 8, 3], new TanhSpec(), new SoftmaxCrossEntropySpec(), dropout: dropout);
+
+    public static ModelSpec Regressor() => ModelSpec.Mlp([2, 6, 1], new ReluSpec(), new MseSpec());
+
+    /// <summary>y = x₀ − 2x₁ + noise, for the regressor.</summary>
+    public static DataSet<T> Linear<T>(int n, int seed = 2) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var r = new System.Random(seed);
+        var x = new T[n * 2];
+        var y = new T[n];
+        for (int i = 0; i < n; i++)
+        {
+            double a = r.NextDouble() * 2 - 1, b = r.NextDouble() * 2 - 1;
+            x[2 * i] = T.CreateChecked(a); x[2 * i + 1] = T.CreateChecked(b);
+            y[i] = T.CreateChecked(a - 2 * b + 0.01 * (r.NextDouble() - 0.5));
+        }
+        return new DataSet<T>(NdArray.From<T>(x, n, 2), NdArray.From<T>(y, n, 1));
+    }
+}
+
+/// <summary>Trainer: Fit is the fold of Step over the batches, bit for bit; determinism; the history; and that it learns.</summary>
+/// <remarks>A thread-count test (Fit bit-identical on 1, 2, … threads) belongs with the thread option; Training/ThreadsTests.cs
+/// (another file, owned elsewhere) holds it, so it is not repeated here.</remarks>
+public sealed class TrainerTests
+{
+    /// <summary>Fit against an explicit loop: the batches cut by hand from the stored order (no shuffle) with DataSet.Gather, Step
+    /// applied to each, the epoch counter bumped after each epoch. The final TrainState (parameters, optimizer state, counters,
+    /// key) and every loss of the history must be equal bit for bit.</summary>
+    private static void FitIsTheFoldOfStep<T>(GradientTransform opt, int batch, bool dropLast, int epochs) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<T>(53);
+        var start = Trainer.Init<T>(spec, opt, RandomKey.FromSeed(11));
+        var config = new TrainConfig(batch, epochs, dropLast, Shuffle: false);
+        var fit = Trainer.Fit(spec, opt, start, data, config);
+
+        var s = start;
+        var losses = new List<double>();
+        for (int e = 0; e < epochs; e++)
+        {
+            int full = data.Rows / batch, count = dropLast ? full : (data.Rows + batch - 1) / batch;
+            for (int i = 0; i < count; i++)
+            {
+                int from = i * batch, to = Math.Min(from + batch, data.Rows);
+                var indices = Enumerable.Range(from, to - from).ToArray();
+                var (next, loss) = Trainer.Step(spec, opt, s, data.Gather(indices));
+                losses.Add(double.CreateChecked(loss));
+                s = next;
+            }
+            s = s with { Epoch = s.Epoch + 1 };
+        }
+        Assert.True(s.Params.Equals(fit.State.Params), $"{typeof(T).Name}: parameters differ from the hand-written fold");
+        Assert.Equal(s, fit.State);
+        Assert.Equal(losses, fit.History.IterationLosses);
+        Assert.Equal(epochs, fit.History.Epochs.Length);
+    }
+
+    [Fact] public void Fit_is_Step_applied_batch_after_batch_float_adam() => FitIsTheFoldOfStep<float>(Optimizer.Adam(0.01), 8, false, 3);
+    [Fact] public void Fit_is_Step_applied_batch_after_batch_double_momentum_drop_last() => FitIsTheFoldOfStep<double>(Optimizer.Momentum(0.05), 10, true, 2);
+    [Fact] public void Fit_is_Step_applied_batch_after_batch_float_adamw_cosine() => FitIsTheFoldOfStep<float>(Optimizer.AdamW(new Schedule.Cosine(0.02, 20)), 53, false, 4);
+
+    /// <summary>With shuffling, the hand-written fold uses Trainer.Batches (whose permutation property BatchingTests checks).</summary>
+    [Fact]
+    public void Fit_with_shuffling_is_Step_folded_over_Batches_epoch_by_epoch()
+    {
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<float>(41);
+        var opt = Optimizer.RmsProp(0.01, momentum: 0.5);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(3));
+        var config = new TrainConfig(6, 3);
+        var fit = Trainer.Fit(spec, opt, start, data, config);
+        var s = start;
+        var losses = new List<double>();
+        for (int e = 0; e < config.Epochs; e++)
+        {
+            foreach (var b in Trainer.Batches(data, config, s.Key, s.Epoch))
+            {
+                var (next, loss) = Trainer.Step(spec, opt, s, b);
+                losses.Add(loss);
+                s = next;
+            }
+            s = s with { Epoch = s.Epoch + 1 };
+        }
+        Assert.Equal(s, fit.State);
+        Assert.Equal(losses, fit.History.IterationLosses);
+    }
+
+    /// <summary>Model × loss × optimizer combinations for the fold law (any internal fast path of Fit must give the bits of the
+    /// pure composition): every activation, dropout, MSE and (weighted, smoothed) cross-entropy, every alias with weight decay,
+    /// AMSGrad, centring, schedules, and a nested chain with clipping.</summary>
+    private static readonly Dictionary<string, (Func<ModelSpec> Spec, Func<GradientTransform> Opt)> Combos = new()
+    {
+        ["tanh ce adam"] = (() => ModelSpec.Mlp([2, 8, 3], new TanhSpec(), new SoftmaxCrossEntropySpec()), () => Optimizer.Adam(0.01)),
+        ["relu ce adamw amsgrad"] = (() => ModelSpec.Mlp([2, 7, 5, 3], new ReluSpec(), new SoftmaxCrossEntropySpec()), () => Optimizer.AdamW(0.01, weightDecay: 0.05, amsGrad: true)),
+        ["gelu ce nesterov wd"] = (() => ModelSpec.Mlp([2, 6, 3], new GeluSpec(), new SoftmaxCrossEntropySpec()), () => Optimizer.Nesterov(0.05, 0.8, 1e-3)),
+        ["leaky ce rmsprop centred momentum"] = (() => ModelSpec.Mlp([2, 6, 3], new LeakyReluSpec(), new SoftmaxCrossEntropySpec()), () => Optimizer.RmsProp(0.01, momentum: 0.5, centered: true, weightDecay: 1e-3)),
+        ["sigmoid weighted smoothed ce sgd wd"] = (() => ModelSpec.Mlp([2, 5, 3], new SigmoidSpec(), new SoftmaxCrossEntropySpec(System.Collections.Immutable.ImmutableArray.Create(0.5, 1.0, 2.0), 0.1)), () => Optimizer.Sgd(0.1, 1e-2)),
+        ["relu dropout ce adam onecycle"] = (() => ModelSpec.Mlp([2, 9, 3], new ReluSpec(), new SoftmaxCrossEntropySpec(), dropout: 0.25), () => Optimizer.Adam(new Schedule.OneCycle(0.02, 40))),
+        ["tanh ce clipped adam (nested chain)"] = (() => ModelSpec.Mlp([2, 8, 3], new TanhSpec(), new SoftmaxCrossEntropySpec()), () => GradientTransform.Chain(new ClipByGlobalNorm(0.5), Optimizer.Adam(0.01))),
+        ["tanh ce flat clip chain"] = (() => ModelSpec.Mlp([2, 8, 3], new TanhSpec(), new SoftmaxCrossEntropySpec()), () => GradientTransform.Chain(new ClipByGlobalNorm(0.5), new ScaleByAdam(), new AddDecayedWeights(0.01), new ScaleByLearningRate(new Schedule.StepDecay(0.01, 5, 0.5)))),
+        ["relu mse momentum warmup-cosine"] = (() => ModelSpec.Mlp([2, 6, 6, 1], new ReluSpec(), new MseSpec()), () => Optimizer.Momentum(new Schedule.WarmupCosine(0.05, 5, 40), 0.9)),
+        ["huber regression adamw"] = (() => ModelSpec.Mlp([2, 4, 1], new TanhSpec(), new HuberSpec(0.5)), () => Optimizer.AdamW(0.02)),
+    };
+
+    public static TheoryData<string> ComboNames() { var d = new TheoryData<string>(); foreach (var k in Combos.Keys) d.Add(k); return d; }
+
+    private static void FoldLaw<T>(string name) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var spec = Combos[name].Spec();
+        var opt = Combos[name].Opt();
+        var data = spec.Loss.UsesLabels ? TrainingProblems.Blobs<T>(37) : TrainingProblems.Linear<T>(37);
+        var start = Trainer.Init<T>(spec, opt, RandomKey.FromSeed(31));
+        var config = new TrainConfig(6, 3);
+        var fit = Trainer.Fit(spec, opt, start, data, config);
+        var s = start;
+        var losses = new List<double>();
+        for (int e = 0; e < config.Epochs; e++)
+        {
+            foreach (var b in Trainer.Batches(data, config, s.Key, s.Epoch))
+            {
+                var (next, loss) = Trainer.Step(spec, opt, s, b);
+                losses.Add(double.CreateChecked(loss));
+                s = next;
+            }
+            s = s with { Epoch = s.Epoch + 1 };
+        }
+        for (int i = 0; i < s.Params.Count; i++)
+            Assert.True(s.Params[i].Equals(fit.State.Params[i]), $"{name} <{typeof(T).Name}>: {s.Params.Names[i]} differs from the fold of Step");
+        Assert.Equal(s.OptState, fit.State.OptState);
+        Assert.Equal(s, fit.State);
+        Assert.Equal(losses, fit.History.IterationLosses);
+    }
+
+    [Theory]
+    [MemberData(nameof(ComboNames))]
+    public void Fit_is_the_fold_of_Step_for_every_model_loss_and_optimizer_float(string name) => FoldLaw<float>(name);
+
+    [Theory]
+    [MemberData(nameof(ComboNames))]
+    public void Fit_is_the_fold_of_Step_for_every_model_loss_and_optimizer_double(string name) => FoldLaw<double>(name);
+
+    [Fact]
+    public void The_same_seed_gives_the_same_bits_and_another_seed_does_not()
+    {
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<float>(60);
+        var opt = Optimizer.Adam(0.01);
+        var config = new TrainConfig(7, 3);
+        FitResult<float> Run(ulong seed) => Trainer.Fit(spec, opt, Trainer.Init<float>(spec, opt, RandomKey.FromSeed(seed)), data, config);
+        var a = Run(42);
+        var b = Run(42);
+        Assert.Equal(a.State, b.State);
+        Assert.Equal(a.History, b.History);
+        Assert.Equal(a.History.IterationLosses.ToArray(), b.History.IterationLosses.ToArray());
+        Assert.False(a.State.Params.Equals(Run(43).State.Params));
+    }
+
+    /// <summary>Dropout draws its masks from the state's key and step, so a fit with dropout is still a pure function of the seed;
+    /// and the masks really act (the same seed without dropout gives other bits).</summary>
+    [Fact]
+    public void Fit_with_dropout_is_deterministic_and_dropout_acts()
+    {
+        var spec = TrainingProblems.Classifier(dropout: 0.3);
+        var data = TrainingProblems.Blobs<float>(60);
+        var opt = Optimizer.Sgd(0.1);
+        var config = new TrainConfig(10, 2);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(9));
+        var a = Trainer.Fit(spec, opt, start, data, config);
+        var b = Trainer.Fit(spec, opt, start, data, config);
+        Assert.Equal(a.State, b.State);
+        Assert.Equal(a.History, b.History);
+        var plain = TrainingProblems.Classifier();
+        // The same starting weights under the names the model without dropout layers gives them (2.* instead of 3.*).
+        var sameWeights = new ParamTree<float>(plain.ParameterNames, start.Params.Leaves);
+        var noDropout = Trainer.Fit(plain, opt, Trainer.Init(plain, opt, sameWeights, start.Key), data, config);
+        Assert.False(noDropout.State.Params.Equals(a.State.Params));
+        var otherKey = Trainer.Fit(spec, opt, start with { Key = RandomKey.FromSeed(10) }, data, config);
+        Assert.False(otherKey.State.Params.Equals(a.State.Params));
+    }
+
+    [Fact]
+    public void Bad_configurations_throw()
+    {
+        Assert.Equal("BatchSize", Assert.Throws<ArgumentOutOfRangeException>(() => new TrainConfig(0)).ParamName);
+        Assert.Equal("BatchSize", Assert.Throws<ArgumentOutOfRangeException>(() => new TrainConfig(-5)).ParamName);
+        Assert.Equal("Epochs", Assert.Throws<ArgumentOutOfRangeException>(() => new TrainConfig(32, 0)).ParamName);
+        Assert.Equal("Epochs", Assert.Throws<ArgumentOutOfRangeException>(() => new TrainConfig(32, -1)).ParamName);
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<double>(10);
+        var opt = Optimizer.Sgd();
+        var s = Trainer.Init<double>(spec, opt, RandomKey.FromSeed(1));
+        // Drop-last with fewer rows than a batch leaves no iteration at all.
+        Assert.Equal("config", Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, opt, s, data, new TrainConfig(11, 1, DropLast: true))).ParamName);
+        Assert.Throws<ArgumentNullException>(() => Trainer.Fit(spec, opt, s, data, null!));
+        // A data set of the wrong width is rejected by the step.
+        var wide = new DataSet<double>(NdArray.Zeros<double>(4, 3), NdArray.Zeros<double>(4));
+        Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, opt, s, wide, new TrainConfig(2, 1)));
+    }
+
+    /// <summary>The epoch loss is Σ(batch loss × batch rows)/examples: recomputed from the iteration losses and the batch sizes in
+    /// the same order, bitwise; with unequal batches it differs from the plain mean of the iteration losses.</summary>
+    [Law(20)]
+    public Property Epoch_loss_is_the_example_weighted_mean_of_iteration_losses() =>
+        Prop.ForAll(Gen.Choose(5, 80).ToArbitrary(), Gen.Choose(1, 30).ToArbitrary(), Gen.Elements(false, true).ToArbitrary(), (n, b, drop) =>
+        {
+            if (drop && n < b) return true.ToProperty();
+            var spec = TrainingProblems.Regressor();
+            var data = TrainingProblems.Linear<double>(n);
+            var opt = Optimizer.Sgd(0.05);
+            var fit = Trainer.Fit(spec, opt, Trainer.Init<double>(spec, opt, RandomKey.FromSeed((ulong)n)), data, new TrainConfig(b, 2, drop));
+            var sizes = Batching.BatchRanges(n, b, drop).Select(r => r.End.Value - r.Start.Value).ToArray();
+            var prop = true.ToProperty();
+            foreach (var e in fit.History.Epochs)
+            {
+                double weighted = 0;
+                for (int i = 0; i < sizes.Length; i++) weighted += e.IterationLosses[i] * sizes[i];
+                double expected = weighted / sizes.Sum();
+                prop = prop.And((e.IterationLosses.Length == sizes.Length).Label("iteration count"))
+                           .And((e.Loss == expected).Label($"epoch {e.Epoch}: {e.Loss:R} vs weighted mean {expected:R}"));
+            }
+            return prop.And(fit.History.EpochLosses.SequenceEqual(fit.History.Epochs.Select(e => e.Loss)).Label("EpochLosses"))
+                       .And(fit.History.Epochs.Select(e => e.Epoch).SequenceEqual([0, 1]).Label("epoch indices"));
+        });
+
+    [Fact]
+    public void Epoch_loss_weights_a_short_last_batch_by_its_rows()
+    {
+        var spec = TrainingProblems.Regressor();
+        var data = TrainingProblems.Linear<double>(21);
+        var opt = Optimizer.Sgd(0.05);
+        var fit = Trainer.Fit(spec, opt, Trainer.Init<double>(spec, opt, RandomKey.FromSeed(4)), data, new TrainConfig(10, 1, Shuffle: false));
+        var l = fit.History.Epochs[0].IterationLosses;
+        Assert.Equal(3, l.Length);
+        Assert.Equal((l[0] * 10 + l[1] * 10 + l[2] * 1) / 21, fit.History.Epochs[0].Loss);
+        Assert.NotEqual(l.Average(), fit.History.Epochs[0].Loss);
+    }
+
+    /// <summary>Step's loss is the batch's loss before the update, the same number Model.Loss gives (no dropout), and the new
+    /// parameters are ApplyUpdates(θ, Update(∇L)).</summary>
+    [Fact]
+    public void Step_is_value_and_grad_then_update_then_apply()
+    {
+        var spec = TrainingProblems.Regressor();
+        var data = TrainingProblems.Linear<double>(16);
+        var opt = Optimizer.Adam(0.01);
+        var s = Trainer.Init<double>(spec, opt, RandomKey.FromSeed(8));
+        var batch = data.AsBatch();
+        var (next, loss) = Trainer.Step(spec, opt, s, batch);
+        Assert.Equal(Model.Loss(spec, s.Params, batch), loss);
+        var (_, grads) = Model.ValueAndGrad(spec, s.Params, batch);
+        var (updates, optState) = opt.Update(grads, s.OptState, s.Params);
+        Assert.Equal(Optimizer.ApplyUpdates(s.Params, updates), next.Params);
+        Assert.Equal(optState, next.OptState);
+    }
+
+    /// <summary>Training learns: on three separable blobs a small MLP with Adam brings the epoch loss down tenfold and classifies
+    /// at least 95% of the training set; on the linear regression MSE falls below 1% of its start.</summary>
+    [Fact]
+    public void Training_reduces_the_loss_on_a_small_separable_problem()
+    {
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<float>(150);
+        var opt = Optimizer.Adam(0.02);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(2024));
+        var fit = Trainer.Fit(spec, opt, start, data, new TrainConfig(16, 30));
+        double before = Model.Loss(spec, start.Params, data.AsBatch());
+        double after = Model.Loss(spec, fit.State.Params, data.AsBatch());
+        Assert.True(after < 0.1 * before, $"loss {before} → {after}");
+        Assert.True(fit.History.EpochLosses[^1] < fit.History.EpochLosses[0], "epoch losses did not fall");
+        var output = Model.Forward(spec, fit.State.Params, data.X);
+        int correct = Enumerable.Range(0, data.Rows).Count(i => Enumerable.Range(0, 3).MaxBy(c => output[i, c]) == (int)data.Y[i]);
+        Assert.True(correct >= 0.95 * data.Rows, $"{correct}/{data.Rows} correct");
+
+        var reg = TrainingProblems.Regressor();
+        var lin = TrainingProblems.Linear<double>(200);
+        var rs = Trainer.Init<double>(reg, opt, RandomKey.FromSeed(1));
+        var rf = Trainer.Fit(reg, opt, rs, lin, new TrainConfig(20, 40));
+        Assert.True(Model.Loss(reg, rf.State.Params, lin.AsBatch()) < 0.01 * Model.Loss(reg, rs.Params, lin.AsBatch()));
+    }
+
+    [Fact]
+    public void Fit_leaves_its_arguments_unchanged()
+    {
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<double>(30);
+        var x = data.X.ToArray(); var y = data.Y.ToArray();
+        var opt = Optimizer.Adam(0.01);
+        var start = Trainer.Init<double>(spec, opt, RandomKey.FromSeed(5));
+        var p = start.Params.Flatten();
+        var fit = Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 2));
+        Assert.Equal(p, start.Params.Flatten());
+        Assert.Equal(0, start.Step);
+        Assert.Equal(opt.Init(start.Params), start.OptState);
+        Assert.Equal(x, data.X.ToArray());
+        Assert.Equal(y, data.Y.ToArray());
+        Assert.NotEqual(p, fit.State.Params.Flatten());
+    }
+}
