@@ -1,1 +1,16 @@
-namespace NeuralPure.Bench; public static class Program { public static void Main(string[] args) => BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); }
+using NeuralPure.Bench.Report;
+
+namespace NeuralPure.Bench;
+
+/// <summary>Pure.Bench: <c>report [--json] [--quick]</c> prints the training-step table for configs a–d; anything else goes
+/// to BenchmarkDotNet (e.g. <c>--filter '*' --job dry --inProcess</c> for the smoke run, <c>--filter '*Kernels*'</c>).</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "report") return Report.Report.Run(args[1..]);
+        if (args.Length == 2 && args[0] == "first-step") return Report.Report.FirstStepChild(args[1]);
+        BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}

@@ -21,11 +21,13 @@ public static class Program
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         var root = new RootCommand("NeuralPure: train neural networks the way the textbook explains it, and prove every step.");
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(ResumeCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(GradcheckCommand.Create());
         root.Subcommands.Add(DatasetsCommand.Create());
+        root.Subcommands.Add(LessonCommand.Create());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using NeuralPure.Facade.Data;
 using NeuralPure.Facade.Models;
 using NeuralPure.Facade.Runs;
@@ -38,15 +39,29 @@ internal static class TrainCommand
     internal static readonly Option<string?> Out = new("--out") { Description = "Output folder (default: runs/<data>-<time>)" };
     internal static readonly Option<bool> Force = new("--force") { Description = "Overwrite an existing output folder" };
     internal static readonly Option<bool> Json = new("--json") { Description = "Print the run record to stdout and nothing else" };
+    internal static readonly Option<int> CheckpointEvery = new("--checkpoint-every")
+    {
+        Description = "Write <out>/checkpoint.safetensors every N epochs (also at the start, at the end and on Ctrl+C) so 'neuralpure resume <out>' can finish the run; 0: never",
+        DefaultValueFactory = _ => DefaultCheckpointEvery,
+    };
+
+    /// <summary>Checkpoint every epoch by default: for these models a checkpoint costs milliseconds, and a killed run then loses at most one epoch.</summary>
+    internal const int DefaultCheckpointEvery = 1;
+
+    /// <summary>The checkpoint's file name inside the run folder.</summary>
+    internal const string CheckpointFileName = "checkpoint.safetensors";
+
+    /// <summary>Exit code after SIGTERM (128 + 15), when the run stopped gracefully.</summary>
+    internal const int Terminated = 143;
 
     public static Command Create()
     {
         var cmd = new Command("train", "Train a network and write run.json, model.safetensors and loss.svg")
         {
             Data, Labels, Target, Task, Layers, Activation, Init, Loss, Optimizer, Lr, WeightDecay, Momentum, Schedule, ClipNorm, Dropout,
-            BatchSize, Epochs, Seed, Threads, ValFraction, TestFraction, EarlyStopping, Out, Force, Json,
+            BatchSize, Epochs, Seed, Threads, ValFraction, TestFraction, EarlyStopping, Out, Force, Json, CheckpointEvery,
         };
-        cmd.SetAction(p => Run(ConfigFrom(p), p.GetValue(Out), p.GetValue(Force), p.GetValue(Json)));
+        cmd.SetAction(p => Run(ConfigFrom(p), p.GetValue(Out), p.GetValue(Force), p.GetValue(Json), p.GetValue(CheckpointEvery)));
         return cmd;
     }
 
@@ -76,32 +91,67 @@ internal static class TrainCommand
         catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
     }
 
-    private static int Run(ExperimentConfig config, string? outArg, bool force, bool json)
+    private static int Run(ExperimentConfig config, string? outArg, bool force, bool json, int checkpointEvery)
     {
+        if (checkpointEvery < 0) throw new UsageException($"--checkpoint-every must be ≥ 0 (0: never), got {checkpointEvery}");
         var data = LoadData(config);
         try { _ = Experiment.BuildSpec(config, data); }
         catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
         string outDir = outArg ?? Path.Combine("runs", $"{Path.GetFileNameWithoutExtension(config.Data)}-{DateTime.Now:yyyyMMdd-HHmmss}");
         PrepareOutput(outDir, force);
+        var checkpoint = checkpointEvery == 0 ? null : CheckpointFor(outDir, config, data, checkpointEvery);
+        return Execute(config, data, outDir, json, checkpoint, null);
+    }
 
+    /// <summary>The checkpoint options of a run folder: the file, the interval, and what <c>resume</c> needs to rebuild the run
+    /// (the config and the data's SHA-256) as metadata.</summary>
+    internal static CheckpointOptions CheckpointFor(string outDir, ExperimentConfig config, TabularData data, int every) =>
+        new(Path.Combine(outDir, CheckpointFileName), every, ImmutableDictionary<string, string>.Empty
+            .Add("config", config.ToJson())
+            .Add("data.sha256", data.Sha256)
+            .Add("data.name", data.Name)
+            .Add("checkpointEvery", every.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>Runs (or resumes) the experiment with Ctrl+C and SIGTERM turned into cancellation at the next batch boundary,
+    /// writes the outputs, and maps the outcome to the exit code: 0 completed or early-stopped, 1 diverged, 130 Ctrl+C, 143 SIGTERM.</summary>
+    internal static int Execute(ExperimentConfig config, TabularData data, string outDir, bool json, CheckpointOptions? checkpoint, FitCheckpoint? resume)
+    {
         using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+        int signalled = 0; // 0: none, else the exit code the signal asks for
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // First Ctrl+C: finish the batch, checkpoint, write the record. A second one stops at once (the last checkpoint stays valid).
+            if (Interlocked.CompareExchange(ref signalled, Program.Interrupted, 0) == 0) { e.Cancel = true; cts.Cancel(); }
+        };
         Console.CancelKeyPress += onCancel;
+        PosixSignalRegistration? onTerm = null;
+        try
+        {
+            onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+            {
+                if (Interlocked.CompareExchange(ref signalled, Terminated, 0) == 0) { c.Cancel = true; cts.Cancel(); }
+            });
+        }
+        catch (PlatformNotSupportedException) { }
         try
         {
             bool live = !json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
-            ExperimentResult result = live ? RunLive(config, data, cts.Token) : RunPlain(config, data, json, cts.Token);
+            ExperimentResult result = live ? RunLive(config, data, cts.Token, checkpoint, resume) : RunPlain(config, data, json, cts.Token, checkpoint, resume);
             WriteOutputs(outDir, result);
             if (json) Console.WriteLine(RunRecord.ToJson(result).ToJsonString(ExperimentConfig.JsonOptions));
-            else Summarize(result, outDir);
+            else Summarize(result, outDir, checkpoint);
             return result.Fit.Status switch
             {
-                FitStatus.Cancelled => Program.Interrupted,
+                FitStatus.Cancelled => signalled == Terminated ? Terminated : Program.Interrupted,
                 FitStatus.Diverged => Program.Failure,
                 _ => 0,
             };
         }
-        finally { Console.CancelKeyPress -= onCancel; }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+            onTerm?.Dispose();
+        }
     }
 
     internal static void PrepareOutput(string outDir, bool force)
@@ -121,28 +171,29 @@ internal static class TrainCommand
         }
     }
 
-    private static ExperimentResult RunPlain(ExperimentConfig config, TabularData data, bool quiet, CancellationToken ct)
+    private static ExperimentResult RunPlain(ExperimentConfig config, TabularData data, bool quiet, CancellationToken ct, CheckpointOptions? checkpoint, FitCheckpoint? resume)
     {
-        if (!quiet) Console.WriteLine($"training on {data.Name}: {data.Rows} rows, {data.Features} features, {Describe(data)}; {config.Optimizer} lr {config.LearningRate}, batch {config.BatchSize}, {config.Epochs} epochs, seed {config.Seed}");
+        if (!quiet && resume is null) Console.WriteLine($"training on {data.Name}: {data.Rows} rows, {data.Features} features, {Describe(data)}; {config.Optimizer} lr {config.LearningRate}, batch {config.BatchSize}, {config.Epochs} epochs, seed {config.Seed}");
         var progress = new SyncProgress<EpochReport>(r => { if (!quiet) Console.WriteLine(EpochLine(r, data.Task)); });
-        return Experiment.Run(config, data, progress, null, ct);
+        return Experiment.Run(config, data, progress, null, ct, checkpoint, resume);
     }
 
-    private static ExperimentResult RunLive(ExperimentConfig config, TabularData data, CancellationToken ct)
+    private static ExperimentResult RunLive(ExperimentConfig config, TabularData data, CancellationToken ct, CheckpointOptions? checkpoint, FitCheckpoint? resume)
     {
-        AnsiConsole.MarkupLine($"training on [bold]{Markup.Escape(data.Name)}[/]: {data.Rows} rows, {data.Features} features, {Describe(data)}; {config.Optimizer} lr {config.LearningRate}, batch {config.BatchSize}, {config.Epochs} epochs, seed {config.Seed}");
+        if (resume is null) AnsiConsole.MarkupLine($"training on [bold]{Markup.Escape(data.Name)}[/]: {data.Rows} rows, {data.Features} features, {Describe(data)}; {config.Optimizer} lr {config.LearningRate}, batch {config.BatchSize}, {config.Epochs} epochs, seed {config.Seed}");
         ExperimentResult? result = null;
         AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask("epochs", maxValue: config.Epochs);
+                task.Value = resume?.State.Epoch ?? 0;
                 var epochs = new SyncProgress<EpochReport>(r =>
                 {
                     AnsiConsole.WriteLine(EpochLine(r, data.Task));
                     task.Value = r.Epoch;
                 });
                 var iterations = new SyncProgress<IterationReport>(r => task.Value = r.Epoch - 1 + (double)r.Iteration / r.IterationsPerEpoch);
-                result = Experiment.Run(config, data, epochs, iterations, ct);
+                result = Experiment.Run(config, data, epochs, iterations, ct, checkpoint, resume);
                 task.Value = config.Epochs;
             });
         return result!;
@@ -167,14 +218,17 @@ internal static class TrainCommand
         RunRecord.Write(Path.Combine(outDir, "run.json"), result); // last: a run.json means the rest is complete
     }
 
-    private static void Summarize(ExperimentResult r, string outDir)
+    private static void Summarize(ExperimentResult r, string outDir, CheckpointOptions? checkpoint)
     {
         if (r.TestClassification is { } c) Console.WriteLine($"test: loss {Fmt.N(c.Loss)}  accuracy {Fmt.N(c.Accuracy)} ({r.Split.Test.Length} rows)");
         if (r.TestRegression is { } g) Console.WriteLine($"test: loss {Fmt.N(g.Loss)}  RMSE {Fmt.N(g.Rmse)}  MAE {Fmt.N(g.Mae)}  R² {Fmt.N(g.R2)} ({r.Split.Test.Length} rows)");
         if (r.Diagnosis is { } d) Console.WriteLine($"diagnosis: {d}");
         Console.WriteLine($"{Fmt.N(r.Fit.Seconds, 2)} s, {Fmt.Rate(r.Fit.ExamplesPerSecond)} examples/s; parameters {r.Model.Parameters.ParameterCount} (sha256 {r.ParameterHash[..16]}…)");
         Console.WriteLine($"wrote {Path.Combine(outDir, "run.json")}, model.safetensors, loss.svg");
-        if (r.Fit.Status == FitStatus.Cancelled) Console.Error.WriteLine("neuralpure: interrupted; saved the state after the last whole batch (run marked cancelled)");
+        if (r.Fit.Status == FitStatus.Cancelled)
+            Console.Error.WriteLine(checkpoint is null
+                ? "neuralpure: interrupted; saved the state after the last whole batch (run marked cancelled)"
+                : $"neuralpure: interrupted; saved the state after the last whole batch (run marked cancelled) and a checkpoint; continue with: neuralpure resume {outDir}");
         if (r.Fit.Divergence is { } dv) Console.Error.WriteLine($"neuralpure: {dv.Message}");
     }
 }

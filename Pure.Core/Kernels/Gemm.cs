@@ -142,10 +142,12 @@ internal static unsafe class Gemm
     /// <summary>Rows of A packed at once (an L3 block).</summary>
     internal const int McRows = 1536;
 
-    /// <summary>Below this many multiply-adds (m·n·k) a product runs on the calling thread: waking a helper costs more.</summary>
-    /// <remarks>Measured with Pure.Bench (<c>Kernels</c> suite, threads 1 vs 2) on a 2-core Zen 5: products of a few hundred
-    /// thousand multiply-adds take a few microseconds, the order of a helper's wake-up.</remarks>
-    internal const long ParallelThreshold = 1L << 20;
+    /// <summary>Below this many multiply-adds (m·n·k ≈ 4 M, about 25 µs on one Zen 5 core) a product runs on the calling thread.</summary>
+    /// <remarks>Measured with three products back to back as a step issues them (forward, dW, dX), 1 vs 2 threads, on the
+    /// 2-core Zen 5 while other builds shared it: below ~4 M multiply-adds the second thread cost 15–30% (waking it and the
+    /// final handshake outweigh half of a few microseconds of work); above, it never cost more than noise. On an idle machine
+    /// the break-even is lower, but a shared machine is the common case. The split itself cannot change a result.</remarks>
+    internal const long ParallelThreshold = 1L << 22;
 
     /// <summary>A product's operands: element (i, p) of A is <c>A[i·Ars + p·Acs]</c>, (p, j) of B is <c>B[p·Brs + j·Bcs]</c>,
     /// C is row-major with row stride Ldc; Bias is null or [N].</summary>
@@ -389,6 +391,7 @@ internal static unsafe class Gemm
 
     /// <summary>Packs rows [0, rows) × depth [0, kc) of A into micro-panels of R rows: panel q holds
     /// <c>dst[q·R·kc + p·R + r] = A[q·R + r, p]</c>, rows past the edge as 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA<T>(T* a, nint ars, nint acs, int rows, int kc, int R, T* dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int r0 = 0; r0 < rows; r0 += R)
@@ -418,6 +421,7 @@ internal static unsafe class Gemm
 
     /// <summary>Packs depth [0, kc) × columns [0, cols) of B into micro-panels of NR columns, each (kc + 1)·NR long:
     /// <c>dst[q·NR·(kc+1) + p·NR + j] = B[p, q·NR + j]</c>, columns past the edge as 0; row kc holds the bias (or is unused).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB<T>(T* b, nint brs, nint bcs, T* bias, int kc, int cols, int NR, T* dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int j0 = 0; j0 < cols; j0 += NR)
@@ -465,6 +469,7 @@ internal static unsafe class Gemm
     /// <summary>dst[p·ldd + j] = src[j·lds + p] for j &lt; cols, p &lt; kc.</summary>
     /// <remarks>For float on AVX, whole 8 × 8 blocks go through registers (eight loads, 24 shuffles, eight stores), then
     /// 4 × 4 blocks (SSE); the rest element by element. A copy either way: the bits are the source's.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposeInto<T>(T* src, nint lds, int cols, int kc, T* dst, int ldd) where T : unmanaged
     {
         int j = 0;

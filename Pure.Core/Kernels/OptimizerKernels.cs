@@ -100,9 +100,9 @@ internal static class OptimizerKernels
 
     /// <summary>The constants of one fused Adam/AdamW step (see <see cref="AdamStep{T}"/>), converted to T as the separate transforms convert them.</summary>
     /// <param name="B1">β₁.</param>
-    /// <param name="C1">1 − β₁ (computed in T).</param>
+    /// <param name="C1">1 − β₁ (formed in double, then converted, as ScaleByAdam does).</param>
     /// <param name="B2">β₂.</param>
-    /// <param name="C2">1 − β₂ (computed in T).</param>
+    /// <param name="C2">1 − β₂ (formed in double, then converted).</param>
     /// <param name="StepScale">1/(1 − β₁ᵗ).</param>
     /// <param name="Bc2Sqrt">√(1 − β₂ᵗ).</param>
     /// <param name="Eps">ε.</param>

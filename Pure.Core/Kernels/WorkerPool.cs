@@ -2,31 +2,38 @@ namespace NeuralPure.Kernels;
 
 /// <summary>A few long-lived helper threads that run the parts of one kernel call alongside the calling thread.</summary>
 /// <remarks>
-/// <para>Why not Parallel.For: it allocates on every call and wakes pool threads that may be busy elsewhere; a training step
-/// makes dozens of products, so the helpers here park on a semaphore between calls and the call itself allocates nothing.</para>
-/// <para>Parts are claimed with an interlocked counter, so a busy core does less of the work. Which thread runs which part
-/// never changes a result: kernels give every part a disjoint block of the output and never split a reduction.</para>
-/// <para>One call runs at a time; a call that finds the pool busy (another thread's product, or a nested call) runs all its
-/// parts on the calling thread, which gives the same bits.</para>
+/// <para>Why not Parallel.For: it allocates on every call and queues behind whatever else the thread pool runs; a training
+/// step makes a dozen products, so the helpers here park on a semaphore between calls and a call allocates nothing.</para>
+/// <para>Parts are claimed one at a time by whichever thread is free, and the caller claims too. The caller waits only for
+/// parts that were claimed: if a helper is slow to wake (its core busy elsewhere), the caller simply runs the remaining
+/// parts itself and returns, and the late helper finds nothing left. Which thread runs which part never changes a result:
+/// kernels give every part a disjoint block of the output and never split a reduction.</para>
+/// <para>A call is tagged by a generation number that is part of the claim counter, so a helper still finishing an earlier
+/// call can never claim a part of the next one with stale arguments. One call runs at a time; a call that finds the pool
+/// busy (another thread's product) runs all its parts on its own thread, which gives the same bits.</para>
 /// </remarks>
 internal static unsafe class WorkerPool
 {
     private static readonly object Gate = new();
     private static SemaphoreSlim? wake;
-    private static ManualResetEventSlim? finished;
     private static int helperCount;
     private static int busy;
 
-    // The current call, published before the helpers are released (SemaphoreSlim.Release is a full fence).
+    // The current call. body, state and parts are written before claims (generation << 32 | next part) is published.
     private static delegate*<void*, int, void> body;
     private static void* state;
-    private static int parts, next, running;
+    private static int parts;
+    private static long claims;
+    private static int completed;
     private static Exception? failure;
 
     /// <summary>Helper threads available (processor count − 1).</summary>
     public static int Helpers => Math.Max(0, Environment.ProcessorCount - 1);
 
-    /// <summary>Runs <c>body(state, i)</c> for i in [0, count), on the calling thread and up to count − 1 helpers, and returns when all are done.</summary>
+    /// <summary>How long a helper keeps looking for the next call before it sleeps: products come back to back in a step.</summary>
+    private const int HelperSpinMicroseconds = 50;
+
+    /// <summary>Runs <c>work(arg, i)</c> for i in [0, count), on the calling thread and up to count − 1 helpers, and returns when all are done.</summary>
     /// <exception cref="AggregateException">A part threw (its exception is inside).</exception>
     public static void Run(int count, delegate*<void*, int, void> work, void* arg)
     {
@@ -39,28 +46,36 @@ internal static unsafe class WorkerPool
         try
         {
             EnsureStarted();
-            body = work; state = arg; parts = count; next = 0; failure = null;
-            running = helpers;
-            finished!.Reset();
-            wake!.Release(helpers);
-            Drain();
-            finished.Wait();
+            body = work; state = arg; parts = count; completed = 0; failure = null;
+            long generation = (Volatile.Read(ref claims) >> 32) + 1;
+            Volatile.Write(ref claims, generation << 32);
+            if (wake!.CurrentCount < helpers) wake.Release(helpers - wake.CurrentCount);
+            Drain(generation);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref completed) < count) spin.SpinOnce(sleep1Threshold: -1);
             if (failure is { } e) throw new AggregateException("a kernel part failed", e);
         }
         finally
         {
-            body = null; state = null;
             Volatile.Write(ref busy, 0);
         }
     }
 
-    private static void Drain()
+    /// <summary>Claims and runs parts of call <paramref name="generation"/> until none is left (or that call is over).</summary>
+    private static void Drain(long generation)
     {
-        int i;
-        while ((i = Interlocked.Increment(ref next) - 1) < parts)
+        while (true)
         {
-            try { body(state, i); }
+            long c = Volatile.Read(ref claims);
+            if (c >> 32 != generation) return;
+            var f = body; var s = state; int n = parts;
+            int i = (int)(c & 0xFFFF_FFFF);
+            if (i >= n) return;
+            // The claim succeeds only if no other claim (and no new call) came in between: then f, s and n were this call's.
+            if (Interlocked.CompareExchange(ref claims, c + 1, c) != c) continue;
+            try { f(s, i); }
             catch (Exception e) { Interlocked.CompareExchange(ref failure, e, null); }
+            Interlocked.Increment(ref completed);
         }
     }
 
@@ -69,23 +84,36 @@ internal static unsafe class WorkerPool
         if (Volatile.Read(ref helperCount) == Helpers) return;
         lock (Gate)
         {
-            if (wake is null) { wake = new SemaphoreSlim(0); finished = new ManualResetEventSlim(false, spinCount: 2000); }
+            wake ??= new SemaphoreSlim(0);
             while (helperCount < Helpers)
             {
                 var t = new Thread(HelperLoop) { IsBackground = true, Name = $"NeuralPure kernel helper {helperCount + 1}" };
                 t.Start();
-                helperCount++;
+                Volatile.Write(ref helperCount, helperCount + 1);
             }
         }
     }
 
     private static void HelperLoop()
     {
+        long seen = 0;
+        long spinTicks = System.Diagnostics.Stopwatch.Frequency * HelperSpinMicroseconds / 1_000_000;
         while (true)
         {
             wake!.Wait();
-            Drain();
-            if (Interlocked.Decrement(ref running) == 0) finished!.Set();
+            // Work on the current call, then keep watching for the next one for a moment before sleeping again.
+            long since = System.Diagnostics.Stopwatch.GetTimestamp();
+            while (System.Diagnostics.Stopwatch.GetTimestamp() - since < spinTicks)
+            {
+                long generation = Volatile.Read(ref claims) >> 32;
+                if (generation != seen)
+                {
+                    Drain(generation);
+                    seen = generation;
+                    since = System.Diagnostics.Stopwatch.GetTimestamp();
+                }
+                else Thread.SpinWait(20);
+            }
         }
     }
 }

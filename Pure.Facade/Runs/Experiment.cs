@@ -57,9 +57,17 @@ public static class Experiment
     }
 
     /// <summary>Runs the experiment on already loaded data.</summary>
-    /// <exception cref="ArgumentException">The config is invalid or does not suit the data.</exception>
+    /// <param name="config">The experiment.</param>
+    /// <param name="data">Its data, loaded.</param>
+    /// <param name="progress">Per-epoch reports.</param>
+    /// <param name="iterations">Per-iteration reports.</param>
+    /// <param name="cancellationToken">Stops at the next batch boundary (see <see cref="Fitter.Fit"/>).</param>
+    /// <param name="checkpoint">Where and how often to write checkpoints, or null for none.</param>
+    /// <param name="resume">A checkpoint of this same experiment to continue from (see <see cref="Fitter.Resume"/>), or null to start afresh.</param>
+    /// <exception cref="ArgumentException">The config is invalid or does not suit the data, or the checkpoint belongs to another run.</exception>
     public static ExperimentResult Run(ExperimentConfig config, TabularData data, IProgress<EpochReport>? progress = null,
-        IProgress<IterationReport>? iterations = null, CancellationToken cancellationToken = default)
+        IProgress<IterationReport>? iterations = null, CancellationToken cancellationToken = default,
+        CheckpointOptions? checkpoint = null, FitCheckpoint? resume = null)
     {
         ArgumentNullException.ThrowIfNull(config); ArgumentNullException.ThrowIfNull(data);
         config.Validate();
@@ -74,7 +82,9 @@ public static class Experiment
         var optimizer = new OptimizerOptions(config.Optimizer, config.LearningRate, config.WeightDecay ?? double.NaN, config.Momentum ?? double.NaN, config.Schedule, config.ClipNorm).Build(totalSteps);
         var fitOptions = new FitOptions(config.Epochs, config.BatchSize, config.Seed,
             EarlyStopping: config.EarlyStopping is { } p ? new EarlyStopping(p, config.MinDelta) : null, ReportIterations: iterations is not null);
-        var outcome = Fitter.Fit(spec, optimizer, train, val, fitOptions, progress, iterations, null, cancellationToken);
+        var outcome = resume is null
+            ? Fitter.Fit(spec, optimizer, train, val, fitOptions, progress, iterations, null, cancellationToken, checkpoint)
+            : Fitter.Resume(spec, optimizer, train, val, fitOptions, resume, progress, iterations, cancellationToken, checkpoint);
 
         var model = new TrainedModel(spec, outcome.Parameters, standardizer, data.Task, data.Classes, data.FeatureNames, data.TargetName);
         ClassificationMetrics? cm = null; RegressionMetrics? rm = null;

@@ -56,9 +56,9 @@ public sealed record FitOutcome(FitStatus Status, TrainState<float> State, Param
     ImmutableArray<double> IterationLosses, int BestEpoch, DivergenceInfo? Divergence, double Seconds, double ExamplesPerSecond);
 
 /// <summary>The C# way to train: the core's fold (<see cref="Trainer.Step{T}"/> over <see cref="Trainer.Batches{T}"/>) with
-/// progress, cancellation at batch boundaries, early stopping and divergence detection around it.</summary>
+/// progress, cancellation at batch boundaries, early stopping, divergence detection and checkpoints around it.</summary>
 /// <remarks>The parameters after N completed epochs are bit-identical to <see cref="Trainer.Fit{T}"/> for N epochs: this is the same
-/// fold, observed.</remarks>
+/// fold, observed. A fit resumed from any of its checkpoints (<see cref="Resume"/>) ends with the same bits as the uninterrupted fit.</remarks>
 public static class Fitter
 {
     /// <summary>Trains <paramref name="spec"/> with <paramref name="optimizer"/> on <paramref name="train"/>.</summary>
@@ -69,40 +69,149 @@ public static class Fitter
     /// <param name="options">Epochs, batch size, seed, early stopping.</param>
     /// <param name="progress">Per-epoch reports.</param>
     /// <param name="iterations">Per-iteration reports (with <see cref="FitOptions.ReportIterations"/>).</param>
-    /// <param name="start">A state to continue from (resume), or null to initialise from the seed.</param>
-    /// <param name="cancellationToken">Stops at the next batch boundary; the outcome says Cancelled. No exception.</param>
+    /// <param name="start">A state to continue from, or null to initialise from the seed.</param>
+    /// <param name="cancellationToken">Stops at the next batch boundary; the outcome says Cancelled (and a checkpoint is written
+    /// when <paramref name="checkpoint"/> is given). No exception.</param>
+    /// <param name="checkpoint">Where and how often to write checkpoints, or null for none. The first is written before the first batch.</param>
     /// <exception cref="ArgumentException">The data does not fit the model.</exception>
+    /// <exception cref="IOException">A checkpoint cannot be written (the last complete one stays on disk).</exception>
     public static FitOutcome Fit(ModelSpec spec, GradientTransform optimizer, DataSet<float> train, DataSet<float>? validation, FitOptions options,
         IProgress<EpochReport>? progress = null, IProgress<IterationReport>? iterations = null, TrainState<float>? start = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, CheckpointOptions? checkpoint = null)
     {
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(train); ArgumentNullException.ThrowIfNull(options);
+        int perEpoch = Check(spec, train, validation, options);
+        var state = start ?? Trainer.Init<float>(spec, optimizer, RandomKey.FromSeed(options.Seed));
+        var run = new Run(state, 0, perEpoch, 0, 0, [], [], double.PositiveInfinity, 0, 0, state.Params, 0, 0);
+        return Loop(spec, optimizer, train, validation, options, progress, iterations, cancellationToken, checkpoint, run, null);
+    }
+
+    /// <summary>Continues a fit from a checkpoint and finishes it: the outcome (parameters, history, status) is bit for bit the one
+    /// the uninterrupted fit would have produced, whether the checkpoint was written at an epoch boundary or mid-epoch.</summary>
+    /// <param name="spec">The model (must be the checkpoint's).</param>
+    /// <param name="optimizer">The optimizer (must be the checkpoint's: same description and state layout).</param>
+    /// <param name="train">The same training data.</param>
+    /// <param name="validation">The same validation data, or null.</param>
+    /// <param name="options">The same fit options (epochs, batch size, seed, shuffle, drop-last, early stopping).</param>
+    /// <param name="from">The checkpoint.</param>
+    /// <param name="progress">Reports for the epochs completed from here on.</param>
+    /// <param name="iterations">Per-iteration reports.</param>
+    /// <param name="cancellationToken">As in <see cref="Fit"/>.</param>
+    /// <param name="checkpoint">Where to keep writing checkpoints, or null.</param>
+    /// <exception cref="ArgumentException">The checkpoint does not belong to this model, optimizer, data or options (the message names what differs).</exception>
+    public static FitOutcome Resume(ModelSpec spec, GradientTransform optimizer, DataSet<float> train, DataSet<float>? validation, FitOptions options,
+        FitCheckpoint from, IProgress<EpochReport>? progress = null, IProgress<IterationReport>? iterations = null,
+        CancellationToken cancellationToken = default, CheckpointOptions? checkpoint = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options); ArgumentNullException.ThrowIfNull(from);
+        int perEpoch = Check(spec, train, validation, options);
+        RequireMatch(spec, optimizer, options, from, perEpoch);
+        var run = new Run(from.State, from.Cursor, perEpoch, from.EpochLossSum, from.EpochExamples, from.History, from.IterationLosses,
+            from.BestValLoss, from.BestEpoch, from.SinceBest, from.BestParams, from.Examples, from.Seconds);
+        return Loop(spec, optimizer, train, validation, options, progress, iterations, cancellationToken, checkpoint, run, from.Reason);
+    }
+
+    /// <summary>The fit's mutable bookkeeping between batches; a checkpoint is a snapshot of it.</summary>
+    private sealed record Run(TrainState<float> State, int Cursor, int PerEpoch, double EpochLossSum, int EpochExamples,
+        ImmutableArray<EpochReport> History, ImmutableArray<double> IterationLosses, double BestValLoss, int BestEpoch, int SinceBest,
+        ParamTree<float> BestParams, long Examples, double Seconds);
+
+    private static int Check(ModelSpec spec, DataSet<float> train, DataSet<float>? validation, FitOptions options)
+    {
         Model.RequireFit(spec, Model.Init<float>(spec, default), train.X, nameof(train));
         if (validation is not null) Model.RequireFit(spec, Model.Init<float>(spec, default), validation.X, nameof(validation));
-        var config = new TrainConfig(options.BatchSize, options.Epochs, options.DropLast, options.Shuffle);
         int perEpoch = Batching.IterationsPerEpoch(train.Rows, options.BatchSize, options.DropLast);
         if (perEpoch == 0) throw new ArgumentException($"{train.Rows} training rows at batch size {options.BatchSize} with drop-last give no iteration", nameof(options));
+        return perEpoch;
+    }
 
-        var state = start ?? Trainer.Init<float>(spec, optimizer, RandomKey.FromSeed(options.Seed));
-        var history = ImmutableArray.CreateBuilder<EpochReport>();
-        var allLosses = ImmutableArray.CreateBuilder<double>();
+    private static void RequireMatch(ModelSpec spec, GradientTransform optimizer, FitOptions options, FitCheckpoint c, int perEpoch)
+    {
+        static string Cut(string s) => s.Length <= 300 ? s : s[..300] + "…";
+        static ArgumentException Differs(string what, string now, string then) =>
+            new($"the checkpoint was written for a different {what}: now {Cut(now)}, in the checkpoint {Cut(then)}", "from");
+        string arch = Models.SpecJson.ToJson(spec).ToJsonString();
+        if (arch != c.Architecture) throw Differs("architecture", arch, c.Architecture);
+        if (optimizer.ToString() != c.Optimizer) throw Differs("optimizer", optimizer.ToString(), c.Optimizer);
+        string now = CheckpointFile.FitJson(options).ToJsonString(), then = CheckpointFile.FitJson(c.Options).ToJsonString();
+        if (now != then) throw Differs("set of fit options", now, then);
+        if (perEpoch != c.IterationsPerEpoch) throw Differs("data size", $"{perEpoch} batches per epoch", $"{c.IterationsPerEpoch}");
+        Model.RequireParameters(spec, c.State.Params, "from");
+        if (!SameLayout(optimizer.Init(c.State.Params), c.State.OptState))
+            throw new ArgumentException("the checkpoint's optimizer state does not have the layout this optimizer's Init gives", "from");
+    }
+
+    /// <summary>Same record kinds, nesting and tree shapes (the values may differ).</summary>
+    private static bool SameLayout(OptState a, OptState b) => (a, b) switch
+    {
+        (EmptyState, EmptyState) or (CountState, CountState) => true,
+        (MomentumState<float> x, MomentumState<float> y) => x.Velocity.SameStructure(y.Velocity),
+        (AdamState<float> x, AdamState<float> y) => x.Mu.SameStructure(y.Mu) && x.Nu.SameStructure(y.Nu) && (x.NuMax is null) == (y.NuMax is null)
+            && (x.NuMax is null || x.NuMax.SameStructure(y.NuMax!)),
+        (RmsState<float> x, RmsState<float> y) => x.Nu.SameStructure(y.Nu) && (x.GradAvg is null) == (y.GradAvg is null)
+            && (x.GradAvg is null || x.GradAvg.SameStructure(y.GradAvg!)),
+        (ChainState x, ChainState y) => x.States.Length == y.States.Length && x.States.Zip(y.States).All(p => SameLayout(p.First, p.Second)),
+        _ => false,
+    };
+
+    private static FitOutcome Loop(ModelSpec spec, GradientTransform optimizer, DataSet<float> train, DataSet<float>? validation, FitOptions options,
+        IProgress<EpochReport>? progress, IProgress<IterationReport>? iterations, CancellationToken cancellationToken, CheckpointOptions? checkpoint,
+        Run run, CheckpointReason? resumedFrom)
+    {
+        var config = new TrainConfig(options.BatchSize, options.Epochs, options.DropLast, options.Shuffle);
+        int perEpoch = run.PerEpoch;
+        var state = run.State;
+        var history = run.History.ToBuilder();
+        var allLosses = run.IterationLosses.ToBuilder();
         var total = Stopwatch.StartNew();
-        long examples = 0;
-        double bestVal = double.PositiveInfinity; int bestEpoch = 0, sinceBest = 0;
-        ParamTree<float> bestParams = state.Params;
-        var status = FitStatus.Completed;
+        long examples = run.Examples;
+        double bestVal = run.BestValLoss; int bestEpoch = run.BestEpoch, sinceBest = run.SinceBest;
+        ParamTree<float> bestParams = run.BestParams;
+        var status = resumedFrom switch
+        {
+            CheckpointReason.EarlyStopped => FitStatus.EarlyStopped,
+            _ => FitStatus.Completed,
+        };
+        bool finished = resumedFrom is CheckpointReason.Completed or CheckpointReason.EarlyStopped;
         DivergenceInfo? divergence = null;
+        double Seconds() => run.Seconds + total.Elapsed.TotalSeconds;
 
-        for (int e = state.Epoch; e < options.Epochs && status == FitStatus.Completed; e++)
+        void Save(CheckpointReason reason, int cursor, double lossSum, int seen)
+        {
+            if (checkpoint is null) return;
+            var c = new FitCheckpoint(state, cursor, perEpoch, lossSum, seen, history.ToImmutable(), allLosses.ToImmutable(), bestVal, bestEpoch, sinceBest,
+                bestParams, reason, examples, Seconds(), options with { ReportIterations = false }, Models.SpecJson.ToJson(spec).ToJsonString(),
+                optimizer.ToString(), checkpoint.Metadata);
+            CheckpointFile.Write(checkpoint.Path, c);
+        }
+
+        if (resumedFrom is null) Save(CheckpointReason.Start, 0, 0, 0);
+        int skip = run.Cursor;
+        double carriedLoss = run.EpochLossSum; int carriedSeen = run.EpochExamples;
+        for (int e = state.Epoch; e < options.Epochs && !finished && status == FitStatus.Completed; e++)
         {
             var clock = Stopwatch.StartNew();
-            double weighted = 0; int seen = 0, it = 0;
-            var epochStart = state;
-            foreach (var batch in Trainer.Batches(train, config, state.Key, e))
+            double weighted = carriedLoss; int seen = carriedSeen, it = skip, fresh = 0;
+            // Epoch e's batches depend only on (key, e): skipping the first `skip` gives exactly the ones a mid-epoch checkpoint still owed.
+            foreach (var batch in Trainer.Batches(train, config, state.Key, e).Skip(skip))
             {
-                if (cancellationToken.IsCancellationRequested) { status = FitStatus.Cancelled; break; }
-                var (next, lossT) = Trainer.Step(spec, optimizer, state, batch);
-                double loss = lossT;
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    status = FitStatus.Cancelled;
+                    Save(CheckpointReason.Cancelled, it, weighted, seen);
+                    break;
+                }
+                TrainState<float> next; double loss;
+                try
+                {
+                    (next, var lossT) = Trainer.Step(spec, optimizer, state, batch);
+                    loss = lossT;
+                }
+                catch (ArithmeticException)
+                {
+                    next = state; loss = double.NaN; // reported as divergence below; nothing escapes the fold
+                }
                 it++;
                 if (!double.IsFinite(loss) || !AllFinite(next.Params))
                 {
@@ -111,10 +220,11 @@ public static class Fitter
                     break;
                 }
                 state = next;
-                weighted += loss * batch.Rows; seen += batch.Rows; examples += batch.Rows;
+                weighted += loss * batch.Rows; seen += batch.Rows; examples += batch.Rows; fresh += batch.Rows;
                 allLosses.Add(loss);
                 if (options.ReportIterations) iterations?.Report(new IterationReport(e + 1, it, perEpoch, state.Step, loss));
             }
+            skip = 0; carriedLoss = 0; carriedSeen = 0;
             if (status != FitStatus.Completed) break;
             state = state with { Epoch = e + 1 };
 
@@ -125,7 +235,7 @@ public static class Fitter
                 valLoss = spec.Loss.Value(outputs, validation.Y);
                 valMetric = Metric(spec, outputs, validation);
             }
-            var report = new EpochReport(e + 1, options.Epochs, it, weighted / Math.Max(1, seen), valLoss, valMetric, seen / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
+            var report = new EpochReport(e + 1, options.Epochs, it, weighted / Math.Max(1, seen), valLoss, valMetric, fresh / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
             history.Add(report);
             progress?.Report(report);
 
@@ -134,10 +244,13 @@ public static class Fitter
                 if (v < bestVal - (options.EarlyStopping?.MinDelta ?? 0)) { bestVal = v; bestEpoch = e + 1; bestParams = state.Params; sinceBest = 0; }
                 else if (options.EarlyStopping is { } es && ++sinceBest >= es.Patience) status = FitStatus.EarlyStopped;
             }
+            var reason = status == FitStatus.EarlyStopped ? CheckpointReason.EarlyStopped
+                : e + 1 == options.Epochs ? CheckpointReason.Completed : CheckpointReason.Epoch;
+            if (reason != CheckpointReason.Epoch || (checkpoint is not null && (e + 1) % checkpoint.EveryEpochs == 0)) Save(reason, 0, 0, 0);
         }
 
         var keep = status == FitStatus.EarlyStopped && options.EarlyStopping!.RestoreBest && bestEpoch > 0 ? bestParams : state.Params;
-        double seconds = total.Elapsed.TotalSeconds;
+        double seconds = Seconds();
         return new FitOutcome(status, state, keep, history.ToImmutable(), allLosses.ToImmutable(), bestEpoch, divergence, seconds, examples / Math.Max(1e-9, seconds));
     }
 

@@ -7,8 +7,8 @@ namespace NeuralPure.Properties.Kernels;
 /// <summary>The blocked, threaded matrix products (<see cref="Gemm"/> behind <see cref="MatMul"/>): the same bits for every
 /// thread count and every register width, each element exactly the in-order fused multiply-add chain, the fused bias equal to
 /// the product followed by <see cref="MatMul.AddRowInPlace{T}"/>, and agreement with <see cref="ScalarReference"/>.</summary>
-/// <remarks>Shapes include 0 and 1, odd sizes, and sizes past every cache block (depth &gt; 256 floats or 512 doubles, more
-/// than 512 columns) and past the threading threshold (m·n·k ≥ 2²⁰), so the edge tiles, the block seams and the split
+/// <remarks>Shapes include 0 and 1, odd sizes, and sizes past every cache block (depth &gt; 256 floats or 128 doubles, more
+/// than 512 columns, more than 1536 rows) and past the threading threshold (m·n·k ≥ 2²²), so the edge tiles, the block seams and the split
 /// between threads are all exercised. The thread counts 2 and 3 on a 2-core machine also cover more parts than helpers.</remarks>
 public sealed class ParallelMatMulTests
 {
@@ -16,9 +16,10 @@ public sealed class ParallelMatMulTests
     {
         { 0, 0, 0 }, { 0, 3, 5 }, { 4, 0, 6 }, { 3, 5, 0 }, { 1, 1, 1 }, { 1, 7, 1 }, { 1, 1, 33 }, { 2, 3, 5 },
         { 13, 1, 35 }, { 13, 17, 33 }, { 25, 31, 47 }, { 12, 300, 32 }, { 37, 530, 20 }, { 5, 9, 530 },
-        { 64, 200, 130 },   // 1.7 M multiply-adds: threaded, split over columns
-        { 300, 70, 61 },    // 1.3 M: threaded, split over rows
-        { 33, 1100, 40 },   // 1.5 M, depth past four blocks
+        { 64, 300, 250 },   // 4.8 M multiply-adds: threaded, split over columns
+        { 600, 90, 80 },    // 4.3 M: threaded, split over rows
+        { 40, 1100, 100 },  // 4.4 M, depth past four blocks
+        { 1600, 3, 5 },     // more rows than one row block (1536); as Aᵀ·B, a depth of 1600
     };
 
     private enum Product { TransposedB, TransposedBBias, Plain, TransposedA }
@@ -155,9 +156,18 @@ public sealed class ParallelMatMulTests
     public void Products_agree_with_the_scalar_reference_double(int m, int k, int n) => AgreesWithReference<double>(m, k, n);
 
     [Fact]
+    public void The_threaded_shapes_really_are_above_the_threshold()
+    {
+        // Otherwise the 1-vs-2-threads theories above would compare one thread with one thread.
+        Assert.True(64L * 300 * 250 >= Gemm.ParallelThreshold);
+        Assert.True(600L * 90 * 80 >= Gemm.ParallelThreshold);
+        Assert.True(40L * 1100 * 100 >= Gemm.ParallelThreshold);
+    }
+
+    [Fact]
     public void The_fused_bias_equals_the_product_then_AddRowInPlace()
     {
-        foreach (var (m, k, n) in new[] { (1, 1, 1), (13, 17, 33), (64, 200, 130), (37, 530, 20) })
+        foreach (var (m, k, n) in new[] { (1, 1, 1), (13, 17, 33), (64, 300, 250), (37, 530, 20) })
         {
             var (a, b, bias) = Operands<float>(Product.TransposedBBias, m, k, n, 5);
             var fused = Run(Product.TransposedBBias, a, b, bias, m, k, n, 2, VectorWidth.Best);
@@ -182,7 +192,7 @@ public sealed class ParallelMatMulTests
     public void Concurrent_callers_get_the_same_bits_as_one_caller()
     {
         // Several threads share the one worker pool; a caller that finds it busy runs on its own thread.
-        const int m = 64, k = 200, n = 130;
+        const int m = 64, k = 300, n = 250;
         var (a, b, bias) = Operands<float>(Product.TransposedBBias, m, k, n, 11);
         var expected = Run(Product.TransposedBBias, a, b, bias, m, k, n, 1, VectorWidth.Best);
         var results = new float[8][];

@@ -12,15 +12,15 @@ using Xunit;
 namespace NeuralPure.Properties.Training;
 
 /// <summary>The thread budget changes speed only: a step, a gradient and a whole fit give the same bits on 1, 2 or 3 threads.</summary>
-/// <remarks>The networks are wide enough (a 96-256-128-10 MLP at batch 64: products of 1.5–4 M multiply-adds) that the products
-/// really run on two threads; the small ones below the threshold run on one either way.</remarks>
+/// <remarks>The networks are wide enough (a 96-512-256-10 MLP at batch 128: products of 6–17 M multiply-adds, above
+/// <see cref="Gemm.ParallelThreshold"/>) that the products really run on two threads; the small ones run on one either way.</remarks>
 public sealed class ThreadsTests
 {
     private static readonly Parallelism One = new(1), Two = new(2), Three = new(3);
 
     private static (ModelSpec Spec, DataSet<T> Data) Problem<T>(int rows, double dropout = 0) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var spec = ModelSpec.Mlp([96, 256, 128, 10], new ReluSpec(), new SoftmaxCrossEntropySpec(), dropout: dropout);
+        var spec = ModelSpec.Mlp([96, 512, 256, 10], new ReluSpec(), new SoftmaxCrossEntropySpec(), dropout: dropout);
         var r = new System.Random(42);
         var x = new T[rows * 96];
         for (int i = 0; i < x.Length; i++) x[i] = T.CreateChecked(r.NextDouble() * 2 - 1);
@@ -38,7 +38,7 @@ public sealed class ThreadsTests
     [Fact]
     public void ValueAndGrad_gives_the_same_bits_on_1_2_and_3_threads()
     {
-        var (spec, data) = Problem<float>(64);
+        var (spec, data) = Problem<float>(128);
         var p = Model.Init<float>(spec, RandomKey.FromSeed(7));
         var (l1, g1) = Model.ValueAndGrad(spec, p, data.AsBatch(), null, One);
         foreach (var par in new[] { Two, Three, Parallelism.AllCores })
@@ -52,7 +52,7 @@ public sealed class ThreadsTests
     [Fact]
     public void Forward_and_the_backprop_trace_give_the_same_bits_on_1_and_2_threads()
     {
-        var (spec, data) = Problem<double>(64);
+        var (spec, data) = Problem<double>(128);
         var p = Model.Init<double>(spec, RandomKey.FromSeed(8));
         Assert.Equal(Model.Forward(spec, p, data.X, null, One), Model.Forward(spec, p, data.X, null, Two));
         var t1 = Model.Backprop(spec, p, data.AsBatch(), null, One);
@@ -70,7 +70,7 @@ public sealed class ThreadsTests
     public void ValueAndGrad_equals_the_backprop_trace_that_also_computes_the_input_gradient()
     {
         // ValueAndGrad skips the first layer's dx product; the parameter gradients must not notice.
-        var (spec, data) = Problem<float>(64);
+        var (spec, data) = Problem<float>(128);
         var p = Model.Init<float>(spec, RandomKey.FromSeed(9));
         var (loss, grads) = Model.ValueAndGrad(spec, p, data.AsBatch(), null, Two);
         var trace = Model.Backprop(spec, p, data.AsBatch(), null, Two);
@@ -80,10 +80,10 @@ public sealed class ThreadsTests
 
     private static void FitAgrees<T>(double dropout) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (spec, data) = Problem<T>(200, dropout);
+        var (spec, data) = Problem<T>(300, dropout);
         var opt = Optimizer.Adam();
         var start = Trainer.Init<T>(spec, opt, RandomKey.FromSeed(3));
-        var config = new TrainConfig(BatchSize: 64, Epochs: 2);
+        var config = new TrainConfig(BatchSize: 128, Epochs: 2);
         var one = Trainer.Fit(spec, opt, start, data, config, One);
         var two = Trainer.Fit(spec, opt, start, data, config, Two);
         AssertSameBits(one.State.Params, two.State.Params, $"Fit<{typeof(T).Name}> 1 vs 2 threads");

@@ -1,0 +1,319 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.Intrinsics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using NeuralPure.Bench.Support;
+using NeuralPure.Kernels;
+using NeuralPure.Models;
+using NeuralPure.Training;
+
+namespace NeuralPure.Bench.Report;
+
+/// <summary>One configuration's numbers in the report.</summary>
+public sealed record ConfigResult(
+    string Config, string Mlp, int Batch, long Parameters, string Path, int Threads,
+    double ExamplesPerSecondMedian, double ExamplesPerSecondMin, double ExamplesPerSecondMax,
+    double MicrosecondsPerStep, double GflopsPerSecond, double ExamplesPerCpuSecondMedian, double BytesPerStep, int Repeats, int StepsPerRepeat,
+    double? TimeToFirstStepMs, double? FirstStepMs, double? PeakWorkingSetMB,
+    double? ScalarReferenceExamplesPerSecond, double? SpeedupVsScalarReference,
+    double TorchSharpExamplesPerSecond, double RatioVsTorchSharp, double TargetRatioVsTorchSharp);
+
+/// <summary>One matrix product's speed: the three products of config d's second layer (m = 256, k = n = 1024).</summary>
+public sealed record ProductResult(string Product, string Shape, int Threads, double Microseconds, double GflopsPerSecond);
+
+/// <summary>The whole report: machine, settings, one row per configuration, path and thread count, and the products.</summary>
+public sealed record ReportResult(string Machine, int ProcessorCount, string Runtime, string VectorWidth, string Note, DateTime StartedUtc, double ElapsedSeconds,
+    IReadOnlyList<ConfigResult> Results, IReadOnlyList<ProductResult> Products);
+
+/// <summary><c>report [--json] [--quick]</c>: steady-state throughput of a whole training step for configs a–d, with the
+/// scalar-reference step as the baseline and a fresh process per configuration for the time to the first step.</summary>
+/// <remarks>
+/// Per configuration and thread count: warm up for 0.4 s, then time <c>repeats</c> runs of about 0.25 s each and report the
+/// median and range of examples/s. A step is <see cref="Trainer.Step{T}"/> on a fixed set of four batches (no data loading).
+/// Bytes per step come from <see cref="GC.GetTotalAllocatedBytes(bool)"/> around the timed runs (every thread).
+/// </remarks>
+public static class Report
+{
+    public static int Run(string[] args)
+    {
+        bool json = args.Contains("--json"), quick = args.Contains("--quick");
+        int repeats = quick ? 3 : 7;
+        var started = DateTime.UtcNow;
+        var total = Stopwatch.StartNew();
+        var results = new List<ConfigResult>();
+        var threadCounts = Environment.ProcessorCount > 1 ? new[] { Environment.ProcessorCount, 1 } : [1];
+        foreach (var config in BenchConfig.All)
+        {
+            var first = quick ? null : FirstStepInFreshProcess(config.Name);
+            double? scalar = ScalarReferenceThroughput(config, quick);
+            var variants = threadCounts.Select(t => Variant.Fit(config, t)).Append(Variant.Step(config, threadCounts[0])).ToList();
+            Measure(variants, repeats);
+            foreach (var v in variants)
+            {
+                var rates = v.Rates.Order().ToArray();
+                double median = rates[rates.Length / 2];
+                var cpu = v.CpuRates.Order().ToArray();
+                double usPerStep = config.Batch / median * 1e6;
+                results.Add(new ConfigResult(config.Name, config.Mlp, config.Batch, config.Parameters, v.Path, v.Threads,
+                    median, rates[0], rates[^1], usPerStep, config.FlopsPerStep / (usPerStep * 1e-6) / 1e9, cpu[cpu.Length / 2], v.BytesPerStep, repeats, v.StepsPerRepeat,
+                    first?.TimeToFirstStepMs, first?.FirstStepMs, first?.PeakWorkingSetMB,
+                    scalar, scalar is { } s ? median / s : null,
+                    config.TorchSharpExamplesPerSecond, median / config.TorchSharpExamplesPerSecond, config.TargetFactor));
+                if (!json) Console.Error.WriteLine($"  measured {config.Name} {v.Path} on {v.Threads} thread(s): {median:N0} examples/s");
+            }
+        }
+        var products = Products(threadCounts);
+        var report = new ReportResult(Machine(), Environment.ProcessorCount, System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+            Gemm.Resolve<float>(VectorWidth.Best).ToString(),
+            "Wall-clock numbers on a machine that may be shared; the variants of a configuration are timed in turn, repeat by repeat, so their ratios are comparable.",
+            started, total.Elapsed.TotalSeconds, results, products);
+        if (json) Console.WriteLine(JsonSerializer.Serialize(report, JsonOptions));
+        else PrintTable(report);
+        return 0;
+    }
+
+    /// <summary>One way of running steps of a configuration, and what was measured for it.</summary>
+    private sealed class Variant
+    {
+        public required string Path { get; init; }
+        public required int Threads { get; init; }
+        public required int Batch { get; init; }
+        /// <summary>Runs at least n steps and returns how many it ran.</summary>
+        public required Func<int, int> Run { get; init; }
+        /// <summary>Bytes allocated by one steady-state step.</summary>
+        public required Func<int, double> Bytes { get; init; }
+        public int StepsPerRepeat { get; set; }
+        public double BytesPerStep { get; set; }
+        public List<double> Rates { get; } = [];
+        /// <summary>Examples per second of this process's CPU time (every thread, helpers' spinning included).</summary>
+        public List<double> CpuRates { get; } = [];
+
+        private const int Batches = 8;
+
+        /// <summary><see cref="Trainer.Fit{T}"/> over a data set of 8 batches for as many epochs as the steps need.</summary>
+        public static Variant Fit(BenchConfig config, int threads)
+        {
+            var spec = config.Spec; var opt = config.Optimizer; var data = config.Data(Batches);
+            var par = new Parallelism(threads);
+            var start = config.InitialState();
+            return new Variant
+            {
+                Path = "fit", Threads = threads, Batch = config.Batch,
+                Run = n =>
+                {
+                    int epochs = Math.Max(1, (n + Batches - 1) / Batches);
+                    Trainer.Fit(spec, opt, start, data, new TrainConfig(config.Batch, epochs, DropLast: false, Shuffle: false), par);
+                    return epochs * Batches;
+                },
+                Bytes = n =>
+                {
+                    // One step inside a warm fold: what every step of a fit costs once the workspaces exist.
+                    var fold = Fold<float>.TryCreate(spec, opt, start, data, config.Batch, par) ?? throw new InvalidOperationException("the fold does not take this configuration");
+                    for (int k = 0; k < 3; k++) fold.Step(data, default, 0, config.Batch, start.Key, k);
+                    long a0 = GC.GetTotalAllocatedBytes(precise: true);
+                    for (int k = 0; k < n; k++) fold.Step(data, default, (k % Batches) * config.Batch, config.Batch, start.Key, 3 + k);
+                    return (GC.GetTotalAllocatedBytes(precise: true) - a0) / (double)n;
+                },
+            };
+        }
+
+        /// <summary>The pure <see cref="Trainer.Step{T}"/>, state after state, over four fixed batches.</summary>
+        public static Variant Step(BenchConfig config, int threads)
+        {
+            var spec = config.Spec; var opt = config.Optimizer; var batches = config.Batches();
+            var par = new Parallelism(threads);
+            var state = config.InitialState();
+            int i = 0;
+            int Steps(int n) { for (int k = 0; k < n; k++) state = Trainer.Step(spec, opt, state, batches[i++ & 3], par).State; return n; }
+            return new Variant
+            {
+                Path = "step", Threads = threads, Batch = config.Batch, Run = Steps,
+                Bytes = n =>
+                {
+                    long a0 = GC.GetTotalAllocatedBytes(precise: true);
+                    Steps(n);
+                    return (GC.GetTotalAllocatedBytes(precise: true) - a0) / (double)n;
+                },
+            };
+        }
+    }
+
+    /// <summary>Warms every variant up and sizes its repeats to about 0.25 s, then times the variants in turn, repeat by
+    /// repeat (so a burst of load elsewhere on the machine hits all of them alike), and measures bytes per step last.</summary>
+    private static void Measure(List<Variant> variants, int repeats)
+    {
+        foreach (var v in variants)
+        {
+            var sw = Stopwatch.StartNew();
+            int steps = 0;
+            double warm = WarmUpSeconds();
+            while (sw.Elapsed.TotalSeconds < warm || steps < 3) steps += v.Run(1);
+            double perStep = sw.Elapsed.TotalSeconds / steps;
+            v.StepsPerRepeat = Math.Max(2, (int)(0.25 / perStep));
+        }
+        for (int r = 0; r < repeats; r++)
+            foreach (var v in variants)
+            {
+                var cpu0 = CpuSeconds();
+                var sw = Stopwatch.StartNew();
+                int ran = v.Run(v.StepsPerRepeat);
+                v.Rates.Add(ran * (double)v.Batch / sw.Elapsed.TotalSeconds);
+                v.CpuRates.Add(ran * (double)v.Batch / Math.Max(1e-9, CpuSeconds() - cpu0));
+            }
+        foreach (var v in variants) v.BytesPerStep = v.Bytes(Math.Min(v.StepsPerRepeat, 50));
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private static string Machine()
+    {
+        string cpu = "unknown CPU";
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (line is not null) cpu = line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return $"{cpu}, {Environment.ProcessorCount} logical cores, AVX-512F {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}, Vector512 accelerated {Vector512.IsHardwareAccelerated}";
+    }
+
+    private static double CpuSeconds()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime.TotalSeconds;
+    }
+
+    private static bool warmedUp;
+
+    /// <summary>Warm-up before a measurement: 1.5 s the first time in the process (tiered JIT promotes the hot methods to
+    /// optimized code only after they have run a while), 0.4 s afterwards.</summary>
+    private static double WarmUpSeconds()
+    {
+        if (warmedUp) return 0.4;
+        warmedUp = true;
+        return 1.5;
+    }
+
+    /// <summary>The dense-layer products at config d's second layer, best of 5 timed runs per thread count (runs interleaved).</summary>
+    private static List<ProductResult> Products(int[] threadCounts)
+    {
+        const int m = 256, k = 1024, n = 1024;
+        var x = Data.Floats(m * k, 1); var w = Data.Floats(n * k, 2); var b = Data.Floats(n, 3); var dy = Data.Floats(m * n, 4);
+        var y = new float[m * n]; var dx = new float[m * k]; var dw = new float[n * k];
+        var cases = new List<(string Name, string Shape, int Threads, Action Run)>();
+        foreach (int t in threadCounts)
+        {
+            cases.Add(("forward Y = X·Wᵀ + b", "X [256, 1024], W [1024, 1024]", t, () => MatMul.MultiplyTransposedBAddRow<float>(x, w, b, y, m, k, n, t)));
+            cases.Add(("input gradient dX = dY·W", "dY [256, 1024], W [1024, 1024]", t, () => MatMul.Multiply<float>(dy, w, dx, m, n, k, t)));
+            cases.Add(("weight gradient dW = dYᵀ·X", "dY [256, 1024], X [256, 1024]", t, () => MatMul.MultiplyTransposedA<float>(dy, x, dw, m, n, k, t)));
+        }
+        var best = cases.Select(c => { c.Run(); return double.MaxValue; }).ToArray();
+        for (int r = 0; r < 5; r++)
+            for (int i = 0; i < cases.Count; i++)
+            {
+                int iters = 0; var sw = Stopwatch.StartNew();
+                while (sw.Elapsed.TotalSeconds < 0.05) { cases[i].Run(); iters++; }
+                best[i] = Math.Min(best[i], sw.Elapsed.TotalSeconds / iters);
+            }
+        return [.. cases.Select((c, i) => new ProductResult(c.Name, c.Shape, c.Threads, best[i] * 1e6, 2.0 * m * n * k / best[i] / 1e9))];
+    }
+
+    /// <summary>Examples/s of <see cref="ReferenceStep"/> (median of a few runs), or null when a step is too slow for the budget.</summary>
+    private static double? ScalarReferenceThroughput(BenchConfig config, bool quick)
+    {
+        var spec = config.Spec; var opt = config.Optimizer; var batches = config.Batches();
+        var state = config.InitialState();
+        var sw = Stopwatch.StartNew();
+        state = ReferenceStep.Step(spec, opt, state, batches[0]).State;
+        double first = sw.Elapsed.TotalSeconds;
+        if (first > (quick ? 0.5 : 8.0)) return null;
+        int steps = Math.Max(1, (int)(0.3 / first));
+        int runs = first > 0.3 ? 1 : 3;
+        var rates = new double[runs];
+        for (int r = 0; r < runs; r++)
+        {
+            sw.Restart();
+            for (int k = 0; k < steps; k++) state = ReferenceStep.Step(spec, opt, state, batches[k & 3]).State;
+            rates[r] = steps * config.Batch / sw.Elapsed.TotalSeconds;
+        }
+        Array.Sort(rates);
+        return rates[runs / 2];
+    }
+
+    internal sealed record FirstStep(double TimeToFirstStepMs, double FirstStepMs, double PeakWorkingSetMB);
+
+    /// <summary>Runs <c>first-step &lt;config&gt;</c> in a new process and reads its one line of numbers.</summary>
+    private static FirstStep? FirstStepInFreshProcess(string config)
+    {
+        var self = Environment.ProcessPath;
+        if (self is null) return null;
+        var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(Report).Assembly.Location);
+        psi.ArgumentList.Add("first-step");
+        psi.ArgumentList.Add(config);
+        using var p = Process.Start(psi);
+        if (p is null) return null;
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        var parts = output.Trim().Split(' ');
+        if (p.ExitCode != 0 || parts.Length != 3) return null;
+        return new FirstStep(double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The child side: prints "ms-since-process-start ms-for-init-and-first-step peak-working-set-MB".</summary>
+    /// <remarks>The first step is <see cref="Trainer.Init{T}(ModelSpec, NeuralPure.Optimizers.GradientTransform, NeuralPure.Random.RandomKey)"/>
+    /// and a <see cref="Trainer.Fit{T}"/> of one batch; then a fit of 20 more steps, so the peak working set covers training too.</remarks>
+    public static int FirstStepChild(string name)
+    {
+        var config = BenchConfig.Get(name);
+        var data = config.Data(4);
+        var one = data.Subset([.. Enumerable.Range(0, config.Batch)]);
+        var sw = Stopwatch.StartNew();
+        var spec = config.Spec; var opt = config.Optimizer;
+        var state = config.InitialState();
+        state = Trainer.Fit(spec, opt, state, one, new TrainConfig(config.Batch, 1, Shuffle: false)).State;
+        double firstMs = sw.Elapsed.TotalMilliseconds;
+        double sinceStart = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
+        Trainer.Fit(spec, opt, state, data, new TrainConfig(config.Batch, 5, Shuffle: false));
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sinceStart:F1} {firstMs:F1} {self.PeakWorkingSet64 / 1048576.0:F1}"));
+        return 0;
+    }
+
+    private static void PrintTable(ReportResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine($"NeuralPure training-step report — {r.Machine}; {r.Runtime}; products at {r.VectorWidth}");
+        Console.WriteLine($"{r.Note} Elapsed {r.ElapsedSeconds:F0} s.");
+        Console.WriteLine();
+        Console.WriteLine("fit = Trainer.Fit (the fold: workspaces once per fit; bytes/step = one step in a warm workspace); step = Trainer.Step (the pure step: new arrays each step).");
+        Console.WriteLine("scalar ref = the same step with ScalarReference products/bias/ReLU on one thread; × scalar = this row's examples/s over it.");
+        Console.WriteLine("1st step = Init + a Fit of one batch in a fresh process (and ms since that process started); peak MB = that process's peak working set after 20 more steps.");
+        Console.WriteLine("ex/CPU-s = examples per second of this process's CPU time (all threads): less sensitive to other load on a shared machine; for 1 thread it approximates an idle core.");
+        Console.WriteLine();
+        Console.WriteLine("cfg | MLP              | batch | path | thr | examples/s median (min–max)      | µs/step  | GFLOP/s | ex/CPU-s   | bytes/step  | 1st step (from start) | peak MB | scalar ref ex/s | × scalar | × TorchSharp (target)");
+        Console.WriteLine("----|------------------|-------|------|-----|----------------------------------|----------|---------|------------|-------------|-----------------------|---------|-----------------|----------|----------------------");
+        foreach (var c in r.Results)
+        {
+            string first = c.FirstStepMs is { } f ? string.Create(inv, $"{f,6:F0} ms ({c.TimeToFirstStepMs,5:F0} ms)") : "n/a";
+            string scalar = c.ScalarReferenceExamplesPerSecond is { } s ? s.ToString("N0", inv) : "n/a";
+            string speed = c.SpeedupVsScalarReference is { } x ? x.ToString("F1", inv) + "×" : "n/a";
+            string peak = c.PeakWorkingSetMB is { } p ? p.ToString("F0", inv) : "n/a";
+            Console.WriteLine(string.Create(inv,
+                $"{c.Config,-3} | {c.Mlp,-16} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.GflopsPerSecond,7:F1} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8} | {c.RatioVsTorchSharp,5:F2}× ({c.TargetRatioVsTorchSharp}×)"));
+        }
+        Console.WriteLine();
+        Console.WriteLine("Products of config d's second layer (best of 5), 2·m·n·k FLOPs:");
+        foreach (var p in r.Products)
+            Console.WriteLine(string.Create(inv, $"  {p.Product,-28} {p.Shape,-32} threads {p.Threads}: {p.Microseconds,8:F0} µs  {p.GflopsPerSecond,6:F1} GFLOP/s"));
+    }
+}

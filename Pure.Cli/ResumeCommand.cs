@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using NeuralPure.Facade.Data;
+using NeuralPure.Facade.Runs;
+using NeuralPure.Facade.Training;
+
+namespace NeuralPure.Cli;
+
+/// <summary><c>neuralpure resume &lt;run folder&gt;</c>: continues a killed or interrupted run from its last checkpoint and finishes it,
+/// with the same final parameters, bit for bit, as the run done without interruption.</summary>
+/// <remarks>The checkpoint carries the experiment's config and the data's SHA-256, so nothing else is needed; the data must be
+/// reachable by the same name or path as when the run started (relative paths from the same working directory).</remarks>
+internal static class ResumeCommand
+{
+    /// <summary>Files the run folder holds; stray temporary files of theirs (left by a kill during a write) are removed on resume.</summary>
+    private static readonly string[] Outputs = [TrainCommand.CheckpointFileName, "model.safetensors", "run.json", "loss.svg"];
+
+    public static Command Create()
+    {
+        var folder = new Argument<string>("run") { Description = "The run folder written by neuralpure train (holding checkpoint.safetensors)" };
+        var cmd = new Command("resume", "Continue a killed or interrupted run from its last checkpoint and finish it (same final parameters as an uninterrupted run)")
+        {
+            folder, TrainCommand.Json,
+        };
+        cmd.SetAction(p => Run(p.GetValue(folder)!, p.GetValue(TrainCommand.Json)));
+        return cmd;
+    }
+
+    private static int Run(string folder, bool json)
+    {
+        if (File.Exists(folder) && Path.GetFileName(folder) == TrainCommand.CheckpointFileName) folder = Path.GetDirectoryName(Path.GetFullPath(folder))!;
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"run folder '{folder}' does not exist");
+        string path = Path.Combine(folder, TrainCommand.CheckpointFileName);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"'{folder}' holds no {TrainCommand.CheckpointFileName}; only runs trained with checkpoints (--checkpoint-every ≥ 1, the default) can be resumed", path);
+        RemoveStaleTemporaries(folder);
+
+        var checkpoint = FitCheckpoint.Read(path);
+        ExperimentConfig config;
+        try
+        {
+            config = JsonSerializer.Deserialize<ExperimentConfig>(Meta(checkpoint, "config", path), ExperimentConfig.JsonOptions)
+                ?? throw new JsonException("the config is null");
+            config.Validate();
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException)
+        {
+            throw new DataFormatException(path, null, "config", $"the checkpoint's experiment config is unusable: {Program.OneLine(e)}", e);
+        }
+        if (!int.TryParse(Meta(checkpoint, "checkpointEvery", path), NumberStyles.None, CultureInfo.InvariantCulture, out int every) || every < 1)
+            throw new DataFormatException(path, null, "checkpointEvery", "the checkpoint interval must be a whole number ≥ 1");
+
+        var data = TrainCommand.LoadData(config);
+        string recorded = Meta(checkpoint, "data.sha256", path);
+        if (data.Sha256 != recorded)
+            throw new InvalidOperationException($"the data '{config.Data}' differs from the run's (sha256 {data.Sha256[..12]}… vs recorded {recorded[..Math.Min(12, recorded.Length)]}…); resume needs the same data");
+
+        if (!json)
+        {
+            var s = checkpoint.State;
+            Console.WriteLine(checkpoint.Finished
+                ? $"the run in {folder} had already finished ({checkpoint.Reason.ToString().ToLowerInvariant()} after {s.Epoch} epochs); rewriting its outputs"
+                : $"resuming {data.Name} in {folder} at epoch {s.Epoch + 1}/{config.Epochs}, batch {checkpoint.Cursor + 1}/{checkpoint.IterationsPerEpoch} (step {s.Step}; checkpoint written at {checkpoint.Reason.ToString().ToLowerInvariant()})");
+        }
+        try
+        {
+            return TrainCommand.Execute(config, data, folder, json, TrainCommand.CheckpointFor(folder, config, data, every), checkpoint);
+        }
+        catch (ArgumentException e) when (e.ParamName == "from")
+        {
+            // Fitter.Resume: the checkpoint's model, optimizer or options differ from what its own config builds (a hand-edited file).
+            throw new DataFormatException(path, null, null, $"the checkpoint does not belong to its config: {Program.OneLine(e)}", e);
+        }
+    }
+
+    private static string Meta(FitCheckpoint c, string key, string path) =>
+        c.Metadata.TryGetValue(key, out var v) ? v
+            : throw new DataFormatException(path, null, "__metadata__", $"the checkpoint has no '{key}'; it was not written by neuralpure train");
+
+    /// <summary>Deletes <c>.{output}.*.tmp</c> files that AtomicFile leaves only when the process dies between creating and renaming them.</summary>
+    private static void RemoveStaleTemporaries(string folder)
+    {
+        foreach (var name in Outputs)
+            foreach (var tmp in Directory.EnumerateFiles(folder, $".{name}.*.tmp"))
+            {
+                try { File.Delete(tmp); }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+            }
+    }
+}

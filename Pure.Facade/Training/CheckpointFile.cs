@@ -1,0 +1,366 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NeuralPure.Facade.Data;
+using NeuralPure.Optimizers;
+using NeuralPure.Random;
+using NeuralPure.Tensors;
+using NeuralPure.Training;
+
+namespace NeuralPure.Facade.Training;
+
+/// <summary>Saves and loads <see cref="FitCheckpoint"/> as a safetensors file, so the hostile-input validation of
+/// <see cref="SafeTensors"/> guards it, and checks every fact in it before a fit continues from it.</summary>
+/// <remarks>
+/// <para>Tensors: <c>param/{name}</c> (F32, the parameters in the model file's names and shapes); <c>opt/{path}/{field}/{name}</c>
+/// (F32, every leaf of every optimizer state record: <c>velocity</c> of momentum, <c>mu</c>/<c>nu</c>/<c>nuMax</c> of Adam,
+/// <c>nu</c>/<c>gradAvg</c> of RMSprop; <c>path</c> is <c>s</c> for the root and <c>s.i</c> for a chain's i-th state);
+/// <c>best/{name}</c> (F32, early stopping's best parameters, when there are any); <c>history/epochs</c> (F64 [epochs, 8]:
+/// epoch, epochs, iterations, train loss, has-validation flag, validation loss, validation metric, examples/s);
+/// <c>history/iterationLosses</c> (F64); <c>progress/doubles</c> (F64 [3]: the epoch's Σ loss × rows so far, the best validation
+/// loss, the seconds so far). Doubles live in tensors, not JSON, because they must come back bit for bit, ∞ included.</para>
+/// <para><c>__metadata__</c>: <c>format</c> (<see cref="Format"/>), <c>architecture</c>, <c>optimizer</c>, <c>parameters</c>
+/// (the leaf names in order), <c>fit</c> (the fit options), <c>progress</c> (reason, step, epoch, cursor, iterations per epoch,
+/// examples, the key's two words, best epoch, epochs since), <c>optState</c> (the state records' kinds and nesting, with their
+/// counts), <c>sha256</c> (of every tensor's name, dtype, shape and stored bytes, in file order), and the caller's keys.</para>
+/// <para>Writes are atomic (<see cref="AtomicFile"/>): a reader sees the previous checkpoint or the new one, never a part.</para>
+/// </remarks>
+public static class CheckpointFile
+{
+    /// <summary>The value of the <c>format</c> metadata key.</summary>
+    public const string Format = "neuralpure-checkpoint/1";
+
+    /// <summary>Metadata keys the checkpoint itself uses.</summary>
+    public static ImmutableArray<string> ReservedKeys { get; } = ["format", "architecture", "optimizer", "parameters", "fit", "progress", "optState", "sha256"];
+
+    private const int HistoryColumns = 8;
+
+    /// <summary>Writes a checkpoint atomically (temporary file, flush to disk, rename).</summary>
+    /// <exception cref="ArgumentException">The caller's metadata uses a reserved key, or the optimizer state holds a record this format does not know.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void Write(string path, FitCheckpoint checkpoint) => SafeTensors.Write(path, ToSafeTensors(checkpoint));
+
+    /// <summary>Reads and validates a checkpoint file.</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="DataFormatException">The file is not valid safetensors or not a complete, self-consistent checkpoint
+    /// (the message names the key or tensor at fault).</exception>
+    public static FitCheckpoint Read(string path) => FromSafeTensors(SafeTensors.Read(path), path);
+
+    /// <summary>The safetensors content of a checkpoint.</summary>
+    /// <exception cref="ArgumentException">The caller's metadata uses a reserved key, or the optimizer state holds a record this format does not know.</exception>
+    public static SafeTensorsFile ToSafeTensors(FitCheckpoint c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        foreach (var key in c.Metadata.Keys)
+            if (ReservedKeys.Contains(key)) throw new ArgumentException($"metadata key '{key}' is reserved by the checkpoint format", nameof(c));
+        var p = c.State.Params;
+        var tensors = new List<NamedTensor>();
+        AddTree(tensors, "param", p);
+        var optJson = EncodeState(c.State.OptState, "s", p, tensors);
+        bool hasBest = c.Options.EarlyStopping is not null && c.BestEpoch > 0;
+        if (hasBest)
+        {
+            ParamTree<float>.RequireSameStructure(p, c.BestParams, nameof(c));
+            AddTree(tensors, "best", c.BestParams);
+        }
+        var hist = new double[c.History.Length * HistoryColumns];
+        for (int i = 0; i < c.History.Length; i++)
+        {
+            var h = c.History[i];
+            hist.AsSpan(i * HistoryColumns, HistoryColumns).SetValues(h.Epoch, h.Epochs, h.Iterations, h.TrainLoss, h.ValLoss is null ? 0 : 1, h.ValLoss ?? 0, h.ValMetric ?? 0, h.ExamplesPerSecond);
+        }
+        tensors.Add(new NamedTensor("history/epochs", [c.History.Length, HistoryColumns], SafeTensorDType.F64, [.. hist]));
+        tensors.Add(new NamedTensor("history/iterationLosses", [c.IterationLosses.Length], SafeTensorDType.F64, c.IterationLosses));
+        tensors.Add(new NamedTensor("progress/doubles", [3], SafeTensorDType.F64, [c.EpochLossSum, c.BestValLoss, c.Seconds]));
+
+        var meta = c.Metadata.ToBuilder();
+        meta["format"] = Format;
+        meta["architecture"] = c.Architecture;
+        meta["optimizer"] = c.Optimizer;
+        meta["parameters"] = JsonSerializer.Serialize(p.Names);
+        meta["fit"] = FitJson(c.Options).ToJsonString();
+        meta["progress"] = new JsonObject
+        {
+            ["reason"] = ReasonName(c.Reason),
+            ["step"] = c.State.Step,
+            ["epoch"] = c.State.Epoch,
+            ["cursor"] = c.Cursor,
+            ["iterationsPerEpoch"] = c.IterationsPerEpoch,
+            ["epochExamples"] = c.EpochExamples,
+            ["examples"] = c.Examples,
+            ["key"] = new JsonArray(c.State.Key.Word0, c.State.Key.Word1),
+            ["bestEpoch"] = c.BestEpoch,
+            ["sinceBest"] = c.SinceBest,
+        }.ToJsonString();
+        meta["optState"] = optJson.ToJsonString();
+        meta["sha256"] = ContentHash(tensors);
+        return new SafeTensorsFile(meta.ToImmutable(), [.. tensors]);
+    }
+
+    /// <summary>Validates safetensors content as a checkpoint.</summary>
+    /// <exception cref="DataFormatException">See <see cref="Read"/>.</exception>
+    public static FitCheckpoint FromSafeTensors(SafeTensorsFile file, string source)
+    {
+        ArgumentNullException.ThrowIfNull(file); ArgumentNullException.ThrowIfNull(source);
+        var r = new Reader(file, source);
+        if (r.Meta("format") != Format) throw r.Error("format", $"format is {DataText.Quote(r.Meta("format"))}, expected '{Format}'; is this a NeuralPure checkpoint?");
+        if (r.Meta("sha256") != ContentHash(file.Tensors))
+            throw r.Error("sha256", "the tensors do not match the checkpoint's recorded SHA-256; the file was altered or damaged");
+
+        var names = r.Json("parameters", n => n.AsArray().Select(x => x!.GetValue<string>()).ToImmutableArray());
+        if (names.Length == 0 || names.Distinct().Count() != names.Length) throw r.Error("parameters", "the parameter names must be a non-empty list without repeats");
+        var parameters = r.Tree("param", names, null, requireFinite: true);
+        var shapes = parameters;
+
+        var fit = r.Json("fit", ReadFit);
+        var progress = r.Json("progress", n => n.AsObject());
+        string reasonText = r.Get(progress, "progress", "reason", v => v.GetValue<string>());
+        var reason = ParseReason(reasonText) ?? throw r.Error("progress", $"unknown reason {DataText.Quote(reasonText)}");
+        long step = r.Get(progress, "progress", "step", v => v.GetValue<long>());
+        int epoch = r.Get(progress, "progress", "epoch", v => v.GetValue<int>());
+        int cursor = r.Get(progress, "progress", "cursor", v => v.GetValue<int>());
+        int perEpoch = r.Get(progress, "progress", "iterationsPerEpoch", v => v.GetValue<int>());
+        int epochExamples = r.Get(progress, "progress", "epochExamples", v => v.GetValue<int>());
+        long examples = r.Get(progress, "progress", "examples", v => v.GetValue<long>());
+        var key = r.Get(progress, "progress", "key", v => { var a = v.AsArray(); return a.Count == 2 ? new RandomKey(a[0]!.GetValue<uint>(), a[1]!.GetValue<uint>()) : throw new FormatException("the key must be two 32-bit words"); });
+        int bestEpoch = r.Get(progress, "progress", "bestEpoch", v => v.GetValue<int>());
+        int sinceBest = r.Get(progress, "progress", "sinceBest", v => v.GetValue<int>());
+        if (step < 0 || epoch < 0 || epoch > fit.Epochs || perEpoch < 1 || cursor < 0 || cursor >= perEpoch || epochExamples < 0 || examples < 0
+            || bestEpoch < 0 || bestEpoch > epoch || sinceBest < 0 || (cursor > 0 && epoch == fit.Epochs))
+            throw r.Error("progress", $"inconsistent progress: step {step}, epoch {epoch} of {fit.Epochs}, cursor {cursor} of {perEpoch} batches, best epoch {bestEpoch}, {sinceBest} since");
+        if (reason == CheckpointReason.Completed && epoch != fit.Epochs) throw r.Error("progress", $"marked completed at epoch {epoch} of {fit.Epochs}");
+
+        var optState = r.Json("optState", n => r.DecodeState(n, "s", shapes, 0));
+
+        ParamTree<float> best = parameters;
+        if (file.TryGet("best/" + names[0], out _)) best = r.Tree("best", names, shapes, requireFinite: true);
+        else if (fit.EarlyStopping is not null && bestEpoch > 0) throw r.Error("best/" + names[0], "early stopping has a best epoch but its parameters are missing");
+
+        var histT = r.Tensor("history/epochs", SafeTensorDType.F64);
+        if (histT.Shape.Length != 2 || histT.Shape[1] != HistoryColumns) throw r.Error("history/epochs", $"must be [epochs, {HistoryColumns}], is {NamedTensor.FormatShape(histT.Shape.AsSpan())}");
+        var history = ImmutableArray.CreateBuilder<EpochReport>(histT.Shape[0]);
+        long iterationsInHistory = 0;
+        for (int i = 0; i < histT.Shape[0]; i++)
+        {
+            var v = histT.Values.AsSpan(i * HistoryColumns, HistoryColumns);
+            bool hasVal = v[4] == 1;
+            if (!IsCount(v[0]) || !IsCount(v[1]) || !IsCount(v[2]) || (v[4] != 0 && v[4] != 1) || (int)v[1] != fit.Epochs || (int)v[2] != perEpoch
+                || (i > 0 && (int)v[0] != history[i - 1].Epoch + 1))
+                throw r.Error("history/epochs", $"row {i} is not a valid epoch report");
+            history.Add(new EpochReport((int)v[0], (int)v[1], (int)v[2], v[3], hasVal ? v[5] : null, hasVal ? v[6] : null, v[7]));
+            iterationsInHistory += (int)v[2];
+        }
+        if (history.Count > 0 && history[^1].Epoch != epoch) throw r.Error("history/epochs", $"the last report is for epoch {history[^1].Epoch} but the state has completed {epoch}");
+        var iterLosses = r.Tensor("history/iterationLosses", SafeTensorDType.F64);
+        if (iterLosses.Shape.Length != 1 || iterLosses.Values.Length != iterationsInHistory + cursor)
+            throw r.Error("history/iterationLosses", $"holds {iterLosses.Values.Length} losses; the history's {iterationsInHistory} iterations and the cursor's {cursor} make {iterationsInHistory + cursor}");
+        var doubles = r.Tensor("progress/doubles", SafeTensorDType.F64);
+        if (doubles.Values.Length != 3) throw r.Error("progress/doubles", "must hold 3 values");
+        if (r.Used != file.Tensors.Length)
+        {
+            var extra = file.Tensors.Select(t => t.Name).Except(r.UsedNames).Take(5);
+            throw r.Error("tensors", $"unexpected tensors {string.Join(", ", extra.Select(DataText.Quote))}");
+        }
+
+        var metadata = file.Metadata.RemoveRange(ReservedKeys);
+        var state = new TrainState<float>(parameters, optState, step, epoch, key);
+        return new FitCheckpoint(state, cursor, perEpoch, doubles.Values[0], epochExamples, history.ToImmutable(), iterLosses.Values,
+            doubles.Values[1], bestEpoch, sinceBest, best, reason, examples, doubles.Values[2], fit, r.Meta("architecture"), r.Meta("optimizer"), metadata);
+    }
+
+    /// <summary>The fit options as the checkpoint stores them.</summary>
+    internal static JsonObject FitJson(FitOptions o) => new()
+    {
+        ["epochs"] = o.Epochs,
+        ["batchSize"] = o.BatchSize,
+        ["seed"] = o.Seed,
+        ["shuffle"] = o.Shuffle,
+        ["dropLast"] = o.DropLast,
+        ["earlyStopping"] = o.EarlyStopping is { } es ? new JsonObject { ["patience"] = es.Patience, ["minDelta"] = es.MinDelta, ["restoreBest"] = es.RestoreBest } : null,
+    };
+
+    private static FitOptions ReadFit(JsonNode n)
+    {
+        var o = n.AsObject();
+        EarlyStopping? es = o["earlyStopping"] is JsonObject e
+            ? new EarlyStopping(e["patience"]!.GetValue<int>(), e["minDelta"]!.GetValue<double>(), e["restoreBest"]!.GetValue<bool>())
+            : null;
+        return new FitOptions(o["epochs"]!.GetValue<int>(), o["batchSize"]!.GetValue<int>(), o["seed"]!.GetValue<ulong>(), o["shuffle"]!.GetValue<bool>(),
+            o["dropLast"]!.GetValue<bool>(), es);
+    }
+
+    private static bool IsCount(double v) => v >= 0 && v <= int.MaxValue && v == Math.Floor(v);
+
+    private static string ReasonName(CheckpointReason r) => r switch
+    {
+        CheckpointReason.Start => "start",
+        CheckpointReason.Epoch => "epoch",
+        CheckpointReason.Cancelled => "cancelled",
+        CheckpointReason.Completed => "completed",
+        _ => "early-stopped",
+    };
+
+    private static CheckpointReason? ParseReason(string s) => s switch
+    {
+        "start" => CheckpointReason.Start,
+        "epoch" => CheckpointReason.Epoch,
+        "cancelled" => CheckpointReason.Cancelled,
+        "completed" => CheckpointReason.Completed,
+        "early-stopped" => CheckpointReason.EarlyStopped,
+        _ => null,
+    };
+
+    private static void AddTree(List<NamedTensor> tensors, string prefix, ParamTree<float> tree)
+    {
+        for (int i = 0; i < tree.Count; i++)
+        {
+            var leaf = tree[i].Span;
+            var values = new double[leaf.Length];
+            for (int j = 0; j < values.Length; j++) values[j] = leaf[j];
+            tensors.Add(new NamedTensor($"{prefix}/{tree.Names[i]}", tree[i].Shape, SafeTensorDType.F32, [.. values]));
+        }
+    }
+
+    private static JsonObject EncodeState(OptState state, string path, ParamTree<float> like, List<NamedTensor> tensors)
+    {
+        void Tree(string field, ParamTree<float> t)
+        {
+            ParamTree<float>.RequireSameStructure(like, t, nameof(state));
+            AddTree(tensors, $"opt/{path}/{field}", t);
+        }
+        switch (state)
+        {
+            case EmptyState: return new JsonObject { ["kind"] = "empty" };
+            case CountState c: return new JsonObject { ["kind"] = "count", ["count"] = c.Count };
+            case MomentumState<float> m: Tree("velocity", m.Velocity); return new JsonObject { ["kind"] = "momentum" };
+            case AdamState<float> a:
+                Tree("mu", a.Mu); Tree("nu", a.Nu);
+                if (a.NuMax is { } nm) Tree("nuMax", nm);
+                return new JsonObject { ["kind"] = "adam", ["count"] = a.Count, ["amsGrad"] = a.NuMax is not null };
+            case RmsState<float> s:
+                Tree("nu", s.Nu);
+                if (s.GradAvg is { } g) Tree("gradAvg", g);
+                return new JsonObject { ["kind"] = "rms", ["centered"] = s.GradAvg is not null };
+            case ChainState ch:
+                var arr = new JsonArray();
+                for (int i = 0; i < ch.States.Length; i++) arr.Add(EncodeState(ch.States[i], $"{path}.{i}", like, tensors));
+                return new JsonObject { ["kind"] = "chain", ["states"] = arr };
+            default:
+                throw new ArgumentException($"the optimizer state {state.GetType().Name} cannot be checkpointed (known: empty, count, momentum, adam, rms, chain over float)", nameof(state));
+        }
+    }
+
+    /// <summary>SHA-256 over every tensor's name, dtype, shape and stored bytes, in order.</summary>
+    private static string ContentHash(IEnumerable<NamedTensor> tensors)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> buf = stackalloc byte[8];
+        foreach (var t in tensors)
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes(t.Name));
+            buf[0] = 0; buf[1] = (byte)t.DType;
+            sha.AppendData(buf[..2]);
+            foreach (int d in t.Shape) { BinaryPrimitives.WriteInt32LittleEndian(buf, d); sha.AppendData(buf[..4]); }
+            if (t.DType == SafeTensorDType.F32)
+                foreach (var v in t.Values) { BinaryPrimitives.WriteSingleLittleEndian(buf, (float)v); sha.AppendData(buf[..4]); }
+            else
+                foreach (var v in t.Values) { BinaryPrimitives.WriteDoubleLittleEndian(buf, v); sha.AppendData(buf); }
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    /// <summary>A message from a parser, which may quote hostile text, cut to a readable length.</summary>
+    private static string Cut(string message) => message.Length <= 200 ? message : message[..200] + "…";
+
+    /// <summary>Reads parts of a checkpoint, turning every problem into a <see cref="DataFormatException"/> naming the part.</summary>
+    private sealed class Reader(SafeTensorsFile file, string source)
+    {
+        private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+
+        public int Used => _used.Count;
+
+        public IEnumerable<string> UsedNames => _used;
+
+        public DataFormatException Error(string part, string problem, Exception? inner = null) => new(source, null, part, problem, inner);
+
+        public string Meta(string key) => file.Metadata.TryGetValue(key, out var v) ? v
+            : throw Error("__metadata__", $"the checkpoint has no '{key}' metadata; is it a NeuralPure checkpoint ({Format})?");
+
+        public T Json<T>(string key, Func<JsonNode, T> read)
+        {
+            string text = Meta(key);
+            try { return read(JsonNode.Parse(text) ?? throw new FormatException("null")); }
+            catch (DataFormatException) { throw; }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException or ArgumentException or KeyNotFoundException or OverflowException)
+            {
+                throw Error(key, $"malformed '{key}' metadata: {Cut(e.Message)}", e);
+            }
+        }
+
+        public T Get<T>(JsonObject o, string key, string field, Func<JsonNode, T> read)
+        {
+            try { return read(o[field] ?? throw new FormatException($"'{field}' is missing")); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or NullReferenceException or OverflowException)
+            {
+                throw Error(key, $"'{field}' is missing or malformed: {Cut(e.Message)}", e);
+            }
+        }
+
+        public NamedTensor Tensor(string name, SafeTensorDType dtype)
+        {
+            if (!file.TryGet(name, out var t)) throw Error(name, $"tensor {DataText.Quote(name)} is missing");
+            if (t.DType != dtype) throw Error(name, $"tensor {DataText.Quote(name)} is {t.DType}, expected {dtype}");
+            _used.Add(name);
+            return t;
+        }
+
+        public ParamTree<float> Tree(string prefix, ImmutableArray<string> names, ParamTree<float>? like, bool requireFinite)
+        {
+            var leaves = ImmutableArray.CreateBuilder<NdArray<float>>(names.Length);
+            for (int i = 0; i < names.Length; i++)
+            {
+                string n = $"{prefix}/{names[i]}";
+                var t = Tensor(n, SafeTensorDType.F32);
+                if (like is not null && !t.Shape.SequenceEqual(like[i].Shape))
+                    throw Error(n, $"tensor {DataText.Quote(n)} has shape {NamedTensor.FormatShape(t.Shape.AsSpan())} but the parameter is {like[i].ShapeText}");
+                var values = new float[t.Values.Length];
+                for (int j = 0; j < values.Length; j++)
+                {
+                    values[j] = (float)t.Values[j];
+                    if (requireFinite && !float.IsFinite(values[j])) throw Error(n, $"tensor {DataText.Quote(n)} holds {values[j]} at element {j}");
+                }
+                try { leaves.Add(NdArray.From<float>(values, [.. t.Shape])); }
+                catch (ArgumentException e) { throw Error(n, $"tensor {DataText.Quote(n)} has an unusable shape: {e.Message}", e); }
+            }
+            return new ParamTree<float>(names, leaves.MoveToImmutable());
+        }
+
+        public OptState DecodeState(JsonNode node, string path, ParamTree<float> like, int depth)
+        {
+            if (depth > 16) throw Error("optState", "the optimizer state is nested more than 16 deep");
+            var o = node.AsObject();
+            string kind = o["kind"]!.GetValue<string>();
+            ParamTree<float> T(string field) => Tree($"opt/{path}/{field}", like.Names, like, requireFinite: false);
+            long Count() => o["count"]!.GetValue<long>() is var c and >= 0 ? c : throw Error("optState", $"state {path} has a negative count");
+            return kind switch
+            {
+                "empty" => EmptyState.Instance,
+                "count" => new CountState(Count()),
+                "momentum" => new MomentumState<float>(T("velocity")),
+                "adam" => new AdamState<float>(Count(), T("mu"), T("nu"), o["amsGrad"]!.GetValue<bool>() ? T("nuMax") : null),
+                "rms" => new RmsState<float>(T("nu"), o["centered"]!.GetValue<bool>() ? T("gradAvg") : null),
+                "chain" => new ChainState([.. o["states"]!.AsArray().Select((s, i) => DecodeState(s!, $"{path}.{i}", like, depth + 1))]),
+                _ => throw Error("optState", $"state {path} has unknown kind {DataText.Quote(kind)}"),
+            };
+        }
+    }
+}
+
+internal static class SpanExtensions
+{
+    public static void SetValues(this Span<double> s, params ReadOnlySpan<double> values) => values.CopyTo(s);
+}

@@ -1,0 +1,43 @@
+using NeuralPure.Lessons;
+using Xunit;
+
+namespace NeuralPure.Properties.Lessons;
+
+[Collection("Lessons")]
+public sealed class OptimizersLessonTests(LessonRuns runs)
+{
+    private OptimizersLessonResult Result => runs.Get("optimizers").As<OptimizersLessonResult>();
+
+    [Fact]
+    public void AdamW_ends_with_smaller_weights_than_Adam()
+    {
+        Assert.True(Result.Run("adamw").WeightNorm < Result.Run("adam").WeightNorm,
+            $"AdamW {Result.Run("adamw").WeightNorm} vs Adam {Result.Run("adam").WeightNorm}");
+    }
+
+    [Fact]
+    public void Adam_moves_nearly_every_weight_by_the_learning_rate_on_its_first_step_and_SGD_by_lr_times_gradient()
+    {
+        var adam = Result.Run("adam").FirstStep;
+        Assert.InRange(adam.Median, 0.00099, 0.00101);
+        Assert.InRange(adam.Largest, 0.00099, 0.00101);
+        var sgd = Result.Run("sgd").FirstStep;
+        Assert.True(sgd.Largest > 10 * sgd.Median, "SGD's steps follow the gradients' sizes");
+        Assert.Equal(sgd, Result.Run("momentum").FirstStep);
+    }
+
+    [Fact]
+    public void Every_optimizer_trains_to_over_90_percent_on_held_out_images()
+    {
+        Assert.Equal(["sgd", "momentum", "adam", "adamw"], Result.Runs.Select(r => r.Name));
+        Assert.All(Result.Runs, r =>
+        {
+            Assert.Equal(20, r.EpochLosses.Length);
+            Assert.True(r.EpochLosses[^1] < 0.25 * r.EpochLosses[0], $"{r.Name} trains");
+            Assert.True(r.TestAccuracy > 0.9, $"{r.Name} held-out accuracy {r.TestAccuracy}");
+        });
+    }
+
+    [Fact]
+    public void The_plot_is_written_as_svg() => Assert.StartsWith("<?xml", File.ReadAllText(Assert.Single(Result.Plots)));
+}
