@@ -81,7 +81,7 @@ public static class Experiment
         long totalSteps = (long)config.Epochs * Batching.IterationsPerEpoch(train.Rows, config.BatchSize);
         var optimizer = new OptimizerOptions(config.Optimizer, config.LearningRate, config.WeightDecay ?? double.NaN, config.Momentum ?? double.NaN, config.Schedule, config.ClipNorm).Build(totalSteps);
         var fitOptions = new FitOptions(config.Epochs, config.BatchSize, config.Seed,
-            EarlyStopping: config.EarlyStopping is { } p ? new EarlyStopping(p, config.MinDelta) : null, ReportIterations: iterations is not null);
+            EarlyStopping: config.EarlyStopping is { } p ? new EarlyStopping(p, config.MinDelta) : null, ReportIterations: iterations is not null, Threads: config.Threads);
         var outcome = resume is null
             ? Fitter.Fit(spec, optimizer, train, val, fitOptions, progress, iterations, null, cancellationToken, checkpoint)
             : Fitter.Resume(spec, optimizer, train, val, fitOptions, resume, progress, iterations, cancellationToken, checkpoint);

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
+using NeuralPure.Kernels;
 using NeuralPure.Layers;
 using NeuralPure.Models;
 using NeuralPure.Optimizers;
@@ -205,7 +206,7 @@ public static class Fitter
                 TrainState<float> next; double loss;
                 try
                 {
-                    (next, var lossT) = Trainer.Step(spec, optimizer, state, batch);
+                    (next, var lossT) = Trainer.Step(spec, optimizer, state, batch, new Parallelism(options.Threads));
                     loss = lossT;
                 }
                 catch (ArithmeticException)

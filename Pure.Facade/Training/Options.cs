@@ -67,9 +67,13 @@ public sealed record EarlyStopping(int Patience = 5, double MinDelta = 0, bool R
 /// <param name="DropLast">Drop each epoch's last, smaller batch; default false.</param>
 /// <param name="EarlyStopping">Early stopping, or null (default) for none.</param>
 /// <param name="ReportIterations">Also report every iteration; default false.</param>
+/// <param name="Threads">Threads for the matrix products (0, the default: all cores). The bits do not depend on it.</param>
 public sealed record FitOptions(int Epochs = 20, int BatchSize = 32, ulong Seed = 42, bool Shuffle = true, bool DropLast = false,
-    EarlyStopping? EarlyStopping = null, bool ReportIterations = false)
+    EarlyStopping? EarlyStopping = null, bool ReportIterations = false, int Threads = 0)
 {
+    /// <summary>Threads, checked ≥ 0.</summary>
+    public int Threads { get; } = Threads >= 0 ? Threads : throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "threads must be ≥ 0 (0: all cores)");
+
     /// <summary>Epochs, checked.</summary>
     public int Epochs { get; } = Epochs >= 1 ? Epochs : throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "epochs must be ≥ 1");
     /// <summary>Batch size, checked.</summary>
