@@ -214,7 +214,8 @@ internal static class TrainCommand
         var h = result.Fit.History;
         var series = new List<(string, IReadOnlyList<double>)> { ("train", h.Select(e => e.TrainLoss).ToList()) };
         if (h.Any(e => e.ValLoss is not null)) series.Add(("validation", h.Select(e => e.ValLoss ?? double.NaN).ToList()));
-        Plots.Lines(Path.Combine(outDir, "loss.svg"), $"{result.Data.Name}: loss per epoch", "epoch", "loss", series);
+        NeuralPure.Lessons.LessonPlots.Lines(Path.Combine(outDir, "loss.svg"), $"{result.Data.Name}: loss per epoch", "epoch", "loss",
+            [.. series.Select(s => (s.Item1, NeuralPure.Lessons.LessonPlots.OneTo(s.Item2.Count), s.Item2))]);
         RunRecord.Write(Path.Combine(outDir, "run.json"), result); // last: a run.json means the rest is complete
     }
 

@@ -3,9 +3,8 @@ using NeuralPure.Facade.Data;
 namespace NeuralPure.Lessons;
 
 /// <summary>SVG line plots (ScottPlot), written atomically.</summary>
-/// <remarks>A copy of Pure.Cli's <c>Plots</c> (Pure.Cli references this project, so it cannot be referenced back), with the
-/// x values given explicitly.</remarks>
-internal static class LessonPlots
+/// <remarks>The one plotting helper of the repository: the lessons and <c>neuralpure train</c>'s loss.svg both draw through it.</remarks>
+public static class LessonPlots
 {
     /// <summary>One line per series, saved as an 800×500 SVG. Non-finite points (and, with <paramref name="logY"/>, points ≤ 0) are left out.</summary>
     public static void Lines(string path, string title, string xLabel, string yLabel,
