@@ -269,10 +269,10 @@ internal static class Mutator
         int stack = 1 << rng.Next(4); // 1, 2, 4 or 8 edits
         for (int i = 0; i < stack; i++)
         {
-            if (rng.Next(10) < 4 && TryStructure(target, data, rng) is { } s) { data = s; continue; }
-            data = Havoc(data, corpus, target, rng);
+            data = rng.Next(10) < 4 && TryStructure(target, data, rng) is { } s ? s : Havoc(data, corpus, target, rng);
+            if (data.Length > target.MaxInput) data = data[..target.MaxInput]; // after every edit: repeated growth must not compound
         }
-        return data.Length > target.MaxInput ? data[..target.MaxInput] : data;
+        return data;
     }
 
     /// <summary>A structure-aware edit; a mutator that trips over an input it cannot parse just declines.</summary>

@@ -344,8 +344,8 @@ internal sealed class CsvTarget : Target
             case 6: return Utf8(string.Join(rng.Next(3) switch { 0 => "\r\n", 1 => "\r", _ => "\n\n" }, lines));
             default:
             {
-                int k = rng.Next(2, 400); // many rows: exercises chunk growth and the allocation bound
                 string row = lines[Math.Max(1, i) % lines.Count];
+                int k = Math.Min(rng.Next(2, 400), MaxInput / (row.Length + 1) + 1); // many rows: chunk growth and the allocation bound
                 lines.InsertRange(Math.Min(lines.Count, Math.Max(1, i)), Enumerable.Repeat(row, k));
                 break;
             }

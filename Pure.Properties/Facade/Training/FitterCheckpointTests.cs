@@ -185,6 +185,23 @@ public sealed class FitterCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Hostile_metadata_is_quoted_and_cut_in_messages_never_echoed_whole()
+    {
+        var path = _dir.File("meta.safetensors");
+        FitCancelledAt(Optimizer("adam"), 3, new CheckpointOptions(path));
+        var file = SafeTensors.Read(path);
+        string junk = new string('\u0001', 10_000) + "\n" + new string('x', 10_000);
+        foreach (var key in new[] { "format", "progress", "optState", "parameters" })
+        {
+            var bad = new SafeTensorsFile(file.Metadata.SetItem(key, junk), file.Tensors);
+            var e = Assert.Throws<DataFormatException>(() => CheckpointFile.FromSafeTensors(bad, "bad.safetensors"));
+            Assert.True(e.Message.Length < 600, $"{key}: a {e.Message.Length}-character message");
+            Assert.DoesNotContain('\u0001', e.Message);
+            Assert.StartsWith("bad.safetensors", e.Message);
+        }
+    }
+
+    [Fact]
     public void Resume_refuses_a_checkpoint_of_another_model_optimizer_or_set_of_options()
     {
         var path = _dir.File("own.safetensors");
