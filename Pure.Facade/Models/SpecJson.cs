@@ -79,7 +79,7 @@ public static class SpecJson
         catch (DataFormatException) { throw; }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or FormatException)
         {
-            throw new DataFormatException(source, null, "architecture", $"invalid architecture: {e.Message}", e);
+            throw new DataFormatException(source, null, "architecture", $"invalid architecture: {Cut(e.Message)}", e);
         }
     }
 
@@ -91,6 +91,9 @@ public static class SpecJson
 
     private static string Str(JsonObject o, string key, string source) =>
         o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new DataFormatException(source, null, "architecture", $"'{key}' must be a string");
+
+    /// <summary>A message about untrusted text, cut to a readable length (a hostile file could name a megabyte-long layer kind).</summary>
+    private static string Cut(string message) => message.Length <= 240 ? message : message[..240] + "…";
 
     internal static string Invariant(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -110,16 +110,16 @@ public static class ModelFile
         ArgumentNullException.ThrowIfNull(file);
         string Meta(string key) => file.Metadata.TryGetValue(key, out var v) ? v
             : throw new DataFormatException(source, null, "__metadata__", $"the model file has no '{key}' metadata; is it a NeuralPure model ({Format})?");
-        if (Meta("format") != Format) throw new DataFormatException(source, null, "__metadata__", $"format is '{Meta("format")}', expected '{Format}'");
+        if (Meta("format") != Format) throw new DataFormatException(source, null, "__metadata__", $"format is {DataText.Quote(Meta("format"))}, expected '{Format}'");
         var spec = SpecJson.FromJson(Meta("architecture"), source);
         var task = Meta("task") switch
         {
             "classification" => TaskKind.Classification,
             "regression" => TaskKind.Regression,
-            var t => throw new DataFormatException(source, null, "__metadata__", $"task '{t}' is neither classification nor regression"),
+            var t => throw new DataFormatException(source, null, "__metadata__", $"task {DataText.Quote(t)} is neither classification nor regression"),
         };
         if (!int.TryParse(Meta("classes"), System.Globalization.CultureInfo.InvariantCulture, out int classes) || classes < 0)
-            throw new DataFormatException(source, null, "__metadata__", $"classes '{Meta("classes")}' is not a count");
+            throw new DataFormatException(source, null, "__metadata__", $"classes {DataText.Quote(Meta("classes"))} is not a count");
         if (task == TaskKind.Classification && classes != spec.OutputWidth)
             throw new DataFormatException(source, null, "__metadata__", $"{classes} classes but the network outputs {spec.OutputWidth}");
         ImmutableArray<string> features;
@@ -133,7 +133,7 @@ public static class ModelFile
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException)
         {
-            throw new DataFormatException(source, null, "__metadata__", $"malformed features or standardization: {e.Message}", e);
+            throw new DataFormatException(source, null, "__metadata__", $"malformed features or standardization: {(e.Message.Length <= 240 ? e.Message : e.Message[..240] + "…")}", e);
         }
         if (features.IsDefault || features.Length != spec.InputWidth)
             throw new DataFormatException(source, null, "__metadata__", $"{(features.IsDefault ? 0 : features.Length)} feature names for an input width of {spec.InputWidth}");
