@@ -1,0 +1,89 @@
+using NeuralPure.Facade.Training;
+using NeuralPure.Layers;
+using NeuralPure.Losses;
+using NeuralPure.Models;
+using NeuralPure.Optimizers;
+using NeuralPure.Random;
+using NeuralPure.Tensors;
+using NeuralPure.Training;
+using Xunit;
+
+namespace NeuralPure.Properties.Facade.Training;
+
+/// <summary>The façade's Fit is the core's fold, observed: same bits, cancellation at a batch boundary, early stopping.</summary>
+public sealed class FitterTests
+{
+    private static (ModelSpec Spec, DataSet<float> Train, DataSet<float> Val) Problem(int rows = 96)
+    {
+        var key = RandomKey.FromSeed(3);
+        var x = Sampling.Normal<float>(key, 0, 1, rows, 4);
+        var y = NdArray.Vector(Enumerable.Range(0, rows).Select(i => x[i * 4] + x[i * 4 + 1] > 0 ? 1f : 0f).ToArray());
+        var data = new DataSet<float>(x, y);
+        var train = data.Subset([.. Enumerable.Range(0, rows * 3 / 4)]);
+        var val = data.Subset([.. Enumerable.Range(rows * 3 / 4, rows / 4)]);
+        return (ModelSpec.Mlp([4, 8, 2], new TanhSpec(), new SoftmaxCrossEntropySpec()), train, val);
+    }
+
+    private sealed class Sync<T>(Action<T> a) : IProgress<T> { public void Report(T value) => a(value); }
+
+    [Fact]
+    public void Fit_gives_the_bits_of_the_core_fold_and_reports_every_epoch()
+    {
+        var (spec, train, val) = Problem();
+        var opt = Optimizer.Adam(0.01);
+        var options = new FitOptions(Epochs: 4, BatchSize: 16, Seed: 9);
+        var reports = new List<EpochReport>();
+        var outcome = Fitter.Fit(spec, opt, train, val, options, new Sync<EpochReport>(reports.Add));
+        var core = Trainer.Fit(spec, opt, Trainer.Init<float>(spec, opt, RandomKey.FromSeed(9)), train, new TrainConfig(16, 4));
+        Assert.Equal(FitStatus.Completed, outcome.Status);
+        Assert.True(core.State.Params.Equals(outcome.Parameters));
+        Assert.Equal(core.History.EpochLosses, outcome.History.Select(h => h.TrainLoss));
+        Assert.Equal([1, 2, 3, 4], reports.Select(r => r.Epoch));
+        Assert.All(reports, r => Assert.Equal(Batching.IterationsPerEpoch(train.Rows, 16), r.Iterations));
+        Assert.All(reports, r => Assert.NotNull(r.ValLoss));
+    }
+
+    [Fact]
+    public void Cancellation_stops_at_a_batch_boundary_with_the_state_of_the_steps_done()
+    {
+        var (spec, train, _) = Problem();
+        var opt = Optimizer.Sgd(0.1);
+        using var cts = new CancellationTokenSource();
+        int seen = 0;
+        var iterations = new Sync<IterationReport>(r => { if (++seen == 7) cts.Cancel(); });
+        var outcome = Fitter.Fit(spec, opt, train, null, new FitOptions(Epochs: 5, BatchSize: 8, Seed: 1, ReportIterations: true), null, iterations, cancellationToken: cts.Token);
+        Assert.Equal(FitStatus.Cancelled, outcome.Status);
+        Assert.Equal(7, outcome.State.Step);
+        var state = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(1));
+        foreach (var batch in Trainer.Batches(train, new TrainConfig(8, 5), state.Key, 0).Take(7)) state = Trainer.Step(spec, opt, state, batch).State;
+        Assert.True(state.Params.Equals(outcome.State.Params));
+    }
+
+    [Fact]
+    public void Early_stopping_stops_after_patience_and_restores_the_best_epoch()
+    {
+        var (spec, train, val) = Problem(64);
+        // A learning rate far too high makes the validation loss bounce, so early stopping has work to do.
+        var outcome = Fitter.Fit(spec, Optimizer.Sgd(5.0), train, val, new FitOptions(Epochs: 60, BatchSize: 8, Seed: 2, EarlyStopping: new EarlyStopping(Patience: 3)));
+        Assert.Equal(FitStatus.EarlyStopped, outcome.Status);
+        Assert.True(outcome.History.Length < 60);
+        var best = outcome.History.MinBy(h => h.ValLoss!.Value)!;
+        Assert.Equal(best.Epoch, outcome.BestEpoch);
+        Assert.Equal(outcome.History.Length, outcome.BestEpoch + 3);
+        var bestLoss = spec.Loss.Value(Model.Forward(spec, outcome.Parameters, val.X), val.Y);
+        Assert.Equal(best.ValLoss!.Value, (double)bestLoss, 6);
+    }
+
+    [Fact]
+    public void Bad_data_is_refused_at_the_surface()
+    {
+        var (spec, train, _) = Problem();
+        var wide = new DataSet<float>(NdArray.Zeros<float>(4, 5), NdArray.Zeros<float>(4));
+        var e = Assert.Throws<ArgumentException>(() => Fitter.Fit(spec, Optimizer.Sgd(0.1), wide, null, new FitOptions()));
+        Assert.Contains("[4, 5]", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FitOptions(Epochs: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FitOptions(BatchSize: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FitOptions(Threads: -1));
+        Assert.Throws<ArgumentException>(() => Fitter.Fit(spec, Optimizer.Sgd(0.1), train, null, new FitOptions(BatchSize: 1000, DropLast: true)));
+    }
+}
