@@ -165,6 +165,14 @@ public static class Model
     {
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(parameters); ArgumentNullException.ThrowIfNull(x);
         RequireParameters(spec, parameters, nameof(parameters));
+        RequireInput(spec, x, argName);
+    }
+
+    /// <summary>Throws unless x is a finite, non-empty batch [rows, input width] for <paramref name="spec"/>.</summary>
+    /// <exception cref="ArgumentException">Names the shape, or the row and column of the first non-finite value.</exception>
+    public static void RequireInput<T>(ModelSpec spec, NdArray<T> x, string argName) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(x);
         if (x.Rank != 2 || x.Shape[1] != spec.InputWidth)
             throw new ArgumentException($"x must be [rows, {spec.InputWidth}] for this model, got {x.ShapeText}", argName);
         if (x.Rows == 0) throw new ArgumentException("the batch is empty (0 rows)", argName);

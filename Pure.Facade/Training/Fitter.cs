@@ -120,8 +120,8 @@ public static class Fitter
 
     private static int Check(ModelSpec spec, DataSet<float> train, DataSet<float>? validation, FitOptions options)
     {
-        Model.RequireFit(spec, Model.Init<float>(spec, default), train.X, nameof(train));
-        if (validation is not null) Model.RequireFit(spec, Model.Init<float>(spec, default), validation.X, nameof(validation));
+        Model.RequireInput(spec, train.X, nameof(train));
+        if (validation is not null) Model.RequireInput(spec, validation.X, nameof(validation));
         int perEpoch = Batching.IterationsPerEpoch(train.Rows, options.BatchSize, options.DropLast);
         if (perEpoch == 0) throw new ArgumentException($"{train.Rows} training rows at batch size {options.BatchSize} with drop-last give no iteration", nameof(options));
         return perEpoch;
