@@ -91,7 +91,7 @@ public static class Report
 
         private const int Batches = 8;
 
-        /// <summary><see cref="Trainer.Fit{T}"/> over a data set of 8 batches for as many epochs as the steps need.</summary>
+        /// <summary><see cref="Trainer.Fit{T}(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, NeuralPure.Kernels.Parallelism?)"/> over a data set of 8 batches for as many epochs as the steps need.</summary>
         public static Variant Fit(BenchConfig config, int threads)
         {
             var spec = config.Spec; var opt = config.Optimizer; var data = config.Data(Batches);
@@ -270,7 +270,7 @@ public static class Report
 
     /// <summary>The child side: prints "ms-since-process-start ms-for-init-and-first-step peak-working-set-MB".</summary>
     /// <remarks>The first step is <see cref="Trainer.Init{T}(ModelSpec, NeuralPure.Optimizers.GradientTransform, NeuralPure.Random.RandomKey)"/>
-    /// and a <see cref="Trainer.Fit{T}"/> of one batch; then a fit of 20 more steps, so the peak working set covers training too.</remarks>
+    /// and a <see cref="Trainer.Fit{T}(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, NeuralPure.Kernels.Parallelism?)"/> of one batch; then a fit of 20 more steps, so the peak working set covers training too.</remarks>
     public static int FirstStepChild(string name)
     {
         var config = BenchConfig.Get(name);

@@ -41,7 +41,7 @@ public class TrainingStepBenchmarks
     public TrainState<float> Step_all_cores() => Trainer.Step(spec, optimizer, state, batch, Parallelism.AllCores).State;
 }
 
-/// <summary>The same steps inside the fold (<see cref="Trainer.Fit{T}"/>'s workspaces, created once in setup): what a step costs
+/// <summary>The same steps inside the fold (<see cref="Trainer.Fit{T}(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, NeuralPure.Kernels.Parallelism?)"/>'s workspaces, created once in setup): what a step costs
 /// in a fit, and that it allocates nothing (MemoryDiagnoser's Allocated column).</summary>
 [MemoryDiagnoser]
 public class FoldStepBenchmarks

@@ -137,26 +137,59 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         return new Fold<T>(spec, state.Params, transforms, optimizer is ChainTransform, maxRows, targetWidth, Parallelism.Resolve(parallelism));
     }
 
-    /// <summary>One epoch: the same batches as <see cref="Trainer.Batches{T}"/>, each one <see cref="Step"/>. Returns the state
-    /// (the counters advanced; parameters and optimizer state still in the workspaces) and the epoch's history.</summary>
-    public (TrainState<T> State, EpochHistory History) RunEpoch(TrainState<T> state, DataSet<T> data, TrainConfig config)
+    /// <summary>One epoch: the same batches as <see cref="Trainer.Batches{T}"/>, each one <see cref="Step"/>, from batch
+    /// <paramref name="skip"/> on. Returns the state (the counters advanced, Epoch + 1 only when the epoch was finished;
+    /// parameters and optimizer state still in the workspaces), the losses of the batches it ran, the cursor (batches of
+    /// the epoch done; 0 once it is finished) and whether afterStep stopped it. <paramref name="afterStep"/> sees each step and may stop the epoch after it.</summary>
+    public (TrainState<T> State, EpochHistory History, int Cursor, bool Stopped) RunEpoch(TrainState<T> state, DataSet<T> data, TrainConfig config,
+        int skip = 0, Func<StepReport, bool>? afterStep = null)
     {
         // The epoch's order (Trainer.Batches'); without shuffling it is the identity, which needs no array.
         var order = config.Shuffle ? Batching.Shuffle(data.Rows, state.Key.FoldIn(Trainer.ShuffleStream), state.Epoch) : default;
         int iterations = Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast);
-        var losses = ImmutableArray.CreateBuilder<double>(iterations);
-        double weighted = 0; int seen = 0;
+        var losses = ImmutableArray.CreateBuilder<double>(iterations - skip);
+        double weighted = 0; int seen = 0, cursor = skip;
         long step = state.Step;
-        foreach (var r in Batching.BatchRanges(data.Rows, config.BatchSize, config.DropLast))
+        bool stopped = false;
+        while (cursor < iterations && !stopped)
         {
-            var (offset, count) = r.GetOffsetAndLength(data.Rows);
+            int offset = cursor * config.BatchSize, count = Math.Min(config.BatchSize, data.Rows - offset);
             var rows = config.Shuffle ? order.AsSpan(offset, count) : default;
             double l = double.CreateChecked(Step(data, rows, offset, count, state.Key, step));
             losses.Add(l); weighted += l * count; seen += count;
-            step++;
+            step++; cursor++;
+            stopped = afterStep is not null && !afterStep(new StepReport(state.Epoch, cursor, iterations, step, count, l, double.IsFinite(l) && ParametersFinite()));
         }
-        return (state with { Step = step, Epoch = state.Epoch + 1 }, new EpochHistory(state.Epoch, losses.MoveToImmutable(), weighted / seen));
+        var history = new EpochHistory(state.Epoch, losses.DrainToImmutable(), weighted / seen);
+        return cursor == iterations ? (state with { Step = step, Epoch = state.Epoch + 1 }, history, 0, stopped) : (state with { Step = step }, history, cursor, stopped);
     }
+
+    private bool ParametersFinite()
+    {
+        foreach (var leaf in p) if (!Elementwise.AllFinite<T>(leaf)) return false;
+        return true;
+    }
+
+    /// <summary>The state the workspaces hold now, as new immutable arrays; the fold goes on.</summary>
+    public TrainState<T> Snapshot(TrainState<T> counters)
+    {
+        var state = counters with { Params = Tree(Copy(p)), OptState = chained ? new ChainState([.. transforms.Select(t => t.Finish(this))]) : transforms[0].Finish(this) };
+        // Finish wraps the optimizer's workspaces; a snapshot must not share them.
+        return state with { OptState = Detach(state.OptState) };
+    }
+
+    private static T[][] Copy(T[][] leaves) => [.. leaves.Select(l => (T[])l.Clone())];
+
+    private static ParamTree<T> Detach(ParamTree<T> tree) => new(tree.Names, [.. tree.Leaves.Select(l => NdArray.Own(l.ToArray(), l.Shape))]);
+
+    private static OptState Detach(OptState s) => s switch
+    {
+        ChainState c => new ChainState([.. c.States.Select(Detach)]),
+        AdamState<T> a => new AdamState<T>(a.Count, Detach(a.Mu), Detach(a.Nu), a.NuMax is null ? null : Detach(a.NuMax)),
+        MomentumState<T> m => new MomentumState<T>(Detach(m.Velocity)),
+        RmsState<T> r => new RmsState<T>(Detach(r.Nu), r.GradAvg is null ? null : Detach(r.GradAvg)),
+        _ => s, // Empty and Count states hold no arrays
+    };
 
     /// <summary>Hands the workspaces over as the state's immutable parameters and optimizer state. The fold must not be used afterwards.</summary>
     public TrainState<T> Finish(TrainState<T> counters)

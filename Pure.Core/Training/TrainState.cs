@@ -66,5 +66,30 @@ public sealed record History(ImmutableArray<EpochHistory> Epochs)
     public override int GetHashCode() => Epochs.Length;
 }
 
-/// <summary>The result of <see cref="Trainer.Fit{T}"/>: the final state and the history.</summary>
+/// <summary>The result of <see cref="Trainer.Fit{T}(Models.ModelSpec, GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, Kernels.Parallelism?)"/>: the final state and the history.</summary>
 public sealed record FitResult<T>(TrainState<T> State, History History) where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>What an observed fold reports after each step.</summary>
+/// <param name="Epoch">The epoch the step belongs to (0-based, as <see cref="TrainState{T}.Epoch"/>).</param>
+/// <param name="Iteration">Batches of this epoch done, this one included (1-based).</param>
+/// <param name="IterationsPerEpoch">Batches in a whole epoch.</param>
+/// <param name="Step">Updates applied so far, this one included.</param>
+/// <param name="Rows">Examples in this batch.</param>
+/// <param name="Loss">The batch's loss (before the update).</param>
+/// <param name="Finite">The loss and every parameter after the update are finite numbers.</param>
+public readonly record struct StepReport(int Epoch, int Iteration, int IterationsPerEpoch, long Step, int Rows, double Loss, bool Finite);
+
+/// <summary>Callbacks of an observed fit (<see cref="Trainer.Fit{T}(Models.ModelSpec, GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, TrainObserver{T}, int, Kernels.Parallelism?)"/>):
+/// they see the fold from outside and may end it at a batch or epoch boundary, but cannot change what it computes.</summary>
+/// <param name="AfterStep">Called after every step; return false to stop there. Stopped on an epoch's last step, the epoch
+/// counts as done but <paramref name="AfterEpoch"/> is not called for it.</param>
+/// <param name="AfterEpoch">Called after every whole epoch with the state after it (its own immutable copy: keep it as long as
+/// you like) and the epoch's losses; return false to stop there.</param>
+public sealed record TrainObserver<T>(Func<StepReport, bool>? AfterStep = null, Func<TrainState<T>, EpochHistory, bool>? AfterEpoch = null)
+    where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>The result of an observed fit: where it stopped and the epochs it completed.</summary>
+/// <param name="State">The state after the last step taken. Mid-epoch, its <see cref="TrainState{T}.Epoch"/> is the unfinished epoch.</param>
+/// <param name="History">The epochs completed (an epoch begun mid-way counts only the batches this call ran).</param>
+/// <param name="Cursor">Batches of <c>State.Epoch</c> already done: 0 at an epoch boundary; pass it as <c>startIteration</c> to go on.</param>
+public sealed record ObservedFit<T>(TrainState<T> State, History History, int Cursor) where T : unmanaged, IFloatingPointIeee754<T>;

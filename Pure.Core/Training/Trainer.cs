@@ -76,7 +76,7 @@ public static class Trainer
         // The same fold in workspaces (no allocation per step, same bits), when it knows every piece of this model and optimizer.
         if (Fold<T>.TryCreate(spec, optimizer, state, data, config.BatchSize, parallelism) is { } fold)
         {
-            var (counters, history) = fold.RunEpoch(state, data, config);
+            var (counters, history, _, _) = fold.RunEpoch(state, data, config);
             return (fold.Finish(counters), history);
         }
         var losses = System.Collections.Immutable.ImmutableArray.CreateBuilder<double>();
@@ -111,7 +111,7 @@ public static class Trainer
             var s = state;
             for (int e = 0; e < config.Epochs; e++)
             {
-                (s, var epoch) = fold.RunEpoch(s, data, config);
+                (s, var epoch, _, _) = fold.RunEpoch(s, data, config);
                 history = history.Add(epoch);
             }
             return new FitResult<T>(fold.Finish(s), history);
@@ -121,5 +121,71 @@ public static class Trainer
             var (next, epoch) = RunEpoch(spec, optimizer, acc.State, data, config, parallelism);
             return new FitResult<T>(next, acc.History.Add(epoch));
         });
+    }
+
+    /// <summary>Training, observed: <see cref="Fit{T}(ModelSpec, GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, Parallelism?)"/>
+    /// with callbacks after every step and every epoch that may stop it, and a start in the middle of an epoch. The steps it
+    /// takes are the same (same bits) as those of the unobserved fit; only where it stops differs.</summary>
+    /// <param name="spec">The architecture.</param>
+    /// <param name="optimizer">The gradient transform.</param>
+    /// <param name="state">The starting state (unchanged).</param>
+    /// <param name="data">The training data.</param>
+    /// <param name="config">Batch size, shuffling, drop-last, and the epochs to run: epoch <c>state.Epoch</c> (from batch
+    /// <paramref name="startIteration"/>) and the ones after it, <see cref="TrainConfig.Epochs"/> in all.</param>
+    /// <param name="observer">The callbacks.</param>
+    /// <param name="startIteration">Batches of epoch <c>state.Epoch</c> already done (a mid-epoch <see cref="ObservedFit{T}.Cursor"/>).</param>
+    /// <param name="parallelism">Threads for the matrix products (null: all cores); the result's bits do not depend on it.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="startIteration"/> is not a batch of the epoch.</exception>
+    /// <exception cref="ArgumentException">Drop-last leaves no batch, or the data does not fit the model.</exception>
+    public static ObservedFit<T> Fit<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state, DataSet<T> data, TrainConfig config,
+        TrainObserver<T> observer, int startIteration = 0, Parallelism? parallelism = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(state); ArgumentNullException.ThrowIfNull(data); ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(observer);
+        int perEpoch = Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast);
+        if (perEpoch == 0) throw new ArgumentException($"{data.Rows} rows at batch size {config.BatchSize} with drop-last give no iteration", nameof(config));
+        if (startIteration < 0 || startIteration >= perEpoch)
+            throw new ArgumentOutOfRangeException(nameof(startIteration), startIteration, $"an epoch of this data has batches 0 to {perEpoch - 1}");
+        var fold = Fold<T>.TryCreate(spec, optimizer, state, data, config.BatchSize, parallelism);
+        var history = History.Empty;
+        var s = state;
+        int skip = startIteration;
+        for (int e = 0; e < config.Epochs; e++, skip = 0)
+        {
+            var (next, epoch, cursor, stopped) = fold is not null
+                ? fold.RunEpoch(s, data, config, skip, observer.AfterStep)
+                : ObservedEpoch(spec, optimizer, s, data, config, skip, observer.AfterStep, parallelism);
+            s = next;
+            if (cursor != 0) return new ObservedFit<T>(fold?.Finish(s) ?? s, history, cursor);
+            history = history.Add(epoch);
+            if (stopped) break; // stopped on the epoch's last step: the epoch is done, but AfterEpoch is not asked
+            if (observer.AfterEpoch is { } after && !after(fold?.Snapshot(s) ?? s, epoch)) break;
+        }
+        return new ObservedFit<T>(fold?.Finish(s) ?? s, history, 0);
+    }
+
+    /// <summary>The observed epoch of the pure composition (when the workspace fold does not know the model or optimizer).</summary>
+    private static (TrainState<T> State, EpochHistory History, int Cursor, bool Stopped) ObservedEpoch<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state,
+        DataSet<T> data, TrainConfig config, int skip, Func<StepReport, bool>? afterStep, Parallelism? parallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int perEpoch = Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast), cursor = skip;
+        var losses = System.Collections.Immutable.ImmutableArray.CreateBuilder<double>();
+        double weighted = 0; int seen = 0;
+        var s = state;
+        bool stopped = false;
+        foreach (var batch in Batches(data, config, state.Key, state.Epoch).Skip(skip))
+        {
+            var (next, loss) = Step(spec, optimizer, s, batch, parallelism);
+            double l = double.CreateChecked(loss);
+            losses.Add(l); weighted += l * batch.Rows; seen += batch.Rows;
+            s = next; cursor++;
+            stopped = afterStep is not null && !afterStep(new StepReport(state.Epoch, cursor, perEpoch, s.Step, batch.Rows, l,
+                double.IsFinite(l) && s.Params.Leaves.All(leaf => Elementwise.AllFinite(leaf.Span))));
+            if (stopped) break;
+        }
+        var history = new EpochHistory(state.Epoch, losses.ToImmutable(), weighted / seen);
+        return cursor == perEpoch ? (s with { Epoch = state.Epoch + 1 }, history, 0, stopped) : (s, history, cursor, stopped);
     }
 }

@@ -58,7 +58,7 @@ public sealed record FitOutcome(FitStatus Status, TrainState<float> State, Param
 
 /// <summary>The C# way to train: the core's fold (<see cref="Trainer.Step{T}"/> over <see cref="Trainer.Batches{T}"/>) with
 /// progress, cancellation at batch boundaries, early stopping, divergence detection and checkpoints around it.</summary>
-/// <remarks>The parameters after N completed epochs are bit-identical to <see cref="Trainer.Fit{T}"/> for N epochs: this is the same
+/// <remarks>The parameters after N completed epochs are bit-identical to <see cref="Trainer.Fit{T}(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, NeuralPure.Kernels.Parallelism?)"/> for N epochs: this is the same
 /// fold, observed. A fit resumed from any of its checkpoints (<see cref="Resume"/>) ends with the same bits as the uninterrupted fit.</remarks>
 public static class Fitter
 {
@@ -160,7 +160,6 @@ public static class Fitter
         IProgress<EpochReport>? progress, IProgress<IterationReport>? iterations, CancellationToken cancellationToken, CheckpointOptions? checkpoint,
         Run run, CheckpointReason? resumedFrom)
     {
-        var config = new TrainConfig(options.BatchSize, options.Epochs, options.DropLast, options.Shuffle);
         int perEpoch = run.PerEpoch;
         var state = run.State;
         var history = run.History.ToBuilder();
@@ -188,47 +187,36 @@ public static class Fitter
         }
 
         if (resumedFrom is null) Save(CheckpointReason.Start, 0, 0, 0);
-        int skip = run.Cursor;
-        double carriedLoss = run.EpochLossSum; int carriedSeen = run.EpochExamples;
-        for (int e = state.Epoch; e < options.Epochs && !finished && status == FitStatus.Completed; e++)
+        if (finished || state.Epoch >= options.Epochs) return Outcome();
+        if (cancellationToken.IsCancellationRequested)
         {
-            var clock = Stopwatch.StartNew();
-            double weighted = carriedLoss; int seen = carriedSeen, it = skip, fresh = 0;
-            // Epoch e's batches depend only on (key, e): skipping the first `skip` gives exactly the ones a mid-epoch checkpoint still owed.
-            foreach (var batch in Trainer.Batches(train, config, state.Key, e).Skip(skip))
-            {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    status = FitStatus.Cancelled;
-                    Save(CheckpointReason.Cancelled, it, weighted, seen);
-                    break;
-                }
-                TrainState<float> next; double loss;
-                try
-                {
-                    (next, var lossT) = Trainer.Step(spec, optimizer, state, batch, new Parallelism(options.Threads));
-                    loss = lossT;
-                }
-                catch (ArithmeticException)
-                {
-                    next = state; loss = double.NaN; // reported as divergence below; nothing escapes the fold
-                }
-                it++;
-                if (!double.IsFinite(loss) || !AllFinite(next.Params))
-                {
-                    divergence = Diagnose(spec, state, batch, e + 1, it, loss);
-                    status = FitStatus.Diverged;
-                    break;
-                }
-                state = next;
-                weighted += loss * batch.Rows; seen += batch.Rows; examples += batch.Rows; fresh += batch.Rows;
-                allLosses.Add(loss);
-                if (options.ReportIterations) iterations?.Report(new IterationReport(e + 1, it, perEpoch, state.Step, loss));
-            }
-            skip = 0; carriedLoss = 0; carriedSeen = 0;
-            if (status != FitStatus.Completed) break;
-            state = state with { Epoch = e + 1 };
+            status = FitStatus.Cancelled;
+            Save(CheckpointReason.Cancelled, run.Cursor, run.EpochLossSum, run.EpochExamples);
+            return Outcome();
+        }
 
+        // The core's fold, observed: the bookkeeping below runs between its steps and epochs, and never changes what it computes.
+        var epochStart = state; int epochStartCursor = run.Cursor; // what a divergence is replayed from
+        double weighted = run.EpochLossSum; int seen = run.EpochExamples, it = run.Cursor, fresh = 0;
+        var clock = Stopwatch.StartNew();
+        StepReport? failed = null;
+
+        bool AfterStep(StepReport r)
+        {
+            if (!r.Finite) { failed = r; return false; }
+            it = r.Iteration;
+            weighted += r.Loss * r.Rows; seen += r.Rows; examples += r.Rows; fresh += r.Rows;
+            allLosses.Add(r.Loss);
+            if (options.ReportIterations) iterations?.Report(new IterationReport(r.Epoch + 1, r.Iteration, perEpoch, r.Step, r.Loss));
+            // Cancellation is honoured at the next batch boundary; after an epoch's last batch that is the epoch's end (below).
+            if (r.Iteration < r.IterationsPerEpoch && cancellationToken.IsCancellationRequested) { status = FitStatus.Cancelled; return false; }
+            return true;
+        }
+
+        bool AfterEpoch(TrainState<float> after, EpochHistory epoch)
+        {
+            state = after;
+            int e = after.Epoch - 1;
             double? valLoss = null, valMetric = null;
             if (validation is not null)
             {
@@ -248,11 +236,54 @@ public static class Fitter
             var reason = status == FitStatus.EarlyStopped ? CheckpointReason.EarlyStopped
                 : e + 1 == options.Epochs ? CheckpointReason.Completed : CheckpointReason.Epoch;
             if (reason != CheckpointReason.Epoch || (checkpoint is not null && (e + 1) % checkpoint.EveryEpochs == 0)) Save(reason, 0, 0, 0);
+            epochStart = state; epochStartCursor = 0;
+            weighted = 0; seen = 0; it = 0; fresh = 0;
+            clock.Restart();
+            if (status == FitStatus.Completed && e + 1 < options.Epochs && cancellationToken.IsCancellationRequested)
+            {
+                status = FitStatus.Cancelled;
+                Save(CheckpointReason.Cancelled, 0, 0, 0);
+            }
+            return status == FitStatus.Completed;
         }
 
-        var keep = status == FitStatus.EarlyStopped && options.EarlyStopping!.RestoreBest && bestEpoch > 0 ? bestParams : state.Params;
-        double seconds = Seconds();
-        return new FitOutcome(status, state, keep, history.ToImmutable(), allLosses.ToImmutable(), bestEpoch, divergence, seconds, examples / Math.Max(1e-9, seconds));
+        var config = new TrainConfig(options.BatchSize, options.Epochs - state.Epoch, options.DropLast, options.Shuffle);
+        ObservedFit<float>? result = null;
+        try
+        {
+            result = Trainer.Fit(spec, optimizer, state, train, config, new TrainObserver<float>(AfterStep, AfterEpoch), run.Cursor, new Parallelism(options.Threads));
+        }
+        catch (ArithmeticException)
+        {
+            failed = new StepReport(epochStart.Epoch, it + 1, perEpoch, 0, 0, double.NaN, false); // reported as divergence below; nothing escapes the fold
+        }
+
+        if (failed is { } f)
+        {
+            // The fold stopped on the step that went non-finite. The last finite state is the epoch's start plus the steps before
+            // it: replayed with the pure step (the same bits), which also gives the failing batch to diagnose.
+            var batches = Trainer.Batches(train, config, epochStart.Key, epochStart.Epoch).Skip(epochStartCursor).GetEnumerator();
+            var last = epochStart;
+            for (int i = epochStartCursor; i < f.Iteration - 1 && batches.MoveNext(); i++)
+                last = Trainer.Step(spec, optimizer, last, batches.Current, new Parallelism(options.Threads)).State;
+            batches.MoveNext();
+            state = last;
+            divergence = Diagnose(spec, state, batches.Current, f.Epoch + 1, f.Iteration, f.Loss);
+            status = FitStatus.Diverged;
+        }
+        else if (result is { } r)
+        {
+            state = r.State;
+            if (status == FitStatus.Cancelled && r.Cursor != 0) Save(CheckpointReason.Cancelled, r.Cursor, weighted, seen);
+        }
+        return Outcome();
+
+        FitOutcome Outcome()
+        {
+            var keep = status == FitStatus.EarlyStopped && options.EarlyStopping!.RestoreBest && bestEpoch > 0 ? bestParams : state.Params;
+            double seconds = Seconds();
+            return new FitOutcome(status, state, keep, history.ToImmutable(), allLosses.ToImmutable(), bestEpoch, divergence, seconds, examples / Math.Max(1e-9, seconds));
+        }
     }
 
     /// <summary>Accuracy for classification; R² (on standardized targets, which leaves it unchanged) for regression.</summary>

@@ -332,4 +332,113 @@ public sealed class TrainerTests
         Assert.Equal(y, data.Y.ToArray());
         Assert.NotEqual(p, fit.State.Params.Flatten());
     }
+
+    // ── The observed fit: callbacks see the fold and may stop it; they never change its bits ──────────────
+
+    /// <summary>For every model × optimizer combination (the workspace fold and the pure composition both): stop the observed fit
+    /// after step <paramref name="stopAt"/>, go on from its (state, cursor); the final state equals the unobserved Fit's, the
+    /// steps' losses are its history, every step report counts right, and the state each AfterEpoch was handed still equals —
+    /// after the fold has gone on writing its workspaces — the pure composition's state after that epoch.</summary>
+    private static void ObservedLaw<T>(string name, int stopAt) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var spec = Combos[name].Spec();
+        var opt = Combos[name].Opt();
+        var data = spec.Loss.UsesLabels ? TrainingProblems.Blobs<T>(37) : TrainingProblems.Linear<T>(37);
+        var start = Trainer.Init<T>(spec, opt, RandomKey.FromSeed(31));
+        var config = new TrainConfig(6, 3); // 7 batches per epoch, the last one of 1 row
+        var fit = Trainer.Fit(spec, opt, start, data, config);
+        var byEpoch = new List<TrainState<T>>();
+        var s = start;
+        for (int e = 0; e < config.Epochs; e++) { s = Trainer.Fit(spec, opt, s, data, new TrainConfig(6, 1)).State; byEpoch.Add(s); }
+
+        var reports = new List<StepReport>();
+        var snapshots = new List<TrainState<T>>();
+        var observer = new TrainObserver<T>(r => { reports.Add(r); return r.Step != stopAt; }, (st, h) => { snapshots.Add(st); return true; });
+        var first = Trainer.Fit(spec, opt, start, data, config, observer);
+        Assert.Equal(stopAt, first.State.Step);
+        Assert.Equal(stopAt % 7, first.Cursor);
+        Assert.Equal(stopAt / 7, first.State.Epoch);
+        var final = first.State;
+        if (first.State.Epoch < 3)
+        {
+            var rest = Trainer.Fit(spec, opt, first.State, data, new TrainConfig(6, 3 - first.State.Epoch), observer, first.Cursor);
+            Assert.Equal(0, rest.Cursor);
+            final = rest.State;
+        }
+        else Assert.Equal(21, stopAt);
+        Assert.Equal(fit.State, final);
+        Assert.Equal(fit.History.IterationLosses.Take(reports.Count), reports.Select(r => r.Loss));
+        Assert.Equal(Enumerable.Range(1, reports.Count).Select(i => (long)i), reports.Select(r => r.Step));
+        Assert.All(reports, r => { Assert.Equal((int)((r.Step - 1) % 7) + 1, r.Iteration); Assert.Equal((int)((r.Step - 1) / 7), r.Epoch); Assert.Equal(7, r.IterationsPerEpoch); Assert.True(r.Finite); });
+        Assert.Equal(Enumerable.Repeat(6, 6).Append(1), reports.Take(7).Select(r => r.Rows));
+        // AfterEpoch is asked after every epoch but one stopped on its last step.
+        var asked = Enumerable.Range(0, 3).Where(e => stopAt != 7 * (e + 1)).ToList();
+        Assert.Equal(asked.Count, snapshots.Count);
+        for (int j = 0; j < asked.Count; j++) Assert.Equal(byEpoch[asked[j]], snapshots[j]);
+    }
+
+    public static TheoryData<string, int> ObservedCases()
+    {
+        var d = new TheoryData<string, int>();
+        int[] stops = [1, 6, 7, 10, 20, 21];
+        int i = 0;
+        foreach (var k in Combos.Keys) { d.Add(k, stops[i % stops.Length]); d.Add(k, stops[(i + 3) % stops.Length]); i++; }
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(ObservedCases))]
+    public void An_observed_fit_stopped_and_resumed_has_the_bits_of_Fit_float(string name, int stopAt) => ObservedLaw<float>(name, stopAt);
+
+    [Theory]
+    [MemberData(nameof(ObservedCases))]
+    public void An_observed_fit_stopped_and_resumed_has_the_bits_of_Fit_double(string name, int stopAt) => ObservedLaw<double>(name, stopAt);
+
+    [Fact]
+    public void An_observed_fit_stops_at_the_epoch_AfterEpoch_refuses_and_reports_non_finite_steps()
+    {
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<float>(30);
+        var opt = Optimizer.Adam(0.01);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(5));
+        var run = Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 5), new TrainObserver<float>(AfterEpoch: (st, h) => st.Epoch < 2));
+        Assert.Equal(2, run.State.Epoch);
+        Assert.Equal(0, run.Cursor);
+        Assert.Equal(2, run.History.Epochs.Length);
+        Assert.Equal(Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 2)).State, run.State);
+
+        // A learning rate of 1e38 blows the parameters up within a few steps: the first non-finite step is reported as such and
+        // stops the fit there, at the same step for the fold and the pure path.
+        var seen = new List<List<StepReport>>();
+        foreach (var o in new[] { Optimizer.Sgd(1e38), GradientTransform.Chain(GradientTransform.Chain(new ScaleByLearningRate(1e38))) })
+        {
+            var reports = new List<StepReport>();
+            var blown = Trainer.Fit(spec, o, Trainer.Init<float>(spec, o, RandomKey.FromSeed(5)), data, new TrainConfig(8, 5),
+                new TrainObserver<float>(r => { reports.Add(r); return r.Finite; }));
+            Assert.False(reports[^1].Finite);
+            Assert.All(reports.SkipLast(1), r => Assert.True(r.Finite));
+            Assert.Equal(reports.Count, blown.State.Step);
+            Assert.Contains(blown.State.Params.Leaves, l => !l.Span.ToArray().All(float.IsFinite));
+            seen.Add(reports);
+        }
+        Assert.Equal(seen[0], seen[1]);
+    }
+
+    [Fact]
+    public void An_observed_fit_refuses_a_start_outside_the_epoch()
+    {
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<float>(30);
+        var opt = Optimizer.Adam(0.01);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(5));
+        var observer = new TrainObserver<float>();
+        foreach (int bad in new[] { -1, 4, 100 })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 1), observer, bad));
+            Assert.Equal("startIteration", e.ParamName);
+            Assert.Contains("batches 0 to 3", e.Message);
+        }
+        Assert.Throws<ArgumentNullException>(() => Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 1), (TrainObserver<float>)null!));
+        Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, opt, start, data, new TrainConfig(31, 1, DropLast: true), observer));
+    }
 }

@@ -86,4 +86,48 @@ public sealed class FitterTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new FitOptions(Threads: -1));
         Assert.Throws<ArgumentException>(() => Fitter.Fit(spec, Optimizer.Sgd(0.1), train, null, new FitOptions(BatchSize: 1000, DropLast: true)));
     }
+
+    /// <summary>A divergence in a later epoch (the learning rate jumps ×10⁹ at step 20): the fold stops on the step that went
+    /// non-finite, and the outcome is the last finite state — equal to the pure steps replayed up to it — with the epochs before it
+    /// reported, for a fit straight through and for one cancelled mid-epoch and resumed.</summary>
+    [Fact]
+    public void Divergence_in_a_later_epoch_keeps_the_state_of_the_steps_before_it_straight_and_resumed()
+    {
+        var spec = NeuralPure.Properties.Training.TrainingProblems.Regressor();
+        var train = NeuralPure.Properties.Training.TrainingProblems.Linear<float>(72);
+        var opt = GradientTransform.Chain(new ScaleByLearningRate(new Schedule.StepDecay(0.01, 20, 1e9)));
+        var options = new FitOptions(Epochs: 6, BatchSize: 8, Seed: 4);
+        var straight = Fitter.Fit(spec, opt, train, null, options);
+        Assert.Equal(FitStatus.Diverged, straight.Status);
+        var d = straight.Divergence!;
+        long steps = straight.State.Step;
+        Assert.InRange(steps, 20, 6 * 9 - 1);
+        Assert.Equal((int)(steps / 9) + 1, d.Epoch);
+        Assert.Equal((int)(steps % 9) + 1, d.Iteration);
+        Assert.Equal(d.Epoch - 1, straight.History.Length);
+        Assert.Equal(steps, straight.IterationLosses.Length);
+        Assert.All(straight.State.Params.Leaves, l => Assert.True(l.Span.ToArray().All(float.IsFinite)));
+
+        var config = new TrainConfig(8, 6);
+        var s = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(4));
+        for (int e = 0; s.Step < steps; e++)
+            foreach (var batch in Trainer.Batches(train, config, s.Key, e).Take((int)Math.Min(9, steps - s.Step)))
+                s = Trainer.Step(spec, opt, s, batch).State;
+        Assert.True(s.Params.Equals(straight.State.Params));
+        Assert.Equal(s.OptState, straight.State.OptState);
+
+        using var dir = new NeuralPure.Properties.Facade.Data.TempDir();
+        var path = dir.File("ck.safetensors");
+        using var cts = new CancellationTokenSource();
+        var cancelled = Fitter.Fit(spec, opt, train, null, options with { ReportIterations = true }, null,
+            new Sync<IterationReport>(r => { if (r.Step == 13) cts.Cancel(); }), cancellationToken: cts.Token, checkpoint: new CheckpointOptions(path));
+        Assert.Equal(FitStatus.Cancelled, cancelled.Status);
+        var resumed = Fitter.Resume(spec, opt, train, null, options, FitCheckpoint.Read(path));
+        Assert.Equal(FitStatus.Diverged, resumed.Status);
+        Assert.Equal(d, resumed.Divergence);
+        Assert.True(straight.State.Params.Equals(resumed.State.Params));
+        Assert.Equal(straight.IterationLosses.Length, resumed.IterationLosses.Length);
+        for (int i = 0; i < straight.IterationLosses.Length; i++) Assert.True(straight.IterationLosses[i].Equals(resumed.IterationLosses[i]), $"{i}: {straight.IterationLosses[i]:R} vs {resumed.IterationLosses[i]:R}");
+        Assert.Equal(straight.History.Select(h => h.TrainLoss), resumed.History.Select(h => h.TrainLoss));
+    }
 }
