@@ -5,6 +5,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using NeuralPure.Bench.Support;
 using NeuralPure.Kernels;
+using NeuralPure.Losses;
+using NeuralPure.Tensors;
 using NeuralPure.Models;
 using NeuralPure.Training;
 
@@ -19,7 +21,7 @@ public sealed record ConfigResult(
     double? ScalarReferenceExamplesPerSecond, double? SpeedupVsScalarReference,
     double TorchSharpExamplesPerSecond, double RatioVsTorchSharp, double TargetRatioVsTorchSharp);
 
-/// <summary>One matrix product's speed: the three products of config d's second layer (m = 256, k = n = 1024).</summary>
+/// <summary>One part of config d's step timed alone: a matrix product (GFLOP/s from 2·m·n·k), a ReLU pass, the Adam update, or their sum.</summary>
 public sealed record ProductResult(string Product, string Shape, int Threads, double Microseconds, double GflopsPerSecond);
 
 /// <summary>The whole report: machine, settings, one row per configuration, path and thread count, and the products.</summary>
@@ -38,12 +40,15 @@ public static class Report
     public static int Run(string[] args)
     {
         bool json = args.Contains("--json"), quick = args.Contains("--quick");
+        int at = Array.IndexOf(args, "--parts");
+        bool partsOnly = at >= 0;
+        var partsOf = BenchConfig.Get(partsOnly && at + 1 < args.Length && !args[at + 1].StartsWith('-') ? args[at + 1] : "d");
         int repeats = quick ? 3 : 7;
         var started = DateTime.UtcNow;
         var total = Stopwatch.StartNew();
         var results = new List<ConfigResult>();
         var threadCounts = Environment.ProcessorCount > 1 ? new[] { Environment.ProcessorCount, 1 } : [1];
-        foreach (var config in BenchConfig.All)
+        foreach (var config in partsOnly ? [] : BenchConfig.All)
         {
             var first = quick ? null : FirstStepInFreshProcess(config.Name);
             double? scalar = ScalarReferenceThroughput(config, quick);
@@ -63,7 +68,7 @@ public static class Report
                 if (!json) Console.Error.WriteLine($"  measured {config.Name} {v.Path} on {v.Threads} thread(s): {median:N0} examples/s");
             }
         }
-        var products = Products(threadCounts);
+        var products = Products(partsOf, threadCounts);
         var report = new ReportResult(Machine(), Environment.ProcessorCount, System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
             Gemm.Resolve<float>(VectorWidth.Best).ToString(),
             "Wall-clock numbers on a machine that may be shared; the variants of a configuration are timed in turn, repeat by repeat, so their ratios are comparable.",
@@ -202,28 +207,60 @@ public static class Report
         return 1.5;
     }
 
-    /// <summary>The dense-layer products at config d's second layer, best of 5 timed runs per thread count (runs interleaved).</summary>
-    private static List<ProductResult> Products(int[] threadCounts)
+    /// <summary>Config d's step, part by part: every product of the three dense layers (forward with bias, weight gradient,
+    /// input gradient), the ReLUs forward and backward, and the fused Adam update of all 1.86 M parameters, each timed alone
+    /// (best of 5 runs per thread count, runs interleaved). Their sum against the measured step shows what the step spends
+    /// outside them.</summary>
+    private static List<ProductResult> Products(BenchConfig config, int[] threadCounts)
     {
-        const int m = 256, k = 1024, n = 1024;
-        var x = Data.Floats(m * k, 1); var w = Data.Floats(n * k, 2); var b = Data.Floats(n, 3); var dy = Data.Floats(m * n, 4);
-        var y = new float[m * n]; var dx = new float[m * k]; var dw = new float[n * k];
-        var cases = new List<(string Name, string Shape, int Threads, Action Run)>();
+        int batch = config.Batch;
+        int[] widths = config.Sizes;
+        int layers = widths.Length - 1;
+        var cases = new List<(string Name, string Shape, int Threads, double Flops, Action Run)>();
         foreach (int t in threadCounts)
         {
-            cases.Add(("forward Y = X·Wᵀ + b", "X [256, 1024], W [1024, 1024]", t, () => MatMul.MultiplyTransposedBAddRow<float>(x, w, b, y, m, k, n, t)));
-            cases.Add(("input gradient dX = dY·W", "dY [256, 1024], W [1024, 1024]", t, () => MatMul.Multiply<float>(dy, w, dx, m, n, k, t)));
-            cases.Add(("weight gradient dW = dYᵀ·X", "dY [256, 1024], X [256, 1024]", t, () => MatMul.MultiplyTransposedA<float>(dy, x, dw, m, n, k, t)));
+            long parameters = 0;
+            for (int l = 0; l < layers; l++)
+            {
+                int m = batch, k = widths[l], n = widths[l + 1];
+                parameters += (long)n * k + n;
+                var x = Data.Floats(m * k, 1 + l); var w = Data.Floats(n * k, 2 + l); var b = Data.Floats(n, 3 + l); var dy = Data.Floats(m * n, 4 + l);
+                var y = new float[m * n]; var dx = new float[m * k]; var dw = new float[n * k]; var db = new float[n];
+                double f = 2.0 * m * n * k;
+                string layer = $"layer {l + 1}";
+                cases.Add(($"{layer} Y = X·Wᵀ + b", $"X [{m}, {k}], W [{n}, {k}]", t, f, () => MatMul.MultiplyTransposedBAddRow<float>(x, w, b, y, m, k, n, t)));
+                cases.Add(($"{layer} dW = dYᵀ·X, db", $"dY [{m}, {n}], X [{m}, {k}]", t, f, () => { MatMul.MultiplyTransposedA<float>(dy, x, dw, m, n, k, t); MatMul.ColumnSums<float>(dy, db, m, n); }));
+                if (l > 0) cases.Add(($"{layer} dX = dY·W", $"dY [{m}, {n}], W [{n}, {k}]", t, f, () => MatMul.Multiply<float>(dy, w, dx, m, n, k, t)));
+                if (l < layers - 1)
+                {
+                    var h = new float[m * n]; var dh = new float[m * n];
+                    cases.Add(($"{layer} ReLU forward + backward", $"[{m}, {n}]", t, 0, () => { Elementwise.Relu<float>(y, h); Elementwise.ReluBackward<float>(y, dy, dh); }));
+                }
+            }
+            var logits = NdArray.From<float>(Data.Floats(batch * widths[^1], 7), batch, widths[^1]);
+            var labels = NdArray.Vector(Enumerable.Range(0, batch).Select(i => (float)(i % widths[^1])).ToArray());
+            var loss = new SoftmaxCrossEntropySpec();
+            cases.Add(("softmax cross-entropy + gradient", $"[{batch}, {widths[^1]}] (pure, allocating)", t, 0, () => loss.ValueAndGrad(logits, labels)));
+            var pp = Data.Floats((int)parameters, 9); var gg = Data.Floats((int)parameters, 10); var mm = new float[parameters]; var vv = new float[parameters];
+            var c = new OptimizerKernels.AdamConstants<float>(0.9f, 0.1f, 0.999f, 0.001f, 1.1f, 0.03f, 1e-8f, -1e-6f, null, null);
+            cases.Add(("Adam update (fused)", $"{parameters:N0} parameters", t, 0, () => OptimizerKernels.AdamStep<float>(pp, gg, mm, vv, c, t)));
         }
         var best = cases.Select(c => { c.Run(); return double.MaxValue; }).ToArray();
         for (int r = 0; r < 5; r++)
             for (int i = 0; i < cases.Count; i++)
             {
                 int iters = 0; var sw = Stopwatch.StartNew();
-                while (sw.Elapsed.TotalSeconds < 0.05) { cases[i].Run(); iters++; }
+                while (sw.Elapsed.TotalSeconds < 0.03) { cases[i].Run(); iters++; }
                 best[i] = Math.Min(best[i], sw.Elapsed.TotalSeconds / iters);
             }
-        return [.. cases.Select((c, i) => new ProductResult(c.Name, c.Shape, c.Threads, best[i] * 1e6, 2.0 * m * n * k / best[i] / 1e9))];
+        var parts = cases.Select((c, i) => new ProductResult(c.Name, c.Shape, c.Threads, best[i] * 1e6, c.Flops / best[i] / 1e9)).ToList();
+        foreach (int t in threadCounts)
+        {
+            var mine = parts.Where(p => p.Threads == t).ToList();
+            double us = mine.Sum(p => p.Microseconds), flops = cases.Where(c => c.Threads == t).Sum(c => c.Flops);
+            parts.Add(new ProductResult("sum of the parts", $"one step of config {config.Name}", t, us, flops / (us * 1e-6) / 1e9));
+        }
+        return parts;
     }
 
     /// <summary>Examples/s of <see cref="ReferenceStep"/> (median of a few runs), or null when a step is too slow for the budget.</summary>
@@ -312,7 +349,7 @@ public static class Report
                 $"{c.Config,-3} | {c.Mlp,-16} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.GflopsPerSecond,7:F1} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8} | {c.RatioVsTorchSharp,5:F2}× ({c.TargetRatioVsTorchSharp}×)"));
         }
         Console.WriteLine();
-        Console.WriteLine("Products of config d's second layer (best of 5), 2·m·n·k FLOPs:");
+        Console.WriteLine("One step part by part (best of 5 each, timed alone; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts):");
         foreach (var p in r.Products)
             Console.WriteLine(string.Create(inv, $"  {p.Product,-28} {p.Shape,-32} threads {p.Threads}: {p.Microseconds,8:F0} µs  {p.GflopsPerSecond,6:F1} GFLOP/s"));
     }

@@ -59,33 +59,11 @@ public sealed record SoftmaxCrossEntropySpec(ImmutableArray<double>? ClassWeight
     {
         int rows = output.Rows, k = output.Shape[1];
         var labels = SoftmaxCrossEntropy.Labels(target, rows, k);
-        var z = output.Span;
-        double eps = LabelSmoothing;
-        double Weight(int c) => ClassWeights is { } w ? w[c] : 1.0;
-        double wSum = 0, s = 0;
-        for (int i = 0; i < rows; i++) wSum += Weight(labels[i]);
-        for (int c = 0; c < k; c++) s += Weight(c);
-        if (!(wSum > 0)) throw new ArgumentException("the class weights of this batch's labels sum to 0, so the weighted mean is undefined", nameof(target));
-
         var g = new T[rows * k];
-        var logp = new double[k];
-        double nll = 0, smooth = 0;
-        for (int i = 0; i < rows; i++)
-        {
-            var zi = z.Slice(i * k, k);
-            SoftmaxCrossEntropy.LogSoftmax(zi, logp);
-            int y = labels[i];
-            double wy = Weight(y);
-            nll += wy * -logp[y];
-            for (int c = 0; c < k; c++) smooth += Weight(c) * -logp[c];
-            for (int j = 0; j < k; j++)
-            {
-                double p = Math.Exp(logp[j]);
-                double gj = (1 - eps) * wy * (p - (j == y ? 1 : 0)) + (eps / k) * (s * p - Weight(j));
-                g[i * k + j] = T.CreateChecked(gj / wSum);
-            }
-        }
-        double value = (1 - eps) * nll / wSum + eps / k * smooth / wSum;
+        var weights = ClassWeights is { } w ? w.AsSpan() : default;
+        if (!(SoftmaxCrossEntropy.WeightSum(labels, weights) > 0))
+            throw new ArgumentException("the class weights of this batch's labels sum to 0, so the weighted mean is undefined", nameof(target));
+        double value = SoftmaxCrossEntropy.ValueAndGrad(output.Span, labels, k, weights, LabelSmoothing, g, new double[k]);
         return (T.CreateChecked(value), NdArray.Own(g, output.Shape));
     }
 }
@@ -93,6 +71,59 @@ public sealed record SoftmaxCrossEntropySpec(ImmutableArray<double>? ClassWeight
 /// <summary>Softmax and cross-entropy helpers.</summary>
 public static class SoftmaxCrossEntropy
 {
+    /// <summary>W = Σᵢ w[yᵢ] (the number of rows without weights), summed in row order.</summary>
+    internal static double WeightSum(ReadOnlySpan<int> labels, ReadOnlySpan<double> weights)
+    {
+        double wSum = 0;
+        foreach (int y in labels) wSum += weights.IsEmpty ? 1.0 : weights[y];
+        return wSum;
+    }
+
+    /// <summary>The loss of <see cref="SoftmaxCrossEntropySpec"/> and its gradient, for logits z [rows, k] and checked labels:
+    /// writes dL/dz into <paramref name="grad"/> and returns L. The one evaluation both the pure loss and the training fold use.</summary>
+    /// <param name="z">Logits, row-major [labels.Length, k].</param>
+    /// <param name="labels">Class of each row, in [0, k).</param>
+    /// <param name="k">Classes.</param>
+    /// <param name="weights">Class weights, or empty for all 1.</param>
+    /// <param name="eps">Label smoothing ε.</param>
+    /// <param name="grad">Receives the gradient, [rows, k].</param>
+    /// <param name="e">Scratch of k doubles.</param>
+    /// <remarks>Per row, in double: m = max z, eⱼ = exp(zⱼ − m), lse = m + log Σ eⱼ, so −log pⱼ = lse − zⱼ and pⱼ = eⱼ / Σ e
+    /// (one exponential per logit). With ε = 0 the smoothing terms are 0 and are not evaluated (adding them would change no bit).</remarks>
+    internal static double ValueAndGrad<T>(ReadOnlySpan<T> z, ReadOnlySpan<int> labels, int k, ReadOnlySpan<double> weights, double eps, Span<T> grad, Span<double> e)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = labels.Length;
+        bool weighted = !weights.IsEmpty, smoothing = eps != 0;
+        double wSum = WeightSum(labels, weights), s = 0;
+        for (int c = 0; c < k; c++) s += weighted ? weights[c] : 1.0;
+        double nll = 0, smooth = 0, keep = 1 - eps, share = eps / k;
+        e = e[..k];
+        for (int i = 0; i < rows; i++)
+        {
+            var zi = z.Slice(i * k, k);
+            double m = double.NegativeInfinity;
+            foreach (var v in zi) m = Math.Max(m, double.CreateChecked(v));
+            double sum = 0;
+            for (int j = 0; j < k; j++) { e[j] = Math.Exp(double.CreateChecked(zi[j]) - m); sum += e[j]; }
+            double lse = m + Math.Log(sum);
+            int y = labels[i];
+            double wy = weighted ? weights[y] : 1.0;
+            nll += wy * (lse - double.CreateChecked(zi[y]));
+            if (smoothing)
+                for (int c = 0; c < k; c++) smooth += (weighted ? weights[c] : 1.0) * (lse - double.CreateChecked(zi[c]));
+            var gi = grad.Slice(i * k, k);
+            for (int j = 0; j < k; j++)
+            {
+                double p = e[j] / sum;
+                double gj = keep * wy * (p - (j == y ? 1 : 0));
+                if (smoothing) gj += share * (s * p - (weighted ? weights[j] : 1.0));
+                gi[j] = T.CreateChecked(gj / wSum);
+            }
+        }
+        return keep * nll / wSum + share * smooth / wSum;
+    }
+
     /// <summary>Writes log_softmax(z) into <paramref name="dest"/>: z − max(z) − log Σ e^(z − max(z)).</summary>
     internal static void LogSoftmax<T>(ReadOnlySpan<T> z, Span<double> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {

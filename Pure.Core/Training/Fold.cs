@@ -15,8 +15,8 @@ namespace NeuralPure.Training;
 /// <remarks>
 /// <para><b>Why it gives the same bits.</b> Every number is computed by the same kernel, on the same operands, in the same
 /// order as in the pure step: the dense products and bias (<see cref="MatMul"/>), the activations (<see cref="Elementwise"/>),
-/// the loss (softmax cross-entropy is evaluated by the same double-precision expression, checked against
-/// <see cref="LossSpec.ValueAndGrad{T}"/> on the first batch; other losses call it), and the optimizer transforms (the
+/// the loss (softmax cross-entropy through the function the loss itself uses, <see cref="SoftmaxCrossEntropy.ValueAndGrad{T}"/>,
+/// on the workspaces; other losses through <see cref="LossSpec.ValueAndGrad{T}"/> on copies), and the optimizer transforms (the
 /// <see cref="OptimizerKernels"/> formulas, in place). The only differences are where results are written: into buffers owned
 /// by the fold instead of fresh arrays. Adam and AdamW run their whole update per element in one pass
 /// (<see cref="OptimizerKernels.AdamStep{T}"/>), whose per-element expression is the composition of the separate transforms.</para>
@@ -30,8 +30,6 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private enum Kind { Dense, Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Identity, Dropout }
 
-    private enum LossCheck { Off, Unchecked, Verified }
-
     private readonly ModelSpec spec;
     private readonly Kind[] kinds;
     private readonly int[] widths, leafOf;
@@ -43,10 +41,9 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly bool[]?[] masks;
     private readonly T[] targets;
     private readonly int targetWidth;
-    private readonly double[] logp;
+    private readonly int[]? labels;
+    private readonly double[] scratch;
     private readonly int threads, firstWithParameters;
-    /// <summary>Plain cross-entropy: evaluated in place once the first batch has shown it agrees with the loss's own function.</summary>
-    private LossCheck crossEntropy;
     private readonly Transform[] transforms;
     private readonly bool chained;
     private readonly AdamFusion? fused;
@@ -81,8 +78,8 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         dActs[n] = new T[maxRows * widths[n]];
         for (int i = n - 1; i >= 1; i--) dActs[i] = PassesThrough(i) ? dActs[i + 1] : new T[maxRows * widths[i]];
         targets = new T[maxRows * targetWidth];
-        crossEntropy = spec.Loss is SoftmaxCrossEntropySpec { ClassWeights: null } ? LossCheck.Unchecked : LossCheck.Off;
-        logp = new double[widths[n]];
+        labels = spec.Loss is SoftmaxCrossEntropySpec ? new int[maxRows] : null;
+        scratch = new double[widths[n]];
         fused = AdamFusion.Match(transforms);
     }
 
@@ -293,48 +290,22 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         int n = kinds.Length, k = widths[n];
         var output = acts[n].AsSpan(0, m * k);
         var grad = dActs[n].AsSpan(0, m * k);
-        if (crossEntropy == LossCheck.Verified) return CrossEntropy(output, m, k, grad);
-        // The loss's own function, on copies (it returns new arrays): every loss but plain cross-entropy, and the first batch
-        // of cross-entropy, whose result checks the in-place evaluation below bit for bit (if it ever differed, the fold
-        // would keep calling the loss's function).
+        if (labels is not null)
+        {
+            // Cross-entropy: the loss's own evaluation (SoftmaxCrossEntropy.ValueAndGrad), on the workspaces.
+            var ce = (SoftmaxCrossEntropySpec)spec.Loss;
+            var lab = labels.AsSpan(0, m);
+            for (int i = 0; i < m; i++) lab[i] = int.CreateChecked(targets[i * targetWidth]);
+            var weights = ce.ClassWeights is { } w ? w.AsSpan() : default;
+            if (!(SoftmaxCrossEntropy.WeightSum(lab, weights) > 0))
+                throw new ArgumentException("the class weights of this batch's labels sum to 0, so the weighted mean is undefined", "target"); // as the loss says it
+            return T.CreateChecked(SoftmaxCrossEntropy.ValueAndGrad<T>(output, lab, k, weights, ce.LabelSmoothing, grad, scratch));
+        }
+        // Other losses: their own function, on copies (it returns new arrays).
         var yShape = data.Y.Shape.SetItem(0, m);
         var (value, gradient) = spec.Loss.ValueAndGrad(NdArray.From<T>(output, m, k), NdArray.Own(targets.AsSpan(0, m * targetWidth).ToArray(), yShape));
-        if (crossEntropy == LossCheck.Unchecked)
-        {
-            var mine = new T[m * k];
-            T v = CrossEntropy(output, m, k, mine);
-            crossEntropy = v.Equals(value) && gradient.Span.SequenceEqual(mine) ? LossCheck.Verified : LossCheck.Off;
-        }
         gradient.Span.CopyTo(grad);
         return value;
-    }
-
-    /// <summary>Softmax cross-entropy with integer labels and label smoothing ε (no class weights): the expression of
-    /// <see cref="SoftmaxCrossEntropySpec"/>, term for term, in double, into <paramref name="grad"/>.</summary>
-    private T CrossEntropy(ReadOnlySpan<T> z, int rows, int k, Span<T> grad)
-    {
-        double eps = ((SoftmaxCrossEntropySpec)spec.Loss).LabelSmoothing;
-        double wSum = 0, s = 0;
-        for (int i = 0; i < rows; i++) wSum += 1.0;
-        for (int c = 0; c < k; c++) s += 1.0;
-        double nll = 0, smooth = 0;
-        var lp = logp.AsSpan(0, k);
-        for (int i = 0; i < rows; i++)
-        {
-            SoftmaxCrossEntropy.LogSoftmax(z.Slice(i * k, k), lp);
-            int y = int.CreateChecked(targets[i * targetWidth]);
-            double wy = 1.0;
-            nll += wy * -lp[y];
-            for (int c = 0; c < k; c++) smooth += 1.0 * -lp[c];
-            for (int j = 0; j < k; j++)
-            {
-                double pj = Math.Exp(lp[j]);
-                double gj = (1 - eps) * wy * (pj - (j == y ? 1 : 0)) + (eps / k) * (s * pj - 1.0);
-                grad[i * k + j] = T.CreateChecked(gj / wSum);
-            }
-        }
-        double value = (1 - eps) * nll / wSum + eps / k * smooth / wSum;
-        return T.CreateChecked(value);
     }
 
     // ── Optimizer transforms, in place ─────────────────────────────────────────────────────────────
