@@ -31,7 +31,7 @@ public sealed record ReportResult(string Machine, int ProcessorCount, string Run
 /// <summary><c>report [--json] [--quick]</c>: steady-state throughput of a whole training step for configs a–d, with the
 /// scalar-reference step as the baseline and a fresh process per configuration for the time to the first step.</summary>
 /// <remarks>
-/// Per configuration and thread count: warm up for 0.4 s, then time <c>repeats</c> runs of about 0.25 s each and report the
+/// Per configuration and thread count: warm up (0.4 s and at least 40 steps), then time <c>repeats</c> runs of about 0.4 s each and report the
 /// median and range of examples/s. A step is <see cref="Trainer.Step{T}"/> on a fixed set of four batches (no data loading).
 /// Bytes per step come from <see cref="GC.GetTotalAllocatedBytes(bool)"/> around the timed runs (every thread).
 /// </remarks>
@@ -144,7 +144,7 @@ public static class Report
         }
     }
 
-    /// <summary>Warms every variant up and sizes its repeats to about 0.25 s, then times the variants in turn, repeat by
+    /// <summary>Warms every variant up (at least 40 steps) and sizes its repeats to about 0.4 s, then times the variants in turn, repeat by
     /// repeat (so a burst of load elsewhere on the machine hits all of them alike), and measures bytes per step last.</summary>
     private static void Measure(List<Variant> variants, int repeats)
     {
@@ -153,9 +153,11 @@ public static class Report
             var sw = Stopwatch.StartNew();
             int steps = 0;
             double warm = WarmUpSeconds();
-            while (sw.Elapsed.TotalSeconds < warm || steps < 3) steps += v.Run(1);
+            // At least 40 steps: the JIT promotes a method to optimized code after 30 calls, so a config whose steps are slow
+            // (d: ~15 ms) would otherwise be timed partly in unoptimized code.
+            while (sw.Elapsed.TotalSeconds < warm || steps < 40) steps += v.Run(1);
             double perStep = sw.Elapsed.TotalSeconds / steps;
-            v.StepsPerRepeat = Math.Max(2, (int)(0.25 / perStep));
+            v.StepsPerRepeat = Math.Max(2, (int)(0.4 / perStep));
         }
         for (int r = 0; r < repeats; r++)
             foreach (var v in variants)

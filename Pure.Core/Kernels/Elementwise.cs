@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace NeuralPure.Kernels;
@@ -10,12 +11,14 @@ namespace NeuralPure.Kernels;
 /// </remarks>
 internal static class Elementwise
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Check<T>(ReadOnlySpan<T> x, Span<T> dest)
     {
         Guard.SameLength(x, dest, "x", "destination");
         Guard.NoPartialOverlap(x, dest, "x");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Check<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> dest)
     {
         Guard.SameLength(x, y, "x", "y");
@@ -24,6 +27,7 @@ internal static class Elementwise
         Guard.NoPartialOverlap(y, dest, "y");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Check<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> z, Span<T> dest)
     {
         Check(x, y, dest);
@@ -31,6 +35,7 @@ internal static class Elementwise
         Guard.NoPartialOverlap(z, dest, "z");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Relu<T>(ReadOnlySpan<T> x, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dest);
@@ -38,6 +43,7 @@ internal static class Elementwise
     }
 
     /// <summary>dx = dy where x &gt; 0, else 0 (also at x = 0, as PyTorch's threshold_backward does).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dy, dx);
@@ -55,6 +61,46 @@ internal static class Elementwise
         for (; i < x.Length; i++) dx[i] = x[i] > T.Zero ? dy[i] : T.Zero;
     }
 
+    /// <summary>Below this many elements a ReLU pass stays on the calling thread.</summary>
+    private const int ParallelThreshold = 1 << 16;
+
+    private unsafe struct ReluJob<T> where T : unmanaged
+    {
+        public T* X, Dy, Dest;
+        public int Length, Chunk;
+    }
+
+    /// <summary><see cref="Relu{T}"/> (dy null) or <see cref="ReluBackward{T}"/> on up to <paramref name="threads"/> threads:
+    /// each element is computed alone, so the split changes no bit.</summary>
+    public static unsafe void ReluOrBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dest, bool backward, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (backward) Check(x, dy, dest); else Check(x, dest);
+        int n = x.Length;
+        if (threads <= 1 || n < ParallelThreshold || WorkerPool.Helpers == 0)
+        {
+            if (backward) ReluBackward(x, dy, dest); else Relu(x, dest);
+            return;
+        }
+        fixed (T* px = x) fixed (T* pdy = dy) fixed (T* pd = dest)
+        {
+            int parts = threads * 2;
+            var job = new ReluJob<T> { X = px, Dy = backward ? pdy : null, Dest = pd, Length = n, Chunk = (n / parts + 63) & ~63 };
+            WorkerPool.Run((n + job.Chunk - 1) / job.Chunk, &ReluPart<T>, &job);
+        }
+    }
+
+    private static unsafe void ReluPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<ReluJob<T>>(state);
+        int start = part * job.Chunk, len = Math.Min(job.Chunk, job.Length - start);
+        if (len <= 0) return;
+        var x = new ReadOnlySpan<T>(job.X + start, len);
+        var dest = new Span<T>(job.Dest + start, len);
+        if (job.Dy != null) ReluBackward(x, new ReadOnlySpan<T>(job.Dy + start, len), dest);
+        else Relu(x, dest);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyRelu<T>(ReadOnlySpan<T> x, T slope, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dest);
@@ -62,6 +108,7 @@ internal static class Elementwise
     }
 
     /// <summary>dx = dy where x &gt; 0, else slope·dy (PyTorch's leaky_relu_backward; x = 0 takes the slope).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, T slope, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dy, dx);
@@ -69,12 +116,14 @@ internal static class Elementwise
     }
 
     /// <summary>y = 1 / (1 + e^(−x)), computed without overflow for any x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sigmoid<T>(ReadOnlySpan<T> x, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dest);
         for (int i = 0; i < x.Length; i++) dest[i] = SigmoidScalar(x[i]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T SigmoidScalar<T>(T v) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // For v ≥ 0, e^(−v) ≤ 1 cannot overflow; for v < 0 use e^v / (1 + e^v), same value, no overflow.
@@ -84,12 +133,14 @@ internal static class Elementwise
     }
 
     /// <summary>dx = dy · y · (1 − y), from the forward output y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SigmoidBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(y, dy, dx);
         for (int i = 0; i < y.Length; i++) dx[i] = dy[i] * (y[i] * (T.One - y[i]));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tanh<T>(ReadOnlySpan<T> x, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dest);
@@ -97,6 +148,7 @@ internal static class Elementwise
     }
 
     /// <summary>dx = dy · (1 − y²), from the forward output y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TanhBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(y, dy, dx);
@@ -107,6 +159,7 @@ internal static class Elementwise
     private const double InvSqrt2Pi = 0.39894228040143267794;
 
     /// <summary>GELU, the exact form: y = x·Φ(x) = ½·x·(1 + erf(x/√2)), evaluated in double as PyTorch's CPU kernel does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gelu<T>(ReadOnlySpan<T> x, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dest);
@@ -118,6 +171,7 @@ internal static class Elementwise
     }
 
     /// <summary>dx = dy · (Φ(x) + x·φ(x)), with φ the standard normal density.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GeluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dy, dx);
@@ -131,6 +185,7 @@ internal static class Elementwise
     }
 
     /// <summary>dest = x · scale where mask is true, else 0 (inverted dropout, forward and backward alike).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaskScale<T>(ReadOnlySpan<T> x, ReadOnlySpan<bool> mask, T scale, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dest);
@@ -139,6 +194,7 @@ internal static class Elementwise
     }
 
     /// <summary>dest = x + y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, y, dest);
@@ -146,6 +202,7 @@ internal static class Elementwise
     }
 
     /// <summary>dest = x − y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Subtract<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, y, dest);
@@ -153,6 +210,7 @@ internal static class Elementwise
     }
 
     /// <summary>dest = x · s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scale<T>(ReadOnlySpan<T> x, T s, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dest);
@@ -160,6 +218,7 @@ internal static class Elementwise
     }
 
     /// <summary>dest = x · s + y (no fused rounding: two roundings, as the scalar definition has).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaleAdd<T>(ReadOnlySpan<T> x, T s, ReadOnlySpan<T> y, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, y, dest);
@@ -167,6 +226,7 @@ internal static class Elementwise
     }
 
     /// <summary>Σ xᵢ² in double, in order (deterministic; used by clipping and norms).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumOfSquares<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double s = 0;
@@ -175,9 +235,11 @@ internal static class Elementwise
     }
 
     /// <summary>True when every element is finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool AllFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T> => FirstNonFinite(x) < 0;
 
     /// <summary>Index of the first non-finite element, or −1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int FirstNonFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0;

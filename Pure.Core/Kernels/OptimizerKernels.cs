@@ -12,6 +12,7 @@ namespace NeuralPure.Kernels;
 internal static class OptimizerKernels
 {
     /// <summary>True when <see cref="Vector{T}"/> of T runs in hardware: then the loops below go a register at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Vectorized<T>() where T : unmanaged => Vector.IsHardwareAccelerated && Vector<T>.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -20,6 +21,7 @@ internal static class OptimizerKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put<T>(Span<T> s, int i, Vector<T> v) where T : unmanaged => Unsafe.WriteUnaligned(ref Unsafe.As<T, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i)), v);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Check<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> dest)
     {
         Guard.SameLength(a, b, "a", "b");
@@ -29,6 +31,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>dest = β·m + c·g.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Moment<T>(ReadOnlySpan<T> m, T beta, ReadOnlySpan<T> g, T c, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(m, g, dest);
@@ -42,6 +45,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>dest = β·v + c·g·g.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SecondMoment<T>(ReadOnlySpan<T> v, T beta, ReadOnlySpan<T> g, T c, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(v, g, dest);
@@ -55,6 +59,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>dest = max(a, b).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Max<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(a, b, dest);
@@ -63,6 +68,7 @@ internal static class OptimizerKernels
 
     /// <summary>dest = max(v − m·m, 0): centred RMSprop's variance, clamped because rounding can take v − m² below 0 under a
     /// constant gradient (v and m² both tend to g², and √ of a tiny negative is NaN; PyTorch has that NaN, we don't).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SubtractSquare<T>(ReadOnlySpan<T> v, ReadOnlySpan<T> m, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(v, m, dest);
@@ -73,6 +79,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>dest = (m·s) / (√v / b + ε): Adam's direction with s = 1/(1 − β₁ᵗ) and b = √(1 − β₂ᵗ).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AdamDirection<T>(ReadOnlySpan<T> m, ReadOnlySpan<T> v, T s, T b, T eps, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(m, v, dest);
@@ -86,6 +93,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>dest = g / (√v + ε).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DivideBySqrtPlus<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> v, T eps, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(g, v, dest);
@@ -119,6 +127,7 @@ internal static class OptimizerKernels
     /// transform chain; one pass over memory instead of seven. Large tensors are cut into blocks for up to
     /// <paramref name="threads"/> threads (elements are independent, so the split changes nothing).</para>
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void AdamStep<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, in AdamConstants<T> c, int threads = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -149,6 +158,7 @@ internal static class OptimizerKernels
         public int Length, Chunk;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AdamPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref var job = ref Unsafe.AsRef<AdamJob<T>>(state);
@@ -157,6 +167,7 @@ internal static class OptimizerKernels
         AdamRange(new Span<T>(job.P + start, len), new ReadOnlySpan<T>(job.G + start, len), new Span<T>(job.M + start, len), new Span<T>(job.V + start, len), job.C);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AdamRange<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, in AdamConstants<T> c) where T : unmanaged, IFloatingPointIeee754<T>
     {
         bool coupled = c.Coupled.HasValue, decoupled = c.Decoupled.HasValue;

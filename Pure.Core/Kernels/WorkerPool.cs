@@ -31,7 +31,7 @@ internal static unsafe class WorkerPool
     public static int Helpers => Math.Max(0, Environment.ProcessorCount - 1);
 
     /// <summary>How long a helper keeps looking for the next call before it sleeps: products come back to back in a step.</summary>
-    private const int HelperSpinMicroseconds = 50;
+    private const int HelperSpinMicroseconds = 300;
 
     /// <summary>Runs <c>work(arg, i)</c> for i in [0, count), on the calling thread and up to count − 1 helpers, and returns when all are done.</summary>
     /// <exception cref="AggregateException">A part threw (its exception is inside).</exception>

@@ -242,7 +242,7 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
             case Kind.Dense:
                 MatMul.MultiplyTransposedBAddRow<T>(x, p[leafOf[i]], p[leafOf[i] + 1], y, m, win, wout, threads);
                 break;
-            case Kind.Relu: Elementwise.Relu(x, y); break;
+            case Kind.Relu: Elementwise.ReluOrBackward(x, default, y, backward: false, threads); break;
             case Kind.LeakyRelu: Elementwise.LeakyRelu(x, slopes[i], y); break;
             case Kind.Sigmoid: Elementwise.Sigmoid(x, y); break;
             case Kind.Tanh: Elementwise.Tanh(x, y); break;
@@ -272,7 +272,7 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
                 MatMul.ColumnSums(dy, g[leaf + 1], m, wout);
                 if (inputGradient) MatMul.Multiply<T>(dy, p[leaf], dx, m, wout, win, threads);
                 break;
-            case Kind.Relu: Elementwise.ReluBackward(x, dy, dx); break;
+            case Kind.Relu: Elementwise.ReluOrBackward(x, dy, dx, backward: true, threads); break;
             case Kind.LeakyRelu: Elementwise.LeakyReluBackward(x, dy, slopes[i], dx); break;
             case Kind.Sigmoid: Elementwise.SigmoidBackward(y, dy, dx); break;
             case Kind.Tanh: Elementwise.TanhBackward(y, dy, dx); break;

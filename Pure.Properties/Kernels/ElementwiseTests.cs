@@ -210,6 +210,38 @@ public sealed class ElementwiseTests
         KernelData.AssertSameBits<double>(reference, kernel, "Relu vs ScalarReference.Relu on non-finite input");
     }
 
+    /// <summary>The threaded ReLU passes the training fold uses: on 2 threads, at lengths below, at and above the split threshold
+    /// (with ragged last parts), the same bits as the one-thread kernels, forward and backward, in place and out of place.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(17)]
+    [InlineData(65535)]
+    [InlineData(65536)]
+    [InlineData(65536 + 17)]
+    [InlineData(300_001)]
+    public void Threaded_relu_passes_are_the_one_thread_kernels(int n)
+    {
+        var x = KernelData.Values<float>(n, 3); var dy = KernelData.Values<float>(n, 4);
+        if (n > 5) { x[1] = float.NaN; x[2] = -0f; x[3] = float.PositiveInfinity; x[n - 1] = float.NegativeInfinity; }
+        var one = new float[n]; var two = new float[n];
+        Elementwise.Relu<float>(x, one);
+        Elementwise.ReluOrBackward<float>(x, default, two, backward: false, threads: 2);
+        KernelData.AssertSameBits<float>(one, two, $"Relu on 2 threads, n = {n}");
+        Elementwise.ReluBackward<float>(x, dy, one);
+        Elementwise.ReluOrBackward<float>(x, dy, two, backward: true, threads: 2);
+        KernelData.AssertSameBits<float>(one, two, $"ReluBackward on 2 threads, n = {n}");
+        var inPlace = (float[])dy.Clone();
+        Elementwise.ReluOrBackward<float>(x, inPlace, inPlace, backward: true, threads: 2);
+        KernelData.AssertSameBits<float>(one, inPlace, $"ReluBackward on 2 threads in place, n = {n}");
+        if (n > 1)
+        {
+            Assert.Throws<ArgumentException>(() => Elementwise.ReluOrBackward<float>(x, default, new float[n - 1], backward: false, threads: 2));
+            Assert.Throws<ArgumentException>(() => Elementwise.ReluOrBackward<float>(x, dy.AsSpan(1), new float[n], backward: true, threads: 2));
+            var shared = new float[n + 1];
+            Assert.Throws<ArgumentException>(() => Elementwise.ReluOrBackward<float>(shared.AsSpan(0, n), default, shared.AsSpan(1, n), backward: false, threads: 2));
+        }
+    }
+
     [Fact]
     public void Sigmoid_does_not_overflow_and_saturates()
     {
