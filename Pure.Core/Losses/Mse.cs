@@ -49,6 +49,6 @@ public static class Mse
         return (value, grad.Reshape([.. prediction.Shape]));
     }
 
-    internal static NdArray<T> AsMatrix<T>(NdArray<T> a) where T : unmanaged, IFloatingPointIeee754<T> =>
-        a.Rank == 2 ? a : a.Rank == 1 ? a.Reshape(a.Length, 1) : a.Reshape(1, a.Length);
+    /// <summary>Any shape as a column [N, 1]: the mean and the element-wise gradient do not depend on how the N elements are arranged.</summary>
+    internal static NdArray<T> AsMatrix<T>(NdArray<T> a) where T : unmanaged, IFloatingPointIeee754<T> => a.Reshape(a.Length, 1);
 }

@@ -98,8 +98,12 @@ public sealed class BinaryCrossEntropyTests
     [InlineData(1.0)]
     [InlineData(-0.1)]
     [InlineData(double.NaN)]
-    public void OfProbability_needs_p_strictly_between_0_and_1(double p) =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => BinaryCrossEntropy.OfProbability(p));
+    public void OfProbability_needs_p_strictly_between_0_and_1(double p)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => BinaryCrossEntropy.OfProbability(p));
+        Assert.Equal("p", e.ParamName);
+        Assert.Contains("strictly between 0 and 1", e.Message);
+    }
 
     [Theory]
     [InlineData(1.5)]

@@ -87,5 +87,6 @@ public sealed class HuberTests
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new HuberSpec(delta));
         Assert.Equal("Delta", e.ParamName);
+        Assert.Contains("positive finite", e.Message);
     }
 }

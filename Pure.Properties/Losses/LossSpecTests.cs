@@ -124,7 +124,11 @@ public sealed class LossSpecTests
     public void RequireOutputWidth_refuses_width_0()
     {
         foreach (var loss in Every)
-            Assert.Throws<ArgumentException>(() => loss.RequireOutputWidth(0));
+        {
+            var e = Assert.Throws<ArgumentException>(() => loss.RequireOutputWidth(0));
+            Assert.Equal("outputWidth", e.ParamName);
+            Assert.Contains("output width must be ≥ 1, got 0", e.Message);
+        }
     }
 
     [Fact]

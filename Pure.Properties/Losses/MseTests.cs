@@ -110,4 +110,28 @@ public sealed class MseTests
         Assert.Contains("element 4 (row 2)", e.Message);
         Assert.Contains(bad.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
     }
+
+    /// <summary>The shape-free helper: any shape (a vector, a matrix, a 3-D array) gives the mean over all elements and a
+    /// gradient of the prediction's shape; it refuses null, different shapes and an empty input, naming them.</summary>
+    [Fact]
+    public void The_helper_takes_any_shape_and_refuses_what_it_cannot_compare()
+    {
+        var p3 = NdArray.From<double>([1, 2, 3, 4, 5, 6, 7, 8], 2, 2, 2);
+        var t3 = NdArray.From<double>([0, 2, 3, 4, 5, 6, 7, 10], 2, 2, 2);
+        var (v, g) = Mse.ValueAndGrad(p3, t3);
+        Assert.Equal((1.0 + 4.0) / 8, v);
+        Assert.Equal([2, 2, 2], g.Shape.ToArray());
+        Assert.Equal([2.0 / 8, 0, 0, 0, 0, 0, 0, -4.0 / 8], g.ToArray());
+        var (vm, gm) = Mse.ValueAndGrad(NdArray.From<double>([1, 2, 3, 4, 5, 6, 7, 8], 2, 4), NdArray.From<double>([0, 2, 3, 4, 5, 6, 7, 10], 2, 4));
+        Assert.Equal(v, vm);
+        Assert.Equal([2, 4], gm.Shape.ToArray());
+
+        Assert.Equal("prediction", Assert.Throws<ArgumentNullException>(() => Mse.ValueAndGrad(null!, t3)).ParamName);
+        Assert.Equal("target", Assert.Throws<ArgumentNullException>(() => Mse.ValueAndGrad(p3, null!)).ParamName);
+        var e = Assert.Throws<ArgumentException>(() => Mse.ValueAndGrad(NdArray.Vector(1.0, 2.0, 3.0), NdArray.Vector(1.0, 2.0)));
+        Assert.Equal("target", e.ParamName);
+        Assert.Contains("prediction [3] and target [2] must have the same shape", e.Message);
+        var empty = Assert.Throws<ArgumentException>(() => Mse.ValueAndGrad(NdArray.Vector<double>(), NdArray.Vector<double>()));
+        Assert.Contains("empty", empty.Message);
+    }
 }

@@ -141,8 +141,36 @@ public sealed class SoftmaxCrossEntropyTests
     [InlineData(0.0)]
     [InlineData(1.0)]
     [InlineData(double.NaN)]
-    public void OfProbability_needs_p_strictly_between_0_and_1(double p) =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => SoftmaxCrossEntropy.OfProbability(p));
+    public void OfProbability_needs_p_strictly_between_0_and_1(double p)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => SoftmaxCrossEntropy.OfProbability(p));
+        Assert.Equal("pTrue", e.ParamName);
+        Assert.Contains("strictly between 0 and 1", e.Message);
+    }
+
+    [Fact]
+    public void Softmax_refuses_null_and_logits_that_are_not_a_matrix()
+    {
+        Assert.Equal("logits", Assert.Throws<ArgumentNullException>(() => SoftmaxCrossEntropy.Softmax<double>(null!)).ParamName);
+        var e = Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Softmax(NdArray.Vector(1.0, 2.0)));
+        Assert.Equal("logits", e.ParamName);
+        Assert.Contains("[rows, classes]", e.Message);
+        Assert.Contains("[2]", e.Message);
+    }
+
+    /// <summary>Hashing is consistent with equality (equal specs, equal hashes) and sees the weights: no weights, and weights
+    /// of another length, hash apart (HashCode's per-process seed makes a collision a 2⁻³² accident).</summary>
+    [Fact]
+    public void Hash_agrees_with_equality_and_sees_the_weights()
+    {
+        var none = new SoftmaxCrossEntropySpec();
+        var one = new SoftmaxCrossEntropySpec(ImmutableArray.Create(2.0));
+        var three = new SoftmaxCrossEntropySpec(ImmutableArray.Create(1.0, 2.0, 3.0));
+        Assert.Equal(three.GetHashCode(), new SoftmaxCrossEntropySpec(ImmutableArray.Create(1.0, 2.0, 3.0)).GetHashCode());
+        Assert.NotEqual(none.GetHashCode(), three.GetHashCode());
+        Assert.NotEqual(none.GetHashCode(), one.GetHashCode());
+        Assert.NotEqual(one.GetHashCode(), three.GetHashCode());
+    }
 
     /// <summary>Log-softmax subtracts the row maximum, so logits of ±1e4 (e^(1e4) overflows) give finite losses and gradients.</summary>
     [Theory]
@@ -227,11 +255,14 @@ public sealed class SoftmaxCrossEntropyTests
     [Fact]
     public void Option_checks_name_the_bad_value()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SoftmaxCrossEntropySpec(LabelSmoothing: 1.5));
+        var high = Assert.Throws<ArgumentOutOfRangeException>(() => new SoftmaxCrossEntropySpec(LabelSmoothing: 1.5));
+        Assert.Equal("LabelSmoothing", high.ParamName);
+        Assert.Contains("label smoothing must be in [0, 1]", high.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new SoftmaxCrossEntropySpec(LabelSmoothing: -0.1));
         var neg = Assert.Throws<ArgumentException>(() => new SoftmaxCrossEntropySpec(ImmutableArray.Create(1.0, -2.0)));
         Assert.Contains("class weight 1 is -2", neg.Message);
-        Assert.Throws<ArgumentException>(() => new SoftmaxCrossEntropySpec(ImmutableArray<double>.Empty));
+        var empty = Assert.Throws<ArgumentException>(() => new SoftmaxCrossEntropySpec(ImmutableArray<double>.Empty));
+        Assert.Contains("must not be empty", empty.Message);
         var count = Assert.Throws<ArgumentException>(() => new SoftmaxCrossEntropySpec(ImmutableArray.Create(1.0, 2.0)).Value(NdArray.Zeros<double>(1, 3), NdArray.Vector(0.0)));
         Assert.Contains("2 class weights", count.Message);
         Assert.Contains("3 classes", count.Message);
