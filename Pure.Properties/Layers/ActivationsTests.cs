@@ -190,4 +190,46 @@ public sealed class ActivationsTests
     [InlineData(double.PositiveInfinity)]
     public void LeakyRelu_rejects_a_non_finite_slope(double slope) =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new LeakyReluSpec(slope));
+
+    // ── What the mutation run found unchecked ──────────────────────────────────────────────────────────
+
+    [Theory]
+    [InlineData("identity", "identity")]
+    [InlineData("linear", "identity")]
+    [InlineData("none", "identity")]
+    [InlineData("leaky-relu", "leaky-relu")]
+    [InlineData("leakyrelu", "leaky-relu")]
+    [InlineData("leaky_relu", "leaky-relu")]
+    [InlineData("ReLU", "relu")]
+    public void Every_documented_name_parses(string name, string kind) => Assert.Equal(kind, ActivationSpec.Parse(name).Kind);
+
+    [Fact]
+    public void Activations_refuse_null_arrays_by_name()
+    {
+        var x = NdArray.Vector(1.0, -2.0);
+        foreach (var a in new ActivationSpec[] { new ReluSpec(), new LeakyReluSpec(), new SigmoidSpec(), new TanhSpec(), new GeluSpec() })
+        {
+            Assert.Equal("x", Assert.Throws<ArgumentNullException>(() => a.Apply<double>(null!)).ParamName);
+            Assert.Equal("x", Assert.Throws<ArgumentNullException>(() => a.Gradient(null!, x, x)).ParamName);
+            Assert.Equal("y", Assert.Throws<ArgumentNullException>(() => a.Gradient(x, null!, x)).ParamName);
+            Assert.Equal("dy", Assert.Throws<ArgumentNullException>(() => a.Gradient(x, x, null!)).ParamName);
+        }
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new LeakyReluSpec(double.NaN));
+        Assert.Equal("Slope", e.ParamName);
+        Assert.Contains("slope must be finite", e.Message);
+    }
+
+    /// <summary>A negative slope makes f(x) positive for x &lt; 0, so the gradient must be taken from x, not from f(x): checked
+    /// against central differences away from the kink.</summary>
+    [Fact]
+    public void Leaky_relu_with_a_negative_slope_differentiates_by_the_input()
+    {
+        var spec = new LeakyReluSpec(-0.5);
+        var x = NdArray.Vector(-2.0, -0.3, 0.4, 3.0);
+        var y = spec.Apply(x);
+        var g = spec.Gradient(x, y, NdArray.Vector(1.0, 1.0, 1.0, 1.0));
+        Assert.Equal([-0.5, -0.5, 1.0, 1.0], g.ToArray());
+        var relu = new ReluSpec();
+        Assert.Equal([0.0, 0.0, 1.0, 1.0], relu.Gradient(x, relu.Apply(x), NdArray.Vector(1.0, 1.0, 1.0, 1.0)).ToArray());
+    }
 }

@@ -225,4 +225,43 @@ public sealed class DenseTests
         Assert.Equal([4, 3], p["0.weight"].Shape.ToArray());
         Assert.Equal([4], p["0.bias"].Shape.ToArray());
     }
+
+    // ── What the mutation run found unchecked ──────────────────────────────────────────────────────────
+
+    [Fact]
+    public void Refusals_name_the_argument_and_the_shapes()
+    {
+        var e1 = Assert.Throws<ArgumentOutOfRangeException>(() => new DenseSpec(0, 3));
+        Assert.Equal("In", e1.ParamName); Assert.Contains("input width ≥ 1", e1.Message);
+        var e2 = Assert.Throws<ArgumentOutOfRangeException>(() => new DenseSpec(3, 0));
+        Assert.Equal("Out", e2.ParamName); Assert.Contains("output width ≥ 1", e2.Message);
+        var w = NdArray.Zeros<double>(2, 3); var b = NdArray.Zeros<double>(2);
+        Assert.Equal("W", Assert.Throws<ArgumentNullException>(() => new DenseParams<double>(null!, b)).ParamName);
+        Assert.Equal("B", Assert.Throws<ArgumentNullException>(() => new DenseParams<double>(w, null!)).ParamName);
+        var p = new DenseParams<double>(w, b);
+        var x = NdArray.Zeros<double>(4, 3);
+        Assert.Equal("p", Assert.Throws<ArgumentNullException>(() => Dense.Forward(null!, x)).ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentNullException>(() => Dense.Forward(p, null!)).ParamName);
+        // dy with the right rank and width but the wrong number of rows, and with the right rows but the wrong width.
+        var rows = Assert.Throws<ArgumentException>(() => Dense.Backward(p, x, NdArray.Zeros<double>(5, 2)));
+        Assert.Equal("dy", rows.ParamName); Assert.Contains("dy must be [4, 2]", rows.Message);
+        Assert.Throws<ArgumentException>(() => Dense.Backward(p, x, NdArray.Zeros<double>(4, 3)));
+        Assert.Throws<ArgumentException>(() => Dense.Backward(p, x, NdArray.Zeros<double>(8)));
+        Assert.Equal("a", Assert.Throws<ArgumentNullException>(() => Dense.Transpose<double>(null!)).ParamName);
+        var t = Assert.Throws<ArgumentException>(() => Dense.Transpose(NdArray.Vector(1.0, 2.0)));
+        Assert.Equal("a", t.ParamName); Assert.Contains("transpose needs a matrix, got shape [2]", t.Message);
+    }
+
+    /// <summary>The layer's own Backward (what a model's backprop calls through LayerSpec) is Dense.Backward.</summary>
+    [Fact]
+    public void The_layer_spec_backward_is_Dense_Backward()
+    {
+        var w = NdArray.From<double>([1, 2, 3, 4, 5, 6], 2, 3); var b = NdArray.Vector(0.5, -1.0);
+        var x = NdArray.From<double>([1, -1, 2, 0, 3, 1], 2, 3); var dy = NdArray.From<double>([1, 2, -1, 0.5], 2, 2);
+        var spec = new DenseSpec(3, 2);
+        var grads = new NdArray<double>[2];
+        var dx = spec.Backward<double>([w, b], x, spec.Forward<double>([w, b], x, null), dy, null, grads);
+        var expected = Dense.Backward(new DenseParams<double>(w, b), x, dy);
+        Assert.Equal(expected.W, grads[0]); Assert.Equal(expected.B, grads[1]); Assert.Equal(expected.X, dx);
+    }
 }

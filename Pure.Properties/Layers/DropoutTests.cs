@@ -132,4 +132,19 @@ public sealed class DropoutTests
         Assert.Equal("dropout", d.Kind);
         Assert.Equal(0.25, d.Rate);
     }
+
+    // ── What the mutation run found unchecked ──────────────────────────────────────────────────────────
+
+    [Fact]
+    public void Rate_0_is_allowed_and_bad_rates_are_named()
+    {
+        Assert.Equal(0, new DropoutSpec(0).Rate);
+        var x = NdArray.Vector(1.0, 2.0);
+        Assert.Same(x, Dropout.Forward(x, 0, NeuralPure.Random.RandomKey.FromSeed(1)));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new DropoutSpec(1));
+        Assert.Equal("Rate", e.ParamName); Assert.Contains("[0, 1)", e.Message);
+        var f = Assert.Throws<ArgumentOutOfRangeException>(() => Dropout.Forward(x, -0.1, null));
+        Assert.Equal("rate", f.ParamName); Assert.Contains("dropout rate must be in [0, 1)", f.Message);
+        Assert.Equal("x", Assert.Throws<ArgumentNullException>(() => Dropout.Forward<double>(null!, 0.5, null)).ParamName);
+    }
 }

@@ -167,4 +167,12 @@ public sealed class InitializersTests
         var e = Assert.Throws<ArgumentException>(() => Initializer.HeNormal.Sample<double>(RandomKey.FromSeed(1), fanIn, fanOut));
         Assert.Contains($"{fanIn} and {fanOut}", e.Message);
     }
+
+    [Fact]
+    public void An_unknown_initializer_lists_the_known_ones()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Initializer.Parse("glorot-ish"));
+        Assert.Contains("unknown initializer 'glorot-ish'", e.Message);
+        foreach (var i in Initializer.All) Assert.Contains(i.Name, e.Message);
+    }
 }
