@@ -177,4 +177,21 @@ public sealed class GradientTransformTests
             var ef = t.Params.Cast<float>().Flatten().Zip(t.Grads[0].Cast<float>().Flatten(), (a, b) => a + b).ToArray();
             return (sum.Flatten().SequenceEqual(expected) && sum.SameStructure(t.Params) && f.Flatten().SequenceEqual(ef)).ToProperty();
         });
+
+    // ── What the mutation run found unchecked ──────────────────────────────────────────────────────────
+
+    [Fact]
+    public void A_chain_checks_its_parts_and_its_state_and_prints_as_a_chain()
+    {
+        var e = Assert.Throws<ArgumentException>(() => GradientTransform.Chain(new ClipByGlobalNorm(1), null!));
+        Assert.Equal("Transforms", e.ParamName); Assert.Contains("must not be null", e.Message);
+        var chain = GradientTransform.Chain(new ClipByGlobalNorm(1), new ScaleByLearningRate(0.1));
+        var p = new ParamTree<double>(["w"], [NdArray.Vector(1.0)]);
+        var wrong = new ChainState([EmptyState.Instance]);
+        var s = Assert.Throws<ArgumentException>(() => chain.Update(p, wrong, p));
+        Assert.Equal("state", s.ParamName); Assert.Contains("chain of 2 transforms got a state of 1", s.Message);
+        Assert.Equal("Chain(ClipByGlobalNorm { MaxNorm = 1 }, ScaleByLearningRate { LearningRate = Constant { Value = 0.1 } })", chain.ToString());
+        var other = Assert.Throws<ArgumentException>(() => chain.Update(p, new CountState(0), p));
+        Assert.Contains("expected a ChainState but got CountState; pass the state this transform's Init returned", other.Message);
+    }
 }

@@ -521,6 +521,29 @@ public sealed class OptimizerTests
         // Summed in double: float squares that would overflow in float do not.
         Assert.Equal((double)2e30f, Optimizer.GlobalNorm(new ParamTree<float>(["x"], [NdArray.Vector(2e30f)])));
     }
+
+    // ── What the mutation run found unchecked ──────────────────────────────────────────────────────────
+
+    /// <summary>As documented: an alias leaves the decay term out when λ = 0, so its chain is exactly the named parts.</summary>
+    [Fact]
+    public void Aliases_leave_out_a_zero_decay()
+    {
+        Assert.Equal([typeof(ScaleByLearningRate)], Parts(Optimizer.Sgd(0.1)));
+        Assert.Equal([typeof(TraceMomentum), typeof(ScaleByLearningRate)], Parts(Optimizer.Momentum(0.1)));
+        Assert.Equal([typeof(TraceMomentum), typeof(ScaleByLearningRate)], Parts(Optimizer.Nesterov(0.1)));
+        Assert.Equal([typeof(AddDecayedWeights), typeof(ScaleByLearningRate)], Parts(Optimizer.Sgd(0.1, 1e-4)));
+        Assert.Equal([typeof(AddDecayedWeights), typeof(TraceMomentum), typeof(ScaleByLearningRate)], Parts(Optimizer.Nesterov(0.1, 0.9, 1e-4)));
+        static Type[] Parts(GradientTransform t) => [.. ((ChainTransform)t).Transforms.Select(x => x.GetType())];
+    }
+
+    [Fact]
+    public void Parse_lists_the_known_optimizers_and_GlobalNorm_refuses_null()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Optimizer.Parse("lion"));
+        Assert.Equal("name", e.ParamName);
+        Assert.Contains("unknown optimizer 'lion'; known: sgd, momentum, nesterov, adam, adamw, rmsprop", e.Message);
+        Assert.Equal("tree", Assert.Throws<ArgumentNullException>(() => Optimizer.GlobalNorm<double>(null!)).ParamName);
+    }
 }
 
 /// <summary>Independent scalar implementations of torch.optim's documented algorithms, one coordinate at a time, in double.

@@ -243,4 +243,40 @@ public sealed class ScheduleTests
         Assert.Equal((Schedule)0.5, new Schedule.Constant(0.5));
         Assert.NotEqual<Schedule>(new Schedule.StepDecay(0.1, 10), new Schedule.Exponential(0.1, 0.1));
     }
+
+    // ── What the mutation run found unchecked ──────────────────────────────────────────────────────────
+
+    [Fact]
+    public void Schedule_refusals_name_the_parameter_and_the_rule()
+    {
+        void Check(Func<Schedule> make, string param, string text)
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => make());
+            Assert.Equal(param, e.ParamName);
+            Assert.Contains(text, e.Message);
+        }
+        Check(() => new Schedule.Constant(0), "learning rate", "learning rate must be a positive finite number");
+        Check(() => new Schedule.StepDecay(0.1, 0), "StepSize", "StepSize must be ≥ 1");
+        Check(() => new Schedule.Cosine(0.1, 10, -1), "Floor", "Floor must be a finite number ≥ 0");
+        Check(() => new Schedule.WarmupCosine(0.1, -1, 10), "WarmupSteps", "warm-up steps must be ≥ 0");
+        Check(() => new Schedule.WarmupCosine(0.1, 10, 10), "TotalSteps", "total steps must exceed warm-up steps");
+        Check(() => new Schedule.OneCycle(0.1, 1), "TotalSteps", "one-cycle needs at least 2 steps");
+        Check(() => new Schedule.OneCycle(0.1, 10, PctStart: 1), "PctStart", "pct_start must be in (0, 1)");
+    }
+
+    /// <summary>The edges the formulas meet at: no warm-up at all, the peak reached exactly when the warm-up ends (0.1·3/3 would
+    /// not be 0.1), and a one-cycle of 2 steps whose rise ends at step 0.</summary>
+    [Fact]
+    public void Schedules_at_their_edges()
+    {
+        var none = new Schedule.WarmupCosine(0.1, 0, 10);
+        Assert.Equal(0.1, none.At(0));
+        var warm = new Schedule.WarmupCosine(0.1, 3, 10);
+        Assert.Equal(0.1, warm.At(3));
+        Assert.Equal(0.1 / 3, warm.At(1), 15);
+        var two = new Schedule.OneCycle(0.1, 2, PctStart: 0.5);
+        Assert.Equal(0.1, two.At(0));
+        Assert.Equal(0.1 / 25 / 1e4, two.At(1), 15);
+        Assert.Equal(0.1 / 25 / 1e4, new Schedule.OneCycle(0.1, 2).At(1), 15);
+    }
 }

@@ -311,4 +311,58 @@ public sealed class TransformsTests
         Assert.Equal("state", Assert.Throws<ArgumentException>(() => new ScaleByAdam(AmsGrad: true).Update(p, new ScaleByAdam().Init(p), p)).ParamName);
         Assert.Equal("state", Assert.Throws<ArgumentException>(() => new ScaleByRms(Centered: true).Update(p, new ScaleByRms().Init(p), p)).ParamName);
     }
+
+    // ── What the mutation run found unchecked ──────────────────────────────────────────────────────────
+
+    private static ParamTree<double> One(params double[] v) => new(["w"], [NdArray.Vector(v)]);
+
+    [Fact]
+    public void Hyperparameter_refusals_name_the_parameter_and_the_range()
+    {
+        void Check(Func<object> make, string param, string text)
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => make());
+            Assert.Equal(param, e.ParamName);
+            Assert.Contains(text, e.Message);
+        }
+        Check(() => new TraceMomentum(1.0), "Momentum", "[0, 1)");
+        Check(() => new ScaleByAdam(Beta1: 1.0), "Beta1", "[0, 1)");
+        Check(() => new ScaleByAdam(Beta2: -0.1), "Beta2", "[0, 1)");
+        Check(() => new ScaleByAdam(Eps: -1), "Eps", "finite");
+        Check(() => new ScaleByRms(Alpha: 1.0), "Alpha", "[0, 1)");
+        Check(() => new ScaleByRms(Eps: double.PositiveInfinity), "Eps", "finite");
+        Check(() => new ScaleByRms(Eps: -1e-8), "Eps", "finite");
+        Check(() => new AddDecayedWeights(-0.1), "WeightDecay", "finite");
+        Check(() => new ClipByGlobalNorm(0), "MaxNorm", "positive");
+    }
+
+    [Fact]
+    public void Transforms_refuse_a_state_that_is_not_theirs()
+    {
+        var p = One(1, 2); var g = One(0.5, -0.5);
+        foreach (var t in new GradientTransform[] { new AddDecayedWeights(0.1), new ClipByGlobalNorm(1.0) })
+        {
+            var e = Assert.Throws<ArgumentException>(() => t.Update(g, new CountState(3), p));
+            Assert.Equal("state", e.ParamName);
+            Assert.Contains("expected a EmptyState but got CountState", e.Message);
+        }
+        var ams = new ScaleByAdam(AmsGrad: true);
+        var noMax = new AdamState<double>(0, p.Map(l => NdArray.Zeros<double>(l.Shape.ToArray())), p.Map(l => NdArray.Zeros<double>(l.Shape.ToArray())), null);
+        Assert.Contains("AMSGrad needs the state's NuMax", Assert.Throws<ArgumentException>(() => ams.Update(g, noMax, p)).Message);
+        var centred = new ScaleByRms(Centered: true);
+        var noAvg = new RmsState<double>(p.Map(l => NdArray.Zeros<double>(l.Shape.ToArray())), null);
+        Assert.Contains("centred RMSprop needs the state's GradAvg", Assert.Throws<ArgumentException>(() => centred.Update(g, noAvg, p)).Message);
+    }
+
+    /// <summary>A schedule that leaves the finite non-negative numbers (2ᵗ overflows) stops the update with the step named.</summary>
+    [Fact]
+    public void A_learning_rate_that_overflows_stops_the_update()
+    {
+        var t = new ScaleByLearningRate(new Schedule.Exponential(1.0, 2.0));
+        var e = Assert.Throws<InvalidOperationException>(() => t.Update(One(1.0), new CountState(2000), One(0.0)));
+        Assert.Contains("learning rate ∞ at step 2000", e.Message.Replace("Infinity", "∞"));
+        var (u, s) = t.Update(One(1.0), new CountState(3), One(0.0));
+        Assert.Equal(-8.0, u[0][0]);
+        Assert.Equal(new CountState(4), s);
+    }
 }
