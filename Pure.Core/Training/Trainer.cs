@@ -174,18 +174,21 @@ public static class Trainer
         var losses = System.Collections.Immutable.ImmutableArray.CreateBuilder<double>();
         double weighted = 0; int seen = 0;
         var s = state;
-        bool stopped = false;
+        (TrainState<T>, EpochHistory, int, bool) Result(bool stopped)
+        {
+            var history = new EpochHistory(state.Epoch, losses.ToImmutable(), weighted / seen);
+            return cursor == perEpoch ? (s with { Epoch = state.Epoch + 1 }, history, 0, stopped) : (s, history, cursor, stopped);
+        }
         foreach (var batch in Batches(data, config, state.Key, state.Epoch).Skip(skip))
         {
             var (next, loss) = Step(spec, optimizer, s, batch, parallelism);
             double l = double.CreateChecked(loss);
             losses.Add(l); weighted += l * batch.Rows; seen += batch.Rows;
             s = next; cursor++;
-            stopped = afterStep is not null && !afterStep(new StepReport(state.Epoch, cursor, perEpoch, s.Step, batch.Rows, l,
-                double.IsFinite(l) && s.Params.Leaves.All(leaf => Elementwise.AllFinite(leaf.Span))));
-            if (stopped) break;
+            if (afterStep is not null && !afterStep(new StepReport(state.Epoch, cursor, perEpoch, s.Step, batch.Rows, l,
+                    double.IsFinite(l) && s.Params.Leaves.All(leaf => Elementwise.AllFinite(leaf.Span)))))
+                return Result(true);
         }
-        var history = new EpochHistory(state.Epoch, losses.ToImmutable(), weighted / seen);
-        return cursor == perEpoch ? (s with { Epoch = state.Epoch + 1 }, history, 0, stopped) : (s, history, cursor, stopped);
+        return Result(false);
     }
 }

@@ -126,4 +126,28 @@ public sealed class TrainStateTests
         Assert.Equal(0, before!.Count);
         Assert.Equal(s1, s2); // the same state in, the same state out
     }
+
+    /// <summary>Histories are values: equal when every epoch number, epoch loss and iteration loss is; any one difference, another
+    /// length or null makes them unequal.</summary>
+    [Fact]
+    public void Histories_compare_by_every_number()
+    {
+        EpochHistory E(int epoch, double loss, params double[] its) => new(epoch, [.. its], loss);
+        var a = E(0, 1.5, 1, 2); var b = E(1, 0.5, 0.4, 0.6);
+        Assert.Equal(E(0, 1.5, 1, 2), a);
+        Assert.NotEqual(E(1, 1.5, 1, 2), a);
+        Assert.NotEqual(E(0, 1.25, 1, 2), a);
+        Assert.NotEqual(E(0, 1.5, 1, 3), a);
+        Assert.False(a.Equals(null));
+        var h = History.Empty.Add(a).Add(b);
+        Assert.Equal(History.Empty.Add(E(0, 1.5, 1, 2)).Add(E(1, 0.5, 0.4, 0.6)), h);
+        Assert.NotEqual(History.Empty.Add(a), h);
+        Assert.NotEqual(History.Empty.Add(a).Add(E(2, 0.5, 0.4, 0.6)), h);
+        Assert.NotEqual(History.Empty.Add(a).Add(E(1, 0.75, 0.4, 0.6)), h);
+        Assert.NotEqual(History.Empty.Add(a).Add(E(1, 0.5, 0.4, 0.7)), h);
+        Assert.NotEqual(History.Empty.Add(E(5, 1.5, 1, 2)).Add(b), h);
+        Assert.False(h.Equals(null));
+        Assert.Equal([1.0, 2, 0.4, 0.6], h.IterationLosses.ToArray());
+        Assert.Equal([1.5, 0.5], h.EpochLosses.ToArray());
+    }
 }

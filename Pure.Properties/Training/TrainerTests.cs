@@ -151,16 +151,21 @@ public sealed class TrainerTests
         var fit = Trainer.Fit(spec, opt, start, data, config);
         var s = start;
         var losses = new List<double>();
+        var epochLosses = new List<double>();
         for (int e = 0; e < config.Epochs; e++)
         {
+            double weighted = 0;
             foreach (var b in Trainer.Batches(data, config, s.Key, s.Epoch))
             {
                 var (next, loss) = Trainer.Step(spec, opt, s, b);
                 losses.Add(double.CreateChecked(loss));
+                weighted += double.CreateChecked(loss) * b.Rows;
                 s = next;
             }
+            epochLosses.Add(weighted / data.Rows);
             s = s with { Epoch = s.Epoch + 1 };
         }
+        Assert.Equal(epochLosses, fit.History.EpochLosses);
         for (int i = 0; i < s.Params.Count; i++)
             Assert.True(s.Params[i].Equals(fit.State.Params[i]), $"{name} <{typeof(T).Name}>: {s.Params.Names[i]} differs from the fold of Step");
         Assert.Equal(s.OptState, fit.State.OptState);
@@ -357,6 +362,7 @@ public sealed class TrainerTests
         var first = Trainer.Fit(spec, opt, start, data, config, observer);
         Assert.Equal(stopAt, first.State.Step);
         Assert.Equal(stopAt % 7, first.Cursor);
+        Assert.Equal(fit.History.EpochLosses.Take(first.History.Epochs.Length), first.History.EpochLosses);
         Assert.Equal(stopAt / 7, first.State.Epoch);
         var final = first.State;
         if (first.State.Epoch < 3)
@@ -422,6 +428,18 @@ public sealed class TrainerTests
             seen.Add(reports);
         }
         Assert.Equal(seen[0], seen[1]);
+
+        // A learning rate beyond float's range (1e39 → −∞ in float) makes the very first update infinite while its loss (taken
+        // before the update) is finite: the report must say not finite, on both paths.
+        foreach (var o in new[] { Optimizer.Sgd(1e39), GradientTransform.Chain(GradientTransform.Chain(new ScaleByLearningRate(1e39))) })
+        {
+            var reports = new List<StepReport>();
+            Trainer.Fit(spec, o, Trainer.Init<float>(spec, o, RandomKey.FromSeed(5)), data, new TrainConfig(8, 5),
+                new TrainObserver<float>(r => { reports.Add(r); return r.Finite; }));
+            var only = Assert.Single(reports);
+            Assert.True(double.IsFinite(only.Loss));
+            Assert.False(only.Finite);
+        }
     }
 
     [Fact]
@@ -440,5 +458,51 @@ public sealed class TrainerTests
         }
         Assert.Throws<ArgumentNullException>(() => Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 1), (TrainObserver<float>)null!));
         Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, opt, start, data, new TrainConfig(31, 1, DropLast: true), observer));
+    }
+
+    // ── What the mutation run found unchecked ──────────────────────────────────────────────────────────
+
+    [Fact]
+    public void Every_entry_refuses_null_by_name_and_an_empty_epoch_with_its_arithmetic()
+    {
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<double>(10);
+        var opt = Optimizer.Sgd(0.1);
+        var s = Trainer.Init<double>(spec, opt, RandomKey.FromSeed(1));
+        var c = new TrainConfig(4, 1);
+        var batch = data.Gather([0, 1]);
+        var key = RandomKey.FromSeed(1);
+        void Null(string name, Action a) => Assert.Equal(name, Assert.Throws<ArgumentNullException>(a).ParamName);
+        Null("spec", () => Trainer.Init<double>(null!, opt, key));
+        Null("optimizer", () => Trainer.Init<double>(spec, null!, key));
+        Null("optimizer", () => Trainer.Init(spec, null!, s.Params, key));
+        Null("optimizer", () => Trainer.Step(spec, null!, s, batch));
+        Null("state", () => Trainer.Step(spec, opt, null!, batch));
+        Null("state", () => Trainer.RunEpoch(spec, opt, null!, data, c));
+        Null("data", () => Trainer.RunEpoch(spec, opt, s, null!, c));
+        Null("config", () => Trainer.RunEpoch(spec, opt, s, data, null!));
+        Null("state", () => Trainer.Fit(spec, opt, null!, data, c));
+        Null("data", () => Trainer.Fit(spec, opt, s, null!, c));
+        var observer = new TrainObserver<double>();
+        Null("state", () => Trainer.Fit(spec, opt, null!, data, c, observer));
+        Null("data", () => Trainer.Fit(spec, opt, s, null!, c, observer));
+        Null("config", () => Trainer.Fit(spec, opt, s, data, null!, observer));
+        Null("observer", () => Trainer.Fit(spec, opt, s, data, c, (TrainObserver<double>)null!));
+        var dropLast = new TrainConfig(11, 1, DropLast: true);
+        foreach (var a in new Action[] { () => Trainer.RunEpoch(spec, opt, s, data, dropLast), () => Trainer.Fit(spec, opt, s, data, dropLast, observer) })
+            Assert.Contains("10 rows at batch size 11 with drop-last give no iteration", Assert.Throws<ArgumentException>(a).Message);
+    }
+
+    [Fact]
+    public void Data_and_config_refusals_say_what_is_wrong()
+    {
+        Assert.Contains("batch size must be ≥ 1", Assert.Throws<ArgumentOutOfRangeException>(() => Batching.IterationsPerEpoch(10, 0)).Message);
+        Assert.Contains("batch size must be ≥ 1", Assert.Throws<ArgumentOutOfRangeException>(() => new TrainConfig(0)).Message);
+        Assert.Contains("epochs must be ≥ 1", Assert.Throws<ArgumentOutOfRangeException>(() => new TrainConfig(8, 0)).Message);
+        var empty = Assert.Throws<ArgumentException>(() => new DataSet<double>(NdArray.Zeros<double>(0, 2), NdArray.Zeros<double>(0)));
+        Assert.Equal("X", empty.ParamName); Assert.Contains("at least one row", empty.Message);
+        var data = TrainingProblems.Blobs<double>(5);
+        var outside = Assert.Throws<ArgumentException>(() => data.Gather([0, 7]));
+        Assert.Equal("indices", outside.ParamName); Assert.Contains("row index 7 (position 1) is outside [0, 5)", outside.Message);
     }
 }
