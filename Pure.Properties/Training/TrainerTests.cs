@@ -363,6 +363,7 @@ public sealed class TrainerTests
         Assert.Equal(stopAt, first.State.Step);
         Assert.Equal(stopAt % 7, first.Cursor);
         Assert.Equal(fit.History.EpochLosses.Take(first.History.Epochs.Length), first.History.EpochLosses);
+        Assert.Equal(fit.History.IterationLosses.Take(first.History.IterationLosses.Length), first.History.IterationLosses);
         Assert.Equal(stopAt / 7, first.State.Epoch);
         var final = first.State;
         if (first.State.Epoch < 3)
@@ -389,6 +390,8 @@ public sealed class TrainerTests
         int[] stops = [1, 6, 7, 10, 20, 21];
         int i = 0;
         foreach (var k in Combos.Keys) { d.Add(k, stops[i % stops.Length]); d.Add(k, stops[(i + 3) % stops.Length]); i++; }
+        // The pure path (a nested chain) stopped on an epoch's last step, mid-run and at the very end.
+        d.Add("tanh ce clipped adam (nested chain)", 7); d.Add("tanh ce clipped adam (nested chain)", 21);
         return d;
     }
 
