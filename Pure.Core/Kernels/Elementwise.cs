@@ -61,42 +61,30 @@ internal static class Elementwise
         for (; i < x.Length; i++) dx[i] = x[i] > T.Zero ? dy[i] : T.Zero;
     }
 
-    /// <summary>Below this many elements a ReLU pass stays on the calling thread.</summary>
-    private const int ParallelThreshold = 1 << 16;
-
     private unsafe struct ReluJob<T> where T : unmanaged
     {
         public T* X, Dy, Dest;
-        public int Length, Chunk;
     }
 
-    /// <summary><see cref="Relu{T}"/> (dy null) or <see cref="ReluBackward{T}"/> on up to <paramref name="threads"/> threads:
-    /// each element is computed alone, so the split changes no bit.</summary>
+    /// <summary><see cref="Relu{T}"/> (<paramref name="backward"/> false, dy unused) or <see cref="ReluBackward{T}"/> on up to
+    /// <paramref name="threads"/> threads (<see cref="WorkerPool.RunBlocks"/>): each element is computed alone, so the split
+    /// changes no bit.</summary>
     public static unsafe void ReluOrBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dest, bool backward, int threads) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (backward) Check(x, dy, dest); else Check(x, dest);
-        int n = x.Length;
-        if (threads <= 1 || n < ParallelThreshold || WorkerPool.Helpers == 0)
-        {
-            if (backward) ReluBackward(x, dy, dest); else Relu(x, dest);
-            return;
-        }
         fixed (T* px = x) fixed (T* pdy = dy) fixed (T* pd = dest)
         {
-            int parts = threads * 2;
-            var job = new ReluJob<T> { X = px, Dy = backward ? pdy : null, Dest = pd, Length = n, Chunk = (n / parts + 63) & ~63 };
-            WorkerPool.Run((n + job.Chunk - 1) / job.Chunk, &ReluPart<T>, &job);
+            var job = new ReluJob<T> { X = px, Dy = backward ? pdy : null, Dest = pd };
+            WorkerPool.RunBlocks(x.Length, threads, &ReluBlock<T>, &job);
         }
     }
 
-    private static unsafe void ReluPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
+    private static unsafe void ReluBlock<T>(void* state, int start, int length) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<ReluJob<T>>(state);
-        int start = part * job.Chunk, len = Math.Min(job.Chunk, job.Length - start);
-        if (len <= 0) return;
-        var x = new ReadOnlySpan<T>(job.X + start, len);
-        var dest = new Span<T>(job.Dest + start, len);
-        if (job.Dy != null) ReluBackward(x, new ReadOnlySpan<T>(job.Dy + start, len), dest);
+        var x = new ReadOnlySpan<T>(job.X + start, length);
+        var dest = new Span<T>(job.Dest + start, length);
+        if (job.Dy != null) ReluBackward(x, new ReadOnlySpan<T>(job.Dy + start, length), dest);
         else Relu(x, dest);
     }
 

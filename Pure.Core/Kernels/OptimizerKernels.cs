@@ -134,37 +134,23 @@ internal static class OptimizerKernels
         Guard.SameLength<T>(p, g, "p", "g"); Guard.SameLength<T>(p, m, "p", "m"); Guard.SameLength<T>(p, v, "p", "v");
         Guard.NoOverlap(g, p, "g"); Guard.NoOverlap(g, m, "g"); Guard.NoOverlap(g, v, "g");
         Guard.NoOverlap<T>(p, m, "p"); Guard.NoOverlap<T>(p, v, "p"); Guard.NoOverlap<T>(m, v, "m");
-        int n = p.Length;
-        if (threads > 1 && n >= AdamParallelThreshold && WorkerPool.Helpers > 0)
+        fixed (T* pp = p) fixed (T* pg = g) fixed (T* pm = m) fixed (T* pv = v)
         {
-            fixed (T* pp = p) fixed (T* pg = g) fixed (T* pm = m) fixed (T* pv = v)
-            {
-                int parts = threads * 2;
-                var job = new AdamJob<T> { P = pp, G = pg, M = pm, V = pv, C = c, Length = n, Chunk = (n / parts + 63) & ~63 };
-                WorkerPool.Run((n + job.Chunk - 1) / job.Chunk, &AdamPart<T>, &job);
-            }
-            return;
+            var job = new AdamJob<T> { P = pp, G = pg, M = pm, V = pv, C = c };
+            WorkerPool.RunBlocks(p.Length, threads, &AdamBlock<T>, &job);
         }
-        AdamRange(p, g, m, v, c);
     }
-
-    /// <summary>Below this many elements a fused Adam step stays on the calling thread.</summary>
-    private const int AdamParallelThreshold = 1 << 16;
 
     private unsafe struct AdamJob<T> where T : unmanaged
     {
         public T* P, G, M, V;
         public AdamConstants<T> C;
-        public int Length, Chunk;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void AdamPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
+    private static unsafe void AdamBlock<T>(void* state, int start, int length) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref var job = ref Unsafe.AsRef<AdamJob<T>>(state);
-        int start = part * job.Chunk, len = Math.Min(job.Chunk, job.Length - start);
-        if (len <= 0) return;
-        AdamRange(new Span<T>(job.P + start, len), new ReadOnlySpan<T>(job.G + start, len), new Span<T>(job.M + start, len), new Span<T>(job.V + start, len), job.C);
+        AdamRange(new Span<T>(job.P + start, length), new ReadOnlySpan<T>(job.G + start, length), new Span<T>(job.M + start, length), new Span<T>(job.V + start, length), job.C);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -61,6 +61,38 @@ internal static unsafe class WorkerPool
         }
     }
 
+    /// <summary>Below this many elements an element-wise pass stays on the calling thread (waking a helper costs more).</summary>
+    public const int ElementwiseThreshold = 1 << 16;
+
+    private struct BlockJob
+    {
+        public delegate*<void*, int, int, void> Work;
+        public void* Arg;
+        public int Length, Chunk;
+    }
+
+    /// <summary>Runs <c>work(arg, start, length)</c> over [0, <paramref name="length"/>) cut into blocks (two per thread, each a
+    /// multiple of 64 elements) on up to <paramref name="threads"/> threads, or in one call on the calling thread when the pass
+    /// is short, <paramref name="threads"/> ≤ 1 or there is no helper. For element-wise kernels: every element is computed
+    /// alone, so the split changes no bit.</summary>
+    public static void RunBlocks(int length, int threads, delegate*<void*, int, int, void> work, void* arg)
+    {
+        if (threads <= 1 || length < ElementwiseThreshold || Helpers == 0)
+        {
+            work(arg, 0, length);
+            return;
+        }
+        var job = new BlockJob { Work = work, Arg = arg, Length = length, Chunk = (length / (threads * 2) + 63) & ~63 };
+        Run((length + job.Chunk - 1) / job.Chunk, &BlockPart, &job);
+    }
+
+    private static void BlockPart(void* state, int part)
+    {
+        ref var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<BlockJob>(state);
+        int start = part * job.Chunk, length = Math.Min(job.Chunk, job.Length - start);
+        if (length > 0) job.Work(job.Arg, start, length);
+    }
+
     /// <summary>Claims and runs parts of call <paramref name="generation"/> until none is left (or that call is over).</summary>
     private static void Drain(long generation)
     {

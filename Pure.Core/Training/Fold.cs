@@ -168,14 +168,12 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>The state the workspaces hold now, as new immutable arrays; the fold goes on.</summary>
+    /// <remarks><see cref="Finish"/> wraps the workspaces without copying; a snapshot copies what it wrapped.</remarks>
     public TrainState<T> Snapshot(TrainState<T> counters)
     {
-        var state = counters with { Params = Tree(Copy(p)), OptState = chained ? new ChainState([.. transforms.Select(t => t.Finish(this))]) : transforms[0].Finish(this) };
-        // Finish wraps the optimizer's workspaces; a snapshot must not share them.
-        return state with { OptState = Detach(state.OptState) };
+        var wrapped = Finish(counters);
+        return wrapped with { Params = Detach(wrapped.Params), OptState = Detach(wrapped.OptState) };
     }
-
-    private static T[][] Copy(T[][] leaves) => [.. leaves.Select(l => (T[])l.Clone())];
 
     private static ParamTree<T> Detach(ParamTree<T> tree) => new(tree.Names, [.. tree.Leaves.Select(l => NdArray.Own(l.ToArray(), l.Shape))]);
 
@@ -188,7 +186,8 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         _ => s, // Empty and Count states hold no arrays
     };
 
-    /// <summary>Hands the workspaces over as the state's immutable parameters and optimizer state. The fold must not be used afterwards.</summary>
+    /// <summary>Hands the workspaces over as the state's immutable parameters and optimizer state (wrapped, not copied): the fold
+    /// must not step afterwards, unless the result is only read through <see cref="Snapshot"/>'s copies.</summary>
     public TrainState<T> Finish(TrainState<T> counters)
     {
         var parameters = Tree(p);
