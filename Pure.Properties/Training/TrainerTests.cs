@@ -443,6 +443,22 @@ public sealed class TrainerTests
             Assert.True(double.IsFinite(only.Loss));
             Assert.False(only.Finite);
         }
+
+        // One tensor overflowing is enough: with all-zero inputs the weight's gradient is 0 (its update 1e38·0 = 0 leaves it
+        // finite) while the bias's gradient 2(b − 100) sends it past float's range. Finite must look at every tensor.
+        var line = ModelSpec.Mlp([2, 1], new TanhSpec(), new MseSpec());
+        var zeros = new DataSet<float>(NdArray.From<float>(new float[8], 4, 2), NdArray.From<float>([100f, 100f, 100f, 100f], 4, 1));
+        foreach (var o in new[] { Optimizer.Sgd(1e38), GradientTransform.Chain(GradientTransform.Chain(new ScaleByLearningRate(1e38))) })
+        {
+            var reports = new List<StepReport>();
+            var lined = Trainer.Fit(line, o, Trainer.Init<float>(line, o, RandomKey.FromSeed(5)), zeros, new TrainConfig(4, 3),
+                new TrainObserver<float>(r => { reports.Add(r); return r.Finite; }));
+            var only = Assert.Single(reports);
+            Assert.True(double.IsFinite(only.Loss));
+            Assert.False(only.Finite);
+            Assert.Equal(1, lined.State.Params.Leaves.Count(l => l.Span.ToArray().All(float.IsFinite)));
+            Assert.Equal(1, lined.State.Params.Leaves.Count(l => !l.Span.ToArray().All(float.IsFinite)));
+        }
     }
 
     [Fact]
