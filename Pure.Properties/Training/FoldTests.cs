@@ -1,0 +1,119 @@
+using NeuralPure.Layers;
+using NeuralPure.Losses;
+using NeuralPure.Models;
+using NeuralPure.Optimizers;
+using NeuralPure.Random;
+using NeuralPure.Tensors;
+using NeuralPure.Training;
+using Xunit;
+
+namespace NeuralPure.Properties.Training;
+
+/// <summary>Fold.cs, the workspace fold behind Trainer.Fit: when it takes over, and that where it takes over it refuses what
+/// the pure composition refuses, with the same exception, message and argument name. (That it gives the pure composition's
+/// bits is the fold law in TrainerTests and ThreadsTests, over every model × optimizer combination.)</summary>
+public class FoldTests
+{
+    /// <summary>The pure path for the same optimizer: a chain nested in a chain, which the fold does not take.</summary>
+    private static GradientTransform Nested(GradientTransform t) => GradientTransform.Chain(GradientTransform.Chain(t));
+
+    /// <summary>Fits on the fold (the optimizer as given) and on the pure path (nested), checking which path each one takes,
+    /// and returns the exception each one threw.</summary>
+    private static (T Fold, T Pure) BothThrow<T>(ModelSpec spec, GradientTransform opt, DataSet<float> data, TrainConfig config) where T : Exception
+    {
+        T Run(GradientTransform o, bool foldable)
+        {
+            var start = Trainer.Init<float>(spec, o, RandomKey.FromSeed(3));
+            Assert.Equal(foldable, Fold<float>.TryCreate(spec, o, start, data, config.BatchSize, null) is not null);
+            return Assert.Throws<T>(() => Trainer.Fit(spec, o, start, data, config));
+        }
+        return (Run(opt, true), Run(Nested(opt), false));
+    }
+
+    [Fact]
+    public void Labels_given_as_a_column_run_in_the_fold_with_the_bits_of_labels_given_as_a_vector()
+    {
+        var spec = TrainingProblems.Classifier();
+        var flat = TrainingProblems.Blobs<float>(20);
+        var column = new DataSet<float>(flat.X, flat.Y.Reshape(20, 1));
+        var opt = Optimizer.Adam(0.01);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(4));
+        Assert.NotNull(Fold<float>.TryCreate(spec, opt, start, column, 8, null));
+        var config = new TrainConfig(8, 2);
+        var byColumn = Trainer.Fit(spec, opt, start, column, config);
+        Assert.Equal(Trainer.Fit(spec, opt, start, flat, config).State, byColumn.State);
+        // And the pure step agrees on the column too.
+        var s = start;
+        foreach (var b in Trainer.Batches(column, new TrainConfig(8, 1), s.Key, 0)) s = Trainer.Step(spec, opt, s, b).State;
+        Assert.Equal(s.Params, Trainer.Fit(spec, opt, start, column, new TrainConfig(8, 1)).State.Params);
+    }
+
+    [Fact]
+    public void Targets_that_are_not_labels_are_left_to_the_pure_path_and_refused_there()
+    {
+        var spec = TrainingProblems.Classifier();
+        var blobs = TrainingProblems.Blobs<float>(12);
+        var opt = Optimizer.Adam(0.01);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(4));
+        var config = new TrainConfig(4, 1);
+        foreach (var y in new[] { NdArray.Zeros<float>(12, 3), NdArray.Zeros<float>(12, 2) })
+        {
+            var data = new DataSet<float>(blobs.X, y);
+            Assert.Null(Fold<float>.TryCreate(spec, opt, start, data, 4, null));
+            var e = Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, opt, start, data, config));
+            Assert.Equal("target", e.ParamName);
+        }
+        // A label outside [0, classes) or not an integer: the pure path's refusal, not a kernel's IndexOutOfRange.
+        foreach (float bad in new[] { 3f, -1f, 0.5f })
+        {
+            var y = blobs.Y.ToArray(); y[5] = bad;
+            var data = new DataSet<float>(blobs.X, NdArray.From<float>(y, 12));
+            Assert.Null(Fold<float>.TryCreate(spec, opt, start, data, 4, null));
+            Assert.Equal("target", Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, opt, start, data, config)).ParamName);
+        }
+    }
+
+    [Fact]
+    public void A_batch_whose_class_weights_sum_to_zero_is_refused_as_the_loss_refuses_it()
+    {
+        // Classes 0 and 1 weigh nothing; the first batch holds only those (labels 0, 1, 2, 0, 1, 2, … at batch size 2).
+        var spec = ModelSpec.Mlp([2, 5, 3], new TanhSpec(), new SoftmaxCrossEntropySpec([0.0, 0.0, 1.0]));
+        var data = TrainingProblems.Blobs<float>(9);
+        var (fold, pure) = BothThrow<ArgumentException>(spec, Optimizer.Sgd(0.1), data, new TrainConfig(2, 1, Shuffle: false));
+        Assert.Contains("class weights of this batch's labels sum to 0", fold.Message);
+        Assert.Equal(pure.Message, fold.Message);
+        Assert.Equal("target", fold.ParamName);
+        Assert.Equal(pure.ParamName, fold.ParamName);
+    }
+
+    [Fact]
+    public void A_schedule_that_overflows_stops_the_fit_at_that_step_as_the_pure_transform_does()
+    {
+        // η(t) = 0.01·1e200ᵗ: finite at steps 0 and 1, +∞ at step 2.
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<float>(30);
+        var opt = Optimizer.Sgd(new Schedule.Exponential(0.01, 1e200));
+        var (fold, pure) = BothThrow<InvalidOperationException>(spec, opt, data, new TrainConfig(10, 1));
+        Assert.Contains("learning rate ∞ at step 2", fold.Message.Replace("Infinity", "∞"));
+        Assert.Equal(pure.Message, fold.Message);
+    }
+
+    [Fact]
+    public void Centred_RMSProp_with_a_state_missing_its_gradient_average_is_left_to_the_pure_path_which_names_it()
+    {
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<float>(12);
+        var centred = new ScaleByRms(Centered: true);
+        var start = Trainer.Init<float>(spec, centred, RandomKey.FromSeed(2));
+        var foreign = start with { OptState = new RmsState<float>(start.Params.ZerosLike(), null) };
+        Assert.Null(Fold<float>.TryCreate(spec, centred, foreign, data, 4, null));
+        var e = Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, centred, foreign, data, new TrainConfig(4, 1)));
+        Assert.Contains("centred RMSprop needs the state's GradAvg", e.Message);
+        // Not centred, the same state is complete: the fold takes it.
+        var plain = new ScaleByRms();
+        Assert.NotNull(Fold<float>.TryCreate(spec, plain, foreign, data, 4, null));
+        var s = foreign;
+        foreach (var b in Trainer.Batches(data, new TrainConfig(4, 1), s.Key, 0)) s = Trainer.Step(spec, plain, s, b).State;
+        Assert.Equal(s.Params, Trainer.Fit(spec, plain, foreign, data, new TrainConfig(4, 1)).State.Params);
+    }
+}
