@@ -1,3 +1,4 @@
+using NeuralPure.Kernels;
 using NeuralPure.Layers;
 using NeuralPure.Losses;
 using NeuralPure.Models;
@@ -115,5 +116,48 @@ public class FoldTests
         var s = foreign;
         foreach (var b in Trainer.Batches(data, new TrainConfig(4, 1), s.Key, 0)) s = Trainer.Step(spec, plain, s, b).State;
         Assert.Equal(s.Params, Trainer.Fit(spec, plain, foreign, data, new TrainConfig(4, 1)).State.Params);
+    }
+
+    /// <summary>The fold's promise for classification (Pure.Bench measures it too): once its workspaces exist, a step allocates
+    /// nothing — no logits, probabilities or gradient arrays, no trees, no optimizer states: this thread's allocation counter,
+    /// read after every step of three epochs, does not move between steps. (Regression losses run their own allocating function and are not
+    /// covered by this promise.)</summary>
+    [Theory]
+    [InlineData("ce adam dropout")]
+    [InlineData("weighted smoothed ce momentum")]
+    [InlineData("ce centred rmsprop clipped")]
+    public void A_classification_step_of_the_fold_allocates_nothing(string name)
+    {
+        var (spec, opt) = name switch
+        {
+            "ce adam dropout" => (TrainingProblems.Classifier(dropout: 0.2), Optimizer.Adam(0.01)),
+            "weighted smoothed ce momentum" => (ModelSpec.Mlp([2, 8, 3], new ReluSpec(), new SoftmaxCrossEntropySpec([1.0, 2.0, 0.5], 0.1)), Optimizer.Momentum(0.01)),
+            _ => (TrainingProblems.Classifier(), GradientTransform.Chain(new ClipByGlobalNorm(1), new ScaleByRms(Centered: true), new ScaleByLearningRate(0.001))),
+        };
+        var data = TrainingProblems.Blobs<float>(400);
+        var one = new Parallelism(1);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(8));
+        Assert.NotNull(Fold<float>.TryCreate(spec, opt, start, data, 8, one));
+        var bytes = new long[150];
+        int step = 0;
+        long last = 0;
+        var observer = new TrainObserver<float>(r =>
+        {
+            long now = GC.GetAllocatedBytesForCurrentThread();
+            bytes[step++] = now - last;
+            last = GC.GetAllocatedBytesForCurrentThread();
+            return true;
+        });
+        Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 1), observer, 0, one); // compiled and warm
+        step = 0;
+        last = GC.GetAllocatedBytesForCurrentThread();
+        Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 3), observer, 0, one);
+        Assert.Equal(150, step);
+        for (int e = 0; e < 3; e++)
+        {
+            // An epoch's first report also carries what came before it: the workspaces, the epoch's shuffle, the last history.
+            var epoch = bytes.Skip(50 * e + 1).Take(49).ToArray();
+            Assert.True(epoch.All(b => b == 0), $"{name}, epoch {e}: steps allocated [{string.Join(", ", epoch)}] bytes");
+        }
     }
 }
