@@ -66,9 +66,19 @@ public sealed class ModelSpecTests
     [Fact]
     public void A_model_needs_a_layer_an_input_width_and_two_mlp_sizes()
     {
-        Assert.Throws<ArgumentException>(() => new ModelSpec(3, [], new MseSpec()));
-        Assert.Throws<ArgumentException>(() => new ModelSpec(3, default, new MseSpec()));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ModelSpec(0, [new TanhSpec()], new MseSpec()));
+        foreach (var none in new[] { ImmutableArray<LayerSpec>.Empty, default })
+        {
+            var e0 = Assert.Throws<ArgumentException>(() => new ModelSpec(3, none, new MseSpec()));
+            Assert.Contains("a model needs at least one layer", e0.Message);
+            Assert.Equal("Layers", e0.ParamName);
+        }
+        var w = Assert.Throws<ArgumentOutOfRangeException>(() => new ModelSpec(0, [new TanhSpec()], new MseSpec()));
+        Assert.Contains("input width must be ≥ 1", w.Message);
+        Assert.Equal("InputWidth", w.ParamName);
+        Assert.Equal("Loss", Assert.Throws<ArgumentNullException>(() => new ModelSpec(3, [new TanhSpec()], null!)).ParamName);
+        Assert.Equal("Layers[1]", Assert.Throws<ArgumentNullException>(() => new ModelSpec(3, [new TanhSpec(), null!], new MseSpec())).ParamName);
+        Assert.Equal("sizes", Assert.Throws<ArgumentNullException>(() => ModelSpec.Mlp(null!, new TanhSpec(), new MseSpec())).ParamName);
+        Assert.Equal("activation", Assert.Throws<ArgumentNullException>(() => ModelSpec.Mlp([2, 3], null!, new MseSpec())).ParamName);
         var e = Assert.Throws<ArgumentException>(() => ModelSpec.Mlp([4], new TanhSpec(), new MseSpec()));
         Assert.Contains("1 sizes", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => ModelSpec.Mlp([4, 0], new TanhSpec(), new MseSpec()));
@@ -83,6 +93,8 @@ public sealed class ModelSpecTests
     {
         var e = Assert.ThrowsAny<ArgumentException>(() => ModelSpec.Mlp([4, 5, 3], new TanhSpec(), new MseSpec(), dropout: rate));
         Assert.Contains(rate.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
+        Assert.Contains("dropout rate must be in [0, 1)", e.Message);
+        Assert.Equal("dropout", e.ParamName);
     }
 
     [Fact]
@@ -102,5 +114,23 @@ public sealed class ModelSpecTests
         Assert.NotEqual(Make(), ModelSpec.Mlp([4, 5, 3], new LeakyReluSpec(0.2), new SoftmaxCrossEntropySpec(ImmutableArray.Create(1.0, 2.0, 0.5), 0.1), Initializer.XavierUniform, 0.2));
         Assert.NotEqual(Make(), ModelSpec.Mlp([4, 5, 3], new LeakyReluSpec(0.1), new SoftmaxCrossEntropySpec(ImmutableArray.Create(1.0, 2.0, 0.6), 0.1), Initializer.XavierUniform, 0.2));
         Assert.NotEqual(Make(), ModelSpec.Mlp([4, 5, 3], new LeakyReluSpec(0.1), new MseSpec(), Initializer.XavierUniform, 0.2));
+    }
+
+    /// <summary>Specs are values: equal when the input width, every layer and the loss are, and different when any one is.</summary>
+    [Fact]
+    public void Specs_are_equal_exactly_when_width_layers_and_loss_are()
+    {
+        var a = ModelSpec.Mlp([4, 5, 3], new TanhSpec(), new SoftmaxCrossEntropySpec());
+        Assert.True(a.Equals(ModelSpec.Mlp([4, 5, 3], new TanhSpec(), new SoftmaxCrossEntropySpec())));
+        Assert.Equal(a.GetHashCode(), ModelSpec.Mlp([4, 5, 3], new TanhSpec(), new SoftmaxCrossEntropySpec()).GetHashCode());
+        Assert.False(a.Equals(null));
+        Assert.False(a.Equals(ModelSpec.Mlp([4, 5, 3], new ReluSpec(), new SoftmaxCrossEntropySpec())));
+        Assert.False(a.Equals(ModelSpec.Mlp([4, 5, 3], new TanhSpec(), new SoftmaxCrossEntropySpec(LabelSmoothing: 0.1))));
+        Assert.False(a.Equals(ModelSpec.Mlp([4, 6, 3], new TanhSpec(), new SoftmaxCrossEntropySpec())));
+        Assert.False(a.Equals(ModelSpec.Mlp([4, 5, 3], new TanhSpec(), new SoftmaxCrossEntropySpec(), dropout: 0.1)));
+        // The same layers after another input width: a leading activation takes any width.
+        var b = new ModelSpec(3, [new TanhSpec()], new MseSpec());
+        Assert.False(b.Equals(new ModelSpec(4, [new TanhSpec()], new MseSpec())));
+        Assert.True(b.Equals(new ModelSpec(3, [new TanhSpec()], new MseSpec())));
     }
 }

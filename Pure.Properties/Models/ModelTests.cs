@@ -263,8 +263,7 @@ public sealed class ModelTests
         var deeper = ModelSpec.Mlp([5, 4, 4, 2], new TanhSpec(), new MseSpec());
         var wrong = Model.Init<double>(deeper, RandomKey.FromSeed(2));
         var e = Assert.Throws<ArgumentException>(() => Model.Forward(Regressor, wrong, NdArray.Zeros<double>(1, 5)));
-        Assert.Contains("4.weight", e.Message);
-        Assert.Contains("[0.weight, 0.bias, 2.weight, 2.bias]", e.Message);
+        Assert.Contains("parameters [0.weight, 0.bias, 2.weight, 2.bias, 4.weight, 4.bias] do not match the model's [0.weight, 0.bias, 2.weight, 2.bias]", e.Message);
         Assert.Equal("parameters", e.ParamName);
     }
 
@@ -292,5 +291,56 @@ public sealed class ModelTests
         Assert.Equal([4, 5], ClassifierParams["0.weight"].Shape.ToArray());
         Assert.Equal([3], ClassifierParams["2.bias"].Shape.ToArray());
         Assert.False(ClassifierParams.Equals(Model.Init<double>(Classifier, RandomKey.FromSeed(2))));
+    }
+
+    [Fact]
+    public void A_null_batch_is_named()
+    {
+        Assert.Equal("batch", Assert.Throws<ArgumentNullException>(() => Model.Loss(Classifier, ClassifierParams, null!)).ParamName);
+        Assert.Equal("batch", Assert.Throws<ArgumentNullException>(() => Model.ValueAndGrad(Classifier, ClassifierParams, null!)).ParamName);
+        Assert.Equal("batch", Assert.Throws<ArgumentNullException>(() => Model.Backprop(Classifier, ClassifierParams, null!)).ParamName);
+        Assert.Equal("spec", Assert.Throws<ArgumentNullException>(() => Model.Init<double>(null!, RandomKey.FromSeed(1))).ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentNullException>(() => Model.Forward(Classifier, ClassifierParams, null!)).ParamName);
+        Assert.Equal("parameters", Assert.Throws<ArgumentNullException>(() => Model.Forward(Classifier, null!, NdArray.Zeros<double>(1, 5))).ParamName);
+        Assert.Equal("spec", Assert.Throws<ArgumentNullException>(() => Model.RequireInput(null!, NdArray.Zeros<double>(1, 5), "x")).ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentNullException>(() => Model.RequireInput<double>(Classifier, null!, "x")).ParamName);
+        Assert.Equal("spec", Assert.Throws<ArgumentNullException>(() => Model.RequireParameters(null!, ClassifierParams, "p")).ParamName);
+        Assert.Equal("parameters", Assert.Throws<ArgumentNullException>(() => Model.RequireParameters<double>(Classifier, null!, "p")).ParamName);
+    }
+
+    /// <summary>A network that starts with layers without parameters (an activation, dropout): ValueAndGrad skips differentiating
+    /// below its first dense layer, and still gives the gradients of the full backward pass, which match central differences.</summary>
+    [Fact]
+    public void Layers_below_the_first_dense_one_are_skipped_by_ValueAndGrad_without_changing_a_gradient()
+    {
+        var spec = new ModelSpec(4, [new TanhSpec(), new DropoutSpec(0.25), new DenseSpec(4, 5), new SigmoidSpec(), new DenseSpec(5, 3)], new SoftmaxCrossEntropySpec());
+        var p = Model.Init<double>(spec, RandomKey.FromSeed(6));
+        var r = new System.Random(3);
+        var batch = Batch<double>.Classification(NdArray.From<double>([.. Enumerable.Range(0, 24).Select(_ => r.NextDouble() * 2 - 1)], 6, 4), [0, 1, 2, 2, 1, 0]);
+        var key = RandomKey.FromSeed(9);
+        var (loss, grads) = Model.ValueAndGrad(spec, p, batch, key);
+        var trace = Model.Backprop(spec, p, batch, key);
+        Assert.Equal(trace.Loss, loss);
+        Assert.Equal(trace.Grads, grads);
+        GradCheck.OfParameters(q => Model.Loss(spec, q, batch, key), p, grads);
+        Assert.Equal(new[] { "2.weight", "2.bias", "4.weight", "4.bias" }, grads.Names.ToArray());
+    }
+
+    /// <summary>Two traces are equal when every part is: a change to any one of them (the loss, a gradient, an activation, an
+    /// activation's gradient) makes them differ.</summary>
+    [Fact]
+    public void Backprop_traces_are_equal_exactly_when_every_part_is()
+    {
+        var batch = Batch<double>.Classification(NdArray.From<double>([0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, 0.8, -0.9, 1.0], 2, 5), [0, 2]);
+        var t = Model.Backprop(Classifier, ClassifierParams, batch);
+        Assert.True(t.Equals(Model.Backprop(Classifier, ClassifierParams, batch)));
+        Assert.Equal(t.GetHashCode(), Model.Backprop(Classifier, ClassifierParams, batch).GetHashCode());
+        Assert.False(t.Equals(null));
+        NdArray<double> Bumped(NdArray<double> a) { var c = a.ToArray(); c[0] += 1; return NdArray.From<double>(c, [.. a.Shape]); }
+        Assert.False(t.Equals(t with { Loss = t.Loss + 1 }));
+        Assert.False(t.Equals(t with { Grads = new ParamTree<double>(t.Grads.Names, t.Grads.Leaves.SetItem(1, Bumped(t.Grads[1]))) }));
+        Assert.False(t.Equals(t with { Activations = t.Activations.SetItem(1, Bumped(t.Activations[1])) }));
+        Assert.False(t.Equals(t with { ActivationGrads = t.ActivationGrads.SetItem(0, Bumped(t.ActivationGrads[0])) }));
+        Assert.True(t.Equals(t with { }));
     }
 }

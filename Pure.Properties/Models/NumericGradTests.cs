@@ -118,4 +118,21 @@ public sealed class NumericGradTests
         Assert.False(GradCheck.Close(1.0, 1.0002));
         Assert.True(GradCheck.Close(1.0, 1.00005));
     }
+
+    [Fact]
+    public void Null_arguments_and_a_bad_step_are_named()
+    {
+        var t = new ParamTree<double>(["0.weight"], [NdArray.Vector(1.0, 2.0)]);
+        Assert.Equal("f", Assert.Throws<ArgumentNullException>(() => NumericGrad.OfParameters<double>(null!, t)).ParamName);
+        Assert.Equal("parameters", Assert.Throws<ArgumentNullException>(() => NumericGrad.OfParameters<double>(F, null!)).ParamName);
+        Assert.Equal("f", Assert.Throws<ArgumentNullException>(() => NumericGrad.OfInput<double>(null!, NdArray.Vector(1.0))).ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentNullException>(() => NumericGrad.OfInput<double>(a => a[0], null!)).ParamName);
+        Assert.Equal("f", Assert.Throws<ArgumentNullException>(() => NumericGrad.Directional<double>(null!, t, t)).ParamName);
+        foreach (double h in new[] { 0.0, -1e-6, double.NaN, double.PositiveInfinity })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => NumericGrad.OfInput<double>(a => a[0], NdArray.Vector(1.0), h));
+            Assert.Equal("h", e.ParamName);
+            Assert.Contains("the step h must be positive and finite", e.Message);
+        }
+    }
 }
