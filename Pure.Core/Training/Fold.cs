@@ -294,7 +294,7 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
             // Cross-entropy: the loss's own evaluation (SoftmaxCrossEntropy.ValueAndGrad), on the workspaces.
             var ce = (SoftmaxCrossEntropySpec)spec.Loss;
             var lab = labels.AsSpan(0, m);
-            for (int i = 0; i < m; i++) lab[i] = int.CreateChecked(targets[i * targetWidth]);
+            for (int i = 0; i < m; i++) lab[i] = int.CreateChecked(targets[i]); // labels are one column (TryCreate checked)
             var weights = ce.ClassWeights is { } w ? w.AsSpan() : default;
             if (!(SoftmaxCrossEntropy.WeightSum(lab, weights) > 0))
                 throw new ArgumentException("the class weights of this batch's labels sum to 0, so the weighted mean is undefined", "target"); // as the loss says it

@@ -31,6 +31,21 @@ public class FoldTests
         return (Run(opt, true), Run(Nested(opt), false));
     }
 
+    /// <summary>A null argument is not the fold's to name: it declines, and the pure path (Trainer's checks) names it.</summary>
+    [Fact]
+    public void The_fold_declines_null_arguments()
+    {
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<float>(6);
+        var opt = Optimizer.Sgd(0.1);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(1));
+        Assert.NotNull(Fold<float>.TryCreate(spec, opt, start, data, 4, null));
+        Assert.Null(Fold<float>.TryCreate(null!, opt, start, data, 4, null));
+        Assert.Null(Fold<float>.TryCreate(spec, null!, start, data, 4, null));
+        Assert.Null(Fold<float>.TryCreate(spec, opt, null!, data, 4, null));
+        Assert.Null(Fold<float>.TryCreate(spec, opt, start, null!, 4, null));
+    }
+
     [Fact]
     public void Labels_given_as_a_column_run_in_the_fold_with_the_bits_of_labels_given_as_a_vector()
     {
