@@ -237,13 +237,18 @@ public sealed class ModelTests
     [InlineData(double.NegativeInfinity)]
     public void A_non_finite_input_is_named_with_its_row_and_column(double bad)
     {
-        var data = new double[10];
-        data[7] = bad;
-        var x = NdArray.From<double>(data, 2, 5);
-        var e = Assert.Throws<ArgumentException>(() => Model.ValueAndGrad(Regressor, RegressorParams, new Batch<double>(x, NdArray.Zeros<double>(2, 2))));
-        Assert.Contains("row 1, column 2", e.Message);
-        Assert.Contains(bad.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
-        Assert.Throws<ArgumentException>(() => Model.Forward(Regressor, RegressorParams, x));
+        // Anywhere: inside, at the very first element and at the very last.
+        foreach (var (at, where) in new[] { (7, "row 1, column 2"), (0, "row 0, column 0"), (9, "row 1, column 4") })
+        {
+            var data = new double[10];
+            data[at] = bad;
+            var x = NdArray.From<double>(data, 2, 5);
+            var e = Assert.Throws<ArgumentException>(() => Model.ValueAndGrad(Regressor, RegressorParams, new Batch<double>(x, NdArray.Zeros<double>(2, 2))));
+            Assert.Contains(where, e.Message);
+            Assert.Contains(bad.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
+            Assert.Equal("batch", e.ParamName);
+            Assert.Equal("x", Assert.Throws<ArgumentException>(() => Model.Forward(Regressor, RegressorParams, x)).ParamName);
+        }
     }
 
     [Theory]
