@@ -163,8 +163,7 @@ public static class Model
     /// <exception cref="ArgumentException">Names the parameter, shape or row at fault.</exception>
     public static void RequireFit<T>(ModelSpec spec, ParamTree<T> parameters, NdArray<T> x, string argName) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(parameters); ArgumentNullException.ThrowIfNull(x);
-        RequireParameters(spec, parameters, nameof(parameters));
+        RequireParameters(spec, parameters, nameof(parameters)); // each check names its own null arguments
         RequireInput(spec, x, argName);
     }
 

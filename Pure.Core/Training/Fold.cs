@@ -96,17 +96,14 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         GeluSpec => Kind.Gelu,
         IdentitySpec => Kind.Identity,
         DropoutSpec => Kind.Dropout,
-        _ => throw new NotSupportedException(l.Kind),
+        _ => throw new NotSupportedException(l.Kind), // unreachable: the layer hierarchy is closed (private protected constructors)
     };
-
-    private static bool Supported(LayerSpec l) => l is DenseSpec or ReluSpec or LeakyReluSpec or SigmoidSpec or TanhSpec or GeluSpec or IdentitySpec or DropoutSpec;
 
     /// <summary>A fold for this model, optimizer, state and data, or null when any of them is outside what the fold knows
     /// (then the pure composition runs, with its own checks and exceptions).</summary>
     public static Fold<T>? TryCreate(ModelSpec spec, GradientTransform optimizer, TrainState<T> state, DataSet<T> data, int batchSize, Parallelism? parallelism)
     {
         if (spec is null || optimizer is null || state is null || data is null) return null;
-        if (!spec.Layers.All(Supported)) return null;
         try { Model.RequireParameters(spec, state.Params, nameof(state)); }
         catch (ArgumentException) { return null; }
         // The data must be what every step would accept: the right width, finite inputs, valid targets.

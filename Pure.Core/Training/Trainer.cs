@@ -79,6 +79,7 @@ public static class Trainer
             var (counters, history, _, _) = fold.RunEpoch(state, data, config);
             return (fold.Finish(counters), history);
         }
+        RequireData(spec, state, data);
         var losses = System.Collections.Immutable.ImmutableArray.CreateBuilder<double>();
         double weighted = 0; int seen = 0;
         var final = Batches(data, config, state.Key, state.Epoch).Aggregate(state, (s, batch) =>
@@ -148,6 +149,7 @@ public static class Trainer
         if (startIteration < 0 || startIteration >= perEpoch)
             throw new ArgumentOutOfRangeException(nameof(startIteration), startIteration, $"an epoch of this data has batches 0 to {perEpoch - 1}");
         var fold = Fold<T>.TryCreate(spec, optimizer, state, data, config.BatchSize, parallelism);
+        if (fold is null) RequireData(spec, state, data);
         var history = History.Empty;
         var s = state;
         int skip = startIteration;
@@ -164,6 +166,11 @@ public static class Trainer
         }
         return new ObservedFit<T>(fold?.Finish(s) ?? s, history, 0);
     }
+
+    /// <summary>Before the pure composition steps batch by batch: parameters that fit the model and inputs that are finite, a
+    /// bad input named by its row in the data set (a step would name its row in a shuffled batch).</summary>
+    private static void RequireData<T>(ModelSpec spec, TrainState<T> state, DataSet<T> data) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Model.RequireFit(spec, state.Params, data.X, nameof(data));
 
     /// <summary>The observed epoch of the pure composition (when the workspace fold does not know the model or optimizer).</summary>
     private static (TrainState<T> State, EpochHistory History, int Cursor, bool Stopped) ObservedEpoch<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state,

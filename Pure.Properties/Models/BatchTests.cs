@@ -51,7 +51,8 @@ public sealed class BatchTests
     [Fact]
     public void Null_arguments_are_rejected()
     {
-        Assert.Throws<ArgumentNullException>(() => new Batch<double>(null!, NdArray.Zeros<double>(1)));
+        Assert.Equal("X", Assert.Throws<ArgumentNullException>(() => new Batch<double>(null!, NdArray.Zeros<double>(1))).ParamName);
+        Assert.Equal("Y", Assert.Throws<ArgumentNullException>(() => new Batch<double>(NdArray.Zeros<double>(1, 1), null!)).ParamName);
         Assert.Throws<ArgumentNullException>(() => Batch<double>.Classification(NdArray.Zeros<double>(1, 1), null!));
     }
 }

@@ -329,6 +329,8 @@ public sealed class ModelTests
         Assert.Equal(trace.Grads, grads);
         GradCheck.OfParameters(q => Model.Loss(spec, q, batch, key), p, grads);
         Assert.Equal(new[] { "2.weight", "2.bias", "4.weight", "4.bias" }, grads.Names.ToArray());
+        // Backprop and InputGradient still go all the way down to the input.
+        GradCheck.OfInput(x => Model.Loss(spec, p, new Batch<double>(x, batch.Y), key), batch.X, Model.InputGradient(spec, p, batch, key).InputGrad);
     }
 
     /// <summary>Two traces are equal when every part is: a change to any one of them (the loss, a gradient, an activation, an
@@ -347,5 +349,32 @@ public sealed class ModelTests
         Assert.False(t.Equals(t with { Activations = t.Activations.SetItem(1, Bumped(t.Activations[1])) }));
         Assert.False(t.Equals(t with { ActivationGrads = t.ActivationGrads.SetItem(0, Bumped(t.ActivationGrads[0])) }));
         Assert.True(t.Equals(t with { }));
+    }
+
+    /// <summary>A weight wrong in one dimension only (rows, or columns) is caught as surely as one wrong in both.</summary>
+    [Fact]
+    public void A_weight_wrong_in_one_dimension_is_named()
+    {
+        foreach (var (shape, text) in new[] { (new[] { 3, 5 }, "[3, 5]"), (new[] { 4, 6 }, "[4, 6]"), (new[] { 20 }, "[20]") })
+        {
+            var wrong = new ParamTree<double>(RegressorParams.Names, RegressorParams.Leaves.SetItem(0, NdArray.Zeros<double>(shape)));
+            var e = Assert.Throws<ArgumentException>(() => Model.Forward(Regressor, wrong, NdArray.Zeros<double>(1, 5)));
+            Assert.Contains($"0.weight must be [4, 5], got {text}", e.Message);
+        }
+        var bias = new ParamTree<double>(RegressorParams.Names, RegressorParams.Leaves.SetItem(1, NdArray.Zeros<double>(4, 1)));
+        Assert.Contains("0.bias must be [4], got [4, 1]", Assert.Throws<ArgumentException>(() => Model.Forward(Regressor, bias, NdArray.Zeros<double>(1, 5))).Message);
+    }
+
+    /// <summary>A model without parameters (an activation and a loss) has a loss, an empty gradient tree, and an input gradient.</summary>
+    [Fact]
+    public void A_model_without_parameters_has_a_loss_and_no_gradients()
+    {
+        var spec = new ModelSpec(3, [new TanhSpec()], new MseSpec());
+        var p = Model.Init<double>(spec, RandomKey.FromSeed(1));
+        var batch = new Batch<double>(NdArray.From<double>([0.5, -1, 2, 0.1, 0.2, -0.3], 2, 3), NdArray.Zeros<double>(2, 3));
+        var (loss, grads) = Model.ValueAndGrad(spec, p, batch);
+        Assert.Equal(0, grads.Count);
+        Assert.Equal(Model.Loss(spec, p, batch), loss);
+        GradCheck.OfInput(x => Model.Loss(spec, p, new Batch<double>(x, batch.Y)), batch.X, Model.InputGradient(spec, p, batch).InputGrad);
     }
 }

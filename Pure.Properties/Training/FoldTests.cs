@@ -46,6 +46,29 @@ public class FoldTests
         Assert.Null(Fold<float>.TryCreate(spec, opt, start, null!, 4, null));
     }
 
+    /// <summary>What the fold cannot run it leaves to the pure path, which refuses it by name: parameters that do not fit the
+    /// model, a non-finite input (the very first element too), a chain state with another number of states than transforms.</summary>
+    [Fact]
+    public void What_the_pure_step_refuses_the_fold_declines()
+    {
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<float>(12);
+        var opt = Optimizer.Adam(0.01);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(1));
+        var config = new TrainConfig(4, 1);
+        void Declined(TrainState<float> s, DataSet<float> d, string expected)
+        {
+            Assert.Null(Fold<float>.TryCreate(spec, opt, s, d, 4, null));
+            Assert.Contains(expected, Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, opt, s, d, config)).Message);
+        }
+        Declined(start with { Params = new ParamTree<float>(start.Params.Names, start.Params.Leaves.SetItem(0, NdArray.Zeros<float>(8, 3))) }, data,
+            "0.weight must be [8, 2], got [8, 3]");
+        var x = data.X.ToArray(); x[0] = float.NaN;
+        Declined(start, new DataSet<float>(NdArray.From<float>(x, 12, 2), data.Y), "non-finite value NaN at row 0, column 0");
+        var chain = (ChainState)start.OptState;
+        Declined(start with { OptState = new ChainState(chain.States.Add(EmptyState.Instance)) }, data, "");
+    }
+
     [Fact]
     public void Labels_given_as_a_column_run_in_the_fold_with_the_bits_of_labels_given_as_a_vector()
     {
