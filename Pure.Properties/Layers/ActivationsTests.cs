@@ -232,4 +232,16 @@ public sealed class ActivationsTests
         var relu = new ReluSpec();
         Assert.Equal([0.0, 0.0, 1.0, 1.0], relu.Gradient(x, relu.Apply(x), NdArray.Vector(1.0, 1.0, 1.0, 1.0)).ToArray());
     }
+
+    /// <summary>An activation's backward refuses an output or an upstream gradient of another shape than its input, by name.</summary>
+    [Fact]
+    public void Gradient_refuses_y_or_dy_of_another_shape()
+    {
+        var x = NdArray.Zeros<double>(2, 3);
+        foreach (ActivationSpec a in new ActivationSpec[] { new ReluSpec(), new TanhSpec(), new SigmoidSpec(), new GeluSpec() })
+        {
+            Assert.Equal("y", Assert.Throws<ArgumentException>(() => a.Gradient(x, NdArray.Zeros<double>(3, 2), x)).ParamName);
+            Assert.Equal("dy", Assert.Throws<ArgumentException>(() => a.Gradient(x, x, NdArray.Zeros<double>(2, 4))).ParamName);
+        }
+    }
 }

@@ -146,4 +146,21 @@ public sealed class LossSpecTests
         Assert.NotEqual(new HuberSpec(2), new HuberSpec(1));
         Assert.NotEqual<LossSpec>(new MseSpec(), new BinaryCrossEntropySpec());
     }
+
+    /// <summary>Value targets must have the output's shape, or be [rows] for a one-column output — not [rows] or [rows, 1] for a
+    /// wider one; null arguments are named.</summary>
+    [Fact]
+    public void Value_targets_of_another_shape_and_null_arguments_are_refused_by_name()
+    {
+        var output = NdArray.Zeros<double>(4, 3);
+        foreach (var target in new[] { NdArray.Zeros<double>(4), NdArray.Zeros<double>(4, 1), NdArray.Zeros<double>(3, 3) })
+        {
+            var e = Assert.Throws<ArgumentException>(() => new MseSpec().ValueAndGrad(output, target));
+            Assert.Equal("target", e.ParamName);
+            Assert.Contains("target must have the output's shape [4, 3]", e.Message);
+        }
+        Assert.Equal(0.0, new MseSpec().Value(NdArray.Zeros<double>(4, 1), NdArray.Zeros<double>(4)));
+        Assert.Equal("output", Assert.Throws<ArgumentNullException>(() => new MseSpec().ValueAndGrad(null!, NdArray.Zeros<double>(4))).ParamName);
+        Assert.Equal("target", Assert.Throws<ArgumentNullException>(() => new MseSpec().ValueAndGrad(output, null!)).ParamName);
+    }
 }

@@ -276,4 +276,17 @@ public sealed class SoftmaxCrossEntropyTests
         Assert.Contains("sum to 0", e.Message);
         Assert.Equal(Math.Log(2), spec.Value(NdArray.Zeros<double>(2, 2), NdArray.Vector(0.0, 1.0)), 14);
     }
+
+    /// <summary>Labels are [rows] or [rows, 1] with the logits' row count: a column of another length is refused by name.</summary>
+    [Fact]
+    public void A_label_column_of_another_length_is_refused()
+    {
+        foreach (var target in new[] { NdArray.Zeros<double>(4, 1), NdArray.Zeros<double>(2, 1), NdArray.Zeros<double>(3, 2), NdArray.Zeros<double>(4) })
+        {
+            var e = Assert.Throws<ArgumentException>(() => new SoftmaxCrossEntropySpec().ValueAndGrad(NdArray.Zeros<double>(3, 4), target));
+            Assert.Equal("target", e.ParamName);
+            Assert.Contains("cross-entropy targets must be class labels [3]", e.Message);
+        }
+        Assert.True(double.IsFinite(new SoftmaxCrossEntropySpec().Value(NdArray.Zeros<double>(3, 4), NdArray.Zeros<double>(3, 1))));
+    }
 }

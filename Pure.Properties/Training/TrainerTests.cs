@@ -518,7 +518,7 @@ public sealed class TrainerTests
         Null("config", () => Trainer.Fit(spec, opt, s, data, null!, observer));
         Null("observer", () => Trainer.Fit(spec, opt, s, data, c, (TrainObserver<double>)null!));
         var dropLast = new TrainConfig(11, 1, DropLast: true);
-        foreach (var a in new Action[] { () => Trainer.RunEpoch(spec, opt, s, data, dropLast), () => Trainer.Fit(spec, opt, s, data, dropLast, observer) })
+        foreach (var a in new Action[] { () => Trainer.RunEpoch(spec, opt, s, data, dropLast), () => Trainer.Fit(spec, opt, s, data, dropLast, observer), () => Trainer.Fit(spec, opt, s, data, dropLast) })
             Assert.Contains("10 rows at batch size 11 with drop-last give no iteration", Assert.Throws<ArgumentException>(a).Message);
     }
 
