@@ -503,6 +503,9 @@ public sealed class TrainerTests
         var key = RandomKey.FromSeed(1);
         void Null(string name, Action a) => Assert.Equal(name, Assert.Throws<ArgumentNullException>(a).ParamName);
         Null("spec", () => Trainer.Init<double>(null!, opt, key));
+        // Refused when called, not when first enumerated (Batches is lazy).
+        Null("data", () => Trainer.Batches<double>(null!, c, key, 0));
+        Null("config", () => Trainer.Batches(data, null!, key, 0));
         Null("optimizer", () => Trainer.Init<double>(spec, null!, key));
         Null("optimizer", () => Trainer.Init(spec, null!, s.Params, key));
         Null("optimizer", () => Trainer.Step(spec, null!, s, batch));
