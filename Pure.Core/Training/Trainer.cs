@@ -53,7 +53,13 @@ public static class Trainer
     /// <summary>The batches of epoch <see cref="TrainState{T}.Epoch"/> in order: a keyed shuffle (or stored order), cut by <see cref="Batching.BatchRanges"/>.</summary>
     public static IEnumerable<Batch<T>> Batches<T>(DataSet<T> data, TrainConfig config, RandomKey key, int epoch) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // Checked here, when called: an iterator's own checks would wait for the first MoveNext.
         ArgumentNullException.ThrowIfNull(data); ArgumentNullException.ThrowIfNull(config);
+        return Iterate(data, config, key, epoch);
+    }
+
+    private static IEnumerable<Batch<T>> Iterate<T>(DataSet<T> data, TrainConfig config, RandomKey key, int epoch) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var order = config.Shuffle ? Batching.Shuffle(data.Rows, key.FoldIn(ShuffleStream), epoch) : [.. Enumerable.Range(0, data.Rows)];
         foreach (var r in Batching.BatchRanges(data.Rows, config.BatchSize, config.DropLast))
             yield return data.Gather(order.AsSpan()[r]);
