@@ -85,9 +85,7 @@ public class FoldTests
         var byColumn = Trainer.Fit(spec, opt, start, column, config);
         Assert.Equal(Trainer.Fit(spec, opt, start, flat, config).State, byColumn.State);
         // And the pure step agrees on the column too.
-        var s = start;
-        foreach (var b in Trainer.Batches(column, new TrainConfig(8, 1), s.Key, 0)) s = Trainer.Step(spec, opt, s, b).State;
-        Assert.Equal(s.Params, Trainer.Fit(spec, opt, start, column, new TrainConfig(8, 1)).State.Params);
+        Assert.Equal(TrainingProblems.StepFold(spec, opt, start, column, config), byColumn.State);
     }
 
     [Fact]
@@ -154,9 +152,7 @@ public class FoldTests
         // Not centred, the same state is complete: the fold takes it.
         var plain = new ScaleByRms();
         Assert.NotNull(Fold<float>.TryCreate(spec, plain, foreign, data, 4, null));
-        var s = foreign;
-        foreach (var b in Trainer.Batches(data, new TrainConfig(4, 1), s.Key, 0)) s = Trainer.Step(spec, plain, s, b).State;
-        Assert.Equal(s.Params, Trainer.Fit(spec, plain, foreign, data, new TrainConfig(4, 1)).State.Params);
+        Assert.Equal(TrainingProblems.StepFold(spec, plain, foreign, data, new TrainConfig(4, 2)), Trainer.Fit(spec, plain, foreign, data, new TrainConfig(4, 2)).State);
     }
 
     /// <summary>The fold's promise for classification (Pure.Bench measures it too): once its workspaces exist, a step allocates

@@ -112,23 +112,6 @@ public sealed class ThreadsTests
 
     // ── The fold in workspaces (Trainer.Fit and RunEpoch) against the pure composition of Step ─────────────────────
 
-    private static TrainState<T> StepFold<T>(ModelSpec spec, GradientTransform opt, TrainState<T> start, DataSet<T> data, TrainConfig config, List<double> losses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var s = start;
-        for (int e = 0; e < config.Epochs; e++)
-        {
-            foreach (var b in Trainer.Batches(data, config, s.Key, s.Epoch))
-            {
-                var (next, loss) = Trainer.Step(spec, opt, s, b, One);
-                losses.Add(double.CreateChecked(loss));
-                s = next;
-            }
-            s = s with { Epoch = s.Epoch + 1 };
-        }
-        return s;
-    }
-
     private static DataSet<T> Blobs<T>(int rows, int features, int classes, int seed) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var r = new System.Random(seed);
@@ -172,13 +155,13 @@ public sealed class ThreadsTests
             Assert.NotNull(Fold<float>.TryCreate(spec, opt, start, data, 8, Two)); // the workspaces run, not the fallback
             var config = new TrainConfig(BatchSize: 8, Epochs: 3, Shuffle: shuffle);
             var losses = new List<double>();
-            var expected = StepFold(spec, opt, start, data, config, losses);
+            var expected = TrainingProblems.StepFold(spec, opt, start, data, config, losses, One);
             var fit = Trainer.Fit(spec, opt, start, data, config, Two);
             Assert.True(expected.Params.Equals(fit.State.Params), $"{name} (shuffle {shuffle}): parameters differ from Step folded");
             Assert.Equal(expected, fit.State);
             Assert.Equal(losses, fit.History.IterationLosses);
             var (epochState, epoch) = Trainer.RunEpoch(spec, opt, start, data, config, Two);
-            var one = StepFold(spec, opt, start, data, new TrainConfig(BatchSize: 8, Epochs: 1, Shuffle: shuffle), []);
+            var one = TrainingProblems.StepFold(spec, opt, start, data, new TrainConfig(BatchSize: 8, Epochs: 1, Shuffle: shuffle), [], One);
             Assert.Equal(one, epochState);
             Assert.Equal(0, epoch.Epoch);
         }
@@ -196,7 +179,7 @@ public sealed class ThreadsTests
         var start = Trainer.Init<double>(spec, opt, RandomKey.FromSeed(2));
         var config = new TrainConfig(BatchSize: 10, Epochs: 2, DropLast: true);
         var losses = new List<double>();
-        Assert.Equal(StepFold(spec, opt, start, data, config, losses), Trainer.Fit(spec, opt, start, data, config).State);
+        Assert.Equal(TrainingProblems.StepFold(spec, opt, start, data, config, losses, One), Trainer.Fit(spec, opt, start, data, config).State);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Numerics;
 using FsCheck;
 using FsCheck.Fluent;
+using NeuralPure.Kernels;
 using NeuralPure.Layers;
 using NeuralPure.Losses;
 using NeuralPure.Models;
@@ -38,6 +39,25 @@ internal static class TrainingProblems
     public static ModelSpec Classifier(double dropout = 0) => ModelSpec.Mlp([2, 8, 3], new TanhSpec(), new SoftmaxCrossEntropySpec(), dropout: dropout);
 
     public static ModelSpec Regressor() => ModelSpec.Mlp([2, 6, 1], new ReluSpec(), new MseSpec());
+
+    /// <summary>Step folded batch after batch over <paramref name="config"/>'s epochs — the pure composition every fast path of
+    /// Fit must equal; each step's loss goes into <paramref name="losses"/> when given.</summary>
+    public static TrainState<T> StepFold<T>(ModelSpec spec, GradientTransform opt, TrainState<T> start, DataSet<T> data, TrainConfig config,
+        List<double>? losses = null, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var s = start;
+        for (int e = 0; e < config.Epochs; e++)
+        {
+            foreach (var b in Trainer.Batches(data, config, s.Key, s.Epoch))
+            {
+                var (next, loss) = Trainer.Step(spec, opt, s, b, parallelism);
+                losses?.Add(double.CreateChecked(loss));
+                s = next;
+            }
+            s = s with { Epoch = s.Epoch + 1 };
+        }
+        return s;
+    }
 
     /// <summary>y = x₀ − 2x₁ + noise, for the regressor.</summary>
     public static DataSet<T> Linear<T>(int n, int seed = 2) where T : unmanaged, IFloatingPointIeee754<T>
