@@ -101,7 +101,7 @@ public static class BackpropLesson
         var shares = ImmutableArray.CreateBuilder<(string, double)>();
         for (int i = spec.Layers.Length - 1; i >= 0; i--)
         {
-            if (spec.Layers[i].ParameterNames.IsEmpty) continue;
+            if (spec.Layers[i].Parameters(spec.Shapes[i]).IsEmpty) continue;
             double s = g[$"{i}.weight"].Span.ToArray().Sum(Math.Abs) + g[$"{i}.bias"].Span.ToArray().Sum(Math.Abs);
             int count = g[$"{i}.weight"].Length + g[$"{i}.bias"].Length;
             shares.Add(($"layer {i} ({spec.Layers[i].Kind})", s / all));

@@ -114,7 +114,7 @@ public static class Report
                 Bytes = n =>
                 {
                     // One step inside a warm fold: what every step of a fit costs once the workspaces exist.
-                    var fold = Fold<float>.TryCreate(spec, opt, start, data, config.Batch, par) ?? throw new InvalidOperationException("the fold does not take this configuration");
+                    var fold = Fold<float>.Create(spec, opt, start, data, config.Batch, par);
                     for (int k = 0; k < 3; k++) fold.Step(data, default, 0, config.Batch, start.Key, k);
                     long a0 = GC.GetTotalAllocatedBytes(precise: true);
                     for (int k = 0; k < n; k++) fold.Step(data, default, (k % Batches) * config.Batch, config.Batch, start.Key, 3 + k);
@@ -244,7 +244,7 @@ public static class Report
             var loss = new SoftmaxCrossEntropySpec();
             cases.Add(("softmax cross-entropy + gradient", $"[{batch}, {widths[^1]}] (pure, allocating)", t, 0, () => loss.ValueAndGrad(logits, labels)));
             var pp = Data.Floats((int)parameters, 9); var gg = Data.Floats((int)parameters, 10); var mm = new float[parameters]; var vv = new float[parameters];
-            var c = new OptimizerKernels.AdamConstants<float>(0.9f, 0.1f, 0.999f, 0.001f, 1.1f, 0.03f, 1e-8f, -1e-6f, null, null);
+            var c = new AdamConstants<float>(0.9f, 0.1f, 0.999f, 0.001f, 1.1f, 0.03f, 1e-8f, -1e-6f, null, null);
             cases.Add(("Adam update (fused)", $"{parameters:N0} parameters", t, 0, () => OptimizerKernels.AdamStep<float>(pp, gg, mm, vv, c, t)));
         }
         var best = cases.Select(c => { c.Run(); return double.MaxValue; }).ToArray();

@@ -106,18 +106,6 @@ internal static class OptimizerKernels
         for (; i < g.Length; i++) dest[i] = g[i] / (T.Sqrt(v[i]) + eps);
     }
 
-    /// <summary>The constants of one fused Adam/AdamW step (see <see cref="AdamStep{T}"/>), converted to T as the separate transforms convert them.</summary>
-    /// <param name="B1">β₁.</param>
-    /// <param name="C1">1 − β₁ (formed in double, then converted, as ScaleByAdam does).</param>
-    /// <param name="B2">β₂.</param>
-    /// <param name="C2">1 − β₂ (formed in double, then converted).</param>
-    /// <param name="StepScale">1/(1 − β₁ᵗ).</param>
-    /// <param name="Bc2Sqrt">√(1 − β₂ᵗ).</param>
-    /// <param name="Eps">ε.</param>
-    /// <param name="Factor">−η(t).</param>
-    /// <param name="Coupled">λ of a weight decay before the moments (Adam's L2), or null.</param>
-    /// <param name="Decoupled">λ of a weight decay after the direction (AdamW), or null.</param>
-    public readonly record struct AdamConstants<T>(T B1, T C1, T B2, T C2, T StepScale, T Bc2Sqrt, T Eps, T Factor, T? Coupled, T? Decoupled) where T : unmanaged;
 
     /// <summary>One Adam/AdamW step per element, in place on p, m and v: the composition of ScaleAdd (coupled decay), Moment,
     /// SecondMoment, AdamDirection, ScaleAdd (decoupled decay), Scale (−η) and Add, evaluated element by element.</summary>
@@ -186,3 +174,16 @@ internal static class OptimizerKernels
         }
     }
 }
+
+/// <summary>The constants of one fused Adam/AdamW step (see <see cref="OptimizerKernels.AdamStep{T}"/>), converted to T as the separate transforms convert them.</summary>
+/// <param name="B1">β₁.</param>
+/// <param name="C1">1 − β₁ (formed in double, then converted, as ScaleByAdam does).</param>
+/// <param name="B2">β₂.</param>
+/// <param name="C2">1 − β₂ (formed in double, then converted).</param>
+/// <param name="StepScale">1/(1 − β₁ᵗ).</param>
+/// <param name="Bc2Sqrt">√(1 − β₂ᵗ).</param>
+/// <param name="Eps">ε.</param>
+/// <param name="Factor">−η(t).</param>
+/// <param name="Coupled">λ of a weight decay before the moments (Adam's L2), or null.</param>
+/// <param name="Decoupled">λ of a weight decay after the direction (AdamW), or null.</param>
+internal readonly record struct AdamConstants<T>(T B1, T C1, T B2, T C2, T StepScale, T Bc2Sqrt, T Eps, T Factor, T? Coupled, T? Decoupled) where T : unmanaged;

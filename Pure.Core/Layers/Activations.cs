@@ -7,25 +7,52 @@ namespace NeuralPure.Layers;
 
 // Each activation: its spec (a parameter-free layer), then its forward and backward on one screen.
 
-/// <summary>A parameter-free, element-wise layer.</summary>
+/// <summary>A parameter-free, element-wise layer: y = f(x), dL/dx = f′(x)·dL/dy. A user's activation overrides the two span
+/// methods (f and f′) and is a layer like any other.</summary>
 public abstract record ActivationSpec : LayerSpec
 {
-    private protected ActivationSpec() { }
+    /// <summary>For derived activations, in any assembly.</summary>
+    protected ActivationSpec() { }
 
     /// <inheritdoc/>
-    public override int OutputWidth(int inputWidth) => inputWidth >= 1 ? inputWidth : throw new ArgumentException($"width must be ≥ 1, got {inputWidth}", nameof(inputWidth));
+    public override Shape OutputShape(Shape input) => input ?? throw new ArgumentNullException(nameof(input));
 
-    /// <summary>The activation applied to a batch.</summary>
-    public abstract NdArray<T> Apply<T>(NdArray<T> x) where T : unmanaged, IFloatingPointIeee754<T>;
+    /// <summary>f, element by element: writes f(x[i]) into y[i] (y has x's length), on up to <paramref name="threads"/> threads
+    /// (the bits must not depend on how many).</summary>
+    public abstract void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>dL/dx from the input x, the output y = f(x) and dL/dy.</summary>
-    public abstract NdArray<T> Gradient<T>(NdArray<T> x, NdArray<T> y, NdArray<T> dy) where T : unmanaged, IFloatingPointIeee754<T>;
+    /// <summary>f′, element by element: writes dx[i] = f′(x[i])·dy[i], given x, y = f(x) (some derivatives are cheaper from y) and dy.</summary>
+    public abstract void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads) where T : unmanaged, IFloatingPointIeee754<T>;
 
-    internal sealed override NdArray<T> Forward<T>(ReadOnlySpan<NdArray<T>> p, NdArray<T> x, RandomKey? key) => Apply(x);
+    /// <inheritdoc/>
+    public sealed override void Forward<T>(in ForwardArgs<T> a) => Apply(a.X, a.Y, a.Threads);
 
-    internal sealed override NdArray<T> Backward<T>(ReadOnlySpan<NdArray<T>> p, NdArray<T> x, NdArray<T> y, NdArray<T> dy, RandomKey? key, Span<NdArray<T>> grads) => Gradient(x, y, dy);
+    /// <inheritdoc/>
+    public sealed override void Backward<T>(in BackwardArgs<T> a)
+    {
+        if (a.InputGradient) Gradient(a.X, a.Y, a.DY, a.DX, a.Threads);
+    }
 
-    /// <summary>The activation called <paramref name="name"/>: identity, relu, leaky-relu (slope 0.01), sigmoid, tanh, gelu.</summary>
+    /// <summary>The activation applied to a batch of any shape (a new array).</summary>
+    public NdArray<T> Apply<T>(NdArray<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var r = new T[x.Length];
+        Apply(x.Span, r, 1);
+        return NdArray.Own(r, x.Shape);
+    }
+
+    /// <summary>dL/dx from the input x, the output y = f(x) and dL/dy (a new array).</summary>
+    public NdArray<T> Gradient<T>(NdArray<T> x, NdArray<T> y, NdArray<T> dy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(y); ArgumentNullException.ThrowIfNull(dy);
+        RequireSameShape(x, y, nameof(y)); RequireSameShape(x, dy, nameof(dy));
+        var r = new T[x.Length];
+        Gradient(x.Span, y.Span, dy.Span, r, 1);
+        return NdArray.Own(r, x.Shape);
+    }
+
+    /// <summary>The built-in activation called <paramref name="name"/>: identity, relu, leaky-relu (slope 0.01), sigmoid, tanh, gelu.</summary>
     /// <exception cref="ArgumentException">Unknown name.</exception>
     public static ActivationSpec Parse(string name) => name.ToLowerInvariant() switch
     {
@@ -42,26 +69,6 @@ public abstract record ActivationSpec : LayerSpec
     {
         if (!a.Shape.SequenceEqual(b.Shape)) throw new ArgumentException($"{name} has shape {b.ShapeText} but x has {a.ShapeText}", name);
     }
-
-    internal delegate void Map<T>(ReadOnlySpan<T> x, Span<T> dest);
-    internal delegate void Map2<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dest);
-
-    internal static NdArray<T> Run<T>(NdArray<T> x, Map<T> f) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        var r = new T[x.Length];
-        f(x.Span, r);
-        return NdArray.Own(r, x.Shape);
-    }
-
-    internal static NdArray<T> Run<T>(NdArray<T> x, NdArray<T> y, NdArray<T> dy, bool fromOutput, Map2<T> f) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(y); ArgumentNullException.ThrowIfNull(dy);
-        RequireSameShape(x, y, nameof(y)); RequireSameShape(x, dy, nameof(dy));
-        var r = new T[x.Length];
-        f(fromOutput ? y.Span : x.Span, dy.Span, r);
-        return NdArray.Own(r, x.Shape);
-    }
 }
 
 /// <summary>f(x) = x. Its gradient passes dL/dy through unchanged.</summary>
@@ -70,9 +77,9 @@ public sealed record IdentitySpec : ActivationSpec
     /// <inheritdoc/>
     public override string Kind => "identity";
     /// <inheritdoc/>
-    public override NdArray<T> Apply<T>(NdArray<T> x) => x ?? throw new ArgumentNullException(nameof(x));
+    public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => x.CopyTo(y);
     /// <inheritdoc/>
-    public override NdArray<T> Gradient<T>(NdArray<T> x, NdArray<T> y, NdArray<T> dy) { RequireSameShape(x, dy, nameof(dy)); return dy; }
+    public override void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads) => dy.CopyTo(dx);
 }
 
 /// <summary>f(x) = max(x, 0); f'(x) = 1 for x &gt; 0, else 0.</summary>
@@ -83,9 +90,9 @@ public sealed record ReluSpec : ActivationSpec
     /// <inheritdoc/>
     public override string Kind => "relu";
     /// <inheritdoc/>
-    public override NdArray<T> Apply<T>(NdArray<T> x) => Run<T>(x, Elementwise.Relu);
+    public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => Elementwise.ReluOrBackward(x, default, y, backward: false, threads);
     /// <inheritdoc/>
-    public override NdArray<T> Gradient<T>(NdArray<T> x, NdArray<T> y, NdArray<T> dy) => Run<T>(x, y, dy, fromOutput: false, Elementwise.ReluBackward);
+    public override void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads) => Elementwise.ReluOrBackward(x, dy, dx, backward: true, threads);
 }
 
 /// <summary>f(x) = x for x &gt; 0, else slope·x; f'(x) = 1 or slope.</summary>
@@ -97,9 +104,9 @@ public sealed record LeakyReluSpec(double Slope = 0.01) : ActivationSpec
     /// <inheritdoc/>
     public override string Kind => "leaky-relu";
     /// <inheritdoc/>
-    public override NdArray<T> Apply<T>(NdArray<T> x) { var s = T.CreateChecked(Slope); return Run<T>(x, (a, d) => Elementwise.LeakyRelu(a, s, d)); }
+    public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => Elementwise.LeakyRelu(x, T.CreateChecked(Slope), y);
     /// <inheritdoc/>
-    public override NdArray<T> Gradient<T>(NdArray<T> x, NdArray<T> y, NdArray<T> dy) { var s = T.CreateChecked(Slope); return Run<T>(x, y, dy, false, (a, g, d) => Elementwise.LeakyReluBackward(a, g, s, d)); }
+    public override void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads) => Elementwise.LeakyReluBackward(x, dy, T.CreateChecked(Slope), dx);
 }
 
 /// <summary>f(x) = σ(x) = 1/(1 + e^(−x)); f'(x) = σ(x)(1 − σ(x)), computed from the output.</summary>
@@ -108,9 +115,9 @@ public sealed record SigmoidSpec : ActivationSpec
     /// <inheritdoc/>
     public override string Kind => "sigmoid";
     /// <inheritdoc/>
-    public override NdArray<T> Apply<T>(NdArray<T> x) => Run<T>(x, Elementwise.Sigmoid);
+    public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => Elementwise.Sigmoid(x, y);
     /// <inheritdoc/>
-    public override NdArray<T> Gradient<T>(NdArray<T> x, NdArray<T> y, NdArray<T> dy) => Run<T>(x, y, dy, fromOutput: true, Elementwise.SigmoidBackward);
+    public override void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads) => Elementwise.SigmoidBackward(y, dy, dx);
 }
 
 /// <summary>f(x) = tanh(x); f'(x) = 1 − tanh²(x), computed from the output.</summary>
@@ -119,9 +126,9 @@ public sealed record TanhSpec : ActivationSpec
     /// <inheritdoc/>
     public override string Kind => "tanh";
     /// <inheritdoc/>
-    public override NdArray<T> Apply<T>(NdArray<T> x) => Run<T>(x, Elementwise.Tanh);
+    public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => Elementwise.Tanh(x, y);
     /// <inheritdoc/>
-    public override NdArray<T> Gradient<T>(NdArray<T> x, NdArray<T> y, NdArray<T> dy) => Run<T>(x, y, dy, fromOutput: true, Elementwise.TanhBackward);
+    public override void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads) => Elementwise.TanhBackward(y, dy, dx);
 }
 
 /// <summary>GELU, exact: f(x) = x·Φ(x) = ½x(1 + erf(x/√2)) (PyTorch's default <c>approximate='none'</c>); f'(x) = Φ(x) + x·φ(x).</summary>
@@ -131,7 +138,7 @@ public sealed record GeluSpec : ActivationSpec
     /// <inheritdoc/>
     public override string Kind => "gelu";
     /// <inheritdoc/>
-    public override NdArray<T> Apply<T>(NdArray<T> x) => Run<T>(x, Elementwise.Gelu);
+    public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => Elementwise.Gelu(x, y);
     /// <inheritdoc/>
-    public override NdArray<T> Gradient<T>(NdArray<T> x, NdArray<T> y, NdArray<T> dy) => Run<T>(x, y, dy, fromOutput: false, Elementwise.GeluBackward);
+    public override void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads) => Elementwise.GeluBackward(x, dy, dx);
 }

@@ -25,28 +25,40 @@ public sealed record DenseSpec(int In, int Out, Initializer? WeightInit = null) 
     public Initializer Initializer => WeightInit ?? Initializer.PyTorchLinear;
 
     /// <inheritdoc/>
-    public override ImmutableArray<string> ParameterNames => ["weight", "bias"];
-
-    /// <inheritdoc/>
     public override string Kind => "dense";
 
     /// <inheritdoc/>
-    public override int OutputWidth(int inputWidth) =>
-        inputWidth == In ? Out : throw new ArgumentException($"dense layer {In}→{Out} cannot take an input of width {inputWidth}", nameof(inputWidth));
+    /// <exception cref="ArgumentException">The input is not a vector of <see cref="In"/> features.</exception>
+    public override Shape OutputShape(Shape input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank == 1 && input[0] == In) return Shape.Of(Out);
+        throw new ArgumentException(input.Rank == 1
+            ? $"dense layer {In}→{Out} cannot take an input of width {input[0]}"
+            : $"dense layer {In}→{Out} takes vectors [{In}], not examples of shape {input} (flatten them first)", nameof(input));
+    }
 
-    internal override NdArray<T>[] Init<T>(RandomKey key)
+    /// <inheritdoc/>
+    public override ImmutableArray<ParamShape> Parameters(Shape input) => [new("weight", Shape.Of(Out, In)), new("bias", Shape.Of(Out))];
+
+    /// <summary>(W, b) from <see cref="Initializer"/>'s <see cref="Initializer.Sample{T}"/>.</summary>
+    public override ImmutableArray<NdArray<T>> Init<T>(Shape input, RandomKey key)
     {
         var (w, b) = Initializer.Sample<T>(key, In, Out);
         return [w, b];
     }
 
-    internal override NdArray<T> Forward<T>(ReadOnlySpan<NdArray<T>> p, NdArray<T> x, RandomKey? key) => Dense.Forward(new DenseParams<T>(p[0], p[1]), x);
+    /// <summary>y = x·Wᵀ + b: each yᵢⱼ is the fused multiply-add chain of xᵢ and Wⱼ, plus bⱼ; the bits do not depend on the thread count.</summary>
+    public override void Forward<T>(in ForwardArgs<T> a) =>
+        MatMul.MultiplyTransposedBAddRow(a.X, a.Parameter(0), a.Parameter(1), a.Y, a.Rows, In, Out, a.Threads);
 
-    internal override NdArray<T> Backward<T>(ReadOnlySpan<NdArray<T>> p, NdArray<T> x, NdArray<T> y, NdArray<T> dy, RandomKey? key, Span<NdArray<T>> grads)
+    /// <summary>dW = dyᵀ·x [out, in]; db = Σ over rows of dy [out]; dx = dy·W [rows, in] (when wanted).</summary>
+    /// <remarks>When the loss is a mean over the batch, the 1/rows is already inside dy.</remarks>
+    public override void Backward<T>(in BackwardArgs<T> a)
     {
-        var g = Dense.Backward(new DenseParams<T>(p[0], p[1]), x, dy);
-        grads[0] = g.W; grads[1] = g.B;
-        return g.X;
+        MatMul.MultiplyTransposedA(a.DY, a.X, a.Gradient(0), a.Rows, Out, In, a.Threads);
+        MatMul.ColumnSums(a.DY, a.Gradient(1), a.Rows, Out);
+        if (a.InputGradient) MatMul.Multiply(a.DY, a.Parameter(0), a.DX, a.Rows, Out, In, a.Threads);
     }
 }
 
@@ -102,10 +114,7 @@ public static class Dense
     {
         ArgumentNullException.ThrowIfNull(p); ArgumentNullException.ThrowIfNull(x);
         RequireInput(p, x, nameof(x));
-        int m = x.Rows, k = p.In, n = p.Out;
-        var y = new T[m * n];
-        MatMul.MultiplyTransposedBAddRow(x.Span, p.W.Span, p.B.Span, y, m, k, n, Parallelism.Resolve(parallelism));
-        return NdArray.Own(y, m, n);
+        return Layer.Forward(new DenseSpec(p.In, p.Out), [p.W, p.B], x, null, parallelism);
     }
 
     /// <summary>The chain rule through y = x·Wᵀ + b, given dL/dy [rows, out].</summary>
@@ -119,31 +128,13 @@ public static class Dense
     /// <exception cref="ArgumentException">x or dy has the wrong shape.</exception>
     public static DenseGrads<T> Backward<T>(DenseParams<T> p, NdArray<T> x, NdArray<T> dy, Parallelism? parallelism) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (dw, db, dx) = Gradients(p, x, dy, Parallelism.Resolve(parallelism), inputGradient: true);
-        return new DenseGrads<T>(dw, db, dx!);
-    }
-
-    /// <summary>dW, db and (when <paramref name="inputGradient"/>) dx: backprop skips dx for a model's first dense layer, whose input is data.</summary>
-    internal static (NdArray<T> W, NdArray<T> B, NdArray<T>? X) Gradients<T>(DenseParams<T> p, NdArray<T> x, NdArray<T> dy, int threads, bool inputGradient)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
         ArgumentNullException.ThrowIfNull(p); ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(dy);
         RequireInput(p, x, nameof(x));
         if (dy.Rank != 2 || dy.Shape[0] != x.Rows || dy.Shape[1] != p.Out)
             throw new ArgumentException($"dy must be [{x.Rows}, {p.Out}] for x {x.ShapeText} and W {p.W.ShapeText}, got {dy.ShapeText}", nameof(dy));
-        int m = x.Rows, k = p.In, n = p.Out;
-        var dw = new T[n * k];
-        MatMul.MultiplyTransposedA(dy.Span, x.Span, dw, m, n, k, threads);
-        var db = new T[n];
-        MatMul.ColumnSums(dy.Span, db, m, n);
-        NdArray<T>? dxArray = null;
-        if (inputGradient)
-        {
-            var dx = new T[m * k];
-            MatMul.Multiply(dy.Span, p.W.Span, dx, m, n, k, threads);
-            dxArray = NdArray.Own(dx, m, k);
-        }
-        return (NdArray.Own(dw, n, k), NdArray.Own(db, n), dxArray);
+        var spec = new DenseSpec(p.In, p.Out);
+        var (dx, grads) = Layer.Backward(spec, [p.W, p.B], x, dy, null, parallelism);
+        return new DenseGrads<T>(grads[0], grads[1], dx);
     }
 
     /// <summary>The transpose of a matrix.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using NeuralPure.Kernels;
 using NeuralPure.Random;
 using NeuralPure.Tensors;
@@ -18,11 +19,28 @@ public sealed record DropoutSpec(double Rate) : LayerSpec
     public override string Kind => "dropout";
 
     /// <inheritdoc/>
-    public override int OutputWidth(int inputWidth) => inputWidth;
+    public override Shape OutputShape(Shape input) => input ?? throw new ArgumentNullException(nameof(input));
 
-    internal override NdArray<T> Forward<T>(ReadOnlySpan<NdArray<T>> p, NdArray<T> x, RandomKey? key) => Dropout.Forward(x, Rate, key);
+    /// <summary>The keep mask of the forward pass, one byte per element, for the backward pass (none at rate 0).</summary>
+    public override int ScratchBytes<T>(Shape input, int rows) => Rate == 0 ? 0 : checked(rows * input.Size);
 
-    internal override NdArray<T> Backward<T>(ReadOnlySpan<NdArray<T>> p, NdArray<T> x, NdArray<T> y, NdArray<T> dy, RandomKey? key, Span<NdArray<T>> grads) => Dropout.Backward(dy, Rate, key);
+    /// <summary>Training: y = x·m/(1 − p) with mᵢ ~ Bernoulli(1 − p) drawn from the key (the mask is kept in the scratch);
+    /// evaluation, or p = 0: y = x.</summary>
+    public override void Forward<T>(in ForwardArgs<T> a)
+    {
+        if (!a.Training || Rate == 0) { a.X.CopyTo(a.Y); return; }
+        var mask = MemoryMarshal.Cast<byte, bool>(a.Scratch[..a.X.Length]);
+        Sampling.KeepMask(a.Key!.Value, 1 - Rate, mask);
+        Elementwise.MaskScale(a.X, mask, T.CreateChecked(1 / (1 - Rate)), a.Y);
+    }
+
+    /// <summary>dx = dy·m/(1 − p) with the forward pass's mask, or dy at evaluation.</summary>
+    public override void Backward<T>(in BackwardArgs<T> a)
+    {
+        if (!a.InputGradient) return;
+        if (!a.Training || Rate == 0) { a.DY.CopyTo(a.DX); return; }
+        Elementwise.MaskScale(a.DY, MemoryMarshal.Cast<byte, bool>(a.Scratch[..a.DY.Length]), T.CreateChecked(1 / (1 - Rate)), a.DX);
+    }
 }
 
 /// <summary>Inverted dropout, forward and backward.</summary>

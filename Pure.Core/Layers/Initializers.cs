@@ -12,7 +12,8 @@ namespace NeuralPure.Layers;
 /// </remarks>
 public abstract record Initializer
 {
-    private protected Initializer() { }
+    /// <summary>For derived initializers, in any assembly.</summary>
+    protected Initializer() { }
 
     /// <summary>PyTorch's <c>nn.Linear</c> default: W, b ~ U(−1/√fan_in, 1/√fan_in). The default of <see cref="DenseSpec"/>.</summary>
     public static Initializer PyTorchLinear { get; } = new PyTorchLinearInit();
@@ -52,44 +53,46 @@ public abstract record Initializer
         return (Weight<T>(kw, fanIn, fanOut), Bias<T>(kb, fanIn, fanOut));
     }
 
-    private protected abstract NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) where T : unmanaged, IFloatingPointIeee754<T>;
+    /// <summary>W [fan_out, fan_in] drawn from <paramref name="key"/>.</summary>
+    protected abstract NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) where T : unmanaged, IFloatingPointIeee754<T>;
 
-    private protected virtual NdArray<T> Bias<T>(RandomKey key, int fanIn, int fanOut) where T : unmanaged, IFloatingPointIeee754<T> => NdArray.Zeros<T>(fanOut);
+    /// <summary>b [fan_out] drawn from <paramref name="key"/>; zeros by default.</summary>
+    protected virtual NdArray<T> Bias<T>(RandomKey key, int fanIn, int fanOut) where T : unmanaged, IFloatingPointIeee754<T> => NdArray.Zeros<T>(fanOut);
 
     private sealed record PyTorchLinearInit : Initializer
     {
         public override string Name => "pytorch";
-        private protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) { var b = 1 / Math.Sqrt(fanIn); return Sampling.Uniform<T>(key, -b, b, fanOut, fanIn); }
-        private protected override NdArray<T> Bias<T>(RandomKey key, int fanIn, int fanOut) { var b = 1 / Math.Sqrt(fanIn); return Sampling.Uniform<T>(key, -b, b, fanOut); }
+        protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) { var b = 1 / Math.Sqrt(fanIn); return Sampling.Uniform<T>(key, -b, b, fanOut, fanIn); }
+        protected override NdArray<T> Bias<T>(RandomKey key, int fanIn, int fanOut) { var b = 1 / Math.Sqrt(fanIn); return Sampling.Uniform<T>(key, -b, b, fanOut); }
     }
 
     private sealed record HeUniformInit : Initializer
     {
         public override string Name => "he-uniform";
-        private protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) { var b = Math.Sqrt(6.0 / fanIn); return Sampling.Uniform<T>(key, -b, b, fanOut, fanIn); }
+        protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) { var b = Math.Sqrt(6.0 / fanIn); return Sampling.Uniform<T>(key, -b, b, fanOut, fanIn); }
     }
 
     private sealed record HeNormalInit : Initializer
     {
         public override string Name => "he-normal";
-        private protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) => Sampling.Normal<T>(key, 0, Math.Sqrt(2.0 / fanIn), fanOut, fanIn);
+        protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) => Sampling.Normal<T>(key, 0, Math.Sqrt(2.0 / fanIn), fanOut, fanIn);
     }
 
     private sealed record XavierUniformInit : Initializer
     {
         public override string Name => "xavier-uniform";
-        private protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) { var b = Math.Sqrt(6.0 / (fanIn + fanOut)); return Sampling.Uniform<T>(key, -b, b, fanOut, fanIn); }
+        protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) { var b = Math.Sqrt(6.0 / (fanIn + fanOut)); return Sampling.Uniform<T>(key, -b, b, fanOut, fanIn); }
     }
 
     private sealed record XavierNormalInit : Initializer
     {
         public override string Name => "xavier-normal";
-        private protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) => Sampling.Normal<T>(key, 0, Math.Sqrt(2.0 / (fanIn + fanOut)), fanOut, fanIn);
+        protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) => Sampling.Normal<T>(key, 0, Math.Sqrt(2.0 / (fanIn + fanOut)), fanOut, fanIn);
     }
 
     private sealed record ZerosInit : Initializer
     {
         public override string Name => "zeros";
-        private protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) => NdArray.Zeros<T>(fanOut, fanIn);
+        protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) => NdArray.Zeros<T>(fanOut, fanIn);
     }
 }

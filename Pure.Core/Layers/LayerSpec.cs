@@ -5,32 +5,142 @@ using NeuralPure.Tensors;
 
 namespace NeuralPure.Layers;
 
-/// <summary>What a layer is: its hyperparameters, never its trained values (equinox's static fields).</summary>
+/// <summary>What a layer is: its hyperparameters, never its trained values (equinox's static fields) — and its forward and
+/// backward pass, each written once, destination-passing.</summary>
 /// <remarks>
-/// A spec knows how to create its parameters (<c>Init</c>), run forward on a batch [rows, width], and run backward:
-/// given the input x, the output y and dL/dy, return dL/dx and the gradient of each of its parameters. Every layer
-/// works on a batch of rows at once.
+/// <para>A layer maps a batch of examples of shape <c>input</c> to a batch of shape <see cref="OutputShape"/>. It declares its
+/// parameters (<see cref="Parameters"/>), draws their first values (<see cref="Init{T}"/>), and runs on spans:
+/// <see cref="Forward{T}"/> writes y from x; <see cref="Backward{T}"/> writes dL/dx (when asked) and the gradient of each of its
+/// parameters from x, y and dL/dy. Both may use a scratch area of <see cref="ScratchBytes{T}"/> bytes that lives from a
+/// forward pass to its backward pass (dropout keeps its mask there).</para>
+/// <para>The same two methods run everywhere: <see cref="Models.Model"/>'s pure functions allocate fresh arrays and call them;
+/// the training fold calls them on workspaces it reuses. So a user's own layer, written in another assembly, runs in the
+/// fold at full speed with the same bits as in the pure functions. The contract: write every element of each destination
+/// (y; dx when <see cref="BackwardArgs{T}.InputGradient"/>; every gradient), read only the inputs, and let the bits depend
+/// on nothing but the arguments (not on <see cref="ForwardArgs{T}.Threads"/>). <c>Verification</c> tests a
+/// layer against that contract and against central differences.</para>
 /// </remarks>
 public abstract record LayerSpec
 {
-    private protected LayerSpec() { }
+    /// <summary>For derived layers, in any assembly.</summary>
+    protected LayerSpec() { }
 
-    /// <summary>Names of this layer's parameters in file order (PyTorch's: <c>weight</c>, <c>bias</c>); empty for parameter-free layers.</summary>
-    public virtual ImmutableArray<string> ParameterNames => [];
-
-    /// <summary>The width this layer outputs for an input of width <paramref name="inputWidth"/>.</summary>
-    /// <exception cref="ArgumentException">The layer cannot take that width.</exception>
-    public abstract int OutputWidth(int inputWidth);
-
-    /// <summary>A short name for messages and files (<c>dense</c>, <c>relu</c>, …).</summary>
+    /// <summary>A short name for messages and files (<c>dense</c>, <c>relu</c>, …); a user layer's files find it by this name.</summary>
     public abstract string Kind { get; }
 
-    internal virtual NdArray<T>[] Init<T>(RandomKey key) where T : unmanaged, IFloatingPointIeee754<T> => [];
+    /// <summary>The shape of one output example for an input example of shape <paramref name="input"/>.</summary>
+    /// <exception cref="ArgumentException">The layer cannot take that shape.</exception>
+    public abstract Shape OutputShape(Shape input);
 
-    /// <summary>Forward on a batch; <paramref name="key"/> is non-null only in training mode (dropout).</summary>
-    internal abstract NdArray<T> Forward<T>(ReadOnlySpan<NdArray<T>> parameters, NdArray<T> x, RandomKey? key) where T : unmanaged, IFloatingPointIeee754<T>;
+    /// <summary>This layer's parameters for that input shape, in file order (PyTorch's names: <c>weight</c>, <c>bias</c>); empty
+    /// for parameter-free layers.</summary>
+    public virtual ImmutableArray<ParamShape> Parameters(Shape input) => [];
 
-    /// <summary>Backward: fills <paramref name="parameterGrads"/> and returns dL/dx.</summary>
-    internal abstract NdArray<T> Backward<T>(ReadOnlySpan<NdArray<T>> parameters, NdArray<T> x, NdArray<T> y, NdArray<T> dy, RandomKey? key, Span<NdArray<T>> parameterGrads)
-        where T : unmanaged, IFloatingPointIeee754<T>;
+    /// <summary>The parameters' first values, drawn from <paramref name="key"/>, one array per entry of <see cref="Parameters"/>
+    /// with its shape. The default is zeros; layers whose parameters need another start override it.</summary>
+    public virtual ImmutableArray<NdArray<T>> Init<T>(Shape input, RandomKey key) where T : unmanaged, IFloatingPointIeee754<T> =>
+        [.. Parameters(input).Select(p => NdArray.Zeros<T>([.. p.Shape.Dims]))];
+
+    /// <summary>Bytes of scratch space that a forward pass on <paramref name="rows"/> examples hands to its backward pass (0: none).</summary>
+    public virtual int ScratchBytes<T>(Shape input, int rows) where T : unmanaged, IFloatingPointIeee754<T> => 0;
+
+    /// <summary>Writes the layer's output for a batch into <see cref="ForwardArgs{T}.Y"/>.</summary>
+    public abstract void Forward<T>(in ForwardArgs<T> a) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>The chain rule through the layer: writes dL/dx into <see cref="BackwardArgs{T}.DX"/> (when
+    /// <see cref="BackwardArgs{T}.InputGradient"/>) and dL/dθ into each <see cref="BackwardArgs{T}.Gradient"/>.</summary>
+    public abstract void Backward<T>(in BackwardArgs<T> a) where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
+/// <summary>What a layer's forward pass gets: the batch, its parameters (read-only), a destination, scratch, the key and a thread budget.</summary>
+/// <remarks>Spans over the caller's buffers: valid for the duration of the call only.</remarks>
+public readonly ref struct ForwardArgs<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ReadOnlySpan<T[]> parameters;
+
+    /// <summary>Bundles the arguments of one forward call.</summary>
+    /// <exception cref="ArgumentException">x or y is not rows × its shape's size.</exception>
+    public ForwardArgs(int rows, Shape input, Shape output, ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<T[]> parameters, Span<byte> scratch, RandomKey? key, int threads)
+    {
+        ArgumentNullException.ThrowIfNull(input); ArgumentNullException.ThrowIfNull(output);
+        if (rows < 0 || x.Length != (long)rows * input.Size) throw new ArgumentException($"x has {x.Length} elements, not {rows} × {input}", nameof(x));
+        if (y.Length != (long)rows * output.Size) throw new ArgumentException($"y has {y.Length} elements, not {rows} × {output}", nameof(y));
+        Rows = rows; Input = input; Output = output; X = x; Y = y; this.parameters = parameters; Scratch = scratch; Key = key; Threads = Math.Max(1, threads);
+    }
+
+    /// <summary>Examples in the batch.</summary>
+    public int Rows { get; }
+    /// <summary>One input example's shape.</summary>
+    public Shape Input { get; }
+    /// <summary>One output example's shape.</summary>
+    public Shape Output { get; }
+    /// <summary>The inputs, [rows, …input], row-major.</summary>
+    public ReadOnlySpan<T> X { get; }
+    /// <summary>The destination, [rows, …output]: write every element.</summary>
+    public Span<T> Y { get; }
+    /// <summary>Scratch that the matching backward pass receives unchanged.</summary>
+    public Span<byte> Scratch { get; }
+    /// <summary>The layer's key in training mode (dropout's masks come from it); null in evaluation mode.</summary>
+    public RandomKey? Key { get; }
+    /// <summary>Training mode (a key is given) or evaluation.</summary>
+    public bool Training => Key is not null;
+    /// <summary>Threads this call may use (≥ 1); the bits must not depend on it.</summary>
+    public int Threads { get; }
+    /// <summary>The number of parameters.</summary>
+    public int ParameterCount => parameters.Length;
+    /// <summary>Parameter <paramref name="i"/> (in <see cref="LayerSpec.Parameters"/> order), read-only.</summary>
+    public ReadOnlySpan<T> Parameter(int i) => parameters[i];
+}
+
+/// <summary>What a layer's backward pass gets: the forward pass's x and y, dL/dy, destinations for dL/dx and the parameter gradients.</summary>
+public readonly ref struct BackwardArgs<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ReadOnlySpan<T[]> parameters, gradients;
+
+    /// <summary>Bundles the arguments of one backward call; <paramref name="dx"/> is empty when dL/dx is not wanted.</summary>
+    /// <exception cref="ArgumentException">A span's length does not fit rows and the shapes, or the gradients do not pair with the parameters.</exception>
+    public BackwardArgs(int rows, Shape input, Shape output, ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, bool inputGradient,
+        ReadOnlySpan<T[]> parameters, ReadOnlySpan<T[]> gradients, Span<byte> scratch, RandomKey? key, int threads)
+    {
+        ArgumentNullException.ThrowIfNull(input); ArgumentNullException.ThrowIfNull(output);
+        long nIn = (long)rows * input.Size, nOut = (long)rows * output.Size;
+        if (rows < 0 || x.Length != nIn) throw new ArgumentException($"x has {x.Length} elements, not {rows} × {input}", nameof(x));
+        if (y.Length != nOut) throw new ArgumentException($"y has {y.Length} elements, not {rows} × {output}", nameof(y));
+        if (dy.Length != nOut) throw new ArgumentException($"dy has {dy.Length} elements, not {rows} × {output}", nameof(dy));
+        if (inputGradient && dx.Length != nIn) throw new ArgumentException($"dx has {dx.Length} elements, not {rows} × {input}", nameof(dx));
+        if (gradients.Length != parameters.Length) throw new ArgumentException($"{gradients.Length} gradients for {parameters.Length} parameters", nameof(gradients));
+        Rows = rows; Input = input; Output = output; X = x; Y = y; DY = dy; DX = inputGradient ? dx : default; InputGradient = inputGradient;
+        this.parameters = parameters; this.gradients = gradients; Scratch = scratch; Key = key; Threads = Math.Max(1, threads);
+    }
+
+    /// <summary>Examples in the batch.</summary>
+    public int Rows { get; }
+    /// <summary>One input example's shape.</summary>
+    public Shape Input { get; }
+    /// <summary>One output example's shape.</summary>
+    public Shape Output { get; }
+    /// <summary>The forward pass's inputs.</summary>
+    public ReadOnlySpan<T> X { get; }
+    /// <summary>The forward pass's outputs.</summary>
+    public ReadOnlySpan<T> Y { get; }
+    /// <summary>dL/dy, [rows, …output].</summary>
+    public ReadOnlySpan<T> DY { get; }
+    /// <summary>The destination of dL/dx, [rows, …input] (empty when not wanted): write every element.</summary>
+    public Span<T> DX { get; }
+    /// <summary>Whether dL/dx is wanted (a model's first layer with parameters is not asked for it: its input is data).</summary>
+    public bool InputGradient { get; }
+    /// <summary>The scratch the forward pass wrote.</summary>
+    public Span<byte> Scratch { get; }
+    /// <summary>The key the forward pass had (null in evaluation mode).</summary>
+    public RandomKey? Key { get; }
+    /// <summary>Training mode.</summary>
+    public bool Training => Key is not null;
+    /// <summary>Threads this call may use (≥ 1); the bits must not depend on it.</summary>
+    public int Threads { get; }
+    /// <summary>The number of parameters.</summary>
+    public int ParameterCount => parameters.Length;
+    /// <summary>Parameter <paramref name="i"/>, read-only.</summary>
+    public ReadOnlySpan<T> Parameter(int i) => parameters[i];
+    /// <summary>The destination of dL/d(parameter <paramref name="i"/>): write every element.</summary>
+    public Span<T> Gradient(int i) => gradients[i];
 }

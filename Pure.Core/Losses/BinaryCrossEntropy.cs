@@ -14,14 +14,14 @@ public sealed record BinaryCrossEntropySpec : LossSpec
     /// <inheritdoc/>
     public override string Kind => "bce";
 
-    private protected override (T Value, NdArray<T> Gradient) Compute<T>(NdArray<T> output, NdArray<T> target)
+    /// <summary>Checks the targets (finite, in [0, 1]); ℓ summed in double; dℓ/dz = (σ(z) − y)/N.</summary>
+    public override T ValueAndGrad<T>(in LossArgs<T> a)
     {
-        RequireValueTargets(output, target);
-        var z = output.Span; var y = target.Span;
+        RequireValueTargets(a);
+        var z = a.Output; var y = a.Target; var g = a.Gradient;
         for (int i = 0; i < y.Length; i++)
-            if (y[i] < T.Zero || y[i] > T.One) throw new ArgumentException($"binary cross-entropy targets must lie in [0, 1]; element {i} is {y[i]}", nameof(target));
+            if (y[i] < T.Zero || y[i] > T.One) throw new ArgumentException($"binary cross-entropy targets must lie in [0, 1]; element {i} is {y[i]}", "target");
         int n = z.Length;
-        var g = new T[n];
         double sum = 0;
         for (int i = 0; i < n; i++)
         {
@@ -29,7 +29,7 @@ public sealed record BinaryCrossEntropySpec : LossSpec
             sum += Math.Max(zi, 0) - zi * yi + Math.Log(1 + Math.Exp(-Math.Abs(zi)));
             g[i] = T.CreateChecked((Kernels.Elementwise.SigmoidScalar(zi) - yi) / n);
         }
-        return (T.CreateChecked(sum / n), NdArray.Own(g, output.Shape));
+        return T.CreateChecked(sum / n);
     }
 }
 

@@ -14,12 +14,11 @@ public sealed record HuberSpec(double Delta = 1.0) : LossSpec
     public override string Kind => "huber";
 
     /// <summary>ℓ(d) = ½d² for |d| ≤ δ, δ(|d| − ½δ) beyond; dℓ/dd = d inside, δ·sign(d) beyond (the two agree at |d| = δ).</summary>
-    private protected override (T Value, NdArray<T> Gradient) Compute<T>(NdArray<T> output, NdArray<T> target)
+    public override T ValueAndGrad<T>(in LossArgs<T> args)
     {
-        RequireValueTargets(output, target);
-        var yHat = output.Span; var y = target.Span;
+        RequireValueTargets(args);
+        var yHat = args.Output; var y = args.Target; var g = args.Gradient;
         int n = yHat.Length;
-        var g = new T[n];
         double sum = 0;
         for (int i = 0; i < n; i++)
         {
@@ -28,6 +27,6 @@ public sealed record HuberSpec(double Delta = 1.0) : LossSpec
             sum += a <= Delta ? 0.5 * d * d : Delta * (a - 0.5 * Delta);
             g[i] = T.CreateChecked((a <= Delta ? d : Delta * Math.Sign(d)) / n);
         }
-        return (T.CreateChecked(sum / n), NdArray.Own(g, output.Shape));
+        return T.CreateChecked(sum / n);
     }
 }

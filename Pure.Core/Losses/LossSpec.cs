@@ -3,57 +3,75 @@ using NeuralPure.Tensors;
 
 namespace NeuralPure.Losses;
 
-/// <summary>Which loss a model is trained with, and its options. All losses use mean reduction, as PyTorch's default.</summary>
+/// <summary>Which loss a model is trained with, and its options — and its value and gradient, written once on spans. All
+/// built-in losses use mean reduction, as PyTorch's default.</summary>
 /// <remarks>
-/// Targets are an <see cref="NdArray{T}"/>. For <see cref="SoftmaxCrossEntropySpec"/> they are class labels, a vector
+/// <para>Targets are an <see cref="NdArray{T}"/>. For <see cref="SoftmaxCrossEntropySpec"/> they are class labels, a vector
 /// [rows] of whole numbers in [0, classes) held in the floating type; for the other losses they have the output's shape
-/// [rows, width] (a vector [rows] is accepted when width is 1).
+/// [rows, width] (a vector [rows] is accepted when width is 1).</para>
+/// <para><see cref="ValueAndGrad{T}(in LossArgs{T})"/> is the loss: it checks the targets it is given, writes dL/d(output) and
+/// returns the mean loss. The pure <see cref="ValueAndGrad{T}(NdArray{T}, NdArray{T})"/> allocates the gradient and calls it;
+/// the training fold calls it on its workspaces. A user's loss, from any assembly, overrides it and trains at full speed.</para>
 /// </remarks>
 public abstract record LossSpec
 {
-    private protected LossSpec() { }
+    /// <summary>For derived losses, in any assembly.</summary>
+    protected LossSpec() { }
 
-    /// <summary>A short name (<c>mse</c>, <c>bce</c>, <c>cross-entropy</c>, <c>huber</c>).</summary>
+    /// <summary>A short name (<c>mse</c>, <c>bce</c>, <c>cross-entropy</c>, <c>huber</c>); a user loss's files find it by this name.</summary>
     public abstract string Kind { get; }
 
     /// <summary>True when targets are class labels rather than values.</summary>
     public virtual bool UsesLabels => false;
 
-    /// <summary>Checks that this loss can follow an output of <paramref name="outputWidth"/>.</summary>
+    /// <summary>Checks that this loss can follow an output example of shape <paramref name="output"/>.</summary>
     /// <exception cref="ArgumentException">It cannot.</exception>
-    public virtual void RequireOutputWidth(int outputWidth)
-    {
-        if (outputWidth < 1) throw new ArgumentException($"output width must be ≥ 1, got {outputWidth}", nameof(outputWidth));
-    }
+    public virtual void RequireOutputShape(Shape output) => ArgumentNullException.ThrowIfNull(output);
 
-    /// <summary>The mean loss of <paramref name="output"/> [rows, width] against <paramref name="target"/>.</summary>
+    /// <summary>Doubles of scratch space one evaluation needs for outputs of shape <paramref name="output"/> (0: none).</summary>
+    public virtual int ScratchDoubles(Shape output) => 0;
+
+    /// <summary>The loss on spans: checks the targets, writes dL/d(output) into <see cref="LossArgs{T}.Gradient"/> (every
+    /// element) and returns the mean loss.</summary>
+    /// <exception cref="ArgumentException">A target is invalid (its shape, a non-finite value, a label out of range); the message
+    /// names its row in the batch.</exception>
+    public abstract T ValueAndGrad<T>(in LossArgs<T> a) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>The mean loss of <paramref name="output"/> [rows, …] against <paramref name="target"/>.</summary>
     /// <exception cref="ArgumentException">Shapes disagree, the batch is empty, or a target is invalid (non-finite, a label out of range).</exception>
     public T Value<T>(NdArray<T> output, NdArray<T> target) where T : unmanaged, IFloatingPointIeee754<T> => ValueAndGrad(output, target).Value;
 
-    /// <summary>The mean loss and its gradient dL/d(output), which has the output's shape.</summary>
+    /// <summary>The mean loss and its gradient dL/d(output), which has the output's shape (a new array).</summary>
     /// <exception cref="ArgumentException">Shapes disagree, the batch is empty, or a target is invalid.</exception>
     public (T Value, NdArray<T> Gradient) ValueAndGrad<T>(NdArray<T> output, NdArray<T> target) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(output); ArgumentNullException.ThrowIfNull(target);
-        if (output.Rank != 2) throw new ArgumentException($"output must be [rows, width], got {output.ShapeText}", nameof(output));
+        if (output.Rank < 2) throw new ArgumentException($"output must be [rows, width], got {output.ShapeText}", nameof(output));
         if (output.Rows == 0) throw new ArgumentException("the batch is empty (0 rows)", nameof(output));
-        RequireOutputWidth(output.Shape[1]);
-        return Compute(output, target);
+        var outShape = Shape.OfExamples(output.Shape);
+        RequireOutputShape(outShape);
+        if (target.Rank < 1 || target.Shape[0] != output.Rows)
+            throw new ArgumentException(UsesLabels
+                ? $"cross-entropy targets must be class labels [{output.Rows}], got {target.ShapeText}"
+                : $"target must have the output's shape {output.ShapeText}, got {target.ShapeText}", nameof(target));
+        var g = new T[output.Length];
+        var value = ValueAndGrad(new LossArgs<T>(output.Rows, outShape, output.Span, Shape.OfExamples(target.Shape), target.Span, g, new double[ScratchDoubles(outShape)]));
+        return (value, NdArray.Own(g, output.Shape));
     }
-
-    private protected abstract (T Value, NdArray<T> Gradient) Compute<T>(NdArray<T> output, NdArray<T> target) where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>Checks value targets: the output's shape (or [rows] for width 1), all finite.</summary>
-    private protected static void RequireValueTargets<T>(NdArray<T> output, NdArray<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <exception cref="ArgumentException">Names the shape, or the element and row of the first non-finite target.</exception>
+    protected static void RequireValueTargets<T>(in LossArgs<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        bool same = target.Shape.SequenceEqual(output.Shape) || (target.Rank == 1 && output.Shape[1] == 1 && target.Length == output.Rows);
-        if (!same) throw new ArgumentException($"target must have the output's shape {output.ShapeText}, got {target.ShapeText}", nameof(target));
-        var s = target.Span;
+        bool same = a.TargetShape.Equals(a.OutputShape) || (a.TargetShape.Rank == 0 && a.OutputShape.Rank == 1 && a.OutputShape[0] == 1);
+        if (!same) throw new ArgumentException($"target must have the output's shape {NdArray.ShapeString(a.OutputShape.Batch(a.Rows))}, got {NdArray.ShapeString(a.TargetShape.Batch(a.Rows))}", "target");
+        var s = a.Target;
+        int width = a.OutputShape.Size;
         for (int i = 0; i < s.Length; i++)
-            if (!T.IsFinite(s[i])) throw new ArgumentException($"target element {i} (row {i / output.Shape[1]}) is {s[i]}; targets must be finite", nameof(target));
+            if (!T.IsFinite(s[i])) throw new ArgumentException($"target element {i} (row {i / width}) is {s[i]}; targets must be finite", "target");
     }
 
-    /// <summary>The loss called <paramref name="name"/> with default options.</summary>
+    /// <summary>The built-in loss called <paramref name="name"/> with default options.</summary>
     /// <exception cref="ArgumentException">Unknown name.</exception>
     public static LossSpec Parse(string name) => name.ToLowerInvariant() switch
     {
@@ -63,4 +81,36 @@ public abstract record LossSpec
         "huber" => new HuberSpec(),
         _ => throw new ArgumentException($"unknown loss '{name}'; known: mse, bce, cross-entropy, huber", nameof(name)),
     };
+}
+
+/// <summary>What a loss gets: the batch's outputs and targets, a destination for dL/d(output), and scratch.</summary>
+/// <remarks>Spans over the caller's buffers, valid for the duration of the call only.</remarks>
+public readonly ref struct LossArgs<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Bundles the arguments of one evaluation.</summary>
+    /// <exception cref="ArgumentException">A span's length does not fit rows and its shape.</exception>
+    public LossArgs(int rows, Shape outputShape, ReadOnlySpan<T> output, Shape targetShape, ReadOnlySpan<T> target, Span<T> gradient, Span<double> scratch)
+    {
+        ArgumentNullException.ThrowIfNull(outputShape); ArgumentNullException.ThrowIfNull(targetShape);
+        if (rows < 1) throw new ArgumentException("the batch is empty (0 rows)", "output");
+        if (output.Length != (long)rows * outputShape.Size) throw new ArgumentException($"output has {output.Length} elements, not {rows} × {outputShape}", nameof(output));
+        if (target.Length != (long)rows * targetShape.Size) throw new ArgumentException($"target has {target.Length} elements, not {rows} × {targetShape}", nameof(target));
+        if (gradient.Length != output.Length) throw new ArgumentException($"gradient has {gradient.Length} elements, the output {output.Length}", nameof(gradient));
+        Rows = rows; OutputShape = outputShape; Output = output; TargetShape = targetShape; Target = target; Gradient = gradient; Scratch = scratch;
+    }
+
+    /// <summary>Examples in the batch (≥ 1).</summary>
+    public int Rows { get; }
+    /// <summary>One output example's shape.</summary>
+    public Shape OutputShape { get; }
+    /// <summary>The model's outputs, [rows, …output shape].</summary>
+    public ReadOnlySpan<T> Output { get; }
+    /// <summary>One target's shape ([] for a label or a single value per row).</summary>
+    public Shape TargetShape { get; }
+    /// <summary>The targets, [rows, …target shape].</summary>
+    public ReadOnlySpan<T> Target { get; }
+    /// <summary>The destination of dL/d(output): write every element.</summary>
+    public Span<T> Gradient { get; }
+    /// <summary><see cref="LossSpec.ScratchDoubles"/> doubles of scratch.</summary>
+    public Span<double> Scratch { get; }
 }

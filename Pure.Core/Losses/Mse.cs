@@ -3,28 +3,18 @@ using NeuralPure.Tensors;
 
 namespace NeuralPure.Losses;
 
-/// <summary>Mean squared error, L = (1/N) Σ (ŷ − y)² over all N elements (PyTorch's <c>F.mse_loss</c>).</summary>
+/// <summary>Mean squared error, L = (1/N) Σ (ŷ − y)² over all N elements (PyTorch's <c>F.mse_loss</c>); dL/dŷᵢ = 2dᵢ/N.</summary>
 public sealed record MseSpec : LossSpec
 {
     /// <inheritdoc/>
     public override string Kind => "mse";
 
-    private protected override (T Value, NdArray<T> Gradient) Compute<T>(NdArray<T> output, NdArray<T> target)
+    /// <summary>L = (1/N) Σ dᵢ² with d = ŷ − y, summed in double; dL/dŷᵢ = 2dᵢ/N.</summary>
+    public override T ValueAndGrad<T>(in LossArgs<T> a)
     {
-        RequireValueTargets(output, target);
-        return Mse.ValueAndGrad(output.Span, target.Span, output.Shape);
-    }
-}
-
-/// <summary>Mean squared error, value and gradient side by side.</summary>
-public static class Mse
-{
-    /// <summary>L = (1/N) Σ dᵢ² with d = ŷ − y; dL/dŷᵢ = 2dᵢ/N.</summary>
-    internal static (T, NdArray<T>) ValueAndGrad<T>(ReadOnlySpan<T> yHat, ReadOnlySpan<T> y, System.Collections.Immutable.ImmutableArray<int> shape)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
+        RequireValueTargets(a);
+        var yHat = a.Output; var y = a.Target; var g = a.Gradient;
         int n = yHat.Length;
-        var g = new T[n];
         double sum = 0, scale = 2.0 / n;
         for (int i = 0; i < n; i++)
         {
@@ -32,9 +22,13 @@ public static class Mse
             sum += d * d;
             g[i] = T.CreateChecked(scale * d);
         }
-        return (T.CreateChecked(sum / n), NdArray.Own(g, shape));
+        return T.CreateChecked(sum / n);
     }
+}
 
+/// <summary>Mean squared error on arrays of any shape.</summary>
+public static class Mse
+{
     /// <summary>The mean squared error of predictions against targets of the same shape.</summary>
     public static T Value<T>(NdArray<T> prediction, NdArray<T> target) where T : unmanaged, IFloatingPointIeee754<T> => ValueAndGrad(prediction, target).Value;
 

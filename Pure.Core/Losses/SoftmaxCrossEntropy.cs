@@ -30,12 +30,17 @@ public sealed record SoftmaxCrossEntropySpec(ImmutableArray<double>? ClassWeight
     public override bool UsesLabels => true;
 
     /// <inheritdoc/>
-    public override void RequireOutputWidth(int outputWidth)
+    /// <exception cref="ArgumentException">The output is not a vector of logits, or the class weights are not one per class.</exception>
+    public override void RequireOutputShape(Shape output)
     {
-        base.RequireOutputWidth(outputWidth);
-        if (ClassWeights is { } w && w.Length != outputWidth)
-            throw new ArgumentException($"{w.Length} class weights for an output of {outputWidth} classes", nameof(outputWidth));
+        ArgumentNullException.ThrowIfNull(output);
+        if (output.Rank != 1) throw new ArgumentException($"cross-entropy takes a vector of logits per example, not shape {output}", nameof(output));
+        if (ClassWeights is { } w && w.Length != output[0])
+            throw new ArgumentException($"{w.Length} class weights for an output of {output[0]} classes", nameof(output));
     }
+
+    /// <summary>k doubles: the exponentials of one row.</summary>
+    public override int ScratchDoubles(Shape output) => output.Size;
 
     /// <summary>Value equality that compares the weights element by element.</summary>
     public bool Equals(SoftmaxCrossEntropySpec? other) =>
@@ -55,16 +60,16 @@ public sealed record SoftmaxCrossEntropySpec(ImmutableArray<double>? ClassWeight
         return w;
     }
 
-    private protected override (T Value, NdArray<T> Gradient) Compute<T>(NdArray<T> output, NdArray<T> target)
+    /// <summary>Checks the labels (whole numbers in [0, k), one per row) and that their weights do not sum to 0, then evaluates
+    /// <see cref="SoftmaxCrossEntropy"/>'s one pass over the logits.</summary>
+    public override T ValueAndGrad<T>(in LossArgs<T> a)
     {
-        int rows = output.Rows, k = output.Shape[1];
-        var labels = SoftmaxCrossEntropy.Labels(target, rows, k);
-        var g = new T[rows * k];
+        int rows = a.Rows, k = a.OutputShape.Size;
+        SoftmaxCrossEntropy.RequireLabels(a.Target, a.TargetShape, rows, k);
         var weights = ClassWeights is { } w ? w.AsSpan() : default;
-        if (!(SoftmaxCrossEntropy.WeightSum(labels, weights) > 0))
-            throw new ArgumentException("the class weights of this batch's labels sum to 0, so the weighted mean is undefined", nameof(target));
-        double value = SoftmaxCrossEntropy.ValueAndGrad(output.Span, labels, k, weights, LabelSmoothing, g, new double[k]);
-        return (T.CreateChecked(value), NdArray.Own(g, output.Shape));
+        if (!(SoftmaxCrossEntropy.WeightSum(a.Target, weights) > 0))
+            throw new ArgumentException("the class weights of this batch's labels sum to 0, so the weighted mean is undefined", "target");
+        return T.CreateChecked(SoftmaxCrossEntropy.ValueAndGrad(a.Output, a.Target, k, weights, LabelSmoothing, a.Gradient, a.Scratch));
     }
 }
 
@@ -72,10 +77,10 @@ public sealed record SoftmaxCrossEntropySpec(ImmutableArray<double>? ClassWeight
 public static class SoftmaxCrossEntropy
 {
     /// <summary>W = Σᵢ w[yᵢ] (the number of rows without weights), summed in row order.</summary>
-    internal static double WeightSum(ReadOnlySpan<int> labels, ReadOnlySpan<double> weights)
+    internal static double WeightSum<T>(ReadOnlySpan<T> labels, ReadOnlySpan<double> weights) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double wSum = 0;
-        foreach (int y in labels) wSum += weights.IsEmpty ? 1.0 : weights[y];
+        foreach (var y in labels) wSum += weights.IsEmpty ? 1.0 : weights[int.CreateChecked(y)];
         return wSum;
     }
 
@@ -90,7 +95,7 @@ public static class SoftmaxCrossEntropy
     /// <param name="e">Scratch of k doubles.</param>
     /// <remarks>Per row, in double: m = max z, eⱼ = exp(zⱼ − m), lse = m + log Σ eⱼ, so −log pⱼ = lse − zⱼ and pⱼ = eⱼ / Σ e
     /// (one exponential per logit). With ε = 0 the smoothing terms are 0 and are not evaluated (adding them would change no bit).</remarks>
-    internal static double ValueAndGrad<T>(ReadOnlySpan<T> z, ReadOnlySpan<int> labels, int k, ReadOnlySpan<double> weights, double eps, Span<T> grad, Span<double> e)
+    internal static double ValueAndGrad<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> labels, int k, ReadOnlySpan<double> weights, double eps, Span<T> grad, Span<double> e)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int rows = labels.Length;
@@ -107,7 +112,7 @@ public static class SoftmaxCrossEntropy
             double sum = 0;
             for (int j = 0; j < k; j++) { e[j] = Math.Exp(double.CreateChecked(zi[j]) - m); sum += e[j]; }
             double lse = m + Math.Log(sum);
-            int y = labels[i];
+            int y = int.CreateChecked(labels[i]);
             double wy = weighted ? weights[y] : 1.0;
             nll += wy * (lse - double.CreateChecked(zi[y]));
             if (smoothing)
@@ -161,20 +166,16 @@ public static class SoftmaxCrossEntropy
         return new SoftmaxCrossEntropySpec().Value(logits, NdArray.Vector(0.0));
     }
 
-    /// <summary>Checks and converts label targets: a vector [rows] of whole numbers in [0, classes).</summary>
-    internal static int[] Labels<T>(NdArray<T> target, int rows, int classes) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Checks label targets: one per row ([rows] or [rows, 1]), whole numbers in [0, classes).</summary>
+    internal static void RequireLabels<T>(ReadOnlySpan<T> target, Shape targetShape, int rows, int classes) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        bool ok = (target.Rank == 1 && target.Length == rows) || (target.Rank == 2 && target.Shape[0] == rows && target.Shape[1] == 1);
-        if (!ok) throw new ArgumentException($"cross-entropy targets must be class labels [{rows}], got {target.ShapeText}", nameof(target));
-        var s = target.Span;
-        var r = new int[rows];
+        bool ok = targetShape.Rank == 0 || (targetShape.Rank == 1 && targetShape[0] == 1);
+        if (!ok) throw new ArgumentException($"cross-entropy targets must be class labels [{rows}], got {NdArray.ShapeString(targetShape.Batch(rows))}", "target");
         for (int i = 0; i < rows; i++)
         {
-            var v = s[i];
+            var v = target[i];
             if (!T.IsFinite(v) || !T.IsInteger(v) || v < T.Zero || v >= T.CreateChecked(classes))
-                throw new ArgumentException($"label {v} in row {i} is outside [0, {classes}) or not a whole number", nameof(target));
-            r[i] = int.CreateChecked(v);
+                throw new ArgumentException($"label {v} in row {i} is outside [0, {classes}) or not a whole number", "target");
         }
-        return r;
     }
 }

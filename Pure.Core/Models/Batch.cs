@@ -3,21 +3,21 @@ using NeuralPure.Tensors;
 
 namespace NeuralPure.Models;
 
-/// <summary>A batch: inputs X [rows, features] and targets Y (labels [rows] or values [rows, width]).</summary>
+/// <summary>A batch: inputs X [rows, …example shape] and targets Y (labels [rows] or values [rows, …]).</summary>
 public sealed record Batch<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Pairs inputs with targets of the same row count.</summary>
-    /// <exception cref="ArgumentException">X is not a matrix or the row counts differ.</exception>
+    /// <exception cref="ArgumentException">X has no example dimension or the row counts differ.</exception>
     public Batch(NdArray<T> X, NdArray<T> Y)
     {
         ArgumentNullException.ThrowIfNull(X); ArgumentNullException.ThrowIfNull(Y);
-        if (X.Rank != 2) throw new ArgumentException($"X must be [rows, features], got {X.ShapeText}", nameof(X));
-        if (Y.Rank is < 1 or > 2 || Y.Shape[0] != X.Rows)
+        if (X.Rank < 2) throw new ArgumentException($"X must be [rows, features] (or [rows, …example shape]), got {X.ShapeText}", nameof(X));
+        if (Y.Rank < 1 || Y.Shape[0] != X.Rows)
             throw new ArgumentException($"Y must have {X.Rows} rows to match X {X.ShapeText}, got {Y.ShapeText}", nameof(Y));
         this.X = X; this.Y = Y;
     }
 
-    /// <summary>Inputs [rows, features].</summary>
+    /// <summary>Inputs [rows, …example shape].</summary>
     public NdArray<T> X { get; }
 
     /// <summary>Targets: class labels [rows] or values [rows, width].</summary>

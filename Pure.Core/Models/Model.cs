@@ -27,45 +27,52 @@ public sealed record BackpropTrace<T>(ImmutableArray<NdArray<T>> Activations, T 
 public static class Model
 {
     /// <summary>Fresh parameters for <paramref name="spec"/>; layer i draws from <c>key.FoldIn(i)</c>.</summary>
+    /// <exception cref="InvalidOperationException">A layer's Init returned arrays that are not its declared parameters.</exception>
     public static ParamTree<T> Init<T>(ModelSpec spec, RandomKey key) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var leaves = ImmutableArray.CreateBuilder<NdArray<T>>();
-        for (int i = 0; i < spec.Layers.Length; i++) leaves.AddRange(spec.Layers[i].Init<T>(key.FoldIn((uint)i)));
-        return new ParamTree<T>(spec.ParameterNames, leaves.ToImmutable());
+        var leaves = ImmutableArray.CreateBuilder<NdArray<T>>(spec.ParameterShapes.Length);
+        for (int i = 0; i < spec.Layers.Length; i++)
+        {
+            var l = spec.Layers[i];
+            var init = l.Init<T>(spec.Shapes[i], key.FoldIn((uint)i));
+            try { Layer.RequireParameters(l.Kind, l.Parameters(spec.Shapes[i]), init.IsDefault ? [] : init, "Init"); }
+            catch (ArgumentException e) { throw new InvalidOperationException($"layer {i} ({l.Kind}): its Init does not return its parameters: {e.Message}", e); }
+            leaves.AddRange(init);
+        }
+        return new ParamTree<T>(spec.ParameterNames, leaves.MoveToImmutable());
     }
 
-    /// <summary>The model's output for inputs x [rows, features], in evaluation mode (dropout is the identity).</summary>
-    /// <exception cref="ArgumentException">The parameters do not fit the spec, or x has the wrong width, no rows, or a non-finite value.</exception>
+    /// <summary>The model's output for inputs x [rows, …input shape], in evaluation mode (dropout is the identity).</summary>
+    /// <exception cref="ArgumentException">The parameters do not fit the spec, or x has the wrong shape, no rows, or a non-finite value.</exception>
     public static NdArray<T> Forward<T>(ModelSpec spec, ParamTree<T> parameters, NdArray<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
         Forward(spec, parameters, x, null);
 
     /// <summary>The model's output; with a <paramref name="dropoutKey"/> it runs in training mode (dropout active, masks from the key).</summary>
     /// <param name="spec">The architecture.</param>
     /// <param name="parameters">The parameters (unchanged).</param>
-    /// <param name="x">Inputs [rows, features].</param>
+    /// <param name="x">Inputs [rows, …input shape].</param>
     /// <param name="dropoutKey">Null for evaluation; a key for training mode.</param>
-    /// <param name="parallelism">Threads for the matrix products (null: all cores); the result's bits do not depend on it.</param>
-    /// <exception cref="ArgumentException">The parameters do not fit the spec, or x has the wrong width, no rows, or a non-finite value.</exception>
+    /// <param name="parallelism">Threads for the layers (null: all cores); the result's bits do not depend on it.</param>
+    /// <exception cref="ArgumentException">The parameters do not fit the spec, or x has the wrong shape, no rows, or a non-finite value.</exception>
     public static NdArray<T> Forward<T>(ModelSpec spec, ParamTree<T> parameters, NdArray<T> x, RandomKey? dropoutKey, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         RequireFit(spec, parameters, x, nameof(x));
+        int threads = Parallelism.Resolve(parallelism);
+        var buffers = Buffers(parameters);
         var a = x;
-        int leaf = 0;
-        for (int i = 0; i < spec.Layers.Length; i++)
-        {
-            var l = spec.Layers[i];
-            int np = l.ParameterNames.Length;
-            a = LayerForward(l, parameters.Leaves.AsSpan().Slice(leaf, np), a, LayerKey(dropoutKey, i), parallelism);
-            leaf += np;
-        }
+        for (int i = 0; i < spec.Layers.Length; i++) a = Pass(spec, buffers, i, a, dropoutKey, threads).Y;
         return a;
     }
 
-    /// <summary>Layer <paramref name="l"/>'s forward; dense layers get the thread budget (the other layers are element-wise).</summary>
-    private static NdArray<T> LayerForward<T>(LayerSpec l, ReadOnlySpan<NdArray<T>> p, NdArray<T> x, RandomKey? key, Parallelism? parallelism)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        l is DenseSpec ? Dense.Forward(new DenseParams<T>(p[0], p[1]), x, parallelism) : l.Forward(p, x, key);
+    private static T[][] Buffers<T>(ParamTree<T> parameters) where T : unmanaged, IFloatingPointIeee754<T> => [.. parameters.Leaves.Select(l => l.Buffer)];
+
+    /// <summary>Layer i's forward pass (its own Forward on fresh buffers), kept for its backward pass.</summary>
+    private static Layer.Pass<T> Pass<T>(ModelSpec spec, T[][] buffers, int i, NdArray<T> x, RandomKey? dropoutKey, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int first = spec.ParameterOffsets[i], count = spec.ParameterOffsets[i + 1] - first;
+        return Layer.Run(spec.Layers[i], spec.Shapes[i], spec.Shapes[i + 1], buffers[first..(first + count)], x, LayerKey(dropoutKey, i), threads);
+    }
 
     /// <summary>The mean loss of the model on a batch (evaluation mode unless a dropout key is given).</summary>
     public static T Loss<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch, RandomKey? dropoutKey = null) where T : unmanaged, IFloatingPointIeee754<T>
@@ -82,12 +89,12 @@ public static class Model
     /// <param name="parameters">The parameters (unchanged).</param>
     /// <param name="batch">Inputs and targets.</param>
     /// <param name="dropoutKey">Null for evaluation mode; a key for training mode.</param>
-    /// <param name="parallelism">Threads for the matrix products (null: all cores); the bits of the loss and gradients do not depend on it.</param>
+    /// <param name="parallelism">Threads for the layers (null: all cores); the bits of the loss and gradients do not depend on it.</param>
     /// <exception cref="ArgumentException">The parameters do not fit the spec, or the batch is invalid (see <see cref="Forward{T}(ModelSpec, ParamTree{T}, NdArray{T})"/> and the loss).</exception>
     public static (T Loss, ParamTree<T> Grads) ValueAndGrad<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch, RandomKey? dropoutKey = null, Parallelism? parallelism = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // The gradient with respect to the input is not wanted here, so the first dense layer skips its dx product.
+        // The gradient with respect to the input is not wanted here, so the first layer with parameters skips its dx.
         var (_, loss, _, grads) = Run(spec, parameters, batch, dropoutKey, parallelism, inputGradient: false);
         return (loss, new ParamTree<T>(parameters.Names, [.. grads]));
     }
@@ -109,57 +116,47 @@ public static class Model
     }
 
     /// <summary>Forward, loss, backward. Without <paramref name="inputGradient"/>, layers below the first one with parameters
-    /// are not differentiated and the first dense layer skips dx (their entries of the activation gradients stay null).</summary>
+    /// are not differentiated and that layer skips dx (their entries of the activation gradients stay null).</summary>
     private static (NdArray<T>[] Acts, T Loss, NdArray<T>?[] DActs, NdArray<T>[] Grads) Run<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch,
         RandomKey? dropoutKey, Parallelism? parallelism, bool inputGradient) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(batch);
         RequireFit(spec, parameters, batch.X, nameof(batch));
-        int n = spec.Layers.Length;
+        int n = spec.Layers.Length, threads = Parallelism.Resolve(parallelism);
+        var buffers = Buffers(parameters);
         var acts = new NdArray<T>[n + 1];
-        var offsets = new int[n];
+        var passes = new Layer.Pass<T>[n];
         acts[0] = batch.X;
-        int leaf = 0;
-        for (int i = 0; i < n; i++)
-        {
-            offsets[i] = leaf;
-            var l = spec.Layers[i];
-            acts[i + 1] = LayerForward(l, parameters.Leaves.AsSpan().Slice(leaf, l.ParameterNames.Length), acts[i], LayerKey(dropoutKey, i), parallelism);
-            leaf += l.ParameterNames.Length;
-        }
+        for (int i = 0; i < n; i++) { passes[i] = Pass(spec, buffers, i, acts[i], dropoutKey, threads); acts[i + 1] = passes[i].Y; }
 
         var (loss, dOut) = spec.Loss.ValueAndGrad(acts[n], batch.Y);
 
         var grads = new NdArray<T>[parameters.Count];
         var dActs = new NdArray<T>?[n + 1];
         dActs[n] = dOut;
-        int firstWithParameters = 0;
-        while (firstWithParameters < n && spec.Layers[firstWithParameters].ParameterNames.Length == 0) firstWithParameters++;
+        int firstWithParameters = FirstWithParameters(spec);
         int lowest = inputGradient ? 0 : firstWithParameters;
-        int threads = Parallelism.Resolve(parallelism);
         for (int i = n - 1; i >= lowest; i--)
         {
-            var l = spec.Layers[i];
-            int np = l.ParameterNames.Length;
-            var p = parameters.Leaves.AsSpan().Slice(offsets[i], np);
-            if (l is DenseSpec)
-            {
-                var (dw, db, dx) = Dense.Gradients(new DenseParams<T>(p[0], p[1]), acts[i], dActs[i + 1]!, threads, inputGradient || i > firstWithParameters);
-                grads[offsets[i]] = dw; grads[offsets[i] + 1] = db;
-                dActs[i] = dx;
-            }
-            else
-            {
-                dActs[i] = l.Backward(p, acts[i], acts[i + 1], dActs[i + 1]!, LayerKey(dropoutKey, i), grads.AsSpan(offsets[i], np));
-            }
+            var (dx, g) = passes[i].Back(dActs[i + 1]!, inputGradient || i > firstWithParameters, threads);
+            g.CopyTo(grads, spec.ParameterOffsets[i]);
+            dActs[i] = dx;
         }
         return (acts, loss, dActs, grads);
     }
 
-    /// <summary>The dropout key of layer i: the step's key folded with the layer index.</summary>
-    private static RandomKey? LayerKey(RandomKey? key, int layer) => key?.FoldIn((uint)layer);
+    /// <summary>The index of the first layer with parameters (the layer count when none has any): backprop need not go below it.</summary>
+    internal static int FirstWithParameters(ModelSpec spec)
+    {
+        int i = 0;
+        while (i < spec.Layers.Length && spec.ParameterOffsets[i + 1] == spec.ParameterOffsets[i]) i++;
+        return i;
+    }
 
-    /// <summary>Throws unless the parameters fit the spec and x is a finite, non-empty batch of the input width.</summary>
+    /// <summary>The dropout key of layer i: the step's key folded with the layer index.</summary>
+    internal static RandomKey? LayerKey(RandomKey? key, int layer) => key?.FoldIn((uint)layer);
+
+    /// <summary>Throws unless the parameters fit the spec and x is a finite, non-empty batch of the input shape.</summary>
     /// <exception cref="ArgumentException">Names the parameter, shape or row at fault.</exception>
     public static void RequireFit<T>(ModelSpec spec, ParamTree<T> parameters, NdArray<T> x, string argName) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -167,16 +164,17 @@ public static class Model
         RequireInput(spec, x, argName);
     }
 
-    /// <summary>Throws unless x is a finite, non-empty batch [rows, input width] for <paramref name="spec"/>.</summary>
+    /// <summary>Throws unless x is a finite, non-empty batch [rows, …input shape] for <paramref name="spec"/>.</summary>
     /// <exception cref="ArgumentException">Names the shape, or the row and column of the first non-finite value.</exception>
     public static void RequireInput<T>(ModelSpec spec, NdArray<T> x, string argName) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(x);
-        if (x.Rank != 2 || x.Shape[1] != spec.InputWidth)
-            throw new ArgumentException($"x must be [rows, {spec.InputWidth}] for this model, got {x.ShapeText}", argName);
+        if (x.Rank != spec.Input.Rank + 1 || !x.Shape.Skip(1).SequenceEqual(spec.Input.Dims))
+            throw new ArgumentException($"x must be [rows, {string.Join(", ", spec.Input.Dims)}] for this model, got {x.ShapeText}", argName);
         if (x.Rows == 0) throw new ArgumentException("the batch is empty (0 rows)", argName);
         int bad = Elementwise.FirstNonFinite(x.Span);
-        if (bad >= 0) throw new ArgumentException($"x has a non-finite value {x.Span[bad]} at row {bad / x.Shape[1]}, column {bad % x.Shape[1]}", argName);
+        int size = spec.Input.Size;
+        if (bad >= 0) throw new ArgumentException($"x has a non-finite value {x.Span[bad]} at row {bad / size}, column {bad % size}", argName);
     }
 
     /// <summary>Throws unless the tree has exactly the spec's parameters with the right shapes.</summary>
@@ -185,18 +183,11 @@ public static class Model
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(parameters);
         if (!parameters.Names.SequenceEqual(spec.ParameterNames))
             throw new ArgumentException($"parameters [{string.Join(", ", parameters.Names)}] do not match the model's [{string.Join(", ", spec.ParameterNames)}]", argName);
-        int leaf = 0;
-        for (int i = 0; i < spec.Layers.Length; i++)
+        for (int j = 0; j < spec.ParameterShapes.Length; j++)
         {
-            if (spec.Layers[i] is DenseSpec d)
-            {
-                var w = parameters.Leaves[leaf]; var b = parameters.Leaves[leaf + 1];
-                if (w.Rank != 2 || w.Shape[0] != d.Out || w.Shape[1] != d.In)
-                    throw new ArgumentException($"{parameters.Names[leaf]} must be [{d.Out}, {d.In}], got {w.ShapeText}", argName);
-                if (b.Rank != 1 || b.Length != d.Out)
-                    throw new ArgumentException($"{parameters.Names[leaf + 1]} must be [{d.Out}], got {b.ShapeText}", argName);
-            }
-            leaf += spec.Layers[i].ParameterNames.Length;
+            var expected = spec.ParameterShapes[j];
+            if (!parameters.Leaves[j].Shape.SequenceEqual(expected.Shape.Dims))
+                throw new ArgumentException($"{expected.Name} must be {expected.Shape}, got {parameters.Leaves[j].ShapeText}", argName);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using NeuralPure.Layers;
 using NeuralPure.Losses;
+using NeuralPure.Tensors;
 
 namespace NeuralPure.Models;
 
@@ -11,31 +12,51 @@ namespace NeuralPure.Models;
 /// </remarks>
 public sealed record ModelSpec
 {
-    /// <summary>Checks that the layers chain (each one accepts the previous one's width) and that the loss fits the output.</summary>
-    /// <exception cref="ArgumentException">The widths do not chain, there is no layer, or the loss cannot follow the output.</exception>
+    /// <summary>A model on vectors of <paramref name="InputWidth"/> features.</summary>
+    /// <exception cref="ArgumentException">The shapes do not chain, there is no layer, or the loss cannot follow the output.</exception>
     public ModelSpec(int InputWidth, ImmutableArray<LayerSpec> Layers, LossSpec Loss)
+        : this(InputWidth >= 1 ? Shape.Of(InputWidth) : throw new ArgumentOutOfRangeException(nameof(InputWidth), InputWidth, "input width must be ≥ 1"), Layers, Loss) { }
+
+    /// <summary>Checks that the layers chain (each one accepts the previous one's output shape) and that the loss fits the output.</summary>
+    /// <exception cref="ArgumentException">The shapes do not chain, there is no layer, or the loss cannot follow the output.</exception>
+    public ModelSpec(Shape Input, ImmutableArray<LayerSpec> Layers, LossSpec Loss)
     {
-        if (InputWidth < 1) throw new ArgumentOutOfRangeException(nameof(InputWidth), InputWidth, "input width must be ≥ 1");
+        ArgumentNullException.ThrowIfNull(Input);
         if (Layers.IsDefaultOrEmpty) throw new ArgumentException("a model needs at least one layer", nameof(Layers));
         ArgumentNullException.ThrowIfNull(Loss);
-        int w = InputWidth;
-        var widths = ImmutableArray.CreateBuilder<int>(Layers.Length + 1);
-        widths.Add(w);
+        var shape = Input;
+        var shapes = ImmutableArray.CreateBuilder<Shape>(Layers.Length + 1);
+        var parameters = ImmutableArray.CreateBuilder<ParamShape>();
+        var offsets = ImmutableArray.CreateBuilder<int>(Layers.Length + 1);
+        shapes.Add(shape);
         for (int i = 0; i < Layers.Length; i++)
         {
             ArgumentNullException.ThrowIfNull(Layers[i], $"{nameof(Layers)}[{i}]");
-            try { w = Layers[i].OutputWidth(w); }
+            offsets.Add(parameters.Count);
+            try
+            {
+                var next = Layers[i].OutputShape(shape) ?? throw new ArgumentException("the layer gave no output shape");
+                foreach (var p in Layers[i].Parameters(shape)) parameters.Add(new ParamShape($"{i}.{p.Name}", p.Shape));
+                shape = next;
+            }
             catch (ArgumentException e) { throw new ArgumentException($"layer {i} ({Layers[i].Kind}): {e.Message}", nameof(Layers), e); }
-            widths.Add(w);
+            shapes.Add(shape);
         }
-        Loss.RequireOutputWidth(w);
-        this.InputWidth = InputWidth; this.Layers = Layers; this.Loss = Loss;
-        Widths = widths.MoveToImmutable();
-        ParameterNames = [.. Layers.SelectMany((l, i) => l.ParameterNames.Select(n => $"{i}.{n}"))];
+        offsets.Add(parameters.Count);
+        Loss.RequireOutputShape(shape);
+        this.Input = Input; this.Layers = Layers; this.Loss = Loss;
+        Shapes = shapes.MoveToImmutable();
+        ParameterShapes = parameters.ToImmutable();
+        ParameterOffsets = offsets.MoveToImmutable();
+        ParameterNames = [.. ParameterShapes.Select(p => p.Name)];
+        Widths = [.. Shapes.Select(s => s.Size)];
     }
 
-    /// <summary>The number of input features.</summary>
-    public int InputWidth { get; }
+    /// <summary>The shape of one input example.</summary>
+    public Shape Input { get; }
+
+    /// <summary>The number of input features: the size of <see cref="Input"/>.</summary>
+    public int InputWidth => Input.Size;
 
     /// <summary>The layers, input to output.</summary>
     public ImmutableArray<LayerSpec> Layers { get; }
@@ -43,14 +64,26 @@ public sealed record ModelSpec
     /// <summary>The loss.</summary>
     public LossSpec Loss { get; }
 
-    /// <summary>The width entering each layer, then the output width (Layers.Length + 1 values).</summary>
+    /// <summary>The example shape entering each layer, then the output's (Layers.Length + 1 shapes).</summary>
+    public ImmutableArray<Shape> Shapes { get; }
+
+    /// <summary>The size of each of <see cref="Shapes"/>.</summary>
     public ImmutableArray<int> Widths { get; }
 
-    /// <summary>The output width.</summary>
+    /// <summary>The shape of one output example.</summary>
+    public Shape OutputShape => Shapes[^1];
+
+    /// <summary>The output width: the size of <see cref="OutputShape"/>.</summary>
     public int OutputWidth => Widths[^1];
+
+    /// <summary>Every parameter's full name (<c>{layer}.{name}</c>) and shape, in file order.</summary>
+    public ImmutableArray<ParamShape> ParameterShapes { get; }
 
     /// <summary>Every parameter's name in file order.</summary>
     public ImmutableArray<string> ParameterNames { get; }
+
+    /// <summary>Where each layer's parameters start in <see cref="ParameterShapes"/> (Layers.Length + 1 offsets; the last is the count).</summary>
+    public ImmutableArray<int> ParameterOffsets { get; }
 
     /// <summary>A multilayer perceptron: Dense layers of the given widths, with <paramref name="activation"/> after every one but the last.</summary>
     /// <param name="sizes">Input width, hidden widths…, output width (at least two numbers).</param>
@@ -79,11 +112,11 @@ public sealed record ModelSpec
     }
 
     /// <summary>Value equality over the input width, layers and loss.</summary>
-    public bool Equals(ModelSpec? other) => other is not null && InputWidth == other.InputWidth && Loss.Equals(other.Loss) && Layers.SequenceEqual(other.Layers);
+    public bool Equals(ModelSpec? other) => other is not null && Input.Equals(other.Input) && Loss.Equals(other.Loss) && Layers.SequenceEqual(other.Layers);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(InputWidth, Layers.Length, Loss);
+    public override int GetHashCode() => HashCode.Combine(Input, Layers.Length, Loss);
 
     /// <inheritdoc/>
-    public override string ToString() => $"{InputWidth} → " + string.Join(" → ", Layers.Select(l => l is DenseSpec d ? $"dense({d.Out})" : l.Kind)) + $" | loss {Loss.Kind}";
+    public override string ToString() => (Input.Rank == 1 ? $"{InputWidth}" : Input.ToString()) + " → " + string.Join(" → ", Layers.Select(l => l is DenseSpec d ? $"dense({d.Out})" : l.Kind)) + $" | loss {Loss.Kind}";
 }

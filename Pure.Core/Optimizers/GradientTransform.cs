@@ -4,40 +4,147 @@ using NeuralPure.Tensors;
 
 namespace NeuralPure.Optimizers;
 
-/// <summary>An optimizer, or one piece of one, as a pair of pure functions (optax's <c>GradientTransformation</c>).</summary>
+/// <summary>An optimizer, or one piece of one, as a pair of pure functions (optax's <c>GradientTransformation</c>) — with its
+/// update written once, in place.</summary>
 /// <remarks>
 /// <para><c>Init(params) → state</c> creates the transform's own small state record; <c>Update(updates, state, params) →
 /// (updates, state)</c> turns incoming updates (at first, the gradients) into outgoing ones. <see cref="Chain"/> feeds one
 /// transform's output to the next. The final updates are <em>added</em> to the parameters by <see cref="Optimizer.ApplyUpdates{T}"/>,
 /// so the learning-rate transform multiplies by −η.</para>
+/// <para>The update itself is written once, in a <see cref="TransformWorkspace{T}"/> that <see cref="Open{T}"/> makes from a
+/// state: mutable copies of the state's arrays and counters, and an <c>Update</c> that rewrites the updates in place. The pure
+/// <see cref="Update{T}"/> opens a workspace, runs it once on copies and returns new immutable values; the training fold opens
+/// one per fit and runs it every step on its own buffers, allocating nothing. A transform may also offer a one-pass form that
+/// applies the update to the parameters itself (<see cref="OpenApplying{T}"/>, Adam's fused step): an optional method of its
+/// own, which must give the bits of the separate steps.</para>
 /// <para>Transforms are records: their hyperparameters are their identity, which is what a run file records. They never hold
-/// state; everything that changes lives in the <see cref="OptState"/> they return.</para>
+/// state; everything that changes lives in the <see cref="OptState"/> they return. Any assembly may derive one.</para>
 /// </remarks>
 public abstract record GradientTransform
 {
-    private protected GradientTransform() { }
+    /// <summary>For derived transforms, in any assembly.</summary>
+    protected GradientTransform() { }
 
     /// <summary>The initial state for parameters shaped like <paramref name="parameters"/>.</summary>
     public abstract OptState Init<T>(ParamTree<T> parameters) where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>Transforms <paramref name="updates"/>; pure: returns new updates and a new state.</summary>
+    /// <summary>The mutable working form of <paramref name="state"/> (its own copies of the state's arrays) for parameters shaped
+    /// like <paramref name="parameters"/>.</summary>
+    /// <exception cref="ArgumentException">The state is not this transform's, or it does not fit the parameters.</exception>
+    public abstract TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>A one-pass form that transforms the updates and applies them to the parameters (p ← p + u) in one go, or null
+    /// when this transform has none (the default). Its bits must equal <see cref="Open{T}"/>'s update followed by the addition.</summary>
+    /// <exception cref="ArgumentException">The state is not this transform's, or it does not fit the parameters.</exception>
+    public virtual TransformWorkspace<T>? OpenApplying<T>(OptState state, ParamTree<T> parameters) where T : unmanaged, IFloatingPointIeee754<T> => null;
+
+    /// <summary>Within a chain: a one-pass form of this transform together with its neighbours (the chain's transforms and
+    /// states, this one at <paramref name="index"/>) that applies the updates, or null (the default).</summary>
+    public virtual TransformWorkspace<T>? FuseInChain<T>(ImmutableArray<GradientTransform> chain, int index, ImmutableArray<OptState> states, ParamTree<T> parameters)
+        where T : unmanaged, IFloatingPointIeee754<T> => null;
+
+    /// <summary>Transforms <paramref name="updates"/>; pure: returns new updates and a new state (the workspace's update, run
+    /// once on copies).</summary>
     /// <exception cref="ArgumentException">The trees' structures differ, or the state is not this transform's.</exception>
     public (ParamTree<T> Updates, OptState State) Update<T>(ParamTree<T> updates, OptState state, ParamTree<T> parameters) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(updates); ArgumentNullException.ThrowIfNull(state); ArgumentNullException.ThrowIfNull(parameters);
         ParamTree<T>.RequireSameStructure(parameters, updates, nameof(updates));
-        return UpdateCore(updates, state, parameters);
+        var work = Open(state, parameters) ?? throw new InvalidOperationException($"{GetType().Name}.Open returned null");
+        var u = updates.Leaves.Select(l => l.ToArray()).ToArray();
+        work.Update(new UpdateArgs<T>(parameters.Names, u, [.. parameters.Leaves.Select(l => l.Buffer)], writableParameters: false, threads: 1));
+        return (new ParamTree<T>(updates.Names, [.. u.Select((a, i) => NdArray.Own(a, updates.Leaves[i].Shape))]), work.State());
     }
 
-    private protected abstract (ParamTree<T> Updates, OptState State) UpdateCore<T>(ParamTree<T> updates, OptState state, ParamTree<T> parameters)
-        where T : unmanaged, IFloatingPointIeee754<T>;
-
     /// <summary>The state cast to what this transform made, or a clear error.</summary>
-    private protected TState Expect<TState>(OptState state) where TState : OptState =>
-        state as TState ?? throw new ArgumentException($"{GetType().Name} expected a {typeof(TState).Name} but got {state.GetType().Name}; pass the state this transform's Init returned", nameof(state));
+    /// <exception cref="ArgumentException">It is another transform's state.</exception>
+    protected TState Expect<TState>(OptState state) where TState : OptState
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state as TState ?? throw new ArgumentException($"{GetType().Name} expected a {typeof(TState).Name} but got {state.GetType().Name}; pass the state this transform's Init returned", nameof(state));
+    }
 
     /// <summary>Applies transforms in order: each sees the previous one's updates (optax.chain).</summary>
     public static GradientTransform Chain(params GradientTransform[] transforms) => new ChainTransform([.. transforms]);
+}
+
+/// <summary>A transform's state in mutable form, owned by one driver (the pure <see cref="GradientTransform.Update{T}"/> or a
+/// training fold): <see cref="Update"/> rewrites the updates in place and advances the state; <see cref="State"/> hands out
+/// an immutable copy.</summary>
+/// <remarks>Written by the transform's author next to the transform; <see cref="TreeBuffers{T}"/> holds a tree's arrays.</remarks>
+public abstract class TransformWorkspace<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>For derived workspaces, in any assembly.</summary>
+    protected TransformWorkspace() { }
+
+    /// <summary>True when <see cref="Update"/> also applies the updates to the parameters (a fused form from
+    /// <see cref="GradientTransform.OpenApplying{T}"/>); the updates' contents are then unspecified afterwards.</summary>
+    public virtual bool AppliesUpdates => false;
+
+    /// <summary>One step: rewrites <see cref="UpdateArgs{T}.Updates"/> in place (or, when <see cref="AppliesUpdates"/>, the
+    /// parameters) and advances this workspace's state.</summary>
+    public abstract void Update(in UpdateArgs<T> a);
+
+    /// <summary>The state now, as new immutable arrays; the workspace may go on updating.</summary>
+    public abstract OptState State();
+}
+
+/// <summary>What a transform's update gets: the updates to rewrite in place, the parameters (read-only, unless the workspace
+/// applies the updates itself), their names and a thread budget.</summary>
+public readonly ref struct UpdateArgs<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ReadOnlySpan<T[]> updates, parameters;
+    private readonly bool writable;
+
+    /// <summary>Bundles one update's arguments: one updates array per parameter array, of the same length.</summary>
+    /// <exception cref="ArgumentException">The counts or lengths differ.</exception>
+    public UpdateArgs(ImmutableArray<string> names, ReadOnlySpan<T[]> updates, ReadOnlySpan<T[]> parameters, bool writableParameters, int threads)
+    {
+        if (updates.Length != parameters.Length || names.Length != parameters.Length)
+            throw new ArgumentException($"{updates.Length} updates and {names.Length} names for {parameters.Length} parameters", nameof(updates));
+        for (int j = 0; j < updates.Length; j++)
+            if (updates[j].Length != parameters[j].Length)
+                throw new ArgumentException($"the updates of '{names[j]}' have {updates[j].Length} elements, the parameter {parameters[j].Length}", nameof(updates));
+        Names = names; this.updates = updates; this.parameters = parameters; writable = writableParameters; Threads = Math.Max(1, threads);
+    }
+
+    /// <summary>The number of parameter arrays (leaves).</summary>
+    public int Count => parameters.Length;
+    /// <summary>The leaves' names (<c>0.weight</c>, …), for transforms that treat parameters by name.</summary>
+    public ImmutableArray<string> Names { get; }
+    /// <summary>Threads this update may use (≥ 1); the bits must not depend on it.</summary>
+    public int Threads { get; }
+    /// <summary>Leaf <paramref name="j"/>'s updates, to rewrite in place.</summary>
+    public Span<T> Updates(int j) => updates[j];
+    /// <summary>Leaf <paramref name="j"/>'s parameters, read-only.</summary>
+    public ReadOnlySpan<T> Parameters(int j) => parameters[j];
+    /// <summary>Leaf <paramref name="j"/>'s parameters for a workspace that applies its updates itself.</summary>
+    /// <exception cref="InvalidOperationException">This call's parameters are read-only (the pure Update).</exception>
+    public Span<T> WritableParameters(int j) => writable ? parameters[j] : throw new InvalidOperationException("these parameters are read-only: only a workspace that applies its updates gets writable parameters");
+}
+
+/// <summary>Mutable copies of a parameter-shaped tree's arrays, for a workspace's state (moments, velocities).</summary>
+public sealed class TreeBuffers<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[][] leaves;
+    private readonly ParamTree<T> like;
+
+    /// <summary>Copies every leaf of <paramref name="tree"/>.</summary>
+    public TreeBuffers(ParamTree<T> tree)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        like = tree;
+        leaves = [.. tree.Leaves.Select(l => l.ToArray())];
+    }
+
+    /// <summary>The number of leaves.</summary>
+    public int Count => leaves.Length;
+
+    /// <summary>Leaf <paramref name="j"/>, writable.</summary>
+    public Span<T> this[int j] => leaves[j];
+
+    /// <summary>The buffers now, as a new immutable tree (a copy).</summary>
+    public ParamTree<T> ToTree() => new(like.Names, [.. leaves.Select((a, j) => NdArray.Own((T[])a.Clone(), like.Leaves[j].Shape))]);
 }
 
 /// <summary>Transforms applied in sequence; its state is the tuple of their states.</summary>
@@ -51,18 +158,37 @@ public sealed record ChainTransform(ImmutableArray<GradientTransform> Transforms
     /// <inheritdoc/>
     public override OptState Init<T>(ParamTree<T> parameters) => new ChainState([.. Transforms.Select(t => t.Init(parameters))]);
 
-    private protected override (ParamTree<T>, OptState) UpdateCore<T>(ParamTree<T> updates, OptState state, ParamTree<T> parameters)
+    private ChainState Check(OptState state)
     {
         var s = Expect<ChainState>(state);
         if (s.States.Length != Transforms.Length) throw new ArgumentException($"chain of {Transforms.Length} transforms got a state of {s.States.Length}", nameof(state));
-        var next = ImmutableArray.CreateBuilder<OptState>(Transforms.Length);
+        return s;
+    }
+
+    /// <inheritdoc/>
+    public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters)
+    {
+        var s = Check(state);
+        return new Work<T>([.. Transforms.Select((t, i) => t.Open(s.States[i], parameters))]);
+    }
+
+    /// <summary>The first fused form one of the transforms offers for this chain (<see cref="GradientTransform.FuseInChain{T}"/>), or null.</summary>
+    public override TransformWorkspace<T>? OpenApplying<T>(OptState state, ParamTree<T> parameters)
+    {
+        var s = Check(state);
         for (int i = 0; i < Transforms.Length; i++)
+            if (Transforms[i].FuseInChain(Transforms, i, s.States, parameters) is { } fused) return fused;
+        return null;
+    }
+
+    private sealed class Work<T>(TransformWorkspace<T>[] parts) : TransformWorkspace<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public override void Update(in UpdateArgs<T> a)
         {
-            var (u, st) = Transforms[i].Update(updates, s.States[i], parameters);
-            updates = u;
-            next.Add(st);
+            foreach (var p in parts) p.Update(a);
         }
-        return (updates, new ChainState(next.MoveToImmutable()));
+
+        public override OptState State() => new ChainState([.. parts.Select(p => p.State())]);
     }
 
     /// <summary>Element-wise equality of the transforms.</summary>

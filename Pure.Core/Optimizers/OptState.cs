@@ -7,7 +7,8 @@ namespace NeuralPure.Optimizers;
 /// <summary>The state an optimizer carries between steps. Immutable: Update returns a new one.</summary>
 public abstract record OptState
 {
-    private protected OptState() { }
+    /// <summary>For derived states, in any assembly.</summary>
+    protected OptState() { }
 }
 
 /// <summary>The state of a stateless transform.</summary>

@@ -15,7 +15,12 @@ public static class Optimizer
     /// <summary>θ ← θ + u for every leaf (the updates already carry the −η).</summary>
     /// <exception cref="ArgumentException">The trees' structures differ.</exception>
     public static ParamTree<T> ApplyUpdates<T>(ParamTree<T> parameters, ParamTree<T> updates) where T : unmanaged, IFloatingPointIeee754<T> =>
-        ParamTree<T>.Zip(parameters, updates, Tree.Add, nameof(updates));
+        ParamTree<T>.Zip(parameters, updates, (p, u) =>
+        {
+            var r = new T[p.Length];
+            Elementwise.Add(p.Span, u.Span, r);
+            return NdArray.Own(r, p.Shape);
+        }, nameof(updates));
 
     /// <summary>√(Σ over all leaves of Σ u²), summed in double in leaf order.</summary>
     public static double GlobalNorm<T>(ParamTree<T> tree) where T : unmanaged, IFloatingPointIeee754<T>

@@ -4,7 +4,8 @@ namespace NeuralPure.Optimizers;
 /// <remarks>Schedules are records, so a run file records them exactly. A plain number converts to <see cref="Constant"/>.</remarks>
 public abstract record Schedule
 {
-    private protected Schedule() { }
+    /// <summary>For derived schedules, in any assembly.</summary>
+    protected Schedule() { }
 
     /// <summary>The value at <paramref name="step"/> (0-based).</summary>
     public abstract double At(long step);
@@ -12,13 +13,16 @@ public abstract record Schedule
     /// <summary>A constant learning rate.</summary>
     public static implicit operator Schedule(double value) => new Constant(value);
 
-    private protected static double Positive(double v, string name) =>
+    /// <summary>v when it is a positive finite number; otherwise an ArgumentOutOfRangeException naming <paramref name="name"/>.</summary>
+    protected static double Positive(double v, string name) =>
         v > 0 && double.IsFinite(v) ? v : throw new ArgumentOutOfRangeException(name, v, $"{name} must be a positive finite number");
 
-    private protected static double NonNegative(double v, string name) =>
+    /// <summary>v when it is a finite number ≥ 0; otherwise an ArgumentOutOfRangeException naming <paramref name="name"/>.</summary>
+    protected static double NonNegative(double v, string name) =>
         v >= 0 && double.IsFinite(v) ? v : throw new ArgumentOutOfRangeException(name, v, $"{name} must be a finite number ≥ 0");
 
-    private protected static long AtLeastOne(long v, string name) =>
+    /// <summary>v when it is ≥ 1; otherwise an ArgumentOutOfRangeException naming <paramref name="name"/>.</summary>
+    protected static long AtLeastOne(long v, string name) =>
         v >= 1 ? v : throw new ArgumentOutOfRangeException(name, v, $"{name} must be ≥ 1");
 
     /// <summary>η(t) = value.</summary>

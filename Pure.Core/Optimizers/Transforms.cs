@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Numerics;
 using NeuralPure.Kernels;
 using NeuralPure.Tensors;
@@ -16,13 +17,30 @@ public sealed record ScaleByLearningRate(Schedule LearningRate) : GradientTransf
     /// <inheritdoc/>
     public override OptState Init<T>(ParamTree<T> parameters) => new CountState(0);
 
-    private protected override (ParamTree<T>, OptState) UpdateCore<T>(ParamTree<T> updates, OptState state, ParamTree<T> parameters)
+    /// <inheritdoc/>
+    public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) => new Work<T>(LearningRate, Expect<CountState>(state).Count);
+
+    /// <summary>u ← −η(t)·u with its count t.</summary>
+    internal sealed class Work<T>(Schedule schedule, long count) : TransformWorkspace<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var s = Expect<CountState>(state);
-        double lr = LearningRate.At(s.Count);
-        if (!double.IsFinite(lr) || lr < 0) throw new InvalidOperationException($"the schedule gave learning rate {lr} at step {s.Count}");
-        var f = T.CreateChecked(-lr);
-        return (updates.Map(u => Tree.Scale(u, f)), new CountState(s.Count + 1));
+        private long count = count;
+
+        /// <summary>−η(t) as T, checked finite and ≥ 0; then the count moves on.</summary>
+        public T Factor()
+        {
+            double lr = schedule.At(count);
+            if (!double.IsFinite(lr) || lr < 0) throw new InvalidOperationException($"the schedule gave learning rate {lr} at step {count}");
+            count++;
+            return T.CreateChecked(-lr);
+        }
+
+        public override void Update(in UpdateArgs<T> a)
+        {
+            var f = Factor();
+            for (int j = 0; j < a.Count; j++) Elementwise.Scale<T>(a.Updates(j), f, a.Updates(j));
+        }
+
+        public override OptState State() => new CountState(count);
     }
 }
 
@@ -38,13 +56,32 @@ public sealed record TraceMomentum(double Momentum, bool Nesterov = false) : Gra
     /// <inheritdoc/>
     public override OptState Init<T>(ParamTree<T> parameters) => new MomentumState<T>(parameters.ZerosLike());
 
-    private protected override (ParamTree<T>, OptState) UpdateCore<T>(ParamTree<T> updates, OptState state, ParamTree<T> parameters)
+    /// <inheritdoc/>
+    public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters)
     {
         var s = Expect<MomentumState<T>>(state);
-        var mu = T.CreateChecked(Momentum);
-        var v = ParamTree<T>.Zip(s.Velocity, updates, (vel, u) => Tree.ScaleAdd(vel, mu, u), nameof(state));
-        var outp = Nesterov ? ParamTree<T>.Zip(v, updates, (vel, u) => Tree.ScaleAdd(vel, mu, u)) : v;
-        return (outp, new MomentumState<T>(v));
+        ParamTree<T>.RequireSameStructure(parameters, s.Velocity, nameof(state));
+        return new Work<T>(this, s);
+    }
+
+    /// <summary>v ← v·μ + u; u ← v (or v·μ + u with Nesterov).</summary>
+    private sealed class Work<T>(TraceMomentum spec, MomentumState<T> s) : TransformWorkspace<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly TreeBuffers<T> velocity = new(s.Velocity);
+        private readonly T mu = T.CreateChecked(spec.Momentum);
+
+        public override void Update(in UpdateArgs<T> a)
+        {
+            for (int j = 0; j < a.Count; j++)
+            {
+                var u = a.Updates(j);
+                Elementwise.ScaleAdd<T>(velocity[j], mu, u, velocity[j]);
+                if (spec.Nesterov) Elementwise.ScaleAdd<T>(velocity[j], mu, u, u);
+                else velocity[j].CopyTo(u);
+            }
+        }
+
+        public override OptState State() => new MomentumState<T>(velocity.ToTree());
     }
 }
 
@@ -66,27 +103,105 @@ public sealed record ScaleByAdam(double Beta1 = 0.9, double Beta2 = 0.999, doubl
     public override OptState Init<T>(ParamTree<T> parameters) =>
         new AdamState<T>(0, parameters.ZerosLike(), parameters.ZerosLike(), AmsGrad ? parameters.ZerosLike() : null);
 
-    private protected override (ParamTree<T>, OptState) UpdateCore<T>(ParamTree<T> updates, OptState state, ParamTree<T> parameters)
+    /// <inheritdoc/>
+    public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) => new Work<T>(this, Checked(state, parameters));
+
+    private AdamState<T> Checked<T>(OptState state, ParamTree<T> parameters) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = Expect<AdamState<T>>(state);
         ParamTree<T>.RequireSameStructure(parameters, s.Mu, nameof(state));
-        long t = s.Count + 1;
-        // 1 − β is formed in double, as PyTorch passes it: in float, 1 − (float)0.999 is off by 7e-6 relative, which the
-        // bias correction (computed from the exact β) would not cancel.
-        T b1 = T.CreateChecked(Beta1), b2 = T.CreateChecked(Beta2), c1 = T.CreateChecked(1 - Beta1), c2 = T.CreateChecked(1 - Beta2);
-        var mu = ParamTree<T>.Zip(s.Mu, updates, (m, g) => Tree.Lerp(m, b1, g, c1));
-        var nu = ParamTree<T>.Zip(s.Nu, updates, (v, g) => Tree.LerpSquare(v, b2, g, c2));
-        var vUse = nu;
-        ParamTree<T>? nuMax = null;
-        if (AmsGrad)
+        ParamTree<T>.RequireSameStructure(parameters, s.Nu, nameof(state));
+        if (AmsGrad) ParamTree<T>.RequireSameStructure(parameters, s.NuMax ?? throw new ArgumentException("AMSGrad needs the state's NuMax", nameof(state)), nameof(state));
+        return s;
+    }
+
+    /// <summary>Adam or AdamW in one pass per element, when this transform sits in a chain as the aliases build it:
+    /// [AddDecayedWeights(λc)], ScaleByAdam, [AddDecayedWeights(λd)], ScaleByLearningRate (not AMSGrad).</summary>
+    /// <remarks>Per element: g' = p·λc + g; m ← β₁m + (1 − β₁)g'; v ← β₂v + (1 − β₂)g'²; d = (m·s)/(√v/b + ε); d' = p·λd + d;
+    /// p ← p + d'·(−η) — the same IEEE operations in the same order as the separate transforms and the addition, so the
+    /// same bits, in one pass over memory instead of seven (<see cref="OptimizerKernels.AdamStep{T}"/>).</remarks>
+    public override TransformWorkspace<T>? FuseInChain<T>(ImmutableArray<GradientTransform> chain, int index, ImmutableArray<OptState> states, ParamTree<T> parameters)
+    {
+        if (AmsGrad || chain.Length - index is < 2 or > 3 || index > 1 || chain[^1] is not ScaleByLearningRate lr) return null;
+        var before = index == 1 ? chain[0] as AddDecayedWeights : null;
+        var after = chain.Length - index == 3 ? chain[index + 1] as AddDecayedWeights : null;
+        if ((index == 1 && before is null) || (chain.Length - index == 3 && after is null)) return null;
+        if (before is not null) Expect<EmptyState>(states[0]);
+        if (after is not null) Expect<EmptyState>(states[index + 1]);
+        var adam = new Work<T>(this, Checked(states[index], parameters));
+        var rate = (ScaleByLearningRate.Work<T>)lr.Open(states[^1], parameters);
+        return new Fused<T>(adam, rate, before, after);
+    }
+
+    /// <summary>m, v (and AMSGrad's running maximum) with the step count; the direction (m/(1 − β₁ᵗ)) / (√v/√(1 − β₂ᵗ) + ε).</summary>
+    private sealed class Work<T> : TransformWorkspace<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly ScaleByAdam spec;
+        private long count;
+        public readonly TreeBuffers<T> Mu, Nu;
+        private readonly TreeBuffers<T>? nuMax;
+        public readonly T B1, B2, C1, C2, Eps;
+
+        public Work(ScaleByAdam spec, AdamState<T> s)
         {
-            nuMax = ParamTree<T>.Zip(s.NuMax ?? throw new ArgumentException("AMSGrad needs the state's NuMax", nameof(state)), nu, Tree.Max);
-            vUse = nuMax;
+            this.spec = spec; count = s.Count; Mu = new(s.Mu); Nu = new(s.Nu); nuMax = spec.AmsGrad ? new(s.NuMax!) : null;
+            // 1 − β is formed in double, as PyTorch passes it: in float, 1 − (float)0.999 is off by 7e-6 relative, which the
+            // bias correction (computed from the exact β) would not cancel.
+            B1 = T.CreateChecked(spec.Beta1); B2 = T.CreateChecked(spec.Beta2); C1 = T.CreateChecked(1 - spec.Beta1); C2 = T.CreateChecked(1 - spec.Beta2); Eps = T.CreateChecked(spec.Eps);
         }
-        double bc1 = 1 - Math.Pow(Beta1, t), bc2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, t));
-        T stepScale = T.CreateChecked(1 / bc1), invBc2 = T.CreateChecked(bc2Sqrt), eps = T.CreateChecked(Eps);
-        var outp = ParamTree<T>.Zip(mu, vUse, (m, v) => Tree.AdamDirection(m, v, stepScale, invBc2, eps));
-        return (outp, new AdamState<T>(t, mu, nu, nuMax));
+
+        /// <summary>The bias corrections of the next step, 1/(1 − β₁ᵗ) and √(1 − β₂ᵗ) as T; advances the count.</summary>
+        public (T StepScale, T Bc2Sqrt) Next()
+        {
+            long t = ++count;
+            double bc1 = 1 - Math.Pow(spec.Beta1, t), bc2Sqrt = Math.Sqrt(1 - Math.Pow(spec.Beta2, t));
+            return (T.CreateChecked(1 / bc1), T.CreateChecked(bc2Sqrt));
+        }
+
+        public override void Update(in UpdateArgs<T> a)
+        {
+            var (stepScale, bc2) = Next();
+            for (int j = 0; j < a.Count; j++)
+            {
+                var u = a.Updates(j);
+                OptimizerKernels.Moment<T>(Mu[j], B1, u, C1, Mu[j]);
+                OptimizerKernels.SecondMoment<T>(Nu[j], B2, u, C2, Nu[j]);
+                Span<T> vUse = Nu[j];
+                if (nuMax is not null) { OptimizerKernels.Max<T>(nuMax[j], Nu[j], nuMax[j]); vUse = nuMax[j]; }
+                OptimizerKernels.AdamDirection<T>(Mu[j], vUse, stepScale, bc2, Eps, u);
+            }
+        }
+
+        public override OptState State() => new AdamState<T>(count, Mu.ToTree(), Nu.ToTree(), nuMax?.ToTree());
+    }
+
+    /// <summary>The fused Adam/AdamW step of <see cref="FuseInChain{T}"/>: updates p, m and v in one pass; its state is the
+    /// chain's ([EmptyState], AdamState, [EmptyState], CountState).</summary>
+    private sealed class Fused<T>(Work<T> adam, ScaleByLearningRate.Work<T> rate, AddDecayedWeights? before, AddDecayedWeights? after) : TransformWorkspace<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T? lc = before is { WeightDecay: not 0 } ? T.CreateChecked(before.WeightDecay) : null;
+        private readonly T? ld = after is { WeightDecay: not 0 } ? T.CreateChecked(after.WeightDecay) : null;
+
+        public override bool AppliesUpdates => true;
+
+        public override void Update(in UpdateArgs<T> a)
+        {
+            var (stepScale, bc2) = adam.Next();
+            var factor = rate.Factor();
+            var c = new AdamConstants<T>(adam.B1, adam.C1, adam.B2, adam.C2, stepScale, bc2, adam.Eps, factor, lc, ld);
+            for (int j = 0; j < a.Count; j++) OptimizerKernels.AdamStep<T>(a.WritableParameters(j), a.Updates(j), adam.Mu[j], adam.Nu[j], c, a.Threads);
+        }
+
+        public override OptState State()
+        {
+            var states = ImmutableArray.CreateBuilder<OptState>(4);
+            if (before is not null) states.Add(EmptyState.Instance);
+            states.Add(adam.State());
+            if (after is not null) states.Add(EmptyState.Instance);
+            states.Add(rate.State());
+            return new ChainState(states.ToImmutable());
+        }
     }
 }
 
@@ -102,21 +217,48 @@ public sealed record ScaleByRms(double Alpha = 0.99, double Eps = 1e-8, bool Cen
     /// <inheritdoc/>
     public override OptState Init<T>(ParamTree<T> parameters) => new RmsState<T>(parameters.ZerosLike(), Centered ? parameters.ZerosLike() : null);
 
-    private protected override (ParamTree<T>, OptState) UpdateCore<T>(ParamTree<T> updates, OptState state, ParamTree<T> parameters)
+    /// <inheritdoc/>
+    public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters)
     {
         var s = Expect<RmsState<T>>(state);
         ParamTree<T>.RequireSameStructure(parameters, s.Nu, nameof(state));
-        T a = T.CreateChecked(Alpha), c = T.CreateChecked(1 - Alpha), eps = T.CreateChecked(Eps);
-        var nu = ParamTree<T>.Zip(s.Nu, updates, (v, g) => Tree.LerpSquare(v, a, g, c));
-        ParamTree<T>? gAvg = null;
-        var denomSource = nu;
-        if (Centered)
+        if (Centered) ParamTree<T>.RequireSameStructure(parameters, s.GradAvg ?? throw new ArgumentException("centred RMSprop needs the state's GradAvg", nameof(state)), nameof(state));
+        return new Work<T>(this, s);
+    }
+
+    /// <summary>v ← αv + (1 − α)u²; (centred: ḡ ← αḡ + (1 − α)u, v' = max(v − ḡ², 0)); u ← u/(√v' + ε).</summary>
+    private sealed class Work<T> : TransformWorkspace<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly TreeBuffers<T> nu;
+        private readonly TreeBuffers<T>? gAvg;
+        private readonly T[][]? denom;
+        private readonly T a, c, eps;
+
+        public Work(ScaleByRms spec, RmsState<T> s)
         {
-            gAvg = ParamTree<T>.Zip(s.GradAvg ?? throw new ArgumentException("centred RMSprop needs the state's GradAvg", nameof(state)), updates, (m, g) => Tree.Lerp(m, a, g, c));
-            denomSource = ParamTree<T>.Zip(nu, gAvg, Tree.SubtractSquare);
+            nu = new(s.Nu);
+            if (spec.Centered) { gAvg = new(s.GradAvg!); denom = [.. s.Nu.Leaves.Select(l => new T[l.Length])]; }
+            a = T.CreateChecked(spec.Alpha); c = T.CreateChecked(1 - spec.Alpha); eps = T.CreateChecked(spec.Eps);
         }
-        var outp = ParamTree<T>.Zip(updates, denomSource, (g, v) => Tree.DivideBySqrtPlus(g, v, eps));
-        return (outp, new RmsState<T>(nu, gAvg));
+
+        public override void Update(in UpdateArgs<T> args)
+        {
+            for (int j = 0; j < args.Count; j++)
+            {
+                var u = args.Updates(j);
+                OptimizerKernels.SecondMoment<T>(nu[j], a, u, c, nu[j]);
+                Span<T> source = nu[j];
+                if (gAvg is not null)
+                {
+                    OptimizerKernels.Moment<T>(gAvg[j], a, u, c, gAvg[j]);
+                    OptimizerKernels.SubtractSquare<T>(nu[j], gAvg[j], denom![j]);
+                    source = denom[j];
+                }
+                OptimizerKernels.DivideBySqrtPlus<T>(u, source, eps, u);
+            }
+        }
+
+        public override OptState State() => new RmsState<T>(nu.ToTree(), gAvg?.ToTree());
     }
 }
 
@@ -136,12 +278,25 @@ public sealed record AddDecayedWeights(double WeightDecay) : GradientTransform
     /// <inheritdoc/>
     public override OptState Init<T>(ParamTree<T> parameters) => EmptyState.Instance;
 
-    private protected override (ParamTree<T>, OptState) UpdateCore<T>(ParamTree<T> updates, OptState state, ParamTree<T> parameters)
+    /// <inheritdoc/>
+    public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters)
     {
         Expect<EmptyState>(state);
-        if (WeightDecay == 0) return (updates, state);
-        var l = T.CreateChecked(WeightDecay);
-        return (ParamTree<T>.Zip(parameters, updates, (p, u) => Tree.ScaleAdd(p, l, u)), state);
+        return new Work<T>(WeightDecay);
+    }
+
+    /// <summary>u ← p·λ + u; nothing when λ = 0.</summary>
+    private sealed class Work<T>(double weightDecay) : TransformWorkspace<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T lambda = T.CreateChecked(weightDecay);
+
+        public override void Update(in UpdateArgs<T> a)
+        {
+            if (weightDecay == 0) return;
+            for (int j = 0; j < a.Count; j++) Elementwise.ScaleAdd<T>(a.Parameters(j), lambda, a.Updates(j), a.Updates(j));
+        }
+
+        public override OptState State() => EmptyState.Instance;
     }
 }
 
@@ -156,82 +311,26 @@ public sealed record ClipByGlobalNorm(double MaxNorm) : GradientTransform
     /// <inheritdoc/>
     public override OptState Init<T>(ParamTree<T> parameters) => EmptyState.Instance;
 
-    private protected override (ParamTree<T>, OptState) UpdateCore<T>(ParamTree<T> updates, OptState state, ParamTree<T> parameters)
+    /// <inheritdoc/>
+    public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters)
     {
         Expect<EmptyState>(state);
-        double norm = Optimizer.GlobalNorm(updates);
-        if (!(norm > MaxNorm)) return (updates, state); // within the limit, or NaN (left for divergence detection to see)
-        var f = T.CreateChecked(MaxNorm / norm);
-        return (updates.Map(u => Tree.Scale(u, f)), state);
-    }
-}
-
-/// <summary>Element-wise leaf operations for the transforms; each allocates its result and writes it through a kernel.</summary>
-internal static class Tree
-{
-    public static NdArray<T> Scale<T>(NdArray<T> a, T f) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var r = new T[a.Length];
-        Elementwise.Scale(a.Span, f, r);
-        return NdArray.Own(r, a.Shape);
+        return new Work<T>(MaxNorm);
     }
 
-    /// <summary>a·f + b.</summary>
-    public static NdArray<T> ScaleAdd<T>(NdArray<T> a, T f, NdArray<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>‖u‖ = √(Σ over leaves of Σ u²), summed in double in leaf order; u ← u·(c/‖u‖) when ‖u‖ &gt; c.</summary>
+    private sealed class Work<T>(double maxNorm) : TransformWorkspace<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var r = new T[a.Length];
-        Elementwise.ScaleAdd(a.Span, f, b.Span, r);
-        return NdArray.Own(r, a.Shape);
-    }
+        public override void Update(in UpdateArgs<T> a)
+        {
+            double s = 0;
+            for (int j = 0; j < a.Count; j++) s += Elementwise.SumOfSquares<T>(a.Updates(j));
+            double norm = Math.Sqrt(s);
+            if (!(norm > maxNorm)) return; // within the limit, or NaN (left for divergence detection to see)
+            var f = T.CreateChecked(maxNorm / norm);
+            for (int j = 0; j < a.Count; j++) Elementwise.Scale<T>(a.Updates(j), f, a.Updates(j));
+        }
 
-    public static NdArray<T> Add<T>(NdArray<T> a, NdArray<T> b) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var r = new T[a.Length];
-        Elementwise.Add(a.Span, b.Span, r);
-        return NdArray.Own(r, a.Shape);
-    }
-
-    /// <summary>β·m + c·g (PyTorch's lerp form of the moment updates computes m·β + g·(1 − β) the same way).</summary>
-    public static NdArray<T> Lerp<T>(NdArray<T> m, T beta, NdArray<T> g, T c) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var r = new T[m.Length];
-        OptimizerKernels.Moment(m.Span, beta, g.Span, c, r);
-        return NdArray.Own(r, m.Shape);
-    }
-
-    /// <summary>β·v + c·g².</summary>
-    public static NdArray<T> LerpSquare<T>(NdArray<T> v, T beta, NdArray<T> g, T c) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var r = new T[v.Length];
-        OptimizerKernels.SecondMoment(v.Span, beta, g.Span, c, r);
-        return NdArray.Own(r, v.Shape);
-    }
-
-    public static NdArray<T> Max<T>(NdArray<T> a, NdArray<T> b) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var r = new T[a.Length];
-        OptimizerKernels.Max(a.Span, b.Span, r);
-        return NdArray.Own(r, a.Shape);
-    }
-
-    public static NdArray<T> SubtractSquare<T>(NdArray<T> v, NdArray<T> m) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var r = new T[v.Length];
-        OptimizerKernels.SubtractSquare(v.Span, m.Span, r);
-        return NdArray.Own(r, v.Shape);
-    }
-
-    public static NdArray<T> AdamDirection<T>(NdArray<T> m, NdArray<T> v, T stepScale, T bc2Sqrt, T eps) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var r = new T[m.Length];
-        OptimizerKernels.AdamDirection(m.Span, v.Span, stepScale, bc2Sqrt, eps, r);
-        return NdArray.Own(r, m.Shape);
-    }
-
-    public static NdArray<T> DivideBySqrtPlus<T>(NdArray<T> g, NdArray<T> v, T eps) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var r = new T[g.Length];
-        OptimizerKernels.DivideBySqrtPlus(g.Span, v.Span, eps, r);
-        return NdArray.Own(r, g.Shape);
+        public override OptState State() => EmptyState.Instance;
     }
 }

@@ -79,23 +79,11 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(state); ArgumentNullException.ThrowIfNull(data); ArgumentNullException.ThrowIfNull(config);
         if (Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast) == 0)
             throw new ArgumentException($"{data.Rows} rows at batch size {config.BatchSize} with drop-last give no iteration", nameof(config));
-        // The same fold in workspaces (no allocation per step, same bits), when it knows every piece of this model and optimizer.
-        if (Fold<T>.TryCreate(spec, optimizer, state, data, config.BatchSize, parallelism) is { } fold)
-        {
-            var (counters, history, _, _) = fold.RunEpoch(state, data, config);
-            return (fold.Finish(counters), history);
-        }
+        // The same step in workspaces (no allocation per step, same bits).
         RequireData(spec, state, data);
-        var losses = System.Collections.Immutable.ImmutableArray.CreateBuilder<double>();
-        double weighted = 0; int seen = 0;
-        var final = Batches(data, config, state.Key, state.Epoch).Aggregate(state, (s, batch) =>
-        {
-            var (next, loss) = Step(spec, optimizer, s, batch, parallelism);
-            double l = double.CreateChecked(loss);
-            losses.Add(l); weighted += l * batch.Rows; seen += batch.Rows;
-            return next;
-        });
-        return (final with { Epoch = state.Epoch + 1 }, new EpochHistory(state.Epoch, losses.ToImmutable(), weighted / seen));
+        var fold = Fold<T>.Create(spec, optimizer, state, data, config.BatchSize, parallelism);
+        var (counters, history, _, _) = fold.RunEpoch(state, data, config);
+        return (fold.State(counters), history);
     }
 
     /// <summary>Training: RunEpoch folded over <see cref="TrainConfig.Epochs"/> epochs, starting from <paramref name="state"/>.</summary>
@@ -110,24 +98,19 @@ public static class Trainer
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(state); ArgumentNullException.ThrowIfNull(data);
-        if (Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast) > 0
-            && Fold<T>.TryCreate(spec, optimizer, state, data, config.BatchSize, parallelism) is { } fold)
+        if (Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast) == 0)
+            throw new ArgumentException($"{data.Rows} rows at batch size {config.BatchSize} with drop-last give no iteration", nameof(config));
+        // RunEpoch folded over the epochs, with one set of workspaces for the whole fit.
+        RequireData(spec, state, data);
+        var fold = Fold<T>.Create(spec, optimizer, state, data, config.BatchSize, parallelism);
+        var history = History.Empty;
+        var s = state;
+        for (int e = 0; e < config.Epochs; e++)
         {
-            // RunEpoch folded over the epochs, with one set of workspaces for the whole fit.
-            var history = History.Empty;
-            var s = state;
-            for (int e = 0; e < config.Epochs; e++)
-            {
-                (s, var epoch, _, _) = fold.RunEpoch(s, data, config);
-                history = history.Add(epoch);
-            }
-            return new FitResult<T>(fold.Finish(s), history);
+            (s, var epoch, _, _) = fold.RunEpoch(s, data, config);
+            history = history.Add(epoch);
         }
-        return Enumerable.Range(0, config.Epochs).Aggregate(new FitResult<T>(state, History.Empty), (acc, _) =>
-        {
-            var (next, epoch) = RunEpoch(spec, optimizer, acc.State, data, config, parallelism);
-            return new FitResult<T>(next, acc.History.Add(epoch));
-        });
+        return new FitResult<T>(fold.State(s), history);
     }
 
     /// <summary>Training, observed: <see cref="Fit{T}(ModelSpec, GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, Parallelism?)"/>
@@ -154,54 +137,25 @@ public static class Trainer
         if (perEpoch == 0) throw new ArgumentException($"{data.Rows} rows at batch size {config.BatchSize} with drop-last give no iteration", nameof(config));
         if (startIteration < 0 || startIteration >= perEpoch)
             throw new ArgumentOutOfRangeException(nameof(startIteration), startIteration, $"an epoch of this data has batches 0 to {perEpoch - 1}");
-        var fold = Fold<T>.TryCreate(spec, optimizer, state, data, config.BatchSize, parallelism);
-        if (fold is null) RequireData(spec, state, data);
+        RequireData(spec, state, data);
+        var fold = Fold<T>.Create(spec, optimizer, state, data, config.BatchSize, parallelism);
         var history = History.Empty;
         var s = state;
         int skip = startIteration;
         for (int e = 0; e < config.Epochs; e++, skip = 0)
         {
-            var (next, epoch, cursor, stopped) = fold is not null
-                ? fold.RunEpoch(s, data, config, skip, observer.AfterStep)
-                : ObservedEpoch(spec, optimizer, s, data, config, skip, observer.AfterStep, parallelism);
+            var (next, epoch, cursor, stopped) = fold.RunEpoch(s, data, config, skip, observer.AfterStep);
             s = next;
-            if (cursor != 0) return new ObservedFit<T>(fold?.Finish(s) ?? s, history, cursor);
+            if (cursor != 0) return new ObservedFit<T>(fold.State(s), history, cursor);
             history = history.Add(epoch);
             if (stopped) break; // stopped on the epoch's last step: the epoch is done, but AfterEpoch is not asked
-            if (observer.AfterEpoch is { } after && !after(fold?.Snapshot(s) ?? s, epoch)) break;
+            if (observer.AfterEpoch is { } after && !after(fold.State(s), epoch)) break;
         }
-        return new ObservedFit<T>(fold?.Finish(s) ?? s, history, 0);
+        return new ObservedFit<T>(fold.State(s), history, 0);
     }
 
-    /// <summary>Before the pure composition steps batch by batch: parameters that fit the model and inputs that are finite, a
-    /// bad input named by its row in the data set (a step would name its row in a shuffled batch).</summary>
+    /// <summary>Before the fold steps batch by batch: parameters that fit the model and inputs that are finite, a bad input
+    /// named by its row in the data set (a step would name its row in a shuffled batch).</summary>
     private static void RequireData<T>(ModelSpec spec, TrainState<T> state, DataSet<T> data) where T : unmanaged, IFloatingPointIeee754<T> =>
         Model.RequireFit(spec, state.Params, data.X, nameof(data));
-
-    /// <summary>The observed epoch of the pure composition (when the workspace fold does not know the model or optimizer).</summary>
-    private static (TrainState<T> State, EpochHistory History, int Cursor, bool Stopped) ObservedEpoch<T>(ModelSpec spec, GradientTransform optimizer, TrainState<T> state,
-        DataSet<T> data, TrainConfig config, int skip, Func<StepReport, bool>? afterStep, Parallelism? parallelism)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int perEpoch = Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast), cursor = skip;
-        var losses = System.Collections.Immutable.ImmutableArray.CreateBuilder<double>();
-        double weighted = 0; int seen = 0;
-        var s = state;
-        (TrainState<T>, EpochHistory, int, bool) Result(bool stopped)
-        {
-            var history = new EpochHistory(state.Epoch, losses.ToImmutable(), weighted / seen);
-            return cursor == perEpoch ? (s with { Epoch = state.Epoch + 1 }, history, 0, stopped) : (s, history, cursor, stopped);
-        }
-        foreach (var batch in Batches(data, config, state.Key, state.Epoch).Skip(skip))
-        {
-            var (next, loss) = Step(spec, optimizer, s, batch, parallelism);
-            double l = double.CreateChecked(loss);
-            losses.Add(l); weighted += l * batch.Rows; seen += batch.Rows;
-            s = next; cursor++;
-            if (afterStep is not null && !afterStep(new StepReport(state.Epoch, cursor, perEpoch, s.Step, batch.Rows, l,
-                    double.IsFinite(l) && s.Params.Leaves.All(leaf => Elementwise.AllFinite(leaf.Span)))))
-                return Result(true);
-        }
-        return Result(false);
-    }
 }

@@ -209,10 +209,13 @@ public sealed class DenseTests
     {
         var d = new DenseSpec(3, 4);
         Assert.Same(Initializer.PyTorchLinear, d.Initializer);
-        Assert.Equal(["weight", "bias"], d.ParameterNames.ToArray());
+        Assert.Equal(["weight", "bias"], d.Parameters(3).Select(p => p.Name).ToArray());
+        Assert.Equal([Shape.Of(4, 3), Shape.Of(4)], d.Parameters(3).Select(p => p.Shape).ToArray());
         Assert.Equal("dense", d.Kind);
-        Assert.Equal(4, d.OutputWidth(3));
-        var e = Assert.Throws<ArgumentException>(() => d.OutputWidth(5));
+        Assert.Equal(Shape.Of(4), d.OutputShape(3));
+        var image = Assert.Throws<ArgumentException>(() => d.OutputShape(Shape.Of(1, 3)));
+        Assert.Contains("flatten", image.Message);
+        var e = Assert.Throws<ArgumentException>(() => d.OutputShape(5));
         Assert.Contains("3→4", e.Message);
         Assert.Contains("5", e.Message);
     }
@@ -252,16 +255,19 @@ public sealed class DenseTests
         Assert.Equal("a", t.ParamName); Assert.Contains("transpose needs a matrix, got shape [2]", t.Message);
     }
 
-    /// <summary>The layer's own Backward (what a model's backprop calls through LayerSpec) is Dense.Backward.</summary>
+    /// <summary>The layer's own Backward through the pure single-layer driver (what a model's backprop calls) is Dense.Backward,
+    /// and its gradients are the formulas dW = dyᵀ·x, db = Σ dy, dx = dy·W worked by hand.</summary>
     [Fact]
     public void The_layer_spec_backward_is_Dense_Backward()
     {
         var w = NdArray.From<double>([1, 2, 3, 4, 5, 6], 2, 3); var b = NdArray.Vector(0.5, -1.0);
         var x = NdArray.From<double>([1, -1, 2, 0, 3, 1], 2, 3); var dy = NdArray.From<double>([1, 2, -1, 0.5], 2, 2);
         var spec = new DenseSpec(3, 2);
-        var grads = new NdArray<double>[2];
-        var dx = spec.Backward<double>([w, b], x, spec.Forward<double>([w, b], x, null), dy, null, grads);
+        var (dx, grads) = Layer.Backward<double>(spec, [w, b], x, dy);
         var expected = Dense.Backward(new DenseParams<double>(w, b), x, dy);
         Assert.Equal(expected.W, grads[0]); Assert.Equal(expected.B, grads[1]); Assert.Equal(expected.X, dx);
+        Assert.Equal(NdArray.From<double>([1, -4, 1, 2, -0.5, 4.5], 2, 3), grads[0]);
+        Assert.Equal(NdArray.Vector(0.0, 2.5), grads[1]);
+        Assert.Equal(NdArray.From<double>([9, 12, 15, 1, 0.5, 0], 2, 3), dx);
     }
 }

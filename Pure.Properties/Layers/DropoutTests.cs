@@ -127,8 +127,9 @@ public sealed class DropoutTests
     public void DropoutSpec_keeps_the_width_and_has_no_parameters()
     {
         var d = new DropoutSpec(0.25);
-        Assert.Equal(7, d.OutputWidth(7));
-        Assert.Empty(d.ParameterNames);
+        Assert.Equal(Shape.Of(7), d.OutputShape(7));
+        Assert.Equal(Shape.Of(1, 28, 28), d.OutputShape(Shape.Of(1, 28, 28)));
+        Assert.Empty(d.Parameters(7));
         Assert.Equal("dropout", d.Kind);
         Assert.Equal(0.25, d.Rate);
     }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using NeuralPure.Tensors;
 using NeuralPure.Layers;
 using NeuralPure.Losses;
 using NeuralPure.Models;
@@ -31,7 +32,7 @@ public sealed class LayerSpecTests
     public void Each_spec_has_its_kind_and_parameter_names(LayerSpec spec, string kind, string[] names)
     {
         Assert.Equal(kind, spec.Kind);
-        Assert.Equal(names, spec.ParameterNames);
+        Assert.Equal(names, spec.Parameters(3).Select(p => p.Name));
     }
 
     [Theory]
@@ -52,9 +53,9 @@ public sealed class LayerSpecTests
             var (act, w) = t;
             var dense = new DenseSpec(w, w + 1);
             bool refuses = false;
-            try { dense.OutputWidth(w + 2); } catch (ArgumentException) { refuses = true; }
-            return (act.OutputWidth(w) == w && new DropoutSpec(0.3).OutputWidth(w) == w && dense.OutputWidth(w) == w + 1 && refuses)
-                .Label($"width {w}: {act.Kind} gives {act.OutputWidth(w)}, dense gives {dense.OutputWidth(w)}, refuses a wrong width: {refuses}");
+            try { dense.OutputShape(w + 2); } catch (ArgumentException) { refuses = true; }
+            return (act.OutputShape(w).Equals(Shape.Of(w)) && new DropoutSpec(0.3).OutputShape(w).Equals(Shape.Of(w)) && dense.OutputShape(w).Equals(Shape.Of(w + 1)) && refuses)
+                .Label($"width {w}: {act.Kind} gives {act.OutputShape(w)}, dense gives {dense.OutputShape(w)}, refuses a wrong width: {refuses}");
         });
 
     [Theory]
@@ -62,7 +63,7 @@ public sealed class LayerSpecTests
     [InlineData(-3)]
     public void Activations_refuse_a_width_below_1(int width)
     {
-        var e = Assert.Throws<ArgumentException>(() => new TanhSpec().OutputWidth(width));
+        var e = Assert.Throws<ArgumentException>(() => new TanhSpec().OutputShape(width));
         Assert.Contains(width.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
     }
 

@@ -121,14 +121,14 @@ public sealed class LossSpecTests
     }
 
     [Fact]
-    public void RequireOutputWidth_refuses_width_0()
+    public void RequireOutputShape_takes_every_vector_and_cross_entropy_refuses_anything_else()
     {
-        foreach (var loss in Every)
-        {
-            var e = Assert.Throws<ArgumentException>(() => loss.RequireOutputWidth(0));
-            Assert.Equal("outputWidth", e.ParamName);
-            Assert.Contains("output width must be ≥ 1, got 0", e.Message);
-        }
+        foreach (var loss in Every) loss.RequireOutputShape(3);
+        var e = Assert.Throws<ArgumentException>(() => new SoftmaxCrossEntropySpec().RequireOutputShape(Shape.Of(2, 3)));
+        Assert.Equal("output", e.ParamName);
+        Assert.Contains("vector of logits", e.Message);
+        Assert.Contains("[2, 3]", e.Message);
+        Assert.Throws<ArgumentNullException>(() => new MseSpec().RequireOutputShape(null!));
     }
 
     [Fact]

@@ -38,12 +38,13 @@ public sealed class BatchTests
     }
 
     [Fact]
-    public void X_must_be_a_matrix_and_Y_a_vector_or_matrix()
+    public void X_must_have_an_example_dimension_and_Y_the_same_rows()
     {
         var e = Assert.Throws<ArgumentException>(() => new Batch<double>(NdArray.Zeros<double>(4), NdArray.Zeros<double>(4)));
         Assert.Contains("[rows, features]", e.Message);
         Assert.Contains("[4]", e.Message);
-        Assert.Throws<ArgumentException>(() => new Batch<double>(NdArray.Zeros<double>(2, 3), NdArray.Zeros<double>(2, 1, 1)));
+        Assert.Throws<ArgumentException>(() => new Batch<double>(NdArray.Zeros<double>(2, 3), NdArray.Zeros<double>(3, 1, 1)));
+        Assert.Equal(2, new Batch<double>(NdArray.Zeros<double>(2, 1, 4, 4), NdArray.Zeros<double>(2)).Rows); // images [rows, C, H, W]
         Assert.Throws<ArgumentException>(() => new Batch<double>(NdArray.Zeros<double>(2, 3), NdArray.Zeros<double>()));
         Assert.Equal(2, new Batch<double>(NdArray.Zeros<double>(2, 3), NdArray.Zeros<double>(2, 4)).Rows);
     }

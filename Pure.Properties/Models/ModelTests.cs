@@ -137,7 +137,7 @@ public sealed class ModelTests
                     DropoutSpec d => Dropout.Forward(a, d.Rate, null),
                     _ => throw new InvalidOperationException(layer.Kind),
                 };
-                leaf += layer.ParameterNames.Length;
+                leaf += layer.Parameters(a.Shape[1]).Length;
             }
             return a.Equals(Model.Forward(c.Spec, c.Params, c.Batch.X)).Label("Forward differs from the composition")
                 .And(a.Equals(Model.Forward(c.Spec, c.Params, c.Batch.X, null)).Label("Forward with a null key differs"));

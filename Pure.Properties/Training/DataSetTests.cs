@@ -57,7 +57,8 @@ public sealed class DataSetTests
     {
         Assert.Equal("X", Assert.Throws<ArgumentException>(() => new DataSet<double>(NdArray.Vector(1.0, 2.0), NdArray.Vector(1.0, 2.0))).ParamName);
         Assert.Equal("Y", Assert.Throws<ArgumentException>(() => new DataSet<double>(NdArray.Zeros<double>(3, 2), NdArray.Zeros<double>(4))).ParamName);
-        Assert.Equal("Y", Assert.Throws<ArgumentException>(() => new DataSet<double>(NdArray.Zeros<double>(3, 2), NdArray.Zeros<double>(3, 1, 1))).ParamName);
+        Assert.Equal("Y", Assert.Throws<ArgumentException>(() => new DataSet<double>(NdArray.Zeros<double>(3, 2), NdArray.Zeros<double>(2, 1, 1))).ParamName);
+        Assert.Equal(3, new DataSet<double>(NdArray.Zeros<double>(3, 1, 2, 2), NdArray.Zeros<double>(3, 1, 1)).Rows); // images, and targets of any shape
         Assert.Equal("X", Assert.Throws<ArgumentException>(() => new DataSet<double>(NdArray.Zeros<double>(0, 2), NdArray.Zeros<double>(0))).ParamName);
         Assert.Throws<ArgumentNullException>(() => new DataSet<double>(null!, NdArray.Zeros<double>(1)));
         var ok = new DataSet<float>(NdArray.Zeros<float>(3, 4), NdArray.Zeros<float>(3, 2));

@@ -15,61 +15,56 @@ namespace NeuralPure.Properties.Training;
 /// bits is the fold law in TrainerTests and ThreadsTests, over every model × optimizer combination.)</summary>
 public class FoldTests
 {
-    /// <summary>The pure path for the same optimizer: a chain nested in a chain, which the fold does not take.</summary>
-    private static GradientTransform Nested(GradientTransform t) => GradientTransform.Chain(GradientTransform.Chain(t));
-
-    /// <summary>Fits on the fold (the optimizer as given) and on the pure path (nested), checking which path each one takes,
-    /// and returns the exception each one threw.</summary>
+    /// <summary>Fits on the fold (Trainer.Fit) and on the pure composition (Step folded by hand), and returns the exception
+    /// each one threw.</summary>
     private static (T Fold, T Pure) BothThrow<T>(ModelSpec spec, GradientTransform opt, DataSet<float> data, TrainConfig config) where T : Exception
     {
-        T Run(GradientTransform o, bool foldable)
-        {
-            var start = Trainer.Init<float>(spec, o, RandomKey.FromSeed(3));
-            Assert.Equal(foldable, Fold<float>.TryCreate(spec, o, start, data, config.BatchSize, null) is not null);
-            return Assert.Throws<T>(() => Trainer.Fit(spec, o, start, data, config));
-        }
-        return (Run(opt, true), Run(Nested(opt), false));
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(3));
+        return (Assert.Throws<T>(() => Trainer.Fit(spec, opt, start, data, config)), Assert.Throws<T>(() => TrainingProblems.StepFold(spec, opt, start, data, config)));
     }
 
-    /// <summary>A null argument is not the fold's to name: it declines, and the pure path (Trainer's checks) names it.</summary>
+    /// <summary>A null argument is named, by the fold as by Trainer.</summary>
     [Fact]
-    public void The_fold_declines_null_arguments()
+    public void The_fold_refuses_null_arguments_by_name()
     {
         var spec = TrainingProblems.Classifier();
         var data = TrainingProblems.Blobs<float>(6);
         var opt = Optimizer.Sgd(0.1);
         var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(1));
-        Assert.NotNull(Fold<float>.TryCreate(spec, opt, start, data, 4, null));
-        Assert.Null(Fold<float>.TryCreate(null!, opt, start, data, 4, null));
-        Assert.Null(Fold<float>.TryCreate(spec, null!, start, data, 4, null));
-        Assert.Null(Fold<float>.TryCreate(spec, opt, null!, data, 4, null));
-        Assert.Null(Fold<float>.TryCreate(spec, opt, start, null!, 4, null));
+        Assert.NotNull(Fold<float>.Create(spec, opt, start, data, 4, null));
+        Assert.Equal("spec", Assert.Throws<ArgumentNullException>(() => Fold<float>.Create(null!, opt, start, data, 4, null)).ParamName);
+        Assert.Equal("optimizer", Assert.Throws<ArgumentNullException>(() => Fold<float>.Create(spec, null!, start, data, 4, null)).ParamName);
+        Assert.Equal("state", Assert.Throws<ArgumentNullException>(() => Fold<float>.Create(spec, opt, null!, data, 4, null)).ParamName);
+        Assert.Equal("data", Assert.Throws<ArgumentNullException>(() => Fold<float>.Create(spec, opt, start, null!, 4, null)).ParamName);
+        Assert.Equal("optimizer", Assert.Throws<ArgumentNullException>(() => Trainer.Fit(spec, null!, start, data, new TrainConfig(4, 1))).ParamName);
     }
 
-    /// <summary>What the fold cannot run it leaves to the pure path, which refuses it by name: parameters that do not fit the
+    /// <summary>What the pure step refuses the fold refuses, before its first step and by name: parameters that do not fit the
     /// model, a non-finite input (the very first element too), a chain state with another number of states than transforms.</summary>
     [Fact]
-    public void What_the_pure_step_refuses_the_fold_declines()
+    public void What_the_pure_step_refuses_the_fold_refuses()
     {
         var spec = TrainingProblems.Classifier();
         var data = TrainingProblems.Blobs<float>(12);
         var opt = Optimizer.Adam(0.01);
         var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(1));
         var config = new TrainConfig(4, 1);
-        void Declined(TrainState<float> s, DataSet<float> d, string expected, GradientTransform? o = null)
+        void Refused(TrainState<float> s, DataSet<float> d, string expected, GradientTransform? o = null)
         {
-            Assert.Null(Fold<float>.TryCreate(spec, o ?? opt, s, d, 4, null));
-            Assert.Contains(expected, Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, o ?? opt, s, d, config)).Message);
+            var fold = Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, o ?? opt, s, d, config));
+            var pure = Assert.Throws<ArgumentException>(() => TrainingProblems.StepFold(spec, o ?? opt, s, d, config));
+            Assert.Contains(expected, fold.Message);
+            Assert.Contains(expected.Split(" at row")[0], pure.Message); // the pure step names its row in the (shuffled) batch
         }
         // Plain SGD keeps no moments whose shapes would give the mismatch away: the parameters themselves are checked.
         var sgd = Optimizer.Sgd(0.1);
         var sgdStart = Trainer.Init<float>(spec, sgd, RandomKey.FromSeed(1));
-        Declined(sgdStart with { Params = new ParamTree<float>(sgdStart.Params.Names, sgdStart.Params.Leaves.SetItem(0, NdArray.Zeros<float>(8, 3))) }, data,
+        Refused(sgdStart with { Params = new ParamTree<float>(sgdStart.Params.Names, sgdStart.Params.Leaves.SetItem(0, NdArray.Zeros<float>(8, 3))) }, data,
             "0.weight must be [8, 2], got [8, 3]", sgd);
         var x = data.X.ToArray(); x[0] = float.NaN;
-        Declined(start, new DataSet<float>(NdArray.From<float>(x, 12, 2), data.Y), "non-finite value NaN at row 0, column 0");
+        Refused(start, new DataSet<float>(NdArray.From<float>(x, 12, 2), data.Y), "non-finite value NaN at row 0, column 0");
         var chain = (ChainState)start.OptState;
-        Declined(start with { OptState = new ChainState(chain.States.Add(EmptyState.Instance)) }, data, "");
+        Refused(start with { OptState = new ChainState(chain.States.Add(EmptyState.Instance)) }, data, "chain of 2 transforms got a state of 3");
     }
 
     [Fact]
@@ -80,7 +75,6 @@ public class FoldTests
         var column = new DataSet<float>(flat.X, flat.Y.Reshape(20, 1));
         var opt = Optimizer.Adam(0.01);
         var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(4));
-        Assert.NotNull(Fold<float>.TryCreate(spec, opt, start, column, 8, null));
         var config = new TrainConfig(8, 2);
         var byColumn = Trainer.Fit(spec, opt, start, column, config);
         Assert.Equal(Trainer.Fit(spec, opt, start, flat, config).State, byColumn.State);
@@ -89,7 +83,7 @@ public class FoldTests
     }
 
     [Fact]
-    public void Targets_that_are_not_labels_are_left_to_the_pure_path_and_refused_there()
+    public void Targets_that_are_not_labels_are_refused_by_the_loss_in_the_fold_as_in_the_pure_path()
     {
         var spec = TrainingProblems.Classifier();
         var blobs = TrainingProblems.Blobs<float>(12);
@@ -99,17 +93,18 @@ public class FoldTests
         foreach (var y in new[] { NdArray.Zeros<float>(12, 3), NdArray.Zeros<float>(12, 2) })
         {
             var data = new DataSet<float>(blobs.X, y);
-            Assert.Null(Fold<float>.TryCreate(spec, opt, start, data, 4, null));
             var e = Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, opt, start, data, config));
             Assert.Equal("target", e.ParamName);
+            Assert.Equal(Assert.Throws<ArgumentException>(() => TrainingProblems.StepFold(spec, opt, start, data, config)).Message, e.Message);
         }
         // A label outside [0, classes) or not an integer: the pure path's refusal, not a kernel's IndexOutOfRange.
         foreach (float bad in new[] { 3f, -1f, 0.5f })
         {
             var y = blobs.Y.ToArray(); y[5] = bad;
             var data = new DataSet<float>(blobs.X, NdArray.From<float>(y, 12));
-            Assert.Null(Fold<float>.TryCreate(spec, opt, start, data, 4, null));
-            Assert.Equal("target", Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, opt, start, data, config)).ParamName);
+            var e = Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, opt, start, data, config));
+            Assert.Equal("target", e.ParamName);
+            Assert.Equal(Assert.Throws<ArgumentException>(() => TrainingProblems.StepFold(spec, opt, start, data, config)).Message, e.Message);
         }
     }
 
@@ -139,42 +134,48 @@ public class FoldTests
     }
 
     [Fact]
-    public void Centred_RMSProp_with_a_state_missing_its_gradient_average_is_left_to_the_pure_path_which_names_it()
+    public void Centred_RMSProp_with_a_state_missing_its_gradient_average_is_refused_by_name()
     {
         var spec = TrainingProblems.Classifier();
         var data = TrainingProblems.Blobs<float>(12);
         var centred = new ScaleByRms(Centered: true);
         var start = Trainer.Init<float>(spec, centred, RandomKey.FromSeed(2));
         var foreign = start with { OptState = new RmsState<float>(start.Params.ZerosLike(), null) };
-        Assert.Null(Fold<float>.TryCreate(spec, centred, foreign, data, 4, null));
         var e = Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, centred, foreign, data, new TrainConfig(4, 1)));
         Assert.Contains("centred RMSprop needs the state's GradAvg", e.Message);
         // Not centred, the same state is complete: the fold takes it.
         var plain = new ScaleByRms();
-        Assert.NotNull(Fold<float>.TryCreate(spec, plain, foreign, data, 4, null));
         Assert.Equal(TrainingProblems.StepFold(spec, plain, foreign, data, new TrainConfig(4, 2)), Trainer.Fit(spec, plain, foreign, data, new TrainConfig(4, 2)).State);
     }
 
-    /// <summary>The fold's promise for classification (Pure.Bench measures it too): once its workspaces exist, a step allocates
+    /// <summary>The fold's promise for every loss (Pure.Bench measures it too): once its workspaces exist, a step allocates
     /// nothing — no logits, probabilities or gradient arrays, no trees, no optimizer states: this thread's allocation counter,
-    /// read after every step of three epochs, does not move between steps. (Regression losses run their own allocating function and are not
-    /// covered by this promise.)</summary>
+    /// read after every step of three epochs, does not move between steps.</summary>
     [Theory]
     [InlineData("ce adam dropout")]
     [InlineData("weighted smoothed ce momentum")]
     [InlineData("ce centred rmsprop clipped")]
-    public void A_classification_step_of_the_fold_allocates_nothing(string name)
+    [InlineData("mse adamw")]
+    [InlineData("huber nesterov")]
+    [InlineData("bce amsgrad")]
+    public void A_step_of_the_fold_allocates_nothing(string name)
     {
         var (spec, opt) = name switch
         {
             "ce adam dropout" => (TrainingProblems.Classifier(dropout: 0.2), Optimizer.Adam(0.01)),
             "weighted smoothed ce momentum" => (ModelSpec.Mlp([2, 8, 3], new ReluSpec(), new SoftmaxCrossEntropySpec([1.0, 2.0, 0.5], 0.1)), Optimizer.Momentum(0.01)),
+            "mse adamw" => (ModelSpec.Mlp([2, 8, 3], new GeluSpec(), new MseSpec()), Optimizer.AdamW(0.01)),
+            "huber nesterov" => (ModelSpec.Mlp([2, 8, 3], new LeakyReluSpec(), new HuberSpec()), Optimizer.Nesterov(0.01)),
+            "bce amsgrad" => (ModelSpec.Mlp([2, 8, 3], new SigmoidSpec(), new BinaryCrossEntropySpec(), dropout: 0.1), Optimizer.Adam(0.01, amsGrad: true)),
             _ => (TrainingProblems.Classifier(), GradientTransform.Chain(new ClipByGlobalNorm(1), new ScaleByRms(Centered: true), new ScaleByLearningRate(0.001))),
         };
-        var data = TrainingProblems.Blobs<float>(400);
+        var blobs = TrainingProblems.Blobs<float>(400);
+        // Regression and binary targets [rows, 3] from the labels: one-hot (in [0, 1], as BCE needs).
+        var oneHot = new float[400 * 3];
+        for (int i = 0; i < 400; i++) oneHot[i * 3 + (int)blobs.Y[i]] = 1;
+        var data = spec.Loss.UsesLabels ? blobs : new DataSet<float>(blobs.X, NdArray.From<float>(oneHot, 400, 3));
         var one = new Parallelism(1);
         var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(8));
-        Assert.NotNull(Fold<float>.TryCreate(spec, opt, start, data, 8, one));
         var bytes = new long[150];
         int step = 0;
         long last = 0;

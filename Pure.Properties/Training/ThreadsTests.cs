@@ -152,7 +152,6 @@ public sealed class ThreadsTests
         {
             var data = Blobs<float>(45, 6, 4, 17);
             var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(21));
-            Assert.NotNull(Fold<float>.TryCreate(spec, opt, start, data, 8, Two)); // the workspaces run, not the fallback
             var config = new TrainConfig(BatchSize: 8, Epochs: 3, Shuffle: shuffle);
             var losses = new List<double>();
             var expected = TrainingProblems.StepFold(spec, opt, start, data, config, losses, One);
@@ -223,7 +222,7 @@ public sealed class ThreadsTests
             foreach (int threads in new[] { 1, 2 })
             {
                 var pf = (float[])p.Clone(); var mf = (float[])m.Clone(); var vf = (float[])v.Clone();
-                OptimizerKernels.AdamStep<float>(pf, g, mf, vf, new OptimizerKernels.AdamConstants<float>(b1, c1, b2, c2, s, bc, eps, f, coupled, decoupled), threads);
+                OptimizerKernels.AdamStep<float>(pf, g, mf, vf, new AdamConstants<float>(b1, c1, b2, c2, s, bc, eps, f, coupled, decoupled), threads);
                 Assert.Equal(p2, pf); Assert.Equal(m2, mf); Assert.Equal(v2, vf);
             }
         }
