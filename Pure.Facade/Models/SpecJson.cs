@@ -6,6 +6,7 @@ using NeuralPure.Facade.Data;
 using NeuralPure.Layers;
 using NeuralPure.Losses;
 using NeuralPure.Models;
+using NeuralPure.Tensors;
 
 namespace NeuralPure.Facade.Models;
 
@@ -14,13 +15,19 @@ namespace NeuralPure.Facade.Models;
 /// "loss":{"kind":"cross-entropy","classWeights":null,"labelSmoothing":0}}</c>.</remarks>
 public static class SpecJson
 {
-    /// <summary>The spec as a JSON object.</summary>
-    public static JsonObject ToJson(ModelSpec spec)
+    private static readonly System.Reflection.Assembly Core = typeof(LayerSpec).Assembly;
+
+    /// <summary>The spec as a JSON object; a user's layer or loss needs a <paramref name="kinds"/> registry that knows it.</summary>
+    /// <remarks>A model on examples of another shape than a vector writes <c>"inputShape"</c> beside <c>"inputWidth"</c>.</remarks>
+    /// <exception cref="ArgumentException">A layer or the loss is a user type that <paramref name="kinds"/> does not know (the message names it).</exception>
+    public static JsonObject ToJson(ModelSpec spec, KindRegistry? kinds = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        kinds ??= KindRegistry.BuiltIn;
         var layers = new JsonArray();
         foreach (var l in spec.Layers)
         {
+            if (l.GetType().Assembly != Core) { layers.Add(kinds.Encode(l, "layer")); continue; }
             var o = new JsonObject { ["kind"] = l.Kind };
             switch (l)
             {
@@ -30,7 +37,7 @@ public static class SpecJson
             }
             layers.Add(o);
         }
-        var loss = new JsonObject { ["kind"] = spec.Loss.Kind };
+        var loss = spec.Loss.GetType().Assembly != Core ? kinds.Encode(spec.Loss, "loss") : new JsonObject { ["kind"] = spec.Loss.Kind };
         switch (spec.Loss)
         {
             case SoftmaxCrossEntropySpec ce:
@@ -39,13 +46,17 @@ public static class SpecJson
                 break;
             case HuberSpec h: loss["delta"] = h.Delta; break;
         }
-        return new JsonObject { ["inputWidth"] = spec.InputWidth, ["layers"] = layers, ["loss"] = loss };
+        var root = new JsonObject { ["inputWidth"] = spec.InputWidth };
+        if (spec.Input.Rank != 1) root["inputShape"] = new JsonArray([.. spec.Input.Dims.Select(d => (JsonNode)d)]);
+        root["layers"] = layers; root["loss"] = loss;
+        return root;
     }
 
-    /// <summary>Reads a spec written by <see cref="ToJson"/>.</summary>
-    /// <exception cref="DataFormatException">The JSON is malformed or describes an invalid model.</exception>
-    public static ModelSpec FromJson(string json, string source)
+    /// <summary>Reads a spec written by <see cref="ToJson"/>; a user's kinds need a <paramref name="kinds"/> registry that knows them.</summary>
+    /// <exception cref="DataFormatException">The JSON is malformed, names a kind this registry does not know, or describes an invalid model.</exception>
+    public static ModelSpec FromJson(string json, string source, KindRegistry? kinds = null)
     {
+        kinds ??= KindRegistry.BuiltIn;
         try
         {
             var root = JsonNode.Parse(json) as JsonObject ?? throw new DataFormatException(source, null, "architecture", "the architecture is not a JSON object");
@@ -61,7 +72,9 @@ public static class SpecJson
                     "dense" => new DenseSpec(Int(o, "in", source), Int(o, "out", source), Initializer.Parse(Str(o, "init", source))),
                     "leaky-relu" => new LeakyReluSpec(Num(o, "slope", source)),
                     "dropout" => new DropoutSpec(Num(o, "rate", source)),
-                    _ => ActivationSpec.Parse(kind),
+                    "identity" or "relu" or "sigmoid" or "tanh" or "gelu" => ActivationSpec.Parse(kind),
+                    _ => kinds.TypeOf(kind) is { } t && typeof(LayerSpec).IsAssignableFrom(t) ? (LayerSpec)kinds.Decode(t, o)
+                        : throw new DataFormatException(source, null, "architecture", $"unknown layer kind {DataText.Quote(Cut(kind))}; built in: dense, identity, relu, leaky-relu, sigmoid, tanh, gelu, dropout; {kinds.KnownText}"),
                 });
             }
             var lo = root["loss"] as JsonObject ?? throw new DataFormatException(source, null, "architecture", "the architecture has no 'loss' object");
@@ -72,8 +85,16 @@ public static class SpecJson
                     lo["classWeights"] is JsonArray wa ? [.. wa.Select(v => v?.GetValue<double>() ?? throw new DataFormatException(source, null, "architecture", "a class weight is null"))] : null,
                     lo["labelSmoothing"]?.GetValue<double>() ?? 0),
                 "huber" => new HuberSpec(Num(lo, "delta", source)),
-                _ => LossSpec.Parse(lk),
+                "mse" or "bce" => LossSpec.Parse(lk),
+                _ => kinds.TypeOf(lk) is { } t && typeof(LossSpec).IsAssignableFrom(t) ? (LossSpec)kinds.Decode(t, lo)
+                    : throw new DataFormatException(source, null, "architecture", $"unknown loss kind {DataText.Quote(Cut(lk))}; built in: mse, bce, cross-entropy, huber; {kinds.KnownText}"),
             };
+            if (root["inputShape"] is JsonArray dims)
+            {
+                var shape = Shape.Of([.. dims.Select(d => d?.GetValue<int>() ?? throw new DataFormatException(source, null, "architecture", "an input dimension is null"))]);
+                if (shape.Size != input) throw new DataFormatException(source, null, "architecture", $"'inputShape' {shape} does not hold 'inputWidth' {input} elements");
+                return new ModelSpec(shape, layers.ToImmutable(), loss);
+            }
             return new ModelSpec(input, layers.ToImmutable(), loss);
         }
         catch (DataFormatException) { throw; }

@@ -66,13 +66,13 @@ public static class ModelFile
     public const string Format = "neuralpure/1";
 
     /// <summary>The safetensors content of a model.</summary>
-    public static SafeTensorsFile ToSafeTensors(TrainedModel model, string? configJson = null)
+    public static SafeTensorsFile ToSafeTensors(TrainedModel model, string? configJson = null, KindRegistry? kinds = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var s = model.Standardizer;
         var meta = ImmutableDictionary.CreateBuilder<string, string>();
         meta["format"] = Format;
-        meta["architecture"] = SpecJson.ToJson(model.Spec).ToJsonString();
+        meta["architecture"] = SpecJson.ToJson(model.Spec, kinds).ToJsonString();
         meta["standardization"] = new JsonObject
         {
             ["mean"] = new JsonArray([.. s.Mean.Select(v => (JsonNode)JsonValue.Create(v))]),
@@ -91,27 +91,27 @@ public static class ModelFile
     }
 
     /// <summary>Writes the model atomically (temp file, then rename).</summary>
-    public static void Save(string path, TrainedModel model, string? configJson = null) => SafeTensors.Write(path, ToSafeTensors(model, configJson));
+    public static void Save(string path, TrainedModel model, string? configJson = null, KindRegistry? kinds = null) => SafeTensors.Write(path, ToSafeTensors(model, configJson, kinds));
 
     /// <summary>Loads and validates a model file.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="DataFormatException">The file is not valid safetensors, or not a NeuralPure model: a missing or malformed
     /// metadata key, a tensor missing, extra, of the wrong shape or dtype, or holding NaN/∞.</exception>
-    public static (TrainedModel Model, string? ConfigJson) Load(string path)
+    public static (TrainedModel Model, string? ConfigJson) Load(string path, KindRegistry? kinds = null)
     {
         var file = SafeTensors.Read(path);
-        return FromSafeTensors(file, path);
+        return FromSafeTensors(file, path, kinds);
     }
 
     /// <summary>Validates safetensors content as a model.</summary>
     /// <exception cref="DataFormatException">See <see cref="Load"/>.</exception>
-    public static (TrainedModel Model, string? ConfigJson) FromSafeTensors(SafeTensorsFile file, string source)
+    public static (TrainedModel Model, string? ConfigJson) FromSafeTensors(SafeTensorsFile file, string source, KindRegistry? kinds = null)
     {
         ArgumentNullException.ThrowIfNull(file);
         string Meta(string key) => file.Metadata.TryGetValue(key, out var v) ? v
             : throw new DataFormatException(source, null, "__metadata__", $"the model file has no '{key}' metadata; is it a NeuralPure model ({Format})?");
         if (Meta("format") != Format) throw new DataFormatException(source, null, "__metadata__", $"format is {DataText.Quote(Meta("format"))}, expected '{Format}'");
-        var spec = SpecJson.FromJson(Meta("architecture"), source);
+        var spec = SpecJson.FromJson(Meta("architecture"), source, kinds);
         var task = Meta("task") switch
         {
             "classification" => TaskKind.Classification,

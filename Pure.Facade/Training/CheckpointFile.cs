@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using NeuralPure.Facade.Data;
+using NeuralPure.Facade.Models;
 using NeuralPure.Optimizers;
 using NeuralPure.Random;
 using NeuralPure.Tensors;
@@ -42,17 +43,17 @@ public static class CheckpointFile
     /// <summary>Writes a checkpoint atomically (temporary file, flush to disk, rename).</summary>
     /// <exception cref="ArgumentException">The caller's metadata uses a reserved key, or the optimizer state holds a record this format does not know.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
-    public static void Write(string path, FitCheckpoint checkpoint) => SafeTensors.Write(path, ToSafeTensors(checkpoint));
+    public static void Write(string path, FitCheckpoint checkpoint, KindRegistry? kinds = null) => SafeTensors.Write(path, ToSafeTensors(checkpoint, kinds));
 
     /// <summary>Reads and validates a checkpoint file.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="DataFormatException">The file is not valid safetensors or not a complete, self-consistent checkpoint
     /// (the message names the key or tensor at fault).</exception>
-    public static FitCheckpoint Read(string path) => FromSafeTensors(SafeTensors.Read(path), path);
+    public static FitCheckpoint Read(string path, KindRegistry? kinds = null) => FromSafeTensors(SafeTensors.Read(path), path, kinds);
 
     /// <summary>The safetensors content of a checkpoint.</summary>
     /// <exception cref="ArgumentException">The caller's metadata uses a reserved key, or the optimizer state holds a record this format does not know.</exception>
-    public static SafeTensorsFile ToSafeTensors(FitCheckpoint c)
+    public static SafeTensorsFile ToSafeTensors(FitCheckpoint c, KindRegistry? kinds = null)
     {
         ArgumentNullException.ThrowIfNull(c);
         foreach (var key in c.Metadata.Keys)
@@ -60,7 +61,7 @@ public static class CheckpointFile
         var p = c.State.Params;
         var tensors = new List<NamedTensor>();
         AddTree(tensors, "param", p);
-        var optJson = EncodeState(c.State.OptState, "s", p, tensors);
+        var optJson = EncodeState(c.State.OptState, "s", p, tensors, kinds ?? KindRegistry.BuiltIn);
         bool hasBest = c.Options.EarlyStopping is not null && c.BestEpoch > 0;
         if (hasBest)
         {
@@ -103,10 +104,10 @@ public static class CheckpointFile
 
     /// <summary>Validates safetensors content as a checkpoint.</summary>
     /// <exception cref="DataFormatException">See <see cref="Read"/>.</exception>
-    public static FitCheckpoint FromSafeTensors(SafeTensorsFile file, string source)
+    public static FitCheckpoint FromSafeTensors(SafeTensorsFile file, string source, KindRegistry? kinds = null)
     {
         ArgumentNullException.ThrowIfNull(file); ArgumentNullException.ThrowIfNull(source);
-        var r = new Reader(file, source);
+        var r = new Reader(file, source, kinds ?? KindRegistry.BuiltIn);
         if (r.Meta("format") != Format) throw r.Error("format", $"format is {DataText.Quote(r.Meta("format"))}, expected '{Format}'; is this a NeuralPure checkpoint?");
         if (r.Meta("sha256") != ContentHash(file.Tensors))
             throw r.Error("sha256", "the tensors do not match the checkpoint's recorded SHA-256; the file was altered or damaged");
@@ -225,7 +226,7 @@ public static class CheckpointFile
         }
     }
 
-    private static JsonObject EncodeState(OptState state, string path, ParamTree<float> like, List<NamedTensor> tensors)
+    private static JsonObject EncodeState(OptState state, string path, ParamTree<float> like, List<NamedTensor> tensors, KindRegistry kinds)
     {
         void Tree(string field, ParamTree<float> t)
         {
@@ -247,10 +248,11 @@ public static class CheckpointFile
                 return new JsonObject { ["kind"] = "rms", ["centered"] = s.GradAvg is not null };
             case ChainState ch:
                 var arr = new JsonArray();
-                for (int i = 0; i < ch.States.Length; i++) arr.Add(EncodeState(ch.States[i], $"{path}.{i}", like, tensors));
+                for (int i = 0; i < ch.States.Length; i++) arr.Add(EncodeState(ch.States[i], $"{path}.{i}", like, tensors, kinds));
                 return new JsonObject { ["kind"] = "chain", ["states"] = arr };
             default:
-                throw new ArgumentException($"the optimizer state {state.GetType().Name} cannot be checkpointed (known: empty, count, momentum, adam, rms, chain over float)", nameof(state));
+                // A user's state: its registered kind, its fields, and its parameter trees as tensors.
+                return kinds.Encode(state, "optimizer state", Tree);
         }
     }
 
@@ -277,7 +279,7 @@ public static class CheckpointFile
     private static string Cut(string message) => message.Length <= 200 ? message : message[..200] + "…";
 
     /// <summary>Reads parts of a checkpoint, turning every problem into a <see cref="DataFormatException"/> naming the part.</summary>
-    private sealed class Reader(SafeTensorsFile file, string source)
+    private sealed class Reader(SafeTensorsFile file, string source, KindRegistry kinds)
     {
         private readonly HashSet<string> _used = new(StringComparer.Ordinal);
 
@@ -339,6 +341,12 @@ public static class CheckpointFile
             return new ParamTree<float>(names, leaves.MoveToImmutable());
         }
 
+        private OptState Registered(Type t, JsonObject o, Func<string, ParamTree<float>> tree)
+        {
+            try { return (OptState)kinds.Decode(t, o, tree); }
+            catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException) { throw Error("optState", $"state {DataText.Quote(o["kind"]?.ToString() ?? "")}: {Cut(e.Message)}", e); }
+        }
+
         public OptState DecodeState(JsonNode node, string path, ParamTree<float> like, int depth)
         {
             if (depth > 16) throw Error("optState", "the optimizer state is nested more than 16 deep");
@@ -354,7 +362,8 @@ public static class CheckpointFile
                 "adam" => new AdamState<float>(Count(), T("mu"), T("nu"), o["amsGrad"]!.GetValue<bool>() ? T("nuMax") : null),
                 "rms" => new RmsState<float>(T("nu"), o["centered"]!.GetValue<bool>() ? T("gradAvg") : null),
                 "chain" => new ChainState([.. o["states"]!.AsArray().Select((s, i) => DecodeState(s!, $"{path}.{i}", like, depth + 1))]),
-                _ => throw Error("optState", $"state {path} has unknown kind {DataText.Quote(kind)}"),
+                _ => kinds.TypeOf(kind) is { } t && typeof(OptState).IsAssignableFrom(t) ? Registered(t, o, T)
+                    : throw Error("optState", $"state {path} has unknown kind {DataText.Quote(kind)}; built in: empty, count, momentum, adam, rms, chain; {kinds.KnownText}"),
             };
         }
     }

@@ -26,8 +26,13 @@ public enum CheckpointReason
 /// first batch, when the fit ends (completed or early-stopped) and when it is cancelled (mid-epoch).</param>
 /// <param name="Metadata">Extra string metadata stored with each checkpoint (the CLI keeps the experiment's config and the data's
 /// SHA-256 there); keys must not collide with the checkpoint's own (<see cref="CheckpointFile.ReservedKeys"/>).</param>
-public sealed record CheckpointOptions(string Path, int EveryEpochs = 1, ImmutableDictionary<string, string>? Metadata = null)
+/// <param name="Kinds">The user kinds (layers, loss, optimizer states) the checkpoints hold, or null for the built-in ones only;
+/// an unregistered user type makes the first write fail with a message that names it.</param>
+public sealed record CheckpointOptions(string Path, int EveryEpochs = 1, ImmutableDictionary<string, string>? Metadata = null, Models.KindRegistry? Kinds = null)
 {
+    /// <summary>The kinds the checkpoint may hold besides the built-in ones (a user's layers, loss and optimizer states).</summary>
+    public Models.KindRegistry Kinds { get; } = Kinds ?? Models.KindRegistry.BuiltIn;
+
     /// <summary>The path, checked non-empty.</summary>
     public string Path { get; } = !string.IsNullOrWhiteSpace(Path) ? Path : throw new ArgumentException("the checkpoint path must not be empty", nameof(Path));
 
@@ -90,8 +95,8 @@ public sealed record FitCheckpoint(
     /// <summary>Reads and validates a checkpoint file (see <see cref="CheckpointFile.Read"/>).</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="Data.DataFormatException">The file is not a complete, self-consistent NeuralPure checkpoint.</exception>
-    public static FitCheckpoint Read(string path) => CheckpointFile.Read(path);
+    public static FitCheckpoint Read(string path, Models.KindRegistry? kinds = null) => CheckpointFile.Read(path, kinds);
 
     /// <summary>Writes the checkpoint atomically (see <see cref="CheckpointFile.Write"/>).</summary>
-    public void Write(string path) => CheckpointFile.Write(path, this);
+    public void Write(string path, Models.KindRegistry? kinds = null) => CheckpointFile.Write(path, this, kinds);
 }

@@ -107,7 +107,7 @@ public static class Fitter
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options); ArgumentNullException.ThrowIfNull(from);
         int perEpoch = Check(spec, train, validation, options);
-        RequireMatch(spec, optimizer, options, from, perEpoch);
+        RequireMatch(spec, optimizer, options, from, perEpoch, checkpoint?.Kinds);
         var run = new Run(from.State, from.Cursor, perEpoch, from.EpochLossSum, from.EpochExamples, from.History, from.IterationLosses,
             from.BestValLoss, from.BestEpoch, from.SinceBest, from.BestParams, from.Examples, from.Seconds);
         return Loop(spec, optimizer, train, validation, options, progress, iterations, cancellationToken, checkpoint, run, from.Reason);
@@ -127,34 +127,22 @@ public static class Fitter
         return perEpoch;
     }
 
-    private static void RequireMatch(ModelSpec spec, GradientTransform optimizer, FitOptions options, FitCheckpoint c, int perEpoch)
+    private static void RequireMatch(ModelSpec spec, GradientTransform optimizer, FitOptions options, FitCheckpoint c, int perEpoch, Models.KindRegistry? kinds)
     {
         static string Cut(string s) => s.Length <= 300 ? s : s[..300] + "…";
         static ArgumentException Differs(string what, string now, string then) =>
             new($"the checkpoint was written for a different {what}: now {Cut(now)}, in the checkpoint {Cut(then)}", "from");
-        string arch = Models.SpecJson.ToJson(spec).ToJsonString();
+        string arch = Models.SpecJson.ToJson(spec, kinds).ToJsonString();
         if (arch != c.Architecture) throw Differs("architecture", arch, c.Architecture);
         if (optimizer.ToString() != c.Optimizer) throw Differs("optimizer", optimizer.ToString(), c.Optimizer);
         string now = CheckpointFile.FitJson(options).ToJsonString(), then = CheckpointFile.FitJson(c.Options).ToJsonString();
         if (now != then) throw Differs("set of fit options", now, then);
         if (perEpoch != c.IterationsPerEpoch) throw Differs("data size", $"{perEpoch} batches per epoch", $"{c.IterationsPerEpoch}");
         Model.RequireParameters(spec, c.State.Params, "from");
-        if (!SameLayout(optimizer.Init(c.State.Params), c.State.OptState))
-            throw new ArgumentException("the checkpoint's optimizer state does not have the layout this optimizer's Init gives", "from");
+        // The optimizer's own Open checks its state (the kinds, the nesting, the shapes of every tree): no list of state kinds here.
+        try { _ = optimizer.Open(c.State.OptState, c.State.Params); }
+        catch (ArgumentException e) { throw new ArgumentException($"the checkpoint's optimizer state does not fit this optimizer: {Cut(e.Message)}", "from", e); }
     }
-
-    /// <summary>Same record kinds, nesting and tree shapes (the values may differ).</summary>
-    private static bool SameLayout(OptState a, OptState b) => (a, b) switch
-    {
-        (EmptyState, EmptyState) or (CountState, CountState) => true,
-        (MomentumState<float> x, MomentumState<float> y) => x.Velocity.SameStructure(y.Velocity),
-        (AdamState<float> x, AdamState<float> y) => x.Mu.SameStructure(y.Mu) && x.Nu.SameStructure(y.Nu) && (x.NuMax is null) == (y.NuMax is null)
-            && (x.NuMax is null || x.NuMax.SameStructure(y.NuMax!)),
-        (RmsState<float> x, RmsState<float> y) => x.Nu.SameStructure(y.Nu) && (x.GradAvg is null) == (y.GradAvg is null)
-            && (x.GradAvg is null || x.GradAvg.SameStructure(y.GradAvg!)),
-        (ChainState x, ChainState y) => x.States.Length == y.States.Length && x.States.Zip(y.States).All(p => SameLayout(p.First, p.Second)),
-        _ => false,
-    };
 
     private static FitOutcome Loop(ModelSpec spec, GradientTransform optimizer, DataSet<float> train, DataSet<float>? validation, FitOptions options,
         IProgress<EpochReport>? progress, IProgress<IterationReport>? iterations, CancellationToken cancellationToken, CheckpointOptions? checkpoint,
@@ -181,9 +169,9 @@ public static class Fitter
         {
             if (checkpoint is null) return;
             var c = new FitCheckpoint(state, cursor, perEpoch, lossSum, seen, history.ToImmutable(), allLosses.ToImmutable(), bestVal, bestEpoch, sinceBest,
-                bestParams, reason, examples, Seconds(), options with { ReportIterations = false }, Models.SpecJson.ToJson(spec).ToJsonString(),
+                bestParams, reason, examples, Seconds(), options with { ReportIterations = false }, Models.SpecJson.ToJson(spec, checkpoint.Kinds).ToJsonString(),
                 optimizer.ToString(), checkpoint.Metadata);
-            CheckpointFile.Write(checkpoint.Path, c);
+            CheckpointFile.Write(checkpoint.Path, c, checkpoint.Kinds);
         }
 
         if (resumedFrom is null) Save(CheckpointReason.Start, 0, 0, 0);

@@ -1,0 +1,194 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json.Nodes;
+using NeuralPure.Layers;
+using NeuralPure.Losses;
+using NeuralPure.Optimizers;
+using NeuralPure.Tensors;
+
+namespace NeuralPure.Facade.Models;
+
+/// <summary>The names by which model files and checkpoints find a user's own layers, losses and optimizer states.</summary>
+/// <remarks>
+/// <para>An immutable value, passed to the file functions (<see cref="SpecJson"/>, <see cref="ModelFile"/>,
+/// <see cref="Training.CheckpointFile"/>, <see cref="Training.CheckpointOptions"/>): no global registration, so what a file
+/// can hold is visible where it is written and read. <see cref="BuiltIn"/> knows the library's own kinds; <c>With…</c> adds one.</para>
+/// <para>A registered type is written as <c>{"kind": name, …}</c> with one field per parameter of its primary constructor
+/// (camelCase), and read back through that constructor, so its own checks run. Parameter types a file can hold: int, long,
+/// double, float, bool, string, <see cref="Initializer"/> (by name), <see cref="ImmutableArray{T}"/> of double, their nullable
+/// forms, and — in optimizer states — parameter trees (<c>ParamTree&lt;float&gt;</c>, stored as tensors).</para>
+/// <para>Saving a model or checkpoint that holds an unregistered type refuses with a message naming the type; loading a file
+/// with a kind this registry does not know names the kind.</para>
+/// </remarks>
+public sealed class KindRegistry
+{
+    private readonly ImmutableDictionary<string, Type> byName;
+    private readonly ImmutableDictionary<Type, string> byType;
+
+    private KindRegistry(ImmutableDictionary<string, Type> byName, ImmutableDictionary<Type, string> byType) { this.byName = byName; this.byType = byType; }
+
+    /// <summary>The library's own kinds only.</summary>
+    public static KindRegistry BuiltIn { get; } = new(ImmutableDictionary<string, Type>.Empty, ImmutableDictionary<Type, string>.Empty);
+
+    /// <summary>The built-in kind names, which a user kind may not take.</summary>
+    public static ImmutableHashSet<string> BuiltInNames { get; } =
+        ["dense", "identity", "relu", "leaky-relu", "sigmoid", "tanh", "gelu", "dropout", "mse", "bce", "cross-entropy", "huber", "empty", "count", "momentum", "adam", "rms", "chain"];
+
+    /// <summary>This registry with the layer type <typeparamref name="TSpec"/> under <paramref name="kind"/>.</summary>
+    /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>
+    public KindRegistry WithLayer<TSpec>(string kind) where TSpec : LayerSpec => With(typeof(TSpec), kind);
+
+    /// <summary>This registry with the loss type <typeparamref name="TSpec"/> under <paramref name="kind"/>.</summary>
+    /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>
+    public KindRegistry WithLoss<TSpec>(string kind) where TSpec : LossSpec => With(typeof(TSpec), kind);
+
+    /// <summary>This registry with an optimizer state type under <paramref name="kind"/>: a closed type over float, or a generic
+    /// definition with one type parameter (<c>typeof(LionState&lt;&gt;)</c>), which checkpoints close over float.</summary>
+    /// <exception cref="ArgumentException">The type is not an <see cref="OptState"/>, or the name is empty, built in or taken.</exception>
+    public KindRegistry WithState(Type stateType, string kind)
+    {
+        ArgumentNullException.ThrowIfNull(stateType);
+        var closed = stateType.IsGenericTypeDefinition ? Close(stateType) : stateType;
+        if (!typeof(OptState).IsAssignableFrom(closed)) throw new ArgumentException($"{stateType.Name} is not an optimizer state (OptState)", nameof(stateType));
+        return With(closed, kind);
+    }
+
+    private static Type Close(Type definition)
+    {
+        if (definition.GetGenericArguments().Length != 1) throw new ArgumentException($"{definition.Name} must have exactly one type parameter (the number type)", nameof(definition));
+        return definition.MakeGenericType(typeof(float));
+    }
+
+    private KindRegistry With(Type type, string kind)
+    {
+        if (string.IsNullOrWhiteSpace(kind)) throw new ArgumentException("a kind needs a name", nameof(kind));
+        if (BuiltInNames.Contains(kind)) throw new ArgumentException($"'{kind}' is a built-in kind; choose another name for {type.Name}", nameof(kind));
+        if (byName.TryGetValue(kind, out var other)) throw new ArgumentException($"'{kind}' is already registered for {other.Name}", nameof(kind));
+        if (byType.TryGetValue(type, out var name)) throw new ArgumentException($"{type.Name} is already registered as '{name}'", nameof(kind));
+        Codec.RequireWritable(type);
+        return new KindRegistry(byName.Add(kind, type), byType.Add(type, kind));
+    }
+
+    /// <summary>The names registered here, sorted.</summary>
+    public ImmutableArray<string> Names => [.. byName.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>The registered name of a user type's instance, or an error that names the type and how to register it.</summary>
+    internal string NameOf(object value, string what)
+    {
+        if (byType.TryGetValue(value.GetType(), out var name)) return name;
+        string register = what == "optimizer state" ? $"WithState(typeof({Plain(value.GetType())}), \"…\")" : $"With{(what == "loss" ? "Loss" : "Layer")}<{Plain(value.GetType())}>(\"…\")";
+        throw new ArgumentException($"the {what} {value.GetType().Name} is not registered for files; pass a KindRegistry that knows it (KindRegistry.BuiltIn.{register})", "kinds");
+    }
+
+    private static string Plain(Type t) => t.IsGenericType ? t.Name[..t.Name.IndexOf('`')] + "<>" : t.Name;
+
+    /// <summary>The user type registered under <paramref name="kind"/>, or null.</summary>
+    internal Type? TypeOf(string kind) => byName.GetValueOrDefault(kind);
+
+    /// <summary>"known here: a, b" or "no user kinds are registered".</summary>
+    internal string KnownText => byName.IsEmpty ? "no user kinds are registered (pass a KindRegistry that knows it)" : "registered user kinds: " + string.Join(", ", Names);
+
+    /// <summary>A registered record's fields as JSON (tensors through <paramref name="tree"/>).</summary>
+    internal JsonObject Encode(object value, string what, Action<string, ParamTree<float>>? tree = null)
+    {
+        var o = new JsonObject { ["kind"] = NameOf(value, what) };
+        foreach (var (p, prop) in Codec.Fields(value.GetType()))
+        {
+            var v = prop.GetValue(value);
+            if (v is ParamTree<float> t)
+            {
+                if (tree is null) throw new ArgumentException($"{value.GetType().Name}.{prop.Name} is a parameter tree, which only a checkpoint can hold", "kinds");
+                tree(Codec.Camel(p.Name!), t);
+                o[Codec.Camel(p.Name!)] = true;
+            }
+            else o[Codec.Camel(p.Name!)] = Codec.ToJson(v, p.ParameterType);
+        }
+        return o;
+    }
+
+    /// <summary>A registered record from its JSON fields (tensors through <paramref name="tree"/>), built by its constructor.</summary>
+    internal object Decode(Type type, JsonObject o, Func<string, ParamTree<float>>? tree = null)
+    {
+        var fields = Codec.Fields(type);
+        var args = new object?[fields.Length];
+        for (int i = 0; i < fields.Length; i++)
+        {
+            var p = fields[i].Parameter;
+            string key = Codec.Camel(p.Name!);
+            if (p.ParameterType == typeof(ParamTree<float>) || Nullable(p) && p.ParameterType == typeof(ParamTree<float>))
+                args[i] = o[key] is null ? null : tree is null ? throw new FormatException($"'{key}' is a parameter tree outside a checkpoint") : tree(key);
+            else
+                args[i] = o.ContainsKey(key) ? Codec.FromJson(o[key], p.ParameterType, key) : p.HasDefaultValue ? p.DefaultValue : throw new FormatException($"'{key}' is missing");
+        }
+        try { return fields.Length == 0 && Codec.Constructor(type).GetParameters().Length == 0 ? Codec.Constructor(type).Invoke([]) : Codec.Constructor(type).Invoke(args); }
+        catch (TargetInvocationException e) when (e.InnerException is ArgumentException inner) { throw inner; }
+    }
+
+    private static bool Nullable(ParameterInfo p) => new NullabilityInfoContext().Create(p).WriteState == NullabilityState.Nullable;
+
+    /// <summary>Reflection over a record's primary constructor.</summary>
+    private static class Codec
+    {
+        private static readonly Type[] Plain = [typeof(int), typeof(long), typeof(double), typeof(float), typeof(bool), typeof(string), typeof(Initializer), typeof(ImmutableArray<double>), typeof(ParamTree<float>)];
+
+        public static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
+
+        public static ConstructorInfo Constructor(Type t) =>
+            t.GetConstructors(BindingFlags.Public | BindingFlags.Instance).Where(c => !(c.GetParameters() is [var only] && only.ParameterType == t))
+             .OrderByDescending(c => c.GetParameters().Length).FirstOrDefault()
+            ?? throw new ArgumentException($"{t.Name} has no public constructor for files to call", "kinds");
+
+        public static (ParameterInfo Parameter, PropertyInfo Property)[] Fields(Type t) =>
+            [.. Constructor(t).GetParameters().Select(p => (p, t.GetProperty(p.Name!, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)
+                ?? throw new ArgumentException($"{t.Name}'s constructor parameter '{p.Name}' has no property of that name to save", "kinds")))];
+
+        public static void RequireWritable(Type t)
+        {
+            foreach (var (p, _) in Fields(t))
+            {
+                var pt = System.Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType;
+                if (!Plain.Contains(pt)) throw new ArgumentException($"{t.Name}'s field '{p.Name}' is a {pt.Name}, which files cannot hold (int, long, double, float, bool, string, Initializer, ImmutableArray<double>, ParamTree<float>)", "kinds");
+            }
+        }
+
+        public static JsonNode? ToJson(object? v, Type declared) => v switch
+        {
+            null => null,
+            int i => i,
+            long l => l,
+            double d => d,
+            float f => f,
+            bool b => b,
+            string s => s,
+            Initializer init => init.Name,
+            ImmutableArray<double> a => new JsonArray([.. a.Select(x => (JsonNode)x)]),
+            _ => throw new ArgumentException($"a {declared.Name} cannot be saved", "kinds"),
+        };
+
+        public static object? FromJson(JsonNode? n, Type declared, string key)
+        {
+            if (n is null) return null;
+            var t = System.Nullable.GetUnderlyingType(declared) ?? declared;
+            try
+            {
+                if (t == typeof(int)) return n.GetValue<int>();
+                if (t == typeof(long)) return n.GetValue<long>();
+                if (t == typeof(double)) return n.GetValue<double>();
+                if (t == typeof(float)) return n.GetValue<float>();
+                if (t == typeof(bool)) return n.GetValue<bool>();
+                if (t == typeof(string)) return n.GetValue<string>();
+                if (t == typeof(Initializer)) return Initializer.Parse(n.GetValue<string>());
+                if (t == typeof(ImmutableArray<double>)) return ImmutableArray.CreateRange(n.AsArray().Select(x => x!.GetValue<double>()));
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
+            {
+                throw new FormatException($"'{key}' is not a {t.Name}: {e.Message}", e);
+            }
+            throw new FormatException($"'{key}' has a type files cannot hold");
+        }
+    }
+
+    /// <summary>Invariant text of a number, for messages.</summary>
+    internal static string Text(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+}
