@@ -292,12 +292,6 @@ public static class Fitter
         return tot > 0 ? 1 - res / tot : double.NaN;
     }
 
-    private static bool AllFinite(ParamTree<float> p)
-    {
-        foreach (var l in p.Leaves) foreach (var v in l.Span) if (!float.IsFinite(v)) return false;
-        return true;
-    }
-
     /// <summary>Re-runs the failing step's forward and backward on the last finite parameters to name the first layer that went non-finite.</summary>
     private static DivergenceInfo Diagnose(ModelSpec spec, TrainState<float> state, Batch<float> batch, int epoch, int iteration, double loss)
     {

@@ -63,6 +63,15 @@ public sealed class DependencyTests
         Assert.True(Unresolved.Count == 0, "tokens that did not resolve: " + string.Join(", ", Unresolved.Take(10)));
     }
 
+    /// <summary>The façade is a user of Pure.Core like any other: it sees only the public surface (the kit and the extension
+    /// points are the ones users get), so Core grants its internals to its own tests and benchmarks only.</summary>
+    [Fact]
+    public void Only_the_tests_and_the_benchmarks_see_Cores_internals()
+    {
+        var friends = Core.GetCustomAttributes<System.Runtime.CompilerServices.InternalsVisibleToAttribute>().Select(a => a.AssemblyName).Order().ToArray();
+        Assert.Equal(["Pure.Bench", "Pure.Properties"], friends);
+    }
+
     private static readonly List<string> Unresolved = [];
 
     private static IEnumerable<Type> TypesIn(string ns) => Core.GetTypes().Where(t => t.Namespace == ns);
