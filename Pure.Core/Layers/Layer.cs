@@ -55,17 +55,19 @@ public static class Layer
         var output = spec.OutputShape(input);
         var expected = spec.Parameters(input);
         RequireParameters(spec.Kind, expected, parameters, nameof(parameters));
+        if (!spec.State(input).IsEmpty)
+            throw new ArgumentException($"the {spec.Kind} layer carries state ({string.Join(", ", spec.State(input).Select(p => p.Name))}); run it inside a model (Model.Forward with the state)", nameof(spec));
         return Run(spec, input, output, [.. parameters.Select(p => p.Buffer)], x, key, Parallelism.Resolve(parallelism));
     }
 
     /// <summary>The forward pass on checked arguments.</summary>
-    internal static Pass<T> Run<T>(LayerSpec spec, Shape input, Shape output, T[][] parameters, NdArray<T> x, RandomKey? key, int threads)
+    internal static Pass<T> Run<T>(LayerSpec spec, Shape input, Shape output, T[][] parameters, NdArray<T> x, RandomKey? key, int threads, T[][]? state = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int rows = x.Rows;
         var y = new T[(long)rows * output.Size];
         var scratch = new byte[spec.ScratchBytes<T>(input, rows)];
-        spec.Forward(new ForwardArgs<T>(rows, input, output, x.Span, y, parameters, scratch, key, threads));
+        spec.Forward(new ForwardArgs<T>(rows, input, output, x.Span, y, parameters, scratch, key, threads, state));
         return new Pass<T>(spec, input, output, parameters, x, NdArray.Own(y, output.Batch(rows)), scratch, key);
     }
 

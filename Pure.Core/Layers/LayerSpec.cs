@@ -41,6 +41,16 @@ public abstract record LayerSpec
     public virtual ImmutableArray<NdArray<T>> Init<T>(Shape input, RandomKey key) where T : unmanaged, IFloatingPointIeee754<T> =>
         [.. Parameters(input).Select(p => NdArray.Zeros<T>([.. p.Shape.Dims]))];
 
+    /// <summary>The non-trainable state this layer carries for that input shape (running statistics, PyTorch's buffers such as
+    /// <c>running_mean</c>), in file order; empty (the default) for layers without state.</summary>
+    /// <remarks>State is not a parameter: no gradient flows to it and no optimizer sees it. A training step takes it and returns
+    /// it updated (<c>TrainState.LayerState</c>), as it does the optimizer state; nothing is mutated behind the caller.</remarks>
+    public virtual ImmutableArray<ParamShape> State(Shape input) => [];
+
+    /// <summary>The state's first values, one array per entry of <see cref="State"/>; zeros by default.</summary>
+    public virtual ImmutableArray<NdArray<T>> InitState<T>(Shape input) where T : unmanaged, IFloatingPointIeee754<T> =>
+        [.. State(input).Select(p => NdArray.Zeros<T>([.. p.Shape.Dims]))];
+
     /// <summary>Bytes of scratch space that a forward pass on <paramref name="rows"/> examples hands to its backward pass (0: none).</summary>
     public virtual int ScratchBytes<T>(Shape input, int rows) where T : unmanaged, IFloatingPointIeee754<T> => 0;
 
@@ -56,12 +66,15 @@ public abstract record LayerSpec
 /// <remarks>Spans over the caller's buffers: valid for the duration of the call only.</remarks>
 public readonly ref struct ForwardArgs<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly ReadOnlySpan<T[]> parameters;
+    private readonly ReadOnlySpan<T[]> parameters, state;
 
-    /// <summary>Bundles the arguments of one forward call.</summary>
+    /// <summary>Bundles the arguments of one forward call; <paramref name="state"/> holds the layer's non-trainable state (empty
+    /// for layers without).</summary>
     /// <exception cref="ArgumentException">x or y is not rows × its shape's size.</exception>
-    public ForwardArgs(int rows, Shape input, Shape output, ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<T[]> parameters, Span<byte> scratch, RandomKey? key, int threads)
+    public ForwardArgs(int rows, Shape input, Shape output, ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<T[]> parameters, Span<byte> scratch, RandomKey? key, int threads,
+        ReadOnlySpan<T[]> state = default)
     {
+        this.state = state;
         ArgumentNullException.ThrowIfNull(input); ArgumentNullException.ThrowIfNull(output);
         if (rows < 0 || x.Length != (long)rows * input.Size) throw new ArgumentException($"x has {x.Length} elements, not {rows} × {input}", nameof(x));
         if (y.Length != (long)rows * output.Size) throw new ArgumentException($"y has {y.Length} elements, not {rows} × {output}", nameof(y));
@@ -90,6 +103,11 @@ public readonly ref struct ForwardArgs<T> where T : unmanaged, IFloatingPointIee
     public int ParameterCount => parameters.Length;
     /// <summary>Parameter <paramref name="i"/> (in <see cref="LayerSpec.Parameters"/> order), read-only.</summary>
     public ReadOnlySpan<T> Parameter(int i) => parameters[i];
+    /// <summary>The number of state arrays (<see cref="LayerSpec.State"/>).</summary>
+    public int StateCount => state.Length;
+    /// <summary>State array <paramref name="i"/>: its value before this step; in training mode the layer writes its new value here
+    /// (in evaluation mode it must only read it). The driver owns the buffer: the pure functions pass a copy and return it.</summary>
+    public Span<T> State(int i) => state[i];
 }
 
 /// <summary>What a layer's backward pass gets: the forward pass's x and y, dL/dy, destinations for dL/dx and the parameter gradients.</summary>

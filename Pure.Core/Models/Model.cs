@@ -43,6 +43,25 @@ public static class Model
         return new ParamTree<T>(spec.ParameterNames, leaves.MoveToImmutable());
     }
 
+    /// <summary>The first values of every layer's non-trainable state (<see cref="ModelSpec.StateShapes"/>); an empty tree for a model without.</summary>
+    /// <exception cref="InvalidOperationException">A layer's InitState returned arrays that are not its declared state.</exception>
+    public static ParamTree<T> InitState<T>(ModelSpec spec) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var leaves = ImmutableArray.CreateBuilder<NdArray<T>>(spec.StateShapes.Length);
+        for (int i = 0; i < spec.Layers.Length; i++)
+        {
+            var l = spec.Layers[i];
+            var declared = l.State(spec.Shapes[i]);
+            if (declared.IsEmpty) continue;
+            var init = l.InitState<T>(spec.Shapes[i]);
+            try { Layer.RequireParameters(l.Kind, declared, init.IsDefault ? [] : init, "InitState"); }
+            catch (ArgumentException e) { throw new InvalidOperationException($"layer {i} ({l.Kind}): its InitState does not return its state: {e.Message}", e); }
+            leaves.AddRange(init);
+        }
+        return new ParamTree<T>([.. spec.StateShapes.Select(p => p.Name)], leaves.MoveToImmutable());
+    }
+
     /// <summary>The model's output for inputs x [rows, …input shape], in evaluation mode (dropout is the identity).</summary>
     /// <exception cref="ArgumentException">The parameters do not fit the spec, or x has the wrong shape, no rows, or a non-finite value.</exception>
     public static NdArray<T> Forward<T>(ModelSpec spec, ParamTree<T> parameters, NdArray<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
@@ -57,21 +76,59 @@ public static class Model
     /// <exception cref="ArgumentException">The parameters do not fit the spec, or x has the wrong shape, no rows, or a non-finite value.</exception>
     public static NdArray<T> Forward<T>(ModelSpec spec, ParamTree<T> parameters, NdArray<T> x, RandomKey? dropoutKey, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        RequireStateless(spec);
+        return Forward(spec, parameters, Empty<T>(), x, dropoutKey, parallelism);
+    }
+
+    /// <summary>The output of a model whose layers carry state (running statistics), with that state (unchanged: in training
+    /// mode the layers' updates go to a copy, which <see cref="ValueAndGrad{T}(ModelSpec, ParamTree{T}, ParamTree{T}, Batch{T}, RandomKey?, Parallelism?)"/> returns).</summary>
+    /// <exception cref="ArgumentException">The parameters or the state do not fit the spec, or x is invalid.</exception>
+    public static NdArray<T> Forward<T>(ModelSpec spec, ParamTree<T> parameters, ParamTree<T> state, NdArray<T> x, RandomKey? dropoutKey = null, Parallelism? parallelism = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         RequireFit(spec, parameters, x, nameof(x));
+        RequireState(spec, state, nameof(state));
         int threads = Parallelism.Resolve(parallelism);
         var buffers = Buffers(parameters);
+        var states = Copies(state);
         var a = x;
-        for (int i = 0; i < spec.Layers.Length; i++) a = Pass(spec, buffers, i, a, dropoutKey, threads).Y;
+        for (int i = 0; i < spec.Layers.Length; i++) a = Pass(spec, buffers, states, i, a, dropoutKey, threads).Y;
         return a;
+    }
+
+    private static ParamTree<T> Empty<T>() where T : unmanaged, IFloatingPointIeee754<T> => new([], []);
+
+    private static T[][] Copies<T>(ParamTree<T> state) where T : unmanaged, IFloatingPointIeee754<T> => [.. state.Leaves.Select(l => l.ToArray())];
+
+    /// <summary>Throws for a model with layer state: its functions need the state passed.</summary>
+    private static void RequireStateless(ModelSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.HasState)
+            throw new ArgumentException($"this model's layers carry state ({string.Join(", ", spec.StateShapes.Select(p => p.Name))}); pass it (the overload with a state tree, from Model.InitState or the training state)", nameof(spec));
+    }
+
+    /// <summary>Throws unless the tree holds exactly the spec's layer state with the right shapes.</summary>
+    /// <exception cref="ArgumentException">Names the array at fault.</exception>
+    public static void RequireState<T>(ModelSpec spec, ParamTree<T> state, string argName) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(state, argName);
+        var names = spec.StateShapes.Select(p => p.Name);
+        if (!state.Names.SequenceEqual(names))
+            throw new ArgumentException($"layer state [{string.Join(", ", state.Names)}] does not match the model's [{string.Join(", ", names)}]", argName);
+        for (int j = 0; j < spec.StateShapes.Length; j++)
+            if (!state.Leaves[j].Shape.SequenceEqual(spec.StateShapes[j].Shape.Dims))
+                throw new ArgumentException($"{spec.StateShapes[j].Name} must be {spec.StateShapes[j].Shape}, got {state.Leaves[j].ShapeText}", argName);
     }
 
     private static T[][] Buffers<T>(ParamTree<T> parameters) where T : unmanaged, IFloatingPointIeee754<T> => [.. parameters.Leaves.Select(l => l.Buffer)];
 
-    /// <summary>Layer i's forward pass (its own Forward on fresh buffers), kept for its backward pass.</summary>
-    private static Layer.Pass<T> Pass<T>(ModelSpec spec, T[][] buffers, int i, NdArray<T> x, RandomKey? dropoutKey, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Layer i's forward pass (its own Forward on fresh buffers, its state in <paramref name="states"/>' copies), kept for its backward pass.</summary>
+    private static Layer.Pass<T> Pass<T>(ModelSpec spec, T[][] buffers, T[][] states, int i, NdArray<T> x, RandomKey? dropoutKey, int threads) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int first = spec.ParameterOffsets[i], count = spec.ParameterOffsets[i + 1] - first;
-        return Layer.Run(spec.Layers[i], spec.Shapes[i], spec.Shapes[i + 1], buffers[first..(first + count)], x, LayerKey(dropoutKey, i), threads);
+        int s0 = spec.StateOffsets[i], sn = spec.StateOffsets[i + 1] - s0;
+        return Layer.Run(spec.Layers[i], spec.Shapes[i], spec.Shapes[i + 1], buffers[first..(first + count)], x, LayerKey(dropoutKey, i), threads, states[s0..(s0 + sn)]);
     }
 
     /// <summary>The mean loss of the model on a batch (evaluation mode unless a dropout key is given).</summary>
@@ -94,9 +151,21 @@ public static class Model
     public static (T Loss, ParamTree<T> Grads) ValueAndGrad<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch, RandomKey? dropoutKey = null, Parallelism? parallelism = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        RequireStateless(spec);
         // The gradient with respect to the input is not wanted here, so the first layer with parameters skips its dx.
-        var (_, loss, _, grads) = Run(spec, parameters, batch, dropoutKey, parallelism, inputGradient: false);
+        var (_, loss, _, grads, _) = Run(spec, parameters, Empty<T>(), batch, dropoutKey, parallelism, inputGradient: false);
         return (loss, new ParamTree<T>(parameters.Names, [.. grads]));
+    }
+
+    /// <summary>The loss, its gradient with respect to every parameter, and the layers' state after this batch (in training mode
+    /// the layers update it — running statistics; in evaluation mode it comes back unchanged), for a model whose layers carry state.</summary>
+    /// <exception cref="ArgumentException">The parameters or the state do not fit the spec, or the batch is invalid.</exception>
+    public static (T Loss, ParamTree<T> Grads, ParamTree<T> State) ValueAndGrad<T>(ModelSpec spec, ParamTree<T> parameters, ParamTree<T> state, Batch<T> batch,
+        RandomKey? dropoutKey = null, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        RequireState(spec, state, nameof(state));
+        var (_, loss, _, grads, newState) = Run(spec, parameters, state, batch, dropoutKey, parallelism, inputGradient: false);
+        return (loss, new ParamTree<T>(parameters.Names, [.. grads]), new ParamTree<T>(state.Names, [.. newState.Select((a, j) => NdArray.Own(a, state.Leaves[j].Shape))]));
     }
 
     /// <summary>The loss and its gradient with respect to the input x (for saliency, lessons and tests).</summary>
@@ -111,23 +180,25 @@ public static class Model
     public static BackpropTrace<T> Backprop<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch, RandomKey? dropoutKey = null, Parallelism? parallelism = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (acts, loss, dActs, grads) = Run(spec, parameters, batch, dropoutKey, parallelism, inputGradient: true);
+        RequireStateless(spec);
+        var (acts, loss, dActs, grads, _) = Run(spec, parameters, Empty<T>(), batch, dropoutKey, parallelism, inputGradient: true);
         return new BackpropTrace<T>([.. acts], loss, [.. dActs!], new ParamTree<T>(parameters.Names, [.. grads]));
     }
 
     /// <summary>Forward, loss, backward. Without <paramref name="inputGradient"/>, layers below the first one with parameters
     /// are not differentiated and that layer skips dx (their entries of the activation gradients stay null).</summary>
-    private static (NdArray<T>[] Acts, T Loss, NdArray<T>?[] DActs, NdArray<T>[] Grads) Run<T>(ModelSpec spec, ParamTree<T> parameters, Batch<T> batch,
-        RandomKey? dropoutKey, Parallelism? parallelism, bool inputGradient) where T : unmanaged, IFloatingPointIeee754<T>
+    private static (NdArray<T>[] Acts, T Loss, NdArray<T>?[] DActs, NdArray<T>[] Grads, T[][] State) Run<T>(ModelSpec spec, ParamTree<T> parameters, ParamTree<T> state,
+        Batch<T> batch, RandomKey? dropoutKey, Parallelism? parallelism, bool inputGradient) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(batch);
         RequireFit(spec, parameters, batch.X, nameof(batch));
         int n = spec.Layers.Length, threads = Parallelism.Resolve(parallelism);
         var buffers = Buffers(parameters);
+        var states = Copies(state);
         var acts = new NdArray<T>[n + 1];
         var passes = new Layer.Pass<T>[n];
         acts[0] = batch.X;
-        for (int i = 0; i < n; i++) { passes[i] = Pass(spec, buffers, i, acts[i], dropoutKey, threads); acts[i + 1] = passes[i].Y; }
+        for (int i = 0; i < n; i++) { passes[i] = Pass(spec, buffers, states, i, acts[i], dropoutKey, threads); acts[i + 1] = passes[i].Y; }
 
         var (loss, dOut) = spec.Loss.ValueAndGrad(acts[n], batch.Y);
 
@@ -142,7 +213,7 @@ public static class Model
             g.CopyTo(grads, spec.ParameterOffsets[i]);
             dActs[i] = dx;
         }
-        return (acts, loss, dActs, grads);
+        return (acts, loss, dActs, grads, states);
     }
 
     /// <summary>The index of the first layer with parameters (the layer count when none has any): backprop need not go below it.</summary>

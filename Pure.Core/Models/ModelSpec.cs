@@ -28,27 +28,37 @@ public sealed record ModelSpec
         var shapes = ImmutableArray.CreateBuilder<Shape>(Layers.Length + 1);
         var parameters = ImmutableArray.CreateBuilder<ParamShape>();
         var offsets = ImmutableArray.CreateBuilder<int>(Layers.Length + 1);
+        var states = ImmutableArray.CreateBuilder<ParamShape>();
+        var stateOffsets = ImmutableArray.CreateBuilder<int>(Layers.Length + 1);
         shapes.Add(shape);
         for (int i = 0; i < Layers.Length; i++)
         {
             ArgumentNullException.ThrowIfNull(Layers[i], $"{nameof(Layers)}[{i}]");
             offsets.Add(parameters.Count);
+            stateOffsets.Add(states.Count);
             try
             {
                 var next = Layers[i].OutputShape(shape) ?? throw new ArgumentException("the layer gave no output shape");
                 foreach (var p in Layers[i].Parameters(shape)) parameters.Add(new ParamShape($"{i}.{p.Name}", p.Shape));
+                foreach (var p in Layers[i].State(shape)) states.Add(new ParamShape($"{i}.{p.Name}", p.Shape));
                 shape = next;
             }
             catch (ArgumentException e) { throw new ArgumentException($"layer {i} ({Layers[i].Kind}): {e.Message}", nameof(Layers), e); }
             shapes.Add(shape);
         }
         offsets.Add(parameters.Count);
+        stateOffsets.Add(states.Count);
+        var all = parameters.Select(p => p.Name).Concat(states.Select(p => p.Name)).ToList();
+        if (all.Distinct().Count() != all.Count)
+            throw new ArgumentException($"two parameters or state arrays share a name: {string.Join(", ", all.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => g.Key))}", nameof(Layers));
         Loss.RequireOutputShape(shape);
         this.Input = Input; this.Layers = Layers; this.Loss = Loss;
         Shapes = shapes.MoveToImmutable();
         ParameterShapes = parameters.ToImmutable();
         ParameterOffsets = offsets.MoveToImmutable();
         ParameterNames = [.. ParameterShapes.Select(p => p.Name)];
+        StateShapes = states.ToImmutable();
+        StateOffsets = stateOffsets.MoveToImmutable();
         Widths = [.. Shapes.Select(s => s.Size)];
     }
 
@@ -81,6 +91,16 @@ public sealed record ModelSpec
 
     /// <summary>Every parameter's name in file order.</summary>
     public ImmutableArray<string> ParameterNames { get; }
+
+    /// <summary>Every layer's non-trainable state arrays (<see cref="LayerSpec.State"/>), full names and shapes, in file order;
+    /// empty for a model without state.</summary>
+    public ImmutableArray<ParamShape> StateShapes { get; }
+
+    /// <summary>Where each layer's state arrays start in <see cref="StateShapes"/> (Layers.Length + 1 offsets).</summary>
+    public ImmutableArray<int> StateOffsets { get; }
+
+    /// <summary>True when some layer carries non-trainable state.</summary>
+    public bool HasState => !StateShapes.IsEmpty;
 
     /// <summary>Where each layer's parameters start in <see cref="ParameterShapes"/> (Layers.Length + 1 offsets; the last is the count).</summary>
     public ImmutableArray<int> ParameterOffsets { get; }

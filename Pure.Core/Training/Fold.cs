@@ -31,7 +31,9 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly ModelSpec spec;
     private readonly ImmutableArray<string> names;
     private readonly ImmutableArray<int>[] leafShapes;
-    private readonly T[][] p, g, acts, dActs;
+    private readonly T[][] p, g, acts, dActs, layerState;
+    private readonly ImmutableArray<string> stateNames;
+    private readonly ImmutableArray<int>[] stateShapes;
     private readonly byte[][] scratch;
     private readonly T[] targets;
     private readonly Shape targetShape;
@@ -39,8 +41,11 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly int threads, firstWithParameters;
     private readonly TransformWorkspace<T> optimizer;
 
-    private Fold(ModelSpec spec, ParamTree<T> parameters, TransformWorkspace<T> optimizer, Shape targetShape, int maxRows, int threads)
+    private Fold(ModelSpec spec, ParamTree<T> parameters, ParamTree<T> state, TransformWorkspace<T> optimizer, Shape targetShape, int maxRows, int threads)
     {
+        stateNames = state.Names;
+        stateShapes = [.. state.Leaves.Select(l => l.Shape)];
+        layerState = [.. state.Leaves.Select(l => l.ToArray())];
         this.spec = spec; this.optimizer = optimizer; this.threads = threads; this.targetShape = targetShape;
         int n = spec.Layers.Length;
         names = parameters.Names;
@@ -63,9 +68,10 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(state); ArgumentNullException.ThrowIfNull(data);
         Model.RequireParameters(spec, state.Params, nameof(state));
+        Model.RequireState(spec, state.LayerState, nameof(state));
         var work = optimizer.OpenApplying(state.OptState, state.Params) ?? optimizer.Open(state.OptState, state.Params)
             ?? throw new InvalidOperationException($"{optimizer.GetType().Name}.Open returned null");
-        return new Fold<T>(spec, state.Params, work, Shape.OfExamples(data.Y.Shape), Math.Min(batchSize, data.Rows), Parallelism.Resolve(parallelism));
+        return new Fold<T>(spec, state.Params, state.LayerState, work, Shape.OfExamples(data.Y.Shape), Math.Min(batchSize, data.Rows), Parallelism.Resolve(parallelism));
     }
 
     /// <summary>One epoch: the same batches as <see cref="Trainer.Batches{T}"/>, each one <see cref="Step"/>, from batch
@@ -103,8 +109,12 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>The state the workspaces hold now, as new immutable arrays, with <paramref name="counters"/>' step, epoch and key;
     /// the fold may go on.</summary>
-    public TrainState<T> State(TrainState<T> counters) =>
-        counters with { Params = new ParamTree<T>(names, [.. p.Select((a, j) => NdArray.Own((T[])a.Clone(), leafShapes[j]))]), OptState = optimizer.State() };
+    public TrainState<T> State(TrainState<T> counters) => counters with
+    {
+        Params = new ParamTree<T>(names, [.. p.Select((a, j) => NdArray.Own((T[])a.Clone(), leafShapes[j]))]),
+        OptState = optimizer.State(),
+        LayerState = new ParamTree<T>(stateNames, [.. layerState.Select((a, j) => NdArray.Own((T[])a.Clone(), stateShapes[j]))]),
+    };
 
     /// <summary>One training step on rows <paramref name="rows"/> of <paramref name="data"/> (or, when that is empty, the
     /// <paramref name="m"/> rows from <paramref name="first"/>): forward, loss, backward, update, apply, all in place.
@@ -126,8 +136,9 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int i = 0; i < n; i++)
         {
             int first0 = spec.ParameterOffsets[i], count = spec.ParameterOffsets[i + 1] - first0;
+            int s0 = spec.StateOffsets[i], sn = spec.StateOffsets[i + 1] - s0;
             spec.Layers[i].Forward(new ForwardArgs<T>(m, spec.Shapes[i], spec.Shapes[i + 1], acts[i].AsSpan(0, m * spec.Widths[i]), acts[i + 1].AsSpan(0, m * spec.Widths[i + 1]),
-                p.AsSpan(first0, count), scratch[i], dropoutKey.FoldIn((uint)i), threads));
+                p.AsSpan(first0, count), scratch[i], dropoutKey.FoldIn((uint)i), threads, layerState.AsSpan(s0, sn)));
         }
 
         T loss = spec.Loss.ValueAndGrad(new LossArgs<T>(m, spec.OutputShape, acts[n].AsSpan(0, m * spec.Widths[n]), targetShape, targets.AsSpan(0, m * tw),

@@ -13,7 +13,14 @@ namespace NeuralPure.Training;
 /// <param name="Epoch">Epochs completed so far.</param>
 /// <param name="Key">The run's key. It never changes: step t's dropout uses Key.FoldIn(dropout).FoldIn(t), and epoch e's order
 /// uses Key.FoldIn(shuffle).FoldIn(e), so any state can be resumed exactly.</param>
-public sealed record TrainState<T>(ParamTree<T> Params, OptState OptState, long Step, int Epoch, RandomKey Key) where T : unmanaged, IFloatingPointIeee754<T>;
+public sealed record TrainState<T>(ParamTree<T> Params, OptState OptState, long Step, int Epoch, RandomKey Key) where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static readonly ParamTree<T> NoState = new([], []);
+
+    /// <summary>The layers' non-trainable state (running statistics, <see cref="Layers.LayerSpec.State"/>): taken and returned by
+    /// every step, like the optimizer state; an empty tree for a model without (the default).</summary>
+    public ParamTree<T> LayerState { get; init; } = NoState;
+}
 
 /// <summary>How the fold walks the data.</summary>
 /// <param name="BatchSize">Examples per iteration, ≥ 1.</param>

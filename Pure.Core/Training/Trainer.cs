@@ -9,7 +9,7 @@ namespace NeuralPure.Training;
 
 /// <summary>Training as a fold: <c>Step(state, batch) → state</c>; an epoch folds Step over its batches; Fit folds epochs.</summary>
 /// <remarks>
-/// One iteration is the lesson's loop: forward, loss, backprop (<see cref="Model.ValueAndGrad{T}"/>), optimizer update,
+/// One iteration is the lesson's loop: forward, loss, backprop (<see cref="Model.ValueAndGrad{T}(ModelSpec, ParamTree{T}, Batch{T}, RandomKey?, Parallelism?)"/>), optimizer update,
 /// apply. Nothing here keeps state between calls; the same (spec, optimizer, state, data, config) always gives the same bits.
 /// </remarks>
 public static class Trainer
@@ -21,7 +21,7 @@ public static class Trainer
     {
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(optimizer);
         var p = Model.Init<T>(spec, key.FoldIn(0x494E_4954)); // "INIT"
-        return new TrainState<T>(p, optimizer.Init(p), 0, 0, key);
+        return new TrainState<T>(p, optimizer.Init(p), 0, 0, key) { LayerState = Model.InitState<T>(spec) };
     }
 
     /// <summary>The starting state from given parameters.</summary>
@@ -29,7 +29,7 @@ public static class Trainer
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         Model.RequireParameters(spec, parameters, nameof(parameters));
-        return new TrainState<T>(parameters, optimizer.Init(parameters), 0, 0, key);
+        return new TrainState<T>(parameters, optimizer.Init(parameters), 0, 0, key) { LayerState = Model.InitState<T>(spec) };
     }
 
     /// <summary>One iteration: loss and gradients on the batch, the optimizer's updates, new parameters. Returns the new state and the batch's loss.</summary>
@@ -44,10 +44,10 @@ public static class Trainer
     {
         ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(state);
         var dropoutKey = state.Key.FoldIn(DropoutStream).FoldIn((uint)state.Step);
-        var (loss, grads) = Model.ValueAndGrad(spec, state.Params, batch, dropoutKey, parallelism);
+        var (loss, grads, layerState) = Model.ValueAndGrad(spec, state.Params, state.LayerState, batch, dropoutKey, parallelism);
         var (updates, optState) = optimizer.Update(grads, state.OptState, state.Params);
         var parameters = Optimizer.ApplyUpdates(state.Params, updates);
-        return (state with { Params = parameters, OptState = optState, Step = state.Step + 1 }, loss);
+        return (state with { Params = parameters, OptState = optState, LayerState = layerState, Step = state.Step + 1 }, loss);
     }
 
     /// <summary>The batches of epoch <see cref="TrainState{T}.Epoch"/> in order: a keyed shuffle (or stored order), cut by <see cref="Batching.BatchRanges"/>.</summary>
@@ -156,6 +156,9 @@ public static class Trainer
 
     /// <summary>Before the fold steps batch by batch: parameters that fit the model and inputs that are finite, a bad input
     /// named by its row in the data set (a step would name its row in a shuffled batch).</summary>
-    private static void RequireData<T>(ModelSpec spec, TrainState<T> state, DataSet<T> data) where T : unmanaged, IFloatingPointIeee754<T> =>
+    private static void RequireData<T>(ModelSpec spec, TrainState<T> state, DataSet<T> data) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         Model.RequireFit(spec, state.Params, data.X, nameof(data));
+        Model.RequireState(spec, state.LayerState, nameof(state));
+    }
 }

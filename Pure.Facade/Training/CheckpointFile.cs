@@ -36,7 +36,7 @@ public static class CheckpointFile
     public const string Format = "neuralpure-checkpoint/1";
 
     /// <summary>Metadata keys the checkpoint itself uses.</summary>
-    public static ImmutableArray<string> ReservedKeys { get; } = ["format", "architecture", "optimizer", "parameters", "fit", "progress", "optState", "sha256"];
+    public static ImmutableArray<string> ReservedKeys { get; } = ["format", "architecture", "optimizer", "parameters", "fit", "progress", "optState", "layerState", "sha256"];
 
     private const int HistoryColumns = 8;
 
@@ -62,6 +62,8 @@ public static class CheckpointFile
         var tensors = new List<NamedTensor>();
         AddTree(tensors, "param", p);
         var optJson = EncodeState(c.State.OptState, "s", p, tensors, kinds ?? KindRegistry.BuiltIn);
+        // The layers' non-trainable state (running statistics), only when the model has any: a stateless model's file is unchanged.
+        if (c.State.LayerState.Count > 0) AddTree(tensors, "layer", c.State.LayerState);
         bool hasBest = c.Options.EarlyStopping is not null && c.BestEpoch > 0;
         if (hasBest)
         {
@@ -83,6 +85,7 @@ public static class CheckpointFile
         meta["architecture"] = c.Architecture;
         meta["optimizer"] = c.Optimizer;
         meta["parameters"] = JsonSerializer.Serialize(p.Names);
+        if (c.State.LayerState.Count > 0) meta["layerState"] = JsonSerializer.Serialize(c.State.LayerState.Names);
         meta["fit"] = FitJson(c.Options).ToJsonString();
         meta["progress"] = new JsonObject
         {
@@ -159,6 +162,13 @@ public static class CheckpointFile
         var iterLosses = r.Tensor("history/iterationLosses", SafeTensorDType.F64);
         if (iterLosses.Shape.Length != 1 || iterLosses.Values.Length != iterationsInHistory + cursor)
             throw r.Error("history/iterationLosses", $"holds {iterLosses.Values.Length} losses; the history's {iterationsInHistory} iterations and the cursor's {cursor} make {iterationsInHistory + cursor}");
+        var layerState = new ParamTree<float>([], []);
+        if (file.Metadata.ContainsKey("layerState"))
+        {
+            var stateNames = r.Json("layerState", n => n.AsArray().Select(x => x!.GetValue<string>()).ToImmutableArray());
+            if (stateNames.Length == 0 || stateNames.Distinct().Count() != stateNames.Length) throw r.Error("layerState", "the layer state names must be a non-empty list without repeats");
+            layerState = r.Tree("layer", stateNames, null, requireFinite: true);
+        }
         var doubles = r.Tensor("progress/doubles", SafeTensorDType.F64);
         if (doubles.Values.Length != 3) throw r.Error("progress/doubles", "must hold 3 values");
         if (r.Used != file.Tensors.Length)
@@ -168,7 +178,7 @@ public static class CheckpointFile
         }
 
         var metadata = file.Metadata.RemoveRange(ReservedKeys);
-        var state = new TrainState<float>(parameters, optState, step, epoch, key);
+        var state = new TrainState<float>(parameters, optState, step, epoch, key) { LayerState = layerState };
         return new FitCheckpoint(state, cursor, perEpoch, doubles.Values[0], epochExamples, history.ToImmutable(), iterLosses.Values,
             doubles.Values[1], bestEpoch, sinceBest, best, reason, examples, doubles.Values[2], fit, r.Meta("architecture"), r.Meta("optimizer"), metadata);
     }

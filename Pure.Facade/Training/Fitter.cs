@@ -139,6 +139,7 @@ public static class Fitter
         if (now != then) throw Differs("set of fit options", now, then);
         if (perEpoch != c.IterationsPerEpoch) throw Differs("data size", $"{perEpoch} batches per epoch", $"{c.IterationsPerEpoch}");
         Model.RequireParameters(spec, c.State.Params, "from");
+        Model.RequireState(spec, c.State.LayerState, "from");
         // The optimizer's own Open checks its state (the kinds, the nesting, the shapes of every tree): no list of state kinds here.
         try { _ = optimizer.Open(c.State.OptState, c.State.Params); }
         catch (ArgumentException e) { throw new ArgumentException($"the checkpoint's optimizer state does not fit this optimizer: {Cut(e.Message)}", "from", e); }
