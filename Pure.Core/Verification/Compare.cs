@@ -60,7 +60,7 @@ internal static class Compare
             if (worstName is null) return new CheckResult(check, true, "nothing to differentiate (no elements)");
             string at = $"{worstName}{Position(worstIndex, worstShape)}: analytic {R(worstA)}, numeric {R(worstN)}";
             return failures == 0
-                ? new CheckResult(check, true, $"{total} elements agree; worst {at} ({worstExcess:0.###} of the tolerance)")
+                ? new CheckResult(check, true, $"{total} elements agree; worst {at} ({worstExcess.ToString("G2", CultureInfo.InvariantCulture)} of the tolerance)")
                 : new CheckResult(check, false, $"worst {at}, |a − n| = {R(Math.Abs(worstA - worstN))} > tolerance {R(Tolerance(worstA, worstN))} " +
                     $"(atol {Verify.Atol}, rtol {Verify.Rtol}, h {Verify.Step}); {failures} of {total} elements fail");
         }
