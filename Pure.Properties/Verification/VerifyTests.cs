@@ -368,6 +368,68 @@ public sealed class VerifyTests
         Assert.True(r.Checks.Where(c => c.Name != Verify.StateIsCopy).All(c => c.Passed), r.ToString());
     }
 
+    /// <summary>SGD (u ← −η·u) whose fused form applies p ← fma(u, −η, p): one rounding instead of two, so other bits.</summary>
+    private sealed record FmaFused(double Rate) : GradientTransform
+    {
+        public override OptState Init<T>(ParamTree<T> parameters) => EmptyState.Instance;
+        public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) { Expect<EmptyState>(state); return new Work<T>(T.CreateChecked(-Rate), false); }
+        public override TransformWorkspace<T>? OpenApplying<T>(OptState state, ParamTree<T> parameters) { Expect<EmptyState>(state); return new Work<T>(T.CreateChecked(-Rate), true); }
+        private sealed class Work<T>(T factor, bool applies) : TransformWorkspace<T> where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            public override bool AppliesUpdates => applies;
+            public override void Update(in UpdateArgs<T> a)
+            {
+                for (int j = 0; j < a.Count; j++)
+                {
+                    var u = a.Updates(j);
+                    if (!applies) { foreach (ref var x in u) x *= factor; continue; }
+                    var p = a.WritableParameters(j);
+                    for (int i = 0; i < p.Length; i++) p[i] = T.FusedMultiplyAdd(u[i], factor, p[i]);
+                }
+            }
+            public override OptState State() => EmptyState.Instance;
+        }
+    }
+
+    [Fact]
+    public void A_fused_form_with_other_bits_fails_the_fused_check_only()
+    {
+        var r = Verify.Transform(new FmaFused(0.1), SmallTree, steps: 4, seed: 3);
+        Assert.False(r[Verify.FusedSteps]!.Passed, r.ToString());
+        Assert.Contains("parameters '0.", r[Verify.FusedSteps]!.Detail);
+        Assert.Contains("fused", r[Verify.FusedSteps]!.Detail);
+        Assert.True(r.Checks.Where(c => c.Name != Verify.FusedSteps).All(c => c.Passed), r.ToString());
+    }
+
+    /// <summary>The running sum of <see cref="LiveState"/>, but Open forgets to copy: the workspace adds into the state's own arrays.</summary>
+    private sealed record NoCopyAtOpen : GradientTransform
+    {
+        public override OptState Init<T>(ParamTree<T> parameters) => new SumState(parameters.Cast<double>().ZerosLike());
+        public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) =>
+            (TransformWorkspace<T>)(object)new Work(Expect<SumState>(state).Sum);
+        private sealed class Work(ParamTree<double> start) : TransformWorkspace<double>
+        {
+            private readonly double[][] sum = [.. start.Leaves.Select(l => l.Buffer)];
+            public override void Update(in UpdateArgs<double> a)
+            {
+                for (int j = 0; j < a.Count; j++)
+                {
+                    var u = a.Updates(j);
+                    for (int i = 0; i < u.Length; i++) { sum[j][i] += u[i]; u[i] = sum[j][i]; }
+                }
+            }
+            public override OptState State() => new SumState(new ParamTree<double>(start.Names, [.. sum.Select((b, j) => NdArray.From<double>(b, [.. start.Leaves[j].Shape]))]));
+        }
+    }
+
+    [Fact]
+    public void A_workspace_that_writes_the_state_it_was_opened_on_fails_the_no_input_written_check()
+    {
+        var r = Verify.Transform(new NoCopyAtOpen(), SmallTree, steps: 2);
+        Assert.False(r[Verify.NoInputWritten]!.Passed, r.ToString());
+        Assert.Contains("state.Sum['0.weight'][0, 0] differs", r[Verify.NoInputWritten]!.Detail);
+    }
+
     // ---- The report ---------------------------------------------------------------------------------------------------
 
     [Fact]
