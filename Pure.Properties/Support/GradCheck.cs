@@ -23,14 +23,14 @@ namespace NeuralPure.Properties.Support;
 /// </remarks>
 public static class GradCheck
 {
-    /// <summary>The central-difference step (PyTorch gradcheck's ε).</summary>
-    public const double Step = 1e-6;
+    /// <summary>The central-difference step (PyTorch gradcheck's ε): the public kit's (<see cref="NeuralPure.Verification.Verify"/>), so the suite and users check with the same numbers.</summary>
+    public const double Step = NeuralPure.Verification.Verify.Step;
 
     /// <summary>The absolute tolerance.</summary>
-    public const double Atol = 1e-6;
+    public const double Atol = NeuralPure.Verification.Verify.Atol;
 
     /// <summary>The relative tolerance.</summary>
-    public const double Rtol = 1e-4;
+    public const double Rtol = NeuralPure.Verification.Verify.Rtol;
 
     /// <summary>True when |a − n| ≤ atol + rtol·max(|a|, |n|); false for NaN or infinities.</summary>
     public static bool Close(double analytic, double numeric, double atol = Atol, double rtol = Rtol) =>

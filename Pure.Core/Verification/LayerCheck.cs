@@ -1,0 +1,169 @@
+using System.Collections.Immutable;
+using NeuralPure.Kernels;
+using NeuralPure.Layers;
+using NeuralPure.Models;
+using NeuralPure.Random;
+using NeuralPure.Tensors;
+
+namespace NeuralPure.Verification;
+
+/// <summary><see cref="Verify.Layer"/>'s checks.</summary>
+internal static class LayerCheck
+{
+    private sealed record Setup(LayerSpec Layer, Shape Input, Shape Output, int Rows, ImmutableArray<ParamShape> Shapes, ImmutableArray<NdArray<double>> Params,
+        NdArray<double> X, NdArray<double> Cotangent, RandomKey? Key);
+
+    public static VerificationReport Run(LayerSpec layer, Shape input, int rows, ulong seed, bool training)
+    {
+        var keys = RandomKey.FromSeed(seed).Split(5);
+        string subject = $"layer {layer.Kind} ({layer}) on {rows} × {input}, seed {seed}{(training ? ", training" : "")}";
+        Shape output; ImmutableArray<ParamShape> shapes; ImmutableArray<NdArray<double>> ps;
+        CheckResult shapesCheck;
+        try
+        {
+            output = layer.OutputShape(input) ?? throw new InvalidOperationException("OutputShape returned null");
+            shapes = layer.Parameters(input);
+            ps = layer.Init<double>(input, keys[1]);
+            shapesCheck = ShapesCheck(layer, input, rows, shapes, ps, keys[1]);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return NotRun(subject, Compare.Threw(Verify.Shapes, e));
+        }
+        if (!shapesCheck.Passed) return NotRun(subject, shapesCheck);
+
+        var x = AwayFromZero(keys[0], rows * input.Size, input.Batch(rows));
+        var c = Sampling.Uniform<double>(keys[2], -1, 1, [.. output.Batch(rows)]);
+        var s = new Setup(layer, input, output, rows, shapes, ps, x, c, training ? keys[3] : null);
+
+        var before = Inputs(s);
+        var gradient = Compare.Guard(Verify.GradientCheck, () => Gradient(s));
+        var (pure, written) = PureVsInPlace(s);
+        var threads = Compare.Guard(Verify.Threads, () => ThreadsCheck(s));
+        var after = Inputs(s);
+        var noWrite = written ?? (Compare.SnapshotDifference(before, after, "before", "after") is { } d
+            ? new CheckResult(Verify.NoInputWritten, false, $"an input was written: {d}")
+            : new CheckResult(Verify.NoInputWritten, true, "x, the parameters, dy and y (in backward) are unchanged"));
+        return new VerificationReport(subject, [gradient, pure, noWrite, threads, shapesCheck]);
+    }
+
+    private static List<Compare.Entry> Inputs(Setup s) =>
+        [.. Compare.Snapshot(s.X, "x"), .. Compare.Snapshot(s.Cotangent, "dy"), .. s.Params.SelectMany((p, i) => Compare.Snapshot(p, s.Shapes[i].Name))];
+
+    private static VerificationReport NotRun(string subject, CheckResult shapes)
+    {
+        var why = $"not run: {Verify.Shapes} failed";
+        return new VerificationReport(subject, [new(Verify.GradientCheck, false, why), new(Verify.PureVsInPlace, false, why),
+            new(Verify.NoInputWritten, false, why), new(Verify.Threads, false, why), shapes]);
+    }
+
+    /// <summary>Uniform in ±[margin, 2]: away from the kink at 0 of ReLU-like layers.</summary>
+    private static NdArray<double> AwayFromZero(RandomKey key, int n, ImmutableArray<int> shape)
+    {
+        var (k1, k2) = key.Split();
+        var mag = Sampling.Uniform<double>(k1, Verify.InputMargin, 2, n).Span;
+        var sign = Sampling.Uniform<double>(k2, -1, 1, n).Span;
+        var r = new double[n];
+        for (int i = 0; i < n; i++) r[i] = sign[i] < 0 ? -mag[i] : mag[i];
+        return NdArray.Own(r, shape);
+    }
+
+    private static CheckResult ShapesCheck(LayerSpec layer, Shape input, int rows, ImmutableArray<ParamShape> shapes, ImmutableArray<NdArray<double>> ps, RandomKey key)
+    {
+        const string name = Verify.Shapes;
+        if (shapes.IsDefault) return new(name, false, "Parameters returned a default array");
+        if (ps.IsDefault) return new(name, false, "Init returned a default array");
+        if (ps.Length != shapes.Length) return new(name, false, $"Init returned {ps.Length} arrays for {shapes.Length} declared parameters ({string.Join(", ", shapes.Select(p => p.Name))})");
+        for (int i = 0; i < ps.Length; i++)
+        {
+            if (ps[i] is null) return new(name, false, $"Init returned null for {shapes[i].Name}");
+            if (!ps[i].Shape.SequenceEqual(shapes[i].Shape.Dims)) return new(name, false, $"Init's {shapes[i].Name} is {ps[i].ShapeText}, declared {shapes[i].Shape}");
+        }
+        var again = layer.Init<double>(input, key);
+        for (int i = 0; i < ps.Length; i++)
+            if (again.Length != ps.Length || !again[i].Equals(ps[i])) return new(name, false, $"Init is not a function of its key: {shapes[i].Name} differs between two calls with the same key");
+        int scratch = layer.ScratchBytes<double>(input, rows);
+        if (scratch < 0) return new(name, false, $"ScratchBytes is {scratch}");
+        return new(name, true, $"output {layer.OutputShape(input)}; parameters {(shapes.Length == 0 ? "none" : string.Join(", ", shapes.Select(p => $"{p.Name} {p.Shape}")))}; scratch {scratch} bytes");
+    }
+
+    private static double Pair(NdArray<double> c, NdArray<double> y)
+    {
+        double sum = 0;
+        var a = c.Span; var b = y.Span;
+        for (int i = 0; i < a.Length; i++) sum += a[i] * b[i];
+        return sum;
+    }
+
+    private static CheckResult Gradient(Setup s)
+    {
+        var one = Parallelism.SingleThread;
+        var (dx, grads) = Layers.Layer.Backward(s.Layer, s.Params, s.X, s.Cotangent, s.Key, one);
+        var tally = new Compare.GradientTally();
+        var nx = NumericGrad.OfInput(x => Pair(s.Cotangent, Layers.Layer.Forward(s.Layer, s.Params, x, s.Key, one)), s.X, Verify.Step);
+        tally.Add("dx", s.X.Shape, dx.Span, nx.Span);
+        if (s.Params.Length > 0)
+        {
+            var tree = new ParamTree<double>([.. s.Shapes.Select(p => p.Name)], s.Params);
+            var np = NumericGrad.OfParameters(t => Pair(s.Cotangent, Layers.Layer.Forward(s.Layer, t.Leaves, s.X, s.Key, one)), tree, Verify.Step);
+            for (int i = 0; i < s.Params.Length; i++) tally.Add(s.Shapes[i].Name, s.Params[i].Shape, grads[i].Span, np[i].Span);
+        }
+        return tally.Result(Verify.GradientCheck);
+    }
+
+    /// <summary>The bit check and, from the same direct calls, whether y was written during backward (null: not written).</summary>
+    private static (CheckResult Pure, CheckResult? Written) PureVsInPlace(Setup s)
+    {
+        const string name = Verify.PureVsInPlace;
+        CheckResult? written = null;
+        try
+        {
+            var one = Parallelism.SingleThread;
+            var yPure = Layers.Layer.Forward(s.Layer, s.Params, s.X, s.Key, one);
+            var (dxPure, gPure) = Layers.Layer.Backward(s.Layer, s.Params, s.X, s.Cotangent, s.Key, one);
+            var p = s.Params.Select(a => a.Buffer).ToArray();
+            var y = Filled(yPure.Length, double.NaN);
+            var dx = Filled(s.X.Length, double.NaN);
+            var g = p.Select(a => Filled(a.Length, double.NaN)).ToArray();
+            var scratch = new byte[s.Layer.ScratchBytes<double>(s.Input, s.Rows)];
+            scratch.AsSpan().Fill(0xCD);
+            for (int run = 1; run <= 2; run++)
+            {
+                string when = run == 1 ? "on NaN-filled destinations" : "on reused destinations";
+                s.Layer.Forward(new ForwardArgs<double>(s.Rows, s.Input, s.Output, s.X.Span, y, p, scratch, s.Key, 1));
+                if (Compare.BitDifference("y", yPure.Shape, yPure.Span, y, "driver", "in place") is { } dy) return (new(name, false, $"{dy} (forward {when})"), written);
+                var ySaved = (double[])y.Clone();
+                s.Layer.Backward(new BackwardArgs<double>(s.Rows, s.Input, s.Output, s.X.Span, y, s.Cotangent.Span, dx, true, p, g, scratch, s.Key, 1));
+                if (written is null && Compare.BitDifference("y", yPure.Shape, ySaved, y, "before backward", "after") is { } wy)
+                    written = new CheckResult(Verify.NoInputWritten, false, $"backward wrote its input {wy}");
+                if (Compare.BitDifference("dx", s.X.Shape, dxPure.Span, dx, "driver", "in place") is { } ddx) return (new(name, false, $"{ddx} (backward {when})"), written);
+                for (int i = 0; i < g.Length; i++)
+                    if (Compare.BitDifference(s.Shapes[i].Name, gPure[i].Shape, gPure[i].Span, g[i], "driver", "in place") is { } dg) return (new(name, false, $"{dg} (backward {when})"), written);
+            }
+            return (new(name, true, $"y, dx and {g.Length} gradient(s) equal the driver's bits, on NaN-filled and on reused destinations (scratch {scratch.Length} bytes, 0xCD-filled)"), written);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException) { return (Compare.Threw(name, e), written); }
+    }
+
+    private static CheckResult ThreadsCheck(Setup s)
+    {
+        const string name = Verify.Threads;
+        var one = Parallelism.SingleThread; var three = new Parallelism(3);
+        var y1 = Layers.Layer.Forward(s.Layer, s.Params, s.X, s.Key, one);
+        var y3 = Layers.Layer.Forward(s.Layer, s.Params, s.X, s.Key, three);
+        if (Compare.BitDifference("y", y1.Shape, y1.Span, y3.Span, "1 thread", "3 threads") is { } d) return new(name, false, d);
+        var (dx1, g1) = Layers.Layer.Backward(s.Layer, s.Params, s.X, s.Cotangent, s.Key, one);
+        var (dx3, g3) = Layers.Layer.Backward(s.Layer, s.Params, s.X, s.Cotangent, s.Key, three);
+        if (Compare.BitDifference("dx", dx1.Shape, dx1.Span, dx3.Span, "1 thread", "3 threads") is { } ddx) return new(name, false, ddx);
+        for (int i = 0; i < g1.Length; i++)
+            if (Compare.BitDifference(s.Shapes[i].Name, g1[i].Shape, g1[i].Span, g3[i].Span, "1 thread", "3 threads") is { } dg) return new(name, false, dg);
+        return new(name, true, "y, dx and the gradients have the same bits with 1 and 3 threads");
+    }
+
+    private static double[] Filled(int n, double v)
+    {
+        var a = new double[n];
+        a.AsSpan().Fill(v);
+        return a;
+    }
+}

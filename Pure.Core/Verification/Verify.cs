@@ -1,0 +1,113 @@
+using System.Collections.Immutable;
+using NeuralPure.Kernels;
+using NeuralPure.Layers;
+using NeuralPure.Losses;
+using NeuralPure.Models;
+using NeuralPure.Optimizers;
+using NeuralPure.Random;
+using NeuralPure.Tensors;
+
+namespace NeuralPure.Verification;
+
+/// <summary>The verification kit: runs a layer, a loss or a gradient transform — a built-in or a user's own — through the checks
+/// the property suite runs every built-in through (DESIGN principle 16), and reports each one.</summary>
+/// <remarks>
+/// <para>Everything runs in double, with inputs drawn from a seed so a report is reproducible. The gradient check compares the
+/// analytic gradient with central differences (step <see cref="Step"/>); an element passes when
+/// |a − n| ≤ <see cref="Atol"/> + <see cref="Rtol"/>·max(|a|, |n|), the suite's tolerance. The bit checks compare IEEE bit
+/// patterns (NaN equals NaN, 0 differs from −0).</para>
+/// <para>A check that throws fails, with the exception in its detail; the arguments themselves are checked first
+/// (<see cref="ArgumentNullException"/>, <see cref="ArgumentOutOfRangeException"/>, <see cref="ArgumentException"/>).</para>
+/// </remarks>
+public static class Verify
+{
+    /// <summary>The central-difference step h.</summary>
+    public const double Step = 1e-6;
+
+    /// <summary>The gradient check's absolute tolerance.</summary>
+    public const double Atol = 1e-6;
+
+    /// <summary>The gradient check's relative tolerance.</summary>
+    public const double Rtol = 1e-4;
+
+    /// <summary>The smallest |x| of the drawn layer inputs.</summary>
+    public const double InputMargin = 0.05;
+
+    /// <summary>Names of the layer checks, in report order.</summary>
+    public const string GradientCheck = "gradient vs central differences", PureVsInPlace = "pure vs in place", NoInputWritten = "no input written",
+        Threads = "threads 1 vs 3", Shapes = "shapes and init";
+
+    /// <summary>Names of the transform checks, in report order (with <see cref="NoInputWritten"/>).</summary>
+    public const string InPlaceSteps = "in place vs pure steps", FusedSteps = "fused vs pure + apply", StateIsCopy = "state is a copy";
+
+    /// <summary>Checks a layer on <paramref name="rows"/> examples of shape <paramref name="input"/>.</summary>
+    /// <param name="layer">The layer.</param>
+    /// <param name="input">One input example's shape.</param>
+    /// <param name="rows">Examples in the batch (≥ 1).</param>
+    /// <param name="seed">Draws the inputs, the parameters (through <see cref="LayerSpec.Init{T}"/>), the cotangent and the key.</param>
+    /// <param name="training">Run with a key (dropout active); the same key is used for every evaluation, so the mask is fixed.</param>
+    /// <remarks>
+    /// <para>The checks, in order: <b>(1) gradient</b>: with L = Σ y·c for a fixed random cotangent c, dL/dx and dL/d(each
+    /// parameter) from <see cref="Layers.Layer.Backward{T}"/> against central differences of L; the detail names the worst entry.
+    /// Inputs are drawn uniform in ±[<see cref="InputMargin"/>, 2] (away from 0) so ReLU-like kinks at 0 are not straddled; a
+    /// layer with kinks elsewhere may fail spuriously on some seed. <b>(2) pure vs in place</b>: the driver's results (fresh
+    /// arrays) equal bit for bit a direct call of <see cref="LayerSpec.Forward{T}"/> and <see cref="LayerSpec.Backward{T}"/> on
+    /// destinations pre-filled with NaN and scratch pre-filled with 0xCD, then again on the same buffers as the first call left them
+    /// (catches elements left unwritten and any dependence on a destination's contents). <b>(3) no input written</b>: x, the
+    /// parameters, dy, and y during the backward pass are unchanged after the calls. <b>(4) threads</b>: the driver with 1 and 3
+    /// threads gives the same bits. <b>(5) shapes</b>: <see cref="LayerSpec.Init{T}"/> returns one array per declared parameter with
+    /// its declared shape, the same bits for the same key, and <see cref="LayerSpec.ScratchBytes{T}"/> is ≥ 0; when it fails (or
+    /// <see cref="LayerSpec.OutputShape"/> throws) the other checks are not run and fail.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentNullException">layer or input is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">rows &lt; 1.</exception>
+    public static VerificationReport Layer(LayerSpec layer, Shape input, int rows = 4, ulong seed = 1, bool training = false)
+    {
+        ArgumentNullException.ThrowIfNull(layer); ArgumentNullException.ThrowIfNull(input);
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        return LayerCheck.Run(layer, input, rows, seed, training);
+    }
+
+    /// <summary>Checks a loss on outputs of shape <paramref name="output"/> drawn from <paramref name="seed"/> against the caller's targets.</summary>
+    /// <param name="loss">The loss.</param>
+    /// <param name="output">One output example's shape.</param>
+    /// <param name="targets">[rows, …]: class labels or values, as <paramref name="loss"/> expects them.</param>
+    /// <param name="seed">Draws the outputs (uniform in [−2, 2]).</param>
+    /// <remarks>The checks, in order: <b>(1) gradient</b>: the pure <see cref="LossSpec.ValueAndGrad{T}(NdArray{T}, NdArray{T})"/>'s
+    /// gradient against central differences of the value (the worst entry named); <b>(2) pure vs in place</b>: the span form
+    /// <see cref="LossSpec.ValueAndGrad{T}(in LossArgs{T})"/>, on a gradient destination pre-filled with NaN and NaN scratch, then again
+    /// on the same buffers, returns the pure value and gradient bit for bit; <b>(3) no input written</b>: outputs and targets unchanged.</remarks>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">targets has no row dimension or no rows.</exception>
+    public static VerificationReport Loss(LossSpec loss, Shape output, NdArray<double> targets, ulong seed = 1)
+    {
+        ArgumentNullException.ThrowIfNull(loss); ArgumentNullException.ThrowIfNull(output); ArgumentNullException.ThrowIfNull(targets);
+        if (targets.Rank < 1 || targets.Shape[0] < 1) throw new ArgumentException($"targets must be [rows ≥ 1, …], got {targets.ShapeText}", nameof(targets));
+        return LossCheck.Run(loss, output, targets, seed);
+    }
+
+    /// <summary>Checks a gradient transform over <paramref name="steps"/> updates of gradients drawn from <paramref name="seed"/>,
+    /// starting from <see cref="GradientTransform.Init{T}"/> of <paramref name="parameters"/>.</summary>
+    /// <param name="transform">The transform (a chain, an alias of <see cref="Optimizer"/>, or a single transform).</param>
+    /// <param name="parameters">The parameters the transform sees (and, for the fused form, updates).</param>
+    /// <param name="steps">Updates to run (≥ 1).</param>
+    /// <param name="seed">Draws the gradients (uniform in [−1, 1]).</param>
+    /// <remarks>The checks, in order: <b>(1) in place vs pure</b>: one <see cref="GradientTransform.Open{T}"/> stepped
+    /// <paramref name="steps"/> times on one reused updates buffer gives, at every step, the bits of the pure
+    /// <see cref="GradientTransform.Update{T}"/> chained as many times, and its final <see cref="TransformWorkspace{T}.State"/>
+    /// equals the pure state; <b>(2) fused</b>: when <see cref="GradientTransform.OpenApplying{T}"/> returns a workspace, it
+    /// declares <see cref="TransformWorkspace{T}.AppliesUpdates"/>, its parameters after each step equal bit for bit the pure
+    /// Update followed by <see cref="Optimizer.ApplyUpdates{T}"/>, and its state equals the pure state (passes, saying so, when
+    /// there is no fused form); <b>(3) no input written</b>: the gradients, the parameters and the state passed to Open are
+    /// unchanged; <b>(4) state is a copy</b>: a <see cref="TransformWorkspace{T}.State"/> snapshot does not change when the
+    /// workspace steps on (for the fused form too). States are compared through their public properties, recursively
+    /// (parameter trees, arrays, counts), so a difference is named by its path.</remarks>
+    /// <exception cref="ArgumentNullException">transform or parameters is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">steps &lt; 1.</exception>
+    public static VerificationReport Transform(GradientTransform transform, ParamTree<double> parameters, int steps = 5, ulong seed = 1)
+    {
+        ArgumentNullException.ThrowIfNull(transform); ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        return TransformCheck.Run(transform, parameters, steps, seed);
+    }
+}
