@@ -1,0 +1,2 @@
+/// <summary>Lets tests find this sample's assembly.</summary>
+public sealed class CustomOpsMarker;
