@@ -59,6 +59,11 @@ public sealed class CustomOpsTests
         for (int i = 1; i < 5; i++) Assert.True(l1[i] < l1[i - 1], output);
 
         Assert.Contains(lines, l => l.StartsWith("allocated per step: 0 bytes", StringComparison.Ordinal));
+        // Every op passed the verification kit (six reports, each "passed", no failed check) and the model file round-tripped.
+        Assert.Equal(6, lines.Count(l => (l.StartsWith("layer ", StringComparison.Ordinal) || l.StartsWith("loss ", StringComparison.Ordinal) || l.StartsWith("transform ", StringComparison.Ordinal)) && l.EndsWith(": passed", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith('✗'));
+        Assert.Contains("model file: reloaded with its kinds: same architecture True, same parameters True", lines);
+        Assert.Contains(lines, l => l.StartsWith("model file without the kinds:", StringComparison.Ordinal) && l.Contains("unknown layer kind 'rms-norm'", StringComparison.Ordinal));
         Assert.Equal(output, RunSample(out _));
     }
 
