@@ -53,7 +53,7 @@ public abstract record GradientTransform
         var work = Open(state, parameters) ?? throw new InvalidOperationException($"{GetType().Name}.Open returned null");
         var u = updates.Leaves.Select(l => l.ToArray()).ToArray();
         work.Update(new UpdateArgs<T>(parameters.Names, u, [.. parameters.Leaves.Select(l => l.Buffer)], writableParameters: false, threads: 1));
-        return (new ParamTree<T>(updates.Names, [.. u.Select((a, i) => NdArray.Own(a, updates.Leaves[i].Shape))]), work.State());
+        return (new ParamTree<T>(updates.Names, [.. u.Select((a, i) => NdArray.Own(a, updates.Leaves[i].Shape))]), work.Release());
     }
 
     /// <summary>The state cast to what this transform made, or a clear error.</summary>
@@ -87,6 +87,10 @@ public abstract class TransformWorkspace<T> where T : unmanaged, IFloatingPointI
 
     /// <summary>The state now, as new immutable arrays; the workspace may go on updating.</summary>
     public abstract OptState State();
+
+    /// <summary>The state now, for a driver that is done with this workspace: the built-in workspaces hand their buffers over
+    /// instead of copying them (<see cref="TreeBuffers{T}"/> refuses writes afterwards). The default is <see cref="State"/>.</summary>
+    protected internal virtual OptState Release() => State();
 }
 
 /// <summary>What a transform's update gets: the updates to rewrite in place, the parameters (read-only, unless the workspace
@@ -128,6 +132,7 @@ public sealed class TreeBuffers<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[][] leaves;
     private readonly ParamTree<T> like;
+    private bool released;
 
     /// <summary>Copies every leaf of <paramref name="tree"/>.</summary>
     public TreeBuffers(ParamTree<T> tree)
@@ -141,10 +146,18 @@ public sealed class TreeBuffers<T> where T : unmanaged, IFloatingPointIeee754<T>
     public int Count => leaves.Length;
 
     /// <summary>Leaf <paramref name="j"/>, writable.</summary>
-    public Span<T> this[int j] => leaves[j];
+    /// <exception cref="InvalidOperationException">The buffers were handed over as an immutable tree.</exception>
+    public Span<T> this[int j] => !released ? leaves[j] : throw new InvalidOperationException("these buffers were handed over as an immutable tree; the workspace is done");
 
     /// <summary>The buffers now, as a new immutable tree (a copy).</summary>
     public ParamTree<T> ToTree() => new(like.Names, [.. leaves.Select((a, j) => NdArray.Own((T[])a.Clone(), like.Leaves[j].Shape))]);
+
+    /// <summary>The buffers themselves as an immutable tree, no copy; afterwards this object refuses writes.</summary>
+    internal ParamTree<T> Release()
+    {
+        released = true;
+        return new(like.Names, [.. leaves.Select((a, j) => NdArray.Own(a, like.Leaves[j].Shape))]);
+    }
 }
 
 /// <summary>Transforms applied in sequence; its state is the tuple of their states.</summary>
@@ -189,6 +202,8 @@ public sealed record ChainTransform(ImmutableArray<GradientTransform> Transforms
         }
 
         public override OptState State() => new ChainState([.. parts.Select(p => p.State())]);
+
+        protected internal override OptState Release() => new ChainState([.. parts.Select(p => p.Release())]);
     }
 
     /// <summary>Element-wise equality of the transforms.</summary>

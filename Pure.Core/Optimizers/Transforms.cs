@@ -82,6 +82,8 @@ public sealed record TraceMomentum(double Momentum, bool Nesterov = false) : Gra
         }
 
         public override OptState State() => new MomentumState<T>(velocity.ToTree());
+
+        protected internal override OptState Release() => new MomentumState<T>(velocity.Release());
     }
 }
 
@@ -173,6 +175,8 @@ public sealed record ScaleByAdam(double Beta1 = 0.9, double Beta2 = 0.999, doubl
         }
 
         public override OptState State() => new AdamState<T>(count, Mu.ToTree(), Nu.ToTree(), nuMax?.ToTree());
+
+        protected internal override OptState Release() => new AdamState<T>(count, Mu.Release(), Nu.Release(), nuMax?.Release());
     }
 
     /// <summary>The fused Adam/AdamW step of <see cref="FuseInChain{T}"/>: updates p, m and v in one pass; its state is the
@@ -259,6 +263,8 @@ public sealed record ScaleByRms(double Alpha = 0.99, double Eps = 1e-8, bool Cen
         }
 
         public override OptState State() => new RmsState<T>(nu.ToTree(), gAvg?.ToTree());
+
+        protected internal override OptState Release() => new RmsState<T>(nu.Release(), gAvg?.Release());
     }
 }
 

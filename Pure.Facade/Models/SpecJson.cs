@@ -27,7 +27,8 @@ public static class SpecJson
         var layers = new JsonArray();
         foreach (var l in spec.Layers)
         {
-            if (l.GetType().Assembly != Core) { layers.Add(kinds.Encode(l, "layer")); continue; }
+            // A registered kind (a user's, or a built-in added after the first file format) writes its constructor's fields.
+            if (kinds.Knows(l.GetType()) || l.GetType().Assembly != Core) { layers.Add(kinds.Encode(l, "layer")); continue; }
             var o = new JsonObject { ["kind"] = l.Kind };
             switch (l)
             {
@@ -37,7 +38,7 @@ public static class SpecJson
             }
             layers.Add(o);
         }
-        var loss = spec.Loss.GetType().Assembly != Core ? kinds.Encode(spec.Loss, "loss") : new JsonObject { ["kind"] = spec.Loss.Kind };
+        var loss = kinds.Knows(spec.Loss.GetType()) || spec.Loss.GetType().Assembly != Core ? kinds.Encode(spec.Loss, "loss") : new JsonObject { ["kind"] = spec.Loss.Kind };
         switch (spec.Loss)
         {
             case SoftmaxCrossEntropySpec ce:

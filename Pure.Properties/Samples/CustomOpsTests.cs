@@ -1,3 +1,7 @@
+using NeuralPure.Verification;
+using FsCheck.Xunit;
+using FsCheck.Fluent;
+using FsCheck;
 using System.Globalization;
 using CustomOps;
 using NeuralPure.Facade.Training;
@@ -232,4 +236,13 @@ public sealed class CustomOpsTests
         var folded = TrainingProblems.StepFold(spec, opt, Trainer.Init<float>(spec, opt, RandomKey.FromSeed(9)), data, new TrainConfig(16, 3));
         SameBits(folded.Params, outcome.Parameters, "Fitter.Fit vs Step folded by hand");
     }
+
+    // The README's two kit tests, verbatim.
+    [Fact]
+    public void Swish_passes_the_kit() => Verify.Layer(new SwishSpec(), Shape.Of(8)).ThrowIfFailed();
+
+    [Property]
+    public Property Swish_passes_the_kit_for_any_beta_and_width() =>
+        Prop.ForAll(Gen.Zip(Gen.Choose(1, 16), Gen.Choose(1, 30)).ToArbitrary(), t =>
+            Verify.Layer(new SwishSpec(Beta: t.Item2 / 10.0), Shape.Of(t.Item1), seed: (ulong)t.Item2).Passed);
 }
