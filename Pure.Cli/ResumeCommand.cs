@@ -37,17 +37,17 @@ internal static class ResumeCommand
         RemoveStaleTemporaries(folder);
 
         var checkpoint = FitCheckpoint.Read(path);
-        ExperimentConfig config;
+        ValidatedConfig validated;
         try
         {
-            config = JsonSerializer.Deserialize<ExperimentConfig>(Meta(checkpoint, "config", path), ExperimentConfig.JsonOptions)
-                ?? throw new JsonException("the config is null");
-            config.Validate();
+            validated = (JsonSerializer.Deserialize<ExperimentConfig>(Meta(checkpoint, "config", path), ExperimentConfig.JsonOptions)
+                ?? throw new JsonException("the config is null")).Validate();
         }
         catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException)
         {
             throw new DataFormatException(path, null, "config", $"the checkpoint's experiment config is unusable: {Program.OneLine(e)}", e);
         }
+        var config = validated.Config;
         if (!int.TryParse(Meta(checkpoint, "checkpointEvery", path), NumberStyles.None, CultureInfo.InvariantCulture, out int every) || every < 1)
             throw new DataFormatException(path, null, "checkpointEvery", "the checkpoint interval must be a whole number ≥ 1");
 
@@ -65,7 +65,7 @@ internal static class ResumeCommand
         }
         try
         {
-            return TrainCommand.Execute(config, data, folder, json, TrainCommand.CheckpointFor(folder, config, data, every), checkpoint);
+            return TrainCommand.Execute(TrainCommand.Plan(validated, data), folder, json, TrainCommand.CheckpointFor(folder, config, data, every), checkpoint);
         }
         catch (ArgumentException e) when (e.ParamName == "from")
         {

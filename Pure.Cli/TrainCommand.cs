@@ -65,7 +65,7 @@ internal static class TrainCommand
         return cmd;
     }
 
-    internal static ExperimentConfig ConfigFrom(ParseResult p)
+    internal static ValidatedConfig ConfigFrom(ParseResult p)
     {
         ImmutableArray<int> layers;
         try
@@ -79,9 +79,8 @@ internal static class TrainCommand
             p.GetValue(Init)!, p.GetValue(Loss), p.GetValue(Optimizer)!, p.GetValue(Lr), p.GetValue(WeightDecay), p.GetValue(Momentum), p.GetValue(Schedule)!,
             p.GetValue(ClipNorm), p.GetValue(Dropout), p.GetValue(BatchSize), p.GetValue(Epochs), p.GetValue(Seed), p.GetValue(Threads),
             p.GetValue(ValFraction), p.GetValue(TestFraction), p.GetValue(EarlyStopping));
-        try { config.Validate(); }
+        try { return config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
-        return config;
     }
 
     /// <summary>Loads the data; unknown names are usage errors, unreadable files data errors.</summary>
@@ -91,16 +90,23 @@ internal static class TrainCommand
         catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
     }
 
-    private static int Run(ExperimentConfig config, string? outArg, bool force, bool json, int checkpointEvery)
+    private static int Run(ValidatedConfig validated, string? outArg, bool force, bool json, int checkpointEvery)
     {
+        var config = validated.Config;
         if (checkpointEvery < 0) throw new UsageException($"--checkpoint-every must be ≥ 0 (0: never), got {checkpointEvery}");
         var data = LoadData(config);
-        try { _ = Experiment.BuildSpec(config, data); }
-        catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
+        var plan = Plan(validated, data);
         string outDir = outArg ?? Path.Combine("runs", $"{Path.GetFileNameWithoutExtension(config.Data)}-{DateTime.Now:yyyyMMdd-HHmmss}");
         PrepareOutput(outDir, force);
         var checkpoint = checkpointEvery == 0 ? null : CheckpointFor(outDir, config, data, checkpointEvery);
-        return Execute(config, data, outDir, json, checkpoint, null);
+        return Execute(plan, outDir, json, checkpoint, null);
+    }
+
+    /// <summary>The experiment checked once for this data (the config was validated when it was parsed): a mismatch is a usage error.</summary>
+    internal static ExperimentPlan Plan(ValidatedConfig config, TabularData data)
+    {
+        try { return Experiment.Plan(config, data); }
+        catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
     }
 
     /// <summary>The checkpoint options of a run folder: the file, the interval, and what <c>resume</c> needs to rebuild the run
@@ -114,7 +120,7 @@ internal static class TrainCommand
 
     /// <summary>Runs (or resumes) the experiment with Ctrl+C and SIGTERM turned into cancellation at the next batch boundary,
     /// writes the outputs, and maps the outcome to the exit code: 0 completed or early-stopped, 1 diverged, 130 Ctrl+C, 143 SIGTERM.</summary>
-    internal static int Execute(ExperimentConfig config, TabularData data, string outDir, bool json, CheckpointOptions? checkpoint, FitCheckpoint? resume)
+    internal static int Execute(ExperimentPlan plan, string outDir, bool json, CheckpointOptions? checkpoint, FitCheckpoint? resume)
     {
         using var cts = new CancellationTokenSource();
         int signalled = 0; // 0: none, else the exit code the signal asks for
@@ -136,7 +142,7 @@ internal static class TrainCommand
         try
         {
             bool live = !json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
-            ExperimentResult result = live ? RunLive(config, data, cts.Token, checkpoint, resume) : RunPlain(config, data, json, cts.Token, checkpoint, resume);
+            ExperimentResult result = live ? RunLive(plan, cts.Token, checkpoint, resume) : RunPlain(plan, json, cts.Token, checkpoint, resume);
             WriteOutputs(outDir, result);
             if (json) Console.WriteLine(RunRecord.ToJson(result).ToJsonString(ExperimentConfig.JsonOptions));
             else Summarize(result, outDir, checkpoint);
@@ -171,15 +177,17 @@ internal static class TrainCommand
         }
     }
 
-    private static ExperimentResult RunPlain(ExperimentConfig config, TabularData data, bool quiet, CancellationToken ct, CheckpointOptions? checkpoint, FitCheckpoint? resume)
+    private static ExperimentResult RunPlain(ExperimentPlan plan, bool quiet, CancellationToken ct, CheckpointOptions? checkpoint, FitCheckpoint? resume)
     {
+        var (config, data) = (plan.Config, plan.Data);
         if (!quiet && resume is null) Console.WriteLine($"training on {data.Name}: {data.Rows} rows, {data.Features} features, {Describe(data)}; {config.Optimizer} lr {config.LearningRate}, batch {config.BatchSize}, {config.Epochs} epochs, seed {config.Seed}");
         var progress = new SyncProgress<EpochReport>(r => { if (!quiet) Console.WriteLine(EpochLine(r, data.Task)); });
-        return Experiment.Run(config, data, progress, null, ct, checkpoint, resume);
+        return Experiment.Run(plan, progress, null, ct, checkpoint, resume);
     }
 
-    private static ExperimentResult RunLive(ExperimentConfig config, TabularData data, CancellationToken ct, CheckpointOptions? checkpoint, FitCheckpoint? resume)
+    private static ExperimentResult RunLive(ExperimentPlan plan, CancellationToken ct, CheckpointOptions? checkpoint, FitCheckpoint? resume)
     {
+        var (config, data) = (plan.Config, plan.Data);
         if (resume is null) AnsiConsole.MarkupLine($"training on [bold]{Markup.Escape(data.Name)}[/]: {data.Rows} rows, {data.Features} features, {Describe(data)}; {config.Optimizer} lr {config.LearningRate}, batch {config.BatchSize}, {config.Epochs} epochs, seed {config.Seed}");
         ExperimentResult? result = null;
         AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
@@ -193,7 +201,7 @@ internal static class TrainCommand
                     task.Value = r.Epoch;
                 });
                 var iterations = new SyncProgress<IterationReport>(r => task.Value = r.Epoch - 1 + (double)r.Iteration / r.IterationsPerEpoch);
-                result = Experiment.Run(config, data, epochs, iterations, ct, checkpoint, resume);
+                result = Experiment.Run(plan, epochs, iterations, ct, checkpoint, resume);
                 task.Value = config.Epochs;
             });
         return result!;

@@ -36,6 +36,11 @@ public sealed record ExperimentResult(
     };
 }
 
+/// <summary>An experiment checked and built, ready to run: the config (validated), its data, the model, the split, the
+/// standardization fitted on the training rows, the three data sets, the optimizer and the fit options.</summary>
+public sealed record ExperimentPlan(ExperimentConfig Config, TabularData Data, ModelSpec Spec, DataSplit Split, Standardizer Standardizer,
+    DataSet<float> Train, DataSet<float>? Validation, DataSet<float>? Test, NeuralPure.Optimizers.GradientTransform Optimizer, FitOptions FitOptions);
+
 /// <summary>Runs an experiment from its config: load, split, standardize, build, fit, test.</summary>
 public static class Experiment
 {
@@ -56,6 +61,35 @@ public static class Experiment
         return ModelSpec.Mlp(sizes, ActivationSpec.Parse(config.Activation), loss, Initializer.Parse(config.Init), config.Dropout);
     }
 
+    /// <summary>Everything an experiment needs, checked once: the config validated, the model built for the data, the split,
+    /// the standardization, the optimizer and the fit options.</summary>
+    /// <exception cref="ArgumentException">The config is invalid or does not suit the data (the message names the option).</exception>
+    public static ExperimentPlan Plan(ExperimentConfig config, TabularData data)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return Plan(config.Validate(), data);
+    }
+
+    /// <summary><see cref="Plan(ExperimentConfig, TabularData)"/> for a config already validated (the CLI validates before it
+    /// loads the data, to refuse a bad option without reading a file): it is not checked again.</summary>
+    /// <exception cref="ArgumentException">The config does not suit the data.</exception>
+    public static ExperimentPlan Plan(ValidatedConfig validated, TabularData data)
+    {
+        ArgumentNullException.ThrowIfNull(validated); ArgumentNullException.ThrowIfNull(data);
+        var config = validated.Config;
+        var spec = BuildSpec(config, data);
+        var split = DataSplit.Create(data.Rows, config.ValFraction, config.TestFraction, config.Seed);
+        var standardizer = Standardizer.Fit(data, split.Train.AsSpan());
+        var train = standardizer.ToDataSet(data, split.Train.AsSpan());
+        var val = split.Validation.IsEmpty ? null : standardizer.ToDataSet(data, split.Validation.AsSpan());
+        var test = split.Test.IsEmpty ? null : standardizer.ToDataSet(data, split.Test.AsSpan());
+        long totalSteps = (long)config.Epochs * Batching.IterationsPerEpoch(train.Rows, config.BatchSize);
+        var optimizer = new OptimizerOptions(config.Optimizer, config.LearningRate, config.WeightDecay ?? double.NaN, config.Momentum ?? double.NaN, config.Schedule, config.ClipNorm).Build(totalSteps);
+        var fitOptions = new FitOptions(config.Epochs, config.BatchSize, config.Seed,
+            EarlyStopping: config.EarlyStopping is { } p ? new EarlyStopping(p, config.MinDelta) : null, Threads: config.Threads);
+        return new ExperimentPlan(config, data, spec, split, standardizer, train, val, test, optimizer, fitOptions);
+    }
+
     /// <summary>Runs the experiment on already loaded data.</summary>
     /// <param name="config">The experiment.</param>
     /// <param name="data">Its data, loaded.</param>
@@ -67,21 +101,24 @@ public static class Experiment
     /// <exception cref="ArgumentException">The config is invalid or does not suit the data, or the checkpoint belongs to another run.</exception>
     public static ExperimentResult Run(ExperimentConfig config, TabularData data, IProgress<EpochReport>? progress = null,
         IProgress<IterationReport>? iterations = null, CancellationToken cancellationToken = default,
+        CheckpointOptions? checkpoint = null, FitCheckpoint? resume = null) =>
+        Run(Plan(config, data), progress, iterations, cancellationToken, checkpoint, resume);
+
+    /// <summary>Runs a planned experiment: fit (or resume), then test.</summary>
+    /// <param name="plan">The experiment, checked (<see cref="Plan(ExperimentConfig, TabularData)"/>).</param>
+    /// <param name="progress">Per-epoch reports.</param>
+    /// <param name="iterations">Per-iteration reports.</param>
+    /// <param name="cancellationToken">Stops at the next batch boundary (see <see cref="Fitter.Fit"/>).</param>
+    /// <param name="checkpoint">Where and how often to write checkpoints, or null for none.</param>
+    /// <param name="resume">A checkpoint of this same experiment to continue from (see <see cref="Fitter.Resume"/>), or null to start afresh.</param>
+    /// <exception cref="ArgumentException">The checkpoint belongs to another run.</exception>
+    public static ExperimentResult Run(ExperimentPlan plan, IProgress<EpochReport>? progress = null,
+        IProgress<IterationReport>? iterations = null, CancellationToken cancellationToken = default,
         CheckpointOptions? checkpoint = null, FitCheckpoint? resume = null)
     {
-        ArgumentNullException.ThrowIfNull(config); ArgumentNullException.ThrowIfNull(data);
-        config.Validate();
-        var spec = BuildSpec(config, data);
-        var split = DataSplit.Create(data.Rows, config.ValFraction, config.TestFraction, config.Seed);
-        var standardizer = Standardizer.Fit(data, split.Train.AsSpan());
-        var train = standardizer.ToDataSet(data, split.Train.AsSpan());
-        var val = split.Validation.IsEmpty ? null : standardizer.ToDataSet(data, split.Validation.AsSpan());
-        var test = split.Test.IsEmpty ? null : standardizer.ToDataSet(data, split.Test.AsSpan());
-
-        long totalSteps = (long)config.Epochs * Batching.IterationsPerEpoch(train.Rows, config.BatchSize);
-        var optimizer = new OptimizerOptions(config.Optimizer, config.LearningRate, config.WeightDecay ?? double.NaN, config.Momentum ?? double.NaN, config.Schedule, config.ClipNorm).Build(totalSteps);
-        var fitOptions = new FitOptions(config.Epochs, config.BatchSize, config.Seed,
-            EarlyStopping: config.EarlyStopping is { } p ? new EarlyStopping(p, config.MinDelta) : null, ReportIterations: iterations is not null, Threads: config.Threads);
+        ArgumentNullException.ThrowIfNull(plan);
+        var (config, data, spec, split, standardizer, train, val, test, optimizer, planned) = plan;
+        var fitOptions = planned with { ReportIterations = iterations is not null };
         var outcome = resume is null
             ? Fitter.Fit(spec, optimizer, train, val, fitOptions, progress, iterations, null, cancellationToken, checkpoint)
             : Fitter.Resume(spec, optimizer, train, val, fitOptions, resume, progress, iterations, cancellationToken, checkpoint);
@@ -104,8 +141,8 @@ public static class Experiment
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
-        return Run(config, DataSource.Load(config), progress, iterations, cancellationToken);
+        var validated = config.Validate(); // before the data is read
+        return Run(Plan(validated, DataSource.Load(config)), progress, iterations, cancellationToken);
     }
 }
 

@@ -73,9 +73,10 @@ public sealed record ExperimentConfig(
     /// <inheritdoc/>
     public override int GetHashCode() => ToJson().GetHashCode(StringComparison.Ordinal);
 
-    /// <summary>Checks every value, naming the first bad one.</summary>
+    /// <summary>Checks every value, naming the first bad one; the result is the proof that it was checked, which
+    /// <see cref="Experiment.Plan(ValidatedConfig, Data.TabularData)"/> takes so that nothing checks it again.</summary>
     /// <exception cref="ArgumentException">A value is out of range (its message names the option and the value).</exception>
-    public void Validate()
+    public ValidatedConfig Validate()
     {
         if (string.IsNullOrWhiteSpace(Data)) throw new ArgumentException("--data must name a data set or a file", nameof(Data));
         if (Layers.Any(w => w < 1)) throw new ArgumentException($"--layers must be widths ≥ 1, got {string.Join(",", Layers)}", nameof(Layers));
@@ -96,5 +97,15 @@ public sealed record ExperimentConfig(
         _ = NeuralPure.Layers.Initializer.Parse(Init);
         if (Loss is not null) _ = NeuralPure.Losses.LossSpec.Parse(Loss);
         _ = new Training.OptimizerOptions(Optimizer, LearningRate, WeightDecay ?? double.NaN, Momentum ?? double.NaN, Schedule, ClipNorm).Build(100);
+        return new ValidatedConfig(this);
     }
+}
+
+/// <summary>An <see cref="ExperimentConfig"/> that <see cref="ExperimentConfig.Validate"/> has checked (only it makes one).</summary>
+public sealed class ValidatedConfig
+{
+    internal ValidatedConfig(ExperimentConfig config) => Config = config;
+
+    /// <summary>The checked config (records are immutable, so it stays checked).</summary>
+    public ExperimentConfig Config { get; }
 }
