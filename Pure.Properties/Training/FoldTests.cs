@@ -202,4 +202,48 @@ public class FoldTests
             Assert.True(epoch.All(b => b == 0), $"{name}, epoch {e}: steps allocated [{string.Join(", ", epoch)}] bytes");
         }
     }
+
+    /// <summary>A user transform whose Open returns no workspace is named (Stryker's survivor: the message).</summary>
+    private sealed record NoWorkspace : GradientTransform
+    {
+        public override OptState Init<T>(ParamTree<T> parameters) => EmptyState.Instance;
+        public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) => null!;
+    }
+
+    /// <summary>A workspace that does not apply its updates but reaches for the parameters anyway.</summary>
+    private sealed record GrabsParameters : GradientTransform
+    {
+        public override OptState Init<T>(ParamTree<T> parameters) => EmptyState.Instance;
+        public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) => new Work<T>();
+        private sealed class Work<T> : TransformWorkspace<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            public override void Update(in UpdateArgs<T> a) => a.WritableParameters(0).Clear();
+            public override OptState State() => EmptyState.Instance;
+        }
+    }
+
+    [Fact]
+    public void A_transform_without_a_workspace_is_named()
+    {
+        var spec = TrainingProblems.Classifier();
+        var start = Trainer.Init<float>(spec, new NoWorkspace(), RandomKey.FromSeed(1));
+        var e = Assert.Throws<InvalidOperationException>(() => Trainer.Fit(spec, new NoWorkspace(), start, TrainingProblems.Blobs<float>(8), new TrainConfig(4, 1)));
+        Assert.Equal("NoWorkspace.Open returned null", e.Message);
+    }
+
+    /// <summary>Only a workspace that applies its updates itself gets writable parameters: in the fold as in the pure Update,
+    /// any other that reaches for them is refused, and the parameters stay as they were.</summary>
+    [Fact]
+    public void Only_a_workspace_that_applies_its_updates_may_write_the_parameters()
+    {
+        var spec = TrainingProblems.Classifier();
+        var opt = new GrabsParameters();
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(1));
+        var data = TrainingProblems.Blobs<float>(8);
+        var fold = Assert.Throws<InvalidOperationException>(() => Trainer.Fit(spec, opt, start, data, new TrainConfig(4, 1)));
+        var pure = Assert.Throws<InvalidOperationException>(() => TrainingProblems.StepFold(spec, opt, start, data, new TrainConfig(4, 1)));
+        Assert.Equal(pure.Message, fold.Message);
+        Assert.Contains("read-only", fold.Message);
+        Assert.NotEqual(0f, start.Params[0][0]);
+    }
 }
