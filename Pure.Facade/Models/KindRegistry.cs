@@ -122,16 +122,14 @@ public sealed class KindRegistry
         {
             var p = fields[i].Parameter;
             string key = Codec.Camel(p.Name!);
-            if (p.ParameterType == typeof(ParamTree<float>) || Nullable(p) && p.ParameterType == typeof(ParamTree<float>))
+            if (p.ParameterType == typeof(ParamTree<float>)) // ParamTree<float>? is the same type: null when the file has no tree
                 args[i] = o[key] is null ? null : tree is null ? throw new FormatException($"'{key}' is a parameter tree outside a checkpoint") : tree(key);
             else
                 args[i] = o.ContainsKey(key) ? Codec.FromJson(o[key], p.ParameterType, key) : p.HasDefaultValue ? p.DefaultValue : throw new FormatException($"'{key}' is missing");
         }
-        try { return fields.Length == 0 && Codec.Constructor(type).GetParameters().Length == 0 ? Codec.Constructor(type).Invoke([]) : Codec.Constructor(type).Invoke(args); }
+        try { return Codec.Constructor(type).Invoke(args); }
         catch (TargetInvocationException e) when (e.InnerException is ArgumentException inner) { throw inner; }
     }
-
-    private static bool Nullable(ParameterInfo p) => new NullabilityInfoContext().Create(p).WriteState == NullabilityState.Nullable;
 
     /// <summary>Reflection over a record's primary constructor.</summary>
     private static class Codec
