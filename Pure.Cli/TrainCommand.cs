@@ -18,14 +18,16 @@ internal static class TrainCommand
     internal static readonly Option<string?> Labels = new("--labels") { Description = "The IDX labels file for --data IDX images" };
     internal static readonly Option<string?> Target = new("--target") { Description = "CSV target column (default: the last)" };
     internal static readonly Option<string?> Task = new("--task") { Description = "classification or regression (default: inferred)" };
-    internal static readonly Option<string> Layers = new("--layers") { Description = "Hidden layer widths, e.g. 64,32", DefaultValueFactory = _ => "64" };
+    internal static readonly Option<string> Layers = new("--layers") { Description = "Hidden layer widths, e.g. 64,32 ('none': a linear model)", DefaultValueFactory = _ => "64" };
     internal static readonly Option<string> Activation = new("--activation") { Description = "relu, leaky-relu, tanh, sigmoid, gelu, identity", DefaultValueFactory = _ => D.Activation };
     internal static readonly Option<string> Init = new("--init") { Description = "pytorch, he-uniform, he-normal, xavier-uniform, xavier-normal, zeros", DefaultValueFactory = _ => D.Init };
     internal static readonly Option<string?> Loss = new("--loss") { Description = "cross-entropy, mse, huber (default: by task)" };
-    internal static readonly Option<string> Optimizer = new("--optimizer") { Description = "sgd, momentum, nesterov, adam, adamw, rmsprop", DefaultValueFactory = _ => D.Optimizer };
+    internal static readonly Option<string> Optimizer = new("--optimizer") { Description = "sgd (PyTorch's SGD), momentum, nesterov, adam, adamw, rmsprop", DefaultValueFactory = _ => D.Optimizer };
     internal static readonly Option<double> Lr = new("--lr") { Description = "Learning rate", DefaultValueFactory = _ => D.LearningRate };
     internal static readonly Option<double?> WeightDecay = new("--weight-decay") { Description = "Weight decay (default: 0.01 for adamw as PyTorch, else 0)" };
-    internal static readonly Option<double?> Momentum = new("--momentum") { Description = "Momentum (default 0.9 for momentum/nesterov)" };
+    internal static readonly Option<double?> Momentum = new("--momentum") { Description = "Momentum: sgd, momentum, nesterov, rmsprop (default 0.9 for momentum/nesterov, else 0)" };
+    internal static readonly Option<double?> Dampening = new("--dampening") { Description = "SGD momentum dampening in [0, 1] (sgd, momentum; default 0)" };
+    internal static readonly Option<bool> Nesterov = new("--nesterov") { Description = "SGD with Nesterov momentum (sgd; needs --momentum > 0)" };
     internal static readonly Option<string> Schedule = new("--schedule") { Description = "constant, cosine, warmup-cosine, step, exponential, onecycle", DefaultValueFactory = _ => D.Schedule };
     internal static readonly Option<double?> ClipNorm = new("--clip-norm") { Description = "Clip gradients to this global L2 norm" };
     internal static readonly Option<double> Dropout = new("--dropout") { Description = "Dropout rate after each hidden activation", DefaultValueFactory = _ => D.Dropout };
@@ -58,7 +60,7 @@ internal static class TrainCommand
     {
         var cmd = new Command("train", "Train a network and write run.json, model.safetensors and loss.svg")
         {
-            Data, Labels, Target, Task, Layers, Activation, Init, Loss, Optimizer, Lr, WeightDecay, Momentum, Schedule, ClipNorm, Dropout,
+            Data, Labels, Target, Task, Layers, Activation, Init, Loss, Optimizer, Lr, WeightDecay, Momentum, Dampening, Nesterov, Schedule, ClipNorm, Dropout,
             BatchSize, Epochs, Seed, Threads, ValFraction, TestFraction, EarlyStopping, Out, Force, Json, CheckpointEvery,
         };
         cmd.SetAction(p => Run(ConfigFrom(p), p.GetValue(Out), p.GetValue(Force), p.GetValue(Json), p.GetValue(CheckpointEvery)));
@@ -71,14 +73,16 @@ internal static class TrainCommand
         try
         {
             var text = p.GetValue(Layers) ?? "";
-            layers = text.Trim() is "" or "none" ? [] : [.. text.Split(',', StringSplitOptions.TrimEntries).Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture))];
+            if (text.Trim() == "") throw new UsageException("--layers is empty: give hidden widths like 64,32, or 'none' for a linear model (no hidden layer)");
+            layers = text.Trim() == "none" ? [] : [.. text.Split(',', StringSplitOptions.TrimEntries).Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture))];
         }
         catch (FormatException) { throw new UsageException($"--layers must be comma-separated widths like 64,32, got '{p.GetValue(Layers)}'"); }
         catch (OverflowException) { throw new UsageException($"--layers has a width that is too large: '{p.GetValue(Layers)}'"); }
         var config = new ExperimentConfig(p.GetValue(Data)!, p.GetValue(Labels), p.GetValue(Target), p.GetValue(Task), layers, p.GetValue(Activation)!,
             p.GetValue(Init)!, p.GetValue(Loss), p.GetValue(Optimizer)!, p.GetValue(Lr), p.GetValue(WeightDecay), p.GetValue(Momentum), p.GetValue(Schedule)!,
             p.GetValue(ClipNorm), p.GetValue(Dropout), p.GetValue(BatchSize), p.GetValue(Epochs), p.GetValue(Seed), p.GetValue(Threads),
-            p.GetValue(ValFraction), p.GetValue(TestFraction), p.GetValue(EarlyStopping));
+            p.GetValue(ValFraction), p.GetValue(TestFraction), p.GetValue(EarlyStopping),
+            Dampening: p.GetValue(Dampening), Nesterov: p.GetValue(Nesterov) ? true : null);
         try { return config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
     }

@@ -25,6 +25,11 @@ public sealed record CountState(long Count) : OptState;
 /// <summary>Momentum's velocity buffer v.</summary>
 public sealed record MomentumState<T>(ParamTree<T> Velocity) : OptState where T : unmanaged, IFloatingPointIeee754<T>;
 
+/// <summary>Dampened momentum's buffer v and the steps done (the first step sets v to the update itself, undampened).</summary>
+/// <param name="Count">Updates done so far.</param>
+/// <param name="Velocity">The buffer v.</param>
+public sealed record DampedMomentumState<T>(long Count, ParamTree<T> Velocity) : OptState where T : unmanaged, IFloatingPointIeee754<T>;
+
 /// <summary>Adam's moments: the step count t, the first moment m, the second moment v, and (AMSGrad) the running max of v.</summary>
 public sealed record AdamState<T>(long Count, ParamTree<T> Mu, ParamTree<T> Nu, ParamTree<T>? NuMax) : OptState where T : unmanaged, IFloatingPointIeee754<T>;
 

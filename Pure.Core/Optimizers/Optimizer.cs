@@ -31,16 +31,29 @@ public static class Optimizer
         return Math.Sqrt(s);
     }
 
-    /// <summary>Plain stochastic gradient descent, θ ← θ − η·(g + λθ). PyTorch's SGD with momentum 0: lr 1e-3, weight decay 0.</summary>
-    /// <remarks><c>Chain(AddDecayedWeights(λ), ScaleByLearningRate(η))</c>; the decay term is left out when λ = 0; a negative or NaN λ throws ArgumentOutOfRangeException.</remarks>
-    public static GradientTransform Sgd(Schedule? learningRate = null, double weightDecay = 0) =>
-        Chain(weightDecay != 0 ? new AddDecayedWeights(weightDecay) : null, new ScaleByLearningRate(learningRate ?? 1e-3));
+    /// <summary>Stochastic gradient descent as <c>torch.optim.SGD</c>: weight decay, momentum, dampening and Nesterov, all off by default; lr 1e-3.</summary>
+    /// <remarks>
+    /// <para>d = g + λθ; with μ ≠ 0: v₁ = d, then v ← μv + (1 − τ)d, and d ← v (Nesterov: d ← d + μv); θ ← θ − η·d.</para>
+    /// <para><c>Chain(AddDecayedWeights(λ), TraceMomentum(μ, nesterov, τ), ScaleByLearningRate(η))</c>, leaving out the decay
+    /// when λ = 0 and the momentum when μ = 0 (so plain SGD is one scaling). As PyTorch, Nesterov needs μ &gt; 0 and τ = 0;
+    /// unlike PyTorch, a dampening with μ = 0 (which would do nothing) is refused too.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException">Nesterov without momentum or with dampening, or dampening without momentum.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">λ &lt; 0 or NaN, μ outside [0, 1), τ outside [0, 1].</exception>
+    public static GradientTransform Sgd(Schedule? learningRate = null, double weightDecay = 0, double momentum = 0, double dampening = 0, bool nesterov = false)
+    {
+        if (nesterov && !(momentum > 0)) throw new ArgumentException($"Nesterov momentum requires a momentum > 0 (got {momentum}), as torch.optim.SGD", nameof(nesterov));
+        if (dampening != 0 && momentum == 0) throw new ArgumentException($"dampening {dampening} has no effect without momentum; give a momentum > 0 or leave dampening at 0", nameof(dampening));
+        return Chain(weightDecay != 0 ? new AddDecayedWeights(weightDecay) : null,
+            momentum != 0 ? new TraceMomentum(momentum, nesterov, dampening) : null,
+            new ScaleByLearningRate(learningRate ?? 1e-3));
+    }
 
-    /// <summary>SGD with momentum (PyTorch semantics): g ← g + λθ; v ← μv + g; θ ← θ − η·v. Defaults: lr 1e-3, μ 0.9, λ 0.</summary>
-    /// <remarks>PyTorch's default momentum is 0 (plain SGD); this alias exists for momentum and takes optax's 0.9.
-    /// <c>Chain(AddDecayedWeights(λ), TraceMomentum(μ), ScaleByLearningRate(η))</c>.</remarks>
-    public static GradientTransform Momentum(Schedule? learningRate = null, double momentum = 0.9, double weightDecay = 0) =>
-        Chain(weightDecay != 0 ? new AddDecayedWeights(weightDecay) : null, new TraceMomentum(momentum), new ScaleByLearningRate(learningRate ?? 1e-3));
+    /// <summary>SGD with momentum (PyTorch semantics): g ← g + λθ; v ← μv + (1 − τ)g (v₁ = g); θ ← θ − η·v. Defaults: lr 1e-3, μ 0.9, τ 0, λ 0.</summary>
+    /// <remarks>PyTorch's default momentum is 0 (plain SGD); this alias exists for momentum and takes optax's 0.9. It is
+    /// <see cref="Sgd"/> with that momentum: <c>Chain(AddDecayedWeights(λ), TraceMomentum(μ, false, τ), ScaleByLearningRate(η))</c>.</remarks>
+    public static GradientTransform Momentum(Schedule? learningRate = null, double momentum = 0.9, double weightDecay = 0, double dampening = 0) =>
+        Chain(weightDecay != 0 ? new AddDecayedWeights(weightDecay) : null, new TraceMomentum(momentum, Dampening: dampening), new ScaleByLearningRate(learningRate ?? 1e-3));
 
     /// <summary>SGD with Nesterov momentum (PyTorch semantics): v ← μv + g; θ ← θ − η·(g + μv). Defaults: lr 1e-3, μ 0.9, λ 0.</summary>
     public static GradientTransform Nesterov(Schedule? learningRate = null, double momentum = 0.9, double weightDecay = 0) =>
@@ -70,19 +83,49 @@ public static class Optimizer
 
     private static GradientTransform Chain(params GradientTransform?[] parts) => GradientTransform.Chain([.. parts.Where(p => p is not null)!]);
 
-    /// <summary>The optimizer called <paramref name="name"/> (sgd, momentum, nesterov, adam, adamw, rmsprop) with the given options; NaN options take the alias's default.</summary>
+    /// <summary>The names <see cref="Parse"/> knows, in the order it lists them.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"];
+
+    /// <summary>The options each named optimizer takes besides the learning rate (the <see cref="Parse"/> parameter names:
+    /// weightDecay, momentum, dampening, nesterov); any other given option is refused.</summary>
     /// <exception cref="ArgumentException">Unknown name.</exception>
-    public static GradientTransform Parse(string name, Schedule? learningRate = null, double weightDecay = double.NaN, double momentum = double.NaN) =>
-        name.ToLowerInvariant() switch
+    public static IReadOnlyList<string> OptionsOf(string name) => name.ToLowerInvariant() switch
+    {
+        "sgd" => ["weightDecay", "momentum", "dampening", "nesterov"],
+        "momentum" => ["weightDecay", "momentum", "dampening"],
+        "nesterov" => ["weightDecay", "momentum"],
+        "adam" or "adamw" => ["weightDecay"],
+        "rmsprop" => ["weightDecay", "momentum"],
+        _ => throw Unknown(name),
+    };
+
+    /// <summary>The optimizer called <paramref name="name"/> (sgd, momentum, nesterov, adam, adamw, rmsprop) with the given options;
+    /// NaN (or null) options take the alias's default, and an option the alias does not take is refused.</summary>
+    /// <remarks>sgd is <see cref="Sgd"/> (PyTorch's SGD: momentum, dampening, Nesterov, weight decay); momentum and nesterov are
+    /// its aliases with μ = 0.9 by default; rmsprop takes a momentum; adam and adamw take only weight decay.</remarks>
+    /// <exception cref="ArgumentException">Unknown name, or an option the named optimizer does not take (the message names both).</exception>
+    public static GradientTransform Parse(string name, Schedule? learningRate = null, double weightDecay = double.NaN, double momentum = double.NaN,
+        double dampening = double.NaN, bool? nesterov = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var takes = OptionsOf(name);
+        foreach (var (option, given) in new[] { ("weightDecay", !double.IsNaN(weightDecay)), ("momentum", !double.IsNaN(momentum)), ("dampening", !double.IsNaN(dampening)), ("nesterov", nesterov is not null) })
+            if (given && !takes.Contains(option))
+                throw new ArgumentException($"the optimizer '{name}' takes no {option}; it takes: {string.Join(", ", ["learningRate", .. takes])}", option);
+        return name.ToLowerInvariant() switch
         {
-            "sgd" => Sgd(learningRate, Or(weightDecay, 0)),
-            "momentum" => Momentum(learningRate, Or(momentum, 0.9), Or(weightDecay, 0)),
+            "sgd" => Sgd(learningRate, Or(weightDecay, 0), Or(momentum, 0), Or(dampening, 0), nesterov ?? false),
+            "momentum" => Momentum(learningRate, Or(momentum, 0.9), Or(weightDecay, 0), Or(dampening, 0)),
             "nesterov" => Nesterov(learningRate, Or(momentum, 0.9), Or(weightDecay, 0)),
             "adam" => Adam(learningRate, weightDecay: Or(weightDecay, 0)),
             "adamw" => AdamW(learningRate, weightDecay: Or(weightDecay, 0.01)),
             "rmsprop" => RmsProp(learningRate, weightDecay: Or(weightDecay, 0), momentum: Or(momentum, 0)),
-            _ => throw new ArgumentException($"unknown optimizer '{name}'; known: sgd, momentum, nesterov, adam, adamw, rmsprop", nameof(name)),
+            _ => throw Unknown(name),
         };
+    }
+
+    private static ArgumentException Unknown(string name) =>
+        new($"unknown optimizer '{name}'; known: {string.Join(", ", Names)}", nameof(name));
 
     private static double Or(double v, double d) => double.IsNaN(v) ? d : v;
 }

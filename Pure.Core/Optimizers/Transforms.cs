@@ -44,24 +44,44 @@ public sealed record ScaleByLearningRate(Schedule LearningRate) : GradientTransf
     }
 }
 
-/// <summary>Momentum with PyTorch's SGD semantics (dampening 0): v ← μ·v + u; output v, or u + μ·v with Nesterov.</summary>
+/// <summary>Momentum with PyTorch's SGD semantics: v ← μ·v + (1 − τ)·u (v₁ = u₁); output v, or u + μ·v with Nesterov.</summary>
 /// <param name="Momentum">μ ∈ [0, 1).</param>
-/// <param name="Nesterov">Nesterov's look-ahead form.</param>
-/// <remarks>PyTorch starts the buffer at the first gradient, v₁ = g₁, which is what μ·0 + g₁ gives. Sutskever et al. (2013).</remarks>
-public sealed record TraceMomentum(double Momentum, bool Nesterov = false) : GradientTransform
+/// <param name="Nesterov">Nesterov's look-ahead form (Sutskever et al. 2013); as PyTorch, it needs zero dampening.</param>
+/// <param name="Dampening">τ ∈ [0, 1], the share of each new update left out of the buffer after the first step (default 0).</param>
+/// <remarks>
+/// <para>PyTorch starts the buffer at the first gradient itself, v₁ = u₁, with no dampening; afterwards
+/// v ← μ·v + (1 − τ)·u. With τ = 0 that is what μ·0 + u₁ gives, so the state is just <see cref="MomentumState{T}"/>;
+/// with τ ≠ 0 the first step is special and the state, <see cref="DampedMomentumState{T}"/>, also counts the steps.</para>
+/// <para>Nesterov with τ ≠ 0 throws ArgumentException, as <c>torch.optim.SGD</c> does.</para>
+/// </remarks>
+public sealed record TraceMomentum(double Momentum, bool Nesterov = false, double Dampening = 0) : GradientTransform
 {
     /// <summary>μ, checked in [0, 1).</summary>
     public double Momentum { get; } = Momentum >= 0 && Momentum < 1 ? Momentum : throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "momentum must be in [0, 1)");
 
+    /// <summary>τ, checked in [0, 1], and zero with Nesterov.</summary>
+    public double Dampening { get; } = !(Dampening >= 0 && Dampening <= 1)
+        ? throw new ArgumentOutOfRangeException(nameof(Dampening), Dampening, "dampening must be in [0, 1]")
+        : Nesterov && Dampening != 0 ? throw new ArgumentException($"Nesterov momentum requires zero dampening (got {Dampening}), as torch.optim.SGD", nameof(Dampening))
+        : Dampening;
+
     /// <inheritdoc/>
-    public override OptState Init<T>(ParamTree<T> parameters) => new MomentumState<T>(parameters.ZerosLike());
+    public override OptState Init<T>(ParamTree<T> parameters) =>
+        Dampening == 0 ? new MomentumState<T>(parameters.ZerosLike()) : new DampedMomentumState<T>(0, parameters.ZerosLike());
 
     /// <inheritdoc/>
     public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters)
     {
-        var s = Expect<MomentumState<T>>(state);
-        ParamTree<T>.RequireSameStructure(parameters, s.Velocity, nameof(state));
-        return new Work<T>(this, s);
+        if (Dampening == 0)
+        {
+            var s = Expect<MomentumState<T>>(state);
+            ParamTree<T>.RequireSameStructure(parameters, s.Velocity, nameof(state));
+            return new Work<T>(this, s);
+        }
+        var d = Expect<DampedMomentumState<T>>(state);
+        if (d.Count < 0) throw new ArgumentException($"the dampened momentum's step count is {d.Count}; it must be ≥ 0", nameof(state));
+        ParamTree<T>.RequireSameStructure(parameters, d.Velocity, nameof(state));
+        return new DampedWork<T>(this, d);
     }
 
     /// <summary>v ← v·μ + u; u ← v (or v·μ + u with Nesterov).</summary>
@@ -84,6 +104,35 @@ public sealed record TraceMomentum(double Momentum, bool Nesterov = false) : Gra
         public override OptState State() => new MomentumState<T>(velocity.ToTree());
 
         protected internal override OptState Release() => new MomentumState<T>(velocity.Release());
+    }
+
+    /// <summary>First step v ← u; then u ← (1 − τ)·u, v ← v·μ + u; u ← v.</summary>
+    private sealed class DampedWork<T>(TraceMomentum spec, DampedMomentumState<T> s) : TransformWorkspace<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly TreeBuffers<T> velocity = new(s.Velocity);
+        private readonly T mu = T.CreateChecked(spec.Momentum);
+        private readonly T keep = T.CreateChecked(1 - spec.Dampening);
+        private long count = s.Count;
+
+        public override void Update(in UpdateArgs<T> a)
+        {
+            for (int j = 0; j < a.Count; j++)
+            {
+                var u = a.Updates(j);
+                if (count == 0) u.CopyTo(velocity[j]);
+                else
+                {
+                    Elementwise.Scale<T>(u, keep, u);
+                    Elementwise.ScaleAdd<T>(velocity[j], mu, u, velocity[j]);
+                    velocity[j].CopyTo(u);
+                }
+            }
+            count++;
+        }
+
+        public override OptState State() => new DampedMomentumState<T>(count, velocity.ToTree());
+
+        protected internal override OptState Release() => new DampedMomentumState<T>(count, velocity.Release());
     }
 }
 

@@ -13,10 +13,11 @@ public static class DataSource
     {
         ArgumentNullException.ThrowIfNull(config);
         var task = config.Task switch { "classification" => TaskKind.Classification, "regression" => TaskKind.Regression, _ => (TaskKind?)null };
-        bool looksLikeFile = config.Data.Contains('/') || config.Data.Contains('\\') || config.Data.Contains('.') || File.Exists(config.Data);
-        if (!looksLikeFile)
+        if (!LooksLikeFile(config.Data))
         {
             var t = BundledDataSets.Load(config.Data);
+            if (config.Target is { } target && target != t.TargetName)
+                throw new ArgumentException($"--target {target}: the bundled data set '{t.Name}' predicts '{t.TargetName}'; to predict another column, train on a CSV file of it", nameof(config));
             if (task is { } k && k != t.Task) throw new ArgumentException($"data set '{config.Data}' is {t.Task.ToString().ToLowerInvariant()}, not {config.Task}", nameof(config));
             return t;
         }
@@ -29,6 +30,20 @@ public static class DataSource
         }
         return CsvReader.Load(config.Data, new CsvOptions { Target = config.Target, Task = task });
     }
+
+    /// <summary>Where <c>--data</c> (or <c>--labels</c>) points: <c>bundled:&lt;name&gt;</c> for a bundled data set, else the file's full path.</summary>
+    public static string Resolve(string data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (!LooksLikeFile(data))
+        {
+            try { return "bundled:" + BundledDataSets.GetInfo(data).Name; }
+            catch (ArgumentException) { return data; }
+        }
+        return Path.GetFullPath(data);
+    }
+
+    private static bool LooksLikeFile(string data) => data.Contains('/') || data.Contains('\\') || data.Contains('.') || File.Exists(data);
 
     private static bool IsIdx(string path)
     {

@@ -21,7 +21,8 @@ public sealed record ExperimentResult(
     TrainedModel Model,
     ClassificationMetrics? TestClassification,
     RegressionMetrics? TestRegression,
-    Diagnosis? Diagnosis)
+    Diagnosis? Diagnosis,
+    NeuralPure.Optimizers.GradientTransform? Optimizer = null)
 {
     /// <summary>SHA-256 of the final parameters (float32 LE, file order).</summary>
     public string ParameterHash => Model.ParameterHash();
@@ -84,7 +85,7 @@ public static class Experiment
         var val = split.Validation.IsEmpty ? null : standardizer.ToDataSet(data, split.Validation.AsSpan());
         var test = split.Test.IsEmpty ? null : standardizer.ToDataSet(data, split.Test.AsSpan());
         long totalSteps = (long)config.Epochs * Batching.IterationsPerEpoch(train.Rows, config.BatchSize);
-        var optimizer = new OptimizerOptions(config.Optimizer, config.LearningRate, config.WeightDecay ?? double.NaN, config.Momentum ?? double.NaN, config.Schedule, config.ClipNorm).Build(totalSteps);
+        var optimizer = config.ToOptimizerOptions().Build(totalSteps);
         var fitOptions = new FitOptions(config.Epochs, config.BatchSize, config.Seed,
             EarlyStopping: config.EarlyStopping is { } p ? new EarlyStopping(p, config.MinDelta) : null, Threads: config.Threads);
         return new ExperimentPlan(config, data, spec, split, standardizer, train, val, test, optimizer, fitOptions);
@@ -133,7 +134,7 @@ public static class Experiment
         var curve = outcome.History.Select(h => h.ValLoss ?? h.TrainLoss).ToList();
         if (outcome.Status == FitStatus.Diverged) curve.Add(double.NaN);
         var diagnosis = curve.Count >= 2 ? HistoryDiagnosis.Diagnose(curve) : null;
-        return new ExperimentResult(config, data, split, outcome, model, cm, rm, diagnosis);
+        return new ExperimentResult(config, data, split, outcome, model, cm, rm, diagnosis, optimizer);
     }
 
     /// <summary>Loads the config's data and runs the experiment.</summary>
@@ -170,11 +171,15 @@ public static class RunRecord
             ["format"] = "neuralpure-run/1",
             ["status"] = r.Status,
             ["seed"] = r.Config.Seed,
+            ["neuralpure"] = new JsonObject { ["version"] = BuildInfo.Number, ["commit"] = BuildInfo.Commit, ["modified"] = BuildInfo.Modified },
             ["config"] = JsonNode.Parse(r.Config.ToJson()),
+            ["optimizer"] = r.Optimizer is { } opt ? TransformJson.Describe(opt) : null,
             ["model"] = SpecJson.ToJson(r.Model.Spec),
             ["data"] = new JsonObject
             {
-                ["name"] = d.Name, ["sha256"] = d.Sha256, ["rows"] = d.Rows, ["features"] = d.Features,
+                ["name"] = d.Name, ["given"] = r.Config.Data, ["resolved"] = DataSource.Resolve(r.Config.Data),
+                ["labels"] = r.Config.Labels, ["labelsResolved"] = r.Config.Labels is { } lb ? DataSource.Resolve(lb) : null,
+                ["sha256"] = d.Sha256, ["rows"] = d.Rows, ["features"] = d.Features,
                 ["task"] = d.Task == TaskKind.Classification ? "classification" : "regression",
                 ["classes"] = d.Task == TaskKind.Classification ? d.Classes : null,
                 ["targets"] = d.Task == TaskKind.Regression ? 1 : null,

@@ -13,10 +13,10 @@ namespace NeuralPure.Facade.Runs;
 /// <param name="Activation">Hidden activation (default relu).</param>
 /// <param name="Init">Initializer name (default pytorch: U(±1/√fan_in), as torch.nn.Linear).</param>
 /// <param name="Loss">Loss name (default: cross-entropy for classification, mse for regression).</param>
-/// <param name="Optimizer">sgd, momentum, nesterov, adam (default), adamw, rmsprop.</param>
+/// <param name="Optimizer">sgd (PyTorch's SGD: momentum, dampening, Nesterov), momentum, nesterov, adam (default), adamw, rmsprop.</param>
 /// <param name="LearningRate">Learning rate (default 1e-3).</param>
 /// <param name="WeightDecay">Weight decay (default: the optimizer's; 0.01 for adamw as PyTorch, else 0).</param>
-/// <param name="Momentum">Momentum (default: 0.9 for momentum/nesterov, else 0).</param>
+/// <param name="Momentum">Momentum (sgd, momentum, nesterov, rmsprop; default: 0.9 for momentum/nesterov, else 0).</param>
 /// <param name="Schedule">Learning-rate schedule (default constant).</param>
 /// <param name="ClipNorm">Gradient clipping by global norm (default none).</param>
 /// <param name="Dropout">Dropout rate after each hidden activation (default 0).</param>
@@ -28,6 +28,8 @@ namespace NeuralPure.Facade.Runs;
 /// <param name="TestFraction">Test fraction (default 0.2).</param>
 /// <param name="EarlyStopping">Patience in epochs, or null (default) for none.</param>
 /// <param name="MinDelta">Early stopping's minimum improvement (default 0).</param>
+/// <param name="Dampening">SGD's momentum dampening τ (sgd and momentum only; default 0, as PyTorch).</param>
+/// <param name="Nesterov">SGD's Nesterov form (sgd only; default false, as PyTorch; the nesterov optimizer is sgd with it and momentum 0.9).</param>
 public sealed record ExperimentConfig(
     string Data = "digits",
     string? Labels = null,
@@ -51,7 +53,9 @@ public sealed record ExperimentConfig(
     double ValFraction = 0.1,
     double TestFraction = 0.2,
     int? EarlyStopping = null,
-    double MinDelta = 0)
+    double MinDelta = 0,
+    double? Dampening = null,
+    bool? Nesterov = null)
 {
     /// <summary>Hidden widths, with the default applied.</summary>
     public ImmutableArray<int> Layers { get; init; } = Layers.IsDefault ? [64] : Layers;
@@ -92,12 +96,34 @@ public sealed record ExperimentConfig(
         if (!(TestFraction >= 0 && TestFraction < 1)) throw new ArgumentException($"--test-fraction must be in [0, 1), got {TestFraction}", nameof(TestFraction));
         if (ValFraction + TestFraction >= 1) throw new ArgumentException($"--val-fraction {ValFraction} and --test-fraction {TestFraction} leave nothing to train on", nameof(ValFraction));
         if (EarlyStopping is { } p && p < 1) throw new ArgumentException($"--early-stopping patience must be ≥ 1, got {p}", nameof(EarlyStopping));
+        if (EarlyStopping is not null && ValFraction == 0)
+            throw new ArgumentException("--early-stopping watches the validation loss, but --val-fraction is 0: give a validation fraction such as 0.1", nameof(EarlyStopping));
+        if (Dampening is { } dm && !(dm >= 0 && dm <= 1)) throw new ArgumentException($"--dampening must be in [0, 1], got {dm}", nameof(Dampening));
         if (Task is not null and not "classification" and not "regression") throw new ArgumentException($"--task must be classification or regression, got '{Task}'", nameof(Task));
         _ = NeuralPure.Layers.ActivationSpec.Parse(Activation);
         _ = NeuralPure.Layers.Initializer.Parse(Init);
         if (Loss is not null) _ = NeuralPure.Losses.LossSpec.Parse(Loss);
-        _ = new Training.OptimizerOptions(Optimizer, LearningRate, WeightDecay ?? double.NaN, Momentum ?? double.NaN, Schedule, ClipNorm).Build(100);
+        RequireOptimizerTakes();
+        _ = ToOptimizerOptions().Build(100);
         return new ValidatedConfig(this);
+    }
+
+    /// <summary>The optimizer options this config describes (null options take the optimizer's defaults).</summary>
+    public Training.OptimizerOptions ToOptimizerOptions() =>
+        new(Optimizer, LearningRate, WeightDecay ?? double.NaN, Momentum ?? double.NaN, Schedule, ClipNorm, Dampening ?? double.NaN, Nesterov);
+
+    /// <summary>Refuses an optimizer option the chosen optimizer does not take (it would be silently ignored), naming both.</summary>
+    private void RequireOptimizerTakes()
+    {
+        var takes = NeuralPure.Optimizers.Optimizer.OptionsOf(Optimizer);
+        (string Name, string Option, bool Given)[] options =
+            [("weightDecay", "--weight-decay", WeightDecay is not null), ("momentum", "--momentum", Momentum is not null),
+             ("dampening", "--dampening", Dampening is not null), ("nesterov", "--nesterov", Nesterov is not null)];
+        foreach (var (name, option, given) in options)
+            if (given && !takes.Contains(name))
+                throw new ArgumentException(
+                    $"{option} does not apply to --optimizer {Optimizer}; it takes --lr, --schedule, --clip-norm{string.Concat(options.Where(o => takes.Contains(o.Name)).Select(o => ", " + o.Option))}",
+                    name);
     }
 }
 

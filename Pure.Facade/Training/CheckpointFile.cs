@@ -248,6 +248,7 @@ public static class CheckpointFile
             case EmptyState: return new JsonObject { ["kind"] = "empty" };
             case CountState c: return new JsonObject { ["kind"] = "count", ["count"] = c.Count };
             case MomentumState<float> m: Tree("velocity", m.Velocity); return new JsonObject { ["kind"] = "momentum" };
+            case DampedMomentumState<float> dm: Tree("velocity", dm.Velocity); return new JsonObject { ["kind"] = "dampedMomentum", ["count"] = dm.Count };
             case AdamState<float> a:
                 Tree("mu", a.Mu); Tree("nu", a.Nu);
                 if (a.NuMax is { } nm) Tree("nuMax", nm);
@@ -369,11 +370,12 @@ public static class CheckpointFile
                 "empty" => EmptyState.Instance,
                 "count" => new CountState(Count()),
                 "momentum" => new MomentumState<float>(T("velocity")),
+                "dampedMomentum" => new DampedMomentumState<float>(Count(), T("velocity")),
                 "adam" => new AdamState<float>(Count(), T("mu"), T("nu"), o["amsGrad"]!.GetValue<bool>() ? T("nuMax") : null),
                 "rms" => new RmsState<float>(T("nu"), o["centered"]!.GetValue<bool>() ? T("gradAvg") : null),
                 "chain" => new ChainState([.. o["states"]!.AsArray().Select((s, i) => DecodeState(s!, $"{path}.{i}", like, depth + 1))]),
                 _ => kinds.TypeOf(kind) is { } t && typeof(OptState).IsAssignableFrom(t) ? Registered(t, o, T)
-                    : throw Error("optState", $"state {path} has unknown kind {DataText.Quote(kind)}; built in: empty, count, momentum, adam, rms, chain; {kinds.KnownText}"),
+                    : throw Error("optState", $"state {path} has unknown kind {DataText.Quote(kind)}; built in: empty, count, momentum, dampedMomentum, adam, rms, chain; {kinds.KnownText}"),
             };
         }
     }

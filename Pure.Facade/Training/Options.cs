@@ -9,8 +9,11 @@ namespace NeuralPure.Facade.Training;
 /// <param name="Momentum">Momentum; NaN takes the default (0.9 for momentum/nesterov, 0 for rmsprop).</param>
 /// <param name="Schedule">constant (default), cosine, warmup-cosine (5% warm-up), step (×0.1 at each third), exponential (to 1% at the end), onecycle.</param>
 /// <param name="ClipNorm">Clip gradients to this global norm first; null: no clipping.</param>
+/// <param name="Dampening">SGD's momentum dampening (sgd, momentum); NaN: 0.</param>
+/// <param name="Nesterov">SGD's Nesterov form (sgd); null: off.</param>
+/// <remarks>An option the named optimizer does not take (say, a momentum for adam) is refused by <see cref="Build"/> (see <see cref="Optimizer.OptionsOf"/>).</remarks>
 public sealed record OptimizerOptions(string Name = "adam", double LearningRate = 1e-3, double WeightDecay = double.NaN, double Momentum = double.NaN,
-    string Schedule = "constant", double? ClipNorm = null)
+    string Schedule = "constant", double? ClipNorm = null, double Dampening = double.NaN, bool? Nesterov = null)
 {
     /// <summary>The learning rate, checked.</summary>
     public double LearningRate { get; } = LearningRate > 0 && double.IsFinite(LearningRate) ? LearningRate
@@ -34,9 +37,10 @@ public sealed record OptimizerOptions(string Name = "adam", double LearningRate 
     }
 
     /// <summary>The optimizer as a core transform: <c>Chain(ClipByGlobalNorm(c), alias)</c> when clipping, else the alias.</summary>
+    /// <exception cref="ArgumentException">Unknown optimizer or schedule, or an option the optimizer does not take.</exception>
     public GradientTransform Build(long totalSteps)
     {
-        var alias = Optimizer.Parse(Name, BuildSchedule(totalSteps), WeightDecay, Momentum);
+        var alias = Optimizer.Parse(Name, BuildSchedule(totalSteps), WeightDecay, Momentum, Dampening, Nesterov);
         return ClipNorm is { } c ? GradientTransform.Chain(new ClipByGlobalNorm(c), alias) : alias;
     }
 

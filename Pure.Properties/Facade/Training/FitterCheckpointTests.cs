@@ -27,11 +27,12 @@ public sealed class FitterCheckpointTests : IDisposable
 
     /// <summary>Every state record the format knows, alone and chained: momentum's velocity, Nesterov, Adam and AMSGrad's moments,
     /// AdamW's decay, centred RMSprop with momentum, clipping, and schedules' counters.</summary>
-    public static TheoryData<string> Optimizers() => ["sgd", "momentum", "nesterov", "adam", "amsgrad", "adamw+clip", "rmsprop-centered", "adam-cosine"];
+    public static TheoryData<string> Optimizers() => ["sgd", "momentum", "nesterov", "sgd-dampened", "adam", "amsgrad", "adamw+clip", "rmsprop-centered", "adam-cosine"];
 
     private static GradientTransform Optimizer(string name) => name switch
     {
         "amsgrad" => NeuralPure.Optimizers.Optimizer.Adam(0.01, amsGrad: true),
+        "sgd-dampened" => new OptimizerOptions("sgd", 0.05, Momentum: 0.9, Dampening: 0.5).Build(Epochs * PerEpoch),
         "adamw+clip" => new OptimizerOptions("adamw", 0.01, ClipNorm: 1.0).Build(Epochs * PerEpoch),
         "rmsprop-centered" => NeuralPure.Optimizers.Optimizer.RmsProp(0.01, momentum: 0.5, centered: true, weightDecay: 1e-3),
         "adam-cosine" => new OptimizerOptions("adam", 0.01, Schedule: "warmup-cosine").Build(Epochs * PerEpoch),

@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace NeuralPure.Properties.Cli;
+
+/// <summary>Options take effect or are refused (exit 2, one line naming the option), and run.json records what actually ran.</summary>
+[Collection("Console")]
+public sealed class HonestOptionsTests : IDisposable
+{
+    private readonly string _dir = CliRunner.TempDir();
+
+    public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
+
+    private string Out(string name) => Path.Combine(_dir, name);
+
+    private (int Code, JsonNode? Record, string Err) Train(string name, params string[] extra)
+    {
+        var (code, stdout, err) = CliRunner.Run(["train", "--data", "iris", "--epochs", "2", "--out", Out(name), "--json", "--checkpoint-every", "0", .. extra]);
+        return (code, code == 0 ? JsonNode.Parse(stdout) : null, err);
+    }
+
+    private static string Hash(JsonNode r) => r["parameters"]!["sha256"]!.GetValue<string>();
+
+    [Fact]
+    public void Sgd_momentum_takes_effect_and_the_record_shows_the_chain_that_ran()
+    {
+        var (c1, plain, e1) = Train("plain", "--optimizer", "sgd", "--lr", "0.05");
+        var (c2, momentum, e2) = Train("momentum", "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9");
+        var (c3, damped, e3) = Train("damped", "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9", "--dampening", "0.5");
+        var (c4, nesterov, e4) = Train("nesterov", "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9", "--nesterov");
+        Assert.True(c1 == 0 && c2 == 0 && c3 == 0 && c4 == 0, e1 + e2 + e3 + e4);
+        Assert.Equal(4, new[] { plain!, momentum!, damped!, nesterov! }.Select(Hash).Distinct().Count());
+        // the momentum alias is sgd with momentum 0.9: the same bits
+        var (c5, alias, e5) = Train("alias", "--optimizer", "momentum", "--lr", "0.05");
+        Assert.True(c5 == 0, e5);
+        Assert.Equal(Hash(momentum!), Hash(alias!));
+
+        var chain = damped!["optimizer"]!["transforms"]!.AsArray();
+        Assert.Equal(["TraceMomentum", "ScaleByLearningRate"], chain.Select(t => t!["transform"]!.GetValue<string>()));
+        Assert.Equal(0.9, chain[0]!["momentum"]!.GetValue<double>());
+        Assert.Equal(0.5, chain[0]!["dampening"]!.GetValue<double>());
+        Assert.False(chain[0]!["nesterov"]!.GetValue<bool>());
+        Assert.Equal(0.05, chain[1]!["learningRate"]!["value"]!.GetValue<double>());
+        Assert.True(nesterov!["optimizer"]!["transforms"]![0]!["nesterov"]!.GetValue<bool>());
+        Assert.Equal(["ScaleByLearningRate"], plain!["optimizer"]!["transforms"]!.AsArray().Select(t => t!["transform"]!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("adam", "--momentum", "0.9")]
+    [InlineData("adamw", "--momentum", "0.5")]
+    [InlineData("rmsprop", "--dampening", "0.5")]
+    [InlineData("nesterov", "--dampening", "0.5")]
+    [InlineData("adam", "--nesterov", null)]
+    public void An_option_the_optimizer_does_not_take_is_refused_naming_both(string optimizer, string option, string? value)
+    {
+        var (code, _, err) = Train("x", ["--optimizer", optimizer, option, .. value is null ? Array.Empty<string>() : [value]]);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"neuralpure: {option} does not apply to --optimizer {optimizer}; it takes --lr", err.Trim());
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(Out("x")));
+    }
+
+    [Theory]
+    [InlineData("requires a momentum > 0", "--optimizer", "sgd", "--nesterov")]
+    [InlineData("requires zero dampening", "--optimizer", "sgd", "--momentum", "0.9", "--dampening", "0.1", "--nesterov")]
+    [InlineData("dampening 0.5 has no effect without momentum", "--optimizer", "sgd", "--dampening", "0.5")]
+    [InlineData("--dampening must be in [0, 1], got 2", "--optimizer", "sgd", "--momentum", "0.9", "--dampening", "2")]
+    [InlineData("--early-stopping watches the validation loss, but --val-fraction is 0", "--early-stopping", "3", "--val-fraction", "0")]
+    [InlineData("--layers is empty", "--layers", "")]
+    [InlineData("--layers is empty", "--layers", "  ")]
+    [InlineData("--target sepal_length_cm: the bundled data set 'iris' predicts 'species'", "--target", "sepal_length_cm")]
+    public void An_option_that_would_do_nothing_or_something_else_is_refused_with_the_reason(string message, params string[] args)
+    {
+        var (code, _, err) = Train("x", args);
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(Out("x")));
+    }
+
+    [Fact]
+    public void A_linear_model_is_asked_for_by_name()
+    {
+        var (code, r, err) = Train("linear", "--layers", "none");
+        Assert.True(code == 0, err);
+        Assert.Equal(15, r!["parameters"]!["count"]!.GetValue<int>()); // 4 features → 3 classes: 4·3 + 3
+    }
+
+    [Fact]
+    public void The_record_names_the_build_and_the_data_as_given_and_as_resolved()
+    {
+        var csv = Path.Combine(_dir, "tiny.csv");
+        File.WriteAllLines(csv, ["a,b,y", .. Enumerable.Range(0, 40).Select(i => $"{i % 7},{i % 5},{i % 2}")]);
+        var cwd = Directory.GetCurrentDirectory();
+        try
+        {
+            Directory.SetCurrentDirectory(_dir);
+            var (code, stdout, err) = CliRunner.Run("train", "--data", "tiny.csv", "--epochs", "1", "--out", Out("csv"), "--json", "--checkpoint-every", "0");
+            Assert.True(code == 0, err);
+            var data = JsonNode.Parse(stdout)!["data"]!;
+            Assert.Equal("tiny.csv", data["given"]!.GetValue<string>());
+            Assert.Equal(Path.GetFullPath(csv), data["resolved"]!.GetValue<string>());
+        }
+        finally { Directory.SetCurrentDirectory(cwd); }
+
+        var (c2, bundled, e2) = Train("bundled");
+        Assert.True(c2 == 0, e2);
+        Assert.Equal("iris", bundled!["data"]!["given"]!.GetValue<string>());
+        Assert.Equal("bundled:iris", bundled!["data"]!["resolved"]!.GetValue<string>());
+        var build = bundled!["neuralpure"]!;
+        Assert.Matches(@"^\d+\.\d+\.\d+", build["version"]!.GetValue<string>());
+        // built from a git checkout (as CI and every from-source user): the full commit id, and whether the tree was modified
+        Assert.Matches("^[0-9a-f]{40}$", build["commit"]!.GetValue<string>());
+        Assert.NotNull(build["modified"]);
+    }
+}
