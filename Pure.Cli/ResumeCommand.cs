@@ -13,9 +13,6 @@ namespace NeuralPure.Cli;
 /// reachable by the same name or path as when the run started (relative paths from the same working directory).</remarks>
 internal static class ResumeCommand
 {
-    /// <summary>Files the run folder holds; stray temporary files of theirs (left by a kill during a write) are removed on resume.</summary>
-    private static readonly string[] Outputs = [TrainCommand.CheckpointFileName, "model.safetensors", "run.json", "loss.svg"];
-
     public static Command Create()
     {
         var folder = new Argument<string>("run") { Description = "The run folder written by neuralpure train (holding checkpoint.safetensors)" };
@@ -34,6 +31,7 @@ internal static class ResumeCommand
         string path = Path.Combine(folder, TrainCommand.CheckpointFileName);
         if (!File.Exists(path))
             throw new FileNotFoundException($"'{folder}' holds no {TrainCommand.CheckpointFileName}; only runs trained with checkpoints (--checkpoint-every ≥ 1, the default) can be resumed", path);
+        using var held = RunFolder.Reopen(folder);
         RemoveStaleTemporaries(folder);
 
         var checkpoint = FitCheckpoint.Read(path);
@@ -81,7 +79,7 @@ internal static class ResumeCommand
     /// <summary>Deletes <c>.{output}.*.tmp</c> files that AtomicFile leaves only when the process dies between creating and renaming them.</summary>
     private static void RemoveStaleTemporaries(string folder)
     {
-        foreach (var name in Outputs)
+        foreach (var name in RunFolder.Outputs)
             foreach (var tmp in Directory.EnumerateFiles(folder, $".{name}.*.tmp"))
             {
                 try { File.Delete(tmp); }

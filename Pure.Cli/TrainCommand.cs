@@ -39,7 +39,7 @@ internal static class TrainCommand
     internal static readonly Option<double> TestFraction = new("--test-fraction") { Description = "Test fraction", DefaultValueFactory = _ => D.TestFraction };
     internal static readonly Option<int?> EarlyStopping = new("--early-stopping") { Description = "Stop after this many epochs without validation improvement (restores the best)" };
     internal static readonly Option<string?> Out = new("--out") { Description = "Output folder (default: runs/<data>-<time>)" };
-    internal static readonly Option<bool> Force = new("--force") { Description = "Overwrite an existing output folder" };
+    internal static readonly Option<bool> Force = new("--force") { Description = "Replace the run in an existing output folder (its run.json, model, plot and checkpoint are deleted first)" };
     internal static readonly Option<bool> Json = new("--json") { Description = "Print the run record to stdout and nothing else" };
     internal static readonly Option<int> CheckpointEvery = new("--checkpoint-every")
     {
@@ -100,8 +100,8 @@ internal static class TrainCommand
         if (checkpointEvery < 0) throw new UsageException($"--checkpoint-every must be ≥ 0 (0: never), got {checkpointEvery}");
         var data = LoadData(config);
         var plan = Plan(validated, data);
-        string outDir = outArg ?? Path.Combine("runs", $"{Path.GetFileNameWithoutExtension(config.Data)}-{DateTime.Now:yyyyMMdd-HHmmss}");
-        PrepareOutput(outDir, force);
+        using var folder = outArg is null ? RunFolder.CreateDefault(Path.GetFileNameWithoutExtension(config.Data), DateTime.Now) : RunFolder.Claim(outArg, force);
+        string outDir = folder.Path;
         var checkpoint = checkpointEvery == 0 ? null : CheckpointFor(outDir, config, data, checkpointEvery);
         return Execute(plan, outDir, json, checkpoint, null);
     }
@@ -161,23 +161,6 @@ internal static class TrainCommand
         {
             Console.CancelKeyPress -= onCancel;
             onTerm?.Dispose();
-        }
-    }
-
-    internal static void PrepareOutput(string outDir, bool force)
-    {
-        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !force)
-            throw new IOException($"output folder '{outDir}' already exists; pass --force to overwrite its files");
-        try
-        {
-            Directory.CreateDirectory(outDir);
-            var probe = Path.Combine(outDir, ".write-test");
-            AtomicFile.WriteAllText(probe, "");
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"cannot write to output folder '{outDir}': {e.Message}", e);
         }
     }
 

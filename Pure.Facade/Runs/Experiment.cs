@@ -62,6 +62,39 @@ public static class Experiment
         return ModelSpec.Mlp(sizes, ActivationSpec.Parse(config.Activation), loss, Initializer.Parse(config.Init), config.Dropout);
     }
 
+    /// <summary>An estimate of the peak bytes training an MLP with these widths takes, and its parameter count, calibrated on
+    /// measured peak resident sets (4-W-3 MLPs on iris, W = 1–6 million, SGD and Adam, with and without checkpoints: the estimate
+    /// was within 0.85–1.2× of each): in float32, the parameters, gradients and optimizer buffers of a step, a snapshot of
+    /// parameters and buffers (three while a checkpoint is serialized), the best epoch's parameters under early stopping, and ten
+    /// activation-sized buffers per layer for the largest batch the run forwards (a training batch, or the whole validation or test split).</summary>
+    public static (long Parameters, long Bytes) MemoryEstimate(ExperimentConfig config, IReadOnlyList<int> widths, int rows, bool checkpoints = true)
+    {
+        ArgumentNullException.ThrowIfNull(config); ArgumentNullException.ThrowIfNull(widths);
+        long parameters = 0, units = widths[0];
+        for (int i = 1; i < widths.Count; i++) { parameters += (long)widths[i - 1] * widths[i] + widths[i]; units += widths[i]; }
+        string name = config.Optimizer.ToLowerInvariant();
+        double mu = config.Momentum ?? (name is "momentum" or "nesterov" ? 0.9 : 0);
+        int buffers = name switch { "adam" or "adamw" => 2, "rmsprop" => 1 + (mu != 0 ? 1 : 0), _ => mu != 0 ? 1 : 0 };
+        long copies = 2 + buffers + (1 + buffers) * (checkpoints ? 3 : 1) + (config.EarlyStopping is null ? 0 : 1);
+        long bytes = 4 * (parameters * copies + 10L * Math.Max(rows, 1) * units);
+        return (parameters, bytes);
+    }
+
+    private static void RequireMemory(ExperimentConfig config, IReadOnlyList<int> widths, int rows)
+    {
+        var (parameters, bytes) = MemoryEstimate(config, widths, rows);
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        bool tooBigForArrays = Enumerable.Range(1, widths.Count - 1).Any(i => (long)widths[i - 1] * widths[i] > Array.MaxLength);
+        if (bytes > available || tooBigForArrays)
+            throw new ArgumentException(
+                $"the model {string.Join("-", widths)} has {parameters:N0} parameters; training it needs at least {Gib(bytes)} (parameters, gradients and "
+                + $"{config.Optimizer}'s buffers in float32, checkpoint snapshots and activations for {rows} rows), but this process may use {Gib(available)}"
+                + (tooBigForArrays ? $", and a layer's weights exceed the {Array.MaxLength:N0} elements an array holds" : "")
+                + "; choose smaller --layers", nameof(config));
+    }
+
+    private static string Gib(long bytes) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.0} GiB");
+
     /// <summary>Everything an experiment needs, checked once: the config validated, the model built for the data, the split,
     /// the standardization, the optimizer and the fit options.</summary>
     /// <exception cref="ArgumentException">The config is invalid or does not suit the data (the message names the option).</exception>
@@ -78,8 +111,10 @@ public static class Experiment
     {
         ArgumentNullException.ThrowIfNull(validated); ArgumentNullException.ThrowIfNull(data);
         var config = validated.Config;
-        var spec = BuildSpec(config, data);
         var split = DataSplit.Create(data.Rows, config.ValFraction, config.TestFraction, config.Seed);
+        RequireMemory(config, [data.Features, .. config.Layers, data.Task == TaskKind.Classification ? Math.Max(data.Classes, 2) : 1],
+            Math.Max(Math.Min(config.BatchSize, split.Train.Length), Math.Max(split.Validation.Length, split.Test.Length)));
+        var spec = BuildSpec(config, data);
         var standardizer = Standardizer.Fit(data, split.Train.AsSpan());
         var train = standardizer.ToDataSet(data, split.Train.AsSpan());
         var val = split.Validation.IsEmpty ? null : standardizer.ToDataSet(data, split.Validation.AsSpan());

@@ -131,7 +131,7 @@ internal static class RunFolder
     /// <summary>Every file the CLI writes that exists parses and validates completely: the checkpoint (safetensors, SHA-256 of its
     /// tensors, every fact consistent), the model (safetensors, metadata, shapes, finite values), the run record (JSON with the
     /// parameter hash) and the plot (a whole SVG document). Stray temporary files are allowed: they are what a kill in the middle
-    /// of an atomic write leaves, never a target.</summary>
+    /// of an atomic write leaves, never a target; so is the run folder's lock file, which a kill leaves unlocked.</summary>
     public static void AssertNothingTruncated(string dir, string when)
     {
         foreach (var f in Directory.EnumerateFiles(dir))
@@ -145,6 +145,7 @@ internal static class RunFolder
                     case "model.safetensors": ModelFile.Load(f); break;
                     case "run.json": RunRecord.Read(f); _ = JsonNode.Parse(File.ReadAllText(f)); break;
                     case "loss.svg": Assert.EndsWith("</svg>", File.ReadAllText(f).TrimEnd()); break;
+                    case ".neuralpure.lock": break; // a SIGKILL leaves the lock file (the lock itself dies with the process)
                     default: Assert.True(name.StartsWith('.') && name.EndsWith(".tmp", StringComparison.Ordinal), $"unexpected file {name}"); break;
                 }
             }

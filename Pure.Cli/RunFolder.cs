@@ -1,0 +1,117 @@
+using System.Globalization;
+
+namespace NeuralPure.Cli;
+
+/// <summary>A run folder held by this process for the length of a run: created atomically under a unique default name, or
+/// the user's <c>--out</c>, with a lock file that refuses a second live run (train or resume) in the same folder.</summary>
+/// <remarks>The lock is <c>.neuralpure.lock</c> opened with <see cref="FileShare.None"/> (an advisory <c>flock</c> on Linux and
+/// macOS, a share lock on Windows), so a run killed with SIGKILL leaves a file but no lock: the next run takes it. It is removed
+/// when the run ends.</remarks>
+internal sealed class RunFolder : IDisposable
+{
+    internal const string LockFileName = ".neuralpure.lock";
+
+    /// <summary>The files a run writes; <c>--force</c> clears these (and their stray temporaries) before the new run starts.</summary>
+    internal static readonly string[] Outputs = [TrainCommand.CheckpointFileName, "model.safetensors", "run.json", "loss.svg"];
+
+    private readonly FileStream _lock;
+
+    private RunFolder(string path, FileStream lockStream) { Path = path; _lock = lockStream; }
+
+    /// <summary>The folder.</summary>
+    public string Path { get; }
+
+    /// <summary>A new folder <c>runs/&lt;data&gt;-&lt;yyyyMMdd-HHmmss&gt;</c> (then <c>-2</c>, <c>-3</c>, … when that name is taken, even by a
+    /// run started the same second in another process).</summary>
+    public static RunFolder CreateDefault(string dataName, DateTime now)
+    {
+        string stem = System.IO.Path.Combine("runs", $"{dataName}-{now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+        for (int n = 1; n <= 10_000; n++)
+        {
+            string candidate = n == 1 ? stem : $"{stem}-{n}";
+            if (Directory.Exists(candidate) && Directory.EnumerateFileSystemEntries(candidate).Any()) continue;
+            Directory.CreateDirectory(candidate);
+            var held = TryLock(candidate);
+            if (held is null) continue;
+            // another process may have created the same folder and finished writing into it before we locked it
+            if (Directory.EnumerateFileSystemEntries(candidate).Any(e => System.IO.Path.GetFileName(e) != LockFileName)) { Release(candidate, held); continue; }
+            return new RunFolder(candidate, held);
+        }
+        throw new IOException($"cannot find a free run folder name under '{stem}'; pass --out");
+    }
+
+    /// <summary>The user's folder: refused while another run holds it, refused when it holds files unless <paramref name="force"/>,
+    /// in which case the previous run's outputs are deleted first (so nothing of it, a checkpoint least of all, outlives it).</summary>
+    public static RunFolder Claim(string path, bool force)
+    {
+        try { Directory.CreateDirectory(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"cannot write to output folder '{path}': {e.Message}", e); }
+        var held = TryLock(path) ?? throw new IOException($"another neuralpure run is writing to '{path}' ({Holder(path)}); wait for it to end or choose another --out");
+        try
+        {
+            var others = Directory.EnumerateFileSystemEntries(path).Where(e => System.IO.Path.GetFileName(e) != LockFileName).ToList();
+            if (others.Count > 0 && !force) throw new IOException($"output folder '{path}' already exists; pass --force to replace the run in it");
+            if (force) ClearOutputs(path);
+            return new RunFolder(path, held);
+        }
+        catch { Release(path, held); throw; }
+    }
+
+    /// <summary>An existing run folder for <c>resume</c>: refused while another run holds it.</summary>
+    public static RunFolder Reopen(string path) =>
+        new(path, TryLock(path) ?? throw new IOException($"another neuralpure run is writing to '{path}' ({Holder(path)}); resume it when that run has ended"));
+
+    /// <summary>Deletes the run outputs (and their temporaries) in <paramref name="path"/>; other files are left alone.</summary>
+    internal static void ClearOutputs(string path)
+    {
+        foreach (var name in Outputs)
+        {
+            var file = System.IO.Path.Combine(path, name);
+            if (File.Exists(file)) File.Delete(file);
+            foreach (var tmp in Directory.EnumerateFiles(path, $".{name}.*.tmp")) TryDelete(tmp);
+        }
+    }
+
+    private static FileStream? TryLock(string folder)
+    {
+        var file = System.IO.Path.Combine(folder, LockFileName);
+        try
+        {
+            var s = new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            s.SetLength(0);
+            var text = System.Text.Encoding.UTF8.GetBytes($"pid {Environment.ProcessId} since {DateTime.UtcNow:O}\n");
+            s.Write(text);
+            s.Flush();
+            return s;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException e) { throw new IOException($"cannot write to output folder '{folder}': {e.Message}", e); }
+    }
+
+    private static string Holder(string folder)
+    {
+        try
+        {
+            using var s = new FileStream(System.IO.Path.Combine(folder, LockFileName), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var r = new StreamReader(s);
+            return r.ReadLine() is { Length: > 0 } line ? line : "lock held";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "lock held"; }
+    }
+
+    private static void Release(string folder, FileStream held)
+    {
+        held.Dispose();
+        TryDelete(System.IO.Path.Combine(folder, LockFileName));
+    }
+
+    private static void TryDelete(string file)
+    {
+        try { File.Delete(file); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Releases the lock and removes its file.</summary>
+    public void Dispose() => Release(Path, _lock);
+}

@@ -1,0 +1,164 @@
+using System.Text.Json.Nodes;
+using NeuralPure.Facade.Runs;
+using Xunit;
+
+namespace NeuralPure.Properties.Cli;
+
+/// <summary>Nothing the user had is lost: predictions never overwrite their input or another file without --force, run
+/// folders never collide, --force clears the run it replaces (so resume cannot bring it back), and a model too large for the
+/// machine is refused before anything is allocated.</summary>
+[Collection("Console")]
+public sealed class NothingLostTests : IDisposable
+{
+    private readonly string _dir = CliRunner.TempDir();
+
+    public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private string TrainedModel()
+    {
+        var (code, _, err) = CliRunner.Run("train", "--data", "iris", "--epochs", "2", "--out", P("run"), "--checkpoint-every", "0");
+        Assert.True(code == 0, err);
+        return Path.Combine(P("run"), "model.safetensors");
+    }
+
+    private string IrisCsv()
+    {
+        var csv = P("iris.csv");
+        File.WriteAllLines(csv, ["sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm,species", "5.1,3.5,1.4,0.2,0", "6.7,3.0,5.2,2.3,2"]);
+        return csv;
+    }
+
+    [Fact]
+    public void Predict_never_overwrites_its_input_and_replaces_another_file_only_with_force()
+    {
+        var model = TrainedModel();
+        var csv = IrisCsv();
+        var before = File.ReadAllBytes(csv);
+
+        foreach (var force in new[] { false, true })
+        {
+            var (code, _, err) = CliRunner.Run(["predict", "--model", model, "--data", csv, "--out", csv, .. force ? new[] { "--force" } : []]);
+            Assert.Equal(2, code);
+            Assert.Contains("is the --data file itself; predictions never overwrite their input", err);
+        }
+        // the same file by another spelling
+        var (c2, _, e2) = CliRunner.Run("predict", "--model", model, "--data", csv, "--out", Path.Combine(_dir, ".", "x", "..", "iris.csv"));
+        Assert.Equal(2, c2);
+        Assert.Contains("is the --data file itself", e2);
+        Assert.Equal(before, File.ReadAllBytes(csv));
+
+        var other = P("notes.csv");
+        File.WriteAllText(other, "keep me");
+        var (c3, _, e3) = CliRunner.Run("predict", "--model", model, "--data", csv, "--out", other);
+        Assert.Equal(2, c3);
+        Assert.Contains("already exists; pass --force to replace it", e3);
+        Assert.Equal("keep me", File.ReadAllText(other));
+
+        var (c4, _, e4) = CliRunner.Run("predict", "--model", model, "--data", csv, "--out", other, "--force");
+        Assert.True(c4 == 0, e4);
+        Assert.StartsWith("sepal_length_cm", File.ReadAllText(other));
+    }
+
+    [Fact]
+    public void Predict_refuses_an_input_reached_through_a_symbolic_link()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var model = TrainedModel();
+        var csv = IrisCsv();
+        var link = P("link.csv");
+        File.CreateSymbolicLink(link, csv);
+        var (code, _, err) = CliRunner.Run("predict", "--model", model, "--data", csv, "--out", link, "--force");
+        Assert.Equal(2, code);
+        Assert.Contains("is the --data file itself", err);
+        Assert.Equal(5, File.ReadAllLines(csv)[0].Split(',').Length);
+    }
+
+    [Fact]
+    public void Default_run_folders_are_unique_even_within_one_second()
+    {
+        var now = new DateTime(2026, 12, 2, 10, 0, 0);
+        var cwd = Directory.GetCurrentDirectory();
+        try
+        {
+            Directory.SetCurrentDirectory(_dir);
+            var held = Enumerable.Range(0, 6).Select(_ => NeuralPure.Cli.RunFolder.CreateDefault("iris", now)).ToList();
+            Assert.Equal(6, held.Select(h => h.Path).Distinct().Count());
+            Assert.Equal(Path.Combine("runs", "iris-20261202-100000"), held[0].Path);
+            Assert.Equal(Path.Combine("runs", "iris-20261202-100000-6"), held[5].Path);
+            foreach (var h in held) h.Dispose();
+            // a folder someone has written into is never reused
+            File.WriteAllText(Path.Combine(held[0].Path, "mine.txt"), "x");
+            using var next = NeuralPure.Cli.RunFolder.CreateDefault("iris", now);
+            Assert.NotEqual(held[0].Path, next.Path);
+        }
+        finally { Directory.SetCurrentDirectory(cwd); }
+    }
+
+    [Fact]
+    public void A_second_live_run_in_the_same_folder_is_refused_and_the_first_keeps_its_files()
+    {
+        var folder = P("live");
+        using (var first = NeuralPure.Cli.RunFolder.Claim(folder, force: false))
+        {
+            var (code, _, err) = CliRunner.Run("train", "--data", "iris", "--epochs", "1", "--out", folder, "--force");
+            Assert.Equal(1, code);
+            Assert.Contains($"another neuralpure run is writing to '{folder}'", err);
+            Assert.Single(err.Trim().Split('\n'));
+            Assert.Equal([RunFolderLock], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName));
+        }
+        // released: a run can take the folder, and leaves no lock behind
+        var (c2, _, e2) = CliRunner.Run("train", "--data", "iris", "--epochs", "1", "--out", folder, "--force");
+        Assert.True(c2 == 0, e2);
+        Assert.False(File.Exists(Path.Combine(folder, RunFolderLock)));
+    }
+
+    private const string RunFolderLock = ".neuralpure.lock";
+
+    [Fact]
+    public void Force_without_checkpoints_clears_the_old_checkpoint_so_resume_cannot_bring_the_old_run_back()
+    {
+        var folder = P("f");
+        Assert.Equal(0, CliRunner.Run("train", "--data", "iris", "--epochs", "3", "--out", folder).Code);
+        Assert.True(File.Exists(Path.Combine(folder, "checkpoint.safetensors")));
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "mine");
+        var (code, stdout, err) = CliRunner.Run("train", "--data", "digits", "--epochs", "1", "--out", folder, "--force", "--checkpoint-every", "0", "--json");
+        Assert.True(code == 0, err);
+        var hash = JsonNode.Parse(stdout)!["parameters"]!["sha256"]!.GetValue<string>();
+        Assert.False(File.Exists(Path.Combine(folder, "checkpoint.safetensors")));
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(folder, "notes.txt"))); // not a run output: left alone
+
+        var (c2, _, e2) = CliRunner.Run("resume", folder);
+        Assert.Equal(1, c2);
+        Assert.Contains("holds no checkpoint.safetensors", e2);
+        Assert.Equal(hash, RunRecord.Read(Path.Combine(folder, "run.json")).ParameterHash);
+    }
+
+    [Fact]
+    public void A_model_too_large_for_the_machine_is_refused_with_its_parameter_count_and_bytes()
+    {
+        var (code, _, err) = CliRunner.Run("train", "--data", "iris", "--layers", "100000000", "--out", P("big"));
+        Assert.Equal(2, code);
+        Assert.Contains("the model 4-100000000-3 has 800,000,003 parameters; training it needs at least", err);
+        Assert.Contains("GiB", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(P("big")));
+
+        var (c2, _, e2) = CliRunner.Run("train", "--data", "iris", "--layers", "100000,100000", "--out", P("big"));
+        Assert.Equal(2, c2);
+        Assert.Contains("exceed the", e2);
+    }
+
+    [Fact]
+    public void The_memory_estimate_counts_parameters_gradients_optimizer_buffers_snapshots_and_activations()
+    {
+        var (p, bytes) = Experiment.MemoryEstimate(new ExperimentConfig(Optimizer: "adam"), [4, 10, 3], rows: 1, checkpoints: false);
+        Assert.Equal(4 * 10 + 10 + 10 * 3 + 3, p);
+        // params + grads + 2 moments during the step, a snapshot of params + 2 moments: 7 copies; activations 10·(4 + 10 + 3)
+        Assert.Equal(4 * (83 * 7 + 10 * 17), bytes);
+        Assert.Equal(4 * (83 * 3 + 10 * 17), Experiment.MemoryEstimate(new ExperimentConfig(Optimizer: "sgd"), [4, 10, 3], 1, false).Bytes);
+        Assert.Equal(4 * (83 * 5 + 10 * 17), Experiment.MemoryEstimate(new ExperimentConfig(Optimizer: "sgd", Momentum: 0.9), [4, 10, 3], 1, false).Bytes);
+        Assert.Equal(4 * (83 * 13 + 10 * 17 * 32), Experiment.MemoryEstimate(new ExperimentConfig(Optimizer: "adamw"), [4, 10, 3], 32).Bytes);
+    }
+}
