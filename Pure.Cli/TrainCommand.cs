@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using NeuralPure.Facade.Data;
 using NeuralPure.Facade.Models;
+using NeuralPure.Facade.Plots;
 using NeuralPure.Facade.Runs;
 using NeuralPure.Facade.Training;
 using Spectre.Console;
@@ -209,8 +210,8 @@ internal static class TrainCommand
         var h = result.Fit.History;
         var series = new List<(string, IReadOnlyList<double>)> { ("train", h.Select(e => e.TrainLoss).ToList()) };
         if (h.Any(e => e.ValLoss is not null)) series.Add(("validation", h.Select(e => e.ValLoss ?? double.NaN).ToList()));
-        NeuralPure.Lessons.LessonPlots.Lines(Path.Combine(outDir, "loss.svg"), $"{result.Data.Name}: loss per epoch", "epoch", "loss",
-            [.. series.Select(s => (s.Item1, NeuralPure.Lessons.LessonPlots.OneTo(s.Item2.Count), s.Item2))]);
+        LinePlot.Write(Path.Combine(outDir, "loss.svg"), $"{result.Data.Name}: loss per epoch", "epoch", "loss",
+            [.. series.Select(s => new LineSeries(s.Item1, LinePlot.OneTo(s.Item2.Count), s.Item2))]);
         RunRecord.Write(Path.Combine(outDir, "run.json"), result); // last: a run.json means the rest is complete
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using NeuralPure.Facade.Plots;
 using NeuralPure.Facade.Runs;
 using NeuralPure.Facade.Training;
 using NeuralPure.Losses;
@@ -92,11 +93,11 @@ public static class DescentLesson
         foreach (var r in runs) w.Line($"  {r.Label,-9}  {r.Diagnosis.Evidence}");
 
         var valley = Fmt.OutputPath(outputFolder, "descent-valley.svg");
-        LessonPlots.Lines(valley, "Walking down L(w) = (w - 3)^2", "step", "w",
-            [.. walks.Select(x => ($"{x.Label} (rate {Fmt.Rate(x.LearningRate)})", (IReadOnlyList<double>)[.. Enumerable.Range(0, x.Path.Length).Select(i => (double)i)], (IReadOnlyList<double>)x.Path))]);
+        LinePlot.Write(valley, "Walking down L(w) = (w - 3)^2", "step", "w",
+            [.. walks.Select(x => new LineSeries($"{x.Label} (rate {Fmt.Rate(x.LearningRate)})", [.. Enumerable.Range(0, x.Path.Length).Select(i => (double)i)], x.Path))]);
         var loss = Fmt.OutputPath(outputFolder, "descent-loss.svg");
-        LessonPlots.Lines(loss, "digits: validation loss per epoch", "epoch", "validation loss",
-            [.. runs.Select(r => ($"{r.Label} (rate {Fmt.Rate(r.LearningRate)})", LessonPlots.OneTo(r.ValidationLosses.Length), (IReadOnlyList<double>)r.ValidationLosses))], logY: true);
+        LinePlot.Write(loss, "digits: validation loss per epoch", "epoch", "validation loss",
+            [.. runs.Select(r => new LineSeries($"{r.Label} (rate {Fmt.Rate(r.LearningRate)})", LinePlot.OneTo(r.ValidationLosses.Length), r.ValidationLosses))], new LinePlotOptions { LogY = true });
         w.Line();
         w.Line($"Plots: descent-valley.svg (w after each step) and descent-loss.svg (validation loss per epoch, log scale).");
         return new DescentLessonResult(Target, walks, runs, [valley, loss]);

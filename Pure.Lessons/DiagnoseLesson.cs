@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using NeuralPure.Facade.Plots;
 using NeuralPure.Facade.Runs;
 using NeuralPure.Facade.Training;
 
@@ -65,8 +66,8 @@ public static class DiagnoseLesson
         w.Line($"neuralpure train prints the same diagnosis line at the end of every run.");
 
         var plot = Fmt.OutputPath(outputFolder, "diagnose-curves.svg");
-        LessonPlots.Lines(plot, "Loss per epoch", "epoch", "loss",
-            [.. new[] { a, b, tooHigh, fixedRun }.Select(c => (c.Name, LessonPlots.OneTo(c.Losses.Length), (IReadOnlyList<double>)c.Losses))]);
+        LinePlot.Write(plot, "Loss per epoch", "epoch", "loss",
+            [.. new[] { a, b, tooHigh, fixedRun }.Select(c => new LineSeries(c.Name, LinePlot.OneTo(c.Losses.Length), c.Losses))]);
         w.Line();
         w.Line($"Plot: diagnose-curves.svg (all four curves).");
         return new DiagnoseLessonResult(a, b, tooHigh, fixedRun, [plot]);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using NeuralPure.Facade.Plots;
 using NeuralPure.Facade.Data;
 using NeuralPure.Layers;
 using NeuralPure.Losses;
@@ -118,7 +119,7 @@ public static class LoopLesson
         // lot in how well they are recognised) and measure every batch's loss: its spread shrinks like 1/sqrt(batch size).
         var reference = runs.First(r => r.Size == 32).After.Params;
         var epochs = ImmutableArray.CreateBuilder<BatchSizeEpoch>();
-        var curves = new List<(string, IReadOnlyList<double>, IReadOnlyList<double>)>();
+        var curves = new List<LineSeries>();
         foreach (var (size, after, history, elapsed) in runs)
         {
             var finalOutputs = Model.Forward(spec, after.Params, data.X);
@@ -127,7 +128,7 @@ public static class LoopLesson
             double spread = StdDev([.. Trainer.Batches(data, c, key, epoch: 0).Select(b => (double)Model.Loss(spec, reference, b))]);
             epochs.Add(new BatchSizeEpoch(size, history.IterationLosses.Length, loss, Accuracy(finalOutputs, data.Y), spread, elapsed.TotalSeconds));
             var seen = Enumerable.Range(1, history.IterationLosses.Length).Select(i => (double)Math.Min(data.Rows, i * size)).ToList();
-            curves.Add(($"batch {size}", seen, history.IterationLosses));
+            curves.Add(new LineSeries($"batch {size}", seen, history.IterationLosses));
         }
         w.Line($"  batch size    iterations   loss after   accuracy after   spread of one batch's loss");
         w.Line($"                per epoch    one epoch    one epoch        (std dev, same weights)");
@@ -145,7 +146,10 @@ public static class LoopLesson
         w.Line($"  point the right way, with only a batch's activations in memory.");
 
         var plot = Fmt.OutputPath(outputFolder, "loop-batch-size.svg");
-        LessonPlots.Lines(plot, "Loss of each iteration's batch during one epoch", "images seen", "batch loss", curves, logY: true);
+        // Batch 1's 10,000 single-image losses are a translucent band beneath the other curves (LinePlot draws so dense a series
+        // thin and first); the few images it already gets right have losses down to 1e-14, so the axis stops at 0.01 and that
+        // band runs off the bottom, which leaves room for the curves of the larger batches.
+        LinePlot.Write(plot, "Loss of each iteration's batch during one epoch", "images seen", "batch loss", curves, new LinePlotOptions { LogY = true, YMin = 0.01 });
         w.Line();
         w.Line($"Plot: loop-batch-size.svg (the loss each iteration saw, against images seen, log scale).");
         return new LoopLessonResult(data.Rows, config.BatchSize, perEpoch, sizes.Count, sizes[^1], lossBefore, lossAfter, same, epochs.ToImmutable(), [plot]);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using NeuralPure.Facade.Plots;
 using NeuralPure.Facade.Data;
 using NeuralPure.Facade.Evaluation;
 using NeuralPure.Facade.Training;
@@ -107,8 +108,8 @@ public static class OptimizersLesson
         w.Line($"  towards zero by learning rate * weight decay * w, separately from the gradient (decoupled weight decay).");
 
         var plot = Fmt.OutputPath(outputFolder, "optimizers-loss.svg");
-        LessonPlots.Lines(plot, "digits: training loss per epoch", "epoch", "training loss",
-            [.. all.Select(r => (r.Name, LessonPlots.OneTo(r.EpochLosses.Length), (IReadOnlyList<double>)r.EpochLosses))], logY: true);
+        LinePlot.Write(plot, "digits: training loss per epoch", "epoch", "training loss",
+            [.. all.Select(r => new LineSeries(r.Name, LinePlot.OneTo(r.EpochLosses.Length), r.EpochLosses))], new LinePlotOptions { LogY = true });
         w.Line();
         w.Line($"Plot: optimizers-loss.svg (training loss per epoch, log scale).");
         return new OptimizersLessonResult(initialNorm, all, [plot]);

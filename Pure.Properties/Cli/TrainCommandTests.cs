@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using NeuralPure.Facade.Data;
 using NeuralPure.Facade.Models;
+using NeuralPure.Properties.Facade.Plots;
 using Xunit;
 
 namespace NeuralPure.Properties.Cli;
@@ -30,7 +31,9 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(3, written["history"]!.AsArray().Count);
         Assert.Equal("completed", written["status"]!.GetValue<string>());
         Assert.True(File.Exists(Path.Combine(Out("a"), "model.safetensors")));
-        Assert.StartsWith("<?xml", File.ReadAllText(Path.Combine(Out("a"), "loss.svg")));
+        var plot = SvgPlot.Load(Path.Combine(Out("a"), "loss.svg"));
+        Assert.Equal(3, plot.Named("train").Points.Count);
+        Assert.True(plot.Legend.X >= plot.PlotArea.Right);
 
         var (code2, stdout2, _) = CliRunner.Run(Quick(Out("b"), "--json", "--threads", "1"));
         Assert.Equal(0, code2);
@@ -43,6 +46,19 @@ public sealed class TrainCommandTests : IDisposable
         var (model, config) = ModelFile.Load(Path.Combine(Out("a"), "model.safetensors"));
         Assert.Equal(Hash(stdout), model.ParameterHash());
         Assert.NotNull(config);
+    }
+
+    /// <summary>loss.svg and the lessons' plots are drawn by Pure.Facade's LinePlot: neither the CLI nor the lessons reference
+    /// a drawing library (ScottPlot, SkiaSharp), and the lessons no longer carry a plotting helper of their own.</summary>
+    [Fact]
+    public void The_cli_and_the_lessons_draw_with_the_facades_line_plot_and_no_drawing_library()
+    {
+        var cli = System.Reflection.Assembly.Load("neuralpure");
+        var lessons = typeof(NeuralPure.Lessons.LoopLesson).Assembly;
+        foreach (var a in new[] { cli, lessons })
+            Assert.DoesNotContain(a.GetReferencedAssemblies(), r => r.Name!.StartsWith("ScottPlot", StringComparison.Ordinal) || r.Name!.StartsWith("SkiaSharp", StringComparison.Ordinal));
+        Assert.Contains(cli.GetReferencedAssemblies(), r => r.Name == "Pure.Facade");
+        Assert.Null(lessons.GetType("NeuralPure.Lessons.LessonPlots"));
     }
 
     [Fact]

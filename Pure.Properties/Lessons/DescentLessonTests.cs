@@ -1,5 +1,6 @@
 using NeuralPure.Facade.Training;
 using NeuralPure.Lessons;
+using NeuralPure.Properties.Facade.Plots;
 using Xunit;
 
 namespace NeuralPure.Properties.Lessons;
@@ -37,6 +38,10 @@ public sealed class DescentLessonTests(LessonRuns runs)
     public void Both_plots_are_written_as_svg()
     {
         Assert.Equal(2, Result.Plots.Length);
-        Assert.All(Result.Plots, p => Assert.StartsWith("<?xml", File.ReadAllText(p)));
+        var valley = SvgPlot.Load(Result.Plots[0]);
+        Assert.Equal(Result.Walks.Select(x => x.Path.Length), valley.Series.Select(s => s.Points.Count));
+        var loss = SvgPlot.Load(Result.Plots[1]);
+        Assert.Equal(Result.Runs.Select(r => r.ValidationLosses.Length), loss.Series.Select(s => s.Points.Count));
+        Assert.Equal("log10", (string)loss.PlotAreaElement.Attribute("data-y-scale")!);
     }
 }

@@ -1,5 +1,6 @@
 using NeuralPure.Facade.Training;
 using NeuralPure.Lessons;
+using NeuralPure.Properties.Facade.Plots;
 using Xunit;
 
 namespace NeuralPure.Properties.Lessons;
@@ -38,5 +39,9 @@ public sealed class DiagnoseLessonTests(LessonRuns runs)
     }
 
     [Fact]
-    public void The_plot_is_written_as_svg() => Assert.StartsWith("<?xml", File.ReadAllText(Assert.Single(Result.Plots)));
+    public void The_plot_has_the_four_curves()
+    {
+        var p = SvgPlot.Load(Assert.Single(Result.Plots));
+        Assert.Equal(new[] { Result.A, Result.B, Result.TooHigh, Result.Fixed }.Select(c => (c.Name, c.Losses.Length)), p.Series.Select(s => (s.Name, s.Points.Count)));
+    }
 }

@@ -1,4 +1,5 @@
 using NeuralPure.Lessons;
+using NeuralPure.Properties.Facade.Plots;
 using Xunit;
 
 namespace NeuralPure.Properties.Lessons;
@@ -39,5 +40,11 @@ public sealed class OptimizersLessonTests(LessonRuns runs)
     }
 
     [Fact]
-    public void The_plot_is_written_as_svg() => Assert.StartsWith("<?xml", File.ReadAllText(Assert.Single(Result.Plots)));
+    public void The_plot_has_one_curve_per_optimizer_on_a_log_axis()
+    {
+        var p = SvgPlot.Load(Assert.Single(Result.Plots));
+        Assert.Equal(Result.Runs.Select(r => r.Name), p.Series.Select(s => s.Name));
+        Assert.All(p.Series, s => Assert.Equal(Result.Run(s.Name).EpochLosses.Length, s.Markers));
+        Assert.Equal("log10", (string)p.PlotAreaElement.Attribute("data-y-scale")!);
+    }
 }
