@@ -17,9 +17,11 @@ public static class IdxData
     /// <param name="images">The images.</param>
     /// <param name="labels">One label per image, each in 0..<see cref="CsvReader.MaxClassLabel"/>.</param>
     /// <param name="name">The table's name.</param>
-    /// <returns>A table whose features are named <c>pixel_{row}_{col}</c>, whose target is <c>label</c>, whose
-    /// <see cref="TabularData.Classes"/> is the largest label + 1, and whose <see cref="TabularData.Sha256"/> is the
-    /// SHA-256 of the images' SHA-256 (64 ASCII hex digits) followed by every label as a little-endian 32-bit integer.</returns>
+    /// <returns>A table whose features are named <c>pixel_{row}_{col}</c>, whose target is <c>label</c>, whose classes are
+    /// the distinct labels present, sorted, encoded 0..K-1 in that order and named by their numbers (so labels 0..9 all
+    /// present stay 0..9; labels {1, 4} become 0 and 1, named "1" and "4"), and whose <see cref="TabularData.Sha256"/> is
+    /// the SHA-256 of the images' SHA-256 (64 ASCII hex digits) followed by every label, as given, as a little-endian
+    /// 32-bit integer.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="images"/> or <paramref name="name"/> is null.</exception>
     /// <exception cref="ArgumentException">The label count differs from the image count, or a label is out of range.</exception>
     public static TabularData FromIdx(IdxImages images, ImmutableArray<int> labels, string name)
@@ -38,7 +40,7 @@ public static class IdxData
                 nameof(labels));
         }
 
-        int max = -1;
+        var present = new bool[CsvReader.MaxClassLabel + 1];
         for (int i = 0; i < labels.Length; i++)
         {
             int l = labels[i];
@@ -47,7 +49,19 @@ public static class IdxData
                 throw new ArgumentException(Invariant($"Label {i} is {l}; labels must be in 0..{CsvReader.MaxClassLabel}."), nameof(labels));
             }
 
-            max = Math.Max(max, l);
+            present[l] = true;
+        }
+
+        // The classes are the labels present, in order: rank[l] is label l's class.
+        var rank = new int[present.Length];
+        var classNames = new List<string>();
+        for (int l = 0; l < present.Length; l++)
+        {
+            if (present[l])
+            {
+                rank[l] = classNames.Count;
+                classNames.Add(l.ToString(CultureInfo.InvariantCulture));
+            }
         }
 
         int perImage = images.PixelsPerImage;
@@ -71,7 +85,7 @@ public static class IdxData
         byte[] labelBytes = new byte[labels.Length * 4];
         for (int i = 0; i < y.Length; i++)
         {
-            y[i] = labels[i];
+            y[i] = rank[labels[i]];
             BinaryPrimitives.WriteInt32LittleEndian(labelBytes.AsSpan(i * 4), labels[i]);
         }
 
@@ -89,8 +103,9 @@ public static class IdxData
             perImage,
             ImmutableCollectionsMarshal.AsImmutableArray(x),
             ImmutableCollectionsMarshal.AsImmutableArray(y),
-            max + 1,
-            sha);
+            classNames.Count,
+            sha,
+            [.. classNames]);
     }
 
     /// <summary>Reads an IDX image file and its label file and builds a classification table (see <see cref="FromIdx"/>).</summary>

@@ -2,6 +2,7 @@ using NeuralPure.Properties.Support;
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO.Compression;
 using FsCheck;
 using FsCheck.Fluent;
@@ -164,10 +165,11 @@ public class IdxReaderTests
     {
         IdxImages img = Images(Idx(0x08, [2, 1, 3], [0, 128, 255, 1, 2, 3]));
         TabularData t = IdxData.FromIdx(img, [4, 1], "tiny");
-        Assert.Equal(("tiny", 2, 3, 5, "label"), (t.Name, t.Rows, t.Features, t.Classes, t.TargetName));
+        Assert.Equal(("tiny", 2, 3, 2, "label"), (t.Name, t.Rows, t.Features, t.Classes, t.TargetName));
         Assert.Equal(["pixel_0_0", "pixel_0_1", "pixel_0_2"], t.FeatureNames.ToArray());
         Assert.Equal([0.0, 128, 255, 1, 2, 3], t.X.ToArray());
-        Assert.Equal([4, 1], t.Labels.ToArray());
+        Assert.Equal([1, 0], t.Labels.ToArray()); // the labels present, 1 and 4, are classes 0 and 1
+        Assert.Equal(["1", "4"], t.ClassNames.ToArray());
         Assert.NotEqual(t.Sha256, IdxData.FromIdx(img, [4, 2], "tiny").Sha256);
 
         var ex = Assert.Throws<ArgumentException>(() => IdxData.FromIdx(img, [1], "x"));
@@ -198,6 +200,8 @@ public class IdxReaderTests
         Assert.Equal(10, lbl.Distinct().Count());
         TabularData t = IdxData.FromIdx(img, lbl, "fashion-mnist");
         Assert.Equal((10000, 784, 10), (t.Rows, t.Features, t.Classes));
+        Assert.Equal(lbl.ToArray(), t.Labels.ToArray()); // all ten present: the labels are the file's
+        Assert.Equal(Enumerable.Range(0, 10).Select(l => l.ToString(CultureInfo.InvariantCulture)), t.ClassNames);
     }
 
     [Law(100)]
