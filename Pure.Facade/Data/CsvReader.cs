@@ -172,6 +172,7 @@ public static class CsvReader
     /// <summary>Names a few common binary formats by their first bytes, for the not-text message.</summary>
     private static string KindOf(ReadOnlySpan<byte> start) =>
         start.StartsWith([(byte)0x1f, (byte)0x8b]) ? " (it starts like gzip-compressed data; decompress it first)"
+        : start.StartsWith([(byte)0xFF, (byte)0xFE]) || start.StartsWith([(byte)0xFE, (byte)0xFF]) ? " (it starts like UTF-16 text; save it as UTF-8)"
         : start.StartsWith("PK\u0003\u0004"u8) ? " (it starts like a zip archive, which is what an .xlsx workbook is; export the sheet as CSV)"
         : start.StartsWith([(byte)0x89, (byte)'P', (byte)'N', (byte)'G']) ? " (it starts like a PNG image)"
         : start.StartsWith([(byte)0xFF, (byte)0xD8, (byte)0xFF]) ? " (it starts like a JPEG image)"
@@ -188,9 +189,9 @@ public static class CsvReader
         while (lines.Count < SniffLines && !rest.IsEmpty)
         {
             int nl = rest.IndexOf((byte)'\n');
-            if (nl < 0 && !ended)
+            if (nl < 0 && !ended && lines.Count > 0)
             {
-                break; // an incomplete line: the chunk ends inside it
+                break; // an incomplete line: the chunk ends inside it (but a first line longer than the chunk is sampled as far as it goes)
             }
 
             ReadOnlySpan<byte> line = nl < 0 ? rest : rest[..nl];

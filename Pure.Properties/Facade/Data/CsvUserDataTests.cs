@@ -1,7 +1,10 @@
 using System.Collections.Immutable;
 using System.IO.Compression;
 using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
 using NeuralPure.Facade.Data;
+using NeuralPure.Properties.Support;
 using Xunit;
 using static NeuralPure.Properties.Facade.Data.DataTestSupport;
 
@@ -131,6 +134,31 @@ public class CsvUserDataTests
     }
 
     [Fact]
+    public void A_header_longer_than_the_first_chunk_still_gives_its_separator()
+    {
+        const int columns = 20_000; // about 150 KB of header
+        string header = string.Join(';', Enumerable.Range(0, columns).Select(c => $"feature_{c}")) + ";y\n";
+        string row = string.Join(';', Enumerable.Repeat("1", columns)) + ";0\n";
+        TabularData t = Parse(header + row + row);
+        Assert.Equal((columns, 2), (t.Features, t.Rows));
+        Assert.Equal("feature_19999", t.FeatureNames[^1]);
+    }
+
+    [Law(100)]
+    public Property Mutated_user_files_give_a_table_or_a_DataFormatException() =>
+        Prop.ForAll(Mutations, mutations =>
+        {
+            byte[] semicolons = Encoding.UTF8.GetBytes("sepal;\"petal\";species\r\n5.1;3.5;setosa\r\n4.9;-3e-1;versicolor\n6.2;3.4;setosa\n\n");
+            byte[] headerless = Encoding.UTF8.GetBytes("5.1,3.5,-1\n4.9,3.0,1\n6.2,3.4,0\n");
+            return SucceedsOrDataFormat(() => ParseBytes(Apply(semicolons, mutations)))
+                && SucceedsOrDataFormat(() => ParseBytes(Apply(semicolons, mutations), new CsvOptions { ClassNames = ["setosa", "versicolor"] }))
+                && SucceedsOrDataFormat(() => ParseBytes(Apply(semicolons, mutations), new CsvOptions { Task = TaskKind.Regression, Target = "petal" }))
+                && SucceedsOrDataFormat(() => ParseBytes(Apply(headerless, mutations)))
+                && SucceedsOrDataFormat(() => ParseBytes(Apply(headerless, mutations), new CsvOptions { HasHeader = false, Target = "2", Task = TaskKind.Classification }))
+                && SucceedsOrDataFormat(() => CsvReader.Parse(new TrickleStream(new MemoryStream(Apply(headerless, mutations)), 3), "t", new CsvOptions { HasHeader = true }));
+        });
+
+    [Fact]
     public void An_explicit_separator_wins_over_detection()
     {
         var ex = ThrowsData(() => Parse("a;b;y\n1;2;0\n", new CsvOptions { Separator = ',' }), "line 1: the header has 1 column");
@@ -235,6 +263,7 @@ public class CsvUserDataTests
         { [.. Encoding.UTF8.GetBytes("a,y\n1,0\n"), 0, (byte)'\n'], "byte 9 is a NUL byte" },
         { [.. Encoding.UTF8.GetBytes("a,y\n1,0\n2,"), 0xff, (byte)'\n'], "byte 11 is not valid UTF-8" },
         { [0xEF, 0xBB, 0xBF, (byte)'a', 0xC3, 0x28], "byte 5 is not valid UTF-8" },
+        { [0xFF, 0xFE, (byte)'a', 0, (byte)',', 0, (byte)'y', 0], "UTF-16" },
     };
 
     [Theory]
