@@ -489,6 +489,8 @@ public static class CsvReader
         private double[] _row = [];
         private DataFormatException? _rowError;
         private bool _rowIsText;
+        private bool _anyNumericTarget;
+        private long _firstTextLine;
         private int _rows;
         private bool _classify;
 
@@ -569,6 +571,11 @@ public static class CsvReader
             bool anyText = _textList.Count > 0;
             TaskKind task = anyText || _classify ? TaskKind.Classification : _options.Task ?? InferNumeric(ys);
             ImmutableArray<string> classNames = task == TaskKind.Classification ? Encode(ys) : [];
+            if (anyText && _anyNumericTarget && _options.Task is null && _options.ClassNames is null)
+            {
+                // Probably a numeric column with a few missing-value markers ("?", "n/a"): say why it became classes.
+                _layout.Notices.Add(Invariant($"the target column {DataText.Quote(_header[_target])} holds numbers and text (the first text, {DataText.Quote(_textList[0])}, on line {_firstTextLine}), so every value is read as a text class label; give the task regression to have the text refused"));
+            }
 
             var names = new string[_columns - 1];
             for (int c = 0, k = 0; c < _columns; c++)
@@ -892,6 +899,7 @@ public static class CsvReader
                         $"the class label {DataText.Quote(trimmed)} is not a whole number; with the task classification a numeric target must hold whole numbers (a fractional target is a regression target)");
                 }
 
+                _anyNumericTarget = true;
                 return v;
             }
 
@@ -934,6 +942,11 @@ public static class CsvReader
             }
 
             _rowIsText = true;
+            if (_firstTextLine == 0)
+            {
+                _firstTextLine = _line;
+            }
+
             return id;
         }
 

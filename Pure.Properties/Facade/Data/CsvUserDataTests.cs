@@ -44,6 +44,9 @@ public class CsvUserDataTests
         Assert.Equal(TaskKind.Classification, t.Task);
         Assert.Equal(["10", "2", "cat"], t.ClassNames.ToArray()); // ordinal, like LabelEncoder on strings; 2.0 is named "2"
         Assert.Equal([0, 1, 2, 1], t.Labels.ToArray());
+        Assert.Equal("the target column 'y' holds numbers and text (the first text, 'cat', on line 4), so every value is read as a text class label; give the task regression to have the text refused", Assert.Single(t.Notices));
+        Assert.Empty(Parse(Iris).Notices); // all text: nothing to say
+        Assert.Empty(Parse("x,y\n1,10\n3,cat\n", new CsvOptions { Task = TaskKind.Classification }).Notices); // asked for
     }
 
     [Fact]
