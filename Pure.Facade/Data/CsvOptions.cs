@@ -46,7 +46,9 @@ public sealed record CsvOptions
     /// Gets the classes to encode the target against, in label order (e.g. a trained model's class names), or null to
     /// take them from the data. When given, the task is classification, label <c>k</c> is <c>ClassNames[k]</c>
     /// (<see cref="TabularData.Classes"/> is their count even if some are absent from the file), and a target value that
-    /// is not one of them is refused, naming its line. Numbers match by value: "1.0" matches the class "1".
+    /// is not one of them is refused, naming its line. Text matches by exact name. Numbers match by value ("1.0" is the
+    /// class "1") when some names are numbers; when none is, a whole number k in 0..K-1 is class k, the way the bundled
+    /// files store their named classes (iris's 0 is "setosa").
     /// </summary>
     public IReadOnlyList<string>? ClassNames { get; init; }
 }

@@ -660,32 +660,23 @@ public static class CsvReader
                 Array.Sort(names, StringComparer.Ordinal);
             }
 
-            var byName = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);
-            var byNumber = new Dictionary<double, int>();
-            for (int k = 0; k < names.Length; k++)
-            {
-                byName.TryAdd(names[k], k);
-                if (double.TryParse(names[k], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v))
-                {
-                    byNumber.TryAdd(v + 0.0, k);
-                }
-            }
-
+            // The classes found in the data are matched by name (so numbers in a text column, named by NumberName, match
+            // too); given classes by the ClassMatcher's rules.
+            var matcher = new ClassMatcher(names);
+            bool byName = anyText && _options.ClassNames is null;
             for (int i = 0; i < ys.Length; i++)
             {
-                bool text = _textRows[i];
                 int k;
-                bool found = text
-                    ? byName.TryGetValue(_textList[(int)ys[i]], out k)
-                    : (anyText && _options.ClassNames is null ? byName.TryGetValue(NumberName(ys[i]), out k) : byNumber.TryGetValue(ys[i] + 0.0, out k));
+                bool found = _textRows[i]
+                    ? matcher.TryText(_textList[(int)ys[i]], out k)
+                    : byName ? matcher.TryText(NumberName(ys[i]), out k) : matcher.TryNumber(ys[i], out k);
                 if (!found)
                 {
-                    string shown = DataText.Quote(NameOf(ys, i));
                     throw Error(
                         LineOf(i),
                         _target + 1,
                         _header[_target],
-                        Invariant($"the class label {shown} is not one of the {names.Length} given classes: {DataText.List(names, 20)}"));
+                        $"the class label {DataText.Quote(NameOf(ys, i))} is not one of the {matcher.Describe()}");
                 }
 
                 ys[i] = k;

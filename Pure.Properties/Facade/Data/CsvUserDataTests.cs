@@ -94,6 +94,13 @@ public class CsvUserDataTests
         var ex = ThrowsData(() => Parse("x,y\n1,setosa\n2,daisy\n", model), "line 3, column 2 ('y')", "'daisy'", "not one of the 4 given classes", "'virginica'");
         Assert.Equal(3, ex.Line);
         ThrowsData(() => Parse("x,y\n1,1\n2,2\n", new CsvOptions { ClassNames = ["1", "3"] }), "line 3", "'2'");
+        // Text names and numeric labels: a number k is the class at position k, as in the bundled files.
+        var irisModel = new CsvOptions { ClassNames = ["setosa", "versicolor", "virginica"] };
+        Assert.Equal([2, 0], Parse("x,y\n1,2\n2,0\n", irisModel).Labels.ToArray());
+        Assert.Equal([2, 0], Parse("x,y\n1,virginica\n2,0\n", irisModel).Labels.ToArray());
+        ThrowsData(() => Parse("x,y\n1,0\n2,7\n", irisModel), "line 3, column 2 ('y')", "'7'", "3 given classes", "position, 0 to 2");
+        ThrowsData(() => Parse("x,y\n1,0\n2,1.5\n", irisModel), "line 3", "'1.5'", "not a whole number");
+
         Assert.Throws<ArgumentException>(() => Parse(Iris, new CsvOptions { ClassNames = ["a"], Task = TaskKind.Regression }));
         Assert.Throws<ArgumentException>(() => Parse(Iris, new CsvOptions { ClassNames = ["a", "a"] }));
         Assert.Throws<ArgumentException>(() => Parse(Iris, new CsvOptions { ClassNames = [] }));

@@ -178,6 +178,32 @@ public class IdxReaderTests
     }
 
     [Fact]
+    public void FromIdx_encodes_against_given_class_names()
+    {
+        IdxImages img = Images(Idx(0x08, [2, 1, 1], [7, 8]));
+        string[] digits = [.. Enumerable.Range(0, 10).Select(l => l.ToString(CultureInfo.InvariantCulture))];
+        TabularData t = IdxData.FromIdx(img, [4, 1], "x", digits);
+        Assert.Equal((10, 4, 1), (t.Classes, t.Labels[0], t.Labels[1]));
+        Assert.Equal(digits, t.ClassNames);
+
+        // Text names: label k is the class at position k.
+        TabularData named = IdxData.FromIdx(img, [1, 0], "x", ["coat", "shirt"]);
+        Assert.Equal(["coat", "shirt"], named.ClassNames.ToArray());
+        Assert.Equal([1, 0], named.Labels.ToArray());
+        var ex = Assert.Throws<ArgumentException>(() => IdxData.FromIdx(img, [1, 2], "x", ["coat", "shirt"]));
+        Assert.Contains("Label 1 is 2", ex.Message, StringComparison.Ordinal);
+        Assert.Equal([1, 1], IdxData.FromIdx(img, [1, 1], "x", ["3", "1"]).Labels.ToArray()); // by value when names are numbers
+        Assert.Throws<ArgumentException>(() => IdxData.FromIdx(img, [1, 1], "x", []));
+        Assert.Throws<ArgumentException>(() => IdxData.FromIdx(img, [1, 1], "x", ["a", "a"]));
+
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir.File("i"), Idx(0x08, [3, 1, 1], [1, 2, 3]));
+        File.WriteAllBytes(dir.File("l"), Idx(0x08, [3], [0, 1, 5]));
+        ThrowsData(() => IdxData.Load(dir.File("i"), dir.File("l"), "x", ["a", "b"]), dir.File("l"), "item 3 has the label 5", "2 given classes");
+        Assert.Equal(6, IdxData.Load(dir.File("i"), dir.File("l"), "x", ["0", "1", "2", "3", "4", "5"]).Classes);
+    }
+
+    [Fact]
     public void IdxData_Load_refuses_files_of_different_lengths()
     {
         using var dir = new TempDir();
