@@ -51,4 +51,38 @@ public sealed record CsvOptions
     /// files store their named classes (iris's 0 is "setosa").
     /// </summary>
     public IReadOnlyList<string>? ClassNames { get; init; }
+
+    /// <summary>
+    /// Reads a separator as a user types it on a command line: one character (",", ";", "|", ...), a tab character,
+    /// or one of the words <c>tab</c>, <c>\t</c>, <c>comma</c>, <c>semicolon</c>, <c>pipe</c> (case-insensitive).
+    /// </summary>
+    /// <param name="text">The text given.</param>
+    /// <returns>The separator, checked as <see cref="Separator"/> is.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    /// <exception cref="ArgumentException">The text is not one allowed separator; the message says what is.</exception>
+    public static char ParseSeparator(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        char? sep = text.ToLowerInvariant() switch
+        {
+            "tab" or "\\t" or "\t" => '\t',
+            "comma" => ',',
+            "semicolon" => ';',
+            "pipe" => '|',
+            _ when text.Length == 1 => text[0],
+            _ => null,
+        };
+        if (sep is not { } c || !IsAllowedSeparator(c))
+        {
+            throw new ArgumentException(
+                $"The separator {DataText.Quote(text)} is not allowed; use one character such as ',', ';' or '|' (a visible ASCII character other than a double quote, letter, digit, '.', '+' or '-'), or 'tab'.",
+                nameof(text));
+        }
+
+        return c;
+    }
+
+    /// <summary>Whether a character may separate fields.</summary>
+    internal static bool IsAllowedSeparator(char s) =>
+        s == '\t' || (s > ' ' && s < 127 && s != '"' && !char.IsAsciiLetterOrDigit(s) && s is not ('.' or '+' or '-'));
 }

@@ -394,8 +394,7 @@ public static class CsvReader
     private static void ValidateOptions(CsvOptions options)
     {
         char s = options.Separator ?? ',';
-        bool ok = s == '\t' || (s > ' ' && s < 127 && s != '"' && !char.IsAsciiLetterOrDigit(s) && s is not ('.' or '+' or '-'));
-        if (!ok)
+        if (!CsvOptions.IsAllowedSeparator(s))
         {
             throw new ArgumentException(
                 $"The separator {DataText.Quote(s.ToString())} is not allowed; use a tab or a visible ASCII character other than a double quote, letter, digit, '.', '+' or '-'.",

@@ -179,6 +179,32 @@ public class CsvUserDataTests
         Assert.Equal(["2,0"], t.ClassNames.ToArray());
     }
 
+    [Theory]
+    [InlineData(";", ';')]
+    [InlineData(",", ',')]
+    [InlineData("|", '|')]
+    [InlineData("\t", '\t')]
+    [InlineData("\\t", '\t')]
+    [InlineData("TAB", '\t')]
+    [InlineData("semicolon", ';')]
+    public void Separators_are_read_as_users_type_them(string text, char expected)
+    {
+        Assert.Equal(expected, CsvOptions.ParseSeparator(text));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(";;")]
+    [InlineData("a")]
+    [InlineData(".")]
+    [InlineData(" ")]
+    [InlineData("\"")]
+    public void Unusable_separators_are_refused_with_the_rule(string text)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => CsvOptions.ParseSeparator(text));
+        Assert.Contains("'tab'", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void When_no_separator_fits_the_one_column_error_says_what_was_tried()
     {
