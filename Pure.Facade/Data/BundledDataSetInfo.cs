@@ -19,4 +19,8 @@ public sealed record BundledDataSetInfo(
     string TargetName,
     string Licence,
     string Description,
-    string Sha256);
+    string Sha256)
+{
+    /// <summary>Gets the name of each class in label order (empty for regression), e.g. <c>setosa</c> for iris label 0.</summary>
+    public System.Collections.Immutable.ImmutableArray<string> ClassNames { get; init; } = [];
+}

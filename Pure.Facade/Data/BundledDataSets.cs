@@ -25,15 +25,24 @@ public static class BundledDataSets
         (new BundledDataSetInfo(
             "digits", TaskKind.Classification, 1797, 64, 10, "digit", SklearnLicence,
             "Handwritten digits as 8x8 images with pixel values 0..16 (UCI optdigits, test part).",
-            "592cc047d0a1cc7fdef9fd724514209dcb45a80aa147dc3ab375e3e1a9a380f4"), "digits.csv"),
+            "592cc047d0a1cc7fdef9fd724514209dcb45a80aa147dc3ab375e3e1a9a380f4")
+        {
+            ClassNames = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+        }, "digits.csv"),
         (new BundledDataSetInfo(
             "iris", TaskKind.Classification, 150, 4, 3, "species", SklearnLicence,
             "Fisher's iris flowers: 4 measurements in cm, 3 species (0 setosa, 1 versicolor, 2 virginica), sorted by class.",
-            "3a6fc062ef64e75ac2e711cf140609279c55c7d9e17c794fc15ddc46c77287a0"), "iris.csv"),
+            "3a6fc062ef64e75ac2e711cf140609279c55c7d9e17c794fc15ddc46c77287a0")
+        {
+            ClassNames = ["setosa", "versicolor", "virginica"],
+        }, "iris.csv"),
         (new BundledDataSetInfo(
             "breast-cancer", TaskKind.Classification, 569, 30, 2, "diagnosis", SklearnLicence,
             "Breast Cancer Wisconsin (Diagnostic): 30 cell-nucleus features, 0 malignant / 1 benign.",
-            "1f573a6153eb57b183b3bb3e49cc79e0f37e5e105d8337f9c7eb75b5fb04d347"), "breast_cancer.csv"),
+            "1f573a6153eb57b183b3bb3e49cc79e0f37e5e105d8337f9c7eb75b5fb04d347")
+        {
+            ClassNames = ["malignant", "benign"],
+        }, "breast_cancer.csv"),
         (new BundledDataSetInfo(
             "auto-mpg", TaskKind.Regression, 392, 7, 0, "mpg",
             "Public domain (StatLib, per the Debian copyright file); UCI lists Auto MPG as CC BY 4.0",
@@ -52,7 +61,8 @@ public static class BundledDataSets
     /// <summary>Loads a bundled data set by name; the result is cached, so repeated loads are free.</summary>
     /// <param name="name">One of <c>digits</c>, <c>iris</c>, <c>breast-cancer</c> (or <c>breast_cancer</c>),
     /// <c>auto-mpg</c> (or <c>auto_mpg</c>); case-insensitive.</param>
-    /// <returns>The table, named with the canonical name.</returns>
+    /// <returns>The table, named with the canonical name; its labels are the file's 0..K-1 and its
+    /// <see cref="TabularData.ClassNames"/> are <see cref="BundledDataSetInfo.ClassNames"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     /// <exception cref="ArgumentException">The name is unknown; the message lists the known names.</exception>
     /// <exception cref="InvalidOperationException">The embedded copy is missing or does not match its recorded hash
@@ -127,7 +137,16 @@ public static class BundledDataSets
         TabularData data;
         try
         {
-            data = CsvReader.Parse(stream, "resource " + resource, info.Name, new CsvOptions { Target = info.TargetName, Task = info.Task });
+            // Everything is given, nothing detected: the files are comma-separated with a header, and their labels are 0..K-1.
+            var options = new CsvOptions
+            {
+                Target = info.TargetName,
+                Task = info.Task,
+                Separator = ',',
+                HasHeader = true,
+                ClassNames = info.Task == TaskKind.Classification ? [.. Enumerable.Range(0, info.Classes).Select(k => k.ToString(CultureInfo.InvariantCulture))] : null,
+            };
+            data = CsvReader.Parse(stream, "resource " + resource, info.Name, options);
         }
         catch (DataFormatException ex)
         {
@@ -141,6 +160,6 @@ public static class BundledDataSets
                 $"The bundled data set '{info.Name}' does not match its record: expected {info.Rows}x{info.Features}, {info.Classes} classes, sha256 {info.Sha256}; found {data.Rows}x{data.Features}, {data.Classes} classes, sha256 {data.Sha256}."));
         }
 
-        return data;
+        return info.ClassNames.IsDefaultOrEmpty ? data : data.WithClassNames(info.ClassNames);
     }
 }

@@ -11,11 +11,17 @@ namespace NeuralPure.Facade.Data;
 /// </summary>
 /// <remarks>
 /// Every value is finite. For <see cref="TaskKind.Classification"/> every target is a whole number in
-/// <c>0..Classes-1</c>; for <see cref="TaskKind.Regression"/> <see cref="Classes"/> is 0.
-/// Equality compares contents (names, shape, every value, and the hash), not array identity.
+/// <c>0..Classes-1</c>, the index of its class in <see cref="ClassNames"/>; for <see cref="TaskKind.Regression"/>
+/// <see cref="Classes"/> is 0 and <see cref="ClassNames"/> is empty.
+/// Equality compares contents (names, shape, class names, every value, and the hash), not array identity;
+/// <see cref="Notices"/> are not compared.
 /// </remarks>
 public sealed record TabularData
 {
+    /// <summary>How many class names <see cref="DescribeTask"/> lists before eliding the rest.</summary>
+    private const int DescribedClasses = 10;
+
+    private readonly ImmutableArray<string> _notices;
     private int[]? _labels;
 
     /// <summary>Creates a table after checking that every part agrees with every other.</summary>
@@ -29,9 +35,12 @@ public sealed record TabularData
     /// <param name="y">The target column, <paramref name="rows"/> values.</param>
     /// <param name="classes">The number of classes (0 for regression).</param>
     /// <param name="sha256">The SHA-256 of the source bytes as 64 lowercase hex digits.</param>
+    /// <param name="classNames">The name of each class, in label order (label <c>k</c> is <c>classNames[k]</c>); default
+    /// (or empty) means the labels' own numbers <c>"0"</c>..<c>"Classes-1"</c>. Must be empty for regression.</param>
     /// <exception cref="ArgumentNullException">A string argument is null.</exception>
     /// <exception cref="ArgumentException">The parts disagree: a length does not match, a value is not finite,
-    /// a label is out of range, or the hash is not 64 lowercase hex digits.</exception>
+    /// a label is out of range, the class names are not <paramref name="classes"/> distinct non-null strings,
+    /// or the hash is not 64 lowercase hex digits.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A count is negative or <paramref name="task"/> is undefined.</exception>
     public TabularData(
         string name,
@@ -43,7 +52,8 @@ public sealed record TabularData
         ImmutableArray<double> x,
         ImmutableArray<double> y,
         int classes,
-        string sha256)
+        string sha256,
+        ImmutableArray<string> classNames = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(targetName);
@@ -120,6 +130,7 @@ public sealed record TabularData
             throw new ArgumentException("The SHA-256 must be 64 lowercase hex digits.", nameof(sha256));
         }
 
+        ClassNames = CheckClassNames(classNames, classes);
         Name = name;
         FeatureNames = featureNames;
         TargetName = targetName;
@@ -156,8 +167,27 @@ public sealed record TabularData
     /// <summary>Gets the target column as numbers (class labels are whole numbers).</summary>
     public ImmutableArray<double> Y { get; }
 
-    /// <summary>Gets the number of classes: 0 for regression, otherwise the largest label + 1 (or more).</summary>
+    /// <summary>Gets the number of classes: 0 for regression, otherwise the length of <see cref="ClassNames"/>
+    /// (at least the largest label + 1).</summary>
     public int Classes { get; }
+
+    /// <summary>
+    /// Gets the name of each class in label order: label <c>k</c> stands for <c>ClassNames[k]</c>. For a target read as
+    /// numbers these are the numbers' invariant-culture text (e.g. <c>"-1"</c>, <c>"70"</c>); for a text target, the text.
+    /// Empty for regression.
+    /// </summary>
+    public ImmutableArray<string> ClassNames { get; }
+
+    /// <summary>
+    /// Gets what the reader decided on its own while loading, one sentence each (e.g. that the first line was read as
+    /// data because it holds only numbers, or which separator it detected); empty when it decided nothing. Not part of
+    /// equality.
+    /// </summary>
+    public ImmutableArray<string> Notices
+    {
+        get => _notices.IsDefault ? [] : _notices;
+        internal init => _notices = value;
+    }
 
     /// <summary>Gets the SHA-256 of the source bytes as 64 lowercase hex digits.</summary>
     public string Sha256 { get; }
@@ -190,6 +220,33 @@ public sealed record TabularData
         }
     }
 
+    /// <summary>
+    /// Describes the task in one line, for telling the user what was inferred: for example
+    /// <c>classification: 3 classes [setosa, versicolor, virginica] from column 'species'</c> or
+    /// <c>regression on 'mpg'</c>. More than 10 class names are elided after the tenth.
+    /// </summary>
+    /// <returns>The one-line description.</returns>
+    public string DescribeTask()
+    {
+        string column = DataText.Quote(TargetName);
+        if (Task == TaskKind.Regression)
+        {
+            return "regression on " + column;
+        }
+
+        string shown = string.Join(", ", ClassNames.Take(DescribedClasses));
+        if (Classes > DescribedClasses)
+        {
+            shown += Invariant($", ... ({Classes - DescribedClasses} more)");
+        }
+
+        return Invariant($"classification: {Classes} {(Classes == 1 ? "class" : "classes")} [{shown}] from column {column}");
+    }
+
+    /// <summary>Returns a copy whose classes carry other names (same labels, same order, same everything else).</summary>
+    internal TabularData WithClassNames(ImmutableArray<string> classNames) =>
+        new(Name, FeatureNames, TargetName, Task, Rows, Features, X, Y, Classes, Sha256, classNames) { Notices = Notices };
+
     /// <summary>Returns one row of features as a read-only view.</summary>
     /// <param name="row">The 0-based row index.</param>
     /// <returns>The <see cref="Features"/> values of that row.</returns>
@@ -214,6 +271,7 @@ public sealed record TabularData
                 && Features == other.Features
                 && Classes == other.Classes
                 && Sha256 == other.Sha256
+                && ClassNames.AsSpan().SequenceEqual(other.ClassNames.AsSpan())
                 && FeatureNames.AsSpan().SequenceEqual(other.FeatureNames.AsSpan())
                 && X.AsSpan().SequenceEqual(other.X.AsSpan())
                 && Y.AsSpan().SequenceEqual(other.Y.AsSpan())));
@@ -231,6 +289,46 @@ public sealed record TabularData
     {
         builder.Append(CultureInfo.InvariantCulture, $"Name = {Name}, Task = {Task}, Rows = {Rows}, Features = {Features}");
         return true;
+    }
+
+    private static ImmutableArray<string> CheckClassNames(ImmutableArray<string> classNames, int classes)
+    {
+        if (classNames.IsDefaultOrEmpty)
+        {
+            if (classes == 0)
+            {
+                return [];
+            }
+
+            var numbers = new string[classes];
+            for (int k = 0; k < classes; k++)
+            {
+                numbers[k] = k.ToString(CultureInfo.InvariantCulture);
+            }
+
+            return ImmutableCollectionsMarshal.AsImmutableArray(numbers);
+        }
+
+        if (classNames.Length != classes)
+        {
+            throw new ArgumentException(Invariant($"Expected {classes} class names, got {classNames.Length}."), nameof(classNames));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string n in classNames)
+        {
+            if (n is null)
+            {
+                throw new ArgumentException("Class names must not be null.", nameof(classNames));
+            }
+
+            if (!seen.Add(n))
+            {
+                throw new ArgumentException($"The class name {DataText.Quote(n)} appears twice; class names must be distinct.", nameof(classNames));
+            }
+        }
+
+        return classNames;
     }
 
     private static int IndexOfNonFinite(ReadOnlySpan<double> values)

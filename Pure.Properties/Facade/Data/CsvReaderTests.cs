@@ -30,33 +30,66 @@ public class CsvReaderTests
         Assert.Equal(2, t.Rows);
         Assert.Equal(2, t.Features);
         Assert.Equal([1.5, 2, -3, 400], t.X.ToArray());
-        Assert.Equal([0.0, 2.0], t.Y.ToArray());
-        Assert.Equal(3, t.Classes);
-        Assert.Equal([0, 2], t.Labels.ToArray());
+        Assert.Equal([0.0, 1.0], t.Y.ToArray());
+        Assert.Equal(2, t.Classes); // the labels present, 0 and 2, encoded 0 and 1
+        Assert.Equal(["0", "2"], t.ClassNames.ToArray());
+        Assert.Equal([0, 1], t.Labels.ToArray());
         Assert.Equal(Sha256Hex(bytes), t.Sha256);
         Assert.Equal([-3.0, 400.0], t.GetRow(1).ToArray());
     }
 
     [Theory]
     [InlineData("x,y\n1,0.5\n2,1\n", "fraction")]
-    [InlineData("x,y\n1,-1\n2,1\n", "negative")]
-    [InlineData("x,y\n1,100\n2,1\n", "label 100 means 101 classes")]
-    public void Infers_regression_unless_every_target_is_a_whole_number_from_0_to_99(string text, string why)
+    [InlineData("x,y\n1,1e300\n2,1.25\n", "fraction")]
+    public void Infers_regression_unless_every_target_is_a_whole_number_and_there_are_at_most_100_values(string text, string why)
     {
         TabularData t = Parse(text);
         Assert.True(t.Task == TaskKind.Regression, why);
         Assert.Equal(0, t.Classes);
+        Assert.Empty(t.ClassNames);
         Assert.Throws<InvalidOperationException>(() => t.Labels);
+        Assert.StartsWith("regression on 'y'", t.DescribeTask(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Infers_classification_for_labels_up_to_99_and_normalizes_them()
+    public void Infers_classification_for_whole_numbers_and_encodes_the_sorted_distinct_values()
     {
-        TabularData t = Parse("x,y\n1,99\n2,-0\n3,4.0\n");
+        TabularData t = Parse("x,y\n1,99\n2,-0\n3,4.0\n4,99\n");
         Assert.Equal(TaskKind.Classification, t.Task);
-        Assert.Equal(100, t.Classes);
-        Assert.Equal([99, 0, 4], t.Labels.ToArray());
+        Assert.Equal(3, t.Classes);
+        Assert.Equal(["0", "4", "99"], t.ClassNames.ToArray());
+        Assert.Equal([2, 0, 1, 2], t.Labels.ToArray());
         Assert.False(double.IsNegative(t.Y[1]));
+    }
+
+    [Fact]
+    public void Negative_and_offset_whole_numbers_are_classes_not_regression()
+    {
+        TabularData signs = Parse("x,y\n1,-1\n2,1\n3,0\n4,1\n");
+        Assert.Equal(TaskKind.Classification, signs.Task);
+        Assert.Equal(["-1", "0", "1"], signs.ClassNames.ToArray());
+        Assert.Equal([0, 2, 1, 2], signs.Labels.ToArray());
+
+        // 70..82 are 13 classes, not 83.
+        string years = "x,year\n" + string.Concat(Enumerable.Range(70, 13).Reverse().Select(v => $"{v},{v}\n"));
+        TabularData y = Parse(years);
+        Assert.Equal(13, y.Classes);
+        Assert.Equal("70", y.ClassNames[0]);
+        Assert.Equal("82", y.ClassNames[12]);
+        Assert.Equal(Enumerable.Range(0, 13).Reverse(), y.Labels);
+
+        // Labels 1..3 are 3 classes, not 4.
+        Assert.Equal(3, Parse("x,y\n1,1\n2,2\n3,3\n").Classes);
+        Assert.Equal(["1", "100"], Parse("x,y\n1,100\n2,1\n").ClassNames.ToArray());
+    }
+
+    [Fact]
+    public void More_than_100_distinct_whole_numbers_are_regression()
+    {
+        string text = "x,y\n" + string.Concat(Enumerable.Range(0, 101).Select(v => $"{v},{v * 3}\n"));
+        Assert.Equal(TaskKind.Regression, Parse(text).Task);
+        string hundred = "x,y\n" + string.Concat(Enumerable.Range(0, 100).Select(v => $"{v},{v * 3}\n"));
+        Assert.Equal(100, Parse(hundred).Classes);
     }
 
     [Fact]
@@ -68,8 +101,10 @@ public class CsvReaderTests
         Assert.Equal([5.0, 6], t.Y.ToArray());
         Assert.Equal(TaskKind.Regression, t.Task);
 
-        TabularData c = Parse("a,b\n1,500\n", new CsvOptions { Task = TaskKind.Classification });
-        Assert.Equal(501, c.Classes);
+        TabularData c = Parse("a,b\n1,500\n2,7\n", new CsvOptions { Task = TaskKind.Classification });
+        Assert.Equal(2, c.Classes);
+        Assert.Equal(["7", "500"], c.ClassNames.ToArray());
+        Assert.Equal([1, 0], c.Labels.ToArray());
     }
 
     [Fact]
@@ -80,6 +115,7 @@ public class CsvReaderTests
         Assert.Equal(reference.X, Parse("\uFEFFa,b,y\n1,2,0\n3,4,1").X.ToArray());
         Assert.Equal(reference.FeatureNames, Parse("\"a\", b ,\"y\"\n\"1\",2,\" 0 \"\n3,\"4\",1\n\n\r\n\n").FeatureNames.ToArray());
         Assert.Equal(reference.X, Parse("a;b;y\n1;2;0\n3;4;1\n", new CsvOptions { Separator = ';' }).X.ToArray());
+        Assert.Equal(reference.X, Parse("a|b|y\n1|2|0\n3|4|1\n", new CsvOptions { Separator = '|' }).X.ToArray());
         Assert.Equal(reference.X, Parse("a\tb\ty\n1\t2\t0\n3\t4\t1\n", new CsvOptions { Separator = '\t' }).X.ToArray());
         Assert.Equal(["a,1", "b\"q"], Parse("\"a,1\",\"b\"\"q\",y\n1,2,0\n").FeatureNames.ToArray());
     }
@@ -144,12 +180,23 @@ public class CsvReaderTests
     }
 
     [Theory]
-    [InlineData("-1")]
     [InlineData("1.5")]
-    [InlineData("70000")]
-    public void Explicit_classification_requires_whole_non_negative_labels(string label)
+    [InlineData("-0.25")]
+    [InlineData("1e-3")]
+    public void Explicit_classification_refuses_fractional_labels_naming_the_row_and_value(string label)
     {
-        ThrowsData(() => Parse($"a,y\n1,0\n2,{label}\n", new CsvOptions { Task = TaskKind.Classification }), "line 3, column 2 ('y')", "class label");
+        ThrowsData(() => Parse($"a,y\n1,0\n2,{label}\n", new CsvOptions { Task = TaskKind.Classification }), "line 3, column 2 ('y')", $"class label '{label}'", "not a whole number");
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("70000")]
+    [InlineData("1e20")]
+    public void Explicit_classification_accepts_any_whole_labels(string label)
+    {
+        TabularData t = Parse($"a,y\n1,0\n2,{label}\n", new CsvOptions { Task = TaskKind.Classification });
+        Assert.Equal(2, t.Classes);
+        Assert.Contains(CsvReader.NumberName(double.Parse(label, CultureInfo.InvariantCulture)), t.ClassNames);
     }
 
     [Theory]
@@ -175,7 +222,9 @@ public class CsvReaderTests
     [Fact]
     public void Invalid_utf8_in_a_column_name_is_refused()
     {
-        ThrowsData(() => ParseBytes([(byte)'a', (byte)',', 0xC3, 0x28, (byte)'\n', (byte)'1', (byte)',', (byte)'2', (byte)'\n']), "line 1, column 2", "not valid UTF-8");
+        // In the first KB it makes the file binary (see Binary_files_are_refused_as_not_text); after it, it names the column.
+        byte[] longName = Encoding.UTF8.GetBytes(new string('n', 1100) + ",");
+        ThrowsData(() => ParseBytes([.. longName, 0xC3, 0x28, (byte)'\n', (byte)'1', (byte)',', (byte)'2', (byte)'\n']), "line 1, column 2", "not valid UTF-8");
     }
 
     [Fact]
@@ -278,9 +327,11 @@ public class CsvReaderTests
             }
 
             TabularData t = Parse(sb.ToString());
+            int[] classes = [.. c.labels.Distinct().Order()];
             return t.X.SequenceEqual(c.values)
-                && t.Labels.SequenceEqual(c.labels)
-                && t.Classes == c.labels.Max() + 1
+                && t.Labels.SequenceEqual(c.labels.Select(l => Array.IndexOf(classes, l)))
+                && t.ClassNames.SequenceEqual(classes.Select(l => l.ToString(CultureInfo.InvariantCulture)))
+                && t.Classes == classes.Length
                 && t.Rows == c.rows
                 && t.Features == c.cols;
         });

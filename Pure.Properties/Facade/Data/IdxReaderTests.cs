@@ -2,6 +2,7 @@ using NeuralPure.Properties.Support;
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO.Compression;
 using FsCheck;
 using FsCheck.Fluent;
@@ -164,15 +165,42 @@ public class IdxReaderTests
     {
         IdxImages img = Images(Idx(0x08, [2, 1, 3], [0, 128, 255, 1, 2, 3]));
         TabularData t = IdxData.FromIdx(img, [4, 1], "tiny");
-        Assert.Equal(("tiny", 2, 3, 5, "label"), (t.Name, t.Rows, t.Features, t.Classes, t.TargetName));
+        Assert.Equal(("tiny", 2, 3, 2, "label"), (t.Name, t.Rows, t.Features, t.Classes, t.TargetName));
         Assert.Equal(["pixel_0_0", "pixel_0_1", "pixel_0_2"], t.FeatureNames.ToArray());
         Assert.Equal([0.0, 128, 255, 1, 2, 3], t.X.ToArray());
-        Assert.Equal([4, 1], t.Labels.ToArray());
+        Assert.Equal([1, 0], t.Labels.ToArray()); // the labels present, 1 and 4, are classes 0 and 1
+        Assert.Equal(["1", "4"], t.ClassNames.ToArray());
         Assert.NotEqual(t.Sha256, IdxData.FromIdx(img, [4, 2], "tiny").Sha256);
 
         var ex = Assert.Throws<ArgumentException>(() => IdxData.FromIdx(img, [1], "x"));
         Assert.Contains("2 images but 1 labels", ex.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => IdxData.FromIdx(img, [1, -1], "x"));
+    }
+
+    [Fact]
+    public void FromIdx_encodes_against_given_class_names()
+    {
+        IdxImages img = Images(Idx(0x08, [2, 1, 1], [7, 8]));
+        string[] digits = [.. Enumerable.Range(0, 10).Select(l => l.ToString(CultureInfo.InvariantCulture))];
+        TabularData t = IdxData.FromIdx(img, [4, 1], "x", digits);
+        Assert.Equal((10, 4, 1), (t.Classes, t.Labels[0], t.Labels[1]));
+        Assert.Equal(digits, t.ClassNames);
+
+        // Text names: label k is the class at position k.
+        TabularData named = IdxData.FromIdx(img, [1, 0], "x", ["coat", "shirt"]);
+        Assert.Equal(["coat", "shirt"], named.ClassNames.ToArray());
+        Assert.Equal([1, 0], named.Labels.ToArray());
+        var ex = Assert.Throws<ArgumentException>(() => IdxData.FromIdx(img, [1, 2], "x", ["coat", "shirt"]));
+        Assert.Contains("Label 1 is 2", ex.Message, StringComparison.Ordinal);
+        Assert.Equal([1, 1], IdxData.FromIdx(img, [1, 1], "x", ["3", "1"]).Labels.ToArray()); // by value when names are numbers
+        Assert.Throws<ArgumentException>(() => IdxData.FromIdx(img, [1, 1], "x", []));
+        Assert.Throws<ArgumentException>(() => IdxData.FromIdx(img, [1, 1], "x", ["a", "a"]));
+
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir.File("i"), Idx(0x08, [3, 1, 1], [1, 2, 3]));
+        File.WriteAllBytes(dir.File("l"), Idx(0x08, [3], [0, 1, 5]));
+        ThrowsData(() => IdxData.Load(dir.File("i"), dir.File("l"), "x", ["a", "b"]), dir.File("l"), "item 3 has the label 5", "2 given classes");
+        Assert.Equal(6, IdxData.Load(dir.File("i"), dir.File("l"), "x", ["0", "1", "2", "3", "4", "5"]).Classes);
     }
 
     [Fact]
@@ -198,6 +226,8 @@ public class IdxReaderTests
         Assert.Equal(10, lbl.Distinct().Count());
         TabularData t = IdxData.FromIdx(img, lbl, "fashion-mnist");
         Assert.Equal((10000, 784, 10), (t.Rows, t.Features, t.Classes));
+        Assert.Equal(lbl.ToArray(), t.Labels.ToArray()); // all ten present: the labels are the file's
+        Assert.Equal(Enumerable.Range(0, 10).Select(l => l.ToString(CultureInfo.InvariantCulture)), t.ClassNames);
     }
 
     [Law(100)]
