@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using System.Text;
 using NeuralPure.Facade.Data;
 using NeuralPure.Facade.Evaluation;
@@ -15,76 +16,133 @@ using Spectre.Console;
 
 namespace NeuralPure.Cli;
 
-/// <summary><c>neuralpure replay run.json</c>: re-runs a recorded experiment and checks the parameter hash.</summary>
+/// <summary><c>neuralpure replay run.json</c>: re-runs a recorded experiment and checks everything the record holds.</summary>
 internal static class ReplayCommand
 {
+    internal static readonly Option<string?> DataOverride = new("--data") { Description = "The run's data at another path (its sha256 must match the record's)" };
+    internal static readonly Option<string?> LabelsOverride = new("--labels") { Description = "The run's IDX labels at another path" };
+
     public static Command Create()
     {
         var file = new Argument<string>("run") { Description = "A run.json written by neuralpure train (or its folder)" };
-        var cmd = new Command("replay", "Re-run a recorded experiment; prints 'identical' when the final parameters match bit for bit") { file };
+        var cmd = new Command("replay", "Re-run a recorded experiment; prints 'identical' when parameters, history, test metrics and status all match bit for bit")
+        { file, DataOverride, LabelsOverride };
         cmd.SetAction(p =>
         {
             var path = p.GetValue(file)!;
             if (Directory.Exists(path)) path = Path.Combine(path, "run.json");
             if (!File.Exists(path)) throw new FileNotFoundException($"run record '{path}' does not exist", path);
-            var (config, dataSha, hash, losses) = RunRecord.Read(path);
-            var data = TrainCommand.LoadData(config);
+            var recorded = RunRecord.ReadJson(path);
+            var (config, dataSha, _, _) = RunRecord.Read(path);
+            var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            config = RecordedData.Locate(config, folder, recorded["data"], p.GetValue(DataOverride), p.GetValue(LabelsOverride));
+            var names = recorded["data"]?["classNames"] is JsonArray a ? a.Select(n => n!.GetValue<string>()).ToList() : null;
+            var data = TrainCommand.LoadData(config, names);
             if (data.Sha256 != dataSha)
             {
-                Console.Error.WriteLine($"neuralpure: the data differs from the recorded run (sha256 {data.Sha256[..12]}… vs recorded {dataSha[..12]}…)");
+                Console.Error.WriteLine($"neuralpure: the data '{config.Data}' differs from the recorded run's (sha256 {data.Sha256[..12]}… vs recorded {dataSha[..Math.Min(12, dataSha.Length)]}…); point --data at the run's data");
                 return Program.Failure;
             }
-            var result = Experiment.Run(config, data);
-            if (result.ParameterHash == hash) { Console.WriteLine("identical"); return 0; }
-            var now = result.Fit.History.Select(h => h.TrainLoss).ToList();
-            int first = Enumerable.Range(0, Math.Max(now.Count, losses.Length)).FirstOrDefault(i => i >= now.Count || i >= losses.Length || !now[i].Equals(losses[i]), -1);
-            Console.WriteLine(first < 0
-                ? $"different: every epoch's loss matches but the parameter hash is {result.ParameterHash[..16]}…, recorded {hash[..16]}…"
-                : $"different: first at epoch {first + 1} (train loss recorded {(first < losses.Length ? losses[first].ToString("R", CultureInfo.InvariantCulture) : "none")}, now {(first < now.Count ? now[first].ToString("R", CultureInfo.InvariantCulture) : "none")})");
+            ValidatedConfig validated;
+            try { validated = config.Validate(); } catch (ArgumentException e) { throw new DataFormatException(path, null, "config", $"the recorded config is invalid: {Program.OneLine(e)}", e); }
+            var result = Experiment.Run(TrainCommand.Plan(validated, data));
+            var now = JsonNode.Parse(RunRecord.ToJson(result).ToJsonString());
+            var differences = RunRecord.Differences(recorded, now);
+            if (differences.Count == 0) { Console.WriteLine("identical"); return 0; }
+            Console.WriteLine($"different: {differences[0]}");
+            foreach (var d in differences.Skip(1)) Console.WriteLine($"  also {d}");
             return Program.Failure;
         });
         return cmd;
     }
 }
 
-/// <summary><c>neuralpure evaluate --model m.safetensors --data …</c>.</summary>
+/// <summary><c>neuralpure evaluate &lt;run folder&gt;</c> (the run's own test split) or <c>evaluate --model … --data …</c> (every row).</summary>
 internal static class EvaluateCommand
 {
-    internal static readonly Option<string> ModelPath = new("--model") { Description = "A model.safetensors written by neuralpure train", Required = true };
+    internal static readonly Option<string> ModelPath = new("--model") { Description = "A model.safetensors written by neuralpure train" };
+    internal static readonly Option<bool> AllRows = new("--all-rows") { Description = "Score every row of the data, the model's training rows included" };
 
     public static Command Create()
     {
-        var cmd = new Command("evaluate", "Evaluate a saved model on a data set (all of its rows)") { ModelPath, TrainCommand.Data, TrainCommand.Labels, TrainCommand.Target };
+        var run = new Argument<string?>("run") { Description = "A run folder (or its run.json): scores that run's own test split, reproduced from the record", Arity = ArgumentArity.ZeroOrOne };
+        var data = new Option<string?>("--data") { Description = "With a run folder: the run's data at another path. With --model: the data to score (every row)" };
+        var cmd = new Command("evaluate", "Score a trained model: a run's own test split, or every row of a data set")
+        { run, ModelPath, data, TrainCommand.Labels, TrainCommand.Target, TrainCommand.Separator, TrainCommand.NoHeader, TrainCommand.Header, AllRows };
         cmd.SetAction(p =>
         {
-            var (model, _) = LoadModel(p.GetValue(ModelPath)!);
-            var config = new ExperimentConfig(p.GetValue(TrainCommand.Data)!, p.GetValue(TrainCommand.Labels), p.GetValue(TrainCommand.Target) ?? model.TargetName,
-                model.Task == TaskKind.Classification ? "classification" : "regression");
-            var data = TrainCommand.LoadData(config);
-            if (data.Features != model.Spec.InputWidth)
-                throw new UsageException($"the model takes {model.Spec.InputWidth} features but '{config.Data}' has {data.Features}");
-            var rows = Enumerable.Range(0, data.Rows).ToArray();
-            var set = model.Standardizer.ToDataSet(data, rows);
+            var runArg = p.GetValue(run);
+            var modelArg = p.GetValue(ModelPath);
+            bool all = p.GetValue(AllRows);
+            if (runArg is null == modelArg is null)
+                throw new UsageException("give a run folder (scores its test split) or --model with --data (scores every row), not both or neither");
+            TrainedModel model;
+            ExperimentConfig config;
+            int[] rows;
+            string what;
+            TabularData table;
+            if (runArg is not null)
+            {
+                var path = Directory.Exists(runArg) ? Path.Combine(runArg, "run.json") : runArg;
+                if (!File.Exists(path)) throw new FileNotFoundException($"run record '{path}' does not exist", path);
+                var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+                var recorded = RunRecord.ReadJson(path);
+                var (recordedConfig, dataSha, _, _) = RunRecord.Read(path);
+                (model, _) = LoadModel(Path.Combine(folder, "model.safetensors"));
+                config = RecordedData.Locate(recordedConfig, folder, recorded["data"], p.GetValue(data), p.GetValue(TrainCommand.Labels));
+                table = TrainCommand.LoadData(config, Names(model));
+                if (table.Sha256 != dataSha)
+                    throw new InvalidOperationException($"the data '{config.Data}' differs from the run's (sha256 {table.Sha256[..12]}… vs recorded {dataSha[..Math.Min(12, dataSha.Length)]}…); point --data at the run's data");
+                var split = DataSplit.Create(table.Rows, recordedConfig.ValFraction, recordedConfig.TestFraction, recordedConfig.Seed);
+                if (all) { rows = [.. Enumerable.Range(0, table.Rows)]; what = $"all {table.Rows} rows, the model's {split.Train.Length} training rows included"; }
+                else
+                {
+                    if (split.Test.IsEmpty) throw new UsageException($"the run in '{folder}' kept no test split (--test-fraction 0); pass --all-rows to score every row, training rows included");
+                    rows = [.. split.Test];
+                    what = $"the run's test split, {rows.Length} rows (seed {recordedConfig.Seed}, test fraction {recordedConfig.TestFraction}, reproduced from the record)";
+                }
+            }
+            else
+            {
+                if (p.GetValue(data) is not { } dataArg) throw new UsageException("--model needs --data: the data to score");
+                string? trainedOn;
+                (model, var configJson) = LoadModel(modelArg!);
+                trainedOn = configJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<ExperimentConfig>(configJson, ExperimentConfig.JsonOptions)?.Data;
+                config = new ExperimentConfig(dataArg, p.GetValue(TrainCommand.Labels), p.GetValue(TrainCommand.Target) ?? model.TargetName,
+                    model.Task == TaskKind.Classification ? "classification" : "regression", Separator: p.GetValue(TrainCommand.Separator), Header: TrainCommand.HeaderFrom(p));
+                if (!all && trainedOn is not null && DataSource.Resolve(trainedOn) == DataSource.Resolve(dataArg))
+                    throw new UsageException($"'{dataArg}' is the data this model was trained on, so scoring it counts its training rows too; "
+                        + "give the run folder (neuralpure evaluate <run>) to score its test split, or --all-rows to score every row anyway");
+                table = TrainCommand.LoadData(config, Names(model));
+                rows = [.. Enumerable.Range(0, table.Rows)];
+                what = all ? $"all {table.Rows} rows, any the model was trained on included" : $"all {table.Rows} rows";
+            }
+            if (table.Features != model.Spec.InputWidth)
+                throw new UsageException($"the model takes {model.Spec.InputWidth} features but '{config.Data}' has {table.Features}");
+            var set = model.Standardizer.ToDataSet(table, rows);
+            Console.WriteLine($"{table.Name}: {what}");
             if (model.Task == TaskKind.Classification)
             {
-                if (data.Classes > model.Classes) throw new InvalidOperationException($"the data has labels up to {data.Classes - 1} but the model knows {model.Classes} classes");
                 var m = Evaluate.Classification(model.Spec, model.Parameters, set);
-                Console.WriteLine($"{data.Name}: {data.Rows} rows  loss {Fmt.N(m.Loss)}  accuracy {Fmt.N(m.Accuracy)}");
-                var table = new Table().AddColumn("class").AddColumn("precision").AddColumn("recall");
-                for (int c = 0; c < m.Precision.Length; c++) table.AddRow(c.ToString(CultureInfo.InvariantCulture), Fmt.N(m.Precision[c], 3), Fmt.N(m.Recall[c], 3));
-                AnsiConsole.Write(table);
-                Console.WriteLine("confusion matrix (rows: actual, columns: predicted):");
+                Console.WriteLine($"  loss {Fmt.N(m.Loss)}  accuracy {Fmt.N(m.Accuracy)}");
+                var t = new Table().AddColumn("class").AddColumn("precision").AddColumn("recall");
+                for (int c = 0; c < m.Precision.Length; c++) t.AddRow(Markup.Escape(model.ClassNames[c]), Fmt.N(m.Precision[c], 3), Fmt.N(m.Recall[c], 3));
+                AnsiConsole.Write(t);
+                Console.WriteLine($"confusion matrix (rows: actual, columns: predicted; classes {string.Join(", ", model.ClassNames)}):");
                 foreach (var row in m.Confusion) Console.WriteLine("  " + string.Join(" ", row.Select(v => v.ToString(CultureInfo.InvariantCulture).PadLeft(4))));
             }
             else
             {
                 var m = Evaluate.Regression(model.Spec, model.Parameters, set, model.Standardizer);
-                Console.WriteLine($"{data.Name}: {data.Rows} rows  MSE {Fmt.N(m.Mse)}  RMSE {Fmt.N(m.Rmse)}  MAE {Fmt.N(m.Mae)}  R² {Fmt.N(m.R2)}");
+                Console.WriteLine($"  MSE {Fmt.N(m.Mse)}  RMSE {Fmt.N(m.Rmse)}  MAE {Fmt.N(m.Mae)}  R² {Fmt.N(m.R2)}");
             }
             return 0;
         });
         return cmd;
     }
+
+    /// <summary>The model's class names to encode data labels against (null for regression).</summary>
+    internal static IReadOnlyList<string>? Names(TrainedModel model) => model.Task == TaskKind.Classification ? model.ClassNames : null;
 
     internal static (TrainedModel, string?) LoadModel(string path)
     {
@@ -98,34 +156,63 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var input = new Option<string>("--data") { Description = "A CSV with a header holding the model's feature columns (others are ignored)", Required = true };
+        var input = new Option<string>("--data") { Description = "What train takes: a CSV with a header holding the model's feature columns (others are ignored), a bundled data set, or IDX images (with --labels)", Required = true };
         var output = new Option<string>("--out") { Description = "Where to write the predictions (CSV); never the --data file, and an existing file only with --force", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace an existing --out file (never the --data file itself)" };
-        var cmd = new Command("predict", "Predict with a saved model: writes the input's feature columns plus a prediction column") { EvaluateCommand.ModelPath, input, output, force };
+        var cmd = new Command("predict", "Predict with a saved model: writes the feature columns, the predicted class (by name) and each class's probability, or the predicted value")
+        { EvaluateCommand.ModelPath, input, TrainCommand.Labels, TrainCommand.Separator, output, force };
         cmd.SetAction(p =>
         {
-            var (model, _) = EvaluateCommand.LoadModel(p.GetValue(EvaluateCommand.ModelPath)!);
+            var modelPath = p.GetValue(EvaluateCommand.ModelPath) ?? throw new UsageException("predict needs --model: a model.safetensors written by neuralpure train");
+            var (model, _) = EvaluateCommand.LoadModel(modelPath);
             var inPath = p.GetValue(input)!;
-            if (!File.Exists(inPath)) throw new FileNotFoundException($"data file '{inPath}' does not exist", inPath);
             var outPath = p.GetValue(output)!;
-            if (SameFile(inPath, outPath)) throw new UsageException($"--out '{outPath}' is the --data file itself; predictions never overwrite their input");
-            if (File.Exists(outPath) && !p.GetValue(force)) throw new UsageException($"--out '{outPath}' already exists; pass --force to replace it");
+            bool bundled = !inPath.Contains('/') && !inPath.Contains('\\') && !inPath.Contains('.') && !File.Exists(inPath);
+            if (!bundled && !File.Exists(inPath)) throw new FileNotFoundException($"data file '{inPath}' does not exist", inPath);
+            if (!bundled && SameFile(inPath, outPath)) throw new UsageException($"--out '{outPath}' is the --data file itself; predictions never overwrite their input");
+            if (p.GetValue(TrainCommand.Labels) is { } lb && SameFile(lb, outPath)) throw new UsageException($"--out '{outPath}' is the --labels file; predictions never overwrite their input");
             if (Directory.Exists(outPath)) throw new UsageException($"--out '{outPath}' is a folder; give a file name");
-            var (rows, values) = ReadFeatures(inPath, model.FeatureNames);
-            var predictions = model.Predict(values, rows);
+            if (File.Exists(outPath) && !p.GetValue(force)) throw new UsageException($"--out '{outPath}' already exists; pass --force to replace it");
+            int rows; double[] values;
+            if (bundled || p.GetValue(TrainCommand.Labels) is not null)
+            {
+                var table = TrainCommand.LoadData(new ExperimentConfig(inPath, p.GetValue(TrainCommand.Labels)), EvaluateCommand.Names(model));
+                if (table.Features != model.Spec.InputWidth) throw new UsageException($"the model takes {model.Spec.InputWidth} features but '{inPath}' has {table.Features}");
+                (rows, values) = (table.Rows, [.. table.X]);
+            }
+            else (rows, values) = ReadFeatures(inPath, model.FeatureNames, p.GetValue(TrainCommand.Separator) is { } sep ? TrainCommand.ParseSeparator(sep) : null);
             var sb = new StringBuilder();
-            sb.Append(string.Join(",", model.FeatureNames)).Append(",prediction\n");
+            sb.Append(string.Join(",", model.FeatureNames.Select(Csv))).Append(',').Append(Csv(model.TargetName));
+            bool classification = model.Task == TaskKind.Classification;
+            if (classification) foreach (var c in model.ClassNames) sb.Append(',').Append(Csv($"p({c})"));
+            sb.Append('\n');
+            var classes = classification ? model.PredictClasses(values, rows) : null;
+            var probabilities = classification ? model.PredictProbabilities(values, rows) : null;
+            var numbers = classification ? null : model.Predict(values, rows);
+            int f = model.FeatureNames.Length;
             for (int i = 0; i < rows; i++)
             {
-                for (int j = 0; j < model.FeatureNames.Length; j++) sb.Append(values[i * model.FeatureNames.Length + j].ToString("R", CultureInfo.InvariantCulture)).Append(',');
-                sb.Append(predictions[i].ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+                for (int j = 0; j < f; j++) sb.Append(values[i * f + j].ToString("R", CultureInfo.InvariantCulture)).Append(',');
+                if (classification)
+                {
+                    sb.Append(Csv(classes![i]));
+                    for (int c = 0; c < model.Classes; c++) sb.Append(',').Append(probabilities![i * model.Classes + c].ToString("R", CultureInfo.InvariantCulture));
+                }
+                else sb.Append(numbers![i].ToString("R", CultureInfo.InvariantCulture));
+                sb.Append('\n');
             }
             AtomicFile.WriteAllText(outPath, sb.ToString());
-            Console.WriteLine($"wrote {rows} predictions to {outPath}");
+            Console.WriteLine(classification
+                ? $"wrote {rows} predictions ({model.TargetName}: one of {string.Join(", ", model.ClassNames)}, with each class's probability) to {outPath}"
+                : $"wrote {rows} predictions of {model.TargetName} to {outPath}");
             return 0;
         });
         return cmd;
     }
+
+    /// <summary>A CSV field, quoted when it holds a comma, a quote or a line break.</summary>
+    private static string Csv(string field) =>
+        field.AsSpan().IndexOfAny(",\"\n\r") < 0 ? field : "\"" + field.Replace("\"", "\"\"") + "\"";
 
     /// <summary>Whether two paths name the same file: the same full path once symbolic links are followed (hard links are not detected).</summary>
     internal static bool SameFile(string a, string b)
@@ -140,11 +227,19 @@ internal static class PredictCommand
     }
 
     /// <summary>Reads the named feature columns of a CSV, streaming, with errors that name the line and column.</summary>
-    internal static (int Rows, double[] Values) ReadFeatures(string path, IReadOnlyList<string> features)
+    /// <remarks>The separator is <paramref name="separator"/>, or the one of , ; tab | that the header line holds most of.</remarks>
+    internal static (int Rows, double[] Values) ReadFeatures(string path, IReadOnlyList<string> features, char? separator = null)
     {
+        using (var probe = File.OpenRead(path))
+        {
+            Span<byte> head = stackalloc byte[1024];
+            int n = probe.Read(head);
+            if (head[..n].IndexOf((byte)0) >= 0) throw new DataFormatException(path, null, null, "the file is not a text CSV file (it holds NUL bytes)");
+        }
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var header = reader.ReadLine() ?? throw new DataFormatException(path, 1, null, "the file is empty; a header row is needed");
-        var names = header.Split(',').Select(s => s.Trim().Trim('"')).ToList();
+        char sep = separator ?? new[] { ',', ';', '\t', '|' }.OrderByDescending(c => header.Count(h => h == c)).First();
+        var names = header.Split(sep).Select(s => s.Trim().Trim('"')).ToList();
         var index = new int[features.Count];
         for (int j = 0; j < features.Count; j++)
         {
@@ -157,7 +252,7 @@ internal static class PredictCommand
         {
             line++;
             if (s.Length == 0) continue;
-            var fields = s.Split(',');
+            var fields = s.Split(sep);
             if (fields.Length != names.Count) throw new DataFormatException(path, line, null, $"expected {names.Count} fields, found {fields.Length}");
             for (int j = 0; j < features.Count; j++)
             {

@@ -18,13 +18,13 @@ internal static class ResumeCommand
         var folder = new Argument<string>("run") { Description = "The run folder written by neuralpure train (holding checkpoint.safetensors)" };
         var cmd = new Command("resume", "Continue a killed or interrupted run from its last checkpoint and finish it (same final parameters as an uninterrupted run)")
         {
-            folder, TrainCommand.Json,
+            folder, TrainCommand.Json, ReplayCommand.DataOverride, ReplayCommand.LabelsOverride,
         };
-        cmd.SetAction(p => Run(p.GetValue(folder)!, p.GetValue(TrainCommand.Json)));
+        cmd.SetAction(p => Run(p.GetValue(folder)!, p.GetValue(TrainCommand.Json), p.GetValue(ReplayCommand.DataOverride), p.GetValue(ReplayCommand.LabelsOverride)));
         return cmd;
     }
 
-    private static int Run(string folder, bool json)
+    private static int Run(string folder, bool json, string? dataOverride, string? labelsOverride)
     {
         if (File.Exists(folder) && Path.GetFileName(folder) == TrainCommand.CheckpointFileName) folder = Path.GetDirectoryName(Path.GetFullPath(folder))!;
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"run folder '{folder}' does not exist");
@@ -49,11 +49,24 @@ internal static class ResumeCommand
         if (!int.TryParse(Meta(checkpoint, "checkpointEvery", path), NumberStyles.None, CultureInfo.InvariantCulture, out int every) || every < 1)
             throw new DataFormatException(path, null, "checkpointEvery", "the checkpoint interval must be a whole number ≥ 1");
 
-        var data = TrainCommand.LoadData(config);
+        // where the data is now: --data, the recorded path from here, from the run folder, or the absolute path recorded
+        var where = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (key, field) in new[] { ("data.resolved", "resolved"), ("data.relativeToRun", "relativeToRun"), ("data.labelsResolved", "labelsResolved"), ("data.labelsRelativeToRun", "labelsRelativeToRun") })
+            if (checkpoint.Metadata.TryGetValue(key, out var v) && v.Length > 0) where[field] = v;
+        config = RecordedData.Locate(config, Path.GetFullPath(folder), where, dataOverride, labelsOverride);
+        validated = config.Validate();
+        IReadOnlyList<string>? names = null;
+        if (checkpoint.Metadata.TryGetValue("data.classNames", out var namesJson))
+        {
+            try { names = JsonSerializer.Deserialize<List<string>>(namesJson); }
+            catch (JsonException e) { throw new DataFormatException(path, null, "data.classNames", "the class names are not a JSON list", e); }
+        }
+        var data = TrainCommand.LoadData(config, names is { Count: > 0 } ? names : null);
         string recorded = Meta(checkpoint, "data.sha256", path);
         if (data.Sha256 != recorded)
             throw new InvalidOperationException($"the data '{config.Data}' differs from the run's (sha256 {data.Sha256[..12]}… vs recorded {recorded[..Math.Min(12, recorded.Length)]}…); resume needs the same data");
 
+        RequireNotBehindTheRecord(folder, checkpoint, config);
         if (!json)
         {
             var s = checkpoint.State;
@@ -70,6 +83,26 @@ internal static class ResumeCommand
             // Fitter.Resume: the checkpoint's model, optimizer or options differ from what its own config builds (a hand-edited file).
             throw new DataFormatException(path, null, null, $"the checkpoint does not belong to its config: {Program.OneLine(e)}", e);
         }
+    }
+
+    /// <summary>Resume never goes back in time: a run.json in the folder that belongs to another experiment than the checkpoint, or
+    /// that records more epochs than the checkpoint holds, means the checkpoint is older than the run there; refuse.</summary>
+    private static void RequireNotBehindTheRecord(string folder, FitCheckpoint checkpoint, ExperimentConfig config)
+    {
+        var record = Path.Combine(folder, "run.json");
+        if (!File.Exists(record)) return;
+        ExperimentConfig recordedConfig; int epochs;
+        try
+        {
+            var (c, _, _, losses) = RunRecord.Read(record);
+            recordedConfig = c; epochs = losses.Length;
+        }
+        catch (DataFormatException) { return; } // an unreadable record is rewritten by the run
+        bool same = recordedConfig with { Data = config.Data, Labels = config.Labels, Threads = config.Threads } == config with { Threads = config.Threads };
+        if (!same || epochs > checkpoint.State.Epoch)
+            throw new InvalidOperationException(
+                $"the run record in '{folder}' is newer than its checkpoint ({(same ? $"it records {epochs} epochs, the checkpoint {checkpoint.State.Epoch}" : "it belongs to another experiment")}); "
+                + "resuming would bring an older run back over it. Train afresh with --force, or move the record away");
     }
 
     private static string Meta(FitCheckpoint c, string key, string path) =>

@@ -18,7 +18,10 @@ internal static class TrainCommand
     internal static readonly Option<string> Data = new("--data") { Description = "A bundled data set (digits, iris, breast-cancer, auto-mpg), a CSV file, or an IDX images file", DefaultValueFactory = _ => D.Data };
     internal static readonly Option<string?> Labels = new("--labels") { Description = "The IDX labels file for --data IDX images" };
     internal static readonly Option<string?> Target = new("--target") { Description = "CSV target column (default: the last)" };
-    internal static readonly Option<string?> Task = new("--task") { Description = "classification or regression (default: inferred)" };
+    internal static readonly Option<string?> Task = new("--task") { Description = "classification or regression (default: inferred: text or whole-number labels are classes)" };
+    internal static readonly Option<string?> Separator = new("--separator") { Description = "CSV field separator: a character, or tab, comma, semicolon, pipe (default: detected)" };
+    internal static readonly Option<bool> NoHeader = new("--no-header") { Description = "The CSV has no header line (columns are named column_1..column_N; --target may be a number)" };
+    internal static readonly Option<bool> Header = new("--header") { Description = "The CSV's first line is a header even if it is all numbers" };
     internal static readonly Option<string> Layers = new("--layers") { Description = "Hidden layer widths, e.g. 64,32 ('none': a linear model)", DefaultValueFactory = _ => "64" };
     internal static readonly Option<string> Activation = new("--activation") { Description = "relu, leaky-relu, tanh, sigmoid, gelu, identity", DefaultValueFactory = _ => D.Activation };
     internal static readonly Option<string> Init = new("--init") { Description = "pytorch, he-uniform, he-normal, xavier-uniform, xavier-normal, zeros", DefaultValueFactory = _ => D.Init };
@@ -61,7 +64,7 @@ internal static class TrainCommand
     {
         var cmd = new Command("train", "Train a network and write run.json, model.safetensors and loss.svg")
         {
-            Data, Labels, Target, Task, Layers, Activation, Init, Loss, Optimizer, Lr, WeightDecay, Momentum, Dampening, Nesterov, Schedule, ClipNorm, Dropout,
+            Data, Labels, Target, Task, Separator, NoHeader, Header, Layers, Activation, Init, Loss, Optimizer, Lr, WeightDecay, Momentum, Dampening, Nesterov, Schedule, ClipNorm, Dropout,
             BatchSize, Epochs, Seed, Threads, ValFraction, TestFraction, EarlyStopping, Out, Force, Json, CheckpointEvery,
         };
         cmd.SetAction(p => Run(ConfigFrom(p), p.GetValue(Out), p.GetValue(Force), p.GetValue(Json), p.GetValue(CheckpointEvery)));
@@ -83,16 +86,43 @@ internal static class TrainCommand
             p.GetValue(Init)!, p.GetValue(Loss), p.GetValue(Optimizer)!, p.GetValue(Lr), p.GetValue(WeightDecay), p.GetValue(Momentum), p.GetValue(Schedule)!,
             p.GetValue(ClipNorm), p.GetValue(Dropout), p.GetValue(BatchSize), p.GetValue(Epochs), p.GetValue(Seed), p.GetValue(Threads),
             p.GetValue(ValFraction), p.GetValue(TestFraction), p.GetValue(EarlyStopping),
-            Dampening: p.GetValue(Dampening), Nesterov: p.GetValue(Nesterov) ? true : null);
+            Dampening: p.GetValue(Dampening), Nesterov: p.GetValue(Nesterov) ? true : null,
+            Separator: p.GetValue(Separator), Header: HeaderFrom(p));
         try { return config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
     }
 
-    /// <summary>Loads the data; unknown names are usage errors, unreadable files data errors.</summary>
-    internal static TabularData LoadData(ExperimentConfig config)
+    /// <summary>--separator's value as a character; a bad one is a usage error naming the option.</summary>
+    internal static char ParseSeparator(string text)
     {
-        try { return DataSource.Load(config); }
+        try { return CsvOptions.ParseSeparator(text); }
+        catch (ArgumentException e) { throw new UsageException($"--separator: {Program.OneLine(e)}"); }
+    }
+
+    /// <summary>--header / --no-header as the config's Header (null: detect); both at once is a usage error.</summary>
+    internal static bool? HeaderFrom(ParseResult p) => (p.GetValue(Header), p.GetValue(NoHeader)) switch
+    {
+        (true, true) => throw new UsageException("--header and --no-header contradict each other; give one"),
+        (true, false) => true,
+        (false, true) => false,
+        _ => null,
+    };
+
+    /// <summary>Loads the data; unknown names are usage errors, unreadable files data errors.</summary>
+    internal static TabularData LoadData(ExperimentConfig config, IReadOnlyList<string>? classNames = null)
+    {
+        try { return DataSource.Load(config, classNames); }
         catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
+    }
+
+    /// <summary>What was inferred from the data and decided on the user's behalf: the task with its classes or target, how to
+    /// override it, and every notice of the reader.</summary>
+    internal static void Announce(TabularData data, ExperimentConfig config, TextWriter to)
+    {
+        string how = config.Task is not null ? "as --task says"
+            : data.Task == TaskKind.Classification ? "inferred; --task regression to treat the labels as numbers" : "inferred; --task classification to treat whole-number targets as classes";
+        to.WriteLine($"{data.Name}: {data.DescribeTask()} ({how})");
+        foreach (var n in data.Notices) to.WriteLine($"{data.Name}: note: {n}");
     }
 
     private static int Run(ValidatedConfig validated, string? outArg, bool force, bool json, int checkpointEvery)
@@ -103,6 +133,7 @@ internal static class TrainCommand
         var plan = Plan(validated, data);
         using var folder = outArg is null ? RunFolder.CreateDefault(Path.GetFileNameWithoutExtension(config.Data), DateTime.Now) : RunFolder.Claim(outArg, force);
         string outDir = folder.Path;
+        if (!json) Announce(data, config, Console.Out); // with --json the record carries it (data.inferred, data.notices)
         var checkpoint = checkpointEvery == 0 ? null : CheckpointFor(outDir, config, data, checkpointEvery);
         return Execute(plan, outDir, json, checkpoint, null);
     }
@@ -121,6 +152,11 @@ internal static class TrainCommand
             .Add("config", config.ToJson())
             .Add("data.sha256", data.Sha256)
             .Add("data.name", data.Name)
+            .Add("data.resolved", DataSource.Resolve(config.Data))
+            .Add("data.relativeToRun", RunRecord.RelativeTo(Path.GetFullPath(outDir), config.Data) ?? "")
+            .Add("data.labelsResolved", config.Labels is { } l ? DataSource.Resolve(l) : "")
+            .Add("data.labelsRelativeToRun", config.Labels is { } l2 ? RunRecord.RelativeTo(Path.GetFullPath(outDir), l2) ?? "" : "")
+            .Add("data.classNames", System.Text.Json.JsonSerializer.Serialize(data.ClassNames))
             .Add("checkpointEvery", every.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>Runs (or resumes) the experiment with Ctrl+C and SIGTERM turned into cancellation at the next batch boundary,

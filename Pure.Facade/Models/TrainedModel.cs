@@ -18,9 +18,24 @@ namespace NeuralPure.Facade.Models;
 /// <param name="Classes">Number of classes (0 for regression).</param>
 /// <param name="FeatureNames">Input column names.</param>
 /// <param name="TargetName">Target column name.</param>
+/// <param name="ClassNames">The classes' names (label k is ClassNames[k]): the sorted distinct labels of the training data;
+/// default "0".."Classes − 1" (what model files without names meant).</param>
 public sealed record TrainedModel(ModelSpec Spec, ParamTree<float> Parameters, Standardizer Standardizer, TaskKind Task, int Classes,
-    ImmutableArray<string> FeatureNames, string TargetName)
+    ImmutableArray<string> FeatureNames, string TargetName, ImmutableArray<string> ClassNames = default)
 {
+    /// <summary>The class names, checked: one per class, distinct (empty for regression).</summary>
+    public ImmutableArray<string> ClassNames { get; } =
+        ClassNames.IsDefault ? [.. Enumerable.Range(0, Task == TaskKind.Classification ? Classes : 0).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))]
+        : ClassNames.Length == (Task == TaskKind.Classification ? Classes : 0) && ClassNames.Distinct(StringComparer.Ordinal).Count() == ClassNames.Length && ClassNames.All(n => n is not null)
+            ? ClassNames
+            : throw new ArgumentException($"expected {(Task == TaskKind.Classification ? Classes : 0)} distinct class names, got {ClassNames.Length}", nameof(ClassNames));
+
+    /// <summary>The predicted class names for raw rows (classification only).</summary>
+    /// <exception cref="InvalidOperationException">A regression model.</exception>
+    public string[] PredictClasses(ReadOnlySpan<double> rawRows, int rows) =>
+        Task == TaskKind.Classification ? [.. Evaluation.Evaluate.ArgMax(Outputs(rawRows, rows)).Select(c => ClassNames[c])]
+        : throw new InvalidOperationException("class names exist only for classification models");
+
     /// <summary>Raw model outputs (logits, or standardized values) for raw feature rows [rows × features].</summary>
     /// <exception cref="ArgumentException">The width is wrong or a value is not finite.</exception>
     public NdArray<float> Outputs(ReadOnlySpan<double> rawRows, int rows) =>
@@ -58,7 +73,7 @@ public sealed record TrainedModel(ModelSpec Spec, ParamTree<float> Parameters, S
 /// <summary>Saves and loads <see cref="TrainedModel"/> as safetensors, readable by <c>safetensors.torch.load_file</c>.</summary>
 /// <remarks>Tensors are named and laid out as a PyTorch <c>nn.Sequential</c> of <c>Linear</c> layers would have them
 /// (<c>0.weight</c> [out, in], <c>0.bias</c>, <c>2.weight</c>, …), dtype F32. <c>__metadata__</c> holds <c>format</c>
-/// (neuralpure/1), <c>architecture</c>, <c>standardization</c>, <c>task</c>, <c>classes</c>, <c>features</c>, <c>target</c>
+/// (neuralpure/1), <c>architecture</c>, <c>standardization</c>, <c>task</c>, <c>classes</c>, <c>classNames</c> (a JSON list; absent in older files, which meant "0".."classes − 1"), <c>features</c>, <c>target</c>
 /// and, when given, <c>config</c> — each a string, as the format requires.</remarks>
 public static class ModelFile
 {
@@ -82,6 +97,7 @@ public static class ModelFile
         }.ToJsonString();
         meta["task"] = model.Task == TaskKind.Classification ? "classification" : "regression";
         meta["classes"] = model.Classes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (model.Task == TaskKind.Classification) meta["classNames"] = JsonSerializer.Serialize(model.ClassNames);
         meta["features"] = JsonSerializer.Serialize(model.FeatureNames);
         meta["target"] = model.TargetName;
         if (configJson is not null) meta["config"] = configJson;
@@ -164,6 +180,14 @@ public static class ModelFile
         }
         var parameters = new ParamTree<float>(expectedNames, leaves.ToImmutable());
         file.Metadata.TryGetValue("config", out var config);
-        return (new TrainedModel(spec, parameters, standardizer, task, classes, features, Meta("target")), config);
+        ImmutableArray<string> classNames = default;
+        if (task == TaskKind.Classification && file.Metadata.TryGetValue("classNames", out var namesJson))
+        {
+            try { classNames = JsonSerializer.Deserialize<ImmutableArray<string>>(namesJson); }
+            catch (JsonException e) { throw new DataFormatException(source, null, "__metadata__", $"classNames is not a JSON list of names: {e.Message}", e); }
+            if (classNames.IsDefault || classNames.Length != classes || classNames.Any(n => n is null) || classNames.Distinct(StringComparer.Ordinal).Count() != classes)
+                throw new DataFormatException(source, null, "__metadata__", $"classNames must be {classes} distinct names, one per class");
+        }
+        return (new TrainedModel(spec, parameters, standardizer, task, classes, features, Meta("target"), classNames), config);
     }
 }

@@ -9,13 +9,17 @@ public static class DataSource
     /// <exception cref="ArgumentException">An unknown bundled name (listing the known ones), or IDX images without labels.</exception>
     /// <exception cref="FileNotFoundException">A named file does not exist.</exception>
     /// <exception cref="DataFormatException">The file's content is invalid (the message names line and column).</exception>
-    public static TabularData Load(ExperimentConfig config)
+    /// <param name="config">The experiment (its data, labels, target, task, separator and header options).</param>
+    /// <param name="classNames">The classes to encode the labels against (a model's, for evaluate and replay), or null to take the data's own.</param>
+    public static TabularData Load(ExperimentConfig config, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var task = config.Task switch { "classification" => TaskKind.Classification, "regression" => TaskKind.Regression, _ => (TaskKind?)null };
         if (!LooksLikeFile(config.Data))
         {
             var t = BundledDataSets.Load(config.Data);
+            if (classNames is not null && !classNames.SequenceEqual(t.ClassNames))
+                throw new ArgumentException($"the bundled data set '{t.Name}' has classes [{string.Join(", ", t.ClassNames)}], not [{string.Join(", ", classNames)}]", nameof(classNames));
             if (config.Target is { } target && target != t.TargetName)
                 throw new ArgumentException($"--target {target}: the bundled data set '{t.Name}' predicts '{t.TargetName}'; to predict another column, train on a CSV file of it", nameof(config));
             if (task is { } k && k != t.Task) throw new ArgumentException($"data set '{config.Data}' is {t.Task.ToString().ToLowerInvariant()}, not {config.Task}", nameof(config));
@@ -26,9 +30,13 @@ public static class DataSource
         {
             if (config.Labels is null) throw new ArgumentException($"'{config.Data}' is an IDX images file; give its labels with --labels", nameof(config));
             if (!File.Exists(config.Labels)) throw new FileNotFoundException($"labels file '{config.Labels}' does not exist", config.Labels);
-            return IdxData.Load(config.Data, config.Labels, Path.GetFileName(config.Data));
+            return IdxData.Load(config.Data, config.Labels, Path.GetFileName(config.Data), classNames);
         }
-        return CsvReader.Load(config.Data, new CsvOptions { Target = config.Target, Task = task });
+        return CsvReader.Load(config.Data, new CsvOptions
+        {
+            Target = config.Target, Task = task, ClassNames = classNames, HasHeader = config.Header,
+            Separator = config.Separator is { } sep ? CsvOptions.ParseSeparator(sep) : null,
+        });
     }
 
     /// <summary>Where <c>--data</c> (or <c>--labels</c>) points: <c>bundled:&lt;name&gt;</c> for a bundled data set, else the file's full path.</summary>

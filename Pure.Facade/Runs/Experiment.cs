@@ -159,7 +159,7 @@ public static class Experiment
             ? Fitter.Fit(spec, optimizer, train, val, fitOptions, progress, iterations, null, cancellationToken, checkpoint)
             : Fitter.Resume(spec, optimizer, train, val, fitOptions, resume, progress, iterations, cancellationToken, checkpoint);
 
-        var model = new TrainedModel(spec, outcome.Parameters, standardizer, data.Task, data.Classes, data.FeatureNames, data.TargetName);
+        var model = new TrainedModel(spec, outcome.Parameters, standardizer, data.Task, data.Classes, data.FeatureNames, data.TargetName, data.ClassNames);
         ClassificationMetrics? cm = null; RegressionMetrics? rm = null;
         if (test is not null)
         {
@@ -217,6 +217,10 @@ public static class RunRecord
                 ["sha256"] = d.Sha256, ["rows"] = d.Rows, ["features"] = d.Features,
                 ["task"] = d.Task == TaskKind.Classification ? "classification" : "regression",
                 ["classes"] = d.Task == TaskKind.Classification ? d.Classes : null,
+                ["classNames"] = d.Task == TaskKind.Classification ? new JsonArray([.. d.ClassNames.Select(n => (JsonNode?)n)]) : null,
+                ["target"] = d.TargetName,
+                ["inferred"] = d.DescribeTask(),
+                ["notices"] = new JsonArray([.. d.Notices.Select(n => (JsonNode?)n)]),
                 ["targets"] = d.Task == TaskKind.Regression ? 1 : null,
                 ["split"] = new JsonObject { ["train"] = r.Split.Train.Length, ["validation"] = r.Split.Validation.Length, ["test"] = r.Split.Test.Length },
             },
@@ -255,9 +259,82 @@ public static class RunRecord
         return RuntimeInformation.ProcessArchitecture.ToString();
     }
 
-    /// <summary>Writes the record atomically.</summary>
-    public static void Write(string path, ExperimentResult result) =>
-        AtomicFile.WriteAllText(path, ToJson(result).ToJsonString(ExperimentConfig.JsonOptions) + "\n");
+    /// <summary>Writes the record atomically, adding where the data lies relative to the record's folder (so a moved tree still replays).</summary>
+    public static void Write(string path, ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var json = ToJson(result);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var data = json["data"]!.AsObject();
+        data["relativeToRun"] = RelativeTo(folder, result.Config.Data);
+        data["labelsRelativeToRun"] = result.Config.Labels is { } l ? RelativeTo(folder, l) : null;
+        AtomicFile.WriteAllText(path, json.ToJsonString(ExperimentConfig.JsonOptions) + "\n");
+    }
+
+    /// <summary>The data's path relative to <paramref name="folder"/> ('/'-separated), or null for a bundled data set.</summary>
+    public static string? RelativeTo(string folder, string data)
+    {
+        ArgumentNullException.ThrowIfNull(folder); ArgumentNullException.ThrowIfNull(data);
+        var resolved = DataSource.Resolve(data);
+        return resolved.StartsWith("bundled:", StringComparison.Ordinal) ? null : Path.GetRelativePath(folder, resolved).Replace('\\', '/');
+    }
+
+    /// <summary>The run record formats this version reads.</summary>
+    public static IReadOnlyList<string> KnownFormats { get; } = ["neuralpure-run/1"];
+
+    /// <summary>Reads a run record as JSON, refusing one of an unknown format.</summary>
+    /// <exception cref="DataFormatException">Not JSON, not an object, or a format this version does not know.</exception>
+    public static JsonObject ReadJson(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        JsonObject root;
+        try { root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new System.Text.Json.JsonException("not a JSON object"); }
+        catch (System.Text.Json.JsonException e) { throw new DataFormatException(path, null, null, $"not a NeuralPure run record: {e.Message}", e); }
+        string? format = root["format"] is JsonValue v && v.TryGetValue<string>(out var f) ? f : null;
+        if (format is null || !KnownFormats.Contains(format))
+            throw new DataFormatException(path, null, "format", $"run record format {DataText.Quote(format ?? "(none)")} is not one this NeuralPure reads ({string.Join(", ", KnownFormats)})");
+        return root;
+    }
+
+    /// <summary>The fields of a record that say where and how fast it ran, not what it computed: replay does not compare them.</summary>
+    public static IReadOnlyList<string> UncomparedFields { get; } =
+        ["seconds", "examplesPerSecond", "environment", "neuralpure", "config.data", "config.labels", "config.threads",
+         "data.given", "data.resolved", "data.labels", "data.labelsResolved", "data.relativeToRun", "data.labelsRelativeToRun"];
+
+    /// <summary>Every difference between a recorded run and a replayed one, field by field (JSON paths like <c>history[2].valLoss</c>),
+    /// except <see cref="UncomparedFields"/>; empty when the replay reproduced everything the record holds.</summary>
+    public static IReadOnlyList<string> Differences(JsonNode? recorded, JsonNode? replayed)
+    {
+        var found = new List<string>();
+        Diff(recorded, replayed, "", found);
+        return found;
+    }
+
+    private static void Diff(JsonNode? a, JsonNode? b, string path, List<string> found)
+    {
+        if (found.Count >= 20 || UncomparedFields.Contains(path)) return;
+        switch (a, b)
+        {
+            case (null, null): return;
+            case (JsonObject oa, JsonObject ob):
+                foreach (var key in oa.Select(p => p.Key).Union(ob.Select(p => p.Key)))
+                    Diff(oa[key], ob[key], path.Length == 0 ? key : $"{path}.{key}", found);
+                return;
+            case (JsonArray aa, JsonArray ab):
+                if (aa.Count != ab.Count) { found.Add($"{path}: {aa.Count} entries recorded, {ab.Count} now"); return; }
+                for (int i = 0; i < aa.Count; i++) Diff(aa[i], ab[i], $"{path}[{i}]", found);
+                return;
+            default:
+                string ta = a?.ToJsonString() ?? "null", tb = b?.ToJsonString() ?? "null";
+                if (ta != tb) found.Add($"{path}{EpochOf(path)}: recorded {Short(ta)}, now {Short(tb)}");
+                return;
+        }
+    }
+
+    private static string EpochOf(string path) =>
+        path.StartsWith("history[", StringComparison.Ordinal) && int.TryParse(path.AsSpan(8, path.IndexOf(']') - 8), out int i) ? $" (epoch {i + 1})" : "";
+
+    private static string Short(string s) => s.Length <= 80 ? s : s[..80] + "…";
 
     /// <summary>Reads the config and the recorded facts back from a run record.</summary>
     /// <exception cref="DataFormatException">The file is not a run record.</exception>

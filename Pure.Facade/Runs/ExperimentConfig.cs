@@ -29,6 +29,8 @@ namespace NeuralPure.Facade.Runs;
 /// <param name="EarlyStopping">Patience in epochs, or null (default) for none.</param>
 /// <param name="MinDelta">Early stopping's minimum improvement (default 0).</param>
 /// <param name="Dampening">SGD's momentum dampening τ (sgd and momentum only; default 0, as PyTorch).</param>
+/// <param name="Separator">CSV field separator (one character, "tab", "semicolon", …; default: detected among , ; tab |).</param>
+/// <param name="Header">Whether a CSV's first line is a header (default: detected; a first line of numbers is read as data, with a notice).</param>
 /// <param name="Nesterov">SGD's Nesterov form (sgd only; default false, as PyTorch; the nesterov optimizer is sgd with it and momentum 0.9).</param>
 public sealed record ExperimentConfig(
     string Data = "digits",
@@ -55,7 +57,9 @@ public sealed record ExperimentConfig(
     int? EarlyStopping = null,
     double MinDelta = 0,
     double? Dampening = null,
-    bool? Nesterov = null)
+    bool? Nesterov = null,
+    string? Separator = null,
+    bool? Header = null)
 {
     /// <summary>Hidden widths, with the default applied.</summary>
     public ImmutableArray<int> Layers { get; init; } = Layers.IsDefault ? [64] : Layers;
@@ -98,6 +102,11 @@ public sealed record ExperimentConfig(
         if (EarlyStopping is { } p && p < 1) throw new ArgumentException($"--early-stopping patience must be ≥ 1, got {p}", nameof(EarlyStopping));
         if (EarlyStopping is not null && ValFraction == 0)
             throw new ArgumentException("--early-stopping watches the validation loss, but --val-fraction is 0: give a validation fraction such as 0.1", nameof(EarlyStopping));
+        if (Separator is not null)
+        {
+            try { _ = NeuralPure.Facade.Data.CsvOptions.ParseSeparator(Separator); }
+            catch (ArgumentException e) { throw new ArgumentException($"--separator: {e.Message.Split(" (Parameter")[0]}", nameof(Separator), e); }
+        }
         if (Dampening is { } dm && !(dm >= 0 && dm <= 1)) throw new ArgumentException($"--dampening must be in [0, 1], got {dm}", nameof(Dampening));
         if (Task is not null and not "classification" and not "regression") throw new ArgumentException($"--task must be classification or regression, got '{Task}'", nameof(Task));
         _ = NeuralPure.Layers.ActivationSpec.Parse(Activation);

@@ -84,17 +84,24 @@ public sealed class TrainCommandTests : IDisposable
     {
         Assert.Equal(0, CliRunner.Run(["train", "--data", "iris", "--epochs", "60", "--lr", "0.01", "--out", Out("m")]).Code);
         var model = Path.Combine(Out("m"), "model.safetensors");
-        var (code, stdout, err) = CliRunner.Run("evaluate", "--model", model, "--data", "iris");
+        var (code, stdout, err) = CliRunner.Run("evaluate", Out("m"));
         Assert.True(code == 0, err);
         Assert.Contains("accuracy", stdout);
+        Assert.Contains("the run's test split, 30 rows", stdout);
+        var (codeAll, stdoutAll, errAll) = CliRunner.Run("evaluate", "--model", model, "--data", "iris", "--all-rows");
+        Assert.True(codeAll == 0, errAll);
+        Assert.Contains("all 150 rows, any the model was trained on included", stdoutAll);
         var csv = Out("in.csv");
         File.WriteAllText(csv, "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n");
         var (code2, _, err2) = CliRunner.Run("predict", "--model", model, "--data", csv, "--out", Out("out.csv"));
         Assert.True(code2 == 0, err2);
         var lines = File.ReadAllLines(Out("out.csv"));
         Assert.Equal(3, lines.Length);
-        Assert.EndsWith(",0", lines[1]);  // setosa
-        Assert.EndsWith(",2", lines[2]);  // virginica
+        Assert.Equal("sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm,species,p(setosa),p(versicolor),p(virginica)", lines[0]);
+        Assert.Contains(",setosa,", lines[1]);
+        Assert.Contains(",virginica,", lines[2]);
+        foreach (var line in lines.Skip(1))
+            Assert.Equal(1.0, line.Split(',')[^3..].Sum(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)), 5);
     }
 
     [Fact]
