@@ -298,7 +298,7 @@ public static class RunRecord
 
     /// <summary>The fields of a record that say where and how fast it ran, not what it computed: replay does not compare them.</summary>
     public static IReadOnlyList<string> UncomparedFields { get; } =
-        ["seconds", "examplesPerSecond", "environment", "neuralpure", "config.data", "config.labels", "config.threads",
+        ["seconds", "examplesPerSecond", "environment", "neuralpure", "config.data", "config.labels", "config.threads", "data.name",
          "data.given", "data.resolved", "data.labels", "data.labelsResolved", "data.relativeToRun", "data.labelsRelativeToRun"];
 
     /// <summary>Every difference between a recorded run and a replayed one, field by field (JSON paths like <c>history[2].valLoss</c>),

@@ -1,0 +1,174 @@
+using System.Text.Json.Nodes;
+using NeuralPure.Facade.Models;
+using Xunit;
+
+namespace NeuralPure.Properties.Cli;
+
+/// <summary>Labels as users have them, end to end through the CLI; and records that replay, evaluate and resume from anywhere,
+/// checked against everything they hold.</summary>
+[Collection("Console")]
+public sealed class RecordsAndLabelsTests : IDisposable
+{
+    private readonly string _dir = CliRunner.TempDir();
+
+    public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
+
+    private string P(params string[] parts) => Path.Combine([_dir, .. parts]);
+
+    private static readonly string[] Species = ["setosa", "versicolor", "virginica"];
+
+    /// <summary>The bundled iris rewritten as a user would have it: ';'-separated, species as text.</summary>
+    private string IrisWithTextLabels(string path)
+    {
+        var iris = NeuralPure.Facade.Data.BundledDataSets.Load("iris");
+        var lines = new List<string> { string.Join(";", iris.FeatureNames) + ";species" };
+        for (int r = 0; r < iris.Rows; r++)
+            lines.Add(string.Join(";", iris.GetRow(r).ToArray().Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + ";" + Species[iris.Labels[r]]);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    [Fact]
+    public void Text_labels_train_and_their_names_reach_the_model_the_record_predict_and_evaluate()
+    {
+        var csv = IrisWithTextLabels(P("data", "iris-text.csv"));
+        var (code, stdout, err) = CliRunner.Run("train", "--data", csv, "--epochs", "3", "--out", P("run"));
+        Assert.True(code == 0, err);
+        Assert.Contains("classification: 3 classes [setosa, versicolor, virginica] from column 'species' (inferred; --task regression", stdout);
+        Assert.Contains("separator", stdout); // the reader says it chose ';'
+
+        var (model, _) = ModelFile.Load(P("run", "model.safetensors"));
+        Assert.Equal(Species, model.ClassNames);
+        var record = JsonNode.Parse(File.ReadAllText(P("run", "run.json")))!;
+        Assert.Equal(Species, record["data"]!["classNames"]!.AsArray().Select(n => n!.GetValue<string>()));
+
+        // the same data with numeric labels 0..2 (the bundled iris) gives the same bits: the encoding is the sorted names
+        var (c2, s2, e2) = CliRunner.Run("train", "--data", "iris", "--epochs", "3", "--out", P("bundled"), "--json");
+        Assert.True(c2 == 0, e2);
+        Assert.Equal(JsonNode.Parse(s2)!["parameters"]!["sha256"]!.GetValue<string>(), record["parameters"]!["sha256"]!.GetValue<string>());
+
+        var (c3, _, e3) = CliRunner.Run("predict", "--model", P("run", "model.safetensors"), "--data", csv, "--out", P("pred.csv"));
+        Assert.True(c3 == 0, e3);
+        var pred = File.ReadAllLines(P("pred.csv"));
+        Assert.EndsWith(";species,p(setosa),p(versicolor),p(virginica)".Replace(";", ","), pred[0]);
+        Assert.All(pred.Skip(1), l => Assert.Contains(l.Split(',')[4], Species));
+
+        var (c4, s4, e4) = CliRunner.Run("evaluate", P("run"));
+        Assert.True(c4 == 0, e4);
+        Assert.Contains("virginica", s4);
+        Assert.Contains("the run's test split, 30 rows", s4);
+    }
+
+    [Theory]
+    [InlineData(new[] { 1, 2, 3 }, "classification: 3 classes [1, 2, 3]")]
+    [InlineData(new[] { -1, 0, 1 }, "classification: 3 classes [-1, 0, 1]")]
+    [InlineData(new[] { 70, 76, 82 }, "classification: 3 classes [70, 76, 82]")]
+    public void Whole_number_labels_are_their_distinct_values_not_a_range_from_zero(int[] labels, string said)
+    {
+        var iris = NeuralPure.Facade.Data.BundledDataSets.Load("iris");
+        var csv = P($"labels{labels[0]}.csv");
+        File.WriteAllLines(csv, [string.Join(",", iris.FeatureNames) + ",label",
+            .. Enumerable.Range(0, iris.Rows).Select(r => string.Join(",", iris.GetRow(r).ToArray().Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "," + labels[iris.Labels[r]])]);
+        var (code, stdout, err) = CliRunner.Run("train", "--data", csv, "--epochs", "1", "--out", P($"run{labels[0]}"), "--checkpoint-every", "0");
+        Assert.True(code == 0, err);
+        Assert.Contains(said, stdout);
+        Assert.Equal(3, ModelFile.Load(P($"run{labels[0]}", "model.safetensors")).Model.Classes);
+    }
+
+    [Fact]
+    public void Replay_checks_everything_the_record_holds()
+    {
+        Assert.Equal(0, CliRunner.Run("train", "--data", "iris", "--epochs", "5", "--out", P("r"), "--checkpoint-every", "0").Code);
+        var run = P("r", "run.json");
+        var original = File.ReadAllText(run);
+        void Tamper(Action<JsonNode> edit) { var n = JsonNode.Parse(original)!; edit(n); File.WriteAllText(run, n.ToJsonString()); }
+
+        Tamper(n => n["test"]!["accuracy"] = 1.0);
+        var (c1, s1, _) = CliRunner.Run("replay", run);
+        Assert.Equal(1, c1);
+        Assert.StartsWith("different: test.accuracy: recorded 1, now", s1.Trim());
+
+        Tamper(n => { var h = n["history"]!.AsArray(); while (h.Count > 3) h.RemoveAt(h.Count - 1); });
+        var (c2, s2, _) = CliRunner.Run("replay", run);
+        Assert.Equal(1, c2);
+        Assert.StartsWith("different: history: 3 entries recorded, 5 now", s2.Trim());
+
+        Tamper(n => n["status"] = "early-stopped");
+        Assert.Contains("status: recorded \"early-stopped\", now \"completed\"", CliRunner.Run("replay", run).Out);
+
+        Tamper(n => n["format"] = "neuralpure-run/9");
+        var (c4, _, e4) = CliRunner.Run("replay", run);
+        Assert.Equal(1, c4);
+        Assert.Contains("run record format 'neuralpure-run/9' is not one this NeuralPure reads", e4);
+
+        File.WriteAllText(run, original);
+        Assert.Equal("identical", CliRunner.Run("replay", run).Out.Trim());
+    }
+
+    [Fact]
+    public void Replay_evaluate_and_resume_find_a_relative_data_path_from_anywhere_and_data_points_elsewhere()
+    {
+        var work = P("work");
+        IrisWithTextLabels(Path.Combine(work, "data", "iris.csv"));
+        var cwd = Directory.GetCurrentDirectory();
+        try
+        {
+            Directory.SetCurrentDirectory(work);
+            var (code, _, err) = CliRunner.Run("train", "--data", Path.Combine("data", "iris.csv"), "--epochs", "2", "--out", "run");
+            Assert.True(code == 0, err);
+            Directory.SetCurrentDirectory(_dir); // elsewhere: the relative path no longer resolves from here
+            Assert.Equal("identical", CliRunner.Run("replay", Path.Combine(work, "run")).Out.Trim());
+            Assert.Equal(0, CliRunner.Run("evaluate", Path.Combine(work, "run")).Code);
+
+            // the whole tree moved: found through the path relative to the run folder
+            var moved = P("moved");
+            Directory.Move(work, moved);
+            Assert.Equal("identical", CliRunner.Run("replay", Path.Combine(moved, "run")).Out.Trim());
+            var (rc, rs, re) = CliRunner.Run("resume", Path.Combine(moved, "run"));
+            Assert.True(rc == 0, re + rs);
+
+            // --data points elsewhere; a different file is named as different
+            var copy = P("copy.csv");
+            File.Copy(Path.Combine(moved, "data", "iris.csv"), copy);
+            Assert.Equal("identical", CliRunner.Run("replay", Path.Combine(moved, "run"), "--data", copy).Out.Trim());
+            File.AppendAllText(copy, "5.0;3.0;1.0;0.1;setosa\n");
+            var (c2, _, e2) = CliRunner.Run("replay", Path.Combine(moved, "run"), "--data", copy);
+            Assert.Equal(1, c2);
+            Assert.Contains("differs from the recorded run's", e2);
+        }
+        finally { Directory.SetCurrentDirectory(cwd); }
+    }
+
+    [Fact]
+    public void Evaluate_refuses_to_pass_training_rows_off_as_a_test_without_all_rows()
+    {
+        Assert.Equal(0, CliRunner.Run("train", "--data", "iris", "--epochs", "2", "--out", P("e"), "--checkpoint-every", "0").Code);
+        var model = P("e", "model.safetensors");
+        var (c1, s1, e1) = CliRunner.Run("evaluate", "--model", model, "--data", "iris");
+        Assert.Equal(2, c1);
+        Assert.Contains("'iris' is the data this model was trained on", e1);
+        Assert.Equal("", s1);
+        var (c2, _, e2) = CliRunner.Run("evaluate", P("e"), "--model", model);
+        Assert.Equal(2, c2);
+        Assert.Contains("not both or neither", e2);
+        // other data: every row, said so
+        var other = IrisWithTextLabels(P("other.csv"));
+        var (c3, s3, e3) = CliRunner.Run("evaluate", "--model", model, "--data", other);
+        Assert.True(c3 == 0, e3);
+        Assert.Contains("all 150 rows", s3);
+    }
+
+    [Fact]
+    public void Resume_never_brings_an_older_run_back_over_a_newer_record()
+    {
+        Assert.Equal(0, CliRunner.Run("train", "--data", "iris", "--epochs", "2", "--out", P("a")).Code);
+        Assert.Equal(0, CliRunner.Run("train", "--data", "iris", "--epochs", "3", "--lr", "0.01", "--out", P("b"), "--checkpoint-every", "0").Code);
+        var newer = File.ReadAllText(P("b", "run.json"));
+        File.WriteAllText(P("a", "run.json"), newer); // a record of another experiment beside a's checkpoint
+        var (code, _, err) = CliRunner.Run("resume", P("a"));
+        Assert.Equal(1, code);
+        Assert.Contains("is newer than its checkpoint (it belongs to another experiment)", err);
+        Assert.Equal(newer, File.ReadAllText(P("a", "run.json")));
+    }
+}
