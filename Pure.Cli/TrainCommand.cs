@@ -255,6 +255,10 @@ internal static class TrainCommand
     {
         if (r.TestClassification is { } c) Console.WriteLine($"test: loss {Fmt.N(c.Loss)}  accuracy {Fmt.N(c.Accuracy)} ({r.Split.Test.Length} rows)");
         if (r.TestRegression is { } g) Console.WriteLine($"test: loss {Fmt.N(g.Loss)}  RMSE {Fmt.N(g.Rmse)}  MAE {Fmt.N(g.Mae)}  R² {Fmt.N(g.R2)} ({r.Split.Test.Length} rows)");
+        if (r.Fit.Status == FitStatus.EarlyStopped)
+            Console.WriteLine(r.Config.EarlyStopping is { } patience
+                ? $"early stopping after epoch {r.Fit.History.Length}: the validation loss had not improved for {patience} epochs; restored the parameters of epoch {r.Fit.BestEpoch} (validation loss {Fmt.N(r.Fit.History[r.Fit.BestEpoch - 1].ValLoss ?? double.NaN)})"
+                : $"stopped early after epoch {r.Fit.History.Length}");
         if (r.Diagnosis is { } d) Console.WriteLine($"diagnosis: {d}");
         Console.WriteLine($"{Fmt.N(r.Fit.Seconds, 2)} s, {Fmt.Rate(r.Fit.ExamplesPerSecond)} examples/s; parameters {r.Model.Parameters.ParameterCount} (sha256 {r.ParameterHash[..16]}…)");
         Console.WriteLine($"wrote {Path.Combine(outDir, "run.json")}, model.safetensors, loss.svg");
@@ -262,6 +266,6 @@ internal static class TrainCommand
             Console.Error.WriteLine(checkpoint is null
                 ? "neuralpure: interrupted; saved the state after the last whole batch (run marked cancelled)"
                 : $"neuralpure: interrupted; saved the state after the last whole batch (run marked cancelled) and a checkpoint; continue with: neuralpure resume {outDir}");
-        if (r.Fit.Divergence is { } dv) Console.Error.WriteLine($"neuralpure: {dv.Message}");
+        if (r.Fit.Divergence is { } dv) Console.Error.WriteLine($"neuralpure: {dv.Message}; kept {dv.Kept}");
     }
 }

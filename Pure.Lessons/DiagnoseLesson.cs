@@ -8,7 +8,7 @@ namespace NeuralPure.Lessons;
 /// <summary>One diagnosed loss curve.</summary>
 /// <param name="Name">Which network or run.</param>
 /// <param name="Losses">Its loss per epoch.</param>
-/// <param name="Diagnosis">What <see cref="HistoryDiagnosis.Diagnose"/> says.</param>
+/// <param name="Diagnosis">What <see cref="HistoryDiagnosis.Diagnose(IReadOnlyList{double})"/> says.</param>
 public sealed record DiagnosedCurve(string Name, ImmutableArray<double> Losses, Diagnosis Diagnosis);
 
 /// <summary>What the diagnose lesson computed.</summary>

@@ -167,8 +167,10 @@ public static class Experiment
             else rm = Evaluate.Regression(spec, outcome.Parameters, test, standardizer);
         }
         var curve = outcome.History.Select(h => h.ValLoss ?? h.TrainLoss).ToList();
-        if (outcome.Status == FitStatus.Diverged) curve.Add(double.NaN);
-        var diagnosis = curve.Count >= 2 ? HistoryDiagnosis.Diagnose(curve) : null;
+        var trainCurve = outcome.History.Select(h => h.TrainLoss).ToList();
+        if (outcome.Status == FitStatus.Diverged) { curve.Add(double.NaN); trainCurve.Add(double.NaN); }
+        bool validated = outcome.History.Length > 0 && outcome.History.All(h => h.ValLoss is not null);
+        var diagnosis = curve.Count < 2 ? null : validated ? HistoryDiagnosis.Diagnose(trainCurve, curve) : HistoryDiagnosis.Diagnose(curve);
         return new ExperimentResult(config, data, split, outcome, model, cm, rm, diagnosis, optimizer);
     }
 
@@ -227,7 +229,8 @@ public static class RunRecord
             ["history"] = history,
             ["test"] = test,
             ["diagnosis"] = r.Diagnosis is { } dg ? new JsonObject { ["kind"] = dg.Kind.ToString().ToLowerInvariant(), ["summary"] = dg.Summary, ["evidence"] = dg.Evidence } : null,
-            ["divergence"] = r.Fit.Divergence is { } dv ? new JsonObject { ["epoch"] = dv.Epoch, ["iteration"] = dv.Iteration, ["layer"] = dv.Layer, ["message"] = dv.Message } : null,
+            ["divergence"] = r.Fit.Divergence is { } dv ? new JsonObject { ["epoch"] = dv.Epoch, ["iteration"] = dv.Iteration, ["layer"] = dv.Layer, ["message"] = dv.Message, ["kept"] = dv.Kept } : null,
+            ["earlyStopping"] = r.Fit.Status == FitStatus.EarlyStopped ? new JsonObject { ["stoppedAfterEpoch"] = r.Fit.History.Length, ["restoredEpoch"] = r.Config.EarlyStopping is null ? null : r.Fit.BestEpoch } : null,
             ["parameters"] = new JsonObject { ["count"] = r.Model.Parameters.ParameterCount, ["sha256"] = r.ParameterHash },
             ["environment"] = new JsonObject
             {

@@ -41,12 +41,16 @@ public sealed record IterationReport(int Epoch, int Iteration, int IterationsPer
 /// <param name="Iteration">1-based iteration within the epoch.</param>
 /// <param name="Layer">The first layer whose values went non-finite, e.g. "layer 2 (dense) output".</param>
 /// <param name="Message">A sentence for people, with the hint.</param>
-public sealed record DivergenceInfo(int Epoch, int Iteration, string Layer, string Message);
+/// <param name="Kept">Which parameters the fit kept, in words: the best epoch's (lowest validation loss), or those before the
+/// last step whose loss was finite.</param>
+public sealed record DivergenceInfo(int Epoch, int Iteration, string Layer, string Message, string Kept = "");
 
 /// <summary>What a fit produced.</summary>
 /// <param name="Status">How it ended.</param>
 /// <param name="State">The final training state (the last consistent one; see <see cref="FitStatus"/>).</param>
-/// <param name="Parameters">The parameters to keep: the best epoch's when early stopping restored them, else the state's.</param>
+/// <param name="Parameters">The parameters to keep: the best epoch's when early stopping restored them; after a divergence, ones
+/// whose loss was finite (the best epoch's with validation, else those before the last finite step; see <see cref="DivergenceInfo.Kept"/>);
+/// else the state's.</param>
 /// <param name="History">Every completed epoch's report.</param>
 /// <param name="IterationLosses">Every iteration's loss.</param>
 /// <param name="BestEpoch">The 1-based epoch with the lowest validation loss (0 without validation).</param>
@@ -164,6 +168,7 @@ public static class Fitter
         };
         bool finished = resumedFrom is CheckpointReason.Completed or CheckpointReason.EarlyStopped;
         DivergenceInfo? divergence = null;
+        ParamTree<float>? divergedKeep = null;
         double Seconds() => run.Seconds + total.Elapsed.TotalSeconds;
 
         void Save(CheckpointReason reason, int cursor, double lossSum, int seen)
@@ -253,11 +258,21 @@ public static class Fitter
             // it: replayed with the pure step (the same bits), which also gives the failing batch to diagnose.
             var batches = Trainer.Batches(train, config, epochStart.Key, epochStart.Epoch).Skip(epochStartCursor).GetEnumerator();
             var last = epochStart;
+            TrainState<float>? beforeLast = null; // θ before the last step whose loss was finite: its loss was finite on that batch
             for (int i = epochStartCursor; i < f.Iteration - 1 && batches.MoveNext(); i++)
+            {
+                beforeLast = last;
                 last = Trainer.Step(spec, optimizer, last, batches.Current, new Parallelism(options.Threads)).State;
+            }
             batches.MoveNext();
             state = last;
-            divergence = Diagnose(spec, state, batches.Current, f.Epoch + 1, f.Iteration, f.Loss);
+            var info = Diagnose(spec, state, batches.Current, f.Epoch + 1, f.Iteration, f.Loss);
+            // Keep parameters that still give a finite loss: the best epoch's (a finite validation loss), else those before the
+            // last finite step (the last step's own result may already be huge), else the diverging epoch's start.
+            if (bestEpoch > 0) { divergedKeep = bestParams; info = info with { Kept = $"the parameters of epoch {bestEpoch}, whose validation loss {bestVal:G4} was the lowest" }; }
+            else if (beforeLast is { } b) { divergedKeep = b.Params; info = info with { Kept = $"the parameters before step {b.Step + 1}, the last step whose loss was finite" }; }
+            else { divergedKeep = epochStart.Params; info = info with { Kept = $"the parameters at the start of epoch {epochStart.Epoch + 1}" }; }
+            divergence = info;
             status = FitStatus.Diverged;
         }
         else if (result is { } r)
@@ -269,7 +284,8 @@ public static class Fitter
 
         FitOutcome Outcome()
         {
-            var keep = status == FitStatus.EarlyStopped && options.EarlyStopping!.RestoreBest && bestEpoch > 0 ? bestParams : state.Params;
+            var keep = status == FitStatus.EarlyStopped && options.EarlyStopping!.RestoreBest && bestEpoch > 0 ? bestParams
+                : status == FitStatus.Diverged && divergedKeep is not null ? divergedKeep : state.Params;
             double seconds = Seconds();
             return new FitOutcome(status, state, keep, history.ToImmutable(), allLosses.ToImmutable(), bestEpoch, divergence, seconds, examples / Math.Max(1e-9, seconds));
         }

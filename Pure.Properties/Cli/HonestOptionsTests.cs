@@ -113,4 +113,30 @@ public sealed class HonestOptionsTests : IDisposable
         Assert.Matches("^[0-9a-f]{40}$", build["commit"]!.GetValue<string>());
         Assert.NotNull(build["modified"]);
     }
+
+    [Fact]
+    public void Early_stopping_is_announced_with_the_epoch_it_restored_and_recorded()
+    {
+        var (code, stdout, err) = CliRunner.Run("train", "--data", "iris", "--epochs", "300", "--lr", "0.05", "--early-stopping", "3", "--out", Out("es"), "--checkpoint-every", "0");
+        Assert.True(code == 0, err);
+        var m = System.Text.RegularExpressions.Regex.Match(stdout, @"early stopping after epoch (\d+): the validation loss had not improved for 3 epochs; restored the parameters of epoch (\d+) \(validation loss ");
+        Assert.True(m.Success, stdout);
+        int stopped = int.Parse(m.Groups[1].Value), restored = int.Parse(m.Groups[2].Value);
+        Assert.True(stopped < 300 && restored == stopped - 3, stdout);
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(Out("es"), "run.json")))!;
+        Assert.Equal("early-stopped", record["status"]!.GetValue<string>());
+        Assert.Equal(restored, record["earlyStopping"]!["restoredEpoch"]!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData("digits", "200")]
+    [InlineData("iris", "150")]
+    [InlineData("breast-cancer", "100")]
+    public void Gradcheck_uses_pytorchs_rule_and_passes_on_many_rows(string data, string rows)
+    {
+        var (code, stdout, err) = CliRunner.Run("gradcheck", "--data", data, "--rows", rows);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("rule: |backprop - numeric| <= 1e-5 + 1e-3·|numeric|", stdout);
+        Assert.Matches(@"ok: all \d+ gradients agree", stdout);
+    }
 }

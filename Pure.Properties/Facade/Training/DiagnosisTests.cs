@@ -25,4 +25,34 @@ public sealed class DiagnosisTests
         Assert.Equal(DiagnosisKind.Plateau, HistoryDiagnosis.Diagnose([1.0, 0.999, 0.998, 0.997]).Kind);
         Assert.Throws<ArgumentException>(() => HistoryDiagnosis.Diagnose([1.0]));
     }
+
+    [Fact]
+    public void Overfitting_is_named_with_the_epoch_it_began_when_validation_rises_while_training_falls()
+    {
+        // Fashion-MNIST's shape: validation lowest at epoch 5, then up; training falls throughout
+        double[] train = [1.0, 0.6, 0.45, 0.38, 0.32, 0.27, 0.22, 0.18, 0.15, 0.12];
+        double[] val = [0.9, 0.6, 0.48, 0.43, 0.41, 0.42, 0.44, 0.47, 0.5, 0.55];
+        var d = HistoryDiagnosis.Diagnose(train, val);
+        Assert.Equal(DiagnosisKind.Overfitting, d.Kind);
+        Assert.StartsWith("overfitting since epoch 6", d.Summary);
+        Assert.Contains("lowest at epoch 5 (0.41)", d.Evidence);
+        Assert.Equal([5, 6, 10], d.Epochs.ToArray());
+        // The validation curve alone read as before would not say so
+        Assert.NotEqual(DiagnosisKind.Overfitting, HistoryDiagnosis.Diagnose(val).Kind);
+    }
+
+    [Theory]
+    [InlineData(new[] { 1.0, 0.8, 0.6, 0.5, 0.4 }, new[] { 0.9, 0.7, 0.6, 0.55, 0.5 })]      // both fall: steady
+    [InlineData(new[] { 1.0, 0.8, 0.6, 0.5, 0.4 }, new[] { 0.9, 0.7, 0.6, 0.61, 0.615 })]  // up < 5%: noise, not overfitting
+    [InlineData(new[] { 1.0, 0.8, 0.6, 0.5, 0.4 }, new[] { 0.9, 0.7, 0.6, 0.55, 0.7 })]    // lowest one epoch before the end: too soon to say
+    [InlineData(new[] { 1.0, 0.8, 0.6, 0.7, 0.9 }, new[] { 0.9, 0.5, 0.6, 0.7, 0.8 })]     // training rose too: not overfitting
+    public void Overfitting_needs_a_rise_of_5_percent_two_epochs_after_the_best_while_training_falls(double[] train, double[] val) =>
+        Assert.NotEqual(DiagnosisKind.Overfitting, HistoryDiagnosis.Diagnose(train, val).Kind);
+
+    [Fact]
+    public void A_diverged_validation_curve_stays_diverged_and_curves_must_match_in_length()
+    {
+        Assert.Equal(DiagnosisKind.Diverged, HistoryDiagnosis.Diagnose([1.0, 0.5, 0.4], [1.0, 0.5, double.NaN]).Kind);
+        Assert.Throws<ArgumentException>(() => HistoryDiagnosis.Diagnose([1.0, 0.5], [1.0, 0.5, 0.4]));
+    }
 }

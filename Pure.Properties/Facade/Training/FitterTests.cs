@@ -87,6 +87,31 @@ public sealed class FitterTests
         Assert.Throws<ArgumentException>(() => Fitter.Fit(spec, Optimizer.Sgd(0.1), train, null, new FitOptions(BatchSize: 1000, DropLast: true)));
     }
 
+    /// <summary>A diverged fit keeps parameters whose loss is finite: with validation the best epoch's, else those before the last
+    /// finite step; the outcome says which.</summary>
+    [Fact]
+    public void A_diverged_fit_keeps_parameters_that_still_give_a_finite_loss()
+    {
+        var spec = NeuralPure.Properties.Training.TrainingProblems.Regressor();
+        var train = NeuralPure.Properties.Training.TrainingProblems.Linear<float>(72);
+        var val = NeuralPure.Properties.Training.TrainingProblems.Linear<float>(24, seed: 9);
+        var opt = GradientTransform.Chain(new ScaleByLearningRate(new Schedule.StepDecay(0.01, 20, 1e9)));
+        var options = new FitOptions(Epochs: 6, BatchSize: 8, Seed: 4);
+
+        var plain = Fitter.Fit(spec, opt, train, null, options);
+        Assert.Equal(FitStatus.Diverged, plain.Status);
+        Assert.StartsWith("the parameters before step", plain.Divergence!.Kept);
+        Assert.True(double.IsFinite(spec.Loss.Value(Model.Forward(spec, plain.Parameters, train.X), train.Y)));
+        Assert.False(plain.Parameters.Equals(plain.State.Params)); // not the last state, whose step already blew up
+
+        var withVal = Fitter.Fit(spec, opt, train, val, options);
+        Assert.Equal(FitStatus.Diverged, withVal.Status);
+        Assert.StartsWith($"the parameters of epoch {withVal.BestEpoch}", withVal.Divergence!.Kept);
+        double kept = spec.Loss.Value(Model.Forward(spec, withVal.Parameters, val.X), val.Y);
+        Assert.True(double.IsFinite(kept));
+        Assert.Equal(withVal.History.Min(h => h.ValLoss!.Value), kept, 6);
+    }
+
     /// <summary>A divergence in a later epoch (the learning rate jumps ×10⁹ at step 20): the fold stops on the step that went
     /// non-finite, and the outcome is the last finite state — equal to the pure steps replayed up to it — with the epochs before it
     /// reported, for a fit straight through and for one cancelled mid-epoch and resumed.</summary>
