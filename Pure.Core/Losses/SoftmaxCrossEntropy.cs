@@ -35,6 +35,7 @@ public sealed record SoftmaxCrossEntropySpec(ImmutableArray<double>? ClassWeight
     {
         ArgumentNullException.ThrowIfNull(output);
         if (output.Rank != 1) throw new ArgumentException($"cross-entropy takes a vector of logits per example, not shape {output}", nameof(output));
+        if (output[0] < 2) throw new ArgumentException($"cross-entropy needs at least 2 classes (outputs), got {output[0]}", nameof(output));
         if (ClassWeights is { } w && w.Length != output[0])
             throw new ArgumentException($"{w.Length} class weights for an output of {output[0]} classes", nameof(output));
     }

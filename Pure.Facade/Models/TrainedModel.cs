@@ -30,6 +30,32 @@ public sealed record TrainedModel(ModelSpec Spec, ParamTree<float> Parameters, S
             ? ClassNames
             : throw new ArgumentException($"expected {(Task == TaskKind.Classification ? Classes : 0)} distinct class names, got {ClassNames.Length}", nameof(ClassNames));
 
+    /// <summary>Predictions for raw rows [rows, features]: the class index (classification) or the value in the target's units (regression).</summary>
+    public double[] Predict(double[,] x) => Predict(Flat(x), x.GetLength(0));
+
+    /// <summary>The predicted class names for raw rows [rows, features] (classification only).</summary>
+    public string[] PredictClasses(double[,] x) => PredictClasses(Flat(x), x.GetLength(0));
+
+    /// <summary>Each class's probability (softmax of the logits) for raw rows [rows, features], as [rows, classes] (classification only).</summary>
+    public double[,] PredictProba(double[,] x)
+    {
+        int rows = x.GetLength(0);
+        var p = PredictProbabilities(Flat(x), rows);
+        var r = new double[rows, Classes];
+        for (int i = 0; i < rows; i++) for (int c = 0; c < Classes; c++) r[i, c] = p[i * Classes + c];
+        return r;
+    }
+
+    private double[] Flat(double[,] x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.GetLength(1) != FeatureNames.Length) throw new ArgumentException($"the model takes {FeatureNames.Length} features ({string.Join(", ", FeatureNames.Take(8))}{(FeatureNames.Length > 8 ? ", …" : "")}); x has {x.GetLength(1)} columns", nameof(x));
+        var flat = new double[x.Length];
+        int k = 0;
+        foreach (var v in x) flat[k++] = v;
+        return flat;
+    }
+
     /// <summary>The predicted class names for raw rows (classification only).</summary>
     /// <exception cref="InvalidOperationException">A regression model.</exception>
     public string[] PredictClasses(ReadOnlySpan<double> rawRows, int rows) =>

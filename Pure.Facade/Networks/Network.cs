@@ -5,8 +5,8 @@ using NeuralPure.Models;
 
 namespace NeuralPure.Facade.Networks;
 
-/// <summary>Builds a network fluently, Keras-style: <c>Network.Input(64).Dense(32, "relu").Output(10, new SoftmaxCrossEntropySpec())</c>.</summary>
-/// <remarks>Each call returns a new builder (nothing is mutated), and <see cref="Output"/> gives the core's <see cref="ModelSpec"/>.</remarks>
+/// <summary>Builds a network fluently, Keras-style: <c>Network.Input(64).Dense(32, "relu").Output(10, "cross-entropy")</c>.</summary>
+/// <remarks>Each call returns a new builder (nothing is mutated), and <see cref="Output(int, LossSpec, Initializer?)"/> gives the core's <see cref="ModelSpec"/>.</remarks>
 public sealed record NetworkBuilder
 {
     internal NetworkBuilder(int inputWidth, ImmutableList<LayerSpec> layers, int width)
@@ -38,9 +38,19 @@ public sealed record NetworkBuilder
     public NetworkBuilder Dropout(double rate) => new(InputWidth, Layers.Add(new DropoutSpec(rate)), Width);
 
     /// <summary>Adds the output layer (dense, no activation: the loss takes logits) and the loss; returns the model.</summary>
-    /// <exception cref="ArgumentException">The loss cannot follow an output of that width.</exception>
-    public ModelSpec Output(int units, LossSpec loss, Initializer? init = null) =>
-        new(InputWidth, [.. Layers.Add(new DenseSpec(Width, units, init))], loss);
+    /// <exception cref="ArgumentException">The loss cannot follow an output of that width (cross-entropy needs at least 2 classes).</exception>
+    public ModelSpec Output(int units, LossSpec loss, Initializer? init = null)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        if (units < 1) throw new ArgumentOutOfRangeException(nameof(units), units, "the output needs at least one unit");
+        try { loss.RequireOutputShape(Tensors.Shape.Of(units)); }
+        catch (ArgumentException e) { throw new ArgumentException($"Output({units}, {loss.Kind}): {e.Message.Split(" (Parameter")[0]}", nameof(loss), e); }
+        return new(InputWidth, [.. Layers.Add(new DenseSpec(Width, units, init))], loss);
+    }
+
+    /// <summary>Adds the output layer and the loss named <paramref name="loss"/> (cross-entropy, mse, huber, bce), as <c>Dense(…, "relu")</c> names its activation.</summary>
+    /// <exception cref="ArgumentException">Unknown loss (the message lists the known ones), or one that cannot follow an output of that width.</exception>
+    public ModelSpec Output(int units, string loss, Initializer? init = null) => Output(units, LossSpec.Parse(loss), init);
 }
 
 /// <summary>Entry point of the fluent builder.</summary>

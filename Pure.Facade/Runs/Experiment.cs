@@ -131,7 +131,7 @@ public static class Experiment
     /// <param name="data">Its data, loaded.</param>
     /// <param name="progress">Per-epoch reports.</param>
     /// <param name="iterations">Per-iteration reports.</param>
-    /// <param name="cancellationToken">Stops at the next batch boundary (see <see cref="Fitter.Fit"/>).</param>
+    /// <param name="cancellationToken">Stops at the next batch boundary (see <see cref="Fitter.Fit(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, NeuralPure.Training.DataSet{float}, NeuralPure.Training.DataSet{float}?, FitOptions, IProgress{EpochReport}?, IProgress{IterationReport}?, NeuralPure.Training.TrainState{float}?, CancellationToken, CheckpointOptions?)"/>).</param>
     /// <param name="checkpoint">Where and how often to write checkpoints, or null for none.</param>
     /// <param name="resume">A checkpoint of this same experiment to continue from (see <see cref="Fitter.Resume"/>), or null to start afresh.</param>
     /// <exception cref="ArgumentException">The config is invalid or does not suit the data, or the checkpoint belongs to another run.</exception>
@@ -144,7 +144,7 @@ public static class Experiment
     /// <param name="plan">The experiment, checked (<see cref="Plan(ExperimentConfig, TabularData)"/>).</param>
     /// <param name="progress">Per-epoch reports.</param>
     /// <param name="iterations">Per-iteration reports.</param>
-    /// <param name="cancellationToken">Stops at the next batch boundary (see <see cref="Fitter.Fit"/>).</param>
+    /// <param name="cancellationToken">Stops at the next batch boundary (see <see cref="Fitter.Fit(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, NeuralPure.Training.DataSet{float}, NeuralPure.Training.DataSet{float}?, FitOptions, IProgress{EpochReport}?, IProgress{IterationReport}?, NeuralPure.Training.TrainState{float}?, CancellationToken, CheckpointOptions?)"/>).</param>
     /// <param name="checkpoint">Where and how often to write checkpoints, or null for none.</param>
     /// <param name="resume">A checkpoint of this same experiment to continue from (see <see cref="Fitter.Resume"/>), or null to start afresh.</param>
     /// <exception cref="ArgumentException">The checkpoint belongs to another run.</exception>

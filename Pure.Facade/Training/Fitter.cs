@@ -64,7 +64,7 @@ public sealed record FitOutcome(FitStatus Status, TrainState<float> State, Param
 /// progress, cancellation at batch boundaries, early stopping, divergence detection and checkpoints around it.</summary>
 /// <remarks>The parameters after N completed epochs are bit-identical to <see cref="Trainer.Fit{T}(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, NeuralPure.Kernels.Parallelism?)"/> for N epochs: this is the same
 /// fold, observed. A fit resumed from any of its checkpoints (<see cref="Resume"/>) ends with the same bits as the uninterrupted fit.</remarks>
-public static class Fitter
+public static partial class Fitter
 {
     /// <summary>Trains <paramref name="spec"/> with <paramref name="optimizer"/> on <paramref name="train"/>.</summary>
     /// <param name="spec">The model.</param>
@@ -101,7 +101,7 @@ public static class Fitter
     /// <param name="from">The checkpoint.</param>
     /// <param name="progress">Reports for the epochs completed from here on.</param>
     /// <param name="iterations">Per-iteration reports.</param>
-    /// <param name="cancellationToken">As in <see cref="Fit"/>.</param>
+    /// <param name="cancellationToken">As in <see cref="Fit(ModelSpec, GradientTransform, DataSet{float}, DataSet{float}?, FitOptions, IProgress{EpochReport}?, IProgress{IterationReport}?, TrainState{float}?, CancellationToken, CheckpointOptions?)"/>.</param>
     /// <param name="checkpoint">Where to keep writing checkpoints, or null.</param>
     /// <exception cref="ArgumentException">The checkpoint does not belong to this model, optimizer, data or options (the message names what differs).</exception>
     public static FitOutcome Resume(ModelSpec spec, GradientTransform optimizer, DataSet<float> train, DataSet<float>? validation, FitOptions options,
@@ -126,6 +126,8 @@ public static class Fitter
     {
         Model.RequireInput(spec, train.X, nameof(train));
         if (validation is not null) Model.RequireInput(spec, validation.X, nameof(validation));
+        if (options.EarlyStopping is not null && validation is null)
+            throw new ArgumentException("early stopping watches the validation loss, but no validation data was given", nameof(validation));
         int perEpoch = Batching.IterationsPerEpoch(train.Rows, options.BatchSize, options.DropLast);
         if (perEpoch == 0) throw new ArgumentException($"{train.Rows} training rows at batch size {options.BatchSize} with drop-last give no iteration", nameof(options));
         return perEpoch;

@@ -45,4 +45,31 @@ public sealed class ReadmeExampleTests
         Assert.True(Loss(lines[19]) < 0.5 * Loss(lines[0]), first);
         Assert.Equal(first, Run());
     }
+
+    [Fact]
+    public void Readme_your_own_data_example_is_the_sample_and_predicts_the_classes_it_was_shown()
+    {
+        var readme = File.ReadAllText(RepoFile("README.md")).Replace("\r\n", "\n");
+        var sample = File.ReadAllText(RepoFile("samples", "YourData", "Program.cs")).Replace("\r\n", "\n").Trim();
+        Assert.Contains("## Your own data, in C#\n\n```csharp\n" + sample + "\n```", readme);
+        Assert.True(sample.Split('\n').Length <= 14, "the example stays short");
+
+        var dir = Path.Combine(Path.GetTempPath(), "np-yourdata-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        var (old, cwd) = (Console.Out, Directory.GetCurrentDirectory());
+        var w = new StringWriter();
+        try
+        {
+            Directory.SetCurrentDirectory(dir);
+            Console.SetOut(w);
+            typeof(YourDataMarker).Assembly.EntryPoint!.Invoke(null, [Array.Empty<string>()]);
+        }
+        finally { Console.SetOut(old); Directory.SetCurrentDirectory(cwd); }
+        var lines = w.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("setosa, virginica", lines[0]);
+        double p = double.Parse(lines[1].Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(p > 0.5, lines[1]);
+        Assert.True(File.Exists(Path.Combine(dir, "iris-petals.safetensors")));
+        Directory.Delete(dir, true);
+    }
 }

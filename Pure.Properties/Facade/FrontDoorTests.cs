@@ -1,0 +1,122 @@
+using NeuralPure.Facade.Models;
+using NeuralPure.Facade.Networks;
+using NeuralPure.Facade.Training;
+using NeuralPure.Losses;
+using Xunit;
+
+namespace NeuralPure.Properties.Facade;
+
+/// <summary>A C# user's first program: the builder by names, arrays in, predictions out, and every mistake refused before training.</summary>
+public sealed class FrontDoorTests
+{
+    /// <summary>Three blobs in the plane, labelled by <paramref name="label"/>.</summary>
+    private static (double[,] X, T[] Y) Blobs<T>(Func<int, T> label, int perClass = 20, int seed = 1, double spread = 1)
+    {
+        var rng = new System.Random(seed);
+        var x = new double[3 * perClass, 2];
+        var y = new T[3 * perClass];
+        for (int i = 0; i < y.Length; i++)
+        {
+            int c = i % 3;
+            x[i, 0] = 4 * c + spread * rng.NextDouble(); x[i, 1] = -3 * c + spread * rng.NextDouble();
+            y[i] = label(c);
+        }
+        return (x, y);
+    }
+
+    private static readonly FitOptions Quick = new(Epochs: 60, BatchSize: 8, Seed: 3);
+
+    [Fact]
+    public void Output_takes_the_loss_by_name_and_checks_it_against_the_width()
+    {
+        Assert.Equal(Network.Input(4).Dense(8, "relu").Output(3, new SoftmaxCrossEntropySpec()), Network.Input(4).Dense(8, "relu").Output(3, "cross-entropy"));
+        Assert.Equal(Network.Input(4).Output(1, new MseSpec()), Network.Input(4).Output(1, "mse"));
+        var e = Assert.Throws<ArgumentException>(() => Network.Input(4).Dense(8).Output(1, "cross-entropy"));
+        Assert.Contains("Output(1, cross-entropy): cross-entropy needs at least 2 classes (outputs), got 1", e.Message);
+        Assert.Contains("cross-entropy", Assert.Throws<ArgumentException>(() => Network.Input(4).Output(3, "crossentropy")).Message); // lists the known names
+        Assert.Throws<ArgumentOutOfRangeException>(() => Network.Input(4).Output(0, "mse"));
+    }
+
+    [Fact]
+    public void String_labels_train_and_predict_their_names_and_probabilities_also_after_a_file_round_trip()
+    {
+        string[] names = ["cat", "dog", "emu"];
+        var (x, y) = Blobs(c => names[c]);
+        var fit = Fitter.Fit(Network.Input(2).Dense(16, "tanh").Output(3, "cross-entropy"), x, y, Quick);
+        Assert.Equal(names, fit.Model.ClassNames);
+        Assert.Equal(y, fit.PredictClasses(x));
+        var p = fit.PredictProba(x);
+        for (int i = 0; i < y.Length; i++) Assert.Equal(1.0, p[i, 0] + p[i, 1] + p[i, 2], 5);
+
+        var file = Path.Combine(Path.GetTempPath(), $"np-front-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            ModelFile.Save(file, fit.Model);
+            var (loaded, _) = ModelFile.Load(file);
+            Assert.Equal(names, loaded.ClassNames);
+            Assert.Equal(fit.PredictClasses(x), loaded.PredictClasses(x));
+            Assert.Equal(p, loaded.PredictProba(x));
+        }
+        finally { File.Delete(file); }
+    }
+
+    [Fact]
+    public void Int_labels_are_their_distinct_values_and_string_and_int_labels_give_the_same_bits()
+    {
+        var (x, y) = Blobs(c => 7 + 2 * c); // 7, 9, 11
+        var spec = Network.Input(2).Dense(8).Output(3, "cross-entropy");
+        var fit = Fitter.Fit(spec, x, y, Quick);
+        Assert.Equal(new[] { "7", "9", "11" }, fit.Model.ClassNames.ToArray());
+        var predicted = fit.Predict(x);
+        Assert.True(y.Where((v, i) => predicted[i] == (v - 7) / 2).Count() >= 0.9 * y.Length); // class k is the k-th smallest label
+        Assert.All(predicted, v => Assert.Contains(v, new[] { 0.0, 1.0, 2.0 }));
+        var asText = Fitter.Fit(spec, x, y.Select(v => ((char)('a' + (v - 7) / 2)).ToString()).ToArray(), Quick);
+        Assert.Equal(fit.Model.ParameterHash(), asText.Model.ParameterHash());
+    }
+
+    [Fact]
+    public void Regression_on_arrays_predicts_in_the_targets_units()
+    {
+        var rng = new System.Random(5);
+        var x = new double[80, 1];
+        var y = new double[80];
+        for (int i = 0; i < 80; i++) { x[i, 0] = rng.NextDouble() * 10; y[i] = 1000 + 50 * x[i, 0]; }
+        var fit = Fitter.Fit(Network.Input(1).Output(1, "mse"), x, y, new FitOptions(Epochs: 200, BatchSize: 16), NeuralPure.Optimizers.Optimizer.Adam(0.05));
+        var pred = fit.Predict(new double[,] { { 2 }, { 8 } });
+        Assert.Equal(1100, pred[0], 0);
+        Assert.Equal(1400, pred[1], 0);
+    }
+
+    [Fact]
+    public void Mistakes_are_refused_before_training_naming_the_argument_and_the_row()
+    {
+        var (x, y) = Blobs(c => c);
+        var three = Network.Input(2).Dense(8).Output(3, "cross-entropy");
+        Assert.Contains("the model outputs 2 values but y has 3 classes [0, 1, 2]; end it with Output(3, \"cross-entropy\")",
+            Assert.Throws<ArgumentException>(() => Fitter.Fit(Network.Input(2).Output(2, "cross-entropy"), x, y)).Message);
+        Assert.Contains("the model takes 3 features but x has 2 columns", Assert.Throws<ArgumentException>(() => Fitter.Fit(Network.Input(3).Output(3, "cross-entropy"), x, y)).Message);
+        var bad = (double[,])x.Clone(); bad[25, 1] = double.NaN;
+        Assert.Contains("x[25, 1] is NaN", Assert.Throws<ArgumentException>(() => Fitter.Fit(three, bad, y)).Message);
+        Assert.Contains("x has 60 rows but y has 59 values", Assert.Throws<ArgumentException>(() => Fitter.Fit(three, x, y[..59])).Message);
+        var labels = y.Select(v => v.ToString()).ToArray(); labels[7] = null!;
+        Assert.Contains("y[7] is null", Assert.Throws<ArgumentException>(() => Fitter.Fit(three, x, labels)).Message);
+        Assert.Contains("validationY[1] is '5', which is not one of the training classes [0, 1, 2]",
+            Assert.Throws<ArgumentException>(() => Fitter.Fit(three, x, y, validationX: x, validationY: [0, 5, .. y[2..]])).Message);
+        Assert.Contains("takes class labels; give y as int[] or string[]", Assert.Throws<ArgumentException>(() => Fitter.Fit(three, x, y.Select(v => (double)v).ToArray())).Message);
+        Assert.Contains("does not take class labels", Assert.Throws<ArgumentException>(() => Fitter.Fit(Network.Input(2).Output(1, "mse"), x, y)).Message);
+        Assert.Contains("early stopping watches the validation loss",
+            Assert.Throws<ArgumentException>(() => Fitter.Fit(three, x, y, new FitOptions(EarlyStopping: new EarlyStopping(3)))).Message);
+        Assert.Contains("the model takes 2 features", Assert.Throws<ArgumentException>(() => Fitter.Fit(three, x, y, Quick).Predict(new double[2, 3])).Message);
+    }
+
+    [Fact]
+    public void Early_stopping_with_validation_arrays_restores_the_best_epoch()
+    {
+        var (x, y) = Blobs(c => c, seed: 2, spread: 12); // overlapping: the validation loss bottoms out
+        var (vx, vy) = Blobs(c => c, perClass: 10, seed: 9, spread: 12);
+        var fit = Fitter.Fit(Network.Input(2).Dense(32).Output(3, "cross-entropy"), x, y, new FitOptions(Epochs: 400, BatchSize: 8, EarlyStopping: new EarlyStopping(2)),
+            validationX: vx, validationY: vy);
+        Assert.Equal(FitStatus.EarlyStopped, fit.Outcome.Status);
+        Assert.True(fit.Outcome.BestEpoch < fit.Outcome.History.Length);
+    }
+}
