@@ -28,6 +28,25 @@ public abstract record LossSpec
     /// <exception cref="ArgumentException">It cannot.</exception>
     public virtual void RequireOutputShape(Shape output) => ArgumentNullException.ThrowIfNull(output);
 
+    /// <summary>Checks a whole data set's targets before training, so that a bad one is named by its row in the data set rather
+    /// than in a shuffled batch at the first step that meets it. The default checks class labels (whole numbers in [0, classes))
+    /// when <see cref="UsesLabels"/>, else finite values of the output's shape; override to add a loss's own rule.</summary>
+    /// <param name="output">The model's output shape per example.</param>
+    /// <param name="rows">The data set's rows.</param>
+    /// <param name="targetShape">The targets' shape per example.</param>
+    /// <param name="target">All targets, row-major.</param>
+    /// <exception cref="ArgumentException">A target is invalid (the message names its row).</exception>
+    public virtual void RequireTargets<T>(Shape output, int rows, Shape targetShape, ReadOnlySpan<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(output); ArgumentNullException.ThrowIfNull(targetShape);
+        if (UsesLabels) { SoftmaxCrossEntropy.RequireLabels(target, targetShape, rows, output.Size); return; }
+        bool same = targetShape.Equals(output) || (targetShape.Rank == 0 && output.Rank == 1 && output[0] == 1);
+        if (!same) throw new ArgumentException($"targets must have the output's shape {NdArray.ShapeString(output.Batch(rows))}, got {NdArray.ShapeString(targetShape.Batch(rows))}", "target");
+        int width = Math.Max(1, output.Size);
+        for (int i = 0; i < target.Length; i++)
+            if (!T.IsFinite(target[i])) throw new ArgumentException($"the target in row {i / width}{(width > 1 ? $", column {i % width}" : "")} is {target[i]}; targets must be finite", "target");
+    }
+
     /// <summary>Doubles of scratch space one evaluation needs for outputs of shape <paramref name="output"/> (0: none).</summary>
     public virtual int ScratchDoubles(Shape output) => 0;
 

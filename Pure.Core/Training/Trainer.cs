@@ -154,11 +154,13 @@ public static class Trainer
         return new ObservedFit<T>(fold.State(s), history, 0);
     }
 
-    /// <summary>Before the fold steps batch by batch: parameters that fit the model and inputs that are finite, a bad input
-    /// named by its row in the data set (a step would name its row in a shuffled batch).</summary>
+    /// <summary>Before the fold steps batch by batch: parameters that fit the model, inputs that are finite and targets the loss
+    /// takes, a bad one named by its row in the data set (a step would name its row in a shuffled batch).</summary>
     private static void RequireData<T>(ModelSpec spec, TrainState<T> state, DataSet<T> data) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Model.RequireFit(spec, state.Params, data.X, nameof(data));
         Model.RequireState(spec, state.LayerState, nameof(state));
+        try { spec.Loss.RequireTargets(spec.OutputShape, data.Rows, Shape.OfExamples(data.Y.Shape), data.Y.Span); }
+        catch (ArgumentException e) { throw new ArgumentException($"the data's targets do not suit the loss '{spec.Loss.Kind}': {e.Message.Split(" (Parameter")[0]}", nameof(data), e); }
     }
 }

@@ -125,7 +125,14 @@ public static partial class Fitter
     private static int Check(ModelSpec spec, DataSet<float> train, DataSet<float>? validation, FitOptions options)
     {
         Model.RequireInput(spec, train.X, nameof(train));
-        if (validation is not null) Model.RequireInput(spec, validation.X, nameof(validation));
+        try { spec.Loss.RequireTargets(spec.OutputShape, train.Rows, NeuralPure.Tensors.Shape.OfExamples(train.Y.Shape), train.Y.Span); }
+        catch (ArgumentException e) { throw new ArgumentException($"the training targets do not suit the loss '{spec.Loss.Kind}': {e.Message.Split(" (Parameter")[0]}", nameof(train), e); }
+        if (validation is not null)
+        {
+            Model.RequireInput(spec, validation.X, nameof(validation));
+            try { spec.Loss.RequireTargets(spec.OutputShape, validation.Rows, NeuralPure.Tensors.Shape.OfExamples(validation.Y.Shape), validation.Y.Span); }
+            catch (ArgumentException e) { throw new ArgumentException($"the validation targets do not suit the loss '{spec.Loss.Kind}': {e.Message.Split(" (Parameter")[0]}", nameof(validation), e); }
+        }
         if (options.EarlyStopping is not null && validation is null)
             throw new ArgumentException("early stopping watches the validation loss, but no validation data was given", nameof(validation));
         int perEpoch = Batching.IterationsPerEpoch(train.Rows, options.BatchSize, options.DropLast);

@@ -119,4 +119,25 @@ public sealed class FrontDoorTests
         Assert.Equal(FitStatus.EarlyStopped, fit.Outcome.Status);
         Assert.True(fit.Outcome.BestEpoch < fit.Outcome.History.Length);
     }
+
+    [Fact]
+    public void A_bad_target_in_a_data_set_is_named_by_its_row_before_any_step()
+    {
+        var spec = Network.Input(2).Dense(4).Output(3, "cross-entropy");
+        var x = NeuralPure.Tensors.NdArray.FromRows<float>([.. Enumerable.Range(0, 40).Select(i => (IReadOnlyList<float>)new float[] { i, -i })]);
+        var labels = Enumerable.Range(0, 40).Select(i => (float)(i % 3)).ToArray();
+        labels[25] = 3;
+        var data = new NeuralPure.Training.DataSet<float>(x, NeuralPure.Tensors.NdArray.Vector(labels));
+        var e = Assert.Throws<ArgumentException>(() => Fitter.Fit(spec, NeuralPure.Optimizers.Optimizer.Adam(), data, null, new FitOptions(Epochs: 1)));
+        Assert.Contains("the training targets do not suit the loss 'cross-entropy': label 3 in row 25 is outside [0, 3)", e.Message);
+        var core = Assert.Throws<ArgumentException>(() => NeuralPure.Training.Trainer.Fit(spec, NeuralPure.Optimizers.Optimizer.Adam(),
+            NeuralPure.Training.Trainer.Init<float>(spec, NeuralPure.Optimizers.Optimizer.Adam(), NeuralPure.Random.RandomKey.FromSeed(1)), data, new NeuralPure.Training.TrainConfig(8, 1)));
+        Assert.Contains("label 3 in row 25", core.Message);
+
+        var reg = Network.Input(2).Output(1, "mse");
+        var values = Enumerable.Range(0, 40).Select(i => (float)i).ToArray();
+        values[31] = float.NaN;
+        var e2 = Assert.Throws<ArgumentException>(() => Fitter.Fit(reg, NeuralPure.Optimizers.Optimizer.Adam(), new NeuralPure.Training.DataSet<float>(x, NeuralPure.Tensors.NdArray.Vector(values).Reshape(40, 1)), null, new FitOptions(Epochs: 1)));
+        Assert.Contains("the target in row 31 is NaN", e2.Message);
+    }
 }

@@ -83,7 +83,7 @@ public class FoldTests
     }
 
     [Fact]
-    public void Targets_that_are_not_labels_are_refused_by_the_loss_in_the_fold_as_in_the_pure_path()
+    public void Targets_that_are_not_labels_are_refused_before_the_fold_naming_the_data_sets_row_and_by_the_pure_step_too()
     {
         var spec = TrainingProblems.Classifier();
         var blobs = TrainingProblems.Blobs<float>(12);
@@ -94,17 +94,20 @@ public class FoldTests
         {
             var data = new DataSet<float>(blobs.X, y);
             var e = Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, opt, start, data, config));
-            Assert.Equal("target", e.ParamName);
-            Assert.Equal(Assert.Throws<ArgumentException>(() => TrainingProblems.StepFold(spec, opt, start, data, config)).Message, e.Message);
+            Assert.Equal("data", e.ParamName);
+            Assert.Contains("cross-entropy targets must be class labels [12]", e.Message);
+            Assert.Equal("target", Assert.Throws<ArgumentException>(() => TrainingProblems.StepFold(spec, opt, start, data, config)).ParamName);
         }
-        // A label outside [0, classes) or not an integer: the pure path's refusal, not a kernel's IndexOutOfRange.
+        // A label outside [0, classes) or not an integer: refused with its row in the data set, not a kernel's IndexOutOfRange;
+        // the pure step refuses it too (with its row in the batch).
         foreach (float bad in new[] { 3f, -1f, 0.5f })
         {
             var y = blobs.Y.ToArray(); y[5] = bad;
             var data = new DataSet<float>(blobs.X, NdArray.From<float>(y, 12));
             var e = Assert.Throws<ArgumentException>(() => Trainer.Fit(spec, opt, start, data, config));
-            Assert.Equal("target", e.ParamName);
-            Assert.Equal(Assert.Throws<ArgumentException>(() => TrainingProblems.StepFold(spec, opt, start, data, config)).Message, e.Message);
+            Assert.Equal("data", e.ParamName);
+            Assert.Contains($"label {bad} in row 5 is outside [0, 3)", e.Message);
+            Assert.Equal("target", Assert.Throws<ArgumentException>(() => TrainingProblems.StepFold(spec, opt, start, data, config)).ParamName);
         }
     }
 
