@@ -161,4 +161,26 @@ public sealed class NothingLostTests : IDisposable
         Assert.Equal(4 * (83 * 5 + 10 * 17), Experiment.MemoryEstimate(new ExperimentConfig(Optimizer: "sgd", Momentum: 0.9), [4, 10, 3], 1, false).Bytes);
         Assert.Equal(4 * (83 * 13 + 10 * 17 * 32), Experiment.MemoryEstimate(new ExperimentConfig(Optimizer: "adamw"), [4, 10, 3], 32).Bytes);
     }
+
+    [Fact]
+    public void Predict_takes_every_data_form_train_takes()
+    {
+        var model = TrainedModel();
+        var (c1, _, e1) = CliRunner.Run("predict", "--model", model, "--data", "iris", "--out", P("bundled.csv"));
+        Assert.True(c1 == 0, e1);
+        Assert.Equal(151, File.ReadAllLines(P("bundled.csv")).Length);
+
+        var semicolons = P("semi.csv");
+        File.WriteAllLines(semicolons, ["sepal_length_cm;sepal_width_cm;petal_length_cm;petal_width_cm", "5.1;3.5;1.4;0.2"]);
+        var (c2, _, e2) = CliRunner.Run("predict", "--model", model, "--data", semicolons, "--out", P("semi-out.csv"));
+        Assert.True(c2 == 0, e2);
+        Assert.Contains(",setosa,", File.ReadAllLines(P("semi-out.csv"))[1]);
+
+        var gz = P("not-text.csv");
+        File.WriteAllBytes(gz, [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00]);
+        var (c3, _, e3) = CliRunner.Run("predict", "--model", model, "--data", gz, "--out", P("gz-out.csv"));
+        Assert.Equal(1, c3);
+        Assert.Contains("not a text CSV file", e3);
+        Assert.False(File.Exists(P("gz-out.csv")));
+    }
 }
