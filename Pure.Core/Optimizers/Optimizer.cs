@@ -10,7 +10,7 @@ namespace NeuralPure.Optimizers;
 /// <see cref="Sgd"/>, <see cref="Adam"/> and <see cref="RmsProp"/> is PyTorch's coupled L2 (added to the gradient before
 /// the rescaling); <see cref="AdamW"/>'s is decoupled.
 /// </remarks>
-public static class Optimizer
+public static partial class Optimizer
 {
     /// <summary>θ ← θ + u for every leaf (the updates already carry the −η).</summary>
     /// <exception cref="ArgumentException">The trees' structures differ.</exception>
