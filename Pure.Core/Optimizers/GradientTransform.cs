@@ -122,6 +122,19 @@ public readonly ref struct UpdateArgs<T> where T : unmanaged, IFloatingPointIeee
     public Span<T> Updates(int j) => updates[j];
     /// <summary>Leaf <paramref name="j"/>'s parameters, read-only.</summary>
     public ReadOnlySpan<T> Parameters(int j) => parameters[j];
+    /// <summary>The arguments for some of the leaves (a mask, a parameter group): leaf k of the result is leaf
+    /// <paramref name="leaves"/>[k] of these. The arrays are gathered into <paramref name="updatesInto"/> and
+    /// <paramref name="parametersInto"/>, which the caller owns (so nothing is allocated per step).</summary>
+    /// <exception cref="ArgumentException">The scratch arrays or <paramref name="names"/> do not have one entry per selected leaf.</exception>
+    public UpdateArgs<T> Subset(ReadOnlySpan<int> leaves, ImmutableArray<string> names, T[][] updatesInto, T[][] parametersInto)
+    {
+        ArgumentNullException.ThrowIfNull(updatesInto); ArgumentNullException.ThrowIfNull(parametersInto);
+        if (updatesInto.Length != leaves.Length || parametersInto.Length != leaves.Length)
+            throw new ArgumentException($"{leaves.Length} leaves need scratch arrays of {leaves.Length} entries", nameof(updatesInto));
+        for (int k = 0; k < leaves.Length; k++) { updatesInto[k] = updates[leaves[k]]; parametersInto[k] = parameters[leaves[k]]; }
+        return new UpdateArgs<T>(names, updatesInto, parametersInto, writable, Threads);
+    }
+
     /// <summary>Leaf <paramref name="j"/>'s parameters for a workspace that applies its updates itself.</summary>
     /// <exception cref="InvalidOperationException">This call's parameters are read-only (the pure Update).</exception>
     public Span<T> WritableParameters(int j) => writable ? parameters[j] : throw new InvalidOperationException("these parameters are read-only: only a workspace that applies its updates gets writable parameters");

@@ -36,6 +36,26 @@ public sealed record AdamState<T>(long Count, ParamTree<T> Mu, ParamTree<T> Nu, 
 /// <summary>RMSprop's running mean of squared gradients, and (centred) of gradients.</summary>
 public sealed record RmsState<T>(ParamTree<T> Nu, ParamTree<T>? GradAvg) : OptState where T : unmanaged, IFloatingPointIeee754<T>;
 
+/// <summary>Adagrad's running sum of squared updates.</summary>
+public sealed record AdagradState<T>(ParamTree<T> Sum) : OptState where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>Lion's momentum m.</summary>
+public sealed record LionState<T>(ParamTree<T> Mu) : OptState where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>A masked transform's state: the names of the parameters it covers and the inner transform's state over them.</summary>
+public sealed record MaskedState(ImmutableArray<string> Names, OptState Inner) : OptState
+{
+    /// <summary>Element-wise equality of the names.</summary>
+    public bool Equals(MaskedState? other) => other is not null && Names.SequenceEqual(other.Names) && Inner.Equals(other.Inner);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Names.Length, Inner);
+}
+
+/// <summary>Gradient accumulation's state: the micro-batch within the current k (0 after an update), the sum of the updates
+/// since the last real one, and the inner optimizer's state.</summary>
+public sealed record MultiStepsState<T>(int MiniStep, ParamTree<T> Accumulated, OptState Inner) : OptState where T : unmanaged, IFloatingPointIeee754<T>;
+
 /// <summary>The states of a chain's transforms, in order.</summary>
 public sealed record ChainState(ImmutableArray<OptState> States) : OptState
 {

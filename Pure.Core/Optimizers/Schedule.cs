@@ -34,6 +34,18 @@ public abstract record Schedule
         public override double At(long step) => Value;
     }
 
+    /// <summary>η(t) = initial / (1 + t·decay): Adagrad's <c>lr_decay</c> in torch.optim.Adagrad (clr = lr / (1 + (step − 1)·lr_decay)
+    /// with PyTorch's 1-based step), optax's inverse-time decay with power 1.</summary>
+    public sealed record InverseTimeDecay(double Initial, double Decay) : Schedule
+    {
+        /// <summary>η₀, checked.</summary>
+        public double Initial { get; } = Positive(Initial, nameof(Initial));
+        /// <summary>The decay, checked ≥ 0.</summary>
+        public double Decay { get; } = NonNegative(Decay, nameof(Decay));
+        /// <inheritdoc/>
+        public override double At(long step) => Initial / (1 + step * Decay);
+    }
+
     /// <summary>η(t) = initial·γ^⌊t / stepSize⌋ (PyTorch's StepLR, counted in updates).</summary>
     public sealed record StepDecay(double Initial, long StepSize, double Gamma = 0.1) : Schedule
     {

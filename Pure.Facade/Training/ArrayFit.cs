@@ -10,7 +10,7 @@ namespace NeuralPure.Facade.Training;
 /// <summary>A fit on in-memory arrays: the trained model (which standardizes raw rows itself) and how the fit went.</summary>
 /// <param name="Model">The model, ready for raw rows: <see cref="TrainedModel.Predict(double[,])"/>, <see cref="TrainedModel.PredictProba"/>, …</param>
 /// <param name="Outcome">The fit's outcome: status, history, final state.</param>
-public sealed record FitResult(TrainedModel Model, FitOutcome Outcome)
+public sealed record FittedModel(TrainedModel Model, FitOutcome Outcome)
 {
     /// <summary>Predictions for raw rows: the class index (classification) or the value in the target's units (regression).</summary>
     public double[] Predict(double[,] x) => Model.Predict(x);
@@ -29,7 +29,7 @@ public static partial class Fitter
     /// rows (the model keeps the standardization); Adam (lr 1e-3) unless <paramref name="optimizer"/> is given.</summary>
     /// <exception cref="ArgumentException">A shape or value is wrong (the message names the argument and the row), or the model
     /// does not fit the data (its input width, its output width against the classes, a loss that does not take class labels).</exception>
-    public static FitResult Fit(ModelSpec spec, double[,] x, string[] y, FitOptions? options = null, GradientTransform? optimizer = null,
+    public static FittedModel Fit(ModelSpec spec, double[,] x, string[] y, FitOptions? options = null, GradientTransform? optimizer = null,
         double[,]? validationX = null, string[]? validationY = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(y);
@@ -40,7 +40,7 @@ public static partial class Fitter
 
     /// <summary>Trains a classifier on raw rows with whole-number labels (the classes are the sorted distinct values, named by them).</summary>
     /// <exception cref="ArgumentException">As the overload with string labels.</exception>
-    public static FitResult Fit(ModelSpec spec, double[,] x, int[] y, FitOptions? options = null, GradientTransform? optimizer = null,
+    public static FittedModel Fit(ModelSpec spec, double[,] x, int[] y, FitOptions? options = null, GradientTransform? optimizer = null,
         double[,]? validationX = null, int[]? validationY = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(y);
@@ -51,7 +51,7 @@ public static partial class Fitter
 
     /// <summary>Trains a regressor on raw rows with real targets (the targets are standardized too; predictions come back in their units).</summary>
     /// <exception cref="ArgumentException">A shape or value is wrong, or the model's loss takes class labels.</exception>
-    public static FitResult Fit(ModelSpec spec, double[,] x, double[] y, FitOptions? options = null, GradientTransform? optimizer = null,
+    public static FittedModel Fit(ModelSpec spec, double[,] x, double[] y, FitOptions? options = null, GradientTransform? optimizer = null,
         double[,]? validationX = null, double[]? validationY = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(y);
@@ -62,7 +62,7 @@ public static partial class Fitter
         return FitTables(spec, train, val, options, optimizer, progress, cancellationToken);
     }
 
-    private static FitResult FitClassifier(ModelSpec spec, double[,] x, string[] y, ImmutableArray<string> classes, FitOptions? options, GradientTransform? optimizer,
+    private static FittedModel FitClassifier(ModelSpec spec, double[,] x, string[] y, ImmutableArray<string> classes, FitOptions? options, GradientTransform? optimizer,
         double[,]? validationX, string[]? validationY, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -105,7 +105,7 @@ public static partial class Fitter
             new string('0', 64), task == TaskKind.Classification ? classes : default));
     }
 
-    private static FitResult FitTables(ModelSpec spec, DataTable train, DataTable? validation, FitOptions? options, GradientTransform? optimizer,
+    private static FittedModel FitTables(ModelSpec spec, DataTable train, DataTable? validation, FitOptions? options, GradientTransform? optimizer,
         IProgress<EpochReport>? progress, CancellationToken cancellationToken)
     {
         var data = train.Data;
@@ -118,6 +118,6 @@ public static partial class Fitter
             validation is null ? null : standardizer.ToDataSet(validation.Data, [.. Enumerable.Range(0, validation.Data.Rows)]),
             options ?? new FitOptions(), progress, cancellationToken: cancellationToken);
         var model = new TrainedModel(spec, outcome.Parameters, standardizer, data.Task, data.Classes, data.FeatureNames, data.TargetName, data.ClassNames);
-        return new FitResult(model, outcome);
+        return new FittedModel(model, outcome);
     }
 }

@@ -257,6 +257,16 @@ public static class CheckpointFile
                 Tree("nu", s.Nu);
                 if (s.GradAvg is { } g) Tree("gradAvg", g);
                 return new JsonObject { ["kind"] = "rms", ["centered"] = s.GradAvg is not null };
+            case AdagradState<float> ag: Tree("sum", ag.Sum); return new JsonObject { ["kind"] = "adagrad" };
+            case LionState<float> li: Tree("mu", li.Mu); return new JsonObject { ["kind"] = "lion" };
+            case MaskedState ms:
+            {
+                var sub = Subtree(like, ms.Names, nameof(state));
+                return new JsonObject { ["kind"] = "masked", ["names"] = new JsonArray([.. ms.Names.Select(n => (JsonNode?)n)]), ["inner"] = EncodeState(ms.Inner, $"{path}.m", sub, tensors, kinds) };
+            }
+            case MultiStepsState<float> mu:
+                Tree("accumulated", mu.Accumulated);
+                return new JsonObject { ["kind"] = "multiSteps", ["miniStep"] = mu.MiniStep, ["inner"] = EncodeState(mu.Inner, $"{path}.a", like, tensors, kinds) };
             case ChainState ch:
                 var arr = new JsonArray();
                 for (int i = 0; i < ch.States.Length; i++) arr.Add(EncodeState(ch.States[i], $"{path}.{i}", like, tensors, kinds));
@@ -265,6 +275,14 @@ public static class CheckpointFile
                 // A user's state: its registered kind, its fields, and its parameter trees as tensors.
                 return kinds.Encode(state, "optimizer state", Tree);
         }
+    }
+
+    /// <summary>The leaves of <paramref name="like"/> named <paramref name="names"/>, in that order (a masked state's parameters).</summary>
+    private static ParamTree<float> Subtree(ParamTree<float> like, ImmutableArray<string> names, string argName)
+    {
+        var index = like.Names.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i, StringComparer.Ordinal);
+        var leaves = names.Select(n => index.TryGetValue(n, out var i) ? like.Leaves[i] : throw new ArgumentException($"the masked state names '{n}', which is not a parameter", argName));
+        return new ParamTree<float>(names, [.. leaves]);
     }
 
     /// <summary>SHA-256 over every tensor's name, dtype, shape and stored bytes, in order.</summary>
@@ -358,6 +376,18 @@ public static class CheckpointFile
             catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException) { throw Error("optState", $"state {DataText.Quote(o["kind"]?.ToString() ?? "")}: {Cut(e.Message)}", e); }
         }
 
+        private OptState DecodeMasked(JsonObject o, string path, ParamTree<float> like, int depth)
+        {
+            ImmutableArray<string> names = [.. (o["names"] as JsonArray ?? throw Error("optState", $"state {path} has no names")).Select(n => n!.GetValue<string>())];
+            ParamTree<float> sub;
+            try { sub = Subtree(like, names, "optState"); }
+            catch (ArgumentException e) { throw Error("optState", $"state {path}: {e.Message.Split(" (Parameter")[0]}", e); }
+            return new MaskedState(names, names.IsEmpty ? DecodeEmpty(o["inner"]!, path) : DecodeState(o["inner"]!, $"{path}.m", sub, depth + 1));
+        }
+
+        private OptState DecodeEmpty(JsonNode node, string path) =>
+            node["kind"]?.GetValue<string>() == "empty" ? EmptyState.Instance : throw Error("optState", $"state {path} covers no parameters but holds a {node["kind"]} state");
+
         public OptState DecodeState(JsonNode node, string path, ParamTree<float> like, int depth)
         {
             if (depth > 16) throw Error("optState", "the optimizer state is nested more than 16 deep");
@@ -373,9 +403,14 @@ public static class CheckpointFile
                 "dampedMomentum" => new DampedMomentumState<float>(Count(), T("velocity")),
                 "adam" => new AdamState<float>(Count(), T("mu"), T("nu"), o["amsGrad"]!.GetValue<bool>() ? T("nuMax") : null),
                 "rms" => new RmsState<float>(T("nu"), o["centered"]!.GetValue<bool>() ? T("gradAvg") : null),
+                "adagrad" => new AdagradState<float>(T("sum")),
+                "lion" => new LionState<float>(T("mu")),
+                "masked" => DecodeMasked(o, path, like, depth),
+                "multiSteps" => new MultiStepsState<float>(o["miniStep"]!.GetValue<int>() is var k and >= 0 ? k : throw Error("optState", $"state {path} has a negative micro-batch"),
+                    T("accumulated"), DecodeState(o["inner"]!, $"{path}.a", like, depth + 1)),
                 "chain" => new ChainState([.. o["states"]!.AsArray().Select((s, i) => DecodeState(s!, $"{path}.{i}", like, depth + 1))]),
                 _ => kinds.TypeOf(kind) is { } t && typeof(OptState).IsAssignableFrom(t) ? Registered(t, o, T)
-                    : throw Error("optState", $"state {path} has unknown kind {DataText.Quote(kind)}; built in: empty, count, momentum, dampedMomentum, adam, rms, chain; {kinds.KnownText}"),
+                    : throw Error("optState", $"state {path} has unknown kind {DataText.Quote(kind)}; built in: empty, count, momentum, dampedMomentum, adam, rms, adagrad, lion, masked, multiSteps, chain; {kinds.KnownText}"),
             };
         }
     }

@@ -165,7 +165,7 @@ public sealed class CustomOpsTests
             var (u, next) = opt.Update(Tree(g), state, p);
             p = Optimizer.ApplyUpdates(p, u);
             state = next;
-            var m = Assert.IsType<LionState<double>>(((ChainState)state).States[0]).Momentum[0].Span.ToArray();
+            var m = Assert.IsType<CustomOps.LionState<double>>(((ChainState)state).States[0]).Momentum[0].Span.ToArray();
             for (int i = 0; i < 4; i++)
             {
                 Assert.Equal(expectP[i], p[0].Span[i], 12);
@@ -178,9 +178,9 @@ public sealed class CustomOpsTests
     [Fact]
     public void Lion_defaults_are_the_papers_and_it_refuses_another_transforms_state()
     {
-        Assert.Equal(GradientTransform.Chain(new ScaleByLion(0.9, 0.99), new ScaleByLearningRate(1e-4)), CustomOptimizers.Lion());
+        Assert.Equal(GradientTransform.Chain(new CustomOps.ScaleByLion(0.9, 0.99), new ScaleByLearningRate(1e-4)), CustomOptimizers.Lion());
         var p = new ParamTree<float>(["w"], [NdArray.Zeros<float>(3)]);
-        var e = Assert.Throws<ArgumentException>(() => new ScaleByLion().Open(new TraceMomentum(0.9).Init(p), p));
+        var e = Assert.Throws<ArgumentException>(() => new CustomOps.ScaleByLion().Open(new TraceMomentum(0.9).Init(p), p));
         Assert.Contains("LionState", e.Message);
     }
 
@@ -210,8 +210,8 @@ public sealed class CustomOpsTests
         var losses = new List<double>();
         var folded = TrainingProblems.StepFold(spec, opt, start, data, config, losses, One);
         SameBits(folded.Params, first.State.Params, "Fit vs Step folded by hand");
-        var m1 = ((LionState<T>)((ChainState)first.State.OptState).States[0]).Momentum;
-        var m2 = ((LionState<T>)((ChainState)folded.OptState).States[0]).Momentum;
+        var m1 = ((CustomOps.LionState<T>)((ChainState)first.State.OptState).States[0]).Momentum;
+        var m2 = ((CustomOps.LionState<T>)((ChainState)folded.OptState).States[0]).Momentum;
         SameBits(m2, m1, "Lion's momentum");
         Assert.True(losses[^1] < losses[0], $"the loss did not fall: {losses[0]} → {losses[^1]}");
     }

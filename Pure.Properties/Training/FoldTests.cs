@@ -161,6 +161,11 @@ public class FoldTests
     [InlineData("mse adamw")]
     [InlineData("huber nesterov")]
     [InlineData("bce amsgrad")]
+    [InlineData("ce adagrad")]
+    [InlineData("ce lion")]
+    [InlineData("ce sgd dampened")]
+    [InlineData("ce adamw groups")]
+    [InlineData("ce adam accumulated")]
     public void A_step_of_the_fold_allocates_nothing(string name)
     {
         var (spec, opt) = name switch
@@ -170,6 +175,11 @@ public class FoldTests
             "mse adamw" => (ModelSpec.Mlp([2, 8, 3], new GeluSpec(), new MseSpec()), Optimizer.AdamW(0.01)),
             "huber nesterov" => (ModelSpec.Mlp([2, 8, 3], new LeakyReluSpec(), new HuberSpec()), Optimizer.Nesterov(0.01)),
             "bce amsgrad" => (ModelSpec.Mlp([2, 8, 3], new SigmoidSpec(), new BinaryCrossEntropySpec(), dropout: 0.1), Optimizer.Adam(0.01, amsGrad: true)),
+            "ce adagrad" => (TrainingProblems.Classifier(), Optimizer.Adagrad(0.05, lrDecay: 0.01)),
+            "ce lion" => (TrainingProblems.Classifier(), Optimizer.Lion(1e-3, weightDecay: 0.1)),
+            "ce sgd dampened" => (TrainingProblems.Classifier(), Optimizer.Sgd(0.05, 1e-4, 0.9, 0.3)),
+            "ce adamw groups" => (TrainingProblems.Classifier(), Optimizer.WithoutDecayOn(Optimizer.AdamW(0.01), ParamMask.Matching("bias"))),
+            "ce adam accumulated" => (TrainingProblems.Classifier(), Optimizer.Accumulate(Optimizer.Adam(0.01), 3)),
             _ => (TrainingProblems.Classifier(), GradientTransform.Chain(new ClipByGlobalNorm(1), new ScaleByRms(Centered: true), new ScaleByLearningRate(0.001))),
         };
         var blobs = TrainingProblems.Blobs<float>(400);

@@ -27,12 +27,18 @@ public sealed class FitterCheckpointTests : IDisposable
 
     /// <summary>Every state record the format knows, alone and chained: momentum's velocity, Nesterov, Adam and AMSGrad's moments,
     /// AdamW's decay, centred RMSprop with momentum, clipping, and schedules' counters.</summary>
-    public static TheoryData<string> Optimizers() => ["sgd", "momentum", "nesterov", "sgd-dampened", "adam", "amsgrad", "adamw+clip", "rmsprop-centered", "adam-cosine"];
+    public static TheoryData<string> Optimizers() => ["sgd", "momentum", "nesterov", "sgd-dampened", "adagrad", "lion", "adamw-no-decay-on-biases", "groups", "accumulated", "adam", "amsgrad", "adamw+clip", "rmsprop-centered", "adam-cosine"];
 
     private static GradientTransform Optimizer(string name) => name switch
     {
         "amsgrad" => NeuralPure.Optimizers.Optimizer.Adam(0.01, amsGrad: true),
         "sgd-dampened" => new OptimizerOptions("sgd", 0.05, Momentum: 0.9, Dampening: 0.5).Build(Epochs * PerEpoch),
+        "adagrad" => NeuralPure.Optimizers.Optimizer.Adagrad(0.05, lrDecay: 0.01, initialAccumulator: 0.1),
+        "lion" => NeuralPure.Optimizers.Optimizer.Lion(1e-3, weightDecay: 0.1),
+        "adamw-no-decay-on-biases" => NeuralPure.Optimizers.Optimizer.WithoutDecayOn(NeuralPure.Optimizers.Optimizer.AdamW(0.01), ParamMask.Matching("bias")),
+        "groups" => NeuralPure.Optimizers.Optimizer.Groups((ParamMask.Matching("0.*"), NeuralPure.Optimizers.Optimizer.Momentum(0.05)), (ParamMask.All, NeuralPure.Optimizers.Optimizer.Adam(0.01))),
+        // 5 micro-batches per update: with 12 batches an epoch, updates straddle epochs and every mid-epoch cursor is mid-accumulation
+        "accumulated" => NeuralPure.Optimizers.Optimizer.Accumulate(NeuralPure.Optimizers.Optimizer.Adam(0.01), 5),
         "adamw+clip" => new OptimizerOptions("adamw", 0.01, ClipNorm: 1.0).Build(Epochs * PerEpoch),
         "rmsprop-centered" => NeuralPure.Optimizers.Optimizer.RmsProp(0.01, momentum: 0.5, centered: true, weightDecay: 1e-3),
         "adam-cosine" => new OptimizerOptions("adam", 0.01, Schedule: "warmup-cosine").Build(Epochs * PerEpoch),
