@@ -26,7 +26,10 @@ internal static class TrainCommand
     internal static readonly Option<string> Activation = new("--activation") { Description = "relu, leaky-relu, tanh, sigmoid, gelu, identity", DefaultValueFactory = _ => D.Activation };
     internal static readonly Option<string> Init = new("--init") { Description = "pytorch, he-uniform, he-normal, xavier-uniform, xavier-normal, zeros", DefaultValueFactory = _ => D.Init };
     internal static readonly Option<string?> Loss = new("--loss") { Description = "cross-entropy, mse, huber (default: by task)" };
-    internal static readonly Option<string> Optimizer = new("--optimizer") { Description = "sgd (PyTorch's SGD), momentum, nesterov, adam, adamw, rmsprop", DefaultValueFactory = _ => D.Optimizer };
+    internal static readonly Option<string> Optimizer = new("--optimizer") { Description = "sgd (PyTorch's SGD), momentum, nesterov, adam, adamw, rmsprop, adagrad, lion", DefaultValueFactory = _ => D.Optimizer };
+    internal static readonly Option<double?> LrDecay = new("--lr-decay") { Description = "Adagrad's learning-rate decay: lr / (1 + t·decay) (adagrad; default 0)" };
+    internal static readonly Option<string?> NoDecay = new("--no-decay") { Description = "Keep these parameters out of the weight decay: names or globs, comma-separated (e.g. bias, or 0.*); default: decay all, as PyTorch" };
+    internal static readonly Option<int> Accumulate = new("--accumulate") { Description = "Gradient accumulation: batches per update (each update averages k batches of --batch-size)", DefaultValueFactory = _ => 1 };
     internal static readonly Option<double> Lr = new("--lr") { Description = "Learning rate", DefaultValueFactory = _ => D.LearningRate };
     internal static readonly Option<double?> WeightDecay = new("--weight-decay") { Description = "Weight decay (default: 0.01 for adamw as PyTorch, else 0)" };
     internal static readonly Option<double?> Momentum = new("--momentum") { Description = "Momentum: sgd, momentum, nesterov, rmsprop (default 0.9 for momentum/nesterov, else 0)" };
@@ -64,7 +67,7 @@ internal static class TrainCommand
     {
         var cmd = new Command("train", "Train a network and write run.json, model.safetensors and loss.svg")
         {
-            Data, Labels, Target, Task, Separator, NoHeader, Header, Layers, Activation, Init, Loss, Optimizer, Lr, WeightDecay, Momentum, Dampening, Nesterov, Schedule, ClipNorm, Dropout,
+            Data, Labels, Target, Task, Separator, NoHeader, Header, Layers, Activation, Init, Loss, Optimizer, Lr, WeightDecay, Momentum, Dampening, Nesterov, LrDecay, NoDecay, Accumulate, Schedule, ClipNorm, Dropout,
             BatchSize, Epochs, Seed, Threads, ValFraction, TestFraction, EarlyStopping, Out, Force, Json, CheckpointEvery,
         };
         cmd.SetAction(p => Run(ConfigFrom(p), p.GetValue(Out), p.GetValue(Force), p.GetValue(Json), p.GetValue(CheckpointEvery)));
@@ -87,7 +90,7 @@ internal static class TrainCommand
             p.GetValue(ClipNorm), p.GetValue(Dropout), p.GetValue(BatchSize), p.GetValue(Epochs), p.GetValue(Seed), p.GetValue(Threads),
             p.GetValue(ValFraction), p.GetValue(TestFraction), p.GetValue(EarlyStopping),
             Dampening: p.GetValue(Dampening), Nesterov: p.GetValue(Nesterov) ? true : null,
-            Separator: p.GetValue(Separator), Header: HeaderFrom(p));
+            Separator: p.GetValue(Separator), Header: HeaderFrom(p), LrDecay: p.GetValue(LrDecay), NoDecay: p.GetValue(NoDecay), Accumulate: p.GetValue(Accumulate));
         try { return config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
     }

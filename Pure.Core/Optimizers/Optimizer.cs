@@ -84,10 +84,10 @@ public static partial class Optimizer
     private static GradientTransform Chain(params GradientTransform?[] parts) => GradientTransform.Chain([.. parts.Where(p => p is not null)!]);
 
     /// <summary>The names <see cref="Parse"/> knows, in the order it lists them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"];
+    public static IReadOnlyList<string> Names { get; } = ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad", "lion"];
 
     /// <summary>The options each named optimizer takes besides the learning rate (the <see cref="Parse"/> parameter names:
-    /// weightDecay, momentum, dampening, nesterov); any other given option is refused.</summary>
+    /// weightDecay, momentum, dampening, nesterov, lrDecay); any other given option is refused.</summary>
     /// <exception cref="ArgumentException">Unknown name.</exception>
     public static IReadOnlyList<string> OptionsOf(string name) => name.ToLowerInvariant() switch
     {
@@ -96,20 +96,22 @@ public static partial class Optimizer
         "nesterov" => ["weightDecay", "momentum"],
         "adam" or "adamw" => ["weightDecay"],
         "rmsprop" => ["weightDecay", "momentum"],
+        "adagrad" => ["weightDecay", "lrDecay"],
+        "lion" => ["weightDecay"],
         _ => throw Unknown(name),
     };
 
     /// <summary>The optimizer called <paramref name="name"/> (sgd, momentum, nesterov, adam, adamw, rmsprop) with the given options;
     /// NaN (or null) options take the alias's default, and an option the alias does not take is refused.</summary>
     /// <remarks>sgd is <see cref="Sgd"/> (PyTorch's SGD: momentum, dampening, Nesterov, weight decay); momentum and nesterov are
-    /// its aliases with μ = 0.9 by default; rmsprop takes a momentum; adam and adamw take only weight decay.</remarks>
+    /// its aliases with μ = 0.9 by default; rmsprop takes a momentum; adagrad a lr decay; adam, adamw and lion only weight decay.</remarks>
     /// <exception cref="ArgumentException">Unknown name, or an option the named optimizer does not take (the message names both).</exception>
     public static GradientTransform Parse(string name, Schedule? learningRate = null, double weightDecay = double.NaN, double momentum = double.NaN,
-        double dampening = double.NaN, bool? nesterov = null)
+        double dampening = double.NaN, bool? nesterov = null, double lrDecay = double.NaN)
     {
         ArgumentNullException.ThrowIfNull(name);
         var takes = OptionsOf(name);
-        foreach (var (option, given) in new[] { ("weightDecay", !double.IsNaN(weightDecay)), ("momentum", !double.IsNaN(momentum)), ("dampening", !double.IsNaN(dampening)), ("nesterov", nesterov is not null) })
+        foreach (var (option, given) in new[] { ("weightDecay", !double.IsNaN(weightDecay)), ("momentum", !double.IsNaN(momentum)), ("dampening", !double.IsNaN(dampening)), ("nesterov", nesterov is not null), ("lrDecay", !double.IsNaN(lrDecay)) })
             if (given && !takes.Contains(option))
                 throw new ArgumentException($"the optimizer '{name}' takes no {option}; it takes: {string.Join(", ", ["learningRate", .. takes])}", option);
         return name.ToLowerInvariant() switch
@@ -120,6 +122,8 @@ public static partial class Optimizer
             "adam" => Adam(learningRate, weightDecay: Or(weightDecay, 0)),
             "adamw" => AdamW(learningRate, weightDecay: Or(weightDecay, 0.01)),
             "rmsprop" => RmsProp(learningRate, weightDecay: Or(weightDecay, 0), momentum: Or(momentum, 0)),
+            "adagrad" => Adagrad(learningRate, Or(lrDecay, 0), Or(weightDecay, 0)),
+            "lion" => Lion(learningRate, weightDecay: Or(weightDecay, 0)),
             _ => throw Unknown(name),
         };
     }

@@ -119,7 +119,11 @@ public static class Experiment
         var train = standardizer.ToDataSet(data, split.Train.AsSpan());
         var val = split.Validation.IsEmpty ? null : standardizer.ToDataSet(data, split.Validation.AsSpan());
         var test = split.Test.IsEmpty ? null : standardizer.ToDataSet(data, split.Test.AsSpan());
-        long totalSteps = (long)config.Epochs * Batching.IterationsPerEpoch(train.Rows, config.BatchSize);
+        long batches = (long)config.Epochs * Batching.IterationsPerEpoch(train.Rows, config.BatchSize);
+        long totalSteps = (batches + config.Accumulate - 1) / config.Accumulate; // real updates, which the schedule counts
+        foreach (var pattern in config.NoDecayPatterns)
+            if (!spec.ParameterNames.Any(n => NeuralPure.Optimizers.ParamMask.Matching(pattern).Includes(n)))
+                throw new ArgumentException($"--no-decay {pattern} matches no parameter; the parameters are {string.Join(", ", spec.ParameterNames)}", nameof(config));
         var optimizer = config.ToOptimizerOptions().Build(totalSteps);
         var fitOptions = new FitOptions(config.Epochs, config.BatchSize, config.Seed,
             EarlyStopping: config.EarlyStopping is { } p ? new EarlyStopping(p, config.MinDelta) : null, Threads: config.Threads);

@@ -13,7 +13,7 @@ namespace NeuralPure.Facade.Runs;
 /// <param name="Activation">Hidden activation (default relu).</param>
 /// <param name="Init">Initializer name (default pytorch: U(±1/√fan_in), as torch.nn.Linear).</param>
 /// <param name="Loss">Loss name (default: cross-entropy for classification, mse for regression).</param>
-/// <param name="Optimizer">sgd (PyTorch's SGD: momentum, dampening, Nesterov), momentum, nesterov, adam (default), adamw, rmsprop.</param>
+/// <param name="Optimizer">sgd (PyTorch's SGD: momentum, dampening, Nesterov), momentum, nesterov, adam (default), adamw, rmsprop, adagrad, lion.</param>
 /// <param name="LearningRate">Learning rate (default 1e-3).</param>
 /// <param name="WeightDecay">Weight decay (default: the optimizer's; 0.01 for adamw as PyTorch, else 0).</param>
 /// <param name="Momentum">Momentum (sgd, momentum, nesterov, rmsprop; default: 0.9 for momentum/nesterov, else 0).</param>
@@ -31,6 +31,9 @@ namespace NeuralPure.Facade.Runs;
 /// <param name="Dampening">SGD's momentum dampening τ (sgd and momentum only; default 0, as PyTorch).</param>
 /// <param name="Separator">CSV field separator (one character, "tab", "semicolon", …; default: detected among , ; tab |).</param>
 /// <param name="Header">Whether a CSV's first line is a header (default: detected; a first line of numbers is read as data, with a notice).</param>
+/// <param name="LrDecay">Adagrad's learning-rate decay (adagrad only; default 0).</param>
+/// <param name="NoDecay">Parameter names (globs, comma-separated: "bias", "0.*") kept out of the weight decay (default: none; decay all, as PyTorch).</param>
+/// <param name="Accumulate">Batches per update, gradient accumulation (default 1: none).</param>
 /// <param name="Nesterov">SGD's Nesterov form (sgd only; default false, as PyTorch; the nesterov optimizer is sgd with it and momentum 0.9).</param>
 public sealed record ExperimentConfig(
     string Data = "digits",
@@ -59,7 +62,10 @@ public sealed record ExperimentConfig(
     double? Dampening = null,
     bool? Nesterov = null,
     string? Separator = null,
-    bool? Header = null)
+    bool? Header = null,
+    double? LrDecay = null,
+    string? NoDecay = null,
+    int Accumulate = 1)
 {
     /// <summary>Hidden widths, with the default applied.</summary>
     public ImmutableArray<int> Layers { get; init; } = Layers.IsDefault ? [64] : Layers;
@@ -107,19 +113,31 @@ public sealed record ExperimentConfig(
             try { _ = NeuralPure.Facade.Data.CsvOptions.ParseSeparator(Separator); }
             catch (ArgumentException e) { throw new ArgumentException($"--separator: {e.Message.Split(" (Parameter")[0]}", nameof(Separator), e); }
         }
+        if (Accumulate < 1) throw new ArgumentException($"--accumulate must be ≥ 1 (batches per update), got {Accumulate}", nameof(Accumulate));
+        if (LrDecay is { } ld && (!(ld >= 0) || !double.IsFinite(ld))) throw new ArgumentException($"--lr-decay must be ≥ 0, got {ld}", nameof(LrDecay));
+        if (NoDecay is not null && NoDecayPatterns.IsEmpty) throw new ArgumentException("--no-decay is empty: give parameter names or globs such as bias or 0.*", nameof(NoDecay));
         if (Dampening is { } dm && !(dm >= 0 && dm <= 1)) throw new ArgumentException($"--dampening must be in [0, 1], got {dm}", nameof(Dampening));
         if (Task is not null and not "classification" and not "regression") throw new ArgumentException($"--task must be classification or regression, got '{Task}'", nameof(Task));
         _ = NeuralPure.Layers.ActivationSpec.Parse(Activation);
         _ = NeuralPure.Layers.Initializer.Parse(Init);
         if (Loss is not null) _ = NeuralPure.Losses.LossSpec.Parse(Loss);
         RequireOptimizerTakes();
-        _ = ToOptimizerOptions().Build(100);
+        try { _ = ToOptimizerOptions().Build(100); }
+        catch (ArgumentException e) when (e.ParamName == "NoDecay")
+        {
+            throw new ArgumentException($"--no-decay {NoDecay} would do nothing: --optimizer {Optimizer} has no weight decay here; give --weight-decay", nameof(NoDecay), e);
+        }
         return new ValidatedConfig(this);
     }
 
     /// <summary>The optimizer options this config describes (null options take the optimizer's defaults).</summary>
     public Training.OptimizerOptions ToOptimizerOptions() =>
-        new(Optimizer, LearningRate, WeightDecay ?? double.NaN, Momentum ?? double.NaN, Schedule, ClipNorm, Dampening ?? double.NaN, Nesterov);
+        new(Optimizer, LearningRate, WeightDecay ?? double.NaN, Momentum ?? double.NaN, Schedule, ClipNorm, Dampening ?? double.NaN, Nesterov, LrDecay ?? double.NaN,
+            NoDecayPatterns, Accumulate);
+
+    /// <summary>The --no-decay globs, split at commas.</summary>
+    [JsonIgnore]
+    public ImmutableArray<string> NoDecayPatterns => NoDecay is null ? [] : [.. NoDecay.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
 
     /// <summary>Refuses an optimizer option the chosen optimizer does not take (it would be silently ignored), naming both.</summary>
     private void RequireOptimizerTakes()
@@ -127,7 +145,7 @@ public sealed record ExperimentConfig(
         var takes = NeuralPure.Optimizers.Optimizer.OptionsOf(Optimizer);
         (string Name, string Option, bool Given)[] options =
             [("weightDecay", "--weight-decay", WeightDecay is not null), ("momentum", "--momentum", Momentum is not null),
-             ("dampening", "--dampening", Dampening is not null), ("nesterov", "--nesterov", Nesterov is not null)];
+             ("dampening", "--dampening", Dampening is not null), ("nesterov", "--nesterov", Nesterov is not null), ("lrDecay", "--lr-decay", LrDecay is not null)];
         foreach (var (name, option, given) in options)
             if (given && !takes.Contains(name))
                 throw new ArgumentException(

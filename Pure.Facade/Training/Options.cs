@@ -11,10 +11,22 @@ namespace NeuralPure.Facade.Training;
 /// <param name="ClipNorm">Clip gradients to this global norm first; null: no clipping.</param>
 /// <param name="Dampening">SGD's momentum dampening (sgd, momentum); NaN: 0.</param>
 /// <param name="Nesterov">SGD's Nesterov form (sgd); null: off.</param>
-/// <remarks>An option the named optimizer does not take (say, a momentum for adam) is refused by <see cref="Build"/> (see <see cref="Optimizer.OptionsOf"/>).</remarks>
+/// <param name="LrDecay">Adagrad's learning-rate decay (adagrad); NaN: 0.</param>
+/// <param name="NoDecay">Parameter-name globs kept out of the weight decay (say "bias"); empty: decay everything, as PyTorch.</param>
+/// <param name="Accumulate">Micro-batches per update (gradient accumulation); 1: none.</param>
+/// <remarks>An option the named optimizer does not take (say, a momentum for adam) is refused by <see cref="Build"/> (see <see cref="Optimizer.OptionsOf"/>).
+/// The transform is <c>MultiSteps(WithoutDecayOn(Chain(ClipByGlobalNorm, alias), NoDecay), Accumulate)</c>, each part only when asked for:
+/// clipping sees the accumulated mean, as when PyTorch users clip before <c>optimizer.step()</c>.</remarks>
 public sealed record OptimizerOptions(string Name = "adam", double LearningRate = 1e-3, double WeightDecay = double.NaN, double Momentum = double.NaN,
-    string Schedule = "constant", double? ClipNorm = null, double Dampening = double.NaN, bool? Nesterov = null)
+    string Schedule = "constant", double? ClipNorm = null, double Dampening = double.NaN, bool? Nesterov = null, double LrDecay = double.NaN,
+    System.Collections.Immutable.ImmutableArray<string> NoDecay = default, int Accumulate = 1)
 {
+    /// <summary>The no-decay globs (empty by default).</summary>
+    public System.Collections.Immutable.ImmutableArray<string> NoDecay { get; init; } = NoDecay.IsDefault ? [] : NoDecay;
+
+    /// <summary>Micro-batches per update, checked ≥ 1.</summary>
+    public int Accumulate { get; init; } = Accumulate >= 1 ? Accumulate : throw new ArgumentOutOfRangeException(nameof(Accumulate), Accumulate, "accumulation needs at least 1 micro-batch per update");
+
     /// <summary>The learning rate, checked.</summary>
     public double LearningRate { get; } = LearningRate > 0 && double.IsFinite(LearningRate) ? LearningRate
         : throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "the learning rate must be a positive finite number");
@@ -36,12 +48,19 @@ public sealed record OptimizerOptions(string Name = "adam", double LearningRate 
         };
     }
 
-    /// <summary>The optimizer as a core transform: <c>Chain(ClipByGlobalNorm(c), alias)</c> when clipping, else the alias.</summary>
+    /// <summary>The optimizer as a core transform (see the remarks); <paramref name="totalSteps"/> counts real updates, for the schedule.</summary>
     /// <exception cref="ArgumentException">Unknown optimizer or schedule, or an option the optimizer does not take.</exception>
     public GradientTransform Build(long totalSteps)
     {
-        var alias = Optimizer.Parse(Name, BuildSchedule(totalSteps), WeightDecay, Momentum, Dampening, Nesterov);
-        return ClipNorm is { } c ? GradientTransform.Chain(new ClipByGlobalNorm(c), alias) : alias;
+        var alias = Optimizer.Parse(Name, BuildSchedule(totalSteps), WeightDecay, Momentum, Dampening, Nesterov, LrDecay);
+        var o = ClipNorm is { } c ? GradientTransform.Chain(new ClipByGlobalNorm(c), alias) : alias;
+        if (!NoDecay.IsEmpty)
+        {
+            var masked = Optimizer.WithoutDecayOn(o, ParamMask.Matching([.. NoDecay]));
+            if (masked.Equals(o)) throw new ArgumentException($"no-decay {string.Join(",", NoDecay)} would do nothing: {Name} here has no weight decay (give a weight decay, or leave no-decay out)", nameof(NoDecay));
+            o = masked;
+        }
+        return Accumulate > 1 ? Optimizer.Accumulate(o, Accumulate) : o;
     }
 
     /// <summary>The weight decay actually used (the optimizer's default when NaN).</summary>

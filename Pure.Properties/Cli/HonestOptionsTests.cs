@@ -139,4 +139,38 @@ public sealed class HonestOptionsTests : IDisposable
         Assert.Contains("rule: |backprop - numeric| <= 1e-5 + 1e-3·|numeric|", stdout);
         Assert.Matches(@"ok: all \d+ gradients agree", stdout);
     }
+
+    [Fact]
+    public void New_optimizers_no_decay_and_accumulation_take_effect_and_the_record_shows_them()
+    {
+        var (c1, adagrad, e1) = Train("adagrad", "--optimizer", "adagrad", "--lr", "0.05", "--lr-decay", "0.01");
+        var (c2, lion, e2) = Train("lion", "--optimizer", "lion", "--lr", "3e-4", "--weight-decay", "0.1");
+        var (c3, adamw, e3) = Train("adamw", "--optimizer", "adamw");
+        var (c4, masked, e4) = Train("masked", "--optimizer", "adamw", "--no-decay", "bias");
+        var (c5, acc, e5) = Train("acc", "--accumulate", "2", "--batch-size", "16");
+        Assert.True(c1 + c2 + c3 + c4 + c5 == 0, e1 + e2 + e3 + e4 + e5);
+        Assert.Equal(5, new[] { adagrad!, lion!, adamw!, masked!, acc! }.Select(Hash).Distinct().Count());
+        string Kinds(JsonNode r) => string.Join(",", r["optimizer"]!["transforms"]!.AsArray().Select(t => t!["transform"]!.GetValue<string>()));
+        Assert.Equal("ScaleByAdagrad,ScaleByLearningRate", Kinds(adagrad!));
+        Assert.Equal("InverseTimeDecay", adagrad!["optimizer"]!["transforms"]![1]!["learningRate"]!["schedule"]!.GetValue<string>());
+        Assert.Equal("ScaleByLion,AddDecayedWeights,ScaleByLearningRate", Kinds(lion!));
+        Assert.Equal("ScaleByAdam,Masked,ScaleByLearningRate", Kinds(masked!));
+        Assert.Equal("MultiSteps", acc!["optimizer"]!["transform"]!.GetValue<string>());
+        Assert.Equal(2, acc!["optimizer"]!["every"]!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData("--no-decay bias would do nothing: --optimizer adam has no weight decay here; give --weight-decay", "--no-decay", "bias")]
+    [InlineData("--no-decay foo matches no parameter; the parameters are 0.weight, 0.bias, 2.weight, 2.bias", "--optimizer", "adamw", "--no-decay", "foo")]
+    [InlineData("--no-decay is empty", "--optimizer", "adamw", "--no-decay", ",")]
+    [InlineData("--accumulate must be ≥ 1", "--accumulate", "0")]
+    [InlineData("--lr-decay does not apply to --optimizer adam", "--lr-decay", "0.1")]
+    [InlineData("--momentum does not apply to --optimizer lion", "--optimizer", "lion", "--momentum", "0.9")]
+    public void Optimizer_feature_options_that_would_do_nothing_are_refused(string message, params string[] args)
+    {
+        var (code, _, err) = Train("x", args);
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
+        Assert.False(Directory.Exists(Out("x")));
+    }
 }

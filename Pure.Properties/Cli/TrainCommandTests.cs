@@ -125,7 +125,7 @@ public sealed class TrainCommandTests : IDisposable
         d.Add("epochs zero", ["train", "--epochs", "0"], 2, "--epochs");
         d.Add("batch size zero", ["train", "--batch-size", "0"], 2, "--batch-size");
         d.Add("bad layers", ["train", "--layers", "64,x"], 2, "--layers");
-        d.Add("unknown optimizer", ["train", "--optimizer", "adagrad"], 2, "adagrad");
+        d.Add("unknown optimizer", ["train", "--optimizer", "lbfgs"], 2, "lbfgs");
         d.Add("unknown option", ["train", "--bogus"], 2, "--bogus");
         d.Add("unwritable output", ["train", "--data", "iris", "--epochs", "1", "--out", "/proc/np-cannot-write"], 1, "/proc/np-cannot-write");
         return d;
