@@ -14,7 +14,7 @@ using NeuralPure.Training;
 namespace NeuralPure.Lessons;
 
 /// <summary>One optimizer's run.</summary>
-/// <param name="Name">sgd, momentum, adam or adamw.</param>
+/// <param name="Name">sgd, momentum, adam, adamw, adagrad or lion.</param>
 /// <param name="Settings">Its hyperparameters, in words.</param>
 /// <param name="EpochLosses">Training loss per epoch.</param>
 /// <param name="FirstStep">How far weights moved in the first step: smallest, median and largest |Δw| over weights with a nonzero gradient.</param>
@@ -39,7 +39,7 @@ public static class OptimizersLesson
     private const int Epochs = 20;
     private const ulong Seed = 42;
 
-    /// <summary>Trains the digits model with SGD, momentum, Adam and AdamW from the same seed, and compares losses, step sizes and weight norms.</summary>
+    /// <summary>Trains the digits model with SGD, momentum, Adam, AdamW, Adagrad and Lion from the same seed, and compares losses, step sizes and weight norms.</summary>
     /// <param name="output">Where the lesson's text goes.</param>
     /// <param name="outputFolder">Where <c>optimizers-loss.svg</c> goes.</param>
     public static OptimizersLessonResult Run(TextWriter output, string outputFolder)
@@ -66,6 +66,8 @@ public static class OptimizersLesson
             ("momentum", "v = 0.9 v + g; w -= 0.05 * v", Optimizer.Momentum(0.05, momentum: 0.9)),
             ("adam", "lr 0.001, betas 0.9/0.999 (PyTorch's defaults)", Optimizer.Adam(0.001)),
             ("adamw", "adam + decoupled decay w -= 0.001 * 0.01 * w (PyTorch's defaults)", Optimizer.AdamW(0.001, weightDecay: 0.01)),
+            ("adagrad", "s = s + g^2; w -= 0.05 * g / (sqrt(s) + 1e-10)", Optimizer.Adagrad(0.05)),
+            ("lion", "c = 0.9 m + 0.1 g; w -= 0.0003 * (sign(c) + 0.1 w); m = 0.99 m + 0.01 g", Optimizer.Lion(3e-4, weightDecay: 0.1)),
         };
         var start = Trainer.Init<float>(spec, optimizers[0].Transform, key);
         double initialNorm = Optimizer.GlobalNorm(start.Params);
@@ -99,9 +101,12 @@ public static class OptimizersLesson
         w.Line($"  Momentum's first step equals SGD's (its velocity starts at zero); later steps add up the past gradients.");
         w.Line($"  Adam divides each weight's step by the size of that weight's own recent gradients: on the first step");
         w.Line($"  nearly every weight moves by the learning rate, 0.001, whatever its gradient. That is the per-weight step size.");
+        w.Line($"  Adagrad's first step is g / |g| too, times its rate 0.05; after that its sum s only grows, so its steps only shrink.");
+        w.Line($"  Lion takes the sign of its interpolated momentum: every weight moves by its rate, 0.0003, on every step");
+        w.Line($"  (give or take its decoupled decay, 0.0003 * 0.1 * w).");
 
         w.Heading($"What each did to the weights: the norm sqrt(sum of w^2) over all weights");
-        w.Line($"  {"at the start (all four)",-24}  {initialNorm,8:F4}");
+        w.Line($"  {"at the start (all six)",-24}  {initialNorm,8:F4}");
         foreach (var r in all) w.Line($"  {"after " + r.Name,-24}  {r.WeightNorm,8:F4}");
         var adam = all.First(r => r.Name == "adam"); var adamW = all.First(r => r.Name == "adamw");
         w.Line($"  AdamW ends with a smaller norm than Adam ({adamW.WeightNorm:F4} vs {adam.WeightNorm:F4}): every step it also pulls each weight");

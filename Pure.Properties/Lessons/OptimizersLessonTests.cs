@@ -25,12 +25,17 @@ public sealed class OptimizersLessonTests(LessonRuns runs)
         var sgd = Result.Run("sgd").FirstStep;
         Assert.True(sgd.Largest > 10 * sgd.Median, "SGD's steps follow the gradients' sizes");
         Assert.Equal(sgd, Result.Run("momentum").FirstStep);
+        // Adagrad's first step is η·g/|g|; Lion's is η·sign(c) plus a decay of η·0.1·w (|w| < 0.2 at PyTorch's init here)
+        Assert.InRange(Result.Run("adagrad").FirstStep.Median, 0.04999, 0.05001);
+        var lion = Result.Run("lion").FirstStep;
+        Assert.InRange(lion.Smallest, 3e-4 * (1 - 0.1 * 0.2), 3e-4);
+        Assert.InRange(lion.Largest, 3e-4, 3e-4 * (1 + 0.1 * 0.2));
     }
 
     [Fact]
     public void Every_optimizer_trains_to_over_90_percent_on_held_out_images()
     {
-        Assert.Equal(["sgd", "momentum", "adam", "adamw"], Result.Runs.Select(r => r.Name));
+        Assert.Equal(["sgd", "momentum", "adam", "adamw", "adagrad", "lion"], Result.Runs.Select(r => r.Name));
         Assert.All(Result.Runs, r =>
         {
             Assert.Equal(20, r.EpochLosses.Length);
