@@ -92,6 +92,30 @@ internal static class OptimizerKernels
         for (; i < m.Length; i++) dest[i] = m[i] * s / (T.Sqrt(v[i]) / b + eps);
     }
 
+    /// <summary>Lion in place: c = β₁·m + c₁·u; m ← β₂·m + c₂·u; u ← sign(c) (±1, or c itself when it is ±0 or NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void LionStep<T>(Span<T> u, Span<T> m, T b1, T c1, T b2, T c2) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.SameLength<T>(u, m, "updates", "momentum");
+        int i = 0;
+        if (Vectorized<T>())
+        {
+            Vector<T> vb1 = new(b1), vc1 = new(c1), vb2 = new(b2), vc2 = new(c2), one = Vector<T>.One, minus = -Vector<T>.One;
+            for (; i <= u.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                Vector<T> g = At<T>(u, i), mi = At<T>(m, i), c = vb1 * mi + vc1 * g;
+                Put(m, i, vb2 * mi + vc2 * g);
+                Put(u, i, Vector.ConditionalSelect(Vector.GreaterThan(c, Vector<T>.Zero), one, Vector.ConditionalSelect(Vector.LessThan(c, Vector<T>.Zero), minus, c)));
+            }
+        }
+        for (; i < u.Length; i++)
+        {
+            T g = u[i], c = b1 * m[i] + c1 * g;
+            m[i] = b2 * m[i] + c2 * g;
+            u[i] = c > T.Zero ? T.One : c < T.Zero ? T.NegativeOne : c;
+        }
+    }
+
     /// <summary>dest = g / (√v + ε).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DivideBySqrtPlus<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> v, T eps, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>

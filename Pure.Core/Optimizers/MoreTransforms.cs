@@ -84,17 +84,7 @@ public sealed record ScaleByLion(double Beta1 = 0.9, double Beta2 = 0.99) : Grad
 
         public override void Update(in UpdateArgs<T> a)
         {
-            for (int j = 0; j < a.Count; j++)
-            {
-                var u = a.Updates(j);
-                var m = mu[j];
-                for (int i = 0; i < u.Length; i++)
-                {
-                    T g = u[i], c = b1 * m[i] + c1 * g;
-                    m[i] = b2 * m[i] + c2 * g;
-                    u[i] = c > T.Zero ? T.One : c < T.Zero ? T.NegativeOne : c; // sign, with ±0 and NaN kept
-                }
-            }
+            for (int j = 0; j < a.Count; j++) OptimizerKernels.LionStep<T>(a.Updates(j), mu[j], b1, c1, b2, c2); // sign, with ±0 and NaN kept
         }
 
         public override OptState State() => new LionState<T>(mu.ToTree());

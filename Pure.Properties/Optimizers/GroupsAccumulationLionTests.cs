@@ -153,5 +153,6 @@ public sealed class GroupsAccumulationLionTests
     [Law(30)]
     public Property The_samples_Lion_and_the_cores_give_the_same_bits() =>
         Prop.ForAll(OptimizerGens.Trajectory(5).ToArbitrary(), t =>
-            Same<double>(CustomOps.CustomOptimizers.Lion(1e-4), Optimizer.Lion(1e-4), t) is null);
+            Same<double>(CustomOps.CustomOptimizers.Lion(1e-4), Optimizer.Lion(1e-4), t) is null
+            && Same<float>(CustomOps.CustomOptimizers.Lion(1e-4), Optimizer.Lion(1e-4), t) is null);
 }
