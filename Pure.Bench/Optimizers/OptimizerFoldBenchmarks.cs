@@ -14,7 +14,7 @@ namespace NeuralPure.Bench.Optimizers;
 public class OptimizerFoldBenchmarks
 {
     /// <summary>The optimizer, by the names the rows print.</summary>
-    [Params("adam", "adamw", "momentum", "sgd-dampened", "rmsprop-centred", "adagrad", "lion", "adamw-no-decay-on-biases", "adam-accumulate-4")]
+    [Params("adam", "adamw", "momentum", "sgd-dampened", "rmsprop-centred", "adagrad", "lion", "adamax", "nadam", "radam", "adamw-no-decay-on-biases", "adam-accumulate-4")]
     public string Name { get; set; } = "adam";
 
     private static readonly System.Collections.Immutable.ImmutableArray<string> Names = ["0.weight", "0.bias"];
@@ -30,6 +30,9 @@ public class OptimizerFoldBenchmarks
         "rmsprop-centred" => Optimizer.RmsProp(centered: true),
         "adagrad" => Optimizer.Adagrad(),
         "lion" => Optimizer.Lion(weightDecay: 0.1),
+        "adamax" => Optimizer.Adamax(),
+        "nadam" => Optimizer.NAdam(),
+        "radam" => Optimizer.RAdam(),
         "adamw-no-decay-on-biases" => Optimizer.WithoutDecayOn(Optimizer.AdamW(), ParamMask.Matching("bias")),
         "adam-accumulate-4" => Optimizer.Accumulate(Optimizer.Adam(), 4),
         _ => throw new ArgumentException(name),

@@ -84,7 +84,7 @@ public static partial class Optimizer
     private static GradientTransform Chain(params GradientTransform?[] parts) => GradientTransform.Chain([.. parts.Where(p => p is not null)!]);
 
     /// <summary>The names <see cref="Parse"/> knows, in the order it lists them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad", "lion"];
+    public static IReadOnlyList<string> Names { get; } = ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad", "lion", "adamax", "nadam", "radam"];
 
     /// <summary>The options each named optimizer takes besides the learning rate (the <see cref="Parse"/> parameter names:
     /// weightDecay, momentum, dampening, nesterov, lrDecay); any other given option is refused.</summary>
@@ -97,14 +97,15 @@ public static partial class Optimizer
         "adam" or "adamw" => ["weightDecay"],
         "rmsprop" => ["weightDecay", "momentum"],
         "adagrad" => ["weightDecay", "lrDecay"],
-        "lion" => ["weightDecay"],
+        "lion" or "adamax" or "nadam" or "radam" => ["weightDecay"],
         _ => throw Unknown(name),
     };
 
-    /// <summary>The optimizer called <paramref name="name"/> (sgd, momentum, nesterov, adam, adamw, rmsprop) with the given options;
+    /// <summary>The optimizer called <paramref name="name"/> (sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad, lion, adamax, nadam, radam) with the given options;
     /// NaN (or null) options take the alias's default, and an option the alias does not take is refused.</summary>
     /// <remarks>sgd is <see cref="Sgd"/> (PyTorch's SGD: momentum, dampening, Nesterov, weight decay); momentum and nesterov are
-    /// its aliases with μ = 0.9 by default; rmsprop takes a momentum; adagrad a lr decay; adam, adamw and lion only weight decay.</remarks>
+    /// its aliases with μ = 0.9 by default; rmsprop takes a momentum; adagrad a lr decay; adam, adamw, lion, adamax, nadam and radam
+    /// only weight decay (coupled L2, as PyTorch's; Lion's and AdamW's decoupled).</remarks>
     /// <exception cref="ArgumentException">Unknown name, or an option the named optimizer does not take (the message names both).</exception>
     public static GradientTransform Parse(string name, Schedule? learningRate = null, double weightDecay = double.NaN, double momentum = double.NaN,
         double dampening = double.NaN, bool? nesterov = null, double lrDecay = double.NaN)
@@ -124,6 +125,9 @@ public static partial class Optimizer
             "rmsprop" => RmsProp(learningRate, weightDecay: Or(weightDecay, 0), momentum: Or(momentum, 0)),
             "adagrad" => Adagrad(learningRate, Or(lrDecay, 0), Or(weightDecay, 0)),
             "lion" => Lion(learningRate, weightDecay: Or(weightDecay, 0)),
+            "adamax" => Adamax(learningRate, weightDecay: Or(weightDecay, 0)),
+            "nadam" => NAdam(learningRate, weightDecay: Or(weightDecay, 0)),
+            "radam" => RAdam(learningRate, weightDecay: Or(weightDecay, 0)),
             _ => throw Unknown(name),
         };
     }

@@ -36,7 +36,7 @@ public sealed class KindRegistry
 
     /// <summary>The kind names of the first file format, whose fields SpecJson and CheckpointFile write by hand; no other kind may take them.</summary>
     public static ImmutableHashSet<string> BuiltInNames { get; } =
-        ["dense", "identity", "relu", "leaky-relu", "sigmoid", "tanh", "gelu", "dropout", "mse", "bce", "cross-entropy", "huber", "empty", "count", "momentum", "dampedMomentum", "adam", "rms", "adagrad", "lion", "masked", "multiSteps", "chain"];
+        ["dense", "identity", "relu", "leaky-relu", "sigmoid", "tanh", "gelu", "dropout", "mse", "bce", "cross-entropy", "huber", "empty", "count", "momentum", "dampedMomentum", "adam", "rms", "adamax", "nadam", "radam", "adagrad", "lion", "masked", "multiSteps", "chain"];
 
     /// <summary>This registry with the layer type <typeparamref name="TSpec"/> under <paramref name="kind"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>

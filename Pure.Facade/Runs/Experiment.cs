@@ -74,7 +74,7 @@ public static class Experiment
         for (int i = 1; i < widths.Count; i++) { parameters += (long)widths[i - 1] * widths[i] + widths[i]; units += widths[i]; }
         string name = config.Optimizer.ToLowerInvariant();
         double mu = config.Momentum ?? (name is "momentum" or "nesterov" ? 0.9 : 0);
-        int buffers = name switch { "adam" or "adamw" => 2, "rmsprop" => 1 + (mu != 0 ? 1 : 0), _ => mu != 0 ? 1 : 0 };
+        int buffers = name switch { "adam" or "adamw" or "adamax" or "nadam" or "radam" => 2, "adagrad" or "lion" => 1, "rmsprop" => 1 + (mu != 0 ? 1 : 0), _ => mu != 0 ? 1 : 0 };
         long copies = 2 + buffers + (1 + buffers) * (checkpoints ? 3 : 1) + (config.EarlyStopping is null ? 0 : 1);
         long bytes = 4 * (parameters * copies + 10L * Math.Max(rows, 1) * units);
         return (parameters, bytes);

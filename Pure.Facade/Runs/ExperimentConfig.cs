@@ -13,7 +13,7 @@ namespace NeuralPure.Facade.Runs;
 /// <param name="Activation">Hidden activation (default relu).</param>
 /// <param name="Init">Initializer name (default pytorch: U(±1/√fan_in), as torch.nn.Linear).</param>
 /// <param name="Loss">Loss name (default: cross-entropy for classification, mse for regression).</param>
-/// <param name="Optimizer">sgd (PyTorch's SGD: momentum, dampening, Nesterov), momentum, nesterov, adam (default), adamw, rmsprop, adagrad, lion.</param>
+/// <param name="Optimizer">sgd (PyTorch's SGD: momentum, dampening, Nesterov), momentum, nesterov, adam (default), adamw, rmsprop, adagrad, lion, adamax, nadam, radam.</param>
 /// <param name="LearningRate">Learning rate (default 1e-3).</param>
 /// <param name="WeightDecay">Weight decay (default: the optimizer's; 0.01 for adamw as PyTorch, else 0).</param>
 /// <param name="Momentum">Momentum (sgd, momentum, nesterov, rmsprop; default: 0.9 for momentum/nesterov, else 0).</param>

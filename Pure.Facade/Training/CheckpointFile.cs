@@ -257,6 +257,9 @@ public static class CheckpointFile
                 Tree("nu", s.Nu);
                 if (s.GradAvg is { } g) Tree("gradAvg", g);
                 return new JsonObject { ["kind"] = "rms", ["centered"] = s.GradAvg is not null };
+            case AdamaxState<float> ax: Tree("mu", ax.Mu); Tree("inf", ax.Inf); return new JsonObject { ["kind"] = "adamax", ["count"] = ax.Count };
+            case NAdamState<float> na: Tree("mu", na.Mu); Tree("nu", na.Nu); return new JsonObject { ["kind"] = "nadam", ["count"] = na.Count, ["muProduct"] = na.MuProduct };
+            case RAdamState<float> ra: Tree("mu", ra.Mu); Tree("nu", ra.Nu); return new JsonObject { ["kind"] = "radam", ["count"] = ra.Count };
             case AdagradState<float> ag: Tree("sum", ag.Sum); return new JsonObject { ["kind"] = "adagrad" };
             case LionState<float> li: Tree("mu", li.Mu); return new JsonObject { ["kind"] = "lion" };
             case MaskedState ms:
@@ -403,6 +406,9 @@ public static class CheckpointFile
                 "dampedMomentum" => new DampedMomentumState<float>(Count(), T("velocity")),
                 "adam" => new AdamState<float>(Count(), T("mu"), T("nu"), o["amsGrad"]!.GetValue<bool>() ? T("nuMax") : null),
                 "rms" => new RmsState<float>(T("nu"), o["centered"]!.GetValue<bool>() ? T("gradAvg") : null),
+                "adamax" => new AdamaxState<float>(Count(), T("mu"), T("inf")),
+                "nadam" => new NAdamState<float>(Count(), o["muProduct"]!.GetValue<double>() is var mp and >= 0 and <= 1 ? mp : throw Error("optState", $"state {path} has a momentum product outside [0, 1]"), T("mu"), T("nu")),
+                "radam" => new RAdamState<float>(Count(), T("mu"), T("nu")),
                 "adagrad" => new AdagradState<float>(T("sum")),
                 "lion" => new LionState<float>(T("mu")),
                 "masked" => DecodeMasked(o, path, like, depth),
@@ -410,7 +416,7 @@ public static class CheckpointFile
                     T("accumulated"), DecodeState(o["inner"]!, $"{path}.a", like, depth + 1)),
                 "chain" => new ChainState([.. o["states"]!.AsArray().Select((s, i) => DecodeState(s!, $"{path}.{i}", like, depth + 1))]),
                 _ => kinds.TypeOf(kind) is { } t && typeof(OptState).IsAssignableFrom(t) ? Registered(t, o, T)
-                    : throw Error("optState", $"state {path} has unknown kind {DataText.Quote(kind)}; built in: empty, count, momentum, dampedMomentum, adam, rms, adagrad, lion, masked, multiSteps, chain; {kinds.KnownText}"),
+                    : throw Error("optState", $"state {path} has unknown kind {DataText.Quote(kind)}; built in: empty, count, momentum, dampedMomentum, adam, rms, adamax, nadam, radam, adagrad, lion, masked, multiSteps, chain; {kinds.KnownText}"),
             };
         }
     }

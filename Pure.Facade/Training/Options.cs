@@ -3,7 +3,7 @@ using NeuralPure.Optimizers;
 namespace NeuralPure.Facade.Training;
 
 /// <summary>An optimizer described by options, with documented defaults (PyTorch's, except where noted).</summary>
-/// <param name="Name">sgd, momentum, nesterov, adam (default), adamw, rmsprop.</param>
+/// <param name="Name">sgd, momentum, nesterov, adam (default), adamw, rmsprop, adagrad, lion, adamax, nadam, radam.</param>
 /// <param name="LearningRate">Peak learning rate; default 1e-3.</param>
 /// <param name="WeightDecay">Weight decay; NaN takes the optimizer's default (0.01 for AdamW, as PyTorch; 0 otherwise).</param>
 /// <param name="Momentum">Momentum; NaN takes the default (0.9 for momentum/nesterov, 0 for rmsprop).</param>

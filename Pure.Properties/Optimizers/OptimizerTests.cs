@@ -541,7 +541,7 @@ public sealed class OptimizerTests
     {
         var e = Assert.Throws<ArgumentException>(() => Optimizer.Parse("lbfgs"));
         Assert.Equal("name", e.ParamName);
-        Assert.Contains("unknown optimizer 'lbfgs'; known: sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad, lion", e.Message);
+        Assert.Contains("unknown optimizer 'lbfgs'; known: sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad, lion, adamax, nadam, radam", e.Message);
         Assert.Equal("tree", Assert.Throws<ArgumentNullException>(() => Optimizer.GlobalNorm<double>(null!)).ParamName);
     }
 }

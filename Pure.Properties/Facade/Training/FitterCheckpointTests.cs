@@ -27,12 +27,13 @@ public sealed class FitterCheckpointTests : IDisposable
 
     /// <summary>Every state record the format knows, alone and chained: momentum's velocity, Nesterov, Adam and AMSGrad's moments,
     /// AdamW's decay, centred RMSprop with momentum, clipping, and schedules' counters.</summary>
-    public static TheoryData<string> Optimizers() => ["sgd", "momentum", "nesterov", "sgd-dampened", "adagrad", "lion", "adamw-no-decay-on-biases", "groups", "accumulated", "adam", "amsgrad", "adamw+clip", "rmsprop-centered", "adam-cosine"];
+    public static TheoryData<string> Optimizers() => ["sgd", "momentum", "nesterov", "sgd-dampened", "adagrad", "lion", "adamax", "nadam", "radam", "nadam-wd", "adamw-no-decay-on-biases", "groups", "accumulated", "adam", "amsgrad", "adamw+clip", "rmsprop-centered", "adam-cosine"];
 
     private static GradientTransform Optimizer(string name) => name switch
     {
         "amsgrad" => NeuralPure.Optimizers.Optimizer.Adam(0.01, amsGrad: true),
         "sgd-dampened" => new OptimizerOptions("sgd", 0.05, Momentum: 0.9, Dampening: 0.5).Build(Epochs * PerEpoch),
+        "nadam-wd" => new OptimizerOptions("nadam", 0.01, WeightDecay: 0.01).Build(Epochs * PerEpoch),
         "adagrad" => NeuralPure.Optimizers.Optimizer.Adagrad(0.05, lrDecay: 0.01, initialAccumulator: 0.1),
         "lion" => NeuralPure.Optimizers.Optimizer.Lion(1e-3, weightDecay: 0.1),
         "adamw-no-decay-on-biases" => NeuralPure.Optimizers.Optimizer.WithoutDecayOn(NeuralPure.Optimizers.Optimizer.AdamW(0.01), ParamMask.Matching("bias")),
