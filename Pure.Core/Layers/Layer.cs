@@ -27,6 +27,47 @@ public static class Layer
         return (dx!, grads);
     }
 
+    /// <summary>The output of a layer that carries state (batch normalization's running statistics) and its state after this
+    /// batch: in training mode (a key) the layer updates a copy of <paramref name="state"/>; in evaluation it reads it.</summary>
+    /// <exception cref="ArgumentException">x, the parameters or the state do not fit the layer.</exception>
+    public static (NdArray<T> Y, ImmutableArray<NdArray<T>> State) Forward<T>(LayerSpec spec, IReadOnlyList<NdArray<T>> parameters, IReadOnlyList<NdArray<T>> state,
+        NdArray<T> x, RandomKey? key = null, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (pass, after) = RunStateful(spec, parameters, state, x, key, parallelism);
+        return (pass.Y, after);
+    }
+
+    /// <summary>dL/dx, the parameter gradients and the state after the forward pass, for a layer that carries state.</summary>
+    /// <exception cref="ArgumentException">x, dy, the parameters or the state do not fit the layer.</exception>
+    public static (NdArray<T> DX, ImmutableArray<NdArray<T>> Grads, ImmutableArray<NdArray<T>> State) Backward<T>(LayerSpec spec, IReadOnlyList<NdArray<T>> parameters,
+        IReadOnlyList<NdArray<T>> state, NdArray<T> x, NdArray<T> dy, RandomKey? key = null, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (pass, after) = RunStateful(spec, parameters, state, x, key, parallelism);
+        ArgumentNullException.ThrowIfNull(dy);
+        if (!dy.Shape.SequenceEqual(pass.Y.Shape)) throw new ArgumentException($"dy must have the output's shape {pass.Y.ShapeText}, got {dy.ShapeText}", nameof(dy));
+        var (dx, grads) = pass.Back(dy, inputGradient: true, Parallelism.Resolve(parallelism));
+        return (dx!, grads, after);
+    }
+
+    private static (Pass<T> Pass, ImmutableArray<NdArray<T>> State) RunStateful<T>(LayerSpec spec, IReadOnlyList<NdArray<T>> parameters, IReadOnlyList<NdArray<T>> state,
+        NdArray<T> x, RandomKey? key, Parallelism? parallelism) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(parameters); ArgumentNullException.ThrowIfNull(state); ArgumentNullException.ThrowIfNull(x);
+        if (x.Rank < 1) throw new ArgumentException("x needs a row dimension: [rows, …example shape]", nameof(x));
+        var input = Shape.OfExamples(x.Shape);
+        var output = spec.OutputShape(input);
+        RequireParameters(spec.Kind, spec.Parameters(input), parameters, nameof(parameters));
+        var shapes = spec.State(input);
+        if (state.Count != shapes.Length)
+            throw new ArgumentException($"the {spec.Kind} layer has {shapes.Length} state arrays ({string.Join(", ", shapes.Select(p => p.Name))}), got {state.Count}", nameof(state));
+        for (int i = 0; i < shapes.Length; i++)
+            if (state[i] is null || !state[i].Shape.SequenceEqual(shapes[i].Shape.Dims))
+                throw new ArgumentException($"state {shapes[i].Name} must be {shapes[i].Shape}, got {state[i]?.ShapeText ?? "null"}", nameof(state));
+        var copies = state.Select(a => a.ToArray()).ToArray();
+        var pass = Run(spec, input, output, [.. parameters.Select(p => p.Buffer)], x, key, Parallelism.Resolve(parallelism), copies);
+        return (pass, [.. copies.Select((c, i) => NdArray.Own(c, shapes[i].Shape.Dims))]);
+    }
+
     /// <summary>A forward pass with what its backward pass needs: the shapes, the parameters' buffers and the scratch.</summary>
     internal sealed class Pass<T>(LayerSpec spec, Shape input, Shape output, T[][] parameters, NdArray<T> x, NdArray<T> y, byte[] scratch, RandomKey? key)
         where T : unmanaged, IFloatingPointIeee754<T>

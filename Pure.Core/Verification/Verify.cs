@@ -48,7 +48,7 @@ public static class Verify
     /// <param name="training">Run with a key (dropout active); the same key is used for every evaluation, so the mask is fixed.</param>
     /// <remarks>
     /// <para>The checks, in order: <b>(1) gradient</b>: with L = Σ y·c for a fixed random cotangent c, dL/dx and dL/d(each
-    /// parameter) from <see cref="Layers.Layer.Backward{T}"/> against central differences of L; the detail names the worst entry.
+    /// parameter) from <see cref="Layers.Layer.Backward{T}(Layers.LayerSpec, IReadOnlyList{Tensors.NdArray{T}}, Tensors.NdArray{T}, Tensors.NdArray{T}, Random.RandomKey?, Kernels.Parallelism?)"/> against central differences of L; the detail names the worst entry.
     /// Inputs are drawn uniform in ±[<see cref="InputMargin"/>, 2] (away from 0) so ReLU-like kinks at 0 are not straddled; a
     /// layer with kinks elsewhere may fail spuriously on some seed. <b>(2) pure vs in place</b>: the driver's results (fresh
     /// arrays) equal bit for bit a direct call of <see cref="LayerSpec.Forward{T}"/> and <see cref="LayerSpec.Backward{T}"/> on

@@ -1,0 +1,257 @@
+using System.Collections.Immutable;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using NeuralPure.Random;
+using NeuralPure.Tensors;
+
+namespace NeuralPure.Layers;
+
+/// <summary>Layer normalization (Ba, Kiros &amp; Hinton 2016) as torch.nn.LayerNorm over an example's last <paramref name="Dims"/>
+/// dimensions: y = (x − mean)/√(var + ε)·weight + bias, with the biased variance (divide by the count).</summary>
+/// <param name="Dims">How many trailing dimensions of the example are normalized together (default 1: the last; torch's
+/// normalized_shape is those dimensions).</param>
+/// <param name="Eps">ε (default 1e-5).</param>
+/// <param name="Affine">Learn weight (ones) and bias (zeros) of the normalized shape (default true: elementwise_affine).</param>
+/// <remarks>Means and variances are summed in double, in index order, so the bits do not depend on threads or the instruction
+/// set. Backward: with x̂ = (x − mean)·r and g = dy·weight, dx = r·(g − mean(g) − x̂·mean(g·x̂)); dweight = Σ dy·x̂, dbias = Σ dy.</remarks>
+public sealed record LayerNormSpec(int Dims = 1, double Eps = 1e-5, bool Affine = true) : LayerSpec
+{
+    /// <summary>The normalized trailing dimensions, checked ≥ 1.</summary>
+    public int Dims { get; } = Dims >= 1 ? Dims : throw new ArgumentOutOfRangeException(nameof(Dims), Dims, "layer norm normalizes at least the last dimension");
+    /// <summary>ε, checked positive and finite.</summary>
+    public double Eps { get; } = Eps > 0 && double.IsFinite(Eps) ? Eps : throw new ArgumentOutOfRangeException(nameof(Eps), Eps, "eps must be a positive finite number");
+
+    /// <inheritdoc/>
+    public override string Kind => "layer-norm";
+
+    private Shape Normalized(Shape input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank < Dims) throw new ArgumentException($"layer norm over the last {Dims} dimension(s) cannot take examples of shape {input}", nameof(input));
+        return new Shape([.. input.Dims.Skip(input.Rank - Dims)]);
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input) { _ = Normalized(input); return input; }
+
+    /// <inheritdoc/>
+    public override ImmutableArray<ParamShape> Parameters(Shape input) => Affine ? [new("weight", Normalized(input)), new("bias", Normalized(input))] : [];
+
+    /// <summary>weight 1, bias 0, as torch.</summary>
+    public override ImmutableArray<NdArray<T>> Init<T>(Shape input, RandomKey key)
+    {
+        if (!Affine) return [];
+        var n = Normalized(input);
+        var ones = new T[n.Size]; ones.AsSpan().Fill(T.One);
+        return [NdArray.Own(ones, n.Dims), NdArray.Own(new T[n.Size], n.Dims)];
+    }
+
+    /// <summary>Per group: the mean and 1/√(var + ε), in double (two per group); and the weight's and bias's gradient sums.</summary>
+    public override int ScratchBytes<T>(Shape input, int rows) => checked(sizeof(double) * (2 * rows * (input.Size / Normalized(input).Size) + 2 * Normalized(input).Size));
+
+    /// <inheritdoc/>
+    public override void Forward<T>(in ForwardArgs<T> a)
+    {
+        int d = Normalized(a.Input).Size, groups = a.Rows * (a.Input.Size / d);
+        var stats = MemoryMarshal.Cast<byte, double>(a.Scratch)[..(2 * groups)];
+        ReadOnlySpan<T> w = Affine ? a.Parameter(0) : default, b = Affine ? a.Parameter(1) : default;
+        for (int g = 0; g < groups; g++)
+        {
+            var x = a.X.Slice(g * d, d);
+            var y = a.Y.Slice(g * d, d);
+            double mean = 0;
+            for (int i = 0; i < d; i++) mean += double.CreateChecked(x[i]);
+            mean /= d;
+            double var = 0;
+            for (int i = 0; i < d; i++) { double c = double.CreateChecked(x[i]) - mean; var += c * c; }
+            double r = 1 / Math.Sqrt(var / d + Eps);
+            stats[2 * g] = mean; stats[2 * g + 1] = r;
+            for (int i = 0; i < d; i++)
+            {
+                double h = (double.CreateChecked(x[i]) - mean) * r;
+                y[i] = T.CreateChecked(Affine ? h * double.CreateChecked(w[i]) + double.CreateChecked(b[i]) : h);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Backward<T>(in BackwardArgs<T> a)
+    {
+        int d = Normalized(a.Input).Size, groups = a.Rows * (a.Input.Size / d);
+        var all = MemoryMarshal.Cast<byte, double>(a.Scratch);
+        var stats = all[..(2 * groups)];
+        var sumW = all.Slice(2 * groups, d); var sumB = all.Slice(2 * groups + d, d);
+        sumW.Clear(); sumB.Clear();
+        ReadOnlySpan<T> w = Affine ? a.Parameter(0) : default;
+        for (int g = 0; g < groups; g++)
+        {
+            var x = a.X.Slice(g * d, d);
+            var dy = a.DY.Slice(g * d, d);
+            double mean = stats[2 * g], r = stats[2 * g + 1], mg = 0, mgx = 0;
+            for (int i = 0; i < d; i++)
+            {
+                double h = (double.CreateChecked(x[i]) - mean) * r, dyi = double.CreateChecked(dy[i]);
+                double gi = Affine ? dyi * double.CreateChecked(w[i]) : dyi;
+                mg += gi; mgx += gi * h;
+                if (Affine) { sumW[i] += dyi * h; sumB[i] += dyi; }
+            }
+            mg /= d; mgx /= d;
+            if (a.InputGradient)
+            {
+                var dx = a.DX.Slice(g * d, d);
+                for (int i = 0; i < d; i++)
+                {
+                    double h = (double.CreateChecked(x[i]) - mean) * r, dyi = double.CreateChecked(dy[i]);
+                    double gi = Affine ? dyi * double.CreateChecked(w[i]) : dyi;
+                    dx[i] = T.CreateChecked(r * (gi - mg - h * mgx));
+                }
+            }
+        }
+        if (Affine)
+        {
+            var gw = a.Gradient(0); var gb = a.Gradient(1);
+            for (int i = 0; i < d; i++) { gw[i] = T.CreateChecked(sumW[i]); gb[i] = T.CreateChecked(sumB[i]); }
+        }
+    }
+}
+
+/// <summary>Batch normalization (Ioffe &amp; Szegedy 2015) as torch.nn.BatchNorm1d/2d: per channel (the example's first axis:
+/// [C], [C, L] or [C, H, W]), over the batch and the other axes.</summary>
+/// <param name="Channels">C.</param>
+/// <param name="Eps">ε (default 1e-5).</param>
+/// <param name="Momentum">The running statistics' update rate (default 0.1, PyTorch's convention: running ← (1 − m)·running + m·batch;
+/// Keras's 0.99 means m = 0.01).</param>
+/// <param name="Affine">Learn weight (ones) and bias (zeros) per channel (default true).</param>
+/// <remarks>
+/// <para>Training (a step with a key): y = (x − μ_B)/√(σ²_B + ε)·weight + bias with the batch mean and the <em>biased</em> batch
+/// variance; the running mean and the running <em>unbiased</em> variance (n/(n − 1)·σ²_B, n = rows·L or rows·H·W) move by the
+/// momentum, and num_batches_tracked counts the batches. These are non-trainable layer state, an explicit input and output of
+/// the step (<c>TrainState.LayerState</c>), saved in model files and checkpoints. Evaluation uses the running statistics.</para>
+/// <para>Backward in training flows through the batch statistics: with x̂ = (x − μ)·r, dx = weight·r·(dy − mean(dy) − x̂·mean(dy·x̂)),
+/// dweight = Σ dy·x̂, dbias = Σ dy (sums over the batch and the spatial axes). Sums run in double in index order: the bits do not
+/// depend on threads or the instruction set.</para>
+/// </remarks>
+public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momentum = 0.1, bool Affine = true) : LayerSpec
+{
+    /// <summary>C, checked ≥ 1.</summary>
+    public int Channels { get; } = Channels >= 1 ? Channels : throw new ArgumentOutOfRangeException(nameof(Channels), Channels, "batch norm needs at least one channel");
+    /// <summary>ε, checked positive and finite.</summary>
+    public double Eps { get; } = Eps > 0 && double.IsFinite(Eps) ? Eps : throw new ArgumentOutOfRangeException(nameof(Eps), Eps, "eps must be a positive finite number");
+    /// <summary>The momentum, checked in [0, 1].</summary>
+    public double Momentum { get; } = Momentum >= 0 && Momentum <= 1 ? Momentum : throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "momentum must be in [0, 1]");
+
+    /// <inheritdoc/>
+    public override string Kind => "batch-norm";
+
+    private int Spatial(Shape input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank is < 1 or > 3 || input[0] != Channels)
+            throw new ArgumentException($"batch norm over {Channels} channels takes examples [{Channels}], [{Channels}, L] or [{Channels}, H, W], not {input}", nameof(input));
+        return input.Size / Channels;
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input) { _ = Spatial(input); return input; }
+
+    /// <inheritdoc/>
+    public override ImmutableArray<ParamShape> Parameters(Shape input) => Affine ? [new("weight", Shape.Of(Channels)), new("bias", Shape.Of(Channels))] : [];
+
+    /// <inheritdoc/>
+    public override ImmutableArray<ParamShape> State(Shape input) =>
+        [new("running_mean", Shape.Of(Channels)), new("running_var", Shape.Of(Channels)), new("num_batches_tracked", Shape.Scalar)];
+
+    /// <summary>weight 1, bias 0.</summary>
+    public override ImmutableArray<NdArray<T>> Init<T>(Shape input, RandomKey key)
+    {
+        if (!Affine) return [];
+        var ones = new T[Channels]; ones.AsSpan().Fill(T.One);
+        return [NdArray.Own(ones, Channels), NdArray.Own(new T[Channels], Channels)];
+    }
+
+    /// <summary>running mean 0, running variance 1, no batches tracked.</summary>
+    public override ImmutableArray<NdArray<T>> InitState<T>(Shape input)
+    {
+        var ones = new T[Channels]; ones.AsSpan().Fill(T.One);
+        return [NdArray.Own(new T[Channels], Channels), NdArray.Own(ones, Channels), NdArray.Own(new T[1], ImmutableArray<int>.Empty)];
+    }
+
+    /// <summary>Per channel: the mean and 1/√(var + ε) used (batch or running), in double; and whether they were the batch's.</summary>
+    public override int ScratchBytes<T>(Shape input, int rows) => (2 * Channels + 1) * sizeof(double);
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">Training on a single value per channel (its variance is undefined, as PyTorch refuses).</exception>
+    public override void Forward<T>(in ForwardArgs<T> a)
+    {
+        int s = Spatial(a.Input), n = a.Rows * s, stride = Channels * s;
+        var stats = MemoryMarshal.Cast<byte, double>(a.Scratch)[..(2 * Channels + 1)];
+        bool training = a.Training;
+        if (training && n < 2) throw new ArgumentException($"batch norm in training needs more than one value per channel, got {n} (batch {a.Rows})", "x");
+        if (training && a.StateCount != 3) throw new ArgumentException("batch norm in training needs its running statistics (layer state) to update", "state");
+        ReadOnlySpan<T> w = Affine ? a.Parameter(0) : default, b = Affine ? a.Parameter(1) : default;
+        stats[2 * Channels] = training ? 1 : 0;
+        for (int c = 0; c < Channels; c++)
+        {
+            double mean, r;
+            if (training)
+            {
+                double sum = 0;
+                for (int row = 0; row < a.Rows; row++) { var x = a.X.Slice(row * stride + c * s, s); for (int i = 0; i < s; i++) sum += double.CreateChecked(x[i]); }
+                mean = sum / n;
+                double sq = 0;
+                for (int row = 0; row < a.Rows; row++) { var x = a.X.Slice(row * stride + c * s, s); for (int i = 0; i < s; i++) { double d = double.CreateChecked(x[i]) - mean; sq += d * d; } }
+                double biased = sq / n;
+                r = 1 / Math.Sqrt(biased + Eps);
+                var rm = a.State(0); var rv = a.State(1);
+                rm[c] = T.CreateChecked((1 - Momentum) * double.CreateChecked(rm[c]) + Momentum * mean);
+                rv[c] = T.CreateChecked((1 - Momentum) * double.CreateChecked(rv[c]) + Momentum * (sq / (n - 1)));
+            }
+            else
+            {
+                if (a.StateCount != 3) throw new ArgumentException("batch norm in evaluation needs its running statistics (layer state)", "state");
+                mean = double.CreateChecked(a.State(0)[c]);
+                r = 1 / Math.Sqrt(double.CreateChecked(a.State(1)[c]) + Eps);
+            }
+            stats[2 * c] = mean; stats[2 * c + 1] = r;
+            double wc = Affine ? double.CreateChecked(w[c]) : 1, bc = Affine ? double.CreateChecked(b[c]) : 0;
+            for (int row = 0; row < a.Rows; row++)
+            {
+                var x = a.X.Slice(row * stride + c * s, s); var y = a.Y.Slice(row * stride + c * s, s);
+                for (int i = 0; i < s; i++) y[i] = T.CreateChecked((double.CreateChecked(x[i]) - mean) * r * wc + bc);
+            }
+        }
+        if (training) a.State(2)[0] += T.One;
+    }
+
+    /// <inheritdoc/>
+    public override void Backward<T>(in BackwardArgs<T> a)
+    {
+        int s = Spatial(a.Input), n = a.Rows * s, stride = Channels * s;
+        var stats = MemoryMarshal.Cast<byte, double>(a.Scratch)[..(2 * Channels + 1)];
+        bool batchStats = stats[2 * Channels] == 1;
+        ReadOnlySpan<T> w = Affine ? a.Parameter(0) : default;
+        for (int c = 0; c < Channels; c++)
+        {
+            double mean = stats[2 * c], r = stats[2 * c + 1], sdy = 0, sdyh = 0;
+            for (int row = 0; row < a.Rows; row++)
+            {
+                var x = a.X.Slice(row * stride + c * s, s); var dy = a.DY.Slice(row * stride + c * s, s);
+                for (int i = 0; i < s; i++) { double dyi = double.CreateChecked(dy[i]); sdy += dyi; sdyh += dyi * (double.CreateChecked(x[i]) - mean) * r; }
+            }
+            if (Affine) { a.Gradient(0)[c] = T.CreateChecked(sdyh); a.Gradient(1)[c] = T.CreateChecked(sdy); }
+            if (!a.InputGradient) continue;
+            double wc = Affine ? double.CreateChecked(w[c]) : 1, mdy = sdy / n, mdyh = sdyh / n;
+            for (int row = 0; row < a.Rows; row++)
+            {
+                var x = a.X.Slice(row * stride + c * s, s); var dy = a.DY.Slice(row * stride + c * s, s); var dx = a.DX.Slice(row * stride + c * s, s);
+                for (int i = 0; i < s; i++)
+                {
+                    double dyi = double.CreateChecked(dy[i]);
+                    dx[i] = T.CreateChecked(batchStats
+                        ? wc * r * (dyi - mdy - (double.CreateChecked(x[i]) - mean) * r * mdyh)
+                        : wc * r * dyi);
+                }
+            }
+        }
+    }
+}
