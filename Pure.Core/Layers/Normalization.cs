@@ -31,8 +31,18 @@ public sealed record LayerNormSpec(int Dims = 1, double Eps = 1e-5, bool Affine 
         return new Shape([.. input.Dims.Skip(input.Rank - Dims)]);
     }
 
+    /// <summary>The normalized group's size, without allocating (the fold calls this every step).</summary>
+    private int GroupSize(Shape input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank < Dims) throw new ArgumentException($"layer norm over the last {Dims} dimension(s) cannot take examples of shape {input}", nameof(input));
+        int d = 1;
+        for (int i = input.Rank - Dims; i < input.Rank; i++) d *= input[i];
+        return d;
+    }
+
     /// <inheritdoc/>
-    public override Shape OutputShape(Shape input) { _ = Normalized(input); return input; }
+    public override Shape OutputShape(Shape input) { _ = GroupSize(input); return input; }
 
     /// <inheritdoc/>
     public override ImmutableArray<ParamShape> Parameters(Shape input) => Affine ? [new("weight", Normalized(input)), new("bias", Normalized(input))] : [];
@@ -47,12 +57,12 @@ public sealed record LayerNormSpec(int Dims = 1, double Eps = 1e-5, bool Affine 
     }
 
     /// <summary>Per group: the mean and 1/√(var + ε), in double (two per group); and the weight's and bias's gradient sums.</summary>
-    public override int ScratchBytes<T>(Shape input, int rows) => checked(sizeof(double) * (2 * rows * (input.Size / Normalized(input).Size) + 2 * Normalized(input).Size));
+    public override int ScratchBytes<T>(Shape input, int rows) => checked(sizeof(double) * (2 * rows * (input.Size / GroupSize(input)) + 2 * GroupSize(input)));
 
     /// <inheritdoc/>
     public override void Forward<T>(in ForwardArgs<T> a)
     {
-        int d = Normalized(a.Input).Size, groups = a.Rows * (a.Input.Size / d);
+        int d = GroupSize(a.Input), groups = a.Rows * (a.Input.Size / d);
         var stats = MemoryMarshal.Cast<byte, double>(a.Scratch)[..(2 * groups)];
         ReadOnlySpan<T> w = Affine ? a.Parameter(0) : default, b = Affine ? a.Parameter(1) : default;
         for (int g = 0; g < groups; g++)
@@ -77,7 +87,7 @@ public sealed record LayerNormSpec(int Dims = 1, double Eps = 1e-5, bool Affine 
     /// <inheritdoc/>
     public override void Backward<T>(in BackwardArgs<T> a)
     {
-        int d = Normalized(a.Input).Size, groups = a.Rows * (a.Input.Size / d);
+        int d = GroupSize(a.Input), groups = a.Rows * (a.Input.Size / d);
         var all = MemoryMarshal.Cast<byte, double>(a.Scratch);
         var stats = all[..(2 * groups)];
         var sumW = all.Slice(2 * groups, d); var sumB = all.Slice(2 * groups + d, d);

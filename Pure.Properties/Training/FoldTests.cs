@@ -166,6 +166,7 @@ public class FoldTests
     [InlineData("ce sgd dampened")]
     [InlineData("ce adamw groups")]
     [InlineData("ce adam accumulated")]
+    [InlineData("ce batch norm layer norm")]
     public void A_step_of_the_fold_allocates_nothing(string name)
     {
         var (spec, opt) = name switch
@@ -180,6 +181,7 @@ public class FoldTests
             "ce sgd dampened" => (TrainingProblems.Classifier(), Optimizer.Sgd(0.05, 1e-4, 0.9, 0.3)),
             "ce adamw groups" => (TrainingProblems.Classifier(), Optimizer.WithoutDecayOn(Optimizer.AdamW(0.01), ParamMask.Matching("bias"))),
             "ce adam accumulated" => (TrainingProblems.Classifier(), Optimizer.Accumulate(Optimizer.Adam(0.01), 3)),
+            "ce batch norm layer norm" => (new ModelSpec(2, [new DenseSpec(2, 8), new BatchNormSpec(8), new ReluSpec(), new DenseSpec(8, 6), new LayerNormSpec(), new DenseSpec(6, 3)], new SoftmaxCrossEntropySpec()), Optimizer.Adam(0.01)),
             _ => (TrainingProblems.Classifier(), GradientTransform.Chain(new ClipByGlobalNorm(1), new ScaleByRms(Centered: true), new ScaleByLearningRate(0.001))),
         };
         var blobs = TrainingProblems.Blobs<float>(400);
