@@ -123,7 +123,7 @@ internal static class EvaluateCommand
             Console.WriteLine($"{table.Name}: {what}");
             if (model.Task == TaskKind.Classification)
             {
-                var m = Evaluate.Classification(model.Spec, model.Parameters, set);
+                var m = Evaluate.Classification(model.Spec, model.Parameters, set, model.LayerState);
                 Console.WriteLine($"  loss {Fmt.N(m.Loss)}  accuracy {Fmt.N(m.Accuracy)}");
                 var t = new Table().AddColumn("class").AddColumn("precision").AddColumn("recall");
                 for (int c = 0; c < m.Precision.Length; c++) t.AddRow(Markup.Escape(model.ClassNames[c]), Fmt.N(m.Precision[c], 3), Fmt.N(m.Recall[c], 3));
@@ -133,7 +133,7 @@ internal static class EvaluateCommand
             }
             else
             {
-                var m = Evaluate.Regression(model.Spec, model.Parameters, set, model.Standardizer);
+                var m = Evaluate.Regression(model.Spec, model.Parameters, set, model.Standardizer, model.LayerState);
                 Console.WriteLine($"  MSE {Fmt.N(m.Mse)}  RMSE {Fmt.N(m.Rmse)}  MAE {Fmt.N(m.Mae)}  R² {Fmt.N(m.R2)}");
             }
             return 0;

@@ -27,16 +27,22 @@ public static class Evaluate
 {
     private const int Chunk = 1024;
 
-    /// <summary>The model's outputs [rows, width] in evaluation mode.</summary>
-    public static NdArray<float> Outputs(ModelSpec spec, ParamTree<float> parameters, NdArray<float> x)
+    /// <summary>The model's outputs [rows, width] in evaluation mode, a thousand rows at a time; a model whose layers carry state
+    /// (batch normalization's running statistics) needs it as <paramref name="state"/>.</summary>
+    /// <exception cref="ArgumentException">The model carries state and none (or a wrong one) is given, or x does not fit.</exception>
+    public static NdArray<float> Outputs(ModelSpec spec, ParamTree<float> parameters, NdArray<float> x, ParamTree<float>? state = null)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        if (x.Rows <= Chunk) return Model.Forward(spec, parameters, x);
+        ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(x);
+        NdArray<float> Run(NdArray<float> part) => spec.HasState
+            ? Model.Forward(spec, parameters, state ?? throw new ArgumentException($"the model's layers carry state ({string.Join(", ", spec.StateShapes.Select(s => s.Name))}); pass it to evaluate", nameof(state)), part)
+            : Model.Forward(spec, parameters, part);
+        if (x.Rows <= Chunk) return Run(x);
+        int per = x.Length / x.Rows;
         var r = new float[x.Rows * spec.OutputWidth];
         for (int start = 0; start < x.Rows; start += Chunk)
         {
             int n = Math.Min(Chunk, x.Rows - start);
-            var part = Model.Forward(spec, parameters, NdArray.From(x.Span.Slice(start * x.Cols, n * x.Cols), n, x.Cols));
+            var part = Run(NdArray.From(x.Span.Slice(start * per, n * per), [.. x.Shape.SetItem(0, n)]));
             part.Span.CopyTo(r.AsSpan(start * spec.OutputWidth));
         }
         return NdArray.From<float>(r, x.Rows, spec.OutputWidth);
@@ -56,11 +62,11 @@ public static class Evaluate
         return r;
     }
 
-    /// <summary>Loss, accuracy, per-class precision and recall, and the confusion matrix.</summary>
-    public static ClassificationMetrics Classification(ModelSpec spec, ParamTree<float> parameters, DataSet<float> data)
+    /// <summary>Loss, accuracy, per-class precision and recall, and the confusion matrix (in evaluation mode; <paramref name="state"/> for a model with layer state).</summary>
+    public static ClassificationMetrics Classification(ModelSpec spec, ParamTree<float> parameters, DataSet<float> data, ParamTree<float>? state = null)
     {
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(data);
-        var outputs = Outputs(spec, parameters, data.X);
+        var outputs = Outputs(spec, parameters, data.X, state);
         double loss = spec.Loss.Value(outputs, data.Y);
         int k = spec.OutputWidth;
         var predicted = ArgMax(outputs);
@@ -84,11 +90,11 @@ public static class Evaluate
         return new ClassificationMetrics(loss, (double)correct / predicted.Length, [.. precision], [.. recall], rows);
     }
 
-    /// <summary>Loss, MSE, RMSE, MAE and R² in the target's units (outputs are de-standardized first).</summary>
-    public static RegressionMetrics Regression(ModelSpec spec, ParamTree<float> parameters, DataSet<float> data, Standardizer standardizer)
+    /// <summary>Loss, MSE, RMSE, MAE and R² in the target's units (outputs are de-standardized first; <paramref name="state"/> for a model with layer state).</summary>
+    public static RegressionMetrics Regression(ModelSpec spec, ParamTree<float> parameters, DataSet<float> data, Standardizer standardizer, ParamTree<float>? state = null)
     {
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(data); ArgumentNullException.ThrowIfNull(standardizer);
-        var outputs = Outputs(spec, parameters, data.X);
+        var outputs = Outputs(spec, parameters, data.X, state);
         double loss = spec.Loss.Value(outputs, data.Y);
         int n = data.Rows;
         double se = 0, ae = 0, mean = 0;

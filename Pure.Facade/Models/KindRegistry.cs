@@ -28,15 +28,18 @@ public sealed class KindRegistry
 
     private KindRegistry(ImmutableDictionary<string, Type> byName, ImmutableDictionary<Type, string> byType) { this.byName = byName; this.byType = byType; }
 
-    /// <summary>The library's own kinds only: those of the first file format (<see cref="BuiltInNames"/>, written by hand for
-    /// compatibility) and, one line each below, every built-in kind added since, written like a user's.</summary>
-    public static KindRegistry BuiltIn { get; } = new KindRegistry(ImmutableDictionary<string, Type>.Empty, ImmutableDictionary<Type, string>.Empty);
-    // A new built-in layer, loss or optimizer state joins here, e.g. .WithLayer<Conv2dSpec>("conv2d"); nothing else in the
-    // file code needs to know it.
-
     /// <summary>The kind names of the first file format, whose fields SpecJson and CheckpointFile write by hand; no other kind may take them.</summary>
     public static ImmutableHashSet<string> BuiltInNames { get; } =
         ["dense", "identity", "relu", "leaky-relu", "sigmoid", "tanh", "gelu", "dropout", "mse", "bce", "cross-entropy", "huber", "empty", "count", "momentum", "dampedMomentum", "adam", "rms", "adamax", "nadam", "radam", "adagrad", "lion", "masked", "multiSteps", "chain"];
+
+
+    /// <summary>The library's own kinds only: those of the first file format (<see cref="BuiltInNames"/>, written by hand for
+    /// compatibility) and, one line each below, every built-in kind added since, written like a user's.</summary>
+    /// <remarks>Declared after <see cref="BuiltInNames"/>, which the registrations below check against.</remarks>
+    public static KindRegistry BuiltIn { get; } = new KindRegistry(ImmutableDictionary<string, Type>.Empty, ImmutableDictionary<Type, string>.Empty)
+        // A new built-in layer, loss or optimizer state joins here, one line each; nothing else in the file code needs to know it.
+        .WithLayer<LayerNormSpec>("layer-norm")
+        .WithLayer<BatchNormSpec>("batch-norm");
 
     /// <summary>This registry with the layer type <typeparamref name="TSpec"/> under <paramref name="kind"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>
@@ -73,8 +76,11 @@ public sealed class KindRegistry
         return new KindRegistry(byName.Add(kind, type), byType.Add(type, kind));
     }
 
-    /// <summary>The names registered here, sorted.</summary>
-    public ImmutableArray<string> Names => [.. byName.Keys.Order(StringComparer.Ordinal)];
+    /// <summary>The user kinds registered here (not the library's own), sorted.</summary>
+    public ImmutableArray<string> Names => [.. byName.Where(p => p.Value.Assembly != typeof(LayerSpec).Assembly).Select(p => p.Key).Order(StringComparer.Ordinal)];
+
+    /// <summary>The library's own kinds registered here beside the first format's (batch-norm, layer-norm, …), sorted.</summary>
+    public ImmutableArray<string> LibraryNames => [.. byName.Where(p => p.Value.Assembly == typeof(LayerSpec).Assembly).Select(p => p.Key).Order(StringComparer.Ordinal)];
 
     /// <summary>The registered name of a user type's instance, or an error that names the type and how to register it.</summary>
     internal string NameOf(object value, string what)
@@ -93,7 +99,8 @@ public sealed class KindRegistry
     internal Type? TypeOf(string kind) => byName.GetValueOrDefault(kind);
 
     /// <summary>"known here: a, b" or "no user kinds are registered".</summary>
-    internal string KnownText => byName.IsEmpty ? "no user kinds are registered (pass a KindRegistry that knows it)" : "registered user kinds: " + string.Join(", ", Names);
+    internal string KnownText => (LibraryNames.IsEmpty ? "" : "also built in: " + string.Join(", ", LibraryNames) + "; ")
+        + (Names.IsEmpty ? "no user kinds are registered (pass a KindRegistry that knows it)" : "registered user kinds: " + string.Join(", ", Names));
 
     /// <summary>A registered record's fields as JSON (tensors through <paramref name="tree"/>).</summary>
     internal JsonObject Encode(object value, string what, Action<string, ParamTree<float>>? tree = null)

@@ -23,6 +23,17 @@ namespace NeuralPure.Facade.Models;
 public sealed record TrainedModel(ModelSpec Spec, ParamTree<float> Parameters, Standardizer Standardizer, TaskKind Task, int Classes,
     ImmutableArray<string> FeatureNames, string TargetName, ImmutableArray<string> ClassNames = default)
 {
+    /// <summary>The layers' non-trainable state (batch normalization's running statistics) that evaluation reads; empty for a
+    /// model without layer state. Saved in the model file beside the parameters, under PyTorch's state-dict names.</summary>
+    /// <exception cref="ArgumentException">The state does not fit the model.</exception>
+    public ParamTree<float> LayerState
+    {
+        get => layerState ??= Model.InitState<float>(Spec);
+        init { if (value is not null) Model.RequireState(Spec, value, nameof(LayerState)); layerState = value; }
+    }
+
+    private ParamTree<float>? layerState;
+
     /// <summary>The class names, checked: one per class, distinct (empty for regression).</summary>
     public ImmutableArray<string> ClassNames { get; } =
         ClassNames.IsDefault ? [.. Enumerable.Range(0, Task == TaskKind.Classification ? Classes : 0).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))]
@@ -65,7 +76,7 @@ public sealed record TrainedModel(ModelSpec Spec, ParamTree<float> Parameters, S
     /// <summary>Raw model outputs (logits, or standardized values) for raw feature rows [rows × features].</summary>
     /// <exception cref="ArgumentException">The width is wrong or a value is not finite.</exception>
     public NdArray<float> Outputs(ReadOnlySpan<double> rawRows, int rows) =>
-        Evaluation.Evaluate.Outputs(Spec, Parameters, Standardizer.TransformX(rawRows, rows));
+        Evaluation.Evaluate.Outputs(Spec, Parameters, Standardizer.TransformX(rawRows, rows), LayerState);
 
     /// <summary>Predictions for raw rows: the class index (classification) or the value in the target's units (regression).</summary>
     public double[] Predict(ReadOnlySpan<double> rawRows, int rows)
@@ -127,8 +138,9 @@ public static class ModelFile
         meta["features"] = JsonSerializer.Serialize(model.FeatureNames);
         meta["target"] = model.TargetName;
         if (configJson is not null) meta["config"] = configJson;
-        var tensors = model.Parameters.Names.Zip(model.Parameters.Leaves, (n, l) =>
-            new NamedTensor(n, l.Shape, SafeTensorDType.F32, [.. l.Span.ToArray().Select(v => (double)v)]));
+        var tensors = model.Parameters.Names.Zip(model.Parameters.Leaves, (n, l) => (n, l))
+            .Concat(model.LayerState.Names.Zip(model.LayerState.Leaves, (n, l) => (n, l))) // PyTorch's state dict holds the buffers beside the parameters
+            .Select(t => new NamedTensor(t.n, t.l.Shape, SafeTensorDType.F32, [.. t.l.Span.ToArray().Select(v => (double)v)]));
         return new SafeTensorsFile(meta.ToImmutable(), [.. tensors]);
     }
 
@@ -185,7 +197,8 @@ public static class ModelFile
             throw new DataFormatException(source, null, "__metadata__", $"the standardization must have {spec.InputWidth} finite means and positive scales");
 
         var expectedNames = spec.ParameterNames;
-        var extra = file.Tensors.Select(t => t.Name).Except(expectedNames).ToList();
+        var stateNames = spec.StateShapes.Select(p => p.Name).ToImmutableArray();
+        var extra = file.Tensors.Select(t => t.Name).Except(expectedNames).Except(stateNames).ToList();
         if (extra.Count > 0) throw new DataFormatException(source, null, "tensors", $"unexpected tensors {string.Join(", ", extra)}; the architecture has {string.Join(", ", expectedNames)}");
         var template = Model.Init<float>(spec, default);
         var leaves = ImmutableArray.CreateBuilder<NdArray<float>>();
@@ -214,6 +227,18 @@ public static class ModelFile
             if (classNames.IsDefault || classNames.Length != classes || classNames.Any(n => n is null) || classNames.Distinct(StringComparer.Ordinal).Count() != classes)
                 throw new DataFormatException(source, null, "__metadata__", $"classNames must be {classes} distinct names, one per class");
         }
-        return (new TrainedModel(spec, parameters, standardizer, task, classes, features, Meta("target"), classNames), config);
+        var stateLeaves = ImmutableArray.CreateBuilder<NdArray<float>>();
+        foreach (var st in spec.StateShapes)
+        {
+            if (!file.TryGet(st.Name, out var t)) throw new DataFormatException(source, null, st.Name, $"the layer state '{st.Name}' is missing (the architecture's layers carry {string.Join(", ", stateNames)})");
+            if (!t.Shape.SequenceEqual(st.Shape.Dims)) throw new DataFormatException(source, null, st.Name, $"the layer state '{st.Name}' has shape [{string.Join(", ", t.Shape)}] but the architecture needs {st.Shape}");
+            var values = new float[t.Values.Length];
+            for (int j = 0; j < values.Length; j++)
+                values[j] = float.IsFinite((float)t.Values[j]) ? (float)t.Values[j] : throw new DataFormatException(source, null, st.Name, $"the layer state '{st.Name}' holds {t.Values[j]} at element {j}");
+            stateLeaves.Add(NdArray.From<float>(values, [.. t.Shape]));
+        }
+        var model = new TrainedModel(spec, parameters, standardizer, task, classes, features, Meta("target"), classNames)
+        { LayerState = new ParamTree<float>(stateNames, stateLeaves.ToImmutable()) };
+        return (model, config);
     }
 }

@@ -163,12 +163,13 @@ public static class Experiment
             ? Fitter.Fit(spec, optimizer, train, val, fitOptions, progress, iterations, null, cancellationToken, checkpoint)
             : Fitter.Resume(spec, optimizer, train, val, fitOptions, resume, progress, iterations, cancellationToken, checkpoint);
 
-        var model = new TrainedModel(spec, outcome.Parameters, standardizer, data.Task, data.Classes, data.FeatureNames, data.TargetName, data.ClassNames);
+        var model = new TrainedModel(spec, outcome.Parameters, standardizer, data.Task, data.Classes, data.FeatureNames, data.TargetName, data.ClassNames)
+        { LayerState = outcome.LayerState };
         ClassificationMetrics? cm = null; RegressionMetrics? rm = null;
         if (test is not null)
         {
-            if (data.Task == TaskKind.Classification) cm = Evaluate.Classification(spec, outcome.Parameters, test);
-            else rm = Evaluate.Regression(spec, outcome.Parameters, test, standardizer);
+            if (data.Task == TaskKind.Classification) cm = Evaluate.Classification(spec, outcome.Parameters, test, outcome.LayerState);
+            else rm = Evaluate.Regression(spec, outcome.Parameters, test, standardizer, outcome.LayerState);
         }
         var curve = outcome.History.Select(h => h.ValLoss ?? h.TrainLoss).ToList();
         var trainCurve = outcome.History.Select(h => h.TrainLoss).ToList();

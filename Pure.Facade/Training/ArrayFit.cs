@@ -117,7 +117,8 @@ public static partial class Fitter
         var outcome = Fit(spec, optimizer ?? Optimizers.Optimizer.Adam(1e-3), standardizer.ToDataSet(data, all),
             validation is null ? null : standardizer.ToDataSet(validation.Data, [.. Enumerable.Range(0, validation.Data.Rows)]),
             options ?? new FitOptions(), progress, cancellationToken: cancellationToken);
-        var model = new TrainedModel(spec, outcome.Parameters, standardizer, data.Task, data.Classes, data.FeatureNames, data.TargetName, data.ClassNames);
+        var model = new TrainedModel(spec, outcome.Parameters, standardizer, data.Task, data.Classes, data.FeatureNames, data.TargetName, data.ClassNames)
+        { LayerState = outcome.LayerState };
         return new FittedModel(model, outcome);
     }
 }

@@ -69,6 +69,7 @@ public static class CheckpointFile
         {
             ParamTree<float>.RequireSameStructure(p, c.BestParams, nameof(c));
             AddTree(tensors, "best", c.BestParams);
+            if (c.State.LayerState.Count > 0) AddTree(tensors, "bestLayer", c.BestLayerState ?? c.State.LayerState);
         }
         var hist = new double[c.History.Length * HistoryColumns];
         for (int i = 0; i < c.History.Length; i++)
@@ -169,6 +170,8 @@ public static class CheckpointFile
             if (stateNames.Length == 0 || stateNames.Distinct().Count() != stateNames.Length) throw r.Error("layerState", "the layer state names must be a non-empty list without repeats");
             layerState = r.Tree("layer", stateNames, null, requireFinite: true);
         }
+        ParamTree<float>? bestLayer = null;
+        if (layerState.Count > 0 && file.TryGet("bestLayer/" + layerState.Names[0], out _)) bestLayer = r.Tree("bestLayer", layerState.Names, layerState, requireFinite: true);
         var doubles = r.Tensor("progress/doubles", SafeTensorDType.F64);
         if (doubles.Values.Length != 3) throw r.Error("progress/doubles", "must hold 3 values");
         if (r.Used != file.Tensors.Length)
@@ -180,7 +183,8 @@ public static class CheckpointFile
         var metadata = file.Metadata.RemoveRange(ReservedKeys);
         var state = new TrainState<float>(parameters, optState, step, epoch, key) { LayerState = layerState };
         return new FitCheckpoint(state, cursor, perEpoch, doubles.Values[0], epochExamples, history.ToImmutable(), iterLosses.Values,
-            doubles.Values[1], bestEpoch, sinceBest, best, reason, examples, doubles.Values[2], fit, r.Meta("architecture"), r.Meta("optimizer"), metadata);
+            doubles.Values[1], bestEpoch, sinceBest, best, reason, examples, doubles.Values[2], fit, r.Meta("architecture"), r.Meta("optimizer"), metadata)
+        { BestLayerState = bestLayer };
     }
 
     /// <summary>The fit options as the checkpoint stores them.</summary>

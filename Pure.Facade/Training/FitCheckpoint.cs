@@ -89,6 +89,10 @@ public sealed record FitCheckpoint(
     string Optimizer,
     ImmutableDictionary<string, string> Metadata)
 {
+    /// <summary>The best epoch's layer state (running statistics) under early stopping, for a model whose layers carry state;
+    /// null otherwise.</summary>
+    public ParamTree<float>? BestLayerState { get; init; }
+
     /// <summary>True when the fit this checkpoint belongs to has ended (completed or early-stopped).</summary>
     public bool Finished => Reason is CheckpointReason.Completed or CheckpointReason.EarlyStopped;
 

@@ -57,8 +57,14 @@ public sealed record DivergenceInfo(int Epoch, int Iteration, string Layer, stri
 /// <param name="Divergence">Details when Status is Diverged.</param>
 /// <param name="Seconds">Wall time of the fit.</param>
 /// <param name="ExamplesPerSecond">Training examples processed per second over the fit.</param>
+/// <param name="LayerState">The layer state that goes with <paramref name="Parameters"/> (batch normalization's running
+/// statistics of the same epoch); empty for a model without layer state.</param>
 public sealed record FitOutcome(FitStatus Status, TrainState<float> State, ParamTree<float> Parameters, ImmutableArray<EpochReport> History,
-    ImmutableArray<double> IterationLosses, int BestEpoch, DivergenceInfo? Divergence, double Seconds, double ExamplesPerSecond);
+    ImmutableArray<double> IterationLosses, int BestEpoch, DivergenceInfo? Divergence, double Seconds, double ExamplesPerSecond, ParamTree<float>? LayerState = null)
+{
+    /// <summary>The kept layer state (the final state's when none was given).</summary>
+    public ParamTree<float> LayerState { get; init; } = LayerState ?? State.LayerState;
+}
 
 /// <summary>The C# way to train: the core's fold (<see cref="Trainer.Step{T}"/> over <see cref="Trainer.Batches{T}"/>) with
 /// progress, cancellation at batch boundaries, early stopping, divergence detection and checkpoints around it.</summary>
@@ -113,14 +119,18 @@ public static partial class Fitter
         int perEpoch = Check(spec, train, validation, options);
         RequireMatch(spec, optimizer, options, from, perEpoch, checkpoint?.Kinds);
         var run = new Run(from.State, from.Cursor, perEpoch, from.EpochLossSum, from.EpochExamples, from.History, from.IterationLosses,
-            from.BestValLoss, from.BestEpoch, from.SinceBest, from.BestParams, from.Examples, from.Seconds);
+            from.BestValLoss, from.BestEpoch, from.SinceBest, from.BestParams, from.Examples, from.Seconds) { BestLayerState = from.BestLayerState ?? from.State.LayerState };
         return Loop(spec, optimizer, train, validation, options, progress, iterations, cancellationToken, checkpoint, run, from.Reason);
     }
 
     /// <summary>The fit's mutable bookkeeping between batches; a checkpoint is a snapshot of it.</summary>
     private sealed record Run(TrainState<float> State, int Cursor, int PerEpoch, double EpochLossSum, int EpochExamples,
         ImmutableArray<EpochReport> History, ImmutableArray<double> IterationLosses, double BestValLoss, int BestEpoch, int SinceBest,
-        ParamTree<float> BestParams, long Examples, double Seconds);
+        ParamTree<float> BestParams, long Examples, double Seconds)
+    {
+        /// <summary>The best epoch's layer state (the start's until an epoch is best).</summary>
+        public ParamTree<float>? BestLayerState { get; init; }
+    }
 
     private static int Check(ModelSpec spec, DataSet<float> train, DataSet<float>? validation, FitOptions options)
     {
@@ -170,6 +180,7 @@ public static partial class Fitter
         long examples = run.Examples;
         double bestVal = run.BestValLoss; int bestEpoch = run.BestEpoch, sinceBest = run.SinceBest;
         ParamTree<float> bestParams = run.BestParams;
+        ParamTree<float> bestLayerState = run.BestLayerState ?? run.State.LayerState; // the best epoch's running statistics
         var status = resumedFrom switch
         {
             CheckpointReason.EarlyStopped => FitStatus.EarlyStopped,
@@ -185,7 +196,7 @@ public static partial class Fitter
             if (checkpoint is null) return;
             var c = new FitCheckpoint(state, cursor, perEpoch, lossSum, seen, history.ToImmutable(), allLosses.ToImmutable(), bestVal, bestEpoch, sinceBest,
                 bestParams, reason, examples, Seconds(), options with { ReportIterations = false }, Models.SpecJson.ToJson(spec, checkpoint.Kinds).ToJsonString(),
-                optimizer.ToString(), checkpoint.Metadata);
+                optimizer.ToString(), checkpoint.Metadata) { BestLayerState = spec.HasState ? bestLayerState : null };
             CheckpointFile.Write(checkpoint.Path, c, checkpoint.Kinds);
         }
 
@@ -223,7 +234,7 @@ public static partial class Fitter
             double? valLoss = null, valMetric = null;
             if (validation is not null)
             {
-                var outputs = Evaluation.Evaluate.Outputs(spec, state.Params, validation.X);
+                var outputs = Evaluation.Evaluate.Outputs(spec, state.Params, validation.X, state.LayerState);
                 valLoss = spec.Loss.Value(outputs, validation.Y);
                 valMetric = Metric(spec, outputs, validation);
             }
@@ -233,7 +244,7 @@ public static partial class Fitter
 
             if (valLoss is { } v)
             {
-                if (v < bestVal - (options.EarlyStopping?.MinDelta ?? 0)) { bestVal = v; bestEpoch = e + 1; bestParams = state.Params; sinceBest = 0; }
+                if (v < bestVal - (options.EarlyStopping?.MinDelta ?? 0)) { bestVal = v; bestEpoch = e + 1; bestParams = state.Params; bestLayerState = state.LayerState; sinceBest = 0; }
                 else if (options.EarlyStopping is { } es && ++sinceBest >= es.Patience) status = FitStatus.EarlyStopped;
             }
             var reason = status == FitStatus.EarlyStopped ? CheckpointReason.EarlyStopped
@@ -293,10 +304,11 @@ public static partial class Fitter
 
         FitOutcome Outcome()
         {
-            var keep = status == FitStatus.EarlyStopped && options.EarlyStopping!.RestoreBest && bestEpoch > 0 ? bestParams
-                : status == FitStatus.Diverged && divergedKeep is not null ? divergedKeep : state.Params;
+            bool restore = status == FitStatus.EarlyStopped && options.EarlyStopping!.RestoreBest && bestEpoch > 0;
+            var keep = restore ? bestParams : status == FitStatus.Diverged && divergedKeep is not null ? divergedKeep : state.Params;
+            var keepState = restore || (status == FitStatus.Diverged && bestEpoch > 0 && ReferenceEquals(divergedKeep, bestParams)) ? bestLayerState : state.LayerState;
             double seconds = Seconds();
-            return new FitOutcome(status, state, keep, history.ToImmutable(), allLosses.ToImmutable(), bestEpoch, divergence, seconds, examples / Math.Max(1e-9, seconds));
+            return new FitOutcome(status, state, keep, history.ToImmutable(), allLosses.ToImmutable(), bestEpoch, divergence, seconds, examples / Math.Max(1e-9, seconds), keepState);
         }
     }
 
