@@ -22,6 +22,7 @@ internal static class TrainCommand
     internal static readonly Option<string?> Separator = new("--separator") { Description = "CSV field separator: a character, or tab, comma, semicolon, pipe (default: detected)" };
     internal static readonly Option<bool> NoHeader = new("--no-header") { Description = "The CSV has no header line (columns are named column_1..column_N; --target may be a number)" };
     internal static readonly Option<bool> Header = new("--header") { Description = "The CSV's first line is a header even if it is all numbers" };
+    internal static readonly Option<string?> ArchOption = new("--arch") { Description = "The model in one line instead of an MLP, e.g. conv(32,3,pad=1),relu,maxpool(2),flatten,dense(128),relu (the output layer is added); IDX images arrive as [1, 28, 28]" };
     internal static readonly Option<string> Layers = new("--layers") { Description = "Hidden layer widths, e.g. 64,32 ('none': a linear model)", DefaultValueFactory = _ => "64" };
     internal static readonly Option<string> Activation = new("--activation") { Description = "relu, leaky-relu, tanh, sigmoid, gelu, identity", DefaultValueFactory = _ => D.Activation };
     internal static readonly Option<string> Init = new("--init") { Description = "pytorch, he-uniform, he-normal, xavier-uniform, xavier-normal, zeros", DefaultValueFactory = _ => D.Init };
@@ -67,7 +68,7 @@ internal static class TrainCommand
     {
         var cmd = new Command("train", "Train a network and write run.json, model.safetensors and loss.svg")
         {
-            Data, Labels, Target, Task, Separator, NoHeader, Header, Layers, Activation, Init, Loss, Optimizer, Lr, WeightDecay, Momentum, Dampening, Nesterov, LrDecay, NoDecay, Accumulate, Schedule, ClipNorm, Dropout,
+            Data, Labels, Target, Task, Separator, NoHeader, Header, ArchOption, Layers, Activation, Init, Loss, Optimizer, Lr, WeightDecay, Momentum, Dampening, Nesterov, LrDecay, NoDecay, Accumulate, Schedule, ClipNorm, Dropout,
             BatchSize, Epochs, Seed, Threads, ValFraction, TestFraction, EarlyStopping, Out, Force, Json, CheckpointEvery,
         };
         cmd.SetAction(p => Run(ConfigFrom(p), p.GetValue(Out), p.GetValue(Force), p.GetValue(Json), p.GetValue(CheckpointEvery)));
@@ -90,10 +91,16 @@ internal static class TrainCommand
             p.GetValue(ClipNorm), p.GetValue(Dropout), p.GetValue(BatchSize), p.GetValue(Epochs), p.GetValue(Seed), p.GetValue(Threads),
             p.GetValue(ValFraction), p.GetValue(TestFraction), p.GetValue(EarlyStopping),
             Dampening: p.GetValue(Dampening), Nesterov: p.GetValue(Nesterov) ? true : null,
-            Separator: p.GetValue(Separator), Header: HeaderFrom(p), LrDecay: p.GetValue(LrDecay), NoDecay: p.GetValue(NoDecay), Accumulate: p.GetValue(Accumulate));
+            Separator: p.GetValue(Separator), Header: HeaderFrom(p), LrDecay: p.GetValue(LrDecay), NoDecay: p.GetValue(NoDecay), Accumulate: p.GetValue(Accumulate),
+            Arch: p.GetValue(ArchOption));
+        if (config.Arch is not null)
+            foreach (var (option, given) in new (string, bool)[] { ("--layers", Given(p, Layers)), ("--activation", Given(p, Activation)), ("--dropout", Given(p, Dropout)), ("--init", Given(p, Init)) })
+                if (given) throw new UsageException($"{option} describes the MLP, but --arch gives the whole model; put it in --arch (e.g. dense(64),relu,dropout(0.1)) or leave --arch out");
         try { return config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
     }
+
+    private static bool Given(ParseResult p, Option o) => p.GetResult(o) is { Implicit: false };
 
     /// <summary>--separator's value as a character; a bad one is a usage error naming the option.</summary>
     internal static char ParseSeparator(string text)

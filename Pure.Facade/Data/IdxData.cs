@@ -131,7 +131,7 @@ public static class IdxData
             ImmutableCollectionsMarshal.AsImmutableArray(y),
             classes.Count,
             sha,
-            [.. classes]);
+            [.. classes]) { ExampleShape = [1, images.Rows, images.Cols] };
     }
 
     /// <summary>Reads an IDX image file and its label file and builds a classification table (see <see cref="FromIdx"/>).</summary>

@@ -189,6 +189,18 @@ public sealed record TabularData
         internal init => _notices = value;
     }
 
+    /// <summary>Gets the shape of one example's features: [<see cref="Features"/>] for a table, [1, rows, cols] for IDX images
+    /// (channels, height, width, as convolutions take them). Its size is always <see cref="Features"/>.</summary>
+    /// <exception cref="ArgumentException">The dimensions do not multiply to <see cref="Features"/>.</exception>
+    public ImmutableArray<int> ExampleShape
+    {
+        get => _exampleShape.IsDefault ? [Features] : _exampleShape;
+        init => _exampleShape = value.IsDefault || value.Aggregate(1L, (a, d) => a * d) == Features && value.All(d => d >= 1) ? value
+            : throw new ArgumentException($"an example shape of [{string.Join(", ", value)}] does not hold {Features} features", nameof(ExampleShape));
+    }
+
+    private ImmutableArray<int> _exampleShape;
+
     /// <summary>Gets the SHA-256 of the source bytes as 64 lowercase hex digits.</summary>
     public string Sha256 { get; }
 

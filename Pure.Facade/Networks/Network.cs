@@ -34,6 +34,12 @@ public sealed record NetworkBuilder
     /// <summary>Adds a hidden dense layer with the activation named <paramref name="activation"/> (relu, tanh, …).</summary>
     public NetworkBuilder Dense(int units, string activation, Initializer? init = null) => Dense(units, ActivationSpec.Parse(activation), init);
 
+    /// <summary>Adds batch normalization over the current width (torch.nn.BatchNorm1d: momentum 0.1, ε 1e-5, affine).</summary>
+    public NetworkBuilder BatchNorm(double momentum = 0.1, double eps = 1e-5) => new(InputWidth, Layers.Add(new BatchNormSpec(Width, eps, momentum)), Width);
+
+    /// <summary>Adds layer normalization over the current width (torch.nn.LayerNorm: ε 1e-5, affine).</summary>
+    public NetworkBuilder LayerNorm(double eps = 1e-5) => new(InputWidth, Layers.Add(new LayerNormSpec(1, eps)), Width);
+
     /// <summary>Adds dropout with drop probability <paramref name="rate"/>.</summary>
     public NetworkBuilder Dropout(double rate) => new(InputWidth, Layers.Add(new DropoutSpec(rate)), Width);
 

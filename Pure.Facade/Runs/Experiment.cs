@@ -56,6 +56,7 @@ public static class Experiment
         if (loss is BinaryCrossEntropySpec) throw new ArgumentException("--loss bce needs 0/1 targets per output; use cross-entropy for class labels", nameof(config));
         int outputs = classification ? data.Classes : 1;
         if (classification && outputs < 2) throw new ArgumentException($"classification needs at least 2 classes; the data has {outputs}", nameof(config));
+        if (config.Arch is { } arch) return Networks.Arch.Parse(arch, new NeuralPure.Tensors.Shape([.. data.ExampleShape]), outputs, loss);
         var sizes = new List<int> { data.Features };
         sizes.AddRange(config.Layers);
         sizes.Add(outputs);
@@ -72,12 +73,36 @@ public static class Experiment
         ArgumentNullException.ThrowIfNull(config); ArgumentNullException.ThrowIfNull(widths);
         long parameters = 0, units = widths[0];
         for (int i = 1; i < widths.Count; i++) { parameters += (long)widths[i - 1] * widths[i] + widths[i]; units += widths[i]; }
+        long bytes = 4 * (parameters * Copies(config, checkpoints) + 10L * Math.Max(rows, 1) * units);
+        return (parameters, bytes);
+    }
+
+    /// <summary>Float32 copies of the parameters a fit holds at its peak (see <see cref="MemoryEstimate(ExperimentConfig, IReadOnlyList{int}, int, bool)"/>).</summary>
+    private static long Copies(ExperimentConfig config, bool checkpoints)
+    {
         string name = config.Optimizer.ToLowerInvariant();
         double mu = config.Momentum ?? (name is "momentum" or "nesterov" ? 0.9 : 0);
         int buffers = name switch { "adam" or "adamw" or "adamax" or "nadam" or "radam" => 2, "adagrad" or "lion" => 1, "rmsprop" => 1 + (mu != 0 ? 1 : 0), _ => mu != 0 ? 1 : 0 };
-        long copies = 2 + buffers + (1 + buffers) * (checkpoints ? 3 : 1) + (config.EarlyStopping is null ? 0 : 1);
-        long bytes = 4 * (parameters * copies + 10L * Math.Max(rows, 1) * units);
-        return (parameters, bytes);
+        if (config.Accumulate > 1) buffers++; // the accumulator
+        return 2 + buffers + (1 + buffers) * (checkpoints ? 3 : 1) + (config.EarlyStopping is null ? 0 : 1);
+    }
+
+    /// <summary>The estimate of <see cref="MemoryEstimate(ExperimentConfig, IReadOnlyList{int}, int, bool)"/> for any model: its
+    /// parameter count, and every layer's output size as the activations.</summary>
+    public static (long Parameters, long Bytes) MemoryEstimate(ExperimentConfig config, ModelSpec spec, int rows, bool checkpoints = true)
+    {
+        ArgumentNullException.ThrowIfNull(config); ArgumentNullException.ThrowIfNull(spec);
+        long parameters = spec.ParameterShapes.Sum(p => (long)p.Shape.Size), units = spec.Shapes.Sum(s => (long)s.Size);
+        return (parameters, 4 * (parameters * Copies(config, checkpoints) + 10L * Math.Max(rows, 1) * units));
+    }
+
+    private static void RequireMemory(ExperimentConfig config, ModelSpec spec, int rows)
+    {
+        var (parameters, bytes) = MemoryEstimate(config, spec, rows);
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > available)
+            throw new ArgumentException($"the model has {parameters:N0} parameters; training it needs at least {Gib(bytes)} (parameters, gradients and {config.Optimizer}'s buffers in float32, "
+                + $"checkpoint snapshots and activations for {rows} rows), but this process may use {Gib(available)}; choose a smaller --arch", nameof(config));
     }
 
     private static void RequireMemory(ExperimentConfig config, IReadOnlyList<int> widths, int rows)
@@ -112,13 +137,16 @@ public static class Experiment
         ArgumentNullException.ThrowIfNull(validated); ArgumentNullException.ThrowIfNull(data);
         var config = validated.Config;
         var split = DataSplit.Create(data.Rows, config.ValFraction, config.TestFraction, config.Seed);
-        RequireMemory(config, [data.Features, .. config.Layers, data.Task == TaskKind.Classification ? Math.Max(data.Classes, 2) : 1],
-            Math.Max(Math.Min(config.BatchSize, split.Train.Length), Math.Max(split.Validation.Length, split.Test.Length)));
+        int peakRows = Math.Max(Math.Min(config.BatchSize, split.Train.Length), Math.Max(split.Validation.Length, split.Test.Length));
+        if (config.Arch is null) RequireMemory(config, [data.Features, .. config.Layers, data.Task == TaskKind.Classification ? Math.Max(data.Classes, 2) : 1], peakRows);
         var spec = BuildSpec(config, data);
+        if (config.Arch is not null) RequireMemory(config, spec, peakRows);
         var standardizer = Standardizer.Fit(data, split.Train.AsSpan());
-        var train = standardizer.ToDataSet(data, split.Train.AsSpan());
-        var val = split.Validation.IsEmpty ? null : standardizer.ToDataSet(data, split.Validation.AsSpan());
-        var test = split.Test.IsEmpty ? null : standardizer.ToDataSet(data, split.Test.AsSpan());
+        // The examples in the model's input shape ([1, 28, 28] for images under --arch; [features] for an MLP).
+        DataSet<float> Shaped(DataSet<float> d) => spec.Input.Rank == 1 ? d : new DataSet<float>(d.X.Reshape([.. spec.Input.Batch(d.Rows)]), d.Y);
+        var train = Shaped(standardizer.ToDataSet(data, split.Train.AsSpan()));
+        var val = split.Validation.IsEmpty ? null : Shaped(standardizer.ToDataSet(data, split.Validation.AsSpan()));
+        var test = split.Test.IsEmpty ? null : Shaped(standardizer.ToDataSet(data, split.Test.AsSpan()));
         long batches = (long)config.Epochs * Batching.IterationsPerEpoch(train.Rows, config.BatchSize);
         long totalSteps = (batches + config.Accumulate - 1) / config.Accumulate; // real updates, which the schedule counts
         foreach (var pattern in config.NoDecayPatterns)

@@ -34,6 +34,8 @@ namespace NeuralPure.Facade.Runs;
 /// <param name="LrDecay">Adagrad's learning-rate decay (adagrad only; default 0).</param>
 /// <param name="NoDecay">Parameter names (globs, comma-separated: "bias", "0.*") kept out of the weight decay (default: none; decay all, as PyTorch).</param>
 /// <param name="Accumulate">Batches per update, gradient accumulation (default 1: none).</param>
+/// <param name="Arch">The model in one line instead of an MLP (<see cref="Networks.Arch"/>: <c>conv(32,3,pad=1),relu,maxpool(2),flatten,dense(128),relu</c>);
+/// null: the MLP of <paramref name="Layers"/>, <paramref name="Activation"/>, <paramref name="Init"/> and <paramref name="Dropout"/>.</param>
 /// <param name="Nesterov">SGD's Nesterov form (sgd only; default false, as PyTorch; the nesterov optimizer is sgd with it and momentum 0.9).</param>
 public sealed record ExperimentConfig(
     string Data = "digits",
@@ -65,7 +67,8 @@ public sealed record ExperimentConfig(
     bool? Header = null,
     double? LrDecay = null,
     string? NoDecay = null,
-    int Accumulate = 1)
+    int Accumulate = 1,
+    string? Arch = null)
 {
     /// <summary>Hidden widths, with the default applied.</summary>
     public ImmutableArray<int> Layers { get; init; } = Layers.IsDefault ? [64] : Layers;
@@ -113,6 +116,7 @@ public sealed record ExperimentConfig(
             try { _ = NeuralPure.Facade.Data.CsvOptions.ParseSeparator(Separator); }
             catch (ArgumentException e) { throw new ArgumentException($"--separator: {e.Message.Split(" (Parameter")[0]}", nameof(Separator), e); }
         }
+        if (Arch is not null && Arch.Trim().Length == 0) throw new ArgumentException("--arch is empty: give layers like dense(64),relu, or leave --arch out for an MLP", nameof(Arch));
         if (Accumulate < 1) throw new ArgumentException($"--accumulate must be ≥ 1 (batches per update), got {Accumulate}", nameof(Accumulate));
         if (LrDecay is { } ld && (!(ld >= 0) || !double.IsFinite(ld))) throw new ArgumentException($"--lr-decay must be ≥ 0, got {ld}", nameof(LrDecay));
         if (NoDecay is not null && NoDecayPatterns.IsEmpty) throw new ArgumentException("--no-decay is empty: give parameter names or globs such as bias or 0.*", nameof(NoDecay));
