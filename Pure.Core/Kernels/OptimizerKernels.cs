@@ -116,6 +116,66 @@ internal static class OptimizerKernels
         }
     }
 
+    /// <summary>Adamax in place: u ← max(β₂·u, |g| + ε); g ← m·s / u.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AdamaxDirection<T>(Span<T> g, ReadOnlySpan<T> m, Span<T> u, T b2, T eps, T s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.SameLength<T>(g, m, "updates", "m"); Guard.SameLength<T>(g, u, "updates", "u");
+        int i = 0;
+        if (Vectorized<T>())
+        {
+            Vector<T> vb = new(b2), ve = new(eps), vs = new(s);
+            for (; i <= g.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var ui = Vector.Max(vb * At<T>(u, i), Vector.Abs(At<T>(g, i)) + ve);
+                Put(u, i, ui);
+                Put(g, i, At(m, i) * vs / ui);
+            }
+        }
+        for (; i < g.Length; i++)
+        {
+            u[i] = T.Max(b2 * u[i], T.Abs(g[i]) + eps);
+            g[i] = m[i] * s / u[i];
+        }
+    }
+
+    /// <summary>NAdam in place: d = √(v / bc₂) + ε; g ← g·a/d + m·b/d.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void NAdamDirection<T>(Span<T> g, ReadOnlySpan<T> m, ReadOnlySpan<T> v, T bc2, T a, T b, T eps) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.SameLength<T>(g, m, "updates", "m"); Guard.SameLength<T>(g, v, "updates", "v");
+        int i = 0;
+        if (Vectorized<T>())
+        {
+            Vector<T> vbc = new(bc2), va = new(a), vb = new(b), ve = new(eps);
+            for (; i <= g.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var d = Vector.SquareRoot(At(v, i) / vbc) + ve;
+                Put(g, i, At<T>(g, i) * va / d + At(m, i) * vb / d);
+            }
+        }
+        for (; i < g.Length; i++)
+        {
+            var d = T.Sqrt(v[i] / bc2) + eps;
+            g[i] = g[i] * a / d + m[i] * b / d;
+        }
+    }
+
+    /// <summary>RAdam's rectified step: g ← m / bc₁ · (√bc₂ / (√v + ε)) · r.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RAdamRectified<T>(Span<T> g, ReadOnlySpan<T> m, ReadOnlySpan<T> v, T bc1, T bc2Sqrt, T eps, T r) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.SameLength<T>(g, m, "updates", "m"); Guard.SameLength<T>(g, v, "updates", "v");
+        int i = 0;
+        if (Vectorized<T>())
+        {
+            Vector<T> v1 = new(bc1), v2 = new(bc2Sqrt), ve = new(eps), vr = new(r);
+            for (; i <= g.Length - Vector<T>.Count; i += Vector<T>.Count)
+                Put(g, i, At(m, i) / v1 * (v2 / (Vector.SquareRoot(At(v, i)) + ve)) * vr);
+        }
+        for (; i < g.Length; i++) g[i] = m[i] / bc1 * (bc2Sqrt / (T.Sqrt(v[i]) + eps)) * r;
+    }
+
     /// <summary>dest = g / (√v + ε).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DivideBySqrtPlus<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> v, T eps, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>

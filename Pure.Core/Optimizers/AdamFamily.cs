@@ -92,11 +92,7 @@ public sealed record ScaleByAdamax(double Beta1 = 0.9, double Beta2 = 0.999, dou
                 var g = a.Updates(j);
                 Span<T> m = mu[j], u = inf[j];
                 OptimizerKernels.Moment<T>(m, b1, g, c1, m);
-                for (int i = 0; i < g.Length; i++)
-                {
-                    u[i] = T.Max(b2 * u[i], T.Abs(g[i]) + eps);
-                    g[i] = m[i] * scale / u[i];
-                }
+                OptimizerKernels.AdamaxDirection<T>(g, m, u, b2, eps, scale);
             }
         }
 
@@ -180,11 +176,7 @@ public sealed record ScaleByNAdam(double Beta1 = 0.9, double Beta2 = 0.999, doub
                 Span<T> m = mu[j], v = nu[j];
                 OptimizerKernels.Moment<T>(m, b1, g, c1, m);
                 OptimizerKernels.SecondMoment<T>(v, b2, g, c2, v);
-                for (int i = 0; i < g.Length; i++)
-                {
-                    var d = T.Sqrt(v[i] / bc2) + eps;
-                    g[i] = g[i] * ga / d + m[i] * mb / d;
-                }
+                OptimizerKernels.NAdamDirection<T>(g, m, v, bc2, ga, mb, eps);
             }
         }
 
@@ -271,10 +263,16 @@ public sealed record ScaleByRAdam(double Beta1 = 0.9, double Beta2 = 0.999, doub
                 OptimizerKernels.Moment<T>(m, b1, g, c1, m);
                 OptimizerKernels.SecondMoment<T>(v, b2, g, c2, v);
                 if (rectified)
-                    for (int i = 0; i < g.Length; i++) g[i] = m[i] / bc1T * (bc2Sqrt / (T.Sqrt(v[i]) + eps)) * rect;
+                    OptimizerKernels.RAdamRectified<T>(g, m, v, bc1T, bc2Sqrt, eps, rect);
                 else
-                    for (int i = 0; i < g.Length; i++) g[i] = m[i] / bc1T;
+                    Divide(g, m, bc1T);
             }
+        }
+
+        /// <summary>g = m / bc₁ (the un-rectified step; a division, as PyTorch's, not a multiplication by the reciprocal).</summary>
+        private static void Divide(Span<T> g, ReadOnlySpan<T> m, T bc1)
+        {
+            for (int i = 0; i < g.Length; i++) g[i] = m[i] / bc1;
         }
 
         public override OptState State() => new RAdamState<T>(count, mu.ToTree(), nu.ToTree());
