@@ -109,7 +109,7 @@ public sealed class MoreActivationsTests
     }
 
     [Fact]
-    public void Softplus_far_below_zero_is_e_to_the_beta_x_over_beta_not_zero_and_overflows_for_no_threshold()
+    public void Softplus_far_below_zero_is_e_to_the_beta_x_over_beta_not_zero_and_stays_finite_under_a_huge_threshold()
     {
         var y = new SoftplusSpec(Beta: 0.5).Apply(NdArray.From<double>([-80.0], 1, 1));
         Assert.Equal(Math.Exp(-40) / 0.5, y[0], Math.Exp(-40) * 1e-14);
