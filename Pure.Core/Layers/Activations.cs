@@ -62,7 +62,10 @@ public abstract record ActivationSpec : LayerSpec
         "sigmoid" => new SigmoidSpec(),
         "tanh" => new TanhSpec(),
         "gelu" => new GeluSpec(),
-        _ => throw new ArgumentException($"unknown activation '{name}'; known: identity, relu, leaky-relu, sigmoid, tanh, gelu", nameof(name)),
+        "silu" => new SiluSpec(),
+        "elu" => new EluSpec(),
+        "softplus" => new SoftplusSpec(),
+        _ => throw new ArgumentException($"unknown activation '{name}'; known: identity, relu, leaky-relu, sigmoid, tanh, gelu, silu, elu, softplus", nameof(name)),
     };
 
     internal static void RequireSameShape<T>(NdArray<T> a, NdArray<T> b, string name) where T : unmanaged, INumberBase<T>

@@ -98,7 +98,10 @@ public abstract record LossSpec
         "bce" or "binary-cross-entropy" => new BinaryCrossEntropySpec(),
         "ce" or "cross-entropy" or "softmax-cross-entropy" => new SoftmaxCrossEntropySpec(),
         "huber" => new HuberSpec(),
-        _ => throw new ArgumentException($"unknown loss '{name}'; known: mse, bce, cross-entropy, huber", nameof(name)),
+        "l1" or "mae" => new L1Spec(),
+        "smooth-l1" or "smooth_l1" or "smoothl1" => new SmoothL1Spec(),
+        "nll" => new NllSpec(),
+        _ => throw new ArgumentException($"unknown loss '{name}'; known: mse, bce, cross-entropy, huber, l1, smooth-l1, nll", nameof(name)),
     };
 }
 

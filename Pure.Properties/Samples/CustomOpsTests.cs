@@ -4,6 +4,7 @@ using FsCheck.Fluent;
 using FsCheck;
 using System.Globalization;
 using CustomOps;
+using L1Spec = CustomOps.L1Spec; // the sample's own L1, not NeuralPure.Losses.L1Spec
 using NeuralPure.Facade.Training;
 using NeuralPure.Kernels;
 using NeuralPure.Layers;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CustomOps;
+using L1Spec = CustomOps.L1Spec; // the sample's own L1, not NeuralPure.Losses.L1Spec
 using NeuralPure.Facade.Data; using NeuralPure.Facade.Evaluation; using NeuralPure.Facade.Models; using NeuralPure.Facade.Training;
 using NeuralPure.Kernels; using NeuralPure.Layers; using NeuralPure.Losses; using NeuralPure.Models;
 using NeuralPure.Random; using NeuralPure.Tensors; using NeuralPure.Training; using NeuralPure.Verification;
