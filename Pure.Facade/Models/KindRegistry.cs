@@ -39,7 +39,13 @@ public sealed class KindRegistry
     public static KindRegistry BuiltIn { get; } = new KindRegistry(ImmutableDictionary<string, Type>.Empty, ImmutableDictionary<Type, string>.Empty)
         // A new built-in layer, loss or optimizer state joins here, one line each; nothing else in the file code needs to know it.
         .WithLayer<LayerNormSpec>("layer-norm")
-        .WithLayer<BatchNormSpec>("batch-norm");
+        .WithLayer<BatchNormSpec>("batch-norm")
+        .WithLayer<SiluSpec>("silu")
+        .WithLayer<EluSpec>("elu")
+        .WithLayer<SoftplusSpec>("softplus")
+        .WithLoss<L1Spec>("l1")
+        .WithLoss<SmoothL1Spec>("smooth-l1")
+        .WithLoss<NllSpec>("nll");
 
     /// <summary>This registry with the layer type <typeparamref name="TSpec"/> under <paramref name="kind"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>

@@ -39,7 +39,7 @@ var accuracy = Evaluate.Classification(classifier, fit.Parameters, test).Accurac
 Console.WriteLine($"test accuracy: {accuracy:F4} ({split.Test.Length} held-out images)");
 
 // The model file holds the user's kinds by the names a KindRegistry gives them (their fields as written by their constructors).
-var kinds = KindRegistry.BuiltIn.WithLayer<RmsNormSpec>("rms-norm").WithLayer<SwishSpec>("swish").WithLoss<L1Spec>("l1");
+var kinds = KindRegistry.BuiltIn.WithLayer<RmsNormSpec>("rms-norm").WithLayer<SwishSpec>("swish").WithLoss<L1Spec>("user-l1");
 var file = Path.Combine(Path.GetTempPath(), $"customops-{Environment.ProcessId}.safetensors");
 var trained = new TrainedModel(classifier, fit.Parameters, standardizer, digits.Task, digits.Classes, digits.FeatureNames, digits.TargetName);
 ModelFile.Save(file, trained, kinds: kinds);
