@@ -11,7 +11,20 @@ namespace NeuralPure.Verification;
 internal static class LayerCheck
 {
     private sealed record Setup(LayerSpec Layer, Shape Input, Shape Output, int Rows, ImmutableArray<ParamShape> Shapes, ImmutableArray<NdArray<double>> Params,
-        NdArray<double> X, NdArray<double> Cotangent, RandomKey? Key);
+        NdArray<double> X, NdArray<double> Cotangent, RandomKey? Key, ImmutableArray<NdArray<double>> State)
+    {
+        /// <summary>The pure driver's forward (the stateful one when the layer carries state: its state is the layer's initial one).</summary>
+        public (NdArray<double> Y, ImmutableArray<NdArray<double>> State) Forward(IReadOnlyList<NdArray<double>> ps, NdArray<double> x, Parallelism threads) =>
+            State.IsEmpty ? (Layers.Layer.Forward(Layer, ps, x, Key, threads), []) : Layers.Layer.Forward(Layer, ps, State, x, Key, threads);
+
+        /// <summary>The pure driver's backward.</summary>
+        public (NdArray<double> DX, ImmutableArray<NdArray<double>> Grads) Backward(Parallelism threads)
+        {
+            if (State.IsEmpty) return Layers.Layer.Backward(Layer, Params, X, Cotangent, Key, threads);
+            var (dx, grads, _) = Layers.Layer.Backward(Layer, Params, State, X, Cotangent, Key, threads);
+            return (dx, grads);
+        }
+    }
 
     public static VerificationReport Run(LayerSpec layer, Shape input, int rows, ulong seed, bool training)
     {
@@ -34,7 +47,10 @@ internal static class LayerCheck
 
         var x = AwayFromZero(keys[0], rows * input.Size, input.Batch(rows));
         var c = Sampling.Uniform<double>(keys[2], -1, 1, [.. output.Batch(rows)]);
-        var s = new Setup(layer, input, output, rows, shapes, ps, x, c, training ? keys[3] : null);
+        ImmutableArray<NdArray<double>> state;
+        try { state = layer.State(input).IsEmpty ? [] : layer.InitState<double>(input); }
+        catch (Exception e) when (e is not OutOfMemoryException) { return NotRun(subject, Compare.Threw(Verify.Shapes, e)); }
+        var s = new Setup(layer, input, output, rows, shapes, ps, x, c, training ? keys[3] : null, state);
 
         var before = Inputs(s);
         var gradient = Compare.Guard(Verify.GradientCheck, () => Gradient(s));
@@ -48,7 +64,8 @@ internal static class LayerCheck
     }
 
     private static List<Compare.Entry> Inputs(Setup s) =>
-        [.. Compare.Snapshot(s.X, "x"), .. Compare.Snapshot(s.Cotangent, "dy"), .. s.Params.SelectMany((p, i) => Compare.Snapshot(p, s.Shapes[i].Name))];
+        [.. Compare.Snapshot(s.X, "x"), .. Compare.Snapshot(s.Cotangent, "dy"), .. s.Params.SelectMany((p, i) => Compare.Snapshot(p, s.Shapes[i].Name)),
+         .. s.State.SelectMany((a, i) => Compare.Snapshot(a, "state " + i))];
 
     private static VerificationReport NotRun(string subject, CheckResult shapes)
     {
@@ -98,14 +115,14 @@ internal static class LayerCheck
     private static CheckResult Gradient(Setup s)
     {
         var one = Parallelism.SingleThread;
-        var (dx, grads) = Layers.Layer.Backward(s.Layer, s.Params, s.X, s.Cotangent, s.Key, one);
+        var (dx, grads) = s.Backward(one);
         var tally = new Compare.GradientTally();
-        var nx = NumericGrad.OfInput(x => Pair(s.Cotangent, Layers.Layer.Forward(s.Layer, s.Params, x, s.Key, one)), s.X, Verify.Step);
+        var nx = NumericGrad.OfInput(x => Pair(s.Cotangent, s.Forward(s.Params, x, one).Y), s.X, Verify.Step);
         tally.Add("dx", s.X.Shape, dx.Span, nx.Span);
         if (s.Params.Length > 0)
         {
             var tree = new ParamTree<double>([.. s.Shapes.Select(p => p.Name)], s.Params);
-            var np = NumericGrad.OfParameters(t => Pair(s.Cotangent, Layers.Layer.Forward(s.Layer, t.Leaves, s.X, s.Key, one)), tree, Verify.Step);
+            var np = NumericGrad.OfParameters(t => Pair(s.Cotangent, s.Forward(t.Leaves, s.X, one).Y), tree, Verify.Step);
             for (int i = 0; i < s.Params.Length; i++) tally.Add(s.Shapes[i].Name, s.Params[i].Shape, grads[i].Span, np[i].Span);
         }
         return tally.Result(Verify.GradientCheck);
@@ -119,8 +136,8 @@ internal static class LayerCheck
         try
         {
             var one = Parallelism.SingleThread;
-            var yPure = Layers.Layer.Forward(s.Layer, s.Params, s.X, s.Key, one);
-            var (dxPure, gPure) = Layers.Layer.Backward(s.Layer, s.Params, s.X, s.Cotangent, s.Key, one);
+            var (yPure, statePure) = s.Forward(s.Params, s.X, one);
+            var (dxPure, gPure) = s.Backward(one);
             var p = s.Params.Select(a => a.Buffer).ToArray();
             var y = Filled(yPure.Length, double.NaN);
             var dx = Filled(s.X.Length, double.NaN);
@@ -130,8 +147,11 @@ internal static class LayerCheck
             for (int run = 1; run <= 2; run++)
             {
                 string when = run == 1 ? "on NaN-filled destinations" : "on reused destinations";
-                s.Layer.Forward(new ForwardArgs<double>(s.Rows, s.Input, s.Output, s.X.Span, y, p, scratch, s.Key, 1));
+                var state = s.State.Select(a => a.ToArray()).ToArray(); // the layer's state, fresh each run (training moves it)
+                s.Layer.Forward(new ForwardArgs<double>(s.Rows, s.Input, s.Output, s.X.Span, y, p, scratch, s.Key, 1, state));
                 if (Compare.BitDifference("y", yPure.Shape, yPure.Span, y, "driver", "in place") is { } dy) return (new(name, false, $"{dy} (forward {when})"), written);
+                for (int i = 0; i < state.Length; i++)
+                    if (Compare.BitDifference("state " + i, statePure[i].Shape, statePure[i].Span, state[i], "driver", "in place") is { } ds) return (new(name, false, $"{ds} (forward {when})"), written);
                 var ySaved = (double[])y.Clone();
                 s.Layer.Backward(new BackwardArgs<double>(s.Rows, s.Input, s.Output, s.X.Span, y, s.Cotangent.Span, dx, true, p, g, scratch, s.Key, 1));
                 if (written is null && Compare.BitDifference("y", yPure.Shape, ySaved, y, "before backward", "after") is { } wy)
@@ -149,11 +169,13 @@ internal static class LayerCheck
     {
         const string name = Verify.Threads;
         var one = Parallelism.SingleThread; var three = new Parallelism(3);
-        var y1 = Layers.Layer.Forward(s.Layer, s.Params, s.X, s.Key, one);
-        var y3 = Layers.Layer.Forward(s.Layer, s.Params, s.X, s.Key, three);
+        var (y1, st1) = s.Forward(s.Params, s.X, one);
+        var (y3, st3) = s.Forward(s.Params, s.X, three);
         if (Compare.BitDifference("y", y1.Shape, y1.Span, y3.Span, "1 thread", "3 threads") is { } d) return new(name, false, d);
-        var (dx1, g1) = Layers.Layer.Backward(s.Layer, s.Params, s.X, s.Cotangent, s.Key, one);
-        var (dx3, g3) = Layers.Layer.Backward(s.Layer, s.Params, s.X, s.Cotangent, s.Key, three);
+        for (int i = 0; i < st1.Length; i++)
+            if (Compare.BitDifference("state " + i, st1[i].Shape, st1[i].Span, st3[i].Span, "1 thread", "3 threads") is { } dst) return new(name, false, dst);
+        var (dx1, g1) = s.Backward(one);
+        var (dx3, g3) = s.Backward(three);
         if (Compare.BitDifference("dx", dx1.Shape, dx1.Span, dx3.Span, "1 thread", "3 threads") is { } ddx) return new(name, false, ddx);
         for (int i = 0; i < g1.Length; i++)
             if (Compare.BitDifference(s.Shapes[i].Name, g1[i].Shape, g1[i].Span, g3[i].Span, "1 thread", "3 threads") is { } dg) return new(name, false, dg);

@@ -58,6 +58,9 @@ public static class Verify
     /// threads gives the same bits. <b>(5) shapes</b>: <see cref="LayerSpec.Init{T}"/> returns one array per declared parameter with
     /// its declared shape, the same bits for the same key, and <see cref="LayerSpec.ScratchBytes{T}"/> is ≥ 0; when it fails (or
     /// <see cref="LayerSpec.OutputShape"/> throws) the other checks are not run and fail.</para>
+    /// <para>A layer that carries state (<see cref="LayerSpec.State"/>, e.g. batch normalization's running statistics) runs with its
+    /// <see cref="LayerSpec.InitState{T}"/>: in training the gradient flows through what the forward computes from the batch, the
+    /// state a direct forward leaves must equal the driver's bit for bit (and for 1 and 3 threads), and the state given is never written.</para>
     /// </remarks>
     /// <exception cref="ArgumentNullException">layer or input is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">rows &lt; 1.</exception>

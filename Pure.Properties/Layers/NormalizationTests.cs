@@ -29,6 +29,17 @@ public sealed class NormalizationTests
             return Verify.Layer(new LayerNormSpec(Dims: 1 + (width % rank), Affine: affine), shape, rows, seed: (ulong)(width * 10 + rows)).Passed;
         });
 
+    [Law(40)]
+    public Property BatchNorm_passes_the_kit_in_training_and_in_evaluation_over_random_shapes() =>
+        Prop.ForAll((from channels in Gen.Choose(1, 4) from rank in Gen.Choose(1, 3) from side in Gen.Choose(1, 3) from rows in Gen.Choose(2, 5) from training in Gen.Elements(false, true)
+                     select (channels, rank, side, rows, training)).ToArbitrary(), t =>
+        {
+            var (channels, rank, side, rows, training) = t;
+            var shape = new Shape([channels, .. Enumerable.Repeat(side, rank - 1)]);
+            var report = Verify.Layer(new BatchNormSpec(channels), shape, rows, seed: (ulong)(channels * 100 + rows), training: training);
+            return report.Passed.Label(report.ToString());
+        });
+
     /// <summary>L = Σ y·dy for a fixed random dy: its central differences in x, weight and bias against BatchNorm's backward in
     /// training mode (the batch mean and variance depend on every x).</summary>
     [Law(30)]
