@@ -52,7 +52,7 @@ public abstract record ActivationSpec : LayerSpec
         return NdArray.Own(r, x.Shape);
     }
 
-    /// <summary>The built-in activation called <paramref name="name"/>: identity, relu, leaky-relu (slope 0.01), sigmoid, tanh, gelu.</summary>
+    /// <summary>The built-in activation called <paramref name="name"/>: identity, relu, leaky-relu (slope 0.01), sigmoid, tanh, gelu, silu, elu (α 1), softplus (β 1, threshold 20).</summary>
     /// <exception cref="ArgumentException">Unknown name.</exception>
     public static ActivationSpec Parse(string name) => name.ToLowerInvariant() switch
     {

@@ -90,7 +90,7 @@ public abstract record LossSpec
             if (!T.IsFinite(s[i])) throw new ArgumentException($"target element {i} (row {i / width}) is {s[i]}; targets must be finite", "target");
     }
 
-    /// <summary>The built-in loss called <paramref name="name"/> with default options.</summary>
+    /// <summary>The built-in loss called <paramref name="name"/> with default options: mse, bce, cross-entropy, huber, l1 (mae), smooth-l1, nll.</summary>
     /// <exception cref="ArgumentException">Unknown name.</exception>
     public static LossSpec Parse(string name) => name.ToLowerInvariant() switch
     {
