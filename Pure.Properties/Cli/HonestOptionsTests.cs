@@ -173,4 +173,22 @@ public sealed class HonestOptionsTests : IDisposable
         Assert.Contains(message, err);
         Assert.False(Directory.Exists(Out("x")));
     }
+
+    [Fact]
+    public void An_arch_with_batch_norm_trains_saves_its_running_statistics_replays_and_evaluates()
+    {
+        var (code, r, err) = Train("bn", "--arch", "dense(16),batchnorm,relu,dropout(0.1),dense(8),layernorm,silu", "--lr", "0.01", "--epochs", "5");
+        Assert.True(code == 0, err);
+        Assert.Equal(["dense", "batch-norm", "relu", "dropout", "dense", "layer-norm", "silu", "dense"], r!["model"]!["layers"]!.AsArray().Select(l => l!["kind"]!.GetValue<string>()));
+        var (model, _) = NeuralPure.Facade.Models.ModelFile.Load(Path.Combine(Out("bn"), "model.safetensors"));
+        Assert.Equal(["1.running_mean", "1.running_var", "1.num_batches_tracked"], model.LayerState.Names.ToArray());
+        Assert.NotEqual(0f, model.LayerState[2][0]); // batches were counted
+        Assert.Equal("identical", CliRunner.Run("replay", Out("bn")).Out.Trim());
+        var (c2, s2, e2) = CliRunner.Run("evaluate", Out("bn"));
+        Assert.True(c2 == 0, e2);
+        Assert.Contains("accuracy", s2);
+        var (c3, _, e3) = Train("both", "--arch", "dense(16),relu", "--layers", "8");
+        Assert.Equal(2, c3);
+        Assert.Contains("--layers describes the MLP, but --arch gives the whole model", e3);
+    }
 }
