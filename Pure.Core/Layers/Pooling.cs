@@ -1,0 +1,140 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using NeuralPure.Kernels;
+using NeuralPure.Tensors;
+
+namespace NeuralPure.Layers;
+
+/// <summary>Shape checks shared by the 2-d window layers.</summary>
+internal static class Pool2d
+{
+    /// <summary>The geometry for an input [C, H, W], or an <see cref="ArgumentException"/> (parameter <c>input</c>) naming what does not fit.</summary>
+    public static Window2d Geometry(string kind, Shape input, int kh, int kw, int sh, int sw, int ph, int pw, int channels = 0)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 3)
+            throw new ArgumentException($"the {kind} layer takes images [C, H, W], not examples of shape {input}", nameof(input));
+        if (channels > 0 && input[0] != channels)
+            throw new ArgumentException($"the {kind} layer has InChannels = {channels} but the input {input} has {input[0]} channels", nameof(input));
+        if (input[1] + 2 * ph < kh)
+            throw new ArgumentException($"the {kind} layer's KernelH = {kh} is larger than the padded input height {input[1]} + 2·{ph}", nameof(input));
+        if (input[2] + 2 * pw < kw)
+            throw new ArgumentException($"the {kind} layer's KernelW = {kw} is larger than the padded input width {input[2]} + 2·{pw}", nameof(input));
+        return new Window2d(input[0], input[1], input[2], kh, kw, sh, sw, ph, pw);
+    }
+
+    public static int Positive(int v, string name) => v >= 1 ? v : throw new ArgumentOutOfRangeException(name, v, $"{name} must be ≥ 1");
+
+    /// <summary>PyTorch's rule for pooling: 0 ≤ padding ≤ kernel/2.</summary>
+    public static int Padding(int v, int kernel, string name) =>
+        v >= 0 && 2 * v <= kernel ? v : throw new ArgumentOutOfRangeException(name, v, $"{name} must be in [0, kernel/2] = [0, {kernel / 2}]");
+}
+
+/// <summary>2-d max pooling (PyTorch's <c>nn.MaxPool2d</c>, dilation 1, ceil_mode false) on [C, H, W] examples: each output is the
+/// maximum of its kh × kw window; padding counts as −∞.</summary>
+/// <param name="KernelH">Window height, ≥ 1.</param>
+/// <param name="KernelW">Window width, ≥ 1.</param>
+/// <param name="StrideH">Vertical stride, ≥ 1; null (PyTorch's default) means <paramref name="KernelH"/>.</param>
+/// <param name="StrideW">Horizontal stride, ≥ 1; null means <paramref name="KernelW"/>.</param>
+/// <param name="PaddingH">Rows of −∞ above and below, in [0, kh/2].</param>
+/// <param name="PaddingW">Columns of −∞ left and right, in [0, kw/2].</param>
+/// <remarks>The forward pass keeps each output's argmax in the scratch (the first maximum in row-major window order, as PyTorch;
+/// a NaN wins); the backward pass sends each dy to it, adding where windows overlap.</remarks>
+public sealed record MaxPool2dSpec(int KernelH, int KernelW, int? StrideH = null, int? StrideW = null, int PaddingH = 0, int PaddingW = 0) : LayerSpec
+{
+    /// <summary>Window height, checked.</summary>
+    public int KernelH { get; } = Pool2d.Positive(KernelH, nameof(KernelH));
+    /// <summary>Window width, checked.</summary>
+    public int KernelW { get; } = Pool2d.Positive(KernelW, nameof(KernelW));
+    /// <summary>Vertical stride, resolved (never null) and checked.</summary>
+    public int? StrideH { get; } = Pool2d.Positive(StrideH ?? KernelH, nameof(StrideH));
+    /// <summary>Horizontal stride, resolved (never null) and checked.</summary>
+    public int? StrideW { get; } = Pool2d.Positive(StrideW ?? KernelW, nameof(StrideW));
+    /// <summary>Vertical padding, checked.</summary>
+    public int PaddingH { get; } = Pool2d.Padding(PaddingH, KernelH, nameof(PaddingH));
+    /// <summary>Horizontal padding, checked.</summary>
+    public int PaddingW { get; } = Pool2d.Padding(PaddingW, KernelW, nameof(PaddingW));
+
+    /// <summary>A square window: <c>nn.MaxPool2d(kernel, stride, padding)</c>.</summary>
+    public static MaxPool2dSpec Square(int kernel, int? stride = null, int padding = 0) => new(kernel, kernel, stride, stride, padding, padding);
+
+    /// <inheritdoc/>
+    public override string Kind => "maxpool2d";
+
+    private Window2d Geometry(Shape input) => Pool2d.Geometry(Kind, input, KernelH, KernelW, StrideH!.Value, StrideW!.Value, PaddingH, PaddingW);
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">The input is not [C, H, W] or the window is larger than the padded input.</exception>
+    public override Shape OutputShape(Shape input)
+    {
+        var g = Geometry(input);
+        return Shape.Of(g.C, g.OutH, g.OutW);
+    }
+
+    /// <summary>One int per output element: its argmax.</summary>
+    public override int ScratchBytes<T>(Shape input, int rows) => checked(rows * OutputShape(input).Size * sizeof(int));
+
+    /// <summary>y = the window maxima; the argmaxes go to the scratch.</summary>
+    public override void Forward<T>(in ForwardArgs<T> a) =>
+        Conv.MaxPool(a.X, a.Y, MemoryMarshal.Cast<byte, int>(a.Scratch)[..a.Y.Length], a.Rows, Geometry(a.Input));
+
+    /// <summary>dx = 0 plus each dy at its argmax.</summary>
+    public override void Backward<T>(in BackwardArgs<T> a)
+    {
+        if (!a.InputGradient) return;
+        Conv.MaxPoolBackward(a.DY, MemoryMarshal.Cast<byte, int>(a.Scratch)[..a.DY.Length], a.DX, a.Rows, Geometry(a.Input));
+    }
+}
+
+/// <summary>2-d average pooling (PyTorch's <c>nn.AvgPool2d</c>, ceil_mode false, no divisor override) on [C, H, W] examples, with
+/// zero padding.</summary>
+/// <param name="KernelH">Window height, ≥ 1.</param>
+/// <param name="KernelW">Window width, ≥ 1.</param>
+/// <param name="StrideH">Vertical stride, ≥ 1; null (PyTorch's default) means <paramref name="KernelH"/>.</param>
+/// <param name="StrideW">Horizontal stride, ≥ 1; null means <paramref name="KernelW"/>.</param>
+/// <param name="PaddingH">Zero rows above and below, in [0, kh/2].</param>
+/// <param name="PaddingW">Zero columns left and right, in [0, kw/2].</param>
+/// <param name="CountIncludePad">Divide by kh·kw, padded zeros included (PyTorch's default, true), or by the number of input elements in the window.</param>
+public sealed record AvgPool2dSpec(int KernelH, int KernelW, int? StrideH = null, int? StrideW = null, int PaddingH = 0, int PaddingW = 0,
+    bool CountIncludePad = true) : LayerSpec
+{
+    /// <summary>Window height, checked.</summary>
+    public int KernelH { get; } = Pool2d.Positive(KernelH, nameof(KernelH));
+    /// <summary>Window width, checked.</summary>
+    public int KernelW { get; } = Pool2d.Positive(KernelW, nameof(KernelW));
+    /// <summary>Vertical stride, resolved (never null) and checked.</summary>
+    public int? StrideH { get; } = Pool2d.Positive(StrideH ?? KernelH, nameof(StrideH));
+    /// <summary>Horizontal stride, resolved (never null) and checked.</summary>
+    public int? StrideW { get; } = Pool2d.Positive(StrideW ?? KernelW, nameof(StrideW));
+    /// <summary>Vertical padding, checked.</summary>
+    public int PaddingH { get; } = Pool2d.Padding(PaddingH, KernelH, nameof(PaddingH));
+    /// <summary>Horizontal padding, checked.</summary>
+    public int PaddingW { get; } = Pool2d.Padding(PaddingW, KernelW, nameof(PaddingW));
+
+    /// <summary>A square window: <c>nn.AvgPool2d(kernel, stride, padding, count_include_pad=countIncludePad)</c>.</summary>
+    public static AvgPool2dSpec Square(int kernel, int? stride = null, int padding = 0, bool countIncludePad = true) =>
+        new(kernel, kernel, stride, stride, padding, padding, countIncludePad);
+
+    /// <inheritdoc/>
+    public override string Kind => "avgpool2d";
+
+    private Window2d Geometry(Shape input) => Pool2d.Geometry(Kind, input, KernelH, KernelW, StrideH!.Value, StrideW!.Value, PaddingH, PaddingW);
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">The input is not [C, H, W] or the window is larger than the padded input.</exception>
+    public override Shape OutputShape(Shape input)
+    {
+        var g = Geometry(input);
+        return Shape.Of(g.C, g.OutH, g.OutW);
+    }
+
+    /// <summary>y = (Σ of the window, row-major) / divisor.</summary>
+    public override void Forward<T>(in ForwardArgs<T> a) => Conv.AvgPool(a.X, a.Y, a.Rows, Geometry(a.Input), CountIncludePad);
+
+    /// <summary>dx = Σ over the windows containing an element of dy/divisor, outputs in order.</summary>
+    public override void Backward<T>(in BackwardArgs<T> a)
+    {
+        if (!a.InputGradient) return;
+        Conv.AvgPoolBackward(a.DY, a.DX, a.Rows, Geometry(a.Input), CountIncludePad);
+    }
+}
