@@ -45,7 +45,11 @@ public sealed class KindRegistry
         .WithLayer<SoftplusSpec>("softplus")
         .WithLoss<L1Spec>("l1")
         .WithLoss<SmoothL1Spec>("smooth-l1")
-        .WithLoss<NllSpec>("nll");
+        .WithLoss<NllSpec>("nll")
+        .WithLayer<Conv2dSpec>("conv2d")
+        .WithLayer<MaxPool2dSpec>("maxpool2d")
+        .WithLayer<AvgPool2dSpec>("avgpool2d")
+        .WithLayer<FlattenSpec>("flatten");
 
     /// <summary>This registry with the layer type <typeparamref name="TSpec"/> under <paramref name="kind"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>

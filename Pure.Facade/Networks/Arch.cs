@@ -64,6 +64,22 @@ public static class Arch
         ["batchnorm"] = (a, s) => { a.RequireOnly(0, "momentum", "eps"); return new BatchNormSpec(s[0], a.Number(9, "eps", 1e-5), a.Number(9, "momentum", 0.1)); },
         ["layernorm"] = (a, _) => { a.RequireOnly(1, "dims", "eps"); return new LayerNormSpec(a.Int(0, "dims", 1), a.Number(9, "eps", 1e-5)); },
         ["leaky-relu"] = (a, _) => { a.RequireOnly(1, "slope"); return new LeakyReluSpec(a.Number(0, "slope", 0.01)); },
+        ["elu"] = (a, _) => { a.RequireOnly(1, "alpha"); return new EluSpec(a.Number(0, "alpha", 1)); },
+        ["softplus"] = (a, _) => { a.RequireOnly(1, "beta", "threshold"); return new SoftplusSpec(a.Number(0, "beta", 1), a.Number(9, "threshold", 20)); },
+        ["conv"] = (a, s) =>
+        {
+            a.RequireOnly(2, "out", "kernel", "stride", "pad", "bias");
+            if (s.Rank != 3) throw new ArgumentException($"--arch item {a.Item} takes images [C, H, W], but the shape here is {s}", "arch");
+            return Conv2dSpec.Square(s[0], a.Int(0, "out"), a.Int(1, "kernel", 3), a.Int(9, "stride", 1), a.Int(9, "pad", 0), a.Flag("bias", true));
+        },
+        ["maxpool"] = (a, _) => { a.RequireOnly(1, "kernel", "stride", "pad"); int k = a.Int(0, "kernel"); return MaxPool2dSpec.Square(k, a.Int(9, "stride", k), a.Int(9, "pad", 0)); },
+        ["avgpool"] = (a, _) =>
+        {
+            a.RequireOnly(1, "kernel", "stride", "pad", "count_include_pad");
+            int k = a.Int(0, "kernel");
+            return AvgPool2dSpec.Square(k, a.Int(9, "stride", k), a.Int(9, "pad", 0)) with { CountIncludePad = a.Flag("count_include_pad", true) };
+        },
+        ["flatten"] = (a, _) => { a.RequireOnly(0); return new FlattenSpec(); },
     }.ToImmutableDictionary();
 
     /// <summary>The item names <see cref="Parse"/> knows (activations by their names too).</summary>
@@ -84,7 +100,10 @@ public static class Arch
         foreach (var (raw, position) in items.Select((t, i) => (t, i + 1)))
         {
             var args = ParseItem(raw, position);
-            string name = args.Item.ToLowerInvariant() switch { "linear" => "dense", "bn" or "batchnorm1d" or "batchnorm2d" => "batchnorm", var n => n };
+            string name = args.Item.ToLowerInvariant() switch
+            {
+                "linear" => "dense", "bn" or "batchnorm1d" or "batchnorm2d" => "batchnorm", "conv2d" => "conv", "maxpool2d" => "maxpool", "avgpool2d" => "avgpool", var n => n,
+            };
             LayerSpec layer;
             if (Builders.TryGetValue(name, out var build))
             {

@@ -25,7 +25,7 @@ public sealed class ArchTests
 
     [Theory]
     [InlineData("", "--arch is empty")]
-    [InlineData("dense(32),conv(3)", "--arch item 2 'conv(3)' is not a layer NeuralPure knows; known: batchnorm, dense")]
+    [InlineData("dense(32),pool(3)", "--arch item 2 'pool(3)' is not a layer NeuralPure knows; known: avgpool, batchnorm, conv, dense")]
     [InlineData("dense", "--arch item 1 (dense) needs its units")]
     [InlineData("dense(x)", "units must be a number, got 'x'")]
     [InlineData("dense(3.5)", "units must be a whole number")]
@@ -44,5 +44,19 @@ public sealed class ArchTests
         var e = Assert.Throws<ArgumentException>(() => Arch.Parse("dense(32)", Shape.Of(1, 28, 28), 10, Ce));
         Assert.Contains("takes vectors, but the shape here is [1, 28, 28]; add flatten before it", e.Message);
         Assert.Contains("add flatten so the output layer dense(10) can follow", Assert.Throws<ArgumentException>(() => Arch.Parse("batchnorm", Shape.Of(1, 28, 28), 10, Ce)).Message);
+    }
+
+    [Fact]
+    public void A_cnn_in_one_line_infers_its_channels_and_flattened_width()
+    {
+        var spec = Arch.Parse("conv(32,3,pad=1),relu,maxpool(2),conv(64,3,pad=1),batchnorm,relu,maxpool(2),flatten,dense(128),relu,dense(10)", Shape.Of(1, 28, 28), 10, Ce);
+        Assert.Equal(Conv2dSpec.Square(1, 32, 3, 1, 1), spec.Layers[0]);
+        Assert.Equal(Conv2dSpec.Square(32, 64, 3, 1, 1), spec.Layers[3]);
+        Assert.Equal(new BatchNormSpec(64), spec.Layers[4]);
+        Assert.Equal(new DenseSpec(64 * 7 * 7, 128), spec.Layers[8]);
+        Assert.Equal(11, spec.Layers.Length); // dense(10) given: no output layer appended
+        Assert.Equal(new AvgPool2dSpec(2, 2, 1, 1, CountIncludePad: false), Arch.Parse("avgpool(2,stride=1,count_include_pad=false),flatten", Shape.Of(1, 4, 4), 2, Ce).Layers[0]);
+        Assert.Contains("takes images [C, H, W], but the shape here is [4]", Assert.Throws<ArgumentException>(() => Arch.Parse("conv(8,3)", Shape.Of(4), 2, Ce)).Message);
+        Assert.Contains("--arch item 1 'conv(8,9)'", Assert.Throws<ArgumentException>(() => Arch.Parse("conv(8,9)", Shape.Of(1, 4, 4), 2, Ce)).Message);
     }
 }

@@ -9,7 +9,7 @@ namespace NeuralPure.Properties.Reference;
 
 /// <summary>Conv2d, MaxPool2d, AvgPool2d and Flatten in double against PyTorch 1.13.1's float64 layer cases of
 /// <c>pytorch-reference-2.json</c>: output, dx and every parameter gradient through the pure single-layer driver
-/// (<see cref="Layer.Forward{T}"/>, <see cref="Layer.Backward{T}"/>), to 1e-9 relative.</summary>
+/// (<c>Layer.Forward</c>, <c>Layer.Backward</c>), to 1e-9 relative.</summary>
 public sealed class Reference2LayersTests(ITestOutputHelper output)
 {
     private const double Rel = 1e-9;
