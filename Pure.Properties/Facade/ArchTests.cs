@@ -59,4 +59,16 @@ public sealed class ArchTests
         Assert.Contains("takes images [C, H, W], but the shape here is [4]", Assert.Throws<ArgumentException>(() => Arch.Parse("conv(8,3)", Shape.Of(4), 2, Ce)).Message);
         Assert.Contains("--arch item 1 'conv(8,9)'", Assert.Throws<ArgumentException>(() => Arch.Parse("conv(8,9)", Shape.Of(1, 4, 4), 2, Ce)).Message);
     }
+
+    [Fact]
+    public void The_fluent_builder_has_the_same_layers()
+    {
+        var built = Network.Input(1, 28, 28).Conv(32, 3, padding: 1).MaxPool(2).Conv(64, 3, padding: 1, activation: "identity").BatchNorm().Then(new ReluSpec())
+            .MaxPool(2).Flatten().Dense(128).Dropout(0.2).Output(10, "cross-entropy");
+        var parsed = Arch.Parse("conv(32,3,pad=1),relu,maxpool(2),conv(64,3,pad=1),batchnorm,relu,maxpool(2),flatten,dense(128),relu,dropout(0.2)", Shape.Of(1, 28, 28), 10, Ce);
+        Assert.Equal(parsed.Layers.ToArray(), built.Layers.ToArray());
+        Assert.Equal(parsed.Input, built.Input);
+        Assert.Contains("Dense takes vectors, but the shape here is [1, 28, 28]; call Flatten() first", Assert.Throws<ArgumentException>(() => Network.Input(1, 28, 28).Dense(8)).Message);
+        Assert.Contains("Conv takes images [C, H, W]", Assert.Throws<ArgumentException>(() => Network.Input(8).Conv(4, 3)).Message);
+    }
 }
