@@ -119,7 +119,8 @@ internal static class EvaluateCommand
             }
             if (table.Features != model.Spec.InputWidth)
                 throw new UsageException($"the model takes {model.Spec.InputWidth} features but '{config.Data}' has {table.Features}");
-            var set = model.Standardizer.ToDataSet(table, rows);
+            var flat = model.Standardizer.ToDataSet(table, rows);
+            var set = new NeuralPure.Training.DataSet<float>(model.Shaped(flat.X), flat.Y);
             Console.WriteLine($"{table.Name}: {what}");
             if (model.Task == TaskKind.Classification)
             {

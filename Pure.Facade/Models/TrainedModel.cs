@@ -76,7 +76,14 @@ public sealed record TrainedModel(ModelSpec Spec, ParamTree<float> Parameters, S
     /// <summary>Raw model outputs (logits, or standardized values) for raw feature rows [rows × features].</summary>
     /// <exception cref="ArgumentException">The width is wrong or a value is not finite.</exception>
     public NdArray<float> Outputs(ReadOnlySpan<double> rawRows, int rows) =>
-        Evaluation.Evaluate.Outputs(Spec, Parameters, Standardizer.TransformX(rawRows, rows), LayerState);
+        Evaluation.Evaluate.Outputs(Spec, Parameters, Shaped(Standardizer.TransformX(rawRows, rows)), LayerState);
+
+    /// <summary>Standardized rows [rows, features] in the model's example shape ([rows, 1, 28, 28] for a CNN on images).</summary>
+    public NdArray<float> Shaped(NdArray<float> x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return Spec.Input.Rank == 1 || x.Rank != 2 ? x : x.Reshape([.. Spec.Input.Batch(x.Rows)]);
+    }
 
     /// <summary>Predictions for raw rows: the class index (classification) or the value in the target's units (regression).</summary>
     public double[] Predict(ReadOnlySpan<double> rawRows, int rows)

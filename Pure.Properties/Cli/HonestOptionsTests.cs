@@ -191,4 +191,24 @@ public sealed class HonestOptionsTests : IDisposable
         Assert.Equal(2, c3);
         Assert.Contains("--layers describes the MLP, but --arch gives the whole model", e3);
     }
+
+    [Fact]
+    public void A_cnn_on_idx_images_trains_evaluates_its_test_split_as_recorded_predicts_and_replays()
+    {
+        var folder = NeuralPure.Facade.Data.BundledDataSets.FindFashionMnistFolder();
+        string images = Path.Combine(folder, NeuralPure.Facade.Data.BundledDataSets.FashionMnistImagesFile), labels = Path.Combine(folder, NeuralPure.Facade.Data.BundledDataSets.FashionMnistLabelsFile);
+        var (code, stdout, err) = CliRunner.Run("train", "--data", images, "--labels", labels, "--arch", "conv(4,3,stride=2),batchnorm,relu,maxpool(2),flatten",
+            "--epochs", "1", "--out", Out("cnn"), "--json", "--checkpoint-every", "0");
+        Assert.True(code == 0, err);
+        var record = JsonNode.Parse(stdout)!;
+        Assert.Equal(["conv2d", "batch-norm", "relu", "maxpool2d", "flatten", "dense"], record["model"]!["layers"]!.AsArray().Select(l => l!["kind"]!.GetValue<string>()));
+        Assert.Equal([1, 28, 28], record["model"]!["inputShape"]!.AsArray().Select(d => d!.GetValue<int>()));
+        var (c2, s2, e2) = CliRunner.Run("evaluate", Out("cnn"));
+        Assert.True(c2 == 0, e2);
+        Assert.Contains($"accuracy {record["test"]!["accuracy"]!.GetValue<double>():F4}", s2);
+        var (c3, _, e3) = CliRunner.Run("predict", "--model", Path.Combine(Out("cnn"), "model.safetensors"), "--data", images, "--labels", labels, "--out", Out("p.csv"));
+        Assert.True(c3 == 0, e3);
+        Assert.Equal(10_001, File.ReadAllLines(Out("p.csv")).Length);
+        Assert.Equal("identical", CliRunner.Run("replay", Out("cnn")).Out.Trim());
+    }
 }
