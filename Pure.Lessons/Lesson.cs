@@ -15,7 +15,7 @@ public sealed record Lesson(string Name, string Summary, Func<TextWriter, string
 /// <summary>Every lesson, in teaching order.</summary>
 public static class LessonCatalog
 {
-    /// <summary>The six lessons of "How training works", in order.</summary>
+    /// <summary>The lessons of "How training works", in order (the seventh begins the next: convolutional networks).</summary>
     public static ImmutableArray<Lesson> All { get; } =
     [
         new("loss", "A loss measures how wrong a prediction is: cross-entropy for spam, squared error for house prices",
@@ -30,6 +30,8 @@ public static class LessonCatalog
             (w, f) => OptimizersLesson.Run(w, f)),
         new("diagnose", "Reading a loss curve: steady, oscillating, diverged or plateau, with the epochs that show it",
             (w, f) => DiagnoseLesson.Run(w, f)),
+        new("conv", "Convolution: a filter sliding over a tiny image, its gradient checked numerically, a small CNN against an MLP on Fashion-MNIST",
+            (w, f) => ConvLesson.Run(w, f)),
     ];
 
     /// <summary>The lesson called <paramref name="name"/> (case-insensitive), or null.</summary>
