@@ -52,6 +52,8 @@ public sealed class LayerPathTests
         Assert.Equal(3 * 12, new DropoutSpec(0.3).ScratchBytes<double>(Shape.Of(3, 4), 3));
         Assert.Equal(0, new DropoutSpec(0).ScratchBytes<double>(Shape.Of(3, 4), 3));
         Assert.Equal(Shape.Of(3, 4), new DropoutSpec(0.3).OutputShape(Shape.Of(3, 4)));
+        // 2¹⁶ rows of 2¹⁶ elements need 2³² bytes: an overflow, not a wrapped-around size of 0.
+        Assert.Throws<OverflowException>(() => new DropoutSpec(0.3).ScratchBytes<double>(1 << 16, 1 << 16));
     }
 
     /// <summary>A backward pass not asked for dx (a model's first layer) returns none, writes no dx and still gives the parameter
@@ -97,11 +99,24 @@ public sealed class LayerPathTests
         Assert.Equal(new ReluSpec().Apply(v), Layer.Forward<double>(new ReluSpec(), [], v));
     }
 
+    /// <summary>A layer with two state arrays (a mean and a count, say): only the model carries state.</summary>
+    private sealed record TwoStateSpec : LayerSpec
+    {
+        public override string Kind => "two-state";
+        public override Shape OutputShape(Shape input) => input;
+        public override System.Collections.Immutable.ImmutableArray<ParamShape> State(Shape input) => [new("running_mean", input), new("count", 1)];
+        public override void Forward<T>(in ForwardArgs<T> a) => a.X.CopyTo(a.Y);
+        public override void Backward<T>(in BackwardArgs<T> a) => a.DY.CopyTo(a.DX);
+    }
+
     [Fact]
-    public void A_stateful_layer_outside_a_model_is_refused_as_the_specs_fault()
+    public void A_stateful_layer_outside_a_model_is_refused_as_the_specs_fault_naming_all_its_state()
     {
         var e = Assert.Throws<ArgumentException>(() => Layer.Forward<double>(new NeuralPure.Properties.Models.CenterSpec(), [], NdArray.Zeros<double>(2, 2)));
         Assert.Equal("spec", e.ParamName);
+        var two = Assert.Throws<ArgumentException>(() => Layer.Forward<double>(new TwoStateSpec(), [], NdArray.Zeros<double>(2, 2)));
+        Assert.Equal("spec", two.ParamName);
+        Assert.Contains("the two-state layer carries state (running_mean, count); run it inside a model", two.Message);
     }
 
     [Fact]
