@@ -77,6 +77,7 @@ public sealed class FusedAdamTests
         ["AMSGrad"] = Optimizer.Adam(0.01, amsGrad: true),
         ["AdamW AMSGrad"] = Optimizer.AdamW(0.01, amsGrad: true),
         ["momentum before Adam"] = GradientTransform.Chain(new TraceMomentum(0.9), new ScaleByAdam(), new ScaleByLearningRate(0.01)),
+        ["decay before Adam, momentum after"] = GradientTransform.Chain(new AddDecayedWeights(0.01), new ScaleByAdam(), new TraceMomentum(0.9), new ScaleByLearningRate(0.01)),
         ["momentum after Adam"] = GradientTransform.Chain(new ScaleByAdam(), new TraceMomentum(0.9), new ScaleByLearningRate(0.01)),
         ["a rate before Adam"] = GradientTransform.Chain(new ScaleByLearningRate(0.5), new ScaleByAdam(), new ScaleByLearningRate(0.01)),
         ["two decays after Adam"] = GradientTransform.Chain(new ScaleByAdam(), new AddDecayedWeights(0.01), new AddDecayedWeights(0.02), new ScaleByLearningRate(0.01)),

@@ -38,6 +38,27 @@ public sealed class WorkspaceTests
         Assert.Equal(NdArray.Vector(1.0, 2.0, 3.0), P[0]);
     }
 
+    /// <summary>A transform that ignores its state and leaves the updates as they are.</summary>
+    private sealed record Passthrough : GradientTransform
+    {
+        public override OptState Init<T>(ParamTree<T> parameters) => EmptyState.Instance;
+        public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) => new Work<T>();
+        private sealed class Work<T> : TransformWorkspace<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            public override void Update(in UpdateArgs<T> a) { }
+            public override OptState State() => EmptyState.Instance;
+        }
+    }
+
+    /// <summary>The pure Update refuses null arguments itself, not only through the transform's Open: a user transform that
+    /// never looks at its state still gets a null state refused.</summary>
+    [Fact]
+    public void The_pure_Update_refuses_a_null_state_even_for_a_transform_that_ignores_it()
+    {
+        Assert.Equal(P, new Passthrough().Update(P, EmptyState.Instance, P).Updates);
+        Assert.Equal("state", Assert.Throws<ArgumentNullException>(() => new Passthrough().Update(P, null!, P)).ParamName);
+    }
+
     [Fact]
     public void The_pure_Update_names_a_transform_whose_Open_returns_null()
     {
