@@ -270,4 +270,27 @@ public sealed class DenseTests
         Assert.Equal(NdArray.Vector(0.0, 2.5), grads[1]);
         Assert.Equal(NdArray.From<double>([9, 12, 15, 1, 0.5, 0], 2, 3), dx);
     }
+    /// <summary>The spec's checks and the Backward helper's refusals by name: a given initializer is the one in use, a null or
+    /// mis-shaped input names itself, and a null or mis-shaped x is refused before the driver sees it.</summary>
+    [Fact]
+    public void Spec_and_backward_helper_name_what_is_wrong()
+    {
+        Assert.Equal(Initializer.XavierUniform, new DenseSpec(3, 4, Initializer.XavierUniform).Initializer);
+        Assert.Equal("input", Assert.Throws<ArgumentNullException>(() => new DenseSpec(3, 2).OutputShape(null!)).ParamName);
+        var width = Assert.Throws<ArgumentException>(() => new DenseSpec(3, 2).OutputShape(5));
+        Assert.Equal("input", width.ParamName);
+        Assert.Contains("dense layer 3→2 cannot take an input of width 5", width.Message);
+        var image = Assert.Throws<ArgumentException>(() => new DenseSpec(3, 2).OutputShape(Shape.Of(1, 3)));
+        Assert.Contains("takes vectors [3], not examples of shape [1, 3] (flatten them first)", image.Message);
+
+        var p = new DenseParams<double>(NdArray.Zeros<double>(2, 3), NdArray.Zeros<double>(2));
+        var x = NdArray.Zeros<double>(4, 3);
+        var dy = NdArray.Zeros<double>(4, 2);
+        Assert.Equal("p", Assert.Throws<ArgumentNullException>(() => Dense.Backward(null!, x, dy)).ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentNullException>(() => Dense.Backward(p, null!, dy)).ParamName);
+        Assert.Equal("dy", Assert.Throws<ArgumentNullException>(() => Dense.Backward(p, x, null!)).ParamName);
+        var wide = Assert.Throws<ArgumentException>(() => Dense.Backward(p, NdArray.Zeros<double>(4, 5), dy));
+        Assert.Equal("x", wide.ParamName);
+        Assert.Contains("x must be [rows, 3] for W [2, 3], got [4, 5]", wide.Message);
+    }
 }

@@ -168,6 +168,23 @@ public sealed class InitializersTests
         Assert.Contains($"{fanIn} and {fanOut}", e.Message);
     }
 
+    /// <summary>Fans of exactly 1 (a one-unit layer) are the smallest legal ones, for every initializer (the random fans of the
+    /// properties hit 1 only now and then).</summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 5)]
+    [InlineData(5, 1)]
+    public void Fans_of_1_are_accepted_by_every_initializer(int fanIn, int fanOut)
+    {
+        foreach (var init in Initializer.All)
+        {
+            var (w, b) = init.Sample<double>(RandomKey.FromSeed(1), fanIn, fanOut);
+            Assert.Equal([fanOut, fanIn], w.Shape.ToArray());
+            Assert.Equal([fanOut], b.Shape.ToArray());
+            Assert.All(w.ToArray(), v => Assert.True(double.IsFinite(v)));
+        }
+    }
+
     [Fact]
     public void An_unknown_initializer_lists_the_known_ones()
     {

@@ -111,6 +111,7 @@ public sealed class BinaryCrossEntropyTests
     public void Targets_outside_0_1_are_named(double bad)
     {
         var e = Assert.Throws<ArgumentException>(() => Bce.Value(NdArray.Zeros<double>(2, 2), NdArray.From<double>([0, 1, bad, 0], 2, 2)));
+        Assert.Equal("target", e.ParamName);
         Assert.Contains("element 2", e.Message);
         Assert.Contains(bad.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
     }

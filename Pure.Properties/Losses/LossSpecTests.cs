@@ -53,13 +53,19 @@ public sealed class LossSpecTests
 
     public static TheoryData<LossSpec> AllLosses() => new(Every);
 
+    /// <summary>An output of 0 rows is named as an empty batch, whatever the targets: a target with rows, or labels, does not
+    /// turn it into a shape complaint about [0, 3].</summary>
     [Theory]
     [MemberData(nameof(AllLosses))]
     public void An_empty_batch_is_rejected(LossSpec loss)
     {
-        var e = Assert.Throws<ArgumentException>(() => loss.ValueAndGrad(NdArray.Zeros<double>(0, 3), NdArray.Zeros<double>(0, 3)));
-        Assert.Contains("empty", e.Message);
-        Assert.Contains("0 rows", e.Message);
+        foreach (var target in new[] { NdArray.Zeros<double>(0, 3), NdArray.Zeros<double>(2, 3), NdArray.Zeros<double>(2) })
+        {
+            var e = Assert.Throws<ArgumentException>(() => loss.ValueAndGrad(NdArray.Zeros<double>(0, 3), target));
+            Assert.Equal("output", e.ParamName);
+            Assert.Contains("empty", e.Message);
+            Assert.Contains("0 rows", e.Message);
+        }
     }
 
     [Theory]
@@ -90,6 +96,7 @@ public sealed class LossSpecTests
         {
             var target = loss.UsesLabels ? NdArray.Vector(0.0, bad) : NdArray.From<double>([0, 0, 0, bad, 0, 0], 2, 3);
             var e = Assert.Throws<ArgumentException>(() => loss.ValueAndGrad(NdArray.Zeros<double>(2, 3), target));
+            Assert.Equal("target", e.ParamName);
             Assert.Contains(bad.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
             Assert.Contains("row 1", e.Message);
         }
@@ -128,7 +135,7 @@ public sealed class LossSpecTests
         Assert.Equal("output", e.ParamName);
         Assert.Contains("vector of logits", e.Message);
         Assert.Contains("[2, 3]", e.Message);
-        Assert.Throws<ArgumentNullException>(() => new MseSpec().RequireOutputShape(null!));
+        foreach (var loss in Every) Assert.Equal("output", Assert.Throws<ArgumentNullException>(() => loss.RequireOutputShape(null!)).ParamName);
     }
 
     [Fact]
@@ -160,6 +167,13 @@ public sealed class LossSpecTests
             Assert.Contains("target must have the output's shape [4, 3]", e.Message);
         }
         Assert.Equal(0.0, new MseSpec().Value(NdArray.Zeros<double>(4, 1), NdArray.Zeros<double>(4)));
+        // Only a vector [rows] stands in for a one-column output: a wider target, or one with an extra axis, is still refused.
+        foreach (var target in new[] { NdArray.Zeros<double>(4, 2), NdArray.Zeros<double>(4, 1, 1) })
+        {
+            var e = Assert.Throws<ArgumentException>(() => new MseSpec().ValueAndGrad(NdArray.Zeros<double>(4, 1), target));
+            Assert.Equal("target", e.ParamName);
+            Assert.Contains($"target must have the output's shape [4, 1], got {target.ShapeText}", e.Message);
+        }
         Assert.Equal("output", Assert.Throws<ArgumentNullException>(() => new MseSpec().ValueAndGrad(null!, NdArray.Zeros<double>(4))).ParamName);
         Assert.Equal("target", Assert.Throws<ArgumentNullException>(() => new MseSpec().ValueAndGrad(output, null!)).ParamName);
     }

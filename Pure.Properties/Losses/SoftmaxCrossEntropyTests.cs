@@ -239,6 +239,7 @@ public sealed class SoftmaxCrossEntropyTests
     public void A_label_outside_0_to_classes_or_not_whole_is_named_with_its_row(double bad, string expected)
     {
         var e = Assert.Throws<ArgumentException>(() => new SoftmaxCrossEntropySpec().Value(NdArray.Zeros<double>(2, 3), NdArray.Vector(0.0, bad)));
+        Assert.Equal("target", e.ParamName);
         Assert.Contains(expected, e.Message);
         Assert.Contains("row 1", e.Message);
         Assert.Contains("[0, 3)", e.Message);
@@ -273,6 +274,7 @@ public sealed class SoftmaxCrossEntropyTests
     {
         var spec = new SoftmaxCrossEntropySpec(ImmutableArray.Create(0.0, 1.0));
         var e = Assert.Throws<ArgumentException>(() => spec.Value(NdArray.Zeros<double>(2, 2), NdArray.Vector(0.0, 0.0)));
+        Assert.Equal("target", e.ParamName);
         Assert.Contains("sum to 0", e.Message);
         Assert.Equal(Math.Log(2), spec.Value(NdArray.Zeros<double>(2, 2), NdArray.Vector(0.0, 1.0)), 14);
     }
