@@ -37,7 +37,7 @@ public sealed class ModelInitTests
         var e = Assert.Throws<InvalidOperationException>(() => Model.Init<double>(Spec(returns), RandomKey.FromSeed(1)));
         Assert.Contains("layer 1 (liar): its Init does not return its parameters", e.Message);
         Assert.Contains(detail, e.Message);
-        Assert.IsType<ArgumentException>(e.InnerException);
+        Assert.Equal("Init", Assert.IsType<ArgumentException>(e.InnerException).ParamName);
     }
 
     [Theory]
@@ -48,6 +48,7 @@ public sealed class ModelInitTests
         var e = Assert.Throws<InvalidOperationException>(() => Model.InitState<double>(Spec(returns)));
         Assert.Contains("layer 1 (liar): its InitState does not return its state", e.Message);
         Assert.Contains(detail, e.Message);
+        Assert.Equal("InitState", Assert.IsType<ArgumentException>(e.InnerException).ParamName);
     }
 
     [Fact]
