@@ -189,33 +189,7 @@ public class FoldTests
         var oneHot = new float[400 * 3];
         for (int i = 0; i < 400; i++) oneHot[i * 3 + (int)blobs.Y[i]] = 1;
         var data = spec.Loss.UsesLabels ? blobs : new DataSet<float>(blobs.X, NdArray.From<float>(oneHot, 400, 3));
-        var one = new Parallelism(1);
-        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(8));
-        var bytes = new long[150];
-        int step = 0;
-        long last = 0;
-        var observer = new TrainObserver<float>(r =>
-        {
-            long now = GC.GetAllocatedBytesForCurrentThread();
-            bytes[step++] = now - last;
-            last = GC.GetAllocatedBytesForCurrentThread();
-            return true;
-        });
-        // Compiled and warm. Tiered compilation promotes hot methods in the background about 100 ms after they become hot, and
-        // a step right after a promotion was seen to allocate once (4.5 kB, in 2 of 10 full-suite runs, after a one-epoch warm-up):
-        // the runtime's bookkeeping, not the fold's. So warm up for long enough that promotion is over, as a benchmark would.
-        var warm = System.Diagnostics.Stopwatch.StartNew();
-        do { step = 0; Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 3), observer, 0, one); } while (warm.ElapsedMilliseconds < 700);
-        step = 0;
-        last = GC.GetAllocatedBytesForCurrentThread();
-        Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 3), observer, 0, one);
-        Assert.Equal(150, step);
-        for (int e = 0; e < 3; e++)
-        {
-            // An epoch's first report also carries what came before it: the workspaces, the epoch's shuffle, the last history.
-            var epoch = bytes.Skip(50 * e + 1).Take(49).ToArray();
-            Assert.True(epoch.All(b => b == 0), $"{name}, epoch {e}: steps allocated [{string.Join(", ", epoch)}] bytes");
-        }
+        NeuralPure.Properties.Support.FoldAllocation.AssertStepsAllocateNothing(name, spec, opt, data);
     }
 
     /// <summary>A user transform whose Open returns no workspace is named (Stryker's survivor: the message).</summary>

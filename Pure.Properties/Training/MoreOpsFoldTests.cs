@@ -45,31 +45,7 @@ public sealed class MoreOpsFoldTests
     {
         var (spec, opt) = Problem(name);
         var data = Data<float>(spec, 400);
-        var one = new Parallelism(1);
-        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(8));
-        var bytes = new long[150];
-        int step = 0;
-        long last = 0;
-        var observer = new TrainObserver<float>(r =>
-        {
-            long now = GC.GetAllocatedBytesForCurrentThread();
-            bytes[step++] = now - last;
-            last = GC.GetAllocatedBytesForCurrentThread();
-            return true;
-        });
-        // Warm and past tiered compilation's promotions, as FoldTests does.
-        var warm = System.Diagnostics.Stopwatch.StartNew();
-        do { step = 0; Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 3), observer, 0, one); } while (warm.ElapsedMilliseconds < 700);
-        step = 0;
-        last = GC.GetAllocatedBytesForCurrentThread();
-        Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 3), observer, 0, one);
-        Assert.Equal(150, step);
-        for (int e = 0; e < 3; e++)
-        {
-            // An epoch's first report also carries what came before it: the workspaces, the epoch's shuffle, the last history.
-            var epoch = bytes.Skip(50 * e + 1).Take(49).ToArray();
-            Assert.True(epoch.All(b => b == 0), $"{name}, epoch {e}: steps allocated [{string.Join(", ", epoch)}] bytes");
-        }
+        NeuralPure.Properties.Support.FoldAllocation.AssertStepsAllocateNothing(name, spec, opt, data);
     }
 
     [Theory]
