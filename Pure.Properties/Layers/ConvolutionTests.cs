@@ -206,37 +206,9 @@ public sealed class ConvolutionTests
             Trainer.Fit(spec, opt, startD, Bars<double>(64), shortConfig, two).State);
     }
 
-    /// <summary>The pattern of FoldTests.A_step_of_the_fold_allocates_nothing, on the CNN.</summary>
     [Fact]
-    public void A_step_of_the_fold_allocates_nothing_on_a_cnn()
-    {
-        var spec = Cnn();
-        var opt = Optimizer.Adam(0.01);
-        var data = Bars<float>(400);
-        var one = new Parallelism(1);
-        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(8));
-        var bytes = new long[150];
-        int step = 0;
-        long last = 0;
-        var observer = new TrainObserver<float>(r =>
-        {
-            long now = GC.GetAllocatedBytesForCurrentThread();
-            bytes[step++] = now - last;
-            last = GC.GetAllocatedBytesForCurrentThread();
-            return true;
-        });
-        var warm = System.Diagnostics.Stopwatch.StartNew();
-        do { step = 0; Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 3), observer, 0, one); } while (warm.ElapsedMilliseconds < 700);
-        step = 0;
-        last = GC.GetAllocatedBytesForCurrentThread();
-        Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 3), observer, 0, one);
-        Assert.Equal(150, step);
-        for (int e = 0; e < 3; e++)
-        {
-            var epoch = bytes.Skip(50 * e + 1).Take(49).ToArray();
-            Assert.True(epoch.All(b => b == 0), $"cnn, epoch {e}: steps allocated [{string.Join(", ", epoch)}] bytes");
-        }
-    }
+    public void A_step_of_the_fold_allocates_nothing_on_a_cnn() =>
+        FoldAllocation.AssertStepsAllocateNothing("cnn", Cnn(), Optimizer.Adam(0.01), Bars<float>(400));
 
     // ---- Bad arguments -------------------------------------------------------------------------------------------------
 
