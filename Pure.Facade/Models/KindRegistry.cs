@@ -49,7 +49,9 @@ public sealed class KindRegistry
         .WithLayer<Conv2dSpec>("conv2d")
         .WithLayer<MaxPool2dSpec>("maxpool2d")
         .WithLayer<AvgPool2dSpec>("avgpool2d")
-        .WithLayer<FlattenSpec>("flatten");
+        .WithLayer<FlattenSpec>("flatten")
+        .WithLayer<RandomFlipSpec>("random-flip")
+        .WithLayer<RandomShiftSpec>("random-shift");
 
     /// <summary>This registry with the layer type <typeparamref name="TSpec"/> under <paramref name="kind"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>

@@ -80,6 +80,13 @@ public static class Arch
             return AvgPool2dSpec.Square(k, a.Int(9, "stride", k), a.Int(9, "pad", 0)) with { CountIncludePad = a.Flag("count_include_pad", true) };
         },
         ["flatten"] = (a, _) => { a.RequireOnly(0); return new FlattenSpec(); },
+        ["flip"] = (a, _) => { a.RequireOnly(0, "horizontal", "vertical"); return new RandomFlipSpec(a.Flag("horizontal", true), a.Flag("vertical", false)); },
+        ["shift"] = (a, _) =>
+        {
+            a.RequireOnly(1, "max", "h", "w");
+            int? m = a.Positional.Length > 0 || a.Named.ContainsKey("max") ? a.Int(0, "max") : null;
+            return new RandomShiftSpec(a.Int(9, "h", m), a.Int(9, "w", m));
+        },
     }.ToImmutableDictionary();
 
     /// <summary>The item names <see cref="Parse"/> knows (activations by their names too).</summary>
@@ -102,7 +109,7 @@ public static class Arch
             var args = ParseItem(raw, position);
             string name = args.Item.ToLowerInvariant() switch
             {
-                "linear" => "dense", "bn" or "batchnorm1d" or "batchnorm2d" => "batchnorm", "conv2d" => "conv", "maxpool2d" => "maxpool", "avgpool2d" => "avgpool", var n => n,
+                "linear" => "dense", "bn" or "batchnorm1d" or "batchnorm2d" => "batchnorm", "conv2d" => "conv", "maxpool2d" => "maxpool", "avgpool2d" => "avgpool", "random-flip" => "flip", "random-shift" => "shift", var n => n,
             };
             LayerSpec layer;
             if (Builders.TryGetValue(name, out var build))

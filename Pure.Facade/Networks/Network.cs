@@ -70,6 +70,12 @@ public sealed record NetworkBuilder
     /// <summary>Adds square average pooling (stride = kernel by default; padded zeros counted, as PyTorch's default).</summary>
     public NetworkBuilder AvgPool(int kernel, int? stride = null, int padding = 0, bool countIncludePad = true) => Then(AvgPool2dSpec.Square(kernel, stride, padding, countIncludePad));
 
+    /// <summary>Adds random flips for augmentation (training only; left–right by default): <see cref="RandomFlipSpec"/>.</summary>
+    public NetworkBuilder RandomFlip(bool horizontal = true, bool vertical = false) => Then(new RandomFlipSpec(horizontal, vertical));
+
+    /// <summary>Adds random shifts of up to <paramref name="max"/> pixels for augmentation (training only; zeros move in): <see cref="RandomShiftSpec"/>.</summary>
+    public NetworkBuilder RandomShift(int max) => Then(RandomShiftSpec.Square(max));
+
     /// <summary>Flattens each example to a vector.</summary>
     public NetworkBuilder Flatten() => Then(new FlattenSpec());
 
