@@ -30,6 +30,7 @@ internal static class TrainCommand
     internal static readonly Option<string> Optimizer = new("--optimizer") { Description = "sgd (PyTorch's SGD), momentum, nesterov, adam, adamw, rmsprop, adagrad, lion, adamax, nadam, radam", DefaultValueFactory = _ => D.Optimizer };
     internal static readonly Option<double?> LrDecay = new("--lr-decay") { Description = "Adagrad's learning-rate decay: lr / (1 + t·decay) (adagrad; default 0)" };
     internal static readonly Option<string?> NoDecay = new("--no-decay") { Description = "Keep these parameters out of the weight decay: names or globs, comma-separated (e.g. bias, or 0.*); default: decay all, as PyTorch" };
+    internal static readonly Option<double> LabelSmoothing = new("--label-smoothing") { Description = "Cross-entropy's label smoothing in [0, 1] (PyTorch's label_smoothing; default 0)" };
     internal static readonly Option<int> Accumulate = new("--accumulate") { Description = "Gradient accumulation: batches per update (each update averages k batches of --batch-size)", DefaultValueFactory = _ => 1 };
     internal static readonly Option<double> Lr = new("--lr") { Description = "Learning rate", DefaultValueFactory = _ => D.LearningRate };
     internal static readonly Option<double?> WeightDecay = new("--weight-decay") { Description = "Weight decay (default: 0.01 for adamw as PyTorch, else 0)" };
@@ -68,7 +69,7 @@ internal static class TrainCommand
     {
         var cmd = new Command("train", "Train a network and write run.json, model.safetensors and loss.svg")
         {
-            Data, Labels, Target, Task, Separator, NoHeader, Header, ArchOption, Layers, Activation, Init, Loss, Optimizer, Lr, WeightDecay, Momentum, Dampening, Nesterov, LrDecay, NoDecay, Accumulate, Schedule, ClipNorm, Dropout,
+            Data, Labels, Target, Task, Separator, NoHeader, Header, ArchOption, Layers, Activation, Init, Loss, Optimizer, Lr, WeightDecay, Momentum, Dampening, Nesterov, LrDecay, NoDecay, Accumulate, Schedule, ClipNorm, Dropout, LabelSmoothing,
             BatchSize, Epochs, Seed, Threads, ValFraction, TestFraction, EarlyStopping, Out, Force, Json, CheckpointEvery,
         };
         cmd.SetAction(p => Run(ConfigFrom(p), p.GetValue(Out), p.GetValue(Force), p.GetValue(Json), p.GetValue(CheckpointEvery)));
@@ -92,7 +93,7 @@ internal static class TrainCommand
             p.GetValue(ValFraction), p.GetValue(TestFraction), p.GetValue(EarlyStopping),
             Dampening: p.GetValue(Dampening), Nesterov: p.GetValue(Nesterov) ? true : null,
             Separator: p.GetValue(Separator), Header: HeaderFrom(p), LrDecay: p.GetValue(LrDecay), NoDecay: p.GetValue(NoDecay), Accumulate: p.GetValue(Accumulate),
-            Arch: p.GetValue(ArchOption));
+            Arch: p.GetValue(ArchOption), LabelSmoothing: p.GetValue(LabelSmoothing));
         if (config.Arch is not null)
             foreach (var (option, given) in new (string, bool)[] { ("--layers", Given(p, Layers)), ("--activation", Given(p, Activation)), ("--dropout", Given(p, Dropout)), ("--init", Given(p, Init)) })
                 if (given) throw new UsageException($"{option} describes the MLP, but --arch gives the whole model; put it in --arch (e.g. dense(64),relu,dropout(0.1)) or leave --arch out");

@@ -54,6 +54,9 @@ public static class Experiment
         if (classification != loss.UsesLabels && loss is not BinaryCrossEntropySpec)
             throw new ArgumentException($"loss '{loss.Kind}' does not suit a {(classification ? "classification" : "regression")} task", nameof(config));
         if (loss is BinaryCrossEntropySpec) throw new ArgumentException("--loss bce needs 0/1 targets per output; use cross-entropy for class labels", nameof(config));
+        if (config.LabelSmoothing > 0)
+            loss = loss is SoftmaxCrossEntropySpec ce ? new SoftmaxCrossEntropySpec(ce.ClassWeights, config.LabelSmoothing)
+                : throw new ArgumentException($"--label-smoothing applies to cross-entropy, but this {(classification ? "classification" : "regression")} task trains with {loss.Kind}", nameof(config));
         int outputs = classification ? data.Classes : 1;
         if (classification && outputs < 2) throw new ArgumentException($"classification needs at least 2 classes; the data has {outputs}", nameof(config));
         if (config.Arch is { } arch) return Networks.Arch.Parse(arch, new NeuralPure.Tensors.Shape([.. data.ExampleShape]), outputs, loss);

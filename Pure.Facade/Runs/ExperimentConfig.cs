@@ -36,6 +36,7 @@ namespace NeuralPure.Facade.Runs;
 /// <param name="Accumulate">Batches per update, gradient accumulation (default 1: none).</param>
 /// <param name="Arch">The model in one line instead of an MLP (<see cref="Networks.Arch"/>: <c>conv(32,3,pad=1),relu,maxpool(2),flatten,dense(128),relu</c>);
 /// null: the MLP of <paramref name="Layers"/>, <paramref name="Activation"/>, <paramref name="Init"/> and <paramref name="Dropout"/>.</param>
+/// <param name="LabelSmoothing">Cross-entropy's label smoothing ε in [0, 1] (PyTorch's <c>label_smoothing</c>; default 0: none); cross-entropy only.</param>
 /// <param name="Nesterov">SGD's Nesterov form (sgd only; default false, as PyTorch; the nesterov optimizer is sgd with it and momentum 0.9).</param>
 public sealed record ExperimentConfig(
     string Data = "digits",
@@ -68,7 +69,8 @@ public sealed record ExperimentConfig(
     double? LrDecay = null,
     string? NoDecay = null,
     int Accumulate = 1,
-    string? Arch = null)
+    string? Arch = null,
+    double LabelSmoothing = 0)
 {
     /// <summary>Hidden widths, with the default applied.</summary>
     public ImmutableArray<int> Layers { get; init; } = Layers.IsDefault ? [64] : Layers;
@@ -118,6 +120,9 @@ public sealed record ExperimentConfig(
         }
         if (Arch is not null && Arch.Trim().Length == 0) throw new ArgumentException("--arch is empty: give layers like dense(64),relu, or leave --arch out for an MLP", nameof(Arch));
         if (Accumulate < 1) throw new ArgumentException($"--accumulate must be ≥ 1 (batches per update), got {Accumulate}", nameof(Accumulate));
+        if (!(LabelSmoothing >= 0 && LabelSmoothing <= 1)) throw new ArgumentException($"--label-smoothing must be in [0, 1], got {LabelSmoothing}", nameof(LabelSmoothing));
+        if (LabelSmoothing > 0 && Loss is not null && Loss != "cross-entropy")
+            throw new ArgumentException($"--label-smoothing applies to --loss cross-entropy, not {Loss}", nameof(LabelSmoothing));
         if (LrDecay is { } ld && (!(ld >= 0) || !double.IsFinite(ld))) throw new ArgumentException($"--lr-decay must be ≥ 0, got {ld}", nameof(LrDecay));
         if (NoDecay is not null && NoDecayPatterns.IsEmpty) throw new ArgumentException("--no-decay is empty: give parameter names or globs such as bias or 0.*", nameof(NoDecay));
         if (Dampening is { } dm && !(dm >= 0 && dm <= 1)) throw new ArgumentException($"--dampening must be in [0, 1], got {dm}", nameof(Dampening));

@@ -175,6 +175,33 @@ public sealed class HonestOptionsTests : IDisposable
     }
 
     [Fact]
+    public void Label_smoothing_takes_effect_on_cross_entropy_and_the_record_shows_it()
+    {
+        var (c1, plain, e1) = Train("plain");
+        var (c2, smooth, e2) = Train("smooth", "--label-smoothing", "0.1");
+        Assert.True(c1 + c2 == 0, e1 + e2);
+        Assert.NotEqual(Hash(plain!), Hash(smooth!));
+        Assert.Equal(0.1, smooth!["config"]!["labelSmoothing"]!.GetValue<double>());
+        Assert.Equal(0.1, smooth["model"]!["loss"]!["labelSmoothing"]!.GetValue<double>());
+        // --label-smoothing 0 is the default: the same bits
+        var (c3, zero, e3) = Train("zero", "--label-smoothing", "0");
+        Assert.True(c3 == 0, e3);
+        Assert.Equal(Hash(plain!), Hash(zero!));
+    }
+
+    [Theory]
+    [InlineData("--label-smoothing must be in [0, 1], got 1.5", "--label-smoothing", "1.5")]
+    [InlineData("--label-smoothing must be in [0, 1], got -0.1", "--label-smoothing", "-0.1")]
+    [InlineData("--label-smoothing applies to --loss cross-entropy, not huber", "--label-smoothing", "0.1", "--loss", "huber")]
+    public void Label_smoothing_that_would_do_nothing_or_is_out_of_range_is_refused(string message, params string[] args)
+    {
+        var (code, _, err) = Train("x", args);
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
+        Assert.False(Directory.Exists(Out("x")));
+    }
+
+    [Fact]
     public void An_arch_with_batch_norm_trains_saves_its_running_statistics_replays_and_evaluates()
     {
         var (code, r, err) = Train("bn", "--arch", "dense(16),batchnorm,relu,dropout(0.1),dense(8),layernorm,silu", "--lr", "0.01");
