@@ -10,9 +10,8 @@ public sealed record TorchComparison(string Config, string Model, int Batch, int
     double NeuralPureMedian, double NeuralPureMin, double NeuralPureMax,
     double TorchMedian, double TorchMin, double TorchMax, string TorchVersion, double Ratio);
 
-/// <summary><c>compare-torch [--quick] [--json] [--python PATH] [--configs a,b,…]</c>: examples/s of NeuralPure's
-/// <see cref="NeuralPure.Training.Trainer.Fit{T}(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, NeuralPure.Training.TrainState{T}, NeuralPure.Training.DataSet{T}, NeuralPure.Training.TrainConfig, NeuralPure.Kernels.Parallelism?)"/>
-/// and of PyTorch's training step (<c>torch/step.py</c>, run by <c>/usr/bin/python3</c> unless told otherwise) for each
+/// <summary><c>compare-torch [--quick] [--json] [--python PATH] [--configs a,b,…]</c>: examples/s of NeuralPure's training
+/// step in the fold (the workspaces <c>Trainer.Fit</c> runs its steps in, created once; no allocation per step) and of PyTorch's training step (<c>torch/step.py</c>, run by <c>/usr/bin/python3</c> unless told otherwise) for each
 /// configuration on 1 and 2 threads, side by side with their ratio.</summary>
 /// <remarks>Both sides cycle through 64 batches of random data, so the input is not cache-resident, and time repeats of about
 /// 0.4 s after a warm-up of at least 40 steps. PyTorch runs with <c>torch.set_num_threads(n)</c> and
@@ -35,7 +34,7 @@ public static class CompareTorch
         var rows = new List<TorchComparison>();
         foreach (var config in configs)
         {
-            var variants = ThreadCounts.Select(t => Report.Variant.Fit(config, t, Batches)).ToList();
+            var variants = ThreadCounts.Select(t => Report.Variant.Fold(config, t, Batches)).ToList();
             Report.Measure(variants, repeats);
             foreach (var v in variants)
             {
@@ -92,7 +91,7 @@ public static class CompareTorch
     {
         var inv = CultureInfo.InvariantCulture;
         string version = rows.Count > 0 ? rows[0].TorchVersion : "?";
-        Console.WriteLine($"NeuralPure Trainer.Fit vs PyTorch {version} (Debian, CPU) training step, float32, measured one after the other in this run.");
+        Console.WriteLine($"NeuralPure fold step (what Trainer.Fit runs) vs PyTorch {version} (Debian, CPU) training step, float32, measured one after the other in this run.");
         Console.WriteLine($"Both cycle through {Batches} batches of random data; PyTorch with torch.set_num_threads(n), OMP_WAIT_POLICY=PASSIVE. ratio = NeuralPure median / PyTorch median.");
         Console.WriteLine();
         Console.WriteLine("cfg | model                              | batch | thr | NeuralPure ex/s median (min–max)  | PyTorch ex/s median (min–max)     | ratio");

@@ -143,13 +143,32 @@ public static class Report
                     Trainer.Fit(spec, opt, start, data, new TrainConfig(config.Batch, epochs, DropLast: false, Shuffle: false), par);
                     return epochs * batches;
                 },
+                // One step inside a warm fold: what every step of a fit costs once the workspaces exist.
+                Bytes = n => Fold(config, threads, batches, data, start).Bytes(n),
+            };
+        }
+
+        /// <summary>The steps <see cref="Fit"/> runs, without the fit around them: one fold (the workspaces Trainer.Fit makes once per
+        /// fit) stepping through <paramref name="batches"/> batches in turn, exactly as many steps as asked.</summary>
+        public static Variant Fold(BenchConfig config, int threads, int batches) => Fold(config, threads, batches, config.Data(batches), config.InitialState());
+
+        private static Variant Fold(BenchConfig config, int threads, int batches, DataSet<float> data, TrainState<float> start)
+        {
+            var fold = Fold<float>.Create(config.Spec, config.Optimizer, start, data, config.Batch, new Parallelism(threads));
+            long step = 0;
+            int Steps(int n)
+            {
+                for (int k = 0; k < n; k++, step++) fold.Step(data, default, (int)(step % batches) * config.Batch, config.Batch, start.Key, step);
+                return n;
+            }
+            return new Variant
+            {
+                Path = "fold", Threads = threads, Batch = config.Batch, Run = Steps,
                 Bytes = n =>
                 {
-                    // One step inside a warm fold: what every step of a fit costs once the workspaces exist.
-                    var fold = Fold<float>.Create(spec, opt, start, data, config.Batch, par);
-                    for (int k = 0; k < 3; k++) fold.Step(data, default, 0, config.Batch, start.Key, k);
+                    Steps(3);
                     long a0 = GC.GetTotalAllocatedBytes(precise: true);
-                    for (int k = 0; k < n; k++) fold.Step(data, default, (k % batches) * config.Batch, config.Batch, start.Key, 3 + k);
+                    Steps(n);
                     return (GC.GetTotalAllocatedBytes(precise: true) - a0) / (double)n;
                 },
             };
