@@ -13,20 +13,25 @@ using NeuralPure.Training;
 namespace NeuralPure.Bench.Report;
 
 /// <summary>One configuration's numbers in the report.</summary>
+/// <remarks>FLOPs are the executed products' (<see cref="ExecutedFlops"/>); <see cref="PercentOfPeak"/> is GFLOP/s over the
+/// FMA peak measured in the same run on the same thread count. A figure that does not exist is null: the scalar reference for
+/// the CNN (<see cref="ReferenceStep"/> knows Dense and ReLU only), the first step under <c>--quick</c>.</remarks>
 public sealed record ConfigResult(
-    string Config, string Mlp, int Batch, long Parameters, string Path, int Threads,
+    string Config, string Model, string Optimizer, int Batch, long Parameters, string Path, int Threads,
     double ExamplesPerSecondMedian, double ExamplesPerSecondMin, double ExamplesPerSecondMax,
-    double MicrosecondsPerStep, double GflopsPerSecond, double ExamplesPerCpuSecondMedian, double BytesPerStep, int Repeats, int StepsPerRepeat,
+    double MicrosecondsPerStep, double FlopsPerStep, double GflopsPerSecond, double? PercentOfPeak,
+    double ExamplesPerCpuSecondMedian, double BytesPerStep, int Repeats, int StepsPerRepeat,
     double? TimeToFirstStepMs, double? FirstStepMs, double? PeakWorkingSetMB,
-    double? ScalarReferenceExamplesPerSecond, double? SpeedupVsScalarReference,
-    double TorchSharpExamplesPerSecond, double RatioVsTorchSharp, double TargetRatioVsTorchSharp);
+    double? ScalarReferenceExamplesPerSecond, double? SpeedupVsScalarReference);
 
-/// <summary>One part of config d's step timed alone: a matrix product (GFLOP/s from 2·m·n·k), a ReLU pass, the Adam update, or their sum.</summary>
-public sealed record ProductResult(string Product, string Shape, int Threads, double Microseconds, double GflopsPerSecond);
+/// <summary>One part of an MLP's step timed alone: a matrix product (GFLOP/s from 2·m·n·k), a ReLU pass, the loss, the Adam
+/// update; then their sum, and the measured step's time outside them (step − sum, which the parts do not explain).</summary>
+public sealed record ProductResult(string Product, string Shape, int Threads, double Microseconds, double GflopsPerSecond, double? PercentOfPeak);
 
-/// <summary>The whole report: machine, settings, one row per configuration, path and thread count, and the products.</summary>
+/// <summary>The whole report: machine, the FMA peak measured in this run (null where no probe fits the machine), one row
+/// per configuration, path and thread count, and the parts of one step.</summary>
 public sealed record ReportResult(string Machine, int ProcessorCount, string Runtime, string VectorWidth, string Note, DateTime StartedUtc, double ElapsedSeconds,
-    IReadOnlyList<ConfigResult> Results, IReadOnlyList<ProductResult> Products);
+    PeakResult? Peak, IReadOnlyList<ConfigResult> Results, IReadOnlyList<ProductResult> Products);
 
 /// <summary><c>report [--json] [--quick]</c>: steady-state throughput of a whole training step for configs a–d, with the
 /// scalar-reference step as the baseline and a fresh process per configuration for the time to the first step.</summary>
@@ -43,11 +48,14 @@ public static class Report
         int at = Array.IndexOf(args, "--parts");
         bool partsOnly = at >= 0;
         var partsOf = BenchConfig.Get(partsOnly && at + 1 < args.Length && !args[at + 1].StartsWith('-') ? args[at + 1] : "d");
+        if (partsOf.Sizes is null) { Console.Error.WriteLine($"--parts takes an MLP config (a, b, c or d), not {partsOf.Name}"); return 2; }
         int repeats = quick ? 3 : 7;
         var started = DateTime.UtcNow;
         var total = Stopwatch.StartNew();
+        var threadCounts = ThreadCounts();
+        if (!json) Console.Error.WriteLine("  measuring the FMA peak (again at the end; the report keeps the higher)");
+        var peakBefore = FmaPeak.Measure(quick);
         var results = new List<ConfigResult>();
-        var threadCounts = Environment.ProcessorCount > 1 ? new[] { Environment.ProcessorCount, 1 } : [1];
         foreach (var config in partsOnly ? [] : BenchConfig.All)
         {
             var first = quick ? null : FirstStepInFreshProcess(config.Name);
@@ -56,30 +64,49 @@ public static class Report
             Measure(variants, repeats);
             foreach (var v in variants)
             {
-                var rates = v.Rates.Order().ToArray();
-                double median = rates[rates.Length / 2];
+                var (median, min, max) = v.Summary();
                 var cpu = v.CpuRates.Order().ToArray();
-                double usPerStep = config.Batch / median * 1e6;
-                results.Add(new ConfigResult(config.Name, config.Mlp, config.Batch, config.Parameters, v.Path, v.Threads,
-                    median, rates[0], rates[^1], usPerStep, config.FlopsPerStep / (usPerStep * 1e-6) / 1e9, cpu[cpu.Length / 2], v.BytesPerStep, repeats, v.StepsPerRepeat,
+                double usPerStep = config.Batch / median * 1e6, gflops = config.FlopsPerStep / (usPerStep * 1e-6) / 1e9;
+                results.Add(new ConfigResult(config.Name, config.Model, config.OptimizerName, config.Batch, config.Parameters, v.Path, v.Threads,
+                    median, min, max, usPerStep, config.FlopsPerStep, gflops, null,
+                    cpu[cpu.Length / 2], v.BytesPerStep, repeats, v.StepsPerRepeat,
                     first?.TimeToFirstStepMs, first?.FirstStepMs, first?.PeakWorkingSetMB,
-                    scalar, scalar is { } s ? median / s : null,
-                    config.TorchSharpExamplesPerSecond, median / config.TorchSharpExamplesPerSecond, config.TargetFactor));
+                    scalar, scalar is { } s ? median / s : null));
                 if (!json) Console.Error.WriteLine($"  measured {config.Name} {v.Path} on {v.Threads} thread(s): {median:N0} examples/s");
             }
         }
-        var products = Products(partsOf, threadCounts);
+        var products = Products(partsOf, threadCounts, StepMicroseconds(partsOf, threadCounts, results, repeats));
+        var peak = PeakResult.Max(peakBefore, FmaPeak.Measure(quick));
+        results = [.. results.Select(c => c with { PercentOfPeak = PercentOf(c.GflopsPerSecond, peak?.For(c.Threads)) })];
+        products = [.. products.Select(p => p.GflopsPerSecond > 0 ? p with { PercentOfPeak = PercentOf(p.GflopsPerSecond, peak?.For(p.Threads)) } : p)];
         var report = new ReportResult(Machine(), Environment.ProcessorCount, System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
             Gemm.Resolve<float>(VectorWidth.Best).ToString(),
             "Wall-clock numbers on a machine that may be shared; the variants of a configuration are timed in turn, repeat by repeat, so their ratios are comparable.",
-            started, total.Elapsed.TotalSeconds, results, products);
+            started, total.Elapsed.TotalSeconds, peak, results, products);
         if (json) Console.WriteLine(JsonSerializer.Serialize(report, JsonOptions));
         else PrintTable(report);
         return 0;
     }
 
+    /// <summary>Every core, then one thread (one thread only on a one-core machine).</summary>
+    internal static int[] ThreadCounts() => Environment.ProcessorCount > 1 ? [Environment.ProcessorCount, 1] : [1];
+
+    /// <summary>GFLOP/s as a percentage of the peak, or null without a peak.</summary>
+    internal static double? PercentOf(double gflops, double? peak) => peak is > 0 ? 100 * gflops / peak.Value : null;
+
+    /// <summary>The fit path's µs per step of <paramref name="config"/> on each thread count: from the rows when the report
+    /// measured it, otherwise measured now (for <c>--parts</c> alone).</summary>
+    private static Dictionary<int, double> StepMicroseconds(BenchConfig config, int[] threadCounts, List<ConfigResult> results, int repeats)
+    {
+        var measured = results.Where(r => r.Config == config.Name && r.Path == "fit").ToDictionary(r => r.Threads, r => r.MicrosecondsPerStep);
+        if (measured.Count == threadCounts.Length) return measured;
+        var variants = threadCounts.Select(t => Variant.Fit(config, t)).ToList();
+        Measure(variants, repeats);
+        return variants.ToDictionary(v => v.Threads, v => config.Batch / v.Summary().Median * 1e6);
+    }
+
     /// <summary>One way of running steps of a configuration, and what was measured for it.</summary>
-    private sealed class Variant
+    internal sealed class Variant
     {
         public required string Path { get; init; }
         public required int Threads { get; init; }
@@ -94,12 +121,17 @@ public static class Report
         /// <summary>Examples per second of this process's CPU time (every thread, helpers' spinning included).</summary>
         public List<double> CpuRates { get; } = [];
 
-        private const int Batches = 8;
-
-        /// <summary><see cref="Trainer.Fit{T}(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, NeuralPure.Kernels.Parallelism?)"/> over a data set of 8 batches for as many epochs as the steps need.</summary>
-        public static Variant Fit(BenchConfig config, int threads)
+        /// <summary>The median, lowest and highest examples/s of the timed repeats.</summary>
+        public (double Median, double Min, double Max) Summary()
         {
-            var spec = config.Spec; var opt = config.Optimizer; var data = config.Data(Batches);
+            var rates = Rates.Order().ToArray();
+            return (rates[rates.Length / 2], rates[0], rates[^1]);
+        }
+
+        /// <summary><see cref="Trainer.Fit{T}(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, NeuralPure.Kernels.Parallelism?)"/> over a data set of <paramref name="batches"/> batches (8 in the report) for as many epochs as the steps need.</summary>
+        public static Variant Fit(BenchConfig config, int threads, int batches = 8)
+        {
+            var spec = config.Spec; var opt = config.Optimizer; var data = config.Data(batches);
             var par = new Parallelism(threads);
             var start = config.InitialState();
             return new Variant
@@ -107,17 +139,36 @@ public static class Report
                 Path = "fit", Threads = threads, Batch = config.Batch,
                 Run = n =>
                 {
-                    int epochs = Math.Max(1, (n + Batches - 1) / Batches);
+                    int epochs = Math.Max(1, (n + batches - 1) / batches);
                     Trainer.Fit(spec, opt, start, data, new TrainConfig(config.Batch, epochs, DropLast: false, Shuffle: false), par);
-                    return epochs * Batches;
+                    return epochs * batches;
                 },
+                // One step inside a warm fold: what every step of a fit costs once the workspaces exist.
+                Bytes = n => Fold(config, threads, batches, data, start).Bytes(n),
+            };
+        }
+
+        /// <summary>The steps <see cref="Fit"/> runs, without the fit around them: one fold (the workspaces Trainer.Fit makes once per
+        /// fit) stepping through <paramref name="batches"/> batches in turn, exactly as many steps as asked.</summary>
+        public static Variant Fold(BenchConfig config, int threads, int batches) => Fold(config, threads, batches, config.Data(batches), config.InitialState());
+
+        private static Variant Fold(BenchConfig config, int threads, int batches, DataSet<float> data, TrainState<float> start)
+        {
+            var fold = Fold<float>.Create(config.Spec, config.Optimizer, start, data, config.Batch, new Parallelism(threads));
+            long step = 0;
+            int Steps(int n)
+            {
+                for (int k = 0; k < n; k++, step++) fold.Step(data, default, (int)(step % batches) * config.Batch, config.Batch, start.Key, step);
+                return n;
+            }
+            return new Variant
+            {
+                Path = "fold", Threads = threads, Batch = config.Batch, Run = Steps,
                 Bytes = n =>
                 {
-                    // One step inside a warm fold: what every step of a fit costs once the workspaces exist.
-                    var fold = Fold<float>.Create(spec, opt, start, data, config.Batch, par);
-                    for (int k = 0; k < 3; k++) fold.Step(data, default, 0, config.Batch, start.Key, k);
+                    Steps(3);
                     long a0 = GC.GetTotalAllocatedBytes(precise: true);
-                    for (int k = 0; k < n; k++) fold.Step(data, default, (k % Batches) * config.Batch, config.Batch, start.Key, 3 + k);
+                    Steps(n);
                     return (GC.GetTotalAllocatedBytes(precise: true) - a0) / (double)n;
                 },
             };
@@ -146,7 +197,7 @@ public static class Report
 
     /// <summary>Warms every variant up (at least 40 steps) and sizes its repeats to about 0.4 s, then times the variants in turn, repeat by
     /// repeat (so a burst of load elsewhere on the machine hits all of them alike), and measures bytes per step last.</summary>
-    private static void Measure(List<Variant> variants, int repeats)
+    internal static void Measure(List<Variant> variants, int repeats)
     {
         foreach (var v in variants)
         {
@@ -209,14 +260,14 @@ public static class Report
         return 1.5;
     }
 
-    /// <summary>Config d's step, part by part: every product of the three dense layers (forward with bias, weight gradient,
-    /// input gradient), the ReLUs forward and backward, and the fused Adam update of all 1.86 M parameters, each timed alone
-    /// (best of 5 runs per thread count, runs interleaved). Their sum against the measured step shows what the step spends
-    /// outside them.</summary>
-    private static List<ProductResult> Products(BenchConfig config, int[] threadCounts)
+    /// <summary>An MLP's step (config d by default), part by part: every product of its dense layers (forward with bias, weight
+    /// gradient, input gradient — none for the first layer, as in the step), the ReLUs forward and backward, the loss and the
+    /// fused Adam update of all parameters, each timed alone (best of 5 runs per thread count, runs interleaved). Then their sum,
+    /// and the measured step (<paramref name="stepMicroseconds"/>) minus that sum: what the step spends outside the parts.</summary>
+    private static List<ProductResult> Products(BenchConfig config, int[] threadCounts, Dictionary<int, double> stepMicroseconds)
     {
         int batch = config.Batch;
-        int[] widths = config.Sizes;
+        int[] widths = config.Sizes ?? throw new ArgumentException($"config {config.Name} is not an MLP", nameof(config));
         int layers = widths.Length - 1;
         var cases = new List<(string Name, string Shape, int Threads, double Flops, Action Run)>();
         foreach (int t in threadCounts)
@@ -255,19 +306,24 @@ public static class Report
                 while (sw.Elapsed.TotalSeconds < 0.03) { cases[i].Run(); iters++; }
                 best[i] = Math.Min(best[i], sw.Elapsed.TotalSeconds / iters);
             }
-        var parts = cases.Select((c, i) => new ProductResult(c.Name, c.Shape, c.Threads, best[i] * 1e6, c.Flops / best[i] / 1e9)).ToList();
+        ProductResult Part(string name, string shape, int t, double us, double flops) => new(name, shape, t, us, flops / (us * 1e-6) / 1e9, null);
+        var parts = cases.Select((c, i) => Part(c.Name, c.Shape, c.Threads, best[i] * 1e6, c.Flops)).ToList();
         foreach (int t in threadCounts)
         {
-            var mine = parts.Where(p => p.Threads == t).ToList();
-            double us = mine.Sum(p => p.Microseconds), flops = cases.Where(c => c.Threads == t).Sum(c => c.Flops);
-            parts.Add(new ProductResult("sum of the parts", $"one step of config {config.Name}", t, us, flops / (us * 1e-6) / 1e9));
+            double us = parts.Where(p => p.Threads == t).Sum(p => p.Microseconds), flops = cases.Where(c => c.Threads == t).Sum(c => c.Flops);
+            parts.Add(Part("sum of the parts", $"one step of config {config.Name}", t, us, flops));
+            double step = stepMicroseconds[t];
+            parts.Add(Part("measured step (fit)", $"{config.FlopsPerStep / 1e6:N1} MFLOP executed", t, step, config.FlopsPerStep));
+            parts.Add(new ProductResult("step − sum of the parts", "time outside the parts", t, step - us, 0, null));
         }
         return parts;
     }
 
-    /// <summary>Examples/s of <see cref="ReferenceStep"/> (median of a few runs), or null when a step is too slow for the budget.</summary>
+    /// <summary>Examples/s of <see cref="ReferenceStep"/> (median of a few runs), or null for a model it cannot run or when a step is too slow for the budget.</summary>
     private static double? ScalarReferenceThroughput(BenchConfig config, bool quick)
     {
+        if (config.Sizes is null) return null; // ReferenceStep knows Dense and ReLU only: no scalar figure for the CNN
+
         var spec = config.Spec; var opt = config.Optimizer; var batches = config.Batches();
         var state = config.InitialState();
         var sw = Stopwatch.StartNew();
@@ -334,13 +390,18 @@ public static class Report
         Console.WriteLine($"NeuralPure training-step report — {r.Machine}; {r.Runtime}; products at {r.VectorWidth}");
         Console.WriteLine($"{r.Note} Elapsed {r.ElapsedSeconds:F0} s.");
         Console.WriteLine();
+        Console.WriteLine(r.Peak is { } pk
+            ? string.Create(inv, $"FMA peak (best of short runs at the start and the end of this run; {pk.Chains} independent chains of {pk.Instruction}, 2 FLOPs per lane): {pk.SingleThreadGflops:F1} GFLOP/s on 1 thread, {pk.AllThreadsGflops:F1} GFLOP/s on {pk.Threads} threads")
+            : "FMA peak: not measured (no AVX-512F or FMA3 on this machine); % peak is n/a.");
+        Console.WriteLine("GFLOP/s and % peak count the matrix products a step executes: forward, weight gradient and input gradient of each dense and conv layer, except the");
+        Console.WriteLine("first layer's input gradient (not computed); bias, activations, batchnorm, pooling, dropout, loss and optimizer are not counted. % peak = GFLOP/s over the peak on the row's thread count.");
         Console.WriteLine("fit = Trainer.Fit (the fold: workspaces once per fit; bytes/step = one step in a warm workspace); step = Trainer.Step (the pure step: new arrays each step).");
-        Console.WriteLine("scalar ref = the same step with ScalarReference products/bias/ReLU on one thread; × scalar = this row's examples/s over it.");
+        Console.WriteLine("scalar ref = the same step with ScalarReference products/bias/ReLU on one thread (MLPs only); × scalar = this row's examples/s over it.");
         Console.WriteLine("1st step = Init + a Fit of one batch in a fresh process (and ms since that process started); peak MB = that process's peak working set after 20 more steps.");
         Console.WriteLine("ex/CPU-s = examples per second of this process's CPU time (all threads): less sensitive to other load on a shared machine; for 1 thread it approximates an idle core.");
         Console.WriteLine();
-        Console.WriteLine("cfg | MLP              | batch | path | thr | examples/s median (min–max)      | µs/step  | GFLOP/s | ex/CPU-s   | bytes/step  | 1st step (from start) | peak MB | scalar ref ex/s | × scalar | × TorchSharp (target)");
-        Console.WriteLine("----|------------------|-------|------|-----|----------------------------------|----------|---------|------------|-------------|-----------------------|---------|-----------------|----------|----------------------");
+        Console.WriteLine("cfg | model                              | opt   | batch | path | thr | examples/s median (min–max)      | µs/step  | MFLOP/step | GFLOP/s | % peak | ex/CPU-s   | bytes/step  | 1st step (from start) | peak MB | scalar ref ex/s | × scalar");
+        Console.WriteLine("----|------------------------------------|-------|-------|------|-----|----------------------------------|----------|------------|---------|--------|------------|-------------|-----------------------|---------|-----------------|---------");
         foreach (var c in r.Results)
         {
             string first = c.FirstStepMs is { } f ? string.Create(inv, $"{f,6:F0} ms ({c.TimeToFirstStepMs,5:F0} ms)") : "n/a";
@@ -348,11 +409,13 @@ public static class Report
             string speed = c.SpeedupVsScalarReference is { } x ? x.ToString("F1", inv) + "×" : "n/a";
             string peak = c.PeakWorkingSetMB is { } p ? p.ToString("F0", inv) : "n/a";
             Console.WriteLine(string.Create(inv,
-                $"{c.Config,-3} | {c.Mlp,-16} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.GflopsPerSecond,7:F1} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8} | {c.RatioVsTorchSharp,5:F2}× ({c.TargetRatioVsTorchSharp}×)"));
+                $"{c.Config,-3} | {c.Model,-34} | {c.Optimizer,-5} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.FlopsPerStep / 1e6,10:N1} | {c.GflopsPerSecond,7:F1} | {Percent(c.PercentOfPeak),6} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8}"));
         }
         Console.WriteLine();
-        Console.WriteLine("One step part by part (best of 5 each, timed alone; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts):");
+        Console.WriteLine("One step part by part (best of 5 each, timed alone; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is the fit row above):");
         foreach (var p in r.Products)
-            Console.WriteLine(string.Create(inv, $"  {p.Product,-28} {p.Shape,-32} threads {p.Threads}: {p.Microseconds,8:F0} µs  {p.GflopsPerSecond,6:F1} GFLOP/s"));
+            Console.WriteLine(string.Create(inv, $"  {p.Product,-32} {p.Shape,-38} threads {p.Threads}: {p.Microseconds,8:F1} µs  {p.GflopsPerSecond,6:F1} GFLOP/s  {Percent(p.PercentOfPeak),6} peak"));
     }
+
+    private static string Percent(double? percent) => percent is { } x ? x.ToString("F1", CultureInfo.InvariantCulture) + "%" : "n/a";
 }

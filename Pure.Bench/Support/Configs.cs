@@ -8,51 +8,78 @@ using NeuralPure.Training;
 
 namespace NeuralPure.Bench.Support;
 
-/// <summary>One of the issue's training configurations: a ReLU MLP with softmax cross-entropy and Adam, in float.</summary>
-/// <param name="Name">a, b, c or d.</param>
-/// <param name="Sizes">Input, hidden…, output widths.</param>
-/// <param name="Batch">Examples per step.</param>
-public sealed record BenchConfig(string Name, int[] Sizes, int Batch)
+/// <summary>One training configuration of the report, in float with softmax cross-entropy: the ReLU MLPs a–d of issue 5
+/// (Adam) and the README's CNN on Fashion-MNIST-shaped images (AdamW).</summary>
+public sealed class BenchConfig
 {
-    /// <summary>The four configurations of issue 5, with TorchSharp's measured examples/s (best of 1 and 2 threads) and the target factor.</summary>
+    private BenchConfig(string name, string model, int batch, ModelSpec spec, GradientTransform optimizer, string optimizerName, int[]? sizes)
+    {
+        Name = name; Model = model; Batch = batch; Spec = spec; Optimizer = optimizer; OptimizerName = optimizerName; Sizes = sizes;
+    }
+
+    /// <summary>A ReLU MLP of the given widths, softmax cross-entropy, Adam with PyTorch's defaults.</summary>
+    public static BenchConfig Mlp(string name, int[] sizes, int batch) =>
+        new(name, string.Join("-", sizes), batch, ModelSpec.Mlp(sizes, new ReluSpec(), new SoftmaxCrossEntropySpec()), NeuralPure.Optimizers.Optimizer.Adam(), "Adam", sizes);
+
+    /// <summary>The README's CNN (<c>--arch "conv(32,3,pad=1),batchnorm,relu,maxpool(2),conv(64,3,pad=1),batchnorm,relu,maxpool(2),flatten,dropout(0.4),dense(128),relu,dropout(0.4)"</c>
+    /// and the output layer dense(10)) on [1, 28, 28] images, softmax cross-entropy, AdamW with PyTorch's defaults (weight decay 0.01).</summary>
+    public static ModelSpec CnnSpec { get; } = new(Shape.Of(1, 28, 28),
+    [
+        Conv2dSpec.Square(1, 32, 3, padding: 1), new BatchNormSpec(32), new ReluSpec(), MaxPool2dSpec.Square(2),
+        Conv2dSpec.Square(32, 64, 3, padding: 1), new BatchNormSpec(64), new ReluSpec(), MaxPool2dSpec.Square(2),
+        new FlattenSpec(), new DropoutSpec(0.4), new DenseSpec(64 * 7 * 7, 128), new ReluSpec(), new DropoutSpec(0.4), new DenseSpec(128, 10),
+    ], new SoftmaxCrossEntropySpec());
+
+    /// <summary>The four MLPs of issue 5 and the CNN.</summary>
     public static IReadOnlyList<BenchConfig> All { get; } =
     [
-        new("a", [64, 32, 10], 32),
-        new("b", [784, 128, 10], 64),
-        new("c", [784, 256, 128, 10], 128),
-        new("d", [784, 1024, 1024, 10], 256),
+        Mlp("a", [64, 32, 10], 32),
+        Mlp("b", [784, 128, 10], 64),
+        Mlp("c", [784, 256, 128, 10], 128),
+        Mlp("d", [784, 1024, 1024, 10], 256),
+        new("cnn", "CNN 1×28×28 (conv32-conv64-128-10)", 64, CnnSpec, NeuralPure.Optimizers.Optimizer.AdamW(), "AdamW", null),
     ];
 
     /// <summary>The configuration called <paramref name="name"/>.</summary>
-    public static BenchConfig Get(string name) => All.Single(c => c.Name == name);
+    /// <exception cref="ArgumentException">No configuration has that name.</exception>
+    public static BenchConfig Get(string name) => All.SingleOrDefault(c => c.Name == name)
+        ?? throw new ArgumentException($"no configuration '{name}'; known: {string.Join(", ", All.Select(c => c.Name))}", nameof(name));
 
-    public string Mlp => string.Join("-", Sizes);
+    /// <summary>a, b, c, d or cnn.</summary>
+    public string Name { get; }
 
-    public ModelSpec Spec => ModelSpec.Mlp(Sizes, new ReluSpec(), new SoftmaxCrossEntropySpec());
+    /// <summary>The model in a few words: the MLP's widths, or the CNN's name.</summary>
+    public string Model { get; }
 
-    public GradientTransform Optimizer => NeuralPure.Optimizers.Optimizer.Adam();
+    /// <summary>Examples per step.</summary>
+    public int Batch { get; }
 
-    /// <summary>Parameters: Σ (in·out + out) over the dense layers.</summary>
-    public long Parameters => Enumerable.Range(0, Sizes.Length - 1).Sum(i => (long)Sizes[i] * Sizes[i + 1] + Sizes[i + 1]);
+    public ModelSpec Spec { get; }
 
-    /// <summary>FLOPs of one step counted as 6·parameters·batch (2 forward, 4 backward), the usual dense-MLP estimate.</summary>
-    public double FlopsPerStep => 6.0 * Parameters * Batch;
+    public GradientTransform Optimizer { get; }
 
-    /// <summary>TorchSharp 0.107 (libtorch 2.10, CPU) on the issue's machine, examples/s, best of 1 and 2 threads (issue 5).</summary>
-    public double TorchSharpExamplesPerSecond => Name switch { "a" => 150_000, "b" => 88_000, "c" => 49_000, _ => 10_900 };
+    /// <summary>Adam or AdamW.</summary>
+    public string OptimizerName { get; }
 
-    /// <summary>The issue's target as a multiple of TorchSharp.</summary>
-    public double TargetFactor => Name switch { "a" => 15, "b" => 2, "c" => 2, _ => 1.8 };
+    /// <summary>Input, hidden…, output widths of an MLP; null for the CNN (the scalar-reference step and the part-by-part table
+    /// exist for MLPs only).</summary>
+    public int[]? Sizes { get; }
+
+    /// <summary>Trainable parameters (BatchNorm's running statistics are state, not counted).</summary>
+    public long Parameters => Spec.ParameterShapes.Sum(p => (long)p.Shape.Size);
+
+    /// <summary>Floating-point operations of the matrix products one step executes (<see cref="ExecutedFlops"/>).</summary>
+    public double FlopsPerStep => ExecutedFlops.PerStep(Spec, Batch);
 
     /// <summary>A data set of <paramref name="batches"/> batches: inputs uniform in [−1, 1], labels uniform over the classes, from a fixed key.</summary>
     public DataSet<float> Data(int batches = 4)
     {
         int rows = Batch * batches;
         var key = RandomKey.FromSeed(2024);
-        var x = Sampling.Uniform<float>(key.FoldIn(1), -1, 1, rows, Sizes[0]);
+        var x = Sampling.Uniform<float>(key.FoldIn(1), -1, 1, [rows, .. Spec.Input.Dims]);
         var r = new System.Random(5);
         var y = new float[rows];
-        for (int i = 0; i < rows; i++) y[i] = r.Next(Sizes[^1]);
+        for (int i = 0; i < rows; i++) y[i] = r.Next(Spec.OutputWidth);
         return new DataSet<float>(x, NdArray.Vector(y));
     }
 
@@ -64,4 +91,36 @@ public sealed record BenchConfig(string Name, int[] Sizes, int Batch)
     }
 
     public TrainState<float> InitialState() => Trainer.Init<float>(Spec, Optimizer, RandomKey.FromSeed(1));
+}
+
+/// <summary>The FLOPs of the matrix products one training step executes, the one convention of the report, its part-by-part
+/// table and <c>compare-torch</c>.</summary>
+/// <remarks>
+/// <para>Counted, at 2 FLOPs per multiply-add: each dense layer's forward product 2·N·in·out, and each convolution's
+/// 2·N·OC·OH·OW·IC·KH·KW; the weight gradient of each the same; the input gradient the same again, except for the first layer
+/// with parameters, whose input gradient a training step does not compute (nothing below it needs it).</para>
+/// <para>Not counted: bias adds and bias gradients, activations, batch normalization, pooling, dropout, im2col/col2im, the
+/// loss and the optimizer — element-wise work, a few percent of these configs' FLOPs.</para>
+/// </remarks>
+public static class ExecutedFlops
+{
+    /// <summary>The executed product FLOPs of one step of <paramref name="spec"/> on <paramref name="batch"/> examples.</summary>
+    public static double PerStep(ModelSpec spec, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        int first = 0;
+        while (first < spec.Layers.Length && spec.ParameterOffsets[first + 1] == spec.ParameterOffsets[first]) first++;
+        double total = 0;
+        for (int i = 0; i < spec.Layers.Length; i++)
+            total += Forward(spec.Layers[i], spec.Shapes[i + 1], batch) * (i > first ? 3 : 2);
+        return total;
+    }
+
+    /// <summary>The forward product's FLOPs of one layer (0 for a layer without a product).</summary>
+    public static double Forward(LayerSpec layer, Shape output, int batch) => layer switch
+    {
+        DenseSpec d => 2.0 * batch * d.In * d.Out,
+        Conv2dSpec c => 2.0 * batch * c.OutChannels * output[1] * output[2] * c.FanIn,
+        _ => 0,
+    };
 }
