@@ -21,13 +21,14 @@ public sealed class BenchConfig
     public static BenchConfig Mlp(string name, int[] sizes, int batch) =>
         new(name, string.Join("-", sizes), batch, ModelSpec.Mlp(sizes, new ReluSpec(), new SoftmaxCrossEntropySpec()), NeuralPure.Optimizers.Optimizer.Adam(), "Adam", sizes);
 
-    /// <summary>The README's CNN (<c>--arch "conv(32,3,pad=1),batchnorm,relu,maxpool(2),conv(64,3,pad=1),batchnorm,relu,maxpool(2),flatten,dropout(0.4),dense(128),relu,dropout(0.4)"</c>
+    /// <summary>The README's CNN (<c>--arch "flip,shift(1),conv(32,3,pad=1),batchnorm,relu,maxpool(2),conv(64,3,pad=1),batchnorm,relu,maxpool(2),flatten,dropout(0.25),dense(128),relu,dropout(0.25)"</c>
     /// and the output layer dense(10)) on [1, 28, 28] images, softmax cross-entropy, AdamW with PyTorch's defaults (weight decay 0.01).</summary>
     public static ModelSpec CnnSpec { get; } = new(Shape.Of(1, 28, 28),
     [
+        new RandomFlipSpec(), RandomShiftSpec.Square(1),
         Conv2dSpec.Square(1, 32, 3, padding: 1), new BatchNormSpec(32), new ReluSpec(), MaxPool2dSpec.Square(2),
         Conv2dSpec.Square(32, 64, 3, padding: 1), new BatchNormSpec(64), new ReluSpec(), MaxPool2dSpec.Square(2),
-        new FlattenSpec(), new DropoutSpec(0.4), new DenseSpec(64 * 7 * 7, 128), new ReluSpec(), new DropoutSpec(0.4), new DenseSpec(128, 10),
+        new FlattenSpec(), new DropoutSpec(0.25), new DenseSpec(64 * 7 * 7, 128), new ReluSpec(), new DropoutSpec(0.25), new DenseSpec(128, 10),
     ], new SoftmaxCrossEntropySpec());
 
     /// <summary>The four MLPs of issue 5 and the CNN.</summary>

@@ -42,8 +42,8 @@ public sealed class ExecutedFlopsTests
     public void The_bench_cnn_is_the_readmes_arch_line()
     {
         var readme = File.ReadAllText(LessonText.RepoFile("README.md"));
-        var line = Regex.Match(readme, "--arch \"(conv\\(32[^\"]*)\"").Groups[1].Value;
-        Assert.StartsWith("conv(32,3,pad=1),batchnorm", line);
+        var line = Regex.Match(readme, "--arch \"(flip[^\"]*)\"").Groups[1].Value;
+        Assert.StartsWith("flip,shift(1),conv(32,3,pad=1),batchnorm", line);
         Assert.Equal(Arch.Parse(line, Shape.Of(1, 28, 28), 10, new SoftmaxCrossEntropySpec()), BenchConfig.CnnSpec);
     }
 }
