@@ -61,6 +61,11 @@ public sealed class KindRegistry
     /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>
     public KindRegistry WithLoss<TSpec>(string kind) where TSpec : LossSpec => With(typeof(TSpec), kind);
 
+    /// <summary>This registry with the weight initializer type <typeparamref name="TInit"/> under <paramref name="kind"/>, so a dense
+    /// layer that draws its weights with it can be saved and loaded.</summary>
+    /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>
+    public KindRegistry WithInitializer<TInit>(string kind) where TInit : Initializer => With(typeof(TInit), kind);
+
     /// <summary>This registry with an optimizer state type under <paramref name="kind"/>: a closed type over float, or a generic
     /// definition with one type parameter (<c>typeof(LionState&lt;&gt;)</c>), which checkpoints close over float.</summary>
     /// <exception cref="ArgumentException">The type is not an <see cref="OptState"/>, or the name is empty, built in or taken.</exception>
@@ -98,7 +103,8 @@ public sealed class KindRegistry
     internal string NameOf(object value, string what)
     {
         if (byType.TryGetValue(value.GetType(), out var name)) return name;
-        string register = what == "optimizer state" ? $"WithState(typeof({Plain(value.GetType())}), \"…\")" : $"With{(what == "loss" ? "Loss" : "Layer")}<{Plain(value.GetType())}>(\"…\")";
+        string register = what == "optimizer state" ? $"WithState(typeof({Plain(value.GetType())}), \"…\")"
+            : $"With{what switch { "loss" => "Loss", "initializer" => "Initializer", _ => "Layer" }}<{Plain(value.GetType())}>(\"…\")";
         throw new ArgumentException($"the {what} {value.GetType().Name} is not registered for files; pass a KindRegistry that knows it (KindRegistry.BuiltIn.{register})", "kinds");
     }
 

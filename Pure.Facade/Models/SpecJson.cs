@@ -32,7 +32,11 @@ public static class SpecJson
             var o = new JsonObject { ["kind"] = l.Kind };
             switch (l)
             {
-                case DenseSpec d: o["in"] = d.In; o["out"] = d.Out; o["init"] = d.Initializer.Name; break;
+                case DenseSpec d:
+                    o["in"] = d.In; o["out"] = d.Out;
+                    // A user's initializer (or a registered one) writes its kind and fields; the library's own, its name.
+                    o["init"] = kinds.Knows(d.Initializer.GetType()) || d.Initializer.GetType().Assembly != Core ? kinds.Encode(d.Initializer, "initializer") : d.Initializer.Name;
+                    break;
                 case LeakyReluSpec lr: o["slope"] = lr.Slope; break;
                 case DropoutSpec dr: o["rate"] = dr.Rate; break;
             }
@@ -70,7 +74,7 @@ public static class SpecJson
                 string kind = Str(o, "kind", source);
                 layers.Add(kind switch
                 {
-                    "dense" => new DenseSpec(Int(o, "in", source), Int(o, "out", source), Initializer.Parse(Str(o, "init", source))),
+                    "dense" => new DenseSpec(Int(o, "in", source), Int(o, "out", source), o["init"] is JsonObject io ? RegisteredInit(io, kinds, source) : Initializer.Parse(Str(o, "init", source))),
                     "leaky-relu" => new LeakyReluSpec(Num(o, "slope", source)),
                     "dropout" => new DropoutSpec(Num(o, "rate", source)),
                     "identity" or "relu" or "sigmoid" or "tanh" or "gelu" => ActivationSpec.Parse(kind),
@@ -103,6 +107,14 @@ public static class SpecJson
         {
             throw new DataFormatException(source, null, "architecture", $"invalid architecture: {Cut(e.Message)}", e);
         }
+    }
+
+    /// <summary>A registered initializer from its kind and fields, or an error naming an unknown kind.</summary>
+    private static Initializer RegisteredInit(JsonObject o, KindRegistry kinds, string source)
+    {
+        string kind = Str(o, "kind", source);
+        return kinds.TypeOf(kind) is { } t && typeof(Initializer).IsAssignableFrom(t) ? (Initializer)kinds.Decode(t, o)
+            : throw new DataFormatException(source, null, "architecture", $"unknown initializer kind {DataText.Quote(Cut(kind))}; built in: {string.Join(", ", Initializer.All.Select(i => i.Name))}; {kinds.KnownText}");
     }
 
     private static int Int(JsonObject o, string key, string source) =>

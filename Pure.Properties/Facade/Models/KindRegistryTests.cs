@@ -47,6 +47,14 @@ public sealed record QuarticSpec : LossSpec
     }
 }
 
+/// <summary>A user's weight initializer for the file tests: W uniform in ±Gain/√fan_in (the bias keeps the default).</summary>
+public sealed record ScaledUniformInit(double Gain = 0.5) : Initializer
+{
+    public override string Name => "scaled-uniform";
+    protected override NdArray<T> Weight<T>(RandomKey key, int fanIn, int fanOut) =>
+        Sampling.Uniform<T>(key, -Gain / Math.Sqrt(fanIn), Gain / Math.Sqrt(fanIn), fanOut, fanIn);
+}
+
 /// <summary>A user's optimizer state: a running sum of the updates and a count.</summary>
 public sealed record SumState<T>(ParamTree<T> Sum, long Count) : OptState where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -128,6 +136,30 @@ public sealed class KindRegistryTests : IDisposable
         var loss = Assert.Throws<DataFormatException>(() => ModelFile.Load(path, KindRegistry.BuiltIn.WithLayer<ScaledTanhSpec>("scaled-tanh")));
         Assert.Contains("unknown loss kind 'quartic'", loss.Message);
         Assert.Contains("registered user kinds: scaled-tanh", loss.Message);
+    }
+
+    [Fact]
+    public void A_registered_user_initializer_round_trips_and_an_unregistered_one_is_named()
+    {
+        var spec = new ModelSpec(3, [new DenseSpec(3, 4, new ScaledUniformInit(0.25)), new ReluSpec(), new DenseSpec(4, 2)], new MseSpec());
+        var model = new TrainedModel(spec, NeuralPure.Models.Model.Init<float>(spec, RandomKey.FromSeed(4)), new Standardizer([0.0, 0.0, 0.0], [1.0, 1.0, 1.0]),
+            TaskKind.Regression, 0, ["a", "b", "c"], "y");
+        var kinds = KindRegistry.BuiltIn.WithInitializer<ScaledUniformInit>("scaled-uniform");
+        var path = Path.Combine(dir, "init.safetensors");
+        ModelFile.Save(path, model, kinds: kinds);
+        var (back, _) = ModelFile.Load(path, kinds);
+        Assert.Equal(spec, back.Spec);
+        Assert.Equal(0.25, ((ScaledUniformInit)((DenseSpec)back.Spec.Layers[0]).Initializer).Gain);
+        Assert.Equal(model.ParameterHash(), back.ParameterHash());
+        Assert.Contains("\"init\":{\"kind\":\"scaled-uniform\",\"gain\":0.25}", SpecJson.ToJson(spec, kinds).ToJsonString());
+        Assert.Contains("\"init\":\"pytorch\"", SpecJson.ToJson(spec, kinds).ToJsonString()); // the library's own keep their names
+
+        var unknown = Assert.Throws<DataFormatException>(() => ModelFile.Load(path));
+        Assert.Contains("unknown initializer kind 'scaled-uniform'; built in: pytorch, he-uniform", unknown.Message);
+        var e = Assert.Throws<ArgumentException>(() => ModelFile.Save(Path.Combine(dir, "y.safetensors"), model));
+        Assert.Contains("the initializer ScaledUniformInit is not registered for files", e.Message);
+        Assert.Contains("KindRegistry.BuiltIn.WithInitializer<ScaledUniformInit>(\"…\")", e.Message);
+        Assert.False(File.Exists(Path.Combine(dir, "y.safetensors")));
     }
 
     [Fact]
