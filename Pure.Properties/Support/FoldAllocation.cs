@@ -32,15 +32,21 @@ public static class FoldAllocation
         // the runtime's bookkeeping, not the fold's. So warm up for long enough that promotion is over, as a benchmark would.
         var warm = System.Diagnostics.Stopwatch.StartNew();
         do { step = 0; Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 3), observer, 0, one); } while (warm.ElapsedMilliseconds < 700);
-        step = 0;
-        last = GC.GetAllocatedBytesForCurrentThread();
-        Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 3), observer, 0, one);
-        Assert.Equal(150, step);
-        for (int e = 0; e < 3; e++)
+        // On a loaded machine the runtime's background tier-up can still land inside the measured epochs (6.7 kB once, seen in CI
+        // under load). A fold that allocates per step allocates in every attempt; the runtime's one-time promotion does not repeat.
+        // So measure up to three times and require one attempt in which no step allocated; a failure shows every attempt.
+        var attempts = new List<string>();
+        for (int attempt = 0; attempt < 3; attempt++)
         {
+            step = 0;
+            last = GC.GetAllocatedBytesForCurrentThread();
+            Trainer.Fit(spec, opt, start, data, new TrainConfig(8, 3), observer, 0, one);
+            Assert.Equal(150, step);
             // An epoch's first report also carries what came before it: the workspaces, the epoch's shuffle, the last history.
-            var epoch = bytes.Skip(50 * e + 1).Take(49).ToArray();
-            Assert.True(epoch.All(b => b == 0), $"{name}, epoch {e}: steps allocated [{string.Join(", ", epoch)}] bytes");
+            var steps = Enumerable.Range(0, 3).SelectMany(e => bytes.Skip(50 * e + 1).Take(49)).ToArray();
+            if (steps.All(b => b == 0)) return;
+            attempts.Add($"attempt {attempt + 1}: {steps.Count(b => b != 0)} steps allocated [{string.Join(", ", steps.Where(b => b != 0))}] bytes");
         }
+        Assert.Fail($"{name}: steps of the fold allocated in each of 3 attempts: {string.Join("; ", attempts)}");
     }
 }
