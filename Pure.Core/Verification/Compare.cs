@@ -62,7 +62,7 @@ internal static class Compare
             return failures == 0
                 ? new CheckResult(check, true, $"{total} elements agree; worst {at} ({worstExcess.ToString("G2", CultureInfo.InvariantCulture)} of the tolerance)")
                 : new CheckResult(check, false, $"worst {at}, |a − n| = {R(Math.Abs(worstA - worstN))} > tolerance {R(Tolerance(worstA, worstN))} " +
-                    $"(atol {Verify.Atol}, rtol {Verify.Rtol}, h {Verify.Step}); {failures} of {total} elements fail");
+                    $"(atol {R(Verify.Atol)}, rtol {R(Verify.Rtol)}, h {R(Verify.Step)}); {failures} of {total} elements fail");
         }
     }
 
