@@ -13,14 +13,13 @@ internal static class LayerCheck
     private sealed record Setup(LayerSpec Layer, Shape Input, Shape Output, int Rows, ImmutableArray<ParamShape> Shapes, ImmutableArray<NdArray<double>> Params,
         NdArray<double> X, NdArray<double> Cotangent, RandomKey? Key, ImmutableArray<ParamShape> StateShapes, ImmutableArray<NdArray<double>> State)
     {
-        /// <summary>The pure driver's forward (the stateful one when the layer carries state: its state is the layer's initial one).</summary>
+        /// <summary>The pure driver's forward, the stateful one (its state is the layer's initial one; none for a layer without state).</summary>
         public (NdArray<double> Y, ImmutableArray<NdArray<double>> State) Forward(IReadOnlyList<NdArray<double>> ps, NdArray<double> x, Parallelism threads) =>
-            State.IsEmpty ? (Layers.Layer.Forward(Layer, ps, x, Key, threads), []) : Layers.Layer.Forward(Layer, ps, State, x, Key, threads);
+            Layers.Layer.Forward(Layer, ps, State, x, Key, threads);
 
         /// <summary>The pure driver's backward.</summary>
         public (NdArray<double> DX, ImmutableArray<NdArray<double>> Grads) Backward(Parallelism threads)
         {
-            if (State.IsEmpty) return Layers.Layer.Backward(Layer, Params, X, Cotangent, Key, threads);
             var (dx, grads, _) = Layers.Layer.Backward(Layer, Params, State, X, Cotangent, Key, threads);
             return (dx, grads);
         }
@@ -131,12 +130,9 @@ internal static class LayerCheck
         var tally = new Compare.GradientTally();
         var nx = NumericGrad.OfInput(x => Pair(s.Cotangent, s.Forward(s.Params, x, one).Y), s.X, Verify.Step);
         tally.Add("dx", s.X.Shape, dx.Span, nx.Span);
-        if (s.Params.Length > 0)
-        {
-            var tree = new ParamTree<double>([.. s.Shapes.Select(p => p.Name)], s.Params);
-            var np = NumericGrad.OfParameters(t => Pair(s.Cotangent, s.Forward(t.Leaves, s.X, one).Y), tree, Verify.Step);
-            for (int i = 0; i < s.Params.Length; i++) tally.Add(s.Shapes[i].Name, s.Params[i].Shape, grads[i].Span, np[i].Span);
-        }
+        var tree = new ParamTree<double>([.. s.Shapes.Select(p => p.Name)], s.Params);
+        var np = NumericGrad.OfParameters(t => Pair(s.Cotangent, s.Forward(t.Leaves, s.X, one).Y), tree, Verify.Step);
+        for (int i = 0; i < s.Params.Length; i++) tally.Add(s.Shapes[i].Name, s.Params[i].Shape, grads[i].Span, np[i].Span);
         return tally.Result(Verify.GradientCheck);
     }
 

@@ -136,10 +136,16 @@ public sealed class CompareTests
         internal int Internal => 3;
     }
 
-    private sealed class Node(int depth)
+    private sealed class Node(int depth, bool named = true)
     {
-        public Node? Next => depth < 30 ? new Node(depth + 1) : null;
-        public override string ToString() => "node " + depth;
+        public Node? Next => depth < 30 ? new Node(depth + 1, named) : null;
+        public override string? ToString() => named ? "node " + depth : null;
+    }
+
+    /// <summary>No public properties, and a ToString that returns null (as a user's type may).</summary>
+    private sealed class Nameless
+    {
+        public override string? ToString() => null;
     }
 
     private static List<(string Path, string Shown)> Flat(object? value) => [.. Compare.Snapshot(value, "p").Select(e => (e.Path, e.Shown))];
@@ -187,6 +193,7 @@ public sealed class CompareTests
         Assert.Equal([("p.Type", "Point"), ("p.X", "1"), ("p.Y", "2.5")], Flat(new Point(1, 2.5)));
         Assert.Equal("NeuralPure.Properties.Verification.CompareTests+Point", Compare.Snapshot(new Point(1, 2.5), "p")[0].Key);
         Assert.Equal([("p.Type", "Hidden"), ("p.Shown", "2")], Flat(new Hidden()));
+        Assert.Equal([("p.Type", "Nameless"), ("p", "Nameless")], Flat(new Nameless()));
         var plain = new object();
         Assert.Equal([("p.Type", "Object"), ("p", "System.Object")], Flat(plain));
         Assert.Same(plain, Compare.Snapshot(plain, "p")[1].Key);
@@ -200,6 +207,7 @@ public sealed class CompareTests
         Assert.Equal("p" + string.Concat(Enumerable.Repeat(".Next", 17)), last.Path);
         Assert.Equal("node 17", last.Shown);
         Assert.Equal(17 + 1, entries.Count);   // a ".Type" entry per level above the cut, then the cut node itself
+        Assert.Equal("Node", Flat(new Node(0, named: false))[^1].Shown);   // a cut value whose ToString is null shows its type's name
     }
 
     [Fact]
