@@ -108,6 +108,7 @@ public sealed class LayerCheckTests
     private sealed record Recorder : LayerSpec
     {
         public List<double[]> Seen { get; } = [];
+        public List<double[]> SeenDy { get; } = [];
         public override string Kind => "recorder";
         public override Shape OutputShape(Shape input) => input;
         public override void Forward<T>(in ForwardArgs<T> a)
@@ -115,20 +116,29 @@ public sealed class LayerCheckTests
             a.X.CopyTo(a.Y);
             Seen.Add([.. a.X.ToArray().Select(double.CreateChecked)]);
         }
-        public override void Backward<T>(in BackwardArgs<T> a) => a.DY.CopyTo(a.DX);
+        public override void Backward<T>(in BackwardArgs<T> a)
+        {
+            a.DY.CopyTo(a.DX);
+            SeenDy.Add([.. a.DY.ToArray().Select(double.CreateChecked)]);
+        }
     }
 
     [Fact]
-    public void The_inputs_are_drawn_away_from_zero_with_both_signs()
+    public void The_inputs_are_drawn_away_from_zero_and_the_cotangent_in_minus_one_to_one_both_with_both_signs()
     {
         var layer = new Recorder();
         Assert.True(Verify.Layer(layer, Shape.Of(50), rows: 4).Passed);
-        var x = layer.Seen[0];
-        Assert.Equal(200, x.Length);
+        var (x, dy) = (layer.Seen[0], layer.SeenDy[0]);
+        Assert.Equal((200, 200), (x.Length, dy.Length));
         Assert.All(x, v => Assert.InRange(Math.Abs(v), Verify.InputMargin, 2));
-        Assert.Contains(x, v => v < 0);
-        Assert.Contains(x, v => v > 0);
         Assert.Contains(x, v => Math.Abs(v) > 1);
+        Assert.All(dy, v => Assert.InRange(v, -1, 1));
+        Assert.All(layer.SeenDy, d => Assert.Equal(dy, d));   // one fixed cotangent for every call
+        foreach (var a in new[] { x, dy })
+        {
+            Assert.Contains(a, v => v < -0.5);
+            Assert.Contains(a, v => v > 0.5);
+        }
     }
 
     // ---- (1) the gradient check ---------------------------------------------------------------------------------------

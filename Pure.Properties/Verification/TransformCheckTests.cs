@@ -16,7 +16,7 @@ public sealed class TransformCheckTests
     public enum Fault
     {
         None, InitThrows, InitNull, OpenNull, ForgetsCount, IgnoresVelocity, WritesParameters, PlainFormApplies, FusedNotApplying,
-        FusedForgetsCount, FusedLiveState, FusedSkipsALeaf,
+        FusedForgetsCount, FusedLiveState, FusedSkipsALeaf, AppliesFromSecondStep,
     }
 
     /// <summary>Heavy-ball momentum's state: the steps done and the velocity, one array per leaf (a user's state need not be a
@@ -55,6 +55,7 @@ public sealed class TransformCheckTests
                     var u = a.Updates(j);
                     for (int i = 0; i < u.Length; i++) { v[j][i] = 0.5 * v[j][i] + u[i]; u[i] = v[j][i]; }
                     if (fault == Fault.WritesParameters) Writable(a.Parameters(j))[0] = 0;
+                    if (fault == Fault.AppliesFromSecondStep && !applies && count >= 2) a.WritableParameters(j)[0] += 0;   // "applies" nothing, but asks
                     if (fault == Fault.PlainFormApplies || (applies && !(fault == Fault.FusedSkipsALeaf && j == a.Count - 1)))
                     {
                         var p = a.WritableParameters(j);
@@ -195,5 +196,108 @@ public sealed class TransformCheckTests
         var r = Verify.Transform(GradientTransform.Chain(new ScaleByLearningRate(0.1), new Momentum(Fault.ForgetsCount)), Tree, steps: 2);
         Assert.False(r[Verify.InPlaceSteps]!.Passed, r.ToString());
         Assert.Equal("after 2 steps: state.States[1].Count differs: pure 1, in place 2", r[Verify.InPlaceSteps]!.Detail);
+    }
+
+    /// <summary>The identity, recording the gradients it is handed.</summary>
+    private sealed record GradientRecorder : GradientTransform
+    {
+        public List<double[]> Seen { get; } = [];
+        public override OptState Init<T>(ParamTree<T> parameters) => EmptyState.Instance;
+        public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) => (TransformWorkspace<T>)(object)new Work(Seen);
+        private sealed class Work(List<double[]> seen) : TransformWorkspace<double>
+        {
+            public override void Update(in UpdateArgs<double> a)
+            {
+                for (int j = 0; j < a.Count; j++) seen.Add(a.Updates(j).ToArray());
+            }
+            public override OptState State() => EmptyState.Instance;
+        }
+    }
+
+    [Fact]
+    public void The_gradients_are_drawn_in_minus_one_to_one_with_both_signs_and_differ_by_step()
+    {
+        var big = new ParamTree<double>(["w"], [NdArray.Zeros<double>(40)]);
+        var t = new GradientRecorder();
+        Assert.True(Verify.Transform(t, big, steps: 2).Passed);
+        var first = t.Seen[0];
+        Assert.All(t.Seen.SelectMany(g => g), v => Assert.InRange(v, -1, 1));
+        Assert.Contains(first, v => v < -0.5);
+        Assert.Contains(first, v => v > 0.5);
+        Assert.Contains(t.Seen, g => !g.SequenceEqual(first));   // the second step's gradients are drawn anew
+    }
+
+    /// <summary>The sum of every third step's updates (the identity otherwise), kept in a buffer that <c>State()</c> hands out
+    /// live, as a lookahead-style slow copy might: a snapshot changes only on a third step.</summary>
+    private sealed record EveryThirdLive : GradientTransform
+    {
+        public override OptState Init<T>(ParamTree<T> parameters) => new SlowState(0, [.. parameters.Leaves.Select(l => new double[l.Length])]);
+        public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) => (TransformWorkspace<T>)(object)new Work(Expect<SlowState>(state));
+        private sealed class Work(SlowState start) : TransformWorkspace<double>
+        {
+            private long count = start.Count;
+            private readonly double[][] slow = [.. start.Slow.Select(b => (double[])b.Clone())];
+            public override void Update(in UpdateArgs<double> a)
+            {
+                if (++count % 3 != 0) return;
+                for (int j = 0; j < a.Count; j++)
+                {
+                    var u = a.Updates(j);
+                    for (int i = 0; i < u.Length; i++) slow[j][i] += u[i];
+                }
+            }
+            public override OptState State() => new SlowState(count, slow);
+        }
+    }
+
+    private sealed record SlowState(long Count, double[][] Slow) : OptState;
+
+    [Fact]
+    public void The_state_copy_check_steps_on_at_least_twice_after_its_snapshot()
+    {
+        var r = Verify.Transform(new EveryThirdLive(), Tree, steps: 1);
+        OnlyFails(r, Verify.StateIsCopy);
+        Assert.Matches(@"^the state taken after step 1 changed when the workspace stepped on: state\.Slow\[0\]\[0\] differs: at State\(\) 0, after further steps \S+$",
+            r[Verify.StateIsCopy]!.Detail);
+    }
+
+    [Fact]
+    public void A_plain_workspace_that_asks_for_writable_parameters_on_a_later_step_is_refused_them()
+    {
+        var r = Check(Fault.AppliesFromSecondStep);
+        OnlyFails(r, Verify.InPlaceSteps, Verify.StateIsCopy);   // the pure Update opens a fresh workspace each step, so only these see step 2
+        const string refused = "threw InvalidOperationException: these parameters are read-only: only a workspace that applies its updates gets writable parameters";
+        Assert.Equal(refused, r[Verify.InPlaceSteps]!.Detail);
+        Assert.Equal(refused, r[Verify.StateIsCopy]!.Detail);
+    }
+
+    /// <summary>A running sum of the updates (the identity otherwise) whose buffer is allocated at the first update and from then
+    /// on handed out live by <c>State()</c> (before it, State() returns fresh zeros).</summary>
+    private sealed record LazyLive : GradientTransform
+    {
+        public override OptState Init<T>(ParamTree<T> parameters) => new SlowState(0, [.. parameters.Leaves.Select(l => new double[l.Length])]);
+        public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) => (TransformWorkspace<T>)(object)new Work(Expect<SlowState>(state));
+        private sealed class Work(SlowState start) : TransformWorkspace<double>
+        {
+            private double[][]? sum;
+            public override void Update(in UpdateArgs<double> a)
+            {
+                sum ??= [.. start.Slow.Select(b => (double[])b.Clone())];
+                for (int j = 0; j < a.Count; j++)
+                {
+                    var u = a.Updates(j);
+                    for (int i = 0; i < u.Length; i++) sum[j][i] += u[i];
+                }
+            }
+            public override OptState State() => new SlowState(start.Count, sum ?? [.. start.Slow.Select(b => (double[])b.Clone())]);
+        }
+    }
+
+    [Fact]
+    public void The_state_copy_check_takes_its_snapshot_after_a_first_step()
+    {
+        var r = Verify.Transform(new LazyLive(), Tree, steps: 2);
+        OnlyFails(r, Verify.StateIsCopy);
+        Assert.StartsWith("the state taken after step 1 changed when the workspace stepped on: state.Slow[0][0] differs: at State() ", r[Verify.StateIsCopy]!.Detail);
     }
 }
