@@ -153,9 +153,9 @@ public sealed class CompareTests
     [Fact]
     public void A_snapshot_flattens_scalars_with_invariant_text()
     {
-        var shown = Cultures.WithDecimalComma(() => new object?[] { null, 1.5, 1.5f, 2.5m, true, Colour.Green, 7L, "text", 1234567 }.Select(Flat).ToList());
+        var shown = Cultures.WithDecimalComma(() => new object?[] { null, 1.5, 1.5f, 2.5m, true, Colour.Green, 7L, "text", 1234567, 3u, 4ul, (short)5, (byte)6 }.Select(Flat).ToList());
         Assert.Equal<IEnumerable<(string, string)>>([[("p", "null")], [("p", "1.5")], [("p", "1.5")], [("p", "2.5")], [("p", "True")], [("p", "Green")], [("p", "7")],
-            [("p", "text")], [("p", "1234567")]], shown);
+            [("p", "text")], [("p", "1234567")], [("p", "3")], [("p", "4")], [("p", "5")], [("p", "6")]], shown);
     }
 
     [Fact]
@@ -208,6 +208,16 @@ public sealed class CompareTests
         Assert.Equal("node 17", last.Shown);
         Assert.Equal(17 + 1, entries.Count);   // a ".Type" entry per level above the cut, then the cut node itself
         Assert.Equal("Node", Flat(new Node(0, named: false))[^1].Shown);   // a cut value whose ToString is null shows its type's name
+    }
+
+    [Fact]
+    public void Nested_collections_count_towards_the_depth_too()
+    {
+        object nested = 1.0;
+        for (int k = 0; k < 25; k++) nested = new object[] { nested };
+        var entries = Flat(nested);
+        Assert.Equal(("p" + string.Concat(Enumerable.Repeat("[0]", 17)), "System.Object[]"), entries[0]);
+        Assert.Equal(17 + 1, entries.Count);   // the cut, then a ".Count" entry per level above it
     }
 
     [Fact]

@@ -109,11 +109,13 @@ public sealed class LayerCheckTests
     {
         public List<double[]> Seen { get; } = [];
         public List<double[]> SeenDy { get; } = [];
+        public List<bool> Modes { get; } = [];
         public override string Kind => "recorder";
         public override Shape OutputShape(Shape input) => input;
         public override void Forward<T>(in ForwardArgs<T> a)
         {
             a.X.CopyTo(a.Y);
+            Modes.Add(a.Training);
             Seen.Add([.. a.X.ToArray().Select(double.CreateChecked)]);
         }
         public override void Backward<T>(in BackwardArgs<T> a)
@@ -139,6 +141,17 @@ public sealed class LayerCheckTests
             Assert.Contains(a, v => v < -0.5);
             Assert.Contains(a, v => v > 0.5);
         }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Every_forward_pass_runs_in_the_mode_asked_for(bool training)
+    {
+        var layer = new Recorder();
+        Assert.True(Verify.Layer(layer, Width4, rows: 2, training: training).Passed);
+        Assert.NotEmpty(layer.Modes);
+        Assert.All(layer.Modes, m => Assert.Equal(training, m));
     }
 
     // ---- (1) the gradient check ---------------------------------------------------------------------------------------

@@ -43,19 +43,21 @@ public sealed class TransformCheckTests
         private sealed class Work(VelocityState start, Fault fault, bool applies) : TransformWorkspace<double>
         {
             private long count = fault == Fault.ForgetsCount ? 0 : start.Count;
+            private int updates;
             private readonly double[][] v = [.. start.Velocity.Select(l => fault == Fault.IgnoresVelocity ? new double[l.Length] : (double[])l.Clone())];
 
             public override bool AppliesUpdates => applies && fault != Fault.FusedNotApplying;
 
             public override void Update(in UpdateArgs<double> a)
             {
+                updates++;   // on this workspace (the pure Update opens a fresh one per step)
                 if (!applies || fault != Fault.FusedForgetsCount) count++;
                 for (int j = 0; j < a.Count; j++)
                 {
                     var u = a.Updates(j);
                     for (int i = 0; i < u.Length; i++) { v[j][i] = 0.5 * v[j][i] + u[i]; u[i] = v[j][i]; }
                     if (fault == Fault.WritesParameters) Writable(a.Parameters(j))[0] = 0;
-                    if (fault == Fault.AppliesFromSecondStep && !applies && count >= 2) a.WritableParameters(j)[0] += 0;   // "applies" nothing, but asks
+                    if (fault == Fault.AppliesFromSecondStep && !applies && updates >= 2) a.WritableParameters(j)[0] += 0;   // "applies" nothing, but asks
                     if (fault == Fault.PlainFormApplies || (applies && !(fault == Fault.FusedSkipsALeaf && j == a.Count - 1)))
                     {
                         var p = a.WritableParameters(j);
@@ -265,7 +267,7 @@ public sealed class TransformCheckTests
     public void A_plain_workspace_that_asks_for_writable_parameters_on_a_later_step_is_refused_them()
     {
         var r = Check(Fault.AppliesFromSecondStep);
-        OnlyFails(r, Verify.InPlaceSteps, Verify.StateIsCopy);   // the pure Update opens a fresh workspace each step, so only these see step 2
+        OnlyFails(r, Verify.InPlaceSteps, Verify.StateIsCopy);   // the pure Update opens a fresh workspace each step: only these see a second update
         const string refused = "threw InvalidOperationException: these parameters are read-only: only a workspace that applies its updates gets writable parameters";
         Assert.Equal(refused, r[Verify.InPlaceSteps]!.Detail);
         Assert.Equal(refused, r[Verify.StateIsCopy]!.Detail);
