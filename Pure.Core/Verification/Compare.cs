@@ -48,7 +48,7 @@ internal static class Compare
                 double excess = finite ? Math.Abs(a - n) / Tolerance(a, n) : double.PositiveInfinity;
                 total++;
                 if (!(excess <= 1)) failures++;
-                if (excess > worstExcess || (worstName is null))
+                if (excess > worstExcess)   // the first element always is: its excess is ≥ 0 or +∞
                 {
                     worstExcess = excess; worstName = name; worstIndex = i; worstShape = shape; worstA = a; worstN = n;
                 }
@@ -62,7 +62,7 @@ internal static class Compare
             return failures == 0
                 ? new CheckResult(check, true, $"{total} elements agree; worst {at} ({worstExcess.ToString("G2", CultureInfo.InvariantCulture)} of the tolerance)")
                 : new CheckResult(check, false, $"worst {at}, |a − n| = {R(Math.Abs(worstA - worstN))} > tolerance {R(Tolerance(worstA, worstN))} " +
-                    $"(atol {Verify.Atol}, rtol {Verify.Rtol}, h {Verify.Step}); {failures} of {total} elements fail");
+                    $"(atol {R(Verify.Atol)}, rtol {R(Verify.Rtol)}, h {R(Verify.Step)}); {failures} of {total} elements fail");
         }
     }
 
@@ -95,7 +95,7 @@ internal static class Compare
             case null: into.Add(new(path, null, "null")); return;
             case double d: into.Add(new(path, BitConverter.DoubleToInt64Bits(d), R(d))); return;
             case float f: into.Add(new(path, BitConverter.SingleToInt32Bits(f), f.ToString("R", CultureInfo.InvariantCulture))); return;
-            case string or bool or Enum or int or long or uint or ulong or short or byte or decimal: into.Add(new(path, value, Convert.ToString(value, CultureInfo.InvariantCulture) ?? "")); return;
+            case string or bool or Enum or int or long or uint or ulong or short or byte or decimal: into.Add(new(path, value, Convert.ToString(value, CultureInfo.InvariantCulture)!)); return;
             case ParamTree<double> t:
                 for (int i = 0; i < t.Count; i++) Flatten(t[i], $"{path}['{t.Names[i]}']", into, depth + 1);
                 return;

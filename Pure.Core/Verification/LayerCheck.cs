@@ -11,16 +11,15 @@ namespace NeuralPure.Verification;
 internal static class LayerCheck
 {
     private sealed record Setup(LayerSpec Layer, Shape Input, Shape Output, int Rows, ImmutableArray<ParamShape> Shapes, ImmutableArray<NdArray<double>> Params,
-        NdArray<double> X, NdArray<double> Cotangent, RandomKey? Key, ImmutableArray<NdArray<double>> State)
+        NdArray<double> X, NdArray<double> Cotangent, RandomKey? Key, ImmutableArray<ParamShape> StateShapes, ImmutableArray<NdArray<double>> State)
     {
-        /// <summary>The pure driver's forward (the stateful one when the layer carries state: its state is the layer's initial one).</summary>
+        /// <summary>The pure driver's forward, the stateful one (its state is the layer's initial one; none for a layer without state).</summary>
         public (NdArray<double> Y, ImmutableArray<NdArray<double>> State) Forward(IReadOnlyList<NdArray<double>> ps, NdArray<double> x, Parallelism threads) =>
-            State.IsEmpty ? (Layers.Layer.Forward(Layer, ps, x, Key, threads), []) : Layers.Layer.Forward(Layer, ps, State, x, Key, threads);
+            Layers.Layer.Forward(Layer, ps, State, x, Key, threads);
 
         /// <summary>The pure driver's backward.</summary>
         public (NdArray<double> DX, ImmutableArray<NdArray<double>> Grads) Backward(Parallelism threads)
         {
-            if (State.IsEmpty) return Layers.Layer.Backward(Layer, Params, X, Cotangent, Key, threads);
             var (dx, grads, _) = Layers.Layer.Backward(Layer, Params, State, X, Cotangent, Key, threads);
             return (dx, grads);
         }
@@ -30,14 +29,16 @@ internal static class LayerCheck
     {
         var keys = RandomKey.FromSeed(seed).Split(5);
         string subject = $"layer {layer.Kind} ({layer}) on {rows} × {input}, seed {seed}{(training ? ", training" : "")}";
-        Shape output; ImmutableArray<ParamShape> shapes; ImmutableArray<NdArray<double>> ps;
+        Shape output; ImmutableArray<ParamShape> shapes, stateShapes; ImmutableArray<NdArray<double>> ps, state;
         CheckResult shapesCheck;
         try
         {
             output = layer.OutputShape(input) ?? throw new InvalidOperationException("OutputShape returned null");
             shapes = layer.Parameters(input);
             ps = layer.Init<double>(input, keys[1]);
-            shapesCheck = ShapesCheck(layer, input, rows, shapes, ps, keys[1]);
+            stateShapes = layer.State(input);
+            state = stateShapes.IsDefault ? default : layer.InitState<double>(input);
+            shapesCheck = ShapesCheck(layer, input, rows, shapes, ps, stateShapes, state, keys[1]);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -47,10 +48,7 @@ internal static class LayerCheck
 
         var x = AwayFromZero(keys[0], rows * input.Size, input.Batch(rows));
         var c = Sampling.Uniform<double>(keys[2], -1, 1, [.. output.Batch(rows)]);
-        ImmutableArray<NdArray<double>> state;
-        try { state = layer.State(input).IsEmpty ? [] : layer.InitState<double>(input); }
-        catch (Exception e) when (e is not OutOfMemoryException) { return NotRun(subject, Compare.Threw(Verify.Shapes, e)); }
-        var s = new Setup(layer, input, output, rows, shapes, ps, x, c, training ? keys[3] : null, state);
+        var s = new Setup(layer, input, output, rows, shapes, ps, x, c, training ? keys[3] : null, stateShapes, state);
 
         var before = Inputs(s);
         var gradient = Compare.Guard(Verify.GradientCheck, () => Gradient(s));
@@ -65,7 +63,7 @@ internal static class LayerCheck
 
     private static List<Compare.Entry> Inputs(Setup s) =>
         [.. Compare.Snapshot(s.X, "x"), .. Compare.Snapshot(s.Cotangent, "dy"), .. s.Params.SelectMany((p, i) => Compare.Snapshot(p, s.Shapes[i].Name)),
-         .. s.State.SelectMany((a, i) => Compare.Snapshot(a, "state " + i))];
+         .. s.State.SelectMany((a, i) => Compare.Snapshot(a, s.StateShapes[i].Name))];
 
     private static VerificationReport NotRun(string subject, CheckResult shapes)
     {
@@ -85,23 +83,36 @@ internal static class LayerCheck
         return NdArray.Own(r, shape);
     }
 
-    private static CheckResult ShapesCheck(LayerSpec layer, Shape input, int rows, ImmutableArray<ParamShape> shapes, ImmutableArray<NdArray<double>> ps, RandomKey key)
+    private static CheckResult ShapesCheck(LayerSpec layer, Shape input, int rows, ImmutableArray<ParamShape> shapes, ImmutableArray<NdArray<double>> ps,
+        ImmutableArray<ParamShape> stateShapes, ImmutableArray<NdArray<double>> state, RandomKey key)
     {
         const string name = Verify.Shapes;
-        if (shapes.IsDefault) return new(name, false, "Parameters returned a default array");
-        if (ps.IsDefault) return new(name, false, "Init returned a default array");
-        if (ps.Length != shapes.Length) return new(name, false, $"Init returned {ps.Length} arrays for {shapes.Length} declared parameters ({string.Join(", ", shapes.Select(p => p.Name))})");
-        for (int i = 0; i < ps.Length; i++)
-        {
-            if (ps[i] is null) return new(name, false, $"Init returned null for {shapes[i].Name}");
-            if (!ps[i].Shape.SequenceEqual(shapes[i].Shape.Dims)) return new(name, false, $"Init's {shapes[i].Name} is {ps[i].ShapeText}, declared {shapes[i].Shape}");
-        }
+        if (Declared("Parameters", "Init", "parameters", shapes, ps) is { } dp) return new(name, false, dp);
+        if (Declared("State", "InitState", "state arrays", stateShapes, state) is { } ds) return new(name, false, ds);
         var again = layer.Init<double>(input, key);
         for (int i = 0; i < ps.Length; i++)
             if (again.Length != ps.Length || !again[i].Equals(ps[i])) return new(name, false, $"Init is not a function of its key: {shapes[i].Name} differs between two calls with the same key");
         int scratch = layer.ScratchBytes<double>(input, rows);
         if (scratch < 0) return new(name, false, $"ScratchBytes is {scratch}");
-        return new(name, true, $"output {layer.OutputShape(input)}; parameters {(shapes.Length == 0 ? "none" : string.Join(", ", shapes.Select(p => $"{p.Name} {p.Shape}")))}; scratch {scratch} bytes");
+        return new(name, true, $"output {layer.OutputShape(input)}; parameters {(shapes.Length == 0 ? "none" : List(shapes))}" +
+            $"{(stateShapes.Length == 0 ? "" : "; state " + List(stateShapes))}; scratch {scratch} bytes");
+    }
+
+    private static string List(ImmutableArray<ParamShape> shapes) => string.Join(", ", shapes.Select(p => $"{p.Name} {p.Shape}"));
+
+    /// <summary>Why the arrays <paramref name="init"/> returned are not one per entry <paramref name="declare"/> declared, of its
+    /// shape (null: they are).</summary>
+    private static string? Declared(string declare, string init, string what, ImmutableArray<ParamShape> shapes, ImmutableArray<NdArray<double>> arrays)
+    {
+        if (shapes.IsDefault) return $"{declare} returned a default array";
+        if (arrays.IsDefault) return $"{init} returned a default array";
+        if (arrays.Length != shapes.Length) return $"{init} returned {arrays.Length} arrays for {shapes.Length} declared {what} ({string.Join(", ", shapes.Select(p => p.Name))})";
+        for (int i = 0; i < arrays.Length; i++)
+        {
+            if (arrays[i] is null) return $"{init} returned null for {shapes[i].Name}";
+            if (!arrays[i].Shape.SequenceEqual(shapes[i].Shape.Dims)) return $"{init}'s {shapes[i].Name} is {arrays[i].ShapeText}, declared {shapes[i].Shape}";
+        }
+        return null;
     }
 
     private static double Pair(NdArray<double> c, NdArray<double> y)
@@ -119,12 +130,9 @@ internal static class LayerCheck
         var tally = new Compare.GradientTally();
         var nx = NumericGrad.OfInput(x => Pair(s.Cotangent, s.Forward(s.Params, x, one).Y), s.X, Verify.Step);
         tally.Add("dx", s.X.Shape, dx.Span, nx.Span);
-        if (s.Params.Length > 0)
-        {
-            var tree = new ParamTree<double>([.. s.Shapes.Select(p => p.Name)], s.Params);
-            var np = NumericGrad.OfParameters(t => Pair(s.Cotangent, s.Forward(t.Leaves, s.X, one).Y), tree, Verify.Step);
-            for (int i = 0; i < s.Params.Length; i++) tally.Add(s.Shapes[i].Name, s.Params[i].Shape, grads[i].Span, np[i].Span);
-        }
+        var tree = new ParamTree<double>([.. s.Shapes.Select(p => p.Name)], s.Params);
+        var np = NumericGrad.OfParameters(t => Pair(s.Cotangent, s.Forward(t.Leaves, s.X, one).Y), tree, Verify.Step);
+        for (int i = 0; i < s.Params.Length; i++) tally.Add(s.Shapes[i].Name, s.Params[i].Shape, grads[i].Span, np[i].Span);
         return tally.Result(Verify.GradientCheck);
     }
 
@@ -151,7 +159,7 @@ internal static class LayerCheck
                 s.Layer.Forward(new ForwardArgs<double>(s.Rows, s.Input, s.Output, s.X.Span, y, p, scratch, s.Key, 1, state));
                 if (Compare.BitDifference("y", yPure.Shape, yPure.Span, y, "driver", "in place") is { } dy) return (new(name, false, $"{dy} (forward {when})"), written);
                 for (int i = 0; i < state.Length; i++)
-                    if (Compare.BitDifference("state " + i, statePure[i].Shape, statePure[i].Span, state[i], "driver", "in place") is { } ds) return (new(name, false, $"{ds} (forward {when})"), written);
+                    if (Compare.BitDifference(s.StateShapes[i].Name, statePure[i].Shape, statePure[i].Span, state[i], "driver", "in place") is { } ds) return (new(name, false, $"{ds} (forward {when})"), written);
                 var ySaved = (double[])y.Clone();
                 s.Layer.Backward(new BackwardArgs<double>(s.Rows, s.Input, s.Output, s.X.Span, y, s.Cotangent.Span, dx, true, p, g, scratch, s.Key, 1));
                 if (written is null && Compare.BitDifference("y", yPure.Shape, ySaved, y, "before backward", "after") is { } wy)
@@ -173,7 +181,7 @@ internal static class LayerCheck
         var (y3, st3) = s.Forward(s.Params, s.X, three);
         if (Compare.BitDifference("y", y1.Shape, y1.Span, y3.Span, "1 thread", "3 threads") is { } d) return new(name, false, d);
         for (int i = 0; i < st1.Length; i++)
-            if (Compare.BitDifference("state " + i, st1[i].Shape, st1[i].Span, st3[i].Span, "1 thread", "3 threads") is { } dst) return new(name, false, dst);
+            if (Compare.BitDifference(s.StateShapes[i].Name, st1[i].Shape, st1[i].Span, st3[i].Span, "1 thread", "3 threads") is { } dst) return new(name, false, dst);
         var (dx1, g1) = s.Backward(one);
         var (dx3, g3) = s.Backward(three);
         if (Compare.BitDifference("dx", dx1.Shape, dx1.Span, dx3.Span, "1 thread", "3 threads") is { } ddx) return new(name, false, ddx);

@@ -56,7 +56,8 @@ public static class Verify
     /// (catches elements left unwritten and any dependence on a destination's contents). <b>(3) no input written</b>: x, the
     /// parameters, dy, and y during the backward pass are unchanged after the calls. <b>(4) threads</b>: the driver with 1 and 3
     /// threads gives the same bits. <b>(5) shapes</b>: <see cref="LayerSpec.Init{T}"/> returns one array per declared parameter with
-    /// its declared shape, the same bits for the same key, and <see cref="LayerSpec.ScratchBytes{T}"/> is ≥ 0; when it fails (or
+    /// its declared shape, the same bits for the same key, <see cref="LayerSpec.InitState{T}"/> returns one array per declared
+    /// <see cref="LayerSpec.State"/> entry with its shape, and <see cref="LayerSpec.ScratchBytes{T}"/> is ≥ 0; when it fails (or
     /// <see cref="LayerSpec.OutputShape"/> throws) the other checks are not run and fail.</para>
     /// <para>A layer that carries state (<see cref="LayerSpec.State"/>, e.g. batch normalization's running statistics) runs with its
     /// <see cref="LayerSpec.InitState{T}"/>: in training the gradient flows through what the forward computes from the batch, the

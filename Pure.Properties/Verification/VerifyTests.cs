@@ -53,6 +53,17 @@ public sealed class VerifyTests
                      select (i, o, rows, training, seed)).ToArbitrary(),
             c => Passes(Verify.Layer(new DenseSpec(c.i, c.o), Shape.Of(c.i), c.rows, c.seed, c.training)));
 
+    /// <summary>A layer with state (running statistics): in training the batch's statistics, in evaluation the running ones.</summary>
+    [Law(15)]
+    public Property Batch_norm_with_its_state_passes_in_training_and_in_evaluation() =>
+        Prop.ForAll((from channels in Gen.Choose(1, 3)
+                     from length in Gen.Choose(1, 3)
+                     from rows in Gen.Choose(2, 4)
+                     from training in Gen.Elements(false, true)
+                     from seed in Generators.Seed
+                     select (channels, length, rows, training, seed)).ToArbitrary(),
+            c => Passes(Verify.Layer(new BatchNormSpec(c.channels), Shape.Of(c.channels, c.length), c.rows, c.seed, c.training)));
+
     // ---- Losses -------------------------------------------------------------------------------------------------------
 
     private static Property LossLaw(Func<int, Gen<LossSpec>> specs, int minWidth = 1) =>
@@ -428,6 +439,60 @@ public sealed class VerifyTests
         var r = Verify.Transform(new NoCopyAtOpen(), SmallTree, steps: 2);
         Assert.False(r[Verify.NoInputWritten]!.Passed, r.ToString());
         Assert.Contains("state.Sum['0.weight'][0, 0] differs", r[Verify.NoInputWritten]!.Detail);
+    }
+
+    // ---- Arguments ----------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Verify_Layer_names_a_bad_argument()
+    {
+        Assert.Equal("layer", Assert.Throws<ArgumentNullException>(() => Verify.Layer(null!, Width5)).ParamName);
+        Assert.Equal("input", Assert.Throws<ArgumentNullException>(() => Verify.Layer(new TanhSpec(), null!)).ParamName);
+        foreach (var rows in new[] { 0, -1 })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => Verify.Layer(new TanhSpec(), Width5, rows));
+            Assert.Equal("rows", e.ParamName);
+            Assert.Equal(rows, e.ActualValue);
+        }
+        Assert.True(Verify.Layer(new TanhSpec(), Width5, rows: 1).Passed);
+    }
+
+    [Fact]
+    public void Verify_Loss_names_a_bad_argument()
+    {
+        var targets = NdArray.From<double>([0.5, -1], 1, 2);
+        Assert.Equal("loss", Assert.Throws<ArgumentNullException>(() => Verify.Loss(null!, Shape.Of(2), targets)).ParamName);
+        Assert.Equal("output", Assert.Throws<ArgumentNullException>(() => Verify.Loss(new MseSpec(), null!, targets)).ParamName);
+        Assert.Equal("targets", Assert.Throws<ArgumentNullException>(() => Verify.Loss(new MseSpec(), Shape.Of(2), null!)).ParamName);
+        var scalar = Assert.Throws<ArgumentException>(() => Verify.Loss(new MseSpec(), Shape.Of(2), NdArray.Zeros<double>()));
+        Assert.Equal("targets", scalar.ParamName);
+        Assert.StartsWith("targets must be [rows ≥ 1, …], got []", scalar.Message);
+        var empty = Assert.Throws<ArgumentException>(() => Verify.Loss(new MseSpec(), Shape.Of(2), NdArray.Zeros<double>(0, 2)));
+        Assert.Equal("targets", empty.ParamName);
+        Assert.StartsWith("targets must be [rows ≥ 1, …], got [0, 2]", empty.Message);
+        Assert.True(Verify.Loss(new MseSpec(), Shape.Of(2), targets).Passed);
+    }
+
+    [Fact]
+    public void Verify_Transform_names_a_bad_argument()
+    {
+        Assert.Equal("transform", Assert.Throws<ArgumentNullException>(() => Verify.Transform(null!, SmallTree)).ParamName);
+        Assert.Equal("parameters", Assert.Throws<ArgumentNullException>(() => Verify.Transform(Optimizer.Sgd(0.1), null!)).ParamName);
+        foreach (var steps in new[] { 0, -3 })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => Verify.Transform(Optimizer.Sgd(0.1), SmallTree, steps));
+            Assert.Equal("steps", e.ParamName);
+            Assert.Equal(steps, e.ActualValue);
+        }
+        Assert.True(Verify.Transform(Optimizer.Sgd(0.1), SmallTree, steps: 1).Passed);
+    }
+
+    [Fact]
+    public void Targets_that_do_not_fit_the_output_are_reported_by_the_loss_checks()
+    {
+        var r = Verify.Loss(new MseSpec(), Shape.Of(3), NdArray.From<double>([0.5, -1], 1, 2));
+        Assert.False(r[Verify.GradientCheck]!.Passed);
+        Assert.StartsWith("threw ArgumentException: ", r[Verify.GradientCheck]!.Detail);
     }
 
     // ---- The report ---------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Xml.Linq;
 using NeuralPure.Facade.Plots;
 using NeuralPure.Properties.Facade.Data;
+using NeuralPure.Properties.Support;
 using Xunit;
 
 namespace NeuralPure.Properties.Facade.Plots;
@@ -190,19 +191,7 @@ public sealed class LinePlotTests
         IReadOnlyList<LineSeries> series = [S("train", LinePlot.OneTo(30), Noise(30, 6)), S("validation", LinePlot.OneTo(30), Noise(30, 7)), S("batch", LinePlot.OneTo(3000), Noise(3000, 8))];
         var o = new LinePlotOptions { LogY = true };
         string first = LinePlot.Render("loss", "epoch", "loss", series, o);
-        var saved = CultureInfo.CurrentCulture;
-        try
-        {
-            var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone();
-            comma.NumberFormat.NumberDecimalSeparator = ",";
-            comma.NumberFormat.NumberGroupSeparator = ".";
-            CultureInfo.CurrentCulture = comma;
-            Assert.Equal(first, LinePlot.Render("loss", "epoch", "loss", series, o));
-        }
-        finally
-        {
-            CultureInfo.CurrentCulture = saved;
-        }
+        Assert.Equal(first, Cultures.WithDecimalComma(() => LinePlot.Render("loss", "epoch", "loss", series, o)));
         using var dir = new TempDir();
         LinePlot.Write(dir.File("a.svg"), "loss", "epoch", "loss", series, o);
         LinePlot.Write(dir.File("b.svg"), "loss", "epoch", "loss", series, o);
