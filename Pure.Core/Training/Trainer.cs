@@ -43,6 +43,7 @@ public static class Trainer
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(state);
+        Model.RequireParameters(spec, state.Params, nameof(state)); // named as the state's (ValueAndGrad would say "parameters")
         var dropoutKey = state.Key.FoldIn(DropoutStream).FoldIn((uint)state.Step);
         var (loss, grads, layerState) = Model.ValueAndGrad(spec, state.Params, state.LayerState, batch, dropoutKey, parallelism);
         var (updates, optState) = optimizer.Update(grads, state.OptState, state.Params);
@@ -80,7 +81,7 @@ public static class Trainer
         if (Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast) == 0)
             throw new ArgumentException($"{data.Rows} rows at batch size {config.BatchSize} with drop-last give no iteration", nameof(config));
         // The same step in workspaces (no allocation per step, same bits).
-        RequireData(spec, state, data);
+        RequireData(spec, data);
         var fold = Fold<T>.Create(spec, optimizer, state, data, config.BatchSize, parallelism);
         var (counters, history, _, _) = fold.RunEpoch(state, data, config);
         return (fold.State(counters), history);
@@ -101,7 +102,7 @@ public static class Trainer
         if (Batching.IterationsPerEpoch(data.Rows, config.BatchSize, config.DropLast) == 0)
             throw new ArgumentException($"{data.Rows} rows at batch size {config.BatchSize} with drop-last give no iteration", nameof(config));
         // RunEpoch folded over the epochs, with one set of workspaces for the whole fit.
-        RequireData(spec, state, data);
+        RequireData(spec, data);
         var fold = Fold<T>.Create(spec, optimizer, state, data, config.BatchSize, parallelism);
         var history = History.Empty;
         var s = state;
@@ -137,7 +138,7 @@ public static class Trainer
         if (perEpoch == 0) throw new ArgumentException($"{data.Rows} rows at batch size {config.BatchSize} with drop-last give no iteration", nameof(config));
         if (startIteration < 0 || startIteration >= perEpoch)
             throw new ArgumentOutOfRangeException(nameof(startIteration), startIteration, $"an epoch of this data has batches 0 to {perEpoch - 1}");
-        RequireData(spec, state, data);
+        RequireData(spec, data);
         var fold = Fold<T>.Create(spec, optimizer, state, data, config.BatchSize, parallelism);
         var history = History.Empty;
         var s = state;
@@ -154,12 +155,12 @@ public static class Trainer
         return new ObservedFit<T>(fold.State(s), history, 0);
     }
 
-    /// <summary>Before the fold steps batch by batch: parameters that fit the model, inputs that are finite and targets the loss
-    /// takes, a bad one named by its row in the data set (a step would name its row in a shuffled batch).</summary>
-    private static void RequireData<T>(ModelSpec spec, TrainState<T> state, DataSet<T> data) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Before the fold steps batch by batch: inputs that are finite and targets the loss takes, a bad one named by its
+    /// row in the data set (a step would name its row in a shuffled batch). The state's parameters and layer state are the
+    /// fold's to check (<see cref="Fold{T}.Create"/>), which names them as the state's.</summary>
+    private static void RequireData<T>(ModelSpec spec, DataSet<T> data) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Model.RequireFit(spec, state.Params, data.X, nameof(data));
-        Model.RequireState(spec, state.LayerState, nameof(state));
+        Model.RequireInput(spec, data.X, nameof(data));
         try { spec.Loss.RequireTargets(spec.OutputShape, data.Rows, Shape.OfExamples(data.Y.Shape), data.Y.Span); }
         catch (ArgumentException e) { throw new ArgumentException($"the data's targets do not suit the loss '{spec.Loss.Kind}': {e.Message.Split(" (Parameter")[0]}", nameof(data), e); }
     }

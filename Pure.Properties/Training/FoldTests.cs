@@ -235,4 +235,22 @@ public class FoldTests
         Assert.Contains("read-only", fold.Message);
         Assert.NotEqual(0f, start.Params[0][0]);
     }
+
+    /// <summary>The fold made directly (Trainer checks first, so only this reaches them) refuses parameters or a layer state that
+    /// do not fit the model, naming the state they came in.</summary>
+    [Fact]
+    public void The_fold_itself_refuses_parameters_or_a_layer_state_that_do_not_fit_naming_the_state()
+    {
+        var spec = new ModelSpec(2, [new DenseSpec(2, 6), new BatchNormSpec(6), new TanhSpec(), new DenseSpec(6, 3)], new SoftmaxCrossEntropySpec());
+        var data = TrainingProblems.Blobs<float>(6);
+        var opt = Optimizer.Sgd(0.1);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(1));
+        var wrong = start with { Params = new ParamTree<float>(start.Params.Names, start.Params.Leaves.SetItem(0, NdArray.Zeros<float>(6, 3))) };
+        var e = Assert.Throws<ArgumentException>(() => Fold<float>.Create(spec, opt, wrong, data, 4, null));
+        Assert.Equal("state", e.ParamName);
+        Assert.StartsWith("0.weight must be [6, 2], got [6, 3]", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Fold<float>.Create(spec, opt, start with { LayerState = new ParamTree<float>([], []) }, data, 4, null));
+        Assert.Equal("state", e.ParamName);
+        Assert.StartsWith("layer state [] does not match the model's", e.Message);
+    }
 }

@@ -554,4 +554,67 @@ public sealed class TrainerTests
         var outside = Assert.Throws<ArgumentException>(() => data.Gather([0, 7]));
         Assert.Equal("indices", outside.ParamName); Assert.Contains("row index 7 (position 1) is outside [0, 5)", outside.Message);
     }
+
+    // ── What the Training mutation run (stryker/training.json) found unchecked ─────────────────────────────
+
+    /// <summary>A model with layer state: batch norm's running statistics.</summary>
+    private static ModelSpec WithBatchNorm() => new(2, [new DenseSpec(2, 6), new BatchNormSpec(6), new TanhSpec(), new DenseSpec(6, 3)], new SoftmaxCrossEntropySpec());
+
+    [Fact]
+    public void Both_Inits_start_the_layer_state_at_the_models_initial_state()
+    {
+        var spec = WithBatchNorm();
+        var opt = Optimizer.Adam(0.01);
+        var s = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(1));
+        Assert.NotEqual(0, s.LayerState.Count);
+        Assert.Equal(Model.InitState<float>(spec), s.LayerState);
+        var t = Trainer.Init(spec, opt, s.Params, RandomKey.FromSeed(2));
+        Assert.Equal(Model.InitState<float>(spec), t.LayerState);
+    }
+
+    /// <summary>RunEpoch, Fit and the observed Fit check the whole data set and the state before their first step, each refusal
+    /// naming the argument at fault once: a non-finite input by its row in the data set, parameters or a layer state that do not
+    /// fit the model as the state's, targets the loss does not take as the data's (in the loss's own words).</summary>
+    [Fact]
+    public void Every_fitting_entry_checks_the_data_and_the_state_before_it_steps_naming_the_argument()
+    {
+        var spec = WithBatchNorm();
+        var blobs = TrainingProblems.Blobs<float>(12);
+        var opt = Optimizer.Sgd(0.1);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(3));
+        var config = new TrainConfig(4, 1);
+        var observer = new TrainObserver<float>();
+        void Refused(TrainState<float> s, DataSet<float> d, string name, string begins, string? contains = null)
+        {
+            foreach (var a in new Action[] { () => Trainer.RunEpoch(spec, opt, s, d, config), () => Trainer.Fit(spec, opt, s, d, config), () => Trainer.Fit(spec, opt, s, d, config, observer) })
+            {
+                var e = Assert.Throws<ArgumentException>(a);
+                Assert.Equal(name, e.ParamName);
+                Assert.StartsWith(begins, e.Message);
+                if (contains is not null) Assert.Contains(contains, e.Message);
+                Assert.EndsWith($" (Parameter '{name}')", e.Message);
+                Assert.Equal(1, e.Message.Split("(Parameter").Length - 1);
+            }
+        }
+        var x = blobs.X.ToArray(); x[11] = float.NaN;
+        Refused(start, new DataSet<float>(NdArray.From<float>(x, 12, 2), blobs.Y), "data", "x has a non-finite value NaN at row 5, column 1");
+        Refused(start with { Params = new ParamTree<float>(start.Params.Names, start.Params.Leaves.SetItem(0, NdArray.Zeros<float>(6, 3))) }, blobs,
+            "state", "0.weight must be [6, 2], got [6, 3]");
+        Refused(start with { LayerState = new ParamTree<float>([], []) }, blobs, "state", "layer state [] does not match the model's");
+        var y = blobs.Y.ToArray(); y[5] = 3;
+        Refused(start, new DataSet<float>(blobs.X, NdArray.From<float>(y, 12)), "data", "the data's targets do not suit the loss", "label 3 in row 5 is outside [0, 3)");
+    }
+
+    /// <summary>Step refuses parameters that do not fit the model as its state's (it has no argument called "parameters").</summary>
+    [Fact]
+    public void Step_names_the_state_whose_parameters_do_not_fit()
+    {
+        var spec = TrainingProblems.Classifier();
+        var opt = Optimizer.Sgd(0.1);
+        var s = Trainer.Init<double>(spec, opt, RandomKey.FromSeed(1));
+        var wrong = s with { Params = new ParamTree<double>(s.Params.Names, s.Params.Leaves.SetItem(0, NdArray.Zeros<double>(8, 3))) };
+        var e = Assert.Throws<ArgumentException>(() => Trainer.Step(spec, opt, wrong, TrainingProblems.Blobs<double>(4).AsBatch()));
+        Assert.Equal("state", e.ParamName);
+        Assert.StartsWith("0.weight must be [8, 2], got [8, 3]", e.Message);
+    }
 }
