@@ -21,8 +21,7 @@ internal static class ExportCommand
             var modelPath = Directory.Exists(arg) ? Path.Combine(arg, "model.safetensors") : arg;
             var outPath = p.GetValue(onnx) ?? throw new UsageException("export needs --onnx <file>: where to write the ONNX graph");
             if (PredictCommand.SameFile(modelPath, outPath)) throw new UsageException($"--onnx '{outPath}' is the model file itself; export never overwrites its input");
-            if (Directory.Exists(outPath)) throw new UsageException($"--onnx '{outPath}' is a folder; give a file name");
-            if (File.Exists(outPath) && !p.GetValue(force)) throw new UsageException($"--onnx '{outPath}' already exists; pass --force to replace it");
+            PredictCommand.RequireWritable("--onnx", outPath, p.GetValue(force));
             var (model, _) = EvaluateCommand.LoadModel(modelPath);
             OnnxExport.Write(model, outPath);
             var outputs = model.Task == TaskKind.Classification ? "'logits' and 'probabilities'" : "'logits' and 'prediction'";
