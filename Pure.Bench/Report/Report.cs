@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using NeuralPure.Bench.Support;
 using NeuralPure.Kernels;
+using NeuralPure.Layers;
 using NeuralPure.Losses;
 using NeuralPure.Tensors;
 using NeuralPure.Models;
@@ -48,7 +49,6 @@ public static class Report
         int at = Array.IndexOf(args, "--parts");
         bool partsOnly = at >= 0;
         var partsOf = BenchConfig.Get(partsOnly && at + 1 < args.Length && !args[at + 1].StartsWith('-') ? args[at + 1] : "d");
-        if (partsOf.Sizes is null) { Console.Error.WriteLine($"--parts takes an MLP config (a, b, c or d), not {partsOf.Name}"); return 2; }
         int repeats = quick ? 3 : 7;
         var started = DateTime.UtcNow;
         var total = Stopwatch.StartNew();
@@ -75,7 +75,7 @@ public static class Report
                 if (!json) Console.Error.WriteLine($"  measured {config.Name} {v.Path} on {v.Threads} thread(s): {median:N0} examples/s");
             }
         }
-        var products = Products(partsOf, threadCounts, StepMicroseconds(partsOf, threadCounts, results, repeats));
+        var products = Products(partsOf, threadCounts, StepMicroseconds(partsOf, threadCounts, repeats));
         var peak = PeakResult.Max(peakBefore, FmaPeak.Measure(quick));
         results = [.. results.Select(c => c with { PercentOfPeak = PercentOf(c.GflopsPerSecond, peak?.For(c.Threads)) })];
         products = [.. products.Select(p => p.GflopsPerSecond > 0 ? p with { PercentOfPeak = PercentOf(p.GflopsPerSecond, peak?.For(p.Threads)) } : p)];
@@ -94,13 +94,12 @@ public static class Report
     /// <summary>GFLOP/s as a percentage of the peak, or null without a peak.</summary>
     internal static double? PercentOf(double gflops, double? peak) => peak is > 0 ? 100 * gflops / peak.Value : null;
 
-    /// <summary>The fit path's µs per step of <paramref name="config"/> on each thread count: from the rows when the report
-    /// measured it, otherwise measured now (for <c>--parts</c> alone).</summary>
-    private static Dictionary<int, double> StepMicroseconds(BenchConfig config, int[] threadCounts, List<ConfigResult> results, int repeats)
+    /// <summary>The µs per step of <paramref name="config"/> on each thread count inside one warm fold (the workspaces
+    /// Trainer.Fit steps in, created once; without the fit's set-up, which a short fit of a large model does not
+    /// amortise), cycling through 8 batches: the step the parts add up to.</summary>
+    private static Dictionary<int, double> StepMicroseconds(BenchConfig config, int[] threadCounts, int repeats)
     {
-        var measured = results.Where(r => r.Config == config.Name && r.Path == "fit").ToDictionary(r => r.Threads, r => r.MicrosecondsPerStep);
-        if (measured.Count == threadCounts.Length) return measured;
-        var variants = threadCounts.Select(t => Variant.Fit(config, t)).ToList();
+        var variants = threadCounts.Select(t => Variant.Fold(config, t, 8)).ToList();
         Measure(variants, repeats);
         return variants.ToDictionary(v => v.Threads, v => config.Batch / v.Summary().Median * 1e6);
     }
@@ -266,6 +265,7 @@ public static class Report
     /// and the measured step (<paramref name="stepMicroseconds"/>) minus that sum: what the step spends outside the parts.</summary>
     private static List<ProductResult> Products(BenchConfig config, int[] threadCounts, Dictionary<int, double> stepMicroseconds)
     {
+        if (config.Sizes is null) return LayerParts(config, threadCounts, stepMicroseconds);
         int batch = config.Batch;
         int[] widths = config.Sizes ?? throw new ArgumentException($"config {config.Name} is not an MLP", nameof(config));
         int layers = widths.Length - 1;
@@ -298,6 +298,71 @@ public static class Report
             var c = new AdamConstants<float>(0.9f, 0.1f, 0.999f, 0.001f, 1.1f, 0.03f, 1e-8f, -1e-6f, null, null);
             cases.Add(("Adam update (fused)", $"{parameters:N0} parameters", t, 0, () => OptimizerKernels.AdamStep<float>(pp, gg, mm, vv, c, t)));
         }
+        return Timed(cases, config, threadCounts, stepMicroseconds);
+    }
+
+    /// <summary>A model's step layer by layer (for the CNN): each layer's forward pass in training mode and its backward pass
+    /// (input gradient from the second layer with parameters on, as in the step; none below the first), through the layer's own
+    /// <see cref="LayerSpec.Forward{T}"/>/<see cref="LayerSpec.Backward{T}"/> on random float data, then the loss and the fused
+    /// Adam kernel over all parameters (AdamW's decoupled decay is one more element-wise pass), each timed alone (best of 5).
+    /// GFLOP/s counts the layer's product FLOPs (<see cref="ExecutedFlops.Forward"/>) for forward, backward twice or once.</summary>
+    private static List<ProductResult> LayerParts(BenchConfig config, int[] threadCounts, Dictionary<int, double> stepMicroseconds)
+    {
+        var spec = config.Spec; int batch = config.Batch;
+        int first = 0;
+        while (first < spec.Layers.Length && spec.ParameterOffsets[first + 1] == spec.ParameterOffsets[first]) first++;
+        var cases = new List<(string Name, string Shape, int Threads, double Flops, Action Run)>();
+        foreach (int t in threadCounts)
+        {
+            long parameters = 0;
+            for (int l = 0; l < spec.Layers.Length; l++)
+            {
+                var layer = spec.Layers[l]; Shape input = spec.Shapes[l], output = spec.Shapes[l + 1];
+                var ps = layer.Init<float>(input, NeuralPure.Random.RandomKey.FromSeed((ulong)l + 1)).Select(p => p.ToArray()).ToArray();
+                var gs = ps.Select(p => new float[p.Length]).ToArray();
+                parameters += ps.Sum(p => (long)p.Length);
+                var st = layer.InitState<float>(input).Select(p => p.ToArray()).ToArray();
+                var x = Data.Floats(batch * input.Size, 11 + l); var y = new float[batch * output.Size];
+                var dy = Data.Floats(batch * output.Size, 31 + l); var dx = new float[batch * input.Size];
+                var scratch = new byte[layer.ScratchBytes<float>(input, batch)];
+                var key = NeuralPure.Random.RandomKey.FromSeed(99);
+                int threads = t; bool inputGradient = l > first;
+                double f = ExecutedFlops.Forward(layer, output, batch);
+                string name = $"{l + 1} {layer.Kind}";
+                void Forward() => layer.Forward(new ForwardArgs<float>(batch, input, output, x, y, ps, scratch, key, threads, st));
+                cases.Add(($"{name} forward", $"{input} → {output}", t, f, Forward));
+                if (layer is Conv2dSpec conv)
+                {
+                    // The column matrix alone: what a direct convolution would not pay (forward), and its transpose (backward).
+                    var geometry = conv.Geometry(input);
+                    var cols = new float[geometry.K * batch * geometry.P];
+                    cases.Add(($"{name} · im2col", $"[{geometry.K}, {batch * geometry.P}]", t, 0, () => Conv.Im2Col<float>(x, cols, batch, geometry)));
+                    if (inputGradient) cases.Add(($"{name} · col2im", $"[{geometry.K}, {batch * geometry.P}]", t, 0, () => Conv.Col2Im<float>(cols, dx, batch, geometry)));
+                }
+                if (l >= first)
+                {
+                    Forward();
+                    cases.Add(($"{name} backward{(inputGradient ? "" : " (no dx)")}", $"{output} → {input}", t, f * (inputGradient ? 2 : 1),
+                        () => layer.Backward(new BackwardArgs<float>(batch, input, output, x, y, dy, dx, inputGradient, ps, gs, scratch, key, threads))));
+                }
+            }
+            int classes = spec.Shapes[^1].Size;
+            var logits = NdArray.From<float>(Data.Floats(batch * classes, 7), batch, classes);
+            var labels = NdArray.Vector(Enumerable.Range(0, batch).Select(i => (float)(i % classes)).ToArray());
+            var loss = new SoftmaxCrossEntropySpec();
+            cases.Add(("softmax cross-entropy + gradient", $"[{batch}, {classes}] (pure, allocating)", t, 0, () => loss.ValueAndGrad(logits, labels)));
+            var pp = Data.Floats((int)parameters, 9); var gg = Data.Floats((int)parameters, 10); var mm = new float[parameters]; var vv = new float[parameters];
+            var c = new AdamConstants<float>(0.9f, 0.1f, 0.999f, 0.001f, 1.1f, 0.03f, 1e-8f, -1e-6f, null, null);
+            cases.Add(("Adam update (fused)", $"{parameters:N0} parameters", t, 0, () => OptimizerKernels.AdamStep<float>(pp, gg, mm, vv, c, t)));
+        }
+        return Timed(cases, config, threadCounts, stepMicroseconds);
+    }
+
+    /// <summary>Times each case alone (best of 5 runs of ≥ 30 ms, interleaved), then adds per thread count the sum of the parts,
+    /// the measured step and the step minus that sum.</summary>
+    private static List<ProductResult> Timed(List<(string Name, string Shape, int Threads, double Flops, Action Run)> cases, BenchConfig config,
+        int[] threadCounts, Dictionary<int, double> stepMicroseconds)
+    {
         var best = cases.Select(c => { c.Run(); return double.MaxValue; }).ToArray();
         for (int r = 0; r < 5; r++)
             for (int i = 0; i < cases.Count; i++)
@@ -310,10 +375,11 @@ public static class Report
         var parts = cases.Select((c, i) => Part(c.Name, c.Shape, c.Threads, best[i] * 1e6, c.Flops)).ToList();
         foreach (int t in threadCounts)
         {
-            double us = parts.Where(p => p.Threads == t).Sum(p => p.Microseconds), flops = cases.Where(c => c.Threads == t).Sum(c => c.Flops);
+            // A part named "layer · piece" is inside a part already counted (the column matrix of a convolution's pass).
+            double us = parts.Where(p => p.Threads == t && !p.Product.Contains(" · ")).Sum(p => p.Microseconds), flops = cases.Where(c => c.Threads == t).Sum(c => c.Flops);
             parts.Add(Part("sum of the parts", $"one step of config {config.Name}", t, us, flops));
             double step = stepMicroseconds[t];
-            parts.Add(Part("measured step (fit)", $"{config.FlopsPerStep / 1e6:N1} MFLOP executed", t, step, config.FlopsPerStep));
+            parts.Add(Part("measured step (fold)", $"{config.FlopsPerStep / 1e6:N1} MFLOP executed", t, step, config.FlopsPerStep));
             parts.Add(new ProductResult("step − sum of the parts", "time outside the parts", t, step - us, 0, null));
         }
         return parts;
@@ -412,7 +478,7 @@ public static class Report
                 $"{c.Config,-3} | {c.Model,-34} | {c.Optimizer,-5} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.FlopsPerStep / 1e6,10:N1} | {c.GflopsPerSecond,7:F1} | {Percent(c.PercentOfPeak),6} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8}"));
         }
         Console.WriteLine();
-        Console.WriteLine("One step part by part (best of 5 each, timed alone; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is the fit row above):");
+        Console.WriteLine("One step part by part (best of 5 each, timed alone; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is one step in a warm fold, measured now):");
         foreach (var p in r.Products)
             Console.WriteLine(string.Create(inv, $"  {p.Product,-32} {p.Shape,-38} threads {p.Threads}: {p.Microseconds,8:F1} µs  {p.GflopsPerSecond,6:F1} GFLOP/s  {Percent(p.PercentOfPeak),6} peak"));
     }

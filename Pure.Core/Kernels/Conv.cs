@@ -1,4 +1,9 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace NeuralPure.Kernels;
 
@@ -37,6 +42,15 @@ internal static class Conv
                             var d = dst.Slice(y * ow, ow);
                             if ((uint)ih >= (uint)g.H) { d.Clear(); continue; }
                             var xr = xc.Slice(ih * g.W, g.W);
+                            if (g.Sw == 1)
+                            {
+                                // Stride 1: the row is a contiguous run of x between zeros.
+                                var (lo, hi) = Inside(ow, g.W, g.Pw - j);
+                                d[..lo].Clear();
+                                if (hi > lo) xr.Slice(lo - g.Pw + j, hi - lo).CopyTo(d[lo..hi]);
+                                d[hi..].Clear();
+                                continue;
+                            }
                             for (int xo = 0; xo < ow; xo++)
                             {
                                 int iw = xo * g.Sw - g.Pw + j;
@@ -45,6 +59,13 @@ internal static class Conv
                         }
                     }
                 }
+    }
+
+    /// <summary>The outputs [lo, hi) of a stride-1 row of <paramref name="ow"/> whose input column xo − <paramref name="shift"/> lies in [0, w).</summary>
+    private static (int Lo, int Hi) Inside(int ow, int w, int shift)
+    {
+        int lo = Math.Clamp(shift, 0, ow), hi = Math.Clamp(w + shift, lo, ow);
+        return (lo, hi);
     }
 
     /// <summary>dx = col2im(dcols): clears dx, then adds each column entry to the input element it was read from, in the order
@@ -68,6 +89,17 @@ internal static class Conv
                             if ((uint)ih >= (uint)g.H) continue;
                             var s = src.Slice(y * ow, ow);
                             var dr = dxc.Slice(ih * g.W, g.W);
+                            if (g.Sw == 1)
+                            {
+                                // Stride 1: one contiguous run; each element still gets its additions in the order above.
+                                var (lo, hi) = Inside(ow, g.W, g.Pw - j);
+                                if (hi > lo)
+                                {
+                                    var run = dr.Slice(lo - g.Pw + j, hi - lo);
+                                    System.Numerics.Tensors.TensorPrimitives.Add(run, s[lo..hi], run);
+                                }
+                                continue;
+                            }
                             for (int xo = 0; xo < ow; xo++)
                             {
                                 int iw = xo * g.Sw - g.Pw + j;
@@ -82,6 +114,11 @@ internal static class Conv
     /// the first maximum in row-major window order; a NaN wins, as in PyTorch.</summary>
     public static void MaxPool<T>(ReadOnlySpan<T> x, Span<T> y, Span<int> argmax, int rows, in Window2d g) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && Pool2x2.Applies(g))
+        {
+            Pool2x2.Max(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), argmax, rows, g);
+            return;
+        }
         int oh = g.OutH, ow = g.OutW, hw = g.H * g.W;
         for (int n = 0; n < rows; n++)
             for (int c = 0; c < g.C; c++)
@@ -125,6 +162,11 @@ internal static class Conv
     /// divisor kh·kw (<paramref name="countIncludePad"/>) or the number of those elements.</summary>
     public static void AvgPool<T>(ReadOnlySpan<T> x, Span<T> y, int rows, in Window2d g, bool countIncludePad) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && Pool2x2.Applies(g))
+        {
+            Pool2x2.Average(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), rows, g);
+            return;
+        }
         int oh = g.OutH, ow = g.OutW, hw = g.H * g.W;
         for (int n = 0; n < rows; n++)
             for (int c = 0; c < g.C; c++)
@@ -150,6 +192,11 @@ internal static class Conv
     /// <summary>dx = 0, then each output's dy/divisor is added to every element of its window inside the input, outputs in order.</summary>
     public static void AvgPoolBackward<T>(ReadOnlySpan<T> dy, Span<T> dx, int rows, in Window2d g, bool countIncludePad) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && Pool2x2.Applies(g))
+        {
+            Pool2x2.AverageBackward(MemoryMarshal.Cast<T, float>(dy), MemoryMarshal.Cast<T, float>(dx), rows, g);
+            return;
+        }
         dx.Clear();
         int oh = g.OutH, ow = g.OutW, hw = g.H * g.W;
         for (int n = 0; n < rows; n++)
@@ -170,5 +217,120 @@ internal static class Conv
                     }
                 }
             }
+    }
+}
+
+/// <summary>The common pooling window — 2 × 2, stride 2, no padding, on floats — vectorised four outputs at a time (SSE on x64,
+/// AdvSimd on ARM64; elsewhere the general loops run). It computes exactly what the general loops compute, in their order: the
+/// window's candidates in row-major order, a candidate replacing the maximum when it is greater or NaN (so the first maximum wins and
+/// a NaN wins), the average as ((0 + a) + b + c + d)/4, and the backward pass 0 + dy/4 into each of the four inputs — so either
+/// path gives the same bits. Rows of odd width leave their last column out, as the general loops do.</summary>
+internal static class Pool2x2
+{
+    public static bool Applies(in Window2d g) =>
+        g is { Kh: 2, Kw: 2, Sh: 2, Sw: 2, Ph: 0, Pw: 0 } && g.OutW >= 4 && (Sse.IsSupported || AdvSimd.Arm64.IsSupported);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Split(Vector128<float> lo, Vector128<float> hi, out Vector128<float> even, out Vector128<float> odd)
+    {
+        if (Sse.IsSupported) { even = Sse.Shuffle(lo, hi, 0b10_00_10_00); odd = Sse.Shuffle(lo, hi, 0b11_01_11_01); }
+        else { even = AdvSimd.Arm64.UnzipEven(lo, hi); odd = AdvSimd.Arm64.UnzipOdd(lo, hi); }
+    }
+
+    /// <summary>The block of four outputs after the one at <paramref name="b"/> in a row of <paramref name="ow"/>: 4 on, but never past
+    /// the row's end, so the last block ends at ow (overlapping the one before when ow is not a multiple of 4: those outputs are
+    /// computed again, to the same values); ow when the row is done.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Next(int b, int ow) => b == ow - 4 ? ow : Math.Min(b + 4, ow - 4);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Max(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int rows, in Window2d g)
+    {
+        int oh = g.OutH, ow = g.OutW, w = g.W, hw = g.H * g.W, planes = rows * g.C;
+        if (x.Length < planes * hw || y.Length < planes * oh * ow || argmax.Length < planes * oh * ow) throw new ArgumentException("max pooling operands do not fit");
+        var step = Vector128.Create(0, 2, 4, 6);
+        for (int plane = 0; plane < planes; plane++)
+        {
+            int c = plane % g.C;
+            var xc = x.Slice(plane * hw, hw);
+            int o0 = plane * oh * ow;
+            for (int a = 0; a < oh; a++)
+            {
+                var r0 = xc.Slice(2 * a * w, w); var r1 = xc.Slice((2 * a + 1) * w, w);
+                for (int b = 0; b < ow; b = Next(b, ow))
+                {
+                    Split(Vector128.Create(r0.Slice(2 * b, 4)), Vector128.Create(r0.Slice(2 * b + 4, 4)), out var e0, out var d0);
+                    Split(Vector128.Create(r1.Slice(2 * b, 4)), Vector128.Create(r1.Slice(2 * b + 4, 4)), out var e1, out var d1);
+                    var at = Vector128.Create(c * hw + 2 * a * w + 2 * b) + step;
+                    var max = Vector128.Create(float.NegativeInfinity);
+                    var best = at;
+                    Take(e0, ref max, ref best, at);
+                    Take(d0, ref max, ref best, at + Vector128<int>.One);
+                    Take(e1, ref max, ref best, at + Vector128.Create(w));
+                    Take(d1, ref max, ref best, at + Vector128.Create(w + 1));
+                    max.CopyTo(y.Slice(o0 + a * ow + b, 4));
+                    best.CopyTo(argmax.Slice(o0 + a * ow + b, 4));
+                }
+            }
+        }
+    }
+
+    /// <summary>Where v &gt; max or v is NaN: max = v, best = index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(Vector128<float> v, ref Vector128<float> max, ref Vector128<int> best, Vector128<int> index)
+    {
+        var take = Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v);
+        max = Vector128.ConditionalSelect(take, v, max);
+        best = Vector128.ConditionalSelect(take.AsInt32(), index, best);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Average(ReadOnlySpan<float> x, Span<float> y, int rows, in Window2d g)
+    {
+        int oh = g.OutH, ow = g.OutW, w = g.W, hw = g.H * g.W, planes = rows * g.C;
+        if (x.Length < planes * hw || y.Length < planes * oh * ow) throw new ArgumentException("average pooling operands do not fit");
+        var four = Vector128.Create(4f);
+        for (int plane = 0; plane < planes; plane++)
+        {
+            var xc = x.Slice(plane * hw, hw);
+            int o0 = plane * oh * ow;
+            for (int a = 0; a < oh; a++)
+            {
+                var r0 = xc.Slice(2 * a * w, w); var r1 = xc.Slice((2 * a + 1) * w, w);
+                for (int b = 0; b < ow; b = Next(b, ow))
+                {
+                    Split(Vector128.Create(r0.Slice(2 * b, 4)), Vector128.Create(r0.Slice(2 * b + 4, 4)), out var e0, out var d0);
+                    Split(Vector128.Create(r1.Slice(2 * b, 4)), Vector128.Create(r1.Slice(2 * b + 4, 4)), out var e1, out var d1);
+                    ((Vector128<float>.Zero + e0 + d0 + e1 + d1) / four).CopyTo(y.Slice(o0 + a * ow + b, 4));
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AverageBackward(ReadOnlySpan<float> dy, Span<float> dx, int rows, in Window2d g)
+    {
+        int oh = g.OutH, ow = g.OutW, w = g.W, hw = g.H * g.W, planes = rows * g.C;
+        if (dx.Length < planes * hw || dy.Length < planes * oh * ow) throw new ArgumentException("average pooling operands do not fit");
+        dx.Clear();
+        var four = Vector128.Create(4f);
+        for (int plane = 0; plane < planes; plane++)
+        {
+            var dxc = dx.Slice(plane * hw, hw);
+            int o0 = plane * oh * ow;
+            for (int a = 0; a < oh; a++)
+            {
+                var r0 = dxc.Slice(2 * a * w, w); var r1 = dxc.Slice((2 * a + 1) * w, w);
+                for (int b = 0; b < ow; b = Next(b, ow))
+                {
+                    var share = Vector128<float>.Zero + Vector128.Create(dy.Slice(o0 + a * ow + b, 4)) / four;
+                    Vector128<float> lo, hi;
+                    if (Sse.IsSupported) { lo = Sse.UnpackLow(share, share); hi = Sse.UnpackHigh(share, share); }
+                    else { lo = AdvSimd.Arm64.ZipLow(share, share); hi = AdvSimd.Arm64.ZipHigh(share, share); }
+                    lo.CopyTo(r0.Slice(2 * b, 4)); hi.CopyTo(r0.Slice(2 * b + 4, 4));
+                    lo.CopyTo(r1.Slice(2 * b, 4)); hi.CopyTo(r1.Slice(2 * b + 4, 4));
+                }
+            }
+        }
     }
 }

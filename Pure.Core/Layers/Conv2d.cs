@@ -23,7 +23,8 @@ namespace NeuralPure.Layers;
 /// <para>Parameters in PyTorch's layout: <c>weight</c> [out, in, kh, kw] and (with <see cref="Bias"/>) <c>bias</c> [out], both
 /// drawn from PyTorch's default U(−1/√fan_in, 1/√fan_in) with fan_in = in·kh·kw (kaiming_uniform with a = √5).</para>
 /// <para>The passes are matrix products on the packed GEMM via im2col: the forward pass writes the column matrix
-/// [in·kh·kw, rows·P] (P = output positions) into the scratch and computes each example's y = W·cols; the backward pass computes
+/// [in·kh·kw, rows·P] (P = output positions) into the scratch and computes W·cols for the whole batch as one product, whose
+/// [out, rows·P] result is copied (with the bias) into the examples' NCHW outputs; the backward pass computes
 /// dW = dYᵀ-by-cols as one product over all rows and positions (a single chain per element, in the order (row, position)),
 /// db as sums in the same order, and dx = col2im(Wᵀ·dY). The bits depend on the values only, not on the thread count or the
 /// register width.</para>
@@ -93,28 +94,26 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         return checked((int)((2 * g.K + OutChannels) * q * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
     }
 
-    /// <summary>cols = im2col(x); y[n] = W·cols[n] (+ bias[o] on output channel o).</summary>
+    /// <summary>cols = im2col(x); Yₜ = W·cols, one product [out, rows·P] over the whole batch into the scratch the backward pass
+    /// uses for dYₜ; then y[n, o] = Yₜ[o, n·P ..] (+ bias[o]).</summary>
     public override void Forward<T>(in ForwardArgs<T> a)
     {
         var g = Geometry(a.Input);
         int rows = a.Rows, q = rows * g.P, outC = OutChannels, p = g.P;
-        var cols = MemoryMarshal.Cast<byte, T>(a.Scratch)[..(g.K * q)];
+        var all = MemoryMarshal.Cast<byte, T>(a.Scratch);
+        var cols = all[..(g.K * q)];
+        var yt = all.Slice(g.K * q, outC * q);
         Conv.Im2Col(a.X, cols, rows, g);
-        var w = a.Parameter(0);
+        ConvProducts.Forward(a.Parameter(0), cols, yt, outC, g.K, q, q, 0, a.Threads);
         var y = a.Y;
+        ReadOnlySpan<T> b = Bias ? a.Parameter(1) : default;
         for (int n = 0; n < rows; n++)
-            ConvProducts.Forward(w, cols, y.Slice(n * outC * p, outC * p), outC, g.K, p, q, n * p, a.Threads);
-        if (Bias)
-        {
-            var b = a.Parameter(1);
-            for (int n = 0; n < rows; n++)
-                for (int o = 0; o < outC; o++)
-                {
-                    var yo = y.Slice((n * outC + o) * p, p);
-                    T bo = b[o];
-                    for (int i = 0; i < p; i++) yo[i] += bo;
-                }
-        }
+            for (int o = 0; o < outC; o++)
+            {
+                var src = yt.Slice(o * q + n * p, p); var dst = y.Slice((n * outC + o) * p, p);
+                if (Bias) System.Numerics.Tensors.TensorPrimitives.Add(src, b[o], dst);
+                else src.CopyTo(dst);
+            }
     }
 
     /// <summary>dW = dYₜ·colsᵀ over all (row, position) in order; db[o] = Σ dY[·, o, ·] in the same order; dx = col2im(Wᵀ·dYₜ).</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using NeuralPure.Kernels;
 using NeuralPure.Random;
 using NeuralPure.Tensors;
 
@@ -12,8 +13,9 @@ namespace NeuralPure.Layers;
 /// normalized_shape is those dimensions).</param>
 /// <param name="Eps">ε (default 1e-5).</param>
 /// <param name="Affine">Learn weight (ones) and bias (zeros) of the normalized shape (default true: elementwise_affine).</param>
-/// <remarks>Means and variances are summed in double, in index order, so the bits do not depend on threads or the instruction
-/// set. Backward: with x̂ = (x − mean)·r and g = dy·weight, dx = r·(g − mean(g) − x̂·mean(g·x̂)); dweight = Σ dy·x̂, dbias = Σ dy.</remarks>
+/// <remarks>Means, variances and the backward pass's means are summed in double over eight fixed lanes (<see cref="LaneSums"/>:
+/// element j of a group in lane j mod 8, the lanes combined in a fixed tree), so the bits do not depend on threads or the
+/// instruction set; the element-wise passes are vectorised with the scalar definition's operations. Backward: with x̂ = (x − mean)·r and g = dy·weight, dx = r·(g − mean(g) − x̂·mean(g·x̂)); dweight = Σ dy·x̂, dbias = Σ dy.</remarks>
 public sealed record LayerNormSpec(int Dims = 1, double Eps = 1e-5, bool Affine = true) : LayerSpec
 {
     /// <summary>The normalized trailing dimensions, checked ≥ 1.</summary>
@@ -69,18 +71,14 @@ public sealed record LayerNormSpec(int Dims = 1, double Eps = 1e-5, bool Affine 
         {
             var x = a.X.Slice(g * d, d);
             var y = a.Y.Slice(g * d, d);
-            double mean = 0;
-            for (int i = 0; i < d; i++) mean += double.CreateChecked(x[i]);
-            mean /= d;
-            double var = 0;
-            for (int i = 0; i < d; i++) { double c = double.CreateChecked(x[i]) - mean; var += c * c; }
-            double r = 1 / Math.Sqrt(var / d + Eps);
+            Lanes8 sums = default, squares = default;
+            LaneSums.Add(ref sums, x);
+            double mean = sums.Total() / d;
+            LaneSums.AddSquaredDeviations(ref squares, x, mean);
+            double r = 1 / Math.Sqrt(squares.Total() / d + Eps);
             stats[2 * g] = mean; stats[2 * g + 1] = r;
-            for (int i = 0; i < d; i++)
-            {
-                double h = (double.CreateChecked(x[i]) - mean) * r;
-                y[i] = T.CreateChecked(Affine ? h * double.CreateChecked(w[i]) + double.CreateChecked(b[i]) : h);
-            }
+            if (Affine) NormalizeKernels.AffineElementwise(x, w, b, y, mean, r);
+            else NormalizeKernels.Standardize(x, y, mean, r);
         }
     }
 
@@ -97,25 +95,11 @@ public sealed record LayerNormSpec(int Dims = 1, double Eps = 1e-5, bool Affine 
         {
             var x = a.X.Slice(g * d, d);
             var dy = a.DY.Slice(g * d, d);
-            double mean = stats[2 * g], r = stats[2 * g + 1], mg = 0, mgx = 0;
-            for (int i = 0; i < d; i++)
-            {
-                double h = (double.CreateChecked(x[i]) - mean) * r, dyi = double.CreateChecked(dy[i]);
-                double gi = Affine ? dyi * double.CreateChecked(w[i]) : dyi;
-                mg += gi; mgx += gi * h;
-                if (Affine) { sumW[i] += dyi * h; sumB[i] += dyi; }
-            }
-            mg /= d; mgx /= d;
-            if (a.InputGradient)
-            {
-                var dx = a.DX.Slice(g * d, d);
-                for (int i = 0; i < d; i++)
-                {
-                    double h = (double.CreateChecked(x[i]) - mean) * r, dyi = double.CreateChecked(dy[i]);
-                    double gi = Affine ? dyi * double.CreateChecked(w[i]) : dyi;
-                    dx[i] = T.CreateChecked(r * (gi - mg - h * mgx));
-                }
-            }
+            double mean = stats[2 * g], r = stats[2 * g + 1];
+            Lanes8 gs = default, ghs = default;
+            NormalizeKernels.LayerGradientSums(dy, x, w, mean, r, ref gs, ref ghs, Affine ? sumW : default, Affine ? sumB : default);
+            double mg = gs.Total() / d, mgx = ghs.Total() / d;
+            if (a.InputGradient) NormalizeKernels.LayerDx(dy, x, w, a.DX.Slice(g * d, d), mean, r, mg, mgx);
         }
         if (Affine)
         {
@@ -138,8 +122,9 @@ public sealed record LayerNormSpec(int Dims = 1, double Eps = 1e-5, bool Affine 
 /// momentum, and num_batches_tracked counts the batches. These are non-trainable layer state, an explicit input and output of
 /// the step (<c>TrainState.LayerState</c>), saved in model files and checkpoints. Evaluation uses the running statistics.</para>
 /// <para>Backward in training flows through the batch statistics: with x̂ = (x − μ)·r, dx = weight·r·(dy − mean(dy) − x̂·mean(dy·x̂)),
-/// dweight = Σ dy·x̂, dbias = Σ dy (sums over the batch and the spatial axes). Sums run in double in index order: the bits do not
-/// depend on threads or the instruction set.</para>
+/// dweight = Σ dy·x̂, dbias = Σ dy (sums over the batch and the spatial axes). Sums run in double over eight fixed lanes
+/// (<see cref="LaneSums"/>: within each example's run of a channel, element j in lane j mod 8, examples in order, the lanes combined
+/// in a fixed tree): the bits do not depend on threads or the instruction set; the element-wise passes are vectorised.</para>
 /// </remarks>
 public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momentum = 0.1, bool Affine = true) : LayerSpec
 {
@@ -205,11 +190,11 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
             double mean, r;
             if (training)
             {
-                double sum = 0;
-                for (int row = 0; row < a.Rows; row++) { var x = a.X.Slice(row * stride + c * s, s); for (int i = 0; i < s; i++) sum += double.CreateChecked(x[i]); }
-                mean = sum / n;
-                double sq = 0;
-                for (int row = 0; row < a.Rows; row++) { var x = a.X.Slice(row * stride + c * s, s); for (int i = 0; i < s; i++) { double d = double.CreateChecked(x[i]) - mean; sq += d * d; } }
+                Lanes8 sums = default, squares = default;
+                for (int row = 0; row < a.Rows; row++) LaneSums.Add(ref sums, a.X.Slice(row * stride + c * s, s));
+                mean = sums.Total() / n;
+                for (int row = 0; row < a.Rows; row++) LaneSums.AddSquaredDeviations(ref squares, a.X.Slice(row * stride + c * s, s), mean);
+                double sq = squares.Total();
                 double biased = sq / n;
                 r = 1 / Math.Sqrt(biased + Eps);
                 var rm = a.State(0); var rv = a.State(1);
@@ -225,10 +210,7 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
             stats[2 * c] = mean; stats[2 * c + 1] = r;
             double wc = Affine ? double.CreateChecked(w[c]) : 1, bc = Affine ? double.CreateChecked(b[c]) : 0;
             for (int row = 0; row < a.Rows; row++)
-            {
-                var x = a.X.Slice(row * stride + c * s, s); var y = a.Y.Slice(row * stride + c * s, s);
-                for (int i = 0; i < s; i++) y[i] = T.CreateChecked((double.CreateChecked(x[i]) - mean) * r * wc + bc);
-            }
+                NormalizeKernels.Affine(a.X.Slice(row * stride + c * s, s), a.Y.Slice(row * stride + c * s, s), mean, r, wc, bc);
         }
         if (training) a.State(2)[0] += T.One;
     }
@@ -242,25 +224,19 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
         ReadOnlySpan<T> w = Affine ? a.Parameter(0) : default;
         for (int c = 0; c < Channels; c++)
         {
-            double mean = stats[2 * c], r = stats[2 * c + 1], sdy = 0, sdyh = 0;
+            double mean = stats[2 * c], r = stats[2 * c + 1];
+            Lanes8 dySums = default, dyhSums = default;
             for (int row = 0; row < a.Rows; row++)
-            {
-                var x = a.X.Slice(row * stride + c * s, s); var dy = a.DY.Slice(row * stride + c * s, s);
-                for (int i = 0; i < s; i++) { double dyi = double.CreateChecked(dy[i]); sdy += dyi; sdyh += dyi * (double.CreateChecked(x[i]) - mean) * r; }
-            }
+                LaneSums.AddGradientSums(ref dySums, ref dyhSums, a.DY.Slice(row * stride + c * s, s), a.X.Slice(row * stride + c * s, s), mean, r);
+            double sdy = dySums.Total(), sdyh = dyhSums.Total();
             if (Affine) { a.Gradient(0)[c] = T.CreateChecked(sdyh); a.Gradient(1)[c] = T.CreateChecked(sdy); }
             if (!a.InputGradient) continue;
             double wc = Affine ? double.CreateChecked(w[c]) : 1, mdy = sdy / n, mdyh = sdyh / n;
             for (int row = 0; row < a.Rows; row++)
             {
                 var x = a.X.Slice(row * stride + c * s, s); var dy = a.DY.Slice(row * stride + c * s, s); var dx = a.DX.Slice(row * stride + c * s, s);
-                for (int i = 0; i < s; i++)
-                {
-                    double dyi = double.CreateChecked(dy[i]);
-                    dx[i] = T.CreateChecked(batchStats
-                        ? wc * r * (dyi - mdy - (double.CreateChecked(x[i]) - mean) * r * mdyh)
-                        : wc * r * dyi);
-                }
+                if (batchStats) NormalizeKernels.BatchDx(dy, x, dx, mean, r, wc * r, mdy, mdyh);
+                else NormalizeKernels.ScaleDy(dy, dx, wc * r);
             }
         }
     }
