@@ -336,8 +336,8 @@ public static class Report
                     // The column matrix alone: what a direct convolution would not pay (forward), and its transpose (backward).
                     var geometry = conv.Geometry(input);
                     var cols = new float[geometry.K * batch * geometry.P];
-                    cases.Add(($"{name} · im2col", $"[{geometry.K}, {batch * geometry.P}]", t, 0, () => Conv.Im2Col<float>(x, cols, batch, geometry)));
-                    if (inputGradient) cases.Add(($"{name} · col2im", $"[{geometry.K}, {batch * geometry.P}]", t, 0, () => Conv.Col2Im<float>(cols, dx, batch, geometry)));
+                    cases.Add(($"{name} · im2col", $"[{geometry.K}, {batch * geometry.P}]", t, 0, () => Conv.Im2Col<float>(x, cols, batch, geometry, threads)));
+                    if (inputGradient) cases.Add(($"{name} · col2im", $"[{geometry.K}, {batch * geometry.P}]", t, 0, () => Conv.Col2Im<float>(cols, dx, batch, geometry, threads)));
                 }
                 if (l >= first)
                 {

@@ -21,44 +21,66 @@ internal readonly record struct Window2d(int C, int H, int W, int Kh, int Kw, in
 }
 
 /// <summary>im2col/col2im for convolution and the pooling loops, serial and in a fixed order (so the bits depend on the values only).</summary>
-internal static class Conv
+internal static unsafe class Conv
 {
     /// <summary>cols[(c, i, j), n·P + (oh, ow)] = x[n, c, oh·sh − ph + i, ow·sw − pw + j] (0 outside), a [K, rows·P] matrix.</summary>
-    public static void Im2Col<T>(ReadOnlySpan<T> x, Span<T> cols, int rows, in Window2d g) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <remarks>On more than one thread the rows (c, i, j) are cut into ranges, one range per part: each entry is a copy, so
+    /// the result does not depend on the split.</remarks>
+    public static void Im2Col<T>(ReadOnlySpan<T> x, Span<T> cols, int rows, in Window2d g, int threads = 1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int q = rows * g.P;
+        if (x.Length < rows * g.InSize || cols.Length < g.K * q) throw new ArgumentException("im2col operands do not fit");
+        int parts = Parts(threads, g.K, (long)g.K * q);
+        if (parts <= 1) { Im2ColRows(x, cols, rows, g, 0, g.K); return; }
+        fixed (T* px = x) fixed (T* pc = cols)
+        {
+            var job = new Job<T> { X = px, XLength = rows * g.InSize, Out = pc, OutLength = g.K * q, Rows = rows, G = g, Units = g.K, Parts = parts };
+            WorkerPool.Run(parts, &Im2ColPart<T>, &job);
+        }
+    }
+
+    private static void Im2ColPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var job = ref Unsafe.AsRef<Job<T>>(state);
+        var (from, to) = job.Range(part);
+        Im2ColRows(new ReadOnlySpan<T>(job.X, job.XLength), new Span<T>(job.Out, job.OutLength), job.Rows, job.G, from, to);
+    }
+
+    /// <summary>Rows [from, to) of the column matrix (row (c, i, j) = (c·kh + i)·kw + j).</summary>
+    private static void Im2ColRows<T>(ReadOnlySpan<T> x, Span<T> cols, int rows, in Window2d g, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int oh = g.OutH, ow = g.OutW, p = g.P, q = rows * p, inSize = g.InSize, hw = g.H * g.W;
-        for (int c = 0; c < g.C; c++)
-            for (int i = 0; i < g.Kh; i++)
-                for (int j = 0; j < g.Kw; j++)
+        for (int r = from; r < to; r++)
+        {
+            int c = r / (g.Kh * g.Kw), i = r / g.Kw % g.Kh, j = r % g.Kw;
+            var row = cols.Slice(r * q, q);
+            for (int n = 0; n < rows; n++)
+            {
+                var xc = x.Slice(n * inSize + c * hw, hw);
+                var dst = row.Slice(n * p, p);
+                for (int y = 0; y < oh; y++)
                 {
-                    var row = cols.Slice(((c * g.Kh + i) * g.Kw + j) * q, q);
-                    for (int n = 0; n < rows; n++)
+                    int ih = y * g.Sh - g.Ph + i;
+                    var d = dst.Slice(y * ow, ow);
+                    if ((uint)ih >= (uint)g.H) { d.Clear(); continue; }
+                    var xr = xc.Slice(ih * g.W, g.W);
+                    if (g.Sw == 1)
                     {
-                        var xc = x.Slice(n * inSize + c * hw, hw);
-                        var dst = row.Slice(n * p, p);
-                        for (int y = 0; y < oh; y++)
-                        {
-                            int ih = y * g.Sh - g.Ph + i;
-                            var d = dst.Slice(y * ow, ow);
-                            if ((uint)ih >= (uint)g.H) { d.Clear(); continue; }
-                            var xr = xc.Slice(ih * g.W, g.W);
-                            if (g.Sw == 1)
-                            {
-                                // Stride 1: the row is a contiguous run of x between zeros.
-                                var (lo, hi) = Inside(ow, g.W, g.Pw - j);
-                                d[..lo].Clear();
-                                if (hi > lo) xr.Slice(lo - g.Pw + j, hi - lo).CopyTo(d[lo..hi]);
-                                d[hi..].Clear();
-                                continue;
-                            }
-                            for (int xo = 0; xo < ow; xo++)
-                            {
-                                int iw = xo * g.Sw - g.Pw + j;
-                                d[xo] = (uint)iw < (uint)g.W ? xr[iw] : T.Zero;
-                            }
-                        }
+                        // Stride 1: the row is a contiguous run of x between zeros.
+                        var (lo, hi) = Inside(ow, g.W, g.Pw - j);
+                        d[..lo].Clear();
+                        if (hi > lo) xr.Slice(lo - g.Pw + j, hi - lo).CopyTo(d[lo..hi]);
+                        d[hi..].Clear();
+                        continue;
+                    }
+                    for (int xo = 0; xo < ow; xo++)
+                    {
+                        int iw = xo * g.Sw - g.Pw + j;
+                        d[xo] = (uint)iw < (uint)g.W ? xr[iw] : T.Zero;
                     }
                 }
+            }
+        }
     }
 
     /// <summary>The outputs [lo, hi) of a stride-1 row of <paramref name="ow"/> whose input column xo − <paramref name="shift"/> lies in [0, w).</summary>
@@ -70,11 +92,49 @@ internal static class Conv
 
     /// <summary>dx = col2im(dcols): clears dx, then adds each column entry to the input element it was read from, in the order
     /// (c, i, j, n, oh, ow).</summary>
-    public static void Col2Im<T>(ReadOnlySpan<T> dcols, Span<T> dx, int rows, in Window2d g) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <remarks>On more than one thread the channels are cut into ranges, one range per part: every element of dx belongs to one
+    /// channel, whose additions one part makes in the order above, so the result does not depend on the split.</remarks>
+    public static void Col2Im<T>(ReadOnlySpan<T> dcols, Span<T> dx, int rows, in Window2d g, int threads = 1) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        dx.Clear();
+        int q = rows * g.P;
+        if (dx.Length < rows * g.InSize || dcols.Length < g.K * q) throw new ArgumentException("col2im operands do not fit");
+        int parts = Parts(threads, g.C, (long)g.K * q);
+        if (parts <= 1) { Col2ImChannels(dcols, dx, rows, g, 0, g.C); return; }
+        fixed (T* pc = dcols) fixed (T* px = dx)
+        {
+            var job = new Job<T> { X = pc, XLength = g.K * q, Out = px, OutLength = rows * g.InSize, Rows = rows, G = g, Units = g.C, Parts = parts };
+            WorkerPool.Run(parts, &Col2ImPart<T>, &job);
+        }
+    }
+
+    private static void Col2ImPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var job = ref Unsafe.AsRef<Job<T>>(state);
+        var (from, to) = job.Range(part);
+        Col2ImChannels(new ReadOnlySpan<T>(job.X, job.XLength), new Span<T>(job.Out, job.OutLength), job.Rows, job.G, from, to);
+    }
+
+    /// <summary>How many parts to cut <paramref name="units"/> into: one per thread-and-a-half of work when the pass is large
+    /// enough (<see cref="WorkerPool.ElementwiseThreshold"/> elements) to be worth waking helpers, else 1.</summary>
+    private static int Parts(int threads, int units, long elements) =>
+        threads <= 1 || WorkerPool.Helpers == 0 || elements < WorkerPool.ElementwiseThreshold ? 1 : Math.Min(units, 2 * threads);
+
+    /// <summary>A pass over the unit ranges [part·units/parts, (part + 1)·units/parts).</summary>
+    private struct Job<T> where T : unmanaged
+    {
+        public T* X; public int XLength;
+        public T* Out; public int OutLength;
+        public int Rows; public Window2d G;
+        public int Units, Parts;
+        public readonly (int From, int To) Range(int part) => ((int)((long)part * Units / Parts), (int)((long)(part + 1) * Units / Parts));
+    }
+
+    /// <summary>Channels [from, to) of dx: cleared in every example, then the column entries added.</summary>
+    private static void Col2ImChannels<T>(ReadOnlySpan<T> dcols, Span<T> dx, int rows, in Window2d g, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         int oh = g.OutH, ow = g.OutW, p = g.P, q = rows * p, inSize = g.InSize, hw = g.H * g.W;
-        for (int c = 0; c < g.C; c++)
+        for (int n = 0; n < rows; n++) dx.Slice(n * inSize + from * hw, (to - from) * hw).Clear();
+        for (int c = from; c < to; c++)
             for (int i = 0; i < g.Kh; i++)
                 for (int j = 0; j < g.Kw; j++)
                 {

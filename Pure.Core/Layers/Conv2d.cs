@@ -103,7 +103,7 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         var all = MemoryMarshal.Cast<byte, T>(a.Scratch);
         var cols = all[..(g.K * q)];
         var yt = all.Slice(g.K * q, outC * q);
-        Conv.Im2Col(a.X, cols, rows, g);
+        Conv.Im2Col(a.X, cols, rows, g, a.Threads);
         ConvProducts.Forward(a.Parameter(0), cols, yt, outC, g.K, q, q, 0, a.Threads);
         var y = a.Y;
         ReadOnlySpan<T> b = Bias ? a.Parameter(1) : default;
@@ -143,7 +143,7 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         if (a.InputGradient)
         {
             MatMul.MultiplyTransposedA<T>(a.Parameter(0), dyt, dcols, outC, k, q, a.Threads);
-            Conv.Col2Im<T>(dcols, a.DX, rows, g);
+            Conv.Col2Im<T>(dcols, a.DX, rows, g, a.Threads);
         }
     }
 }

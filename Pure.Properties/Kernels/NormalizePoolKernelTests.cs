@@ -200,4 +200,25 @@ public class NormalizePoolKernelTests
             Conv.Col2Im<float>(dcols, dx, rows, g);
             Assert.True(KernelData.SameBits<float>(wantDx, dx), $"col2im differs for {g}");
         }).QuickCheckThrowOnFailure();
+
+    /// <summary>On two threads (rows of cols, channels of dx cut into parts) im2col and col2im write the bits of one thread.</summary>
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(2, 4, 0)]
+    [InlineData(1, 2, 3)]
+    public void Im2col_and_col2im_do_not_depend_on_the_thread_count(int stride, int channelsScale, int pad)
+    {
+        var g = new Window2d(8 * channelsScale, 20, 19, 3, 3, stride, stride, pad, pad);
+        int rows = 4, q = rows * g.P;
+        Assert.True((long)g.K * q >= WorkerPool.ElementwiseThreshold, "the case must be large enough to split");
+        var r = new System.Random(stride * 100 + channelsScale * 10 + pad);
+        var x = Pixels(rows * g.InSize, r);
+        var dcols = Pixels(g.K * q, r).Select(v => float.IsFinite(v) ? v : 0.25f).ToArray();
+        var one = new float[g.K * q]; var two = KernelData.Garbage<float>(g.K * q);
+        Conv.Im2Col<float>(x, one, rows, g, 1); Conv.Im2Col<float>(x, two, rows, g, 2);
+        Assert.True(KernelData.SameBits<float>(one, two));
+        var dx1 = new float[x.Length]; var dx2 = KernelData.Garbage<float>(x.Length);
+        Conv.Col2Im<float>(dcols, dx1, rows, g, 1); Conv.Col2Im<float>(dcols, dx2, rows, g, 2);
+        Assert.True(KernelData.SameBits<float>(dx1, dx2));
+    }
 }
