@@ -4,8 +4,8 @@ using NeuralPure.Facade.Data;
 
 namespace NeuralPure.Cli;
 
-/// <summary>The <c>neuralpure</c> command line.</summary>
-public static class Program
+/// <summary>The <c>neuralpure</c> command line. Internal, as everything in this assembly: a tool has no API (its PublicAPI files stay empty).</summary>
+internal static class Program
 {
     /// <summary>Exit code for usage errors (bad options).</summary>
     public const int Usage = 2;
@@ -60,4 +60,4 @@ public static class Program
 }
 
 /// <summary>A usage error (bad option value): exit code 2.</summary>
-public sealed class UsageException(string message) : Exception(message);
+internal sealed class UsageException(string message) : Exception(message);
