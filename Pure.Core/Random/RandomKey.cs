@@ -1,5 +1,8 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using NeuralPure.Tensors;
 
 namespace NeuralPure.Random;
@@ -124,9 +127,42 @@ public static class Sampling
     }
 
     /// <summary>A mask whose element i is true with probability <paramref name="keep"/>.</summary>
+    /// <remarks>Element i is <c>Threefry.UnitDouble(key, i) &lt; keep</c>, i.e. block i's top 53 bits b &lt; keep·2⁵³, which for an
+    /// integer b is b &lt; ⌈keep·2⁵³⌉: the vector body (eight or four blocks at once, integer operations only) compares the
+    /// block's words against that threshold's high 32 and low 21 bits, so it gives exactly the scalar definition's mask.</remarks>
     internal static void KeepMask(RandomKey key, double keep, Span<bool> mask)
     {
-        for (int i = 0; i < mask.Length; i++) mask[i] = Threefry.UnitDouble(key, (uint)i) < keep;
+        int i = 0;
+        if (keep > 0 && keep < 1 && (Vector256.IsHardwareAccelerated || Vector128.IsHardwareAccelerated))
+        {
+            ulong t = (ulong)Math.Ceiling(keep * 9007199254740992.0); // ⌈keep·2⁵³⌉ ≤ 2⁵³ − 1
+            uint th = (uint)(t >> 21), tl = (uint)(t & 0x1F_FFFF);
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var lane = Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+                for (; i <= mask.Length - 8; i += 8)
+                {
+                    Threefry.Block8(key, Vector256.Create((uint)i) + lane, out var x0, out var x1);
+                    var keepIt = Vector256.LessThan(x0, Vector256.Create(th))
+                        | (Vector256.Equals(x0, Vector256.Create(th)) & Vector256.LessThan(Vector256.ShiftRightLogical(x1, 11), Vector256.Create(tl)));
+                    uint bits = keepIt.ExtractMostSignificantBits();
+                    for (int j = 0; j < 8; j++) mask[i + j] = (bits >> j & 1) != 0;
+                }
+            }
+            else
+            {
+                var lane = Vector128.Create(0u, 1, 2, 3);
+                for (; i <= mask.Length - 4; i += 4)
+                {
+                    Threefry.Block4(key, Vector128.Create((uint)i) + lane, out var x0, out var x1);
+                    var keepIt = Vector128.LessThan(x0, Vector128.Create(th))
+                        | (Vector128.Equals(x0, Vector128.Create(th)) & Vector128.LessThan(Vector128.ShiftRightLogical(x1, 11), Vector128.Create(tl)));
+                    uint bits = keepIt.ExtractMostSignificantBits();
+                    for (int j = 0; j < 4; j++) mask[i + j] = (bits >> j & 1) != 0;
+                }
+            }
+        }
+        for (; i < mask.Length; i++) mask[i] = Threefry.UnitDouble(key, (uint)i) < keep;
     }
 }
 
@@ -144,6 +180,51 @@ internal static class Threefry
         Rounds0(ref x0, ref x1); x0 += k2; x1 += k0 + 5;
         return (x0, x1);
     }
+
+    /// <summary><see cref="Block"/> for the eight counters (c0[lane], 0): the same integer operations lane by lane.</summary>
+    public static void Block8(RandomKey key, Vector256<uint> c0, out Vector256<uint> x0, out Vector256<uint> x1)
+    {
+        uint k0 = key.Word0, k1 = key.Word1, k2 = k0 ^ k1 ^ 0x1BD11BDAu;
+        x0 = c0 + Vector256.Create(k0); x1 = Vector256.Create(k1);
+        Rounds0(ref x0, ref x1); x0 += Vector256.Create(k1); x1 += Vector256.Create(k2 + 1);
+        Rounds1(ref x0, ref x1); x0 += Vector256.Create(k2); x1 += Vector256.Create(k0 + 2);
+        Rounds0(ref x0, ref x1); x0 += Vector256.Create(k0); x1 += Vector256.Create(k1 + 3);
+        Rounds1(ref x0, ref x1); x0 += Vector256.Create(k1); x1 += Vector256.Create(k2 + 4);
+        Rounds0(ref x0, ref x1); x0 += Vector256.Create(k2); x1 += Vector256.Create(k0 + 5);
+    }
+
+    /// <summary><see cref="Block"/> for the four counters (c0[lane], 0).</summary>
+    public static void Block4(RandomKey key, Vector128<uint> c0, out Vector128<uint> x0, out Vector128<uint> x1)
+    {
+        uint k0 = key.Word0, k1 = key.Word1, k2 = k0 ^ k1 ^ 0x1BD11BDAu;
+        x0 = c0 + Vector128.Create(k0); x1 = Vector128.Create(k1);
+        Rounds0(ref x0, ref x1); x0 += Vector128.Create(k1); x1 += Vector128.Create(k2 + 1);
+        Rounds1(ref x0, ref x1); x0 += Vector128.Create(k2); x1 += Vector128.Create(k0 + 2);
+        Rounds0(ref x0, ref x1); x0 += Vector128.Create(k0); x1 += Vector128.Create(k1 + 3);
+        Rounds1(ref x0, ref x1); x0 += Vector128.Create(k1); x1 += Vector128.Create(k2 + 4);
+        Rounds0(ref x0, ref x1); x0 += Vector128.Create(k2); x1 += Vector128.Create(k0 + 5);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Round(ref Vector256<uint> x0, ref Vector256<uint> x1, [ConstantExpected] int r)
+    {
+        x0 += x1; x1 = Vector256.ShiftLeft(x1, r) | Vector256.ShiftRightLogical(x1, 32 - r); x1 ^= x0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Round(ref Vector128<uint> x0, ref Vector128<uint> x1, [ConstantExpected] int r)
+    {
+        x0 += x1; x1 = Vector128.ShiftLeft(x1, r) | Vector128.ShiftRightLogical(x1, 32 - r); x1 ^= x0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rounds0(ref Vector256<uint> x0, ref Vector256<uint> x1) { Round(ref x0, ref x1, 13); Round(ref x0, ref x1, 15); Round(ref x0, ref x1, 26); Round(ref x0, ref x1, 6); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rounds1(ref Vector256<uint> x0, ref Vector256<uint> x1) { Round(ref x0, ref x1, 17); Round(ref x0, ref x1, 29); Round(ref x0, ref x1, 16); Round(ref x0, ref x1, 24); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rounds0(ref Vector128<uint> x0, ref Vector128<uint> x1) { Round(ref x0, ref x1, 13); Round(ref x0, ref x1, 15); Round(ref x0, ref x1, 26); Round(ref x0, ref x1, 6); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rounds1(ref Vector128<uint> x0, ref Vector128<uint> x1) { Round(ref x0, ref x1, 17); Round(ref x0, ref x1, 29); Round(ref x0, ref x1, 16); Round(ref x0, ref x1, 24); }
 
     private static void Round(ref uint x0, ref uint x1, int r) { x0 += x1; x1 = BitOperations.RotateLeft(x1, r); x1 ^= x0; }
     private static void Rounds0(ref uint x0, ref uint x1) { Round(ref x0, ref x1, 13); Round(ref x0, ref x1, 15); Round(ref x0, ref x1, 26); Round(ref x0, ref x1, 6); }

@@ -272,4 +272,34 @@ public sealed class RandomKeyTests
         double r = cov / Math.Sqrt(x.Sum(p => (p - mx) * (p - mx)) * y.Sum(q => (q - my) * (q - my)));
         Assert.InRange(r, -6 / Math.Sqrt(n), 6 / Math.Sqrt(n));
     }
+
+    /// <summary>The vectorised keep mask (eight or four Threefry blocks at once, compared in integers) is the definition
+    /// UnitDouble(key, i) &lt; keep at every element: random keys and rates, every length's tail, the edges near 0 and 1.</summary>
+    [Fact]
+    public void The_keep_mask_is_its_definition() =>
+        Prop.ForAll(Keys.ToArbitrary(), Gen.Elements(1e-300, 2e-16, 0.1, 0.5, 0.75, 0.9, 1 - 1e-16, 1 - 2e-16, 0.3333333333333333).ToArbitrary(), Gen.Choose(0, 70).ToArbitrary(),
+            (key, keep, n) =>
+            {
+                var mask = new bool[n];
+                Sampling.KeepMask(key, keep, mask);
+                for (int i = 0; i < n; i++) Assert.Equal(Threefry.UnitDouble(key, (uint)i) < keep, mask[i]);
+            }).QuickCheckThrowOnFailure();
+
+    /// <summary>Blocks whose top 53 bits sit exactly on the threshold: the integer comparison is strict, as the definition's.</summary>
+    [Fact]
+    public void The_keep_mask_is_strict_at_the_threshold()
+    {
+        var key = new RandomKey(7, 11);
+        for (uint i = 0; i < 16; i++)
+        {
+            double u = Threefry.UnitDouble(key, i);
+            foreach (double keep in new[] { u, Math.BitIncrement(u), Math.BitDecrement(u) })
+            {
+                if (!(keep > 0 && keep < 1)) continue;
+                var mask = new bool[24];
+                Sampling.KeepMask(key, keep, mask);
+                for (int j = 0; j < 24; j++) Assert.Equal(Threefry.UnitDouble(key, (uint)j) < keep, mask[j]);
+            }
+        }
+    }
 }
