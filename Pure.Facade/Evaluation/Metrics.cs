@@ -25,9 +25,23 @@ public sealed record RegressionMetrics(double Loss, double Mse, double Rmse, dou
 /// <summary>Predictions and metrics, computed in chunks of rows so memory stays bounded.</summary>
 public static class Evaluate
 {
-    private const int Chunk = 1024;
+    private const int MaxChunk = 1024;
+    /// <summary>About this many bytes of layer scratch and activations per chunk: a convolution's column matrix is hundreds of
+    /// bytes per row and position (the README's CNN: ≈ 0.5 MB per image), so a fixed thousand rows would take ~0.5 GB.</summary>
+    private const long ChunkBytes = 64L << 20;
 
-    /// <summary>The model's outputs [rows, width] in evaluation mode, a thousand rows at a time; a model whose layers carry state
+    /// <summary>Rows per chunk: as many as fit <see cref="ChunkBytes"/> (at least 16, at most <see cref="MaxChunk"/>). Each row's
+    /// outputs in evaluation mode depend on that row only, so the chunking cannot change a value.</summary>
+    private static int Chunk(ModelSpec spec)
+    {
+        long perRow = 0;
+        for (int i = 0; i < spec.Layers.Length; i++)
+            perRow += spec.Layers[i].ScratchBytes<float>(spec.Shapes[i], 1) + (long)spec.Shapes[i + 1].Size * sizeof(float);
+        return (int)Math.Clamp(ChunkBytes / Math.Max(1, perRow), 16, MaxChunk);
+    }
+
+    /// <summary>The model's outputs [rows, width] in evaluation mode, up to a thousand rows at a time (fewer for models whose
+    /// layers need much scratch per row, such as convolutions); a model whose layers carry state
     /// (batch normalization's running statistics) needs it as <paramref name="state"/>.</summary>
     /// <exception cref="ArgumentException">The model carries state and none (or a wrong one) is given, or x does not fit.</exception>
     public static NdArray<float> Outputs(ModelSpec spec, ParamTree<float> parameters, NdArray<float> x, ParamTree<float>? state = null)
@@ -36,12 +50,13 @@ public static class Evaluate
         NdArray<float> Run(NdArray<float> part) => spec.HasState
             ? Model.Forward(spec, parameters, state ?? throw new ArgumentException($"the model's layers carry state ({string.Join(", ", spec.StateShapes.Select(s => s.Name))}); pass it to evaluate", nameof(state)), part)
             : Model.Forward(spec, parameters, part);
-        if (x.Rows <= Chunk) return Run(x);
+        int chunk = Chunk(spec);
+        if (x.Rows <= chunk) return Run(x);
         int per = x.Length / x.Rows;
         var r = new float[x.Rows * spec.OutputWidth];
-        for (int start = 0; start < x.Rows; start += Chunk)
+        for (int start = 0; start < x.Rows; start += chunk)
         {
-            int n = Math.Min(Chunk, x.Rows - start);
+            int n = Math.Min(chunk, x.Rows - start);
             var part = Run(NdArray.From(x.Span.Slice(start * per, n * per), [.. x.Shape.SetItem(0, n)]));
             part.Span.CopyTo(r.AsSpan(start * spec.OutputWidth));
         }
