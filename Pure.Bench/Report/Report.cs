@@ -437,11 +437,16 @@ public static class Report
         var config = BenchConfig.Get(name);
         var data = config.Data(4);
         var one = data.Subset([.. Enumerable.Range(0, config.Batch)]);
+        double mainMs = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
+        double jit0 = System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds;
         var sw = Stopwatch.StartNew();
         var spec = config.Spec; var opt = config.Optimizer;
         var state = config.InitialState();
+        double initMs = sw.Elapsed.TotalMilliseconds, jit1 = System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds;
         state = Trainer.Fit(spec, opt, state, one, new TrainConfig(config.Batch, 1, Shuffle: false)).State;
         double firstMs = sw.Elapsed.TotalMilliseconds;
+        if (Environment.GetEnvironmentVariable("NEURALPURE_FIRST_STEP_PARTS") == "1")
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"process start → data made: {mainMs:F1} ms (JIT {jit0:F1} ms); Init: {initMs:F1} ms (JIT {jit1 - jit0:F1} ms); first Fit of one batch: {firstMs - initMs:F1} ms (JIT {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds - jit1:F1} ms, {System.Runtime.JitInfo.GetCompiledMethodCount()} methods in all)"));
         double sinceStart = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
         Trainer.Fit(spec, opt, state, data, new TrainConfig(config.Batch, 5, Shuffle: false));
         using var self = Process.GetCurrentProcess();

@@ -82,10 +82,16 @@ public static class Sampling
         if (double.CreateChecked(hi) >= high) hi = T.BitDecrement(hi);
         if (lo > hi) throw new ArgumentException($"no {typeof(T).Name} value lies in [{low}, {high})", nameof(high));
         var r = new T[NdArray.Product(s)];
-        for (int i = 0; i < r.Length; i++)
+        Span<double> u = stackalloc double[256];
+        for (int i0 = 0; i0 < r.Length; i0 += u.Length)
         {
-            var v = low + (high - low) * Threefry.UnitDouble(key, (uint)i);
-            r[i] = T.Clamp(T.CreateChecked(v), lo, hi);
+            var part = u[..Math.Min(u.Length, r.Length - i0)];
+            Threefry.UnitDoubles(key, (uint)i0, 0, part);
+            for (int j = 0; j < part.Length; j++)
+            {
+                var v = low + (high - low) * part[j];
+                r[i0 + j] = T.Clamp(T.CreateChecked(v), lo, hi);
+            }
         }
         return NdArray.Own(r, s);
     }
@@ -99,11 +105,17 @@ public static class Sampling
             throw new ArgumentException($"normal needs a finite mean and std ≥ 0, got mean {mean}, std {std}", nameof(std));
         var s = NdArray.CheckShape(shape, nameof(shape));
         var r = new T[NdArray.Product(s)];
-        for (int i = 0; i < r.Length; i++)
+        Span<double> a = stackalloc double[128], b = stackalloc double[128];
+        for (int i0 = 0; i0 < r.Length; i0 += a.Length)
         {
-            double u1 = 1.0 - Threefry.UnitDouble(key, (uint)i);          // (0, 1]: log is finite
-            double u2 = Threefry.UnitDouble(key, (uint)i, 1);              // an independent block
-            r[i] = T.CreateChecked(mean + std * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+            int n = Math.Min(a.Length, r.Length - i0);
+            Threefry.UnitDoubles(key, (uint)i0, 0, a[..n]);
+            Threefry.UnitDoubles(key, (uint)i0, 1, b[..n]);                    // an independent block per element
+            for (int j = 0; j < n; j++)
+            {
+                double u1 = 1.0 - a[j];                                          // (0, 1]: log is finite
+                r[i0 + j] = T.CreateChecked(mean + std * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * b[j]));
+            }
         }
         return NdArray.Own(r, s);
     }
@@ -181,11 +193,11 @@ internal static class Threefry
         return (x0, x1);
     }
 
-    /// <summary><see cref="Block"/> for the eight counters (c0[lane], 0): the same integer operations lane by lane.</summary>
-    public static void Block8(RandomKey key, Vector256<uint> c0, out Vector256<uint> x0, out Vector256<uint> x1)
+    /// <summary><see cref="Block"/> for the eight counters (c0[lane], c1): the same integer operations lane by lane.</summary>
+    public static void Block8(RandomKey key, Vector256<uint> c0, out Vector256<uint> x0, out Vector256<uint> x1, uint c1 = 0)
     {
         uint k0 = key.Word0, k1 = key.Word1, k2 = k0 ^ k1 ^ 0x1BD11BDAu;
-        x0 = c0 + Vector256.Create(k0); x1 = Vector256.Create(k1);
+        x0 = c0 + Vector256.Create(k0); x1 = Vector256.Create(c1 + k1);
         Rounds0(ref x0, ref x1); x0 += Vector256.Create(k1); x1 += Vector256.Create(k2 + 1);
         Rounds1(ref x0, ref x1); x0 += Vector256.Create(k2); x1 += Vector256.Create(k0 + 2);
         Rounds0(ref x0, ref x1); x0 += Vector256.Create(k0); x1 += Vector256.Create(k1 + 3);
@@ -193,11 +205,11 @@ internal static class Threefry
         Rounds0(ref x0, ref x1); x0 += Vector256.Create(k2); x1 += Vector256.Create(k0 + 5);
     }
 
-    /// <summary><see cref="Block"/> for the four counters (c0[lane], 0).</summary>
-    public static void Block4(RandomKey key, Vector128<uint> c0, out Vector128<uint> x0, out Vector128<uint> x1)
+    /// <summary><see cref="Block"/> for the four counters (c0[lane], c1).</summary>
+    public static void Block4(RandomKey key, Vector128<uint> c0, out Vector128<uint> x0, out Vector128<uint> x1, uint c1 = 0)
     {
         uint k0 = key.Word0, k1 = key.Word1, k2 = k0 ^ k1 ^ 0x1BD11BDAu;
-        x0 = c0 + Vector128.Create(k0); x1 = Vector128.Create(k1);
+        x0 = c0 + Vector128.Create(k0); x1 = Vector128.Create(c1 + k1);
         Rounds0(ref x0, ref x1); x0 += Vector128.Create(k1); x1 += Vector128.Create(k2 + 1);
         Rounds1(ref x0, ref x1); x0 += Vector128.Create(k2); x1 += Vector128.Create(k0 + 2);
         Rounds0(ref x0, ref x1); x0 += Vector128.Create(k0); x1 += Vector128.Create(k1 + 3);
@@ -240,11 +252,46 @@ internal static class Threefry
         }
     }
 
+    /// <summary>dest[j] = <see cref="UnitDouble"/>(key, start + j, stream): the blocks eight (or four) at a time in vector integer
+    /// operations, each double formed from its block's words exactly as UnitDouble forms it.</summary>
+    public static void UnitDoubles(RandomKey key, uint start, uint stream, Span<double> dest)
+    {
+        int j = 0;
+        Span<uint> w0 = stackalloc uint[8], w1 = stackalloc uint[8];
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var lane = Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+            for (; j <= dest.Length - 8; j += 8)
+            {
+                Block8(key, Vector256.Create(start + (uint)j) + lane, out var x0, out var x1, stream);
+                x0.CopyTo(w0); x1.CopyTo(w1);
+                for (int l = 0; l < 8; l++) dest[j + l] = ToUnit(w0[l], w1[l]);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var lane = Vector128.Create(0u, 1, 2, 3);
+            for (; j <= dest.Length - 4; j += 4)
+            {
+                Block4(key, Vector128.Create(start + (uint)j) + lane, out var x0, out var x1, stream);
+                x0.CopyTo(w0); x1.CopyTo(w1);
+                for (int l = 0; l < 4; l++) dest[j + l] = ToUnit(w0[l], w1[l]);
+            }
+        }
+        for (; j < dest.Length; j++) dest[j] = UnitDouble(key, start + (uint)j, stream);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double ToUnit(uint x0, uint x1)
+    {
+        ulong bits = (((ulong)x0 << 32) | x1) >> 11;
+        return bits * (1.0 / (1UL << 53));
+    }
+
     /// <summary>A double in [0, 1) from 53 bits of block i.</summary>
     public static double UnitDouble(RandomKey key, uint i, uint stream = 0)
     {
         var (x0, x1) = Block(key, i, stream);
-        ulong bits = (((ulong)x0 << 32) | x1) >> 11;
-        return bits * (1.0 / (1UL << 53));
+        return ToUnit(x0, x1);
     }
 }

@@ -302,4 +302,15 @@ public sealed class RandomKeyTests
             }
         }
     }
+
+    /// <summary>The batched uniforms (blocks eight or four at a time) are UnitDouble's, block by block, for any start, stream and length.</summary>
+    [Fact]
+    public void Batched_unit_doubles_are_unit_double_block_by_block() =>
+        Prop.ForAll(Keys.ToArbitrary(), Words.ToArbitrary(), Gen.Choose(0, 3).Zip(Gen.Choose(0, 40)).ToArbitrary(), (key, start, sn) =>
+        {
+            var (stream, n) = sn;
+            var u = new double[n];
+            Threefry.UnitDoubles(key, start, (uint)stream, u);
+            for (int j = 0; j < n; j++) Assert.Equal(Threefry.UnitDouble(key, start + (uint)j, (uint)stream), u[j]);
+        }).QuickCheckThrowOnFailure();
 }
