@@ -128,7 +128,18 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         for (int n = 0; n < rows; n++)
             for (int o = 0; o < outC; o++)
                 a.DY.Slice((n * outC + o) * p, p).CopyTo(dyt.Slice(o * q + n * p, p));
-        MatMul.MultiplyTransposedB<T>(dyt, cols, a.Gradient(0), outC, q, k, a.Threads);
+        if (k < outC && q >= outC)
+        {
+            // A kernel with few taps (the first layer's 1·3·3 = 9): dWᵀ = cols·dYₜᵀ [k, out] keeps the product's columns (out)
+            // wide enough to fill a register tile, then is transposed into dW. Each element is the same chain over (row,
+            // position) with the factors swapped, and a·b = b·a, fma(a, b, c) = fma(b, a, c) exactly: the same bits.
+            var dwt = all.Slice(k * q + outC * q, k * outC);
+            MatMul.MultiplyTransposedB<T>(cols, dyt, dwt, k, q, outC, a.Threads);
+            var dw = a.Gradient(0);
+            for (int r = 0; r < k; r++)
+                for (int o = 0; o < outC; o++) dw[o * k + r] = dwt[r * outC + o];
+        }
+        else MatMul.MultiplyTransposedB<T>(dyt, cols, a.Gradient(0), outC, q, k, a.Threads);
         if (Bias)
         {
             var db = a.Gradient(1);

@@ -221,4 +221,34 @@ public class NormalizePoolKernelTests
         Conv.Col2Im<float>(dcols, dx1, rows, g, 1); Conv.Col2Im<float>(dcols, dx2, rows, g, 2);
         Assert.True(KernelData.SameBits<float>(dx1, dx2));
     }
+
+    /// <summary>A convolution with fewer taps than output channels computes its weight gradient transposed (cols·dYₜᵀ, then
+    /// transposed back): the bits of the product dYₜ·colsᵀ, on 1 and 2 threads.</summary>
+    [Theory]
+    [InlineData(1, 32, 1)]
+    [InlineData(2, 32, 2)]
+    [InlineData(1, 16, 2)]
+    public void A_few_tap_convolutions_weight_gradient_is_the_bits_of_the_plain_product(int inC, int outC, int threads)
+    {
+        var conv = NeuralPure.Layers.Conv2dSpec.Square(inC, outC, 3, padding: 1, bias: false);
+        var input = NeuralPure.Tensors.Shape.Of(inC, 10, 10); var output = conv.OutputShape(input);
+        int rows = 5, k = conv.FanIn, q = rows * 100;
+        Assert.True(k < outC);
+        var r = new System.Random(inC * 100 + outC);
+        var x = Pixels(rows * input.Size, r).Select(v => float.IsFinite(v) ? v : 0.5f).ToArray();
+        var dy = Pixels(rows * output.Size, r).Select(v => float.IsFinite(v) ? v : -0.5f).ToArray();
+        var w = conv.Init<float>(input, NeuralPure.Random.RandomKey.FromSeed(3))[0].ToArray();
+        var y = new float[rows * output.Size]; var dx = new float[x.Length]; var dw = new float[w.Length];
+        var scratch = new byte[conv.ScratchBytes<float>(input, rows)];
+        float[][] ps = [w], gs = [dw];
+        conv.Forward(new NeuralPure.Layers.ForwardArgs<float>(rows, input, output, x, y, ps, scratch, null, threads));
+        conv.Backward(new NeuralPure.Layers.BackwardArgs<float>(rows, input, output, x, y, dy, dx, true, ps, gs, scratch, null, threads));
+        var g = conv.Geometry(input);
+        var cols = new float[k * q]; Conv.Im2Col<float>(x, cols, rows, g);
+        var dyt = new float[outC * q];
+        for (int n = 0; n < rows; n++) for (int o = 0; o < outC; o++) dy.AsSpan((n * outC + o) * 100, 100).CopyTo(dyt.AsSpan(o * q + n * 100, 100));
+        var want = new float[outC * k];
+        MatMul.MultiplyTransposedB<float>(dyt, cols, want, outC, q, k, 1);
+        Assert.True(KernelData.SameBits<float>(want, dw));
+    }
 }
