@@ -251,7 +251,8 @@ internal static class SweepCommand
                 resume = FitCheckpoint.Read(Path.Combine(folder, TrainCommand.CheckpointFileName));
                 if (!resume.Metadata.TryGetValue("data.sha256", out var sha) || sha != data.Sha256)
                     throw new InvalidOperationException($"the data '{config.Data}' differs from the one trial {t.Trial.Index}'s checkpoint was trained on; the sweep needs the same data to resume it");
-                say($"{who}: resuming at epoch {resume.State.Epoch + 1}/{config.Epochs}");
+                say(resume.Finished ? $"{who}: had finished training but not written its outputs; writing them from the checkpoint"
+                    : $"{who}: resuming at epoch {resume.State.Epoch + 1}/{config.Epochs}");
             }
             else
             {

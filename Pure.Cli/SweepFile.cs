@@ -58,7 +58,7 @@ internal sealed record SweepFile(string Path, bool Zip, ImmutableArray<string> A
             if (key == "seed") throw Bad($"\"seed\" in {where}: list the seeds in \"seeds\" instead (e.g. \"seeds\": [1, 2, 3])");
             if (Managed.Contains(key)) throw Bad($"\"{key}\" in {where}: the sweep sets --{key} itself (each trial's folder is <--out>/<trial name>)");
             if (options.TryGetValue(key, out var o)) return o;
-            var near = options.Keys.Where(k => !Managed.Contains(k)).OrderBy(k => Distance(k, key)).First();
+            var near = Suggest(key, options.Keys.Where(k => !Managed.Contains(k)).ToList());
             throw Bad($"unknown option \"{key}\" in {where} (did you mean \"{near}\"?); the keys are train's options: {string.Join(", ", options.Keys.Where(k => !Managed.Contains(k)))}");
         }
 
@@ -179,6 +179,16 @@ internal sealed record SweepFile(string Path, bool Zip, ImmutableArray<string> A
     }
 
     private static string Short(string s) => s.Length <= 40 ? s : s[..40] + "…";
+
+    /// <summary>The option meant: the key in kebab case (batchSize, batch_size: batch-size), a config field's long name
+    /// (learning-rate: lr), or the nearest by edit distance.</summary>
+    private static string Suggest(string key, List<string> known)
+    {
+        var kebab = string.Concat(key.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(c) : c == '_' ? "-" : c.ToString()));
+        if (known.Contains(kebab)) return kebab;
+        if (kebab is "learning-rate" or "learningrate") return "lr";
+        return known.OrderBy(k => Distance(k, kebab)).First();
+    }
 
     private static int Distance(string a, string b)
     {
