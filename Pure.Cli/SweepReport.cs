@@ -9,7 +9,7 @@ namespace NeuralPure.Cli;
 
 /// <summary><c>neuralpure sweep report &lt;folder&gt;</c>: reads the sweep's manifest and every trial's run.json, and writes per
 /// configuration the mean, the sample standard deviation (n − 1) and the min–max over seeds of the test metric and the final
-/// losses, and the mean examples/s; the best configuration (highest mean test metric: accuracy, or R² for regression); report.csv,
+/// losses, and the mean examples/s; the best configuration (highest mean test metric: accuracy, or R² for regression; ties: the lower mean test loss); report.csv,
 /// report.json, and SVG plots: the metric against each axis (mean with min and max over seeds) and the loss curves of the best
 /// and worst configurations.</summary>
 internal static class SweepReport
@@ -93,8 +93,8 @@ internal static class SweepReport
         int done = configurations.Sum(c => c.Trials.Count);
         if (done == 0) throw new InvalidOperationException($"no trial in '{folder}' has finished yet; run neuralpure sweep run first");
         var ranked = configurations.Where(c => c.Metric.Mean is not null).ToList();
-        var best = ranked.OrderByDescending(c => c.Metric.Mean!.Value).FirstOrDefault();
-        var worst = ranked.OrderBy(c => c.Metric.Mean!.Value).FirstOrDefault();
+        var best = ranked.OrderByDescending(c => c.Metric.Mean!.Value).ThenBy(c => c.TestLoss.Mean ?? double.PositiveInfinity).FirstOrDefault(); // ties: the lower test loss
+        var worst = ranked.OrderBy(c => c.Metric.Mean!.Value).ThenByDescending(c => c.TestLoss.Mean ?? double.PositiveInfinity).FirstOrDefault();
 
         var report = ToJson(folder, metricName, axes, configurations, best, worst, planned.Count, done);
         AtomicFile.WriteAllText(Path.Combine(folder, "report.json"), report.ToJsonString(ExperimentConfig.JsonOptions) + "\n");
