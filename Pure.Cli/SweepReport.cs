@@ -32,7 +32,10 @@ internal static class SweepReport
 
         public JsonObject ToJson() => new() { ["n"] = N, ["mean"] = Mean, ["std"] = Std, ["min"] = Min, ["max"] = Max };
 
-        public string Text => Mean is not { } m ? "—" : $"{Fmt.N(m)} ± {(Std is { } s ? Fmt.N(s) : "—")} ({Fmt.N(Min!.Value)}–{Fmt.N(Max!.Value)})";
+        public string Text => Mean is not { } m ? "—" : $"{Num(m)} ± {(Std is { } s ? Num(s) : "—")} ({Num(Min!.Value)}–{Num(Max!.Value)})";
+
+        /// <summary>Four decimals, or three significant digits for the huge losses of a diverged run.</summary>
+        private static string Num(double v) => Math.Abs(v) < 1e5 ? Fmt.N(v) : v.ToString("G3", CultureInfo.InvariantCulture);
     }
 
     internal sealed record Configuration(string Label, IReadOnlyList<KeyValuePair<string, string>> Settings, IReadOnlyList<TrialFigures> Trials, int Planned)

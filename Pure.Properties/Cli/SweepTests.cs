@@ -200,10 +200,45 @@ public sealed class SweepTests(ReferenceSweep reference) : IClassFixture<Referen
         Assert.Contains("12 of 12 trials finished (12 already were)", o3);
     }
 
+    /// <summary>The kill for real: a child <c>sweep run</c> killed with SIGKILL in the middle of its third trial (no handler runs,
+    /// nothing is flushed), then the same command again in process: the trial resumes from its last checkpoint, and every
+    /// trial and the report end as in an uninterrupted sweep.</summary>
+    [Fact]
+    public void A_sweep_killed_with_SIGKILL_in_a_trial_resumes_it_from_its_checkpoint_and_ends_with_the_uninterrupted_bits()
+    {
+        if (!(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())) return;
+        var file = P("digits.json");
+        File.WriteAllText(file, """{"base": {"data": "digits", "layers": [64], "epochs": 20}, "axes": {"lr": [0.001, 0.01]}, "seeds": [1, 2]}""");
+        var whole = P("whole");
+        Assert.Equal(0, CliRunner.Run("sweep", "run", file, "--out", whole).Code);
+        var names = ReferenceSweep.TrialNames(whole);
+
+        var killed = P("killed");
+        using (var child = CliProcess.Start(_dir, "sweep", "run", file, "--out", killed))
+        {
+            var at = RunFolder.WaitFor(Path.Combine(killed, names[2]), child, c => c.State.Epoch >= 3);
+            child.Kill9();
+            Assert.NotNull(at);
+            Assert.True(at!.State.Epoch < 20, "killed before trial 2 finished");
+        }
+        Assert.False(File.Exists(Path.Combine(killed, names[2], "run.json")));
+        Assert.False(File.Exists(Path.Combine(killed, names[3], "run.json")));
+        RunFolder.AssertNothingTruncated(Path.Combine(killed, names[2]), "after SIGKILL");
+
+        var (code, stdout, err) = CliRunner.Run("sweep", "run", file, "--out", killed);
+        Assert.True(code == 0, stdout + err);
+        Assert.Contains($"trial 2/4 {names[2]}: resuming at epoch", stdout);
+        Assert.Contains($"trial 1/4 {names[1]}: already finished, skipped", stdout);
+        foreach (var name in names) ReferenceSweep.AssertSameRun(Path.Combine(whole, name), Path.Combine(killed, name));
+        Assert.Equal(0, CliRunner.Run("sweep", "report", whole).Code);
+        Assert.Equal(0, CliRunner.Run("sweep", "report", killed).Code);
+        Assert.Equal(ReferenceSweep.UntimedReport(whole), ReferenceSweep.UntimedReport(killed));
+    }
+
     private static void SweepCommand_CancelAfter(Func<int, int, bool>? hook) => NeuralPure.Cli.SweepCommand.CancelAfterEpoch = hook;
 
     [Fact]
-    public void Index_for_each_trial_in_separate_processes_gives_the_same_folders_as_the_local_run()
+    public async Task Index_for_each_trial_in_separate_processes_gives_the_same_folders_as_the_local_run()
     {
         if (!(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())) return;
         var file = P("sweep.json");
@@ -214,12 +249,14 @@ public sealed class SweepTests(ReferenceSweep reference) : IClassFixture<Referen
         // two array tasks at a time, as a cluster would run them; the last two read their index from the job runner's variable
         for (int i = 0; i < names.Count; i += 2)
         {
-            var tasks = new[] { i, i + 1 }.Select(k => Start(out2, file, k)).ToList();
-            foreach (var t in tasks)
+            var tasks = new[] { i, i + 1 }.Select(k => Start(out2, file, k)).Select(p => (p, Out: p.StandardOutput.ReadToEndAsync(), Err: p.StandardError.ReadToEndAsync())).ToList();
+            foreach (var (t, stdout, stderr) in tasks)
             {
-                Assert.True(t.WaitForExit(60_000), "a sweep run --index process did not finish in 60 s");
-                var err = t.StandardError.ReadToEnd();
-                Assert.True(t.ExitCode == 0, err);
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                await t.WaitForExitAsync(limit.Token);
+                var (o, e) = (await stdout, await stderr);
+                Assert.True(t.ExitCode == 0, o + e);
+                Assert.Contains("1 of 1 trial finished (0 already were)", o);
                 t.Dispose();
             }
         }
@@ -238,7 +275,7 @@ public sealed class SweepTests(ReferenceSweep reference) : IClassFixture<Referen
     private static Process Start(string outDir, string file, int index)
     {
         var dotnet = Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet";
-        var psi = new ProcessStartInfo(dotnet) { RedirectStandardOutput = false, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { CliProcess.CliDll, "sweep", "run", file, "--out", outDir }) psi.ArgumentList.Add(a);
         psi.Environment.Remove("SLURM_ARRAY_TASK_ID"); psi.Environment.Remove("JOB_COMPLETION_INDEX");
         if (index == 10) { psi.ArgumentList.Add("--index-from-env"); psi.Environment["SLURM_ARRAY_TASK_ID"] = "10"; }
