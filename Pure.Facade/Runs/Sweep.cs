@@ -110,13 +110,15 @@ public static class Sweep
     };
 
     /// <summary>A trial's name: <c>lr=0.01_optimizer=sgd_seed=2-1a2b3c4d</c>, the settings (characters outside letters, digits and
-    /// <c>.,=+()-</c> replaced by <c>~</c>, a long value shortened), the seed, and the first 8 hex digits of the SHA-256 of the config's JSON
+    /// <c>.,=+()-</c> replaced by <c>~</c>, a long value shortened, the whole at most 160 characters), the seed, and the first 8 hex digits of the SHA-256 of the config's JSON
     /// (threads set to 0: they never change the bits), so that two different configs never share a name.</summary>
     public static string TrialName(IEnumerable<KeyValuePair<string, string>> settings, ulong seed, ExperimentConfig config)
     {
         ArgumentNullException.ThrowIfNull(settings); ArgumentNullException.ThrowIfNull(config);
         var parts = settings.Select(s => $"{Safe(s.Key, 24)}={Safe(s.Value, 40)}").Append($"seed={seed.ToString(CultureInfo.InvariantCulture)}");
-        return $"{string.Join("_", parts)}-{ConfigHash(config)[..8]}";
+        var readable = string.Join("_", parts);
+        if (readable.Length > MaxReadable) readable = readable[..(MaxReadable - 1)] + "~"; // file names stop at 255 bytes; the hash keeps it unique
+        return $"{readable}-{ConfigHash(config)[..8]}";
     }
 
     /// <summary>The SHA-256 (hex) of the config's JSON with threads set to 0.</summary>
@@ -125,6 +127,8 @@ public static class Sweep
         ArgumentNullException.ThrowIfNull(config);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes((config with { Threads = 0 }).ToJson())));
     }
+
+    private const int MaxReadable = 160;
 
     private static string Safe(string text, int max)
     {

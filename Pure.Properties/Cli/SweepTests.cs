@@ -124,6 +124,18 @@ public sealed class SweepTests(ReferenceSweep reference) : IClassFixture<Referen
         Assert.Equal(stdout, CliRunner.Run("sweep", "plan", file).Out);
         var config = new ExperimentConfig(Data: "iris", Epochs: 30, LearningRate: 0.01, Optimizer: "sgd", Seed: 2);
         Assert.Equal(Sweep.TrialName([new("lr", "0.01"), new("optimizer", "sgd")], 2, config), rows[7][1]);
+        // zip: the i-th values together
+        var zip = P("zip.json");
+        File.WriteAllText(zip, """{"base": {"data": "iris"}, "axes": {"lr": [0.01, 0.1, 0.2], "batch-size": [8, 16, 32]}, "mode": "zip", "seeds": [5]}""");
+        var (zc, zout, zerr) = CliRunner.Run("sweep", "plan", zip);
+        Assert.True(zc == 0, zerr);
+        Assert.Contains("3 trials (zip of lr 3, batch-size 3 = 3 configurations, × 1 seed)", zout);
+        Assert.Contains("--data iris --lr 0.1 --batch-size 16 --seed 5", zout);
+        Assert.DoesNotContain("--lr 0.1 --batch-size 8", zout);
+        // a long configuration still makes a file name: at most 160 characters and the hash
+        var longName = Sweep.TrialName([new("arch", new string('x', 100)), new("no-decay", new string('y', 100)), new("layers", new string('z', 100))], 1, config);
+        Assert.True(longName.Length <= 169, longName);
+        Assert.EndsWith("-" + Sweep.ConfigHash(config)[..8], longName);
         // plan --json is the manifest sweep run writes
         var json = JsonNode.Parse(CliRunner.Run("sweep", "plan", file, "--json").Out)!;
         Assert.Equal(12, json["trials"]!.AsArray().Count);
