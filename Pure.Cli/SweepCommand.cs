@@ -104,8 +104,9 @@ internal static class SweepCommand
         var sweep = SweepFile.Load(path);
         int? index = SelectedIndex(indexArg, fromEnv, sweep.Trials.Length);
         var selected = index is { } i ? [sweep.Trials[i]] : sweep.Trials.ToList();
-        PrepareFolder(outDir, sweep);
-        foreach (var t in selected) Classify(TrialFolder(outDir, t), t); // refuse a foreign folder before anything runs
+        RequireSweepFolder(outDir);
+        foreach (var t in selected) Classify(TrialFolder(outDir, t), t); // refuse a foreign folder before anything is written
+        WriteManifest(outDir, sweep);
 
         var gate = new object();
         void Say(string line) { lock (gate) Console.WriteLine(line); }
@@ -166,9 +167,8 @@ internal static class SweepCommand
 
     internal static string TrialFolder(string outDir, SweepTrialSpec t) => Path.Combine(outDir, t.Trial.Name);
 
-    /// <summary>The sweep's folder: created, or an existing sweep's folder (its sweep.json is replaced by this plan's: the trial folders
-    /// are named by their configs, so the trials of another plan are simply not this plan's). A folder with other files is refused.</summary>
-    private static void PrepareFolder(string outDir, SweepFile sweep)
+    /// <summary>The sweep's folder is new, empty, or an existing sweep's (it holds a sweep.json manifest); a folder with other files is refused.</summary>
+    private static void RequireSweepFolder(string outDir)
     {
         var manifest = Path.Combine(outDir, SweepFile.ManifestName);
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
@@ -181,6 +181,13 @@ internal static class SweepCommand
             if (existing?["format"]?.GetValue<string>() != SweepFile.ManifestFormat)
                 throw new IOException($"'{manifest}' is not a NeuralPure sweep manifest ({SweepFile.ManifestFormat}); choose another --out");
         }
+    }
+
+    /// <summary>Writes this plan's sweep.json (replacing a previous plan's: the trial folders are named by their configs, so the trials
+    /// of another plan are simply not this plan's, and stay untouched).</summary>
+    private static void WriteManifest(string outDir, SweepFile sweep)
+    {
+        var manifest = Path.Combine(outDir, SweepFile.ManifestName);
         try
         {
             Directory.CreateDirectory(outDir);

@@ -429,6 +429,12 @@ public sealed class SweepTests(ReferenceSweep reference) : IClassFixture<Referen
         Assert.Equal(1, c2);
         Assert.Contains($"trial 1's folder '{Path.Combine(P("s"), names[1])}' holds files that are not this trial's run (data.csv)", e2);
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(zero)); // nothing ran before the refusal
+        // a --out holding only a folder of the user's (even one named like a trial) is not a sweep's folder: nothing is written
+        Directory.CreateDirectory(Path.Combine(P("fresh"), names[0]));
+        File.WriteAllText(Path.Combine(P("fresh"), names[0], "x.txt"), "mine");
+        Assert.Equal(1, CliRunner.Run("sweep", "run", file, "--out", P("fresh")).Code);
+        Assert.Equal([names[0]], Directory.EnumerateFileSystemEntries(P("fresh")).Select(Path.GetFileName));
+        Assert.Equal(["x.txt"], Directory.EnumerateFileSystemEntries(Path.Combine(P("fresh"), names[0])).Select(Path.GetFileName));
         Assert.Equal("mine", File.ReadAllText(Path.Combine(P("s"), names[1], "data.csv")));
         // a trial's folder holds another experiment's run
         File.Delete(Path.Combine(P("s"), names[1], "data.csv"));
