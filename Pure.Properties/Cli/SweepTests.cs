@@ -188,6 +188,13 @@ public sealed class SweepTests(ReferenceSweep reference) : IClassFixture<Referen
         var at = RunFolder.TryCheckpoint(five)!;
         Assert.Equal(3, at.State.Epoch);
         Assert.False(File.Exists(Path.Combine(out1, names[11], "run.json"))); // never started
+        // a report of the sweep so far: the finished trials only, counted
+        var (pc, po, pe) = CliRunner.Run("sweep", "report", out1);
+        Assert.True(pc == 0, pe);
+        int sofar = JsonNode.Parse(File.ReadAllText(Path.Combine(out1, "report.json")))!["finished"]!.GetValue<int>();
+        Assert.InRange(sofar, 4, 6);
+        Assert.Contains($"sweep {out1}: {sofar} of 12 trials finished", po);
+        Assert.Contains("  0/2  ", po); // the configurations not reached yet
 
         // and trial 5 then dies as SIGKILL would leave it: no record, model or plot, a stale temporary and the lock file
         foreach (var f in new[] { "run.json", "model.safetensors", "loss.svg" }) File.Delete(Path.Combine(five, f));
