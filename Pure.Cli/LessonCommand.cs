@@ -10,7 +10,7 @@ internal static class LessonCommand
     {
         var name = new Argument<string?>("name") { Description = "The lesson to run (omit to list them)", Arity = ArgumentArity.ZeroOrOne };
         var outDir = new Option<string?>("--out") { Description = "Where the lesson writes its plots (default: runs/lessons/<name>)" };
-        var cmd = new Command("lesson", "Run a lesson of \"How training works\" (loss, backprop, descent, loop, optimizers, diagnose); without a name, list them")
+        var cmd = new Command("lesson", "Run a lesson of \"How training works\" (loss, backprop, descent, loop, optimizers, diagnose, conv, sweep); without a name, list them")
         {
             name, outDir,
         };

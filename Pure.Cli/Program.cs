@@ -22,6 +22,7 @@ internal static class Program
         var root = new RootCommand("NeuralPure: train neural networks the way the textbook explains it, and prove every step.");
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(ResumeCommand.Create());
+        root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());

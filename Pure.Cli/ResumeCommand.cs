@@ -110,7 +110,7 @@ internal static class ResumeCommand
             : throw new DataFormatException(path, null, "__metadata__", $"the checkpoint has no '{key}'; it was not written by neuralpure train");
 
     /// <summary>Deletes <c>.{output}.*.tmp</c> files that AtomicFile leaves only when the process dies between creating and renaming them.</summary>
-    private static void RemoveStaleTemporaries(string folder)
+    internal static void RemoveStaleTemporaries(string folder)
     {
         foreach (var name in RunFolder.Outputs)
             foreach (var tmp in Directory.EnumerateFiles(folder, $".{name}.*.tmp"))

@@ -57,6 +57,15 @@ internal sealed class RunFolder : IDisposable
         catch { Release(path, held); throw; }
     }
 
+    /// <summary>A sweep trial's folder, created if missing and locked whatever it holds: the sweep decides under the lock whether it
+    /// is a finished, resumable or new trial (or someone else's folder, which it refuses).</summary>
+    public static RunFolder Hold(string path)
+    {
+        try { Directory.CreateDirectory(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"cannot write to trial folder '{path}': {e.Message}", e); }
+        return new(path, TryLock(path) ?? throw new IOException($"another neuralpure run is writing to '{path}' ({Holder(path)}); is the same trial running elsewhere?"));
+    }
+
     /// <summary>An existing run folder for <c>resume</c>: refused while another run holds it.</summary>
     public static RunFolder Reopen(string path) =>
         new(path, TryLock(path) ?? throw new IOException($"another neuralpure run is writing to '{path}' ({Holder(path)}); resume it when that run has ended"));

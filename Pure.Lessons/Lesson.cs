@@ -15,7 +15,7 @@ public sealed record Lesson(string Name, string Summary, Func<TextWriter, string
 /// <summary>Every lesson, in teaching order.</summary>
 public static class LessonCatalog
 {
-    /// <summary>The lessons of "How training works", in order (the seventh begins the next: convolutional networks).</summary>
+    /// <summary>The lessons of "How training works", in order (the seventh begins the next: convolutional networks; the eighth compares runs).</summary>
     public static ImmutableArray<Lesson> All { get; } =
     [
         new("loss", "A loss measures how wrong a prediction is: cross-entropy for spam, squared error for house prices",
@@ -32,6 +32,8 @@ public static class LessonCatalog
             (w, f) => DiagnoseLesson.Run(w, f)),
         new("conv", "Convolution: a filter sliding over a tiny image, its gradient checked numerically, a small CNN against an MLP on Fashion-MNIST",
             (w, f) => ConvLesson.Run(w, f)),
+        new("sweep", "One run is an anecdote: the learning rate swept over decades on digits with 3 seeds, too small / just right / too large measured",
+            (w, f) => SweepLesson.Run(w, f)),
     ];
 
     /// <summary>The lesson called <paramref name="name"/> (case-insensitive), or null.</summary>

@@ -49,9 +49,9 @@ public sealed class LessonPagesTests(LessonRuns runs)
     }
 
     [Fact]
-    public void Catalog_names_the_seven_lessons_in_order_each_with_a_folder_a_page_and_a_readme_entry()
+    public void Catalog_names_the_eight_lessons_in_order_each_with_a_folder_a_page_and_a_readme_entry()
     {
-        Assert.Equal(["loss", "backprop", "descent", "loop", "optimizers", "diagnose", "conv"], LessonCatalog.All.Select(l => l.Name));
+        Assert.Equal(["loss", "backprop", "descent", "loop", "optimizers", "diagnose", "conv", "sweep"], LessonCatalog.All.Select(l => l.Name));
         var readme = File.ReadAllText(LessonText.RepoFile("README.md"));
         Assert.Contains("## Lessons", readme);
         foreach (var l in LessonCatalog.All)
