@@ -168,9 +168,18 @@ internal static class SweepCommand
     internal static string TrialFolder(string outDir, SweepTrialSpec t) => Path.Combine(outDir, t.Trial.Name);
 
     /// <summary>The sweep's folder is new, empty, or an existing sweep's (it holds a sweep.json manifest); a folder with other files is refused.</summary>
+    /// <remarks>Job-array tasks start at once: while one writes the manifest, the folder holds only that write's temporary file
+    /// (<see cref="AtomicFile"/>'s <c>.sweep.json.{random}.tmp</c>; the manifest is written before any trial folder), which is
+    /// another task of this sweep at work, not someone else's file.</remarks>
     private static void RequireSweepFolder(string outDir)
     {
         var manifest = Path.Combine(outDir, SweepFile.ManifestName);
+        static bool ManifestBeingWritten(string entry)
+        {
+            var name = Path.GetFileName(entry);
+            return name.StartsWith($".{SweepFile.ManifestName}.", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal);
+        }
+        if (Directory.Exists(outDir) && !File.Exists(manifest) && Directory.EnumerateFileSystemEntries(outDir).All(ManifestBeingWritten)) return;
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
         {
             if (!File.Exists(manifest))

@@ -256,6 +256,23 @@ public sealed class SweepTests(ReferenceSweep reference) : IClassFixture<Referen
 
     private static void SweepCommand_CancelAfter(Func<int, int, bool>? hook) => NeuralPure.Cli.SweepCommand.CancelAfterEpoch = hook;
 
+    /// <summary>Array tasks start together: a task that finds the folder holding only another task's half-written manifest
+    /// (AtomicFile's temporary file) goes on, and leaves that file to its writer (the race a full-suite run hit once in four).</summary>
+    [Fact]
+    public void A_task_that_finds_another_tasks_manifest_being_written_goes_on()
+    {
+        var file = P("sweep.json");
+        File.WriteAllText(file, ReferenceSweep.Json);
+        var out2 = P("racing");
+        Directory.CreateDirectory(out2);
+        var temp = Path.Combine(out2, ".sweep.json.0123456789ab.tmp");
+        File.WriteAllText(temp, "{");
+        var (code, stdout, err) = CliRunner.Run("sweep", "run", file, "--out", out2, "--index", "0");
+        Assert.True(code == 0, stdout + err);
+        Assert.True(File.Exists(Path.Combine(out2, "sweep.json")));
+        Assert.Equal("{", File.ReadAllText(temp));
+    }
+
     [Fact]
     public async Task Index_for_each_trial_in_separate_processes_gives_the_same_folders_as_the_local_run()
     {
