@@ -112,53 +112,31 @@ internal static class SweepCommand
         void Say(string line) { lock (gate) Console.WriteLine(line); }
         Say(index is { } only ? $"sweep {path}: trial {only} of {sweep.Trials.Length}, into {outDir}" : $"sweep {path}: {Describe(sweep)}, {jobs} at a time, into {outDir}");
 
-        using var cts = new CancellationTokenSource();
-        int signalled = 0;
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        using var stop = new StopSignals();
+        var cts = stop.Source;
+        var outcomes = new Outcome[selected.Count];
+        int next = -1;
+        void Worker()
         {
-            if (Interlocked.CompareExchange(ref signalled, Program.Interrupted, 0) == 0) { e.Cancel = true; cts.Cancel(); }
-        };
-        Console.CancelKeyPress += onCancel;
-        PosixSignalRegistration? onTerm = null;
-        try
-        {
-            onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
-            {
-                if (Interlocked.CompareExchange(ref signalled, TrainCommand.Terminated, 0) == 0) { c.Cancel = true; cts.Cancel(); }
-            });
+            int k;
+            while ((k = Interlocked.Increment(ref next)) < selected.Count)
+                outcomes[k] = cts.IsCancellationRequested ? new Outcome(Kind.NotStarted, null) : RunTrial(selected[k], TrialFolder(outDir, selected[k]), sweep.Trials.Length, cts, Say);
         }
-        catch (PlatformNotSupportedException) { }
-        try
-        {
-            var outcomes = new Outcome[selected.Count];
-            int next = -1;
-            void Worker()
-            {
-                int k;
-                while ((k = Interlocked.Increment(ref next)) < selected.Count)
-                    outcomes[k] = cts.IsCancellationRequested ? new Outcome(Kind.NotStarted, null) : RunTrial(selected[k], TrialFolder(outDir, selected[k]), sweep.Trials.Length, cts, Say);
-            }
-            var workers = Enumerable.Range(0, Math.Min(jobs, selected.Count)).Select(_ => Task.Factory.StartNew(Worker, TaskCreationOptions.LongRunning)).ToArray();
-            Task.WaitAll(workers);
+        var workers = Enumerable.Range(0, Math.Min(jobs, selected.Count)).Select(_ => Task.Factory.StartNew(Worker, TaskCreationOptions.LongRunning)).ToArray();
+        Task.WaitAll(workers);
 
-            int finished = outcomes.Count(o => o.What is Kind.Done or Kind.Skipped);
-            int failed = outcomes.Count(o => o.What == Kind.Failed);
-            int stopped = outcomes.Count(o => o.What is Kind.Cancelled or Kind.NotStarted);
-            Say($"{finished} of {selected.Count} trial{(selected.Count == 1 ? "" : "s")} finished ({outcomes.Count(o => o.What == Kind.Skipped)} already were){(failed > 0 ? $", {failed} failed" : "")}{(stopped > 0 ? $", {stopped} interrupted or not started" : "")}");
-            if (stopped > 0)
-            {
-                Console.Error.WriteLine($"neuralpure: sweep interrupted; run the same command again to finish it (finished trials are skipped, interrupted ones resume from their checkpoints)");
-                return signalled == TrainCommand.Terminated ? TrainCommand.Terminated : Program.Interrupted;
-            }
-            if (failed > 0) return outcomes.Any(o => o.What == Kind.Failed && o.Usage) ? Program.Usage : Program.Failure;
-            if (index is null) Say($"compare them with: neuralpure sweep report {outDir}");
-            return 0;
-        }
-        finally
+        int finished = outcomes.Count(o => o.What is Kind.Done or Kind.Skipped);
+        int failed = outcomes.Count(o => o.What == Kind.Failed);
+        int stopped = outcomes.Count(o => o.What is Kind.Cancelled or Kind.NotStarted);
+        Say($"{finished} of {selected.Count} trial{(selected.Count == 1 ? "" : "s")} finished ({outcomes.Count(o => o.What == Kind.Skipped)} already were){(failed > 0 ? $", {failed} failed" : "")}{(stopped > 0 ? $", {stopped} interrupted or not started" : "")}");
+        if (stopped > 0)
         {
-            Console.CancelKeyPress -= onCancel;
-            onTerm?.Dispose();
+            Console.Error.WriteLine($"neuralpure: sweep interrupted; run the same command again to finish it (finished trials are skipped, interrupted ones resume from their checkpoints)");
+            return stop.Signalled == TrainCommand.Terminated ? TrainCommand.Terminated : Program.Interrupted;
         }
+        if (failed > 0) return outcomes.Any(o => o.What == Kind.Failed && o.Usage) ? Program.Usage : Program.Failure;
+        if (index is null) Say($"compare them with: neuralpure sweep report {outDir}");
+        return 0;
     }
 
     private enum Kind { Done, Skipped, Cancelled, NotStarted, Failed }

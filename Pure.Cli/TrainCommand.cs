@@ -174,42 +174,19 @@ internal static class TrainCommand
     /// writes the outputs, and maps the outcome to the exit code: 0 completed or early-stopped, 1 diverged, 130 Ctrl+C, 143 SIGTERM.</summary>
     internal static int Execute(ExperimentPlan plan, string outDir, bool json, CheckpointOptions? checkpoint, FitCheckpoint? resume)
     {
-        using var cts = new CancellationTokenSource();
-        int signalled = 0; // 0: none, else the exit code the signal asks for
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        using var stop = new StopSignals();
+        var cts = stop.Source;
+        bool live = !json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        ExperimentResult result = live ? RunLive(plan, cts.Token, checkpoint, resume) : RunPlain(plan, json, cts.Token, checkpoint, resume);
+        WriteOutputs(outDir, result);
+        if (json) Console.WriteLine(RunRecord.ToJson(result).ToJsonString(ExperimentConfig.JsonOptions));
+        else Summarize(result, outDir, checkpoint);
+        return result.Fit.Status switch
         {
-            // First Ctrl+C: finish the batch, checkpoint, write the record. A second one stops at once (the last checkpoint stays valid).
-            if (Interlocked.CompareExchange(ref signalled, Program.Interrupted, 0) == 0) { e.Cancel = true; cts.Cancel(); }
+            FitStatus.Cancelled => stop.Signalled == Terminated ? Terminated : Program.Interrupted,
+            FitStatus.Diverged => Program.Failure,
+            _ => 0,
         };
-        Console.CancelKeyPress += onCancel;
-        PosixSignalRegistration? onTerm = null;
-        try
-        {
-            onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
-            {
-                if (Interlocked.CompareExchange(ref signalled, Terminated, 0) == 0) { c.Cancel = true; cts.Cancel(); }
-            });
-        }
-        catch (PlatformNotSupportedException) { }
-        try
-        {
-            bool live = !json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
-            ExperimentResult result = live ? RunLive(plan, cts.Token, checkpoint, resume) : RunPlain(plan, json, cts.Token, checkpoint, resume);
-            WriteOutputs(outDir, result);
-            if (json) Console.WriteLine(RunRecord.ToJson(result).ToJsonString(ExperimentConfig.JsonOptions));
-            else Summarize(result, outDir, checkpoint);
-            return result.Fit.Status switch
-            {
-                FitStatus.Cancelled => signalled == Terminated ? Terminated : Program.Interrupted,
-                FitStatus.Diverged => Program.Failure,
-                _ => 0,
-            };
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-            onTerm?.Dispose();
-        }
     }
 
     private static ExperimentResult RunPlain(ExperimentPlan plan, bool quiet, CancellationToken ct, CheckpointOptions? checkpoint, FitCheckpoint? resume)
