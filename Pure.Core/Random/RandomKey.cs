@@ -139,42 +139,16 @@ public static class Sampling
     }
 
     /// <summary>A mask whose element i is true with probability <paramref name="keep"/>.</summary>
-    /// <remarks>Element i is <c>Threefry.UnitDouble(key, i) &lt; keep</c>, i.e. block i's top 53 bits b &lt; keep·2⁵³, which for an
-    /// integer b is b &lt; ⌈keep·2⁵³⌉: the vector body (eight or four blocks at once, integer operations only) compares the
-    /// block's words against that threshold's high 32 and low 21 bits, so it gives exactly the scalar definition's mask.</remarks>
+    /// <remarks>Element i is <c>Threefry.UnitDouble(key, i) &lt; keep</c>, its blocks drawn in batches by <see cref="Threefry.UnitDoubles"/>.</remarks>
     internal static void KeepMask(RandomKey key, double keep, Span<bool> mask)
     {
-        int i = 0;
-        if (keep > 0 && keep < 1 && (Vector256.IsHardwareAccelerated || Vector128.IsHardwareAccelerated))
+        Span<double> u = stackalloc double[256];
+        for (int i0 = 0; i0 < mask.Length; i0 += u.Length)
         {
-            ulong t = (ulong)Math.Ceiling(keep * 9007199254740992.0); // ⌈keep·2⁵³⌉ ≤ 2⁵³ − 1
-            uint th = (uint)(t >> 21), tl = (uint)(t & 0x1F_FFFF);
-            if (Vector256.IsHardwareAccelerated)
-            {
-                var lane = Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
-                for (; i <= mask.Length - 8; i += 8)
-                {
-                    Threefry.Block8(key, Vector256.Create((uint)i) + lane, out var x0, out var x1);
-                    var keepIt = Vector256.LessThan(x0, Vector256.Create(th))
-                        | (Vector256.Equals(x0, Vector256.Create(th)) & Vector256.LessThan(Vector256.ShiftRightLogical(x1, 11), Vector256.Create(tl)));
-                    uint bits = keepIt.ExtractMostSignificantBits();
-                    for (int j = 0; j < 8; j++) mask[i + j] = (bits >> j & 1) != 0;
-                }
-            }
-            else
-            {
-                var lane = Vector128.Create(0u, 1, 2, 3);
-                for (; i <= mask.Length - 4; i += 4)
-                {
-                    Threefry.Block4(key, Vector128.Create((uint)i) + lane, out var x0, out var x1);
-                    var keepIt = Vector128.LessThan(x0, Vector128.Create(th))
-                        | (Vector128.Equals(x0, Vector128.Create(th)) & Vector128.LessThan(Vector128.ShiftRightLogical(x1, 11), Vector128.Create(tl)));
-                    uint bits = keepIt.ExtractMostSignificantBits();
-                    for (int j = 0; j < 4; j++) mask[i + j] = (bits >> j & 1) != 0;
-                }
-            }
+            var part = u[..Math.Min(u.Length, mask.Length - i0)];
+            Threefry.UnitDoubles(key, (uint)i0, 0, part);
+            for (int j = 0; j < part.Length; j++) mask[i0 + j] = part[j] < keep;
         }
-        for (; i < mask.Length; i++) mask[i] = Threefry.UnitDouble(key, (uint)i) < keep;
     }
 }
 

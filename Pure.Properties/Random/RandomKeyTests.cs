@@ -273,7 +273,7 @@ public sealed class RandomKeyTests
         Assert.InRange(r, -6 / Math.Sqrt(n), 6 / Math.Sqrt(n));
     }
 
-    /// <summary>The vectorised keep mask (eight or four Threefry blocks at once, compared in integers) is the definition
+    /// <summary>The batched keep mask (blocks eight or four at a time through UnitDoubles) is the definition
     /// UnitDouble(key, i) &lt; keep at every element: random keys and rates, every length's tail, the edges near 0 and 1.</summary>
     [Fact]
     public void The_keep_mask_is_its_definition() =>
@@ -285,7 +285,7 @@ public sealed class RandomKeyTests
                 for (int i = 0; i < n; i++) Assert.Equal(Threefry.UnitDouble(key, (uint)i) < keep, mask[i]);
             }).QuickCheckThrowOnFailure();
 
-    /// <summary>Blocks whose top 53 bits sit exactly on the threshold: the integer comparison is strict, as the definition's.</summary>
+    /// <summary>Keep rates exactly at a block's uniform and one ulp either side: the comparison is strict, as the definition's.</summary>
     [Fact]
     public void The_keep_mask_is_strict_at_the_threshold()
     {
