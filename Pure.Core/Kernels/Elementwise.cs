@@ -2,6 +2,8 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
+using NeuralPure.Numerics;
+
 namespace NeuralPure.Kernels;
 
 /// <summary>Element-wise maps of activations and their derivatives, written into a destination span.</summary>
@@ -115,8 +117,8 @@ internal static class Elementwise
     public static T SigmoidScalar<T>(T v) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // For v ≥ 0, e^(−v) ≤ 1 cannot overflow; for v < 0 use e^v / (1 + e^v), same value, no overflow.
-        if (v >= T.Zero) return T.One / (T.One + T.Exp(-v));
-        var e = T.Exp(v);
+        if (v >= T.Zero) return T.One / (T.One + Elementary.Exp(-v));
+        var e = Elementary.Exp(v);
         return e / (T.One + e);
     }
 
@@ -132,7 +134,7 @@ internal static class Elementwise
     public static void Tanh<T>(ReadOnlySpan<T> x, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dest);
-        for (int i = 0; i < x.Length; i++) dest[i] = T.Tanh(x[i]);
+        for (int i = 0; i < x.Length; i++) dest[i] = Elementary.Tanh(x[i]);
     }
 
     /// <summary>dx = dy · (1 − y²), from the forward output y.</summary>
@@ -146,6 +148,10 @@ internal static class Elementwise
     private const double InvSqrt2 = 0.70710678118654752440;
     private const double InvSqrt2Pi = 0.39894228040143267794;
 
+    /// <summary>erf in double for GELU: the ≤ 1 ulp one for double models, the fast 1e-15 one when the result is rounded to float.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double GeluErf<T>(double v) => typeof(T) == typeof(double) ? Elementary.Erf(v) : SpecialFunctions.Erf(v);
+
     /// <summary>GELU, the exact form: y = x·Φ(x) = ½·x·(1 + erf(x/√2)), evaluated in double as PyTorch's CPU kernel does.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gelu<T>(ReadOnlySpan<T> x, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
@@ -154,7 +160,7 @@ internal static class Elementwise
         for (int i = 0; i < x.Length; i++)
         {
             double v = double.CreateChecked(x[i]);
-            dest[i] = T.CreateChecked(0.5 * v * (1.0 + SpecialFunctions.Erf(v * InvSqrt2)));
+            dest[i] = T.CreateChecked(0.5 * v * (1.0 + GeluErf<T>(v * InvSqrt2)));
         }
     }
 
@@ -166,8 +172,8 @@ internal static class Elementwise
         for (int i = 0; i < x.Length; i++)
         {
             double v = double.CreateChecked(x[i]);
-            double cdf = 0.5 * (1.0 + SpecialFunctions.Erf(v * InvSqrt2));
-            double pdf = InvSqrt2Pi * Math.Exp(-0.5 * v * v);
+            double cdf = 0.5 * (1.0 + GeluErf<T>(v * InvSqrt2));
+            double pdf = InvSqrt2Pi * Elementary.Exp(-0.5 * v * v);
             dx[i] = dy[i] * T.CreateChecked(cdf + v * pdf);
         }
     }

@@ -1,13 +1,15 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
+using NeuralPure.Numerics;
+
 namespace NeuralPure.Kernels;
 
 /// <summary>Element-wise maps of SiLU, ELU and Softplus and their derivatives, written into a destination span.</summary>
 /// <remarks>
 /// As <see cref="Elementwise"/>'s transcendental kernels (Sigmoid): plain scalar loops in T, whose exponentials and logarithms
-/// are <c>T.Exp</c> and <c>T.Log</c> (Math.Exp / Math.Log in double), so the bits depend neither on the thread count nor on the
-/// instruction set. Every method accepts the destination being exactly an input (in place) and refuses partial overlap.
+/// are NeuralPure's own (<see cref="Elementary"/>), so the bits depend neither on the thread count, nor on the instruction set,
+/// nor on the platform's C library. Every method accepts the destination being exactly an input (in place) and refuses partial overlap.
 /// </remarks>
 internal static class MoreElementwise
 {
@@ -25,28 +27,6 @@ internal static class MoreElementwise
         Guard.SameLength(x, dest, "x", "destination");
         Guard.NoPartialOverlap(x, dest, "x");
         Guard.NoPartialOverlap(dy, dest, "dy");
-    }
-
-    /// <summary>e^v − 1 accurate near 0 (Kahan's form: u = e^v; v when u rounds to 1, −1 when u − 1 does, else (u − 1)·v / log u),
-    /// through T.Exp and T.Log only.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static T ExpM1<T>(T v) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var u = T.Exp(v);
-        if (u == T.One) return v;
-        var um1 = u - T.One;
-        if (um1 == -T.One || T.IsPositiveInfinity(u)) return um1;
-        return um1 * v / T.Log(u);
-    }
-
-    /// <summary>log(1 + u) accurate for small u (Goldberg's form: w = 1 + u; u when w rounds to 1, else log w · u / (w − 1)),
-    /// through T.Log only.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static T Log1P<T>(T u) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var w = T.One + u;
-        if (w == T.One) return u;
-        return T.Log(w) * u / (w - T.One);
     }
 
     /// <summary>SiLU: y = x·σ(x), σ as <see cref="Elementwise.SigmoidScalar{T}"/> (no overflow for any x).</summary>
@@ -70,12 +50,12 @@ internal static class MoreElementwise
         }
     }
 
-    /// <summary>ELU: y = x for x &gt; 0, else α(eˣ − 1) (<see cref="ExpM1{T}"/>); PyTorch's test is x ≤ 0 for the exponential side.</summary>
+    /// <summary>ELU: y = x for x &gt; 0, else α(eˣ − 1) (<see cref="Elementary.ExpM1{T}(T)"/>); PyTorch's test is x ≤ 0 for the exponential side.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Elu<T>(ReadOnlySpan<T> x, T alpha, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dest);
-        for (int i = 0; i < x.Length; i++) { var v = x[i]; dest[i] = v <= T.Zero ? alpha * ExpM1(v) : v; }
+        for (int i = 0; i < x.Length; i++) { var v = x[i]; dest[i] = v <= T.Zero ? alpha * Elementary.ExpM1(v) : v; }
     }
 
     /// <summary>dx = dy · α·eˣ where x ≤ 0 (so α·dy at x = 0, as PyTorch's elu_backward), else dy.</summary>
@@ -83,7 +63,7 @@ internal static class MoreElementwise
     public static void EluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, T alpha, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dy, dx);
-        for (int i = 0; i < x.Length; i++) { var v = x[i]; dx[i] = v <= T.Zero ? dy[i] * (alpha * T.Exp(v)) : dy[i]; }
+        for (int i = 0; i < x.Length; i++) { var v = x[i]; dx[i] = v <= T.Zero ? dy[i] * (alpha * Elementary.Exp(v)) : dy[i]; }
     }
 
     /// <summary>Softplus: y = x where βx &gt; threshold (PyTorch's linear regime), else log(1 + e^(βx))/β, evaluated as
@@ -96,7 +76,7 @@ internal static class MoreElementwise
         {
             var v = x[i];
             var bx = v * beta;
-            dest[i] = bx > threshold ? v : (T.Max(bx, T.Zero) + Log1P(T.Exp(-T.Abs(bx)))) / beta;
+            dest[i] = bx > threshold ? v : (T.Max(bx, T.Zero) + Elementary.Log1P(Elementary.Exp(-T.Abs(bx)))) / beta;
         }
     }
 

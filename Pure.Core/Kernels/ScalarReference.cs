@@ -1,5 +1,6 @@
 using System.Numerics;
 
+using NeuralPure.Numerics;
 namespace NeuralPure.Kernels;
 
 /// <summary>The plain-loop definitions of the kernels: what the fast versions must compute. Tests compare against them and
@@ -84,12 +85,12 @@ internal static class ScalarReference
 
     public static void Tanh<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < x.Length; i++) d[i] = T.Tanh(x[i]);
+        for (int i = 0; i < x.Length; i++) d[i] = Elementary.Tanh(x[i]);
     }
 
     public static void Sigmoid<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < x.Length; i++) d[i] = T.One / (T.One + T.Exp(-x[i]));
+        for (int i = 0; i < x.Length; i++) d[i] = T.One / (T.One + Elementary.Exp(-x[i]));
     }
 
     /// <summary>dest = β·m + c·g (OptimizerKernels.Moment).</summary>

@@ -1,6 +1,7 @@
 using System.Numerics;
 using NeuralPure.Tensors;
 
+using NeuralPure.Numerics;
 namespace NeuralPure.Losses;
 
 /// <summary>Binary cross-entropy from logits (PyTorch's <c>F.binary_cross_entropy_with_logits</c>), mean over all elements.</summary>
@@ -26,7 +27,7 @@ public sealed record BinaryCrossEntropySpec : LossSpec
         for (int i = 0; i < n; i++)
         {
             double zi = double.CreateChecked(z[i]), yi = double.CreateChecked(y[i]);
-            sum += Math.Max(zi, 0) - zi * yi + Math.Log(1 + Math.Exp(-Math.Abs(zi)));
+            sum += Math.Max(zi, 0) - zi * yi + Elementary.Log1P(Elementary.Exp(-Math.Abs(zi)));
             g[i] = T.CreateChecked((Kernels.Elementwise.SigmoidScalar(zi) - yi) / n);
         }
         return T.CreateChecked(sum / n);
@@ -41,7 +42,7 @@ public static class BinaryCrossEntropy
     public static double OfProbability(double p, bool label = true)
     {
         if (!(p > 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "a probability strictly between 0 and 1 is needed");
-        var logit = Math.Log(p) - Math.Log(1 - p);
+        var logit = Elementary.Log(p) - Elementary.Log(1 - p);
         return new BinaryCrossEntropySpec().Value(NdArray.From<double>([logit], 1, 1), NdArray.From<double>([label ? 1.0 : 0.0], 1, 1));
     }
 }

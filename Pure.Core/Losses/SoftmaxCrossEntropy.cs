@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Numerics;
 using NeuralPure.Tensors;
 
+using NeuralPure.Numerics;
 namespace NeuralPure.Losses;
 
 /// <summary>Softmax cross-entropy from logits with integer class labels (PyTorch's <c>F.cross_entropy</c>), with optional class weights and label smoothing.</summary>
@@ -111,8 +112,8 @@ public static class SoftmaxCrossEntropy
             double m = double.NegativeInfinity;
             foreach (var v in zi) m = Math.Max(m, double.CreateChecked(v));
             double sum = 0;
-            for (int j = 0; j < k; j++) { e[j] = Math.Exp(double.CreateChecked(zi[j]) - m); sum += e[j]; }
-            double lse = m + Math.Log(sum);
+            for (int j = 0; j < k; j++) { e[j] = Elementary.Exp(double.CreateChecked(zi[j]) - m); sum += e[j]; }
+            double lse = m + Elementary.Log(sum);
             int y = int.CreateChecked(labels[i]);
             double wy = weighted ? weights[y] : 1.0;
             nll += wy * (lse - double.CreateChecked(zi[y]));
@@ -136,8 +137,8 @@ public static class SoftmaxCrossEntropy
         double m = double.NegativeInfinity;
         foreach (var v in z) m = Math.Max(m, double.CreateChecked(v));
         double sum = 0;
-        for (int j = 0; j < z.Length; j++) sum += Math.Exp(double.CreateChecked(z[j]) - m);
-        double lse = m + Math.Log(sum);
+        for (int j = 0; j < z.Length; j++) sum += Elementary.Exp(double.CreateChecked(z[j]) - m);
+        double lse = m + Elementary.Log(sum);
         for (int j = 0; j < z.Length; j++) dest[j] = double.CreateChecked(z[j]) - lse;
     }
 
@@ -152,7 +153,7 @@ public static class SoftmaxCrossEntropy
         for (int i = 0; i < rows; i++)
         {
             LogSoftmax(logits.Span.Slice(i * k, k), lp);
-            for (int j = 0; j < k; j++) r[i * k + j] = T.CreateChecked(Math.Exp(lp[j]));
+            for (int j = 0; j < k; j++) r[i * k + j] = T.CreateChecked(Elementary.Exp(lp[j]));
         }
         return NdArray.Own(r, logits.Shape);
     }
@@ -163,7 +164,7 @@ public static class SoftmaxCrossEntropy
     public static double OfProbability(double pTrue)
     {
         if (!(pTrue > 0 && pTrue < 1)) throw new ArgumentOutOfRangeException(nameof(pTrue), pTrue, "a probability strictly between 0 and 1 is needed");
-        var logits = NdArray.From<double>([Math.Log(pTrue), Math.Log(1 - pTrue)], 1, 2);
+        var logits = NdArray.From<double>([Elementary.Log(pTrue), Elementary.Log(1 - pTrue)], 1, 2);
         return new SoftmaxCrossEntropySpec().Value(logits, NdArray.Vector(0.0));
     }
 

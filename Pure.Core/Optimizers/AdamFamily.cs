@@ -2,6 +2,7 @@ using System.Numerics;
 using NeuralPure.Kernels;
 using NeuralPure.Tensors;
 
+using NeuralPure.Numerics;
 namespace NeuralPure.Optimizers;
 
 // Adam's relatives as torch.optim defines them: Adamax, NAdam (PyTorch ≥ 2.0) and RAdam. Each is one transform written once
@@ -86,7 +87,7 @@ public sealed record ScaleByAdamax(double Beta1 = 0.9, double Beta2 = 0.999, dou
         public override void Update(in UpdateArgs<T> a)
         {
             long t = ++count;
-            var scale = T.CreateChecked(1 / (1 - Math.Pow(spec.Beta1, t)));
+            var scale = T.CreateChecked(1 / (1 - Elementary.Pow(spec.Beta1, t)));
             for (int j = 0; j < a.Count; j++)
             {
                 var g = a.Updates(j);
@@ -138,7 +139,7 @@ public sealed record ScaleByNAdam(double Beta1 = 0.9, double Beta2 = 0.999, doub
         : throw new ArgumentOutOfRangeException(nameof(MomentumDecay), MomentumDecay, "momentum decay must be a finite number ≥ 0");
 
     /// <summary>μₜ = β₁(1 − ½·0.96^(t·ψ)), the momentum at step <paramref name="t"/>.</summary>
-    public double MuAt(long t) => Beta1 * (1.0 - 0.5 * Math.Pow(0.96, t * MomentumDecay));
+    public double MuAt(long t) => Beta1 * (1.0 - 0.5 * Elementary.Pow(0.96, t * MomentumDecay));
 
     /// <inheritdoc/>
     public override OptState Init<T>(ParamTree<T> parameters) => new NAdamState<T>(0, 1.0, parameters.ZerosLike(), parameters.ZerosLike());
@@ -167,7 +168,7 @@ public sealed record ScaleByNAdam(double Beta1 = 0.9, double Beta2 = 0.999, doub
             long t = ++count;
             double muT = spec.MuAt(t), muNext = spec.MuAt(t + 1);
             product *= muT;
-            var bc2 = T.CreateChecked(1 - Math.Pow(spec.Beta2, t));
+            var bc2 = T.CreateChecked(1 - Elementary.Pow(spec.Beta2, t));
             var ga = T.CreateChecked((1 - muT) / (1 - product));
             var mb = T.CreateChecked(muNext / (1 - product * muNext));
             for (int j = 0; j < a.Count; j++)
@@ -216,7 +217,7 @@ public sealed record ScaleByRAdam(double Beta1 = 0.9, double Beta2 = 0.999, doub
     /// step <paramref name="t"/> ≥ 1; the step is rectified when it exceeds 5.</summary>
     public double RhoAt(long t)
     {
-        double rhoInf = 2 / (1 - Beta2) - 1, b2t = Math.Pow(Beta2, t);
+        double rhoInf = 2 / (1 - Beta2) - 1, b2t = Elementary.Pow(Beta2, t);
         return rhoInf - 2 * t * b2t / (1 - b2t);
     }
 
@@ -246,7 +247,7 @@ public sealed record ScaleByRAdam(double Beta1 = 0.9, double Beta2 = 0.999, doub
         public override void Update(in UpdateArgs<T> a)
         {
             long t = ++count;
-            double bc1 = 1 - Math.Pow(spec.Beta1, t), bc2 = 1 - Math.Pow(spec.Beta2, t);
+            double bc1 = 1 - Elementary.Pow(spec.Beta1, t), bc2 = 1 - Elementary.Pow(spec.Beta2, t);
             double rhoInf = 2 / (1 - spec.Beta2) - 1, rho = spec.RhoAt(t);
             bool rectified = rho > 5.0;
             var bc1T = T.CreateChecked(bc1);

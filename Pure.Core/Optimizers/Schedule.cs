@@ -1,3 +1,5 @@
+using NeuralPure.Numerics;
+
 namespace NeuralPure.Optimizers;
 
 /// <summary>A learning rate as a pure function of the step (0 for the first update).</summary>
@@ -56,7 +58,7 @@ public abstract record Schedule
         /// <summary>γ, checked positive.</summary>
         public double Gamma { get; } = Positive(Gamma, nameof(Gamma));
         /// <inheritdoc/>
-        public override double At(long step) => Initial * Math.Pow(Gamma, Math.Floor((double)step / StepSize));
+        public override double At(long step) => Initial * Elementary.Pow(Gamma, Math.Floor((double)step / StepSize));
     }
 
     /// <summary>η(t) = initial·γ^t (PyTorch's ExponentialLR, counted in updates).</summary>
@@ -67,7 +69,7 @@ public abstract record Schedule
         /// <summary>γ, checked positive.</summary>
         public double Gamma { get; } = Positive(Gamma, nameof(Gamma));
         /// <inheritdoc/>
-        public override double At(long step) => Initial * Math.Pow(Gamma, step);
+        public override double At(long step) => Initial * Elementary.Pow(Gamma, step);
     }
 
     /// <summary>Cosine decay from initial to floor over decaySteps, then floor: η(t) = floor + (initial − floor)·½(1 + cos(π·min(t, T)/T)).</summary>
@@ -81,7 +83,7 @@ public abstract record Schedule
         /// <summary>The final rate, checked ≥ 0.</summary>
         public double Floor { get; } = NonNegative(Floor, nameof(Floor));
         /// <inheritdoc/>
-        public override double At(long step) => Floor + (Initial - Floor) * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(step, DecaySteps) / DecaySteps));
+        public override double At(long step) => Floor + (Initial - Floor) * 0.5 * (1 + Elementary.CosPi((double)Math.Min(step, DecaySteps) / DecaySteps));
     }
 
     /// <summary>Linear warm-up from start to peak over warmupSteps, then cosine decay to end at totalSteps (optax.warmup_cosine_decay_schedule).</summary>
@@ -102,7 +104,7 @@ public abstract record Schedule
         {
             if (step < WarmupSteps) return Start + (Peak - Start) * step / WarmupSteps;
             long t = Math.Min(step - WarmupSteps, TotalSteps - WarmupSteps);
-            return End + (Peak - End) * 0.5 * (1 + Math.Cos(Math.PI * t / (TotalSteps - WarmupSteps)));
+            return End + (Peak - End) * 0.5 * (1 + Elementary.CosPi((double)t / (TotalSteps - WarmupSteps)));
         }
     }
 
@@ -126,7 +128,7 @@ public abstract record Schedule
             double initial = MaxLr / DivFactor, final = initial / FinalDivFactor;
             double upEnd = PctStart * TotalSteps - 1, downEnd = TotalSteps - 1;
             double s = Math.Min(step, TotalSteps - 1);
-            static double Anneal(double from, double to, double pct) => to + (from - to) / 2.0 * (Math.Cos(Math.PI * pct) + 1);
+            static double Anneal(double from, double to, double pct) => to + (from - to) / 2.0 * (Elementary.CosPi(pct) + 1);
             return s <= upEnd ? Anneal(initial, MaxLr, upEnd <= 0 ? 1 : s / upEnd) : Anneal(MaxLr, final, (s - upEnd) / (downEnd - upEnd));
         }
     }

@@ -3,6 +3,7 @@ using System.Numerics;
 using NeuralPure.Kernels;
 using NeuralPure.Tensors;
 
+using NeuralPure.Numerics;
 namespace NeuralPure.Optimizers;
 
 // The building blocks. Each is a record of hyperparameters with Init and Update; the equations are in its summary.
@@ -205,7 +206,7 @@ public sealed record ScaleByAdam(double Beta1 = 0.9, double Beta2 = 0.999, doubl
         public (T StepScale, T Bc2Sqrt) Next()
         {
             long t = ++count;
-            double bc1 = 1 - Math.Pow(spec.Beta1, t), bc2Sqrt = Math.Sqrt(1 - Math.Pow(spec.Beta2, t));
+            double bc1 = 1 - Elementary.Pow(spec.Beta1, t), bc2Sqrt = Math.Sqrt(1 - Elementary.Pow(spec.Beta2, t));
             return (T.CreateChecked(1 / bc1), T.CreateChecked(bc2Sqrt));
         }
 

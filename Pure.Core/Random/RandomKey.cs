@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NeuralPure.Tensors;
 
+using NeuralPure.Numerics;
 namespace NeuralPure.Random;
 
 /// <summary>A key for the counter-based Threefry-2x32 generator (the one JAX uses): randomness as an argument, never hidden state.</summary>
@@ -114,7 +115,7 @@ public static class Sampling
             for (int j = 0; j < n; j++)
             {
                 double u1 = 1.0 - a[j];                                          // (0, 1]: log is finite
-                r[i0 + j] = T.CreateChecked(mean + std * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * b[j]));
+                r[i0 + j] = T.CreateChecked(mean + std * Math.Sqrt(-2.0 * Elementary.Log(u1)) * Elementary.CosPi(2.0 * b[j]));
             }
         }
         return NdArray.Own(r, s);

@@ -1,3 +1,4 @@
+using NeuralPure.Numerics;
 using NeuralPure.Optimizers;
 
 namespace NeuralPure.Facade.Training;
@@ -42,7 +43,7 @@ public sealed record OptimizerOptions(string Name = "adam", double LearningRate 
             "cosine" => new Schedule.Cosine(LearningRate, total),
             "warmup-cosine" => new Schedule.WarmupCosine(LearningRate, Math.Max(1, total / 20), total),
             "step" => new Schedule.StepDecay(LearningRate, Math.Max(1, total / 3), 0.1),
-            "exponential" => new Schedule.Exponential(LearningRate, Math.Pow(0.01, 1.0 / total)),
+            "exponential" => new Schedule.Exponential(LearningRate, Elementary.Pow(0.01, 1.0 / total)),
             "onecycle" => new Schedule.OneCycle(LearningRate, total),
             _ => throw new ArgumentException($"unknown schedule '{Schedule}'; known: constant, cosine, warmup-cosine, step, exponential, onecycle", nameof(Schedule)),
         };

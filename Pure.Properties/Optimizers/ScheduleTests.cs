@@ -37,7 +37,7 @@ public sealed class ScheduleTests
             var (lr, size) = lrSize;
             var s = new Schedule.StepDecay(lr, size, gamma);
             long block = t / size;
-            double expected = lr * Math.Pow(gamma, block);
+            double expected = lr * NeuralPure.Numerics.Elementary.Pow(gamma, block);   // the formula with NeuralPure's pow (same bits everywhere)
             long blockStart = block * size, blockEnd = blockStart + size - 1;
             return (s.At(t) == expected).Label($"At({t}) = {s.At(t):R}, formula {expected:R}")
                 .And((s.At(blockStart) == s.At(t) && s.At(blockEnd) == s.At(t)).Label("not constant within its block"))

@@ -1,4 +1,5 @@
 using NeuralPure.Layers;
+using NeuralPure.Numerics;
 
 namespace CustomOps;
 
@@ -33,6 +34,8 @@ public sealed record SwishSpec(double Beta = 1) : ActivationSpec
         }
     }
 
-    /// <summary>σ(z) = 1/(1 + e^(−z)); for z → −∞ the exponential overflows to ∞ and σ to 0, as it should.</summary>
-    private static T Sigmoid<T>(T z) where T : System.Numerics.IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-z));
+    /// <summary>σ(z) = 1/(1 + e^(−z)); for z → −∞ the exponential overflows to ∞ and σ to 0, as it should. The exponential is
+    /// NeuralPure's (<see cref="Elementary.Exp{T}(T)"/>), not <c>T.Exp</c>: the C library's last bit differs between platforms,
+    /// NeuralPure's does not, so a run with this activation gives the same bits on x64 and ARM64, Linux, Windows and macOS.</summary>
+    private static T Sigmoid<T>(T z) where T : System.Numerics.IFloatingPointIeee754<T> => T.One / (T.One + Elementary.Exp(-z));
 }
