@@ -37,6 +37,9 @@ public class FoldTests
         Assert.Equal("state", Assert.Throws<ArgumentNullException>(() => Fold<float>.Create(spec, opt, null!, data, 4, null)).ParamName);
         Assert.Equal("data", Assert.Throws<ArgumentNullException>(() => Fold<float>.Create(spec, opt, start, null!, 4, null)).ParamName);
         Assert.Equal("optimizer", Assert.Throws<ArgumentNullException>(() => Trainer.Fit(spec, null!, start, data, new TrainConfig(4, 1))).ParamName);
+        Assert.Equal("state", Assert.Throws<ArgumentNullException>(() => Trainer.RunEpoch(spec, opt, null!, data, new TrainConfig(4, 1))).ParamName);
+        Assert.Equal("data", Assert.Throws<ArgumentNullException>(() => Trainer.RunEpoch(spec, opt, start, null!, new TrainConfig(4, 1))).ParamName);
+        Assert.Equal("config", Assert.Throws<ArgumentNullException>(() => Trainer.RunEpoch(spec, opt, start, data, null!)).ParamName);
     }
 
     /// <summary>What the pure step refuses the fold refuses, before its first step and by name: parameters that do not fit the
