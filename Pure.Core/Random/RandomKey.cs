@@ -72,6 +72,7 @@ public static class Sampling
     /// <summary>An array of the given shape with elements uniform in [<paramref name="low"/>, <paramref name="high"/>).</summary>
     /// <remarks>Element i uses 53 bits from counter block i, computed in double, so float and double arrays from the same key agree up to rounding.</remarks>
     /// <exception cref="ArgumentException">low ≥ high, either is not finite, or no value of T lies in [low, high).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a loop run once per array: tier-0 code would be ~10× slower (startup)
     public static NdArray<T> Uniform<T>(RandomKey key, double low, double high, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!double.IsFinite(low) || !double.IsFinite(high) || !(low < high))
@@ -141,6 +142,7 @@ public static class Sampling
 
     /// <summary>A mask whose element i is true with probability <paramref name="keep"/>.</summary>
     /// <remarks>Element i is <c>Threefry.UnitDouble(key, i) &lt; keep</c>, its blocks drawn in batches by <see cref="Threefry.UnitDoubles"/>.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void KeepMask(RandomKey key, double keep, Span<bool> mask)
     {
         Span<double> u = stackalloc double[256];
@@ -169,6 +171,7 @@ internal static class Threefry
     }
 
     /// <summary><see cref="Block"/> for the eight counters (c0[lane], c1): the same integer operations lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Block8(RandomKey key, Vector256<uint> c0, out Vector256<uint> x0, out Vector256<uint> x1, uint c1 = 0)
     {
         uint k0 = key.Word0, k1 = key.Word1, k2 = k0 ^ k1 ^ 0x1BD11BDAu;
@@ -181,6 +184,7 @@ internal static class Threefry
     }
 
     /// <summary><see cref="Block"/> for the four counters (c0[lane], c1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Block4(RandomKey key, Vector128<uint> c0, out Vector128<uint> x0, out Vector128<uint> x1, uint c1 = 0)
     {
         uint k0 = key.Word0, k1 = key.Word1, k2 = k0 ^ k1 ^ 0x1BD11BDAu;
@@ -229,6 +233,7 @@ internal static class Threefry
 
     /// <summary>dest[j] = <see cref="UnitDouble"/>(key, start + j, stream): the blocks eight (or four) at a time in vector integer
     /// operations, each double formed from its block's words exactly as UnitDouble forms it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // straight to optimized code: at tier 0 the Vector256 operations are calls
     public static void UnitDoubles(RandomKey key, uint start, uint stream, Span<double> dest)
     {
         int j = 0;
@@ -259,7 +264,8 @@ internal static class Threefry
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double ToUnit(uint x0, uint x1)
     {
-        ulong bits = (((ulong)x0 << 32) | x1) >> 11;
+        // bits < 2⁵³, so long → double is exact and equals ulong → double, which without AVX-512 is a slower sequence.
+        long bits = (long)((((ulong)x0 << 32) | x1) >> 11);
         return bits * (1.0 / (1UL << 53));
     }
 
