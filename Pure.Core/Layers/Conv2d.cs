@@ -104,7 +104,7 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         var cols = all[..(g.K * q)];
         var yt = all.Slice(g.K * q, outC * q);
         Conv.Im2Col(a.X, cols, rows, g, a.Threads);
-        ConvProducts.Forward(a.Parameter(0), cols, yt, outC, g.K, q, q, 0, a.Threads);
+        MatMul.Multiply<T>(a.Parameter(0), cols, yt, outC, g.K, q, a.Threads);
         var y = a.Y;
         ReadOnlySpan<T> b = Bias ? a.Parameter(1) : default;
         for (int n = 0; n < rows; n++)
@@ -155,28 +155,6 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         {
             MatMul.MultiplyTransposedA<T>(a.Parameter(0), dyt, dcols, outC, k, q, a.Threads);
             Conv.Col2Im<T>(dcols, a.DX, rows, g, a.Threads);
-        }
-    }
-}
-
-/// <summary>The strided products of the convolution that <see cref="MatMul"/> has no entry for.</summary>
-internal static unsafe class ConvProducts
-{
-    /// <summary>C[m, p] = W[m, k] · cols[:, offset .. offset + p] where cols is [k, q] row-major.</summary>
-    public static void Forward<T>(ReadOnlySpan<T> w, ReadOnlySpan<T> cols, Span<T> c, int m, int k, int p, int q, int offset, int threads)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (w.Length < m * k || cols.Length < k * q || c.Length != m * p || offset + p > q) throw new ArgumentException("convolution product operands do not fit");
-        fixed (T* pw = w) fixed (T* pc = cols) fixed (T* py = c)
-        {
-            var op = new Gemm.Operands<T>
-            {
-                A = pw, Ars = k, Acs = 1,
-                B = pc + offset, Brs = q, Bcs = 1,
-                C = py, Ldc = p,
-                M = m, N = p, K = k,
-            };
-            Gemm.Multiply(op, threads);
         }
     }
 }

@@ -59,7 +59,11 @@ public sealed record LayerNormSpec(int Dims = 1, double Eps = 1e-5, bool Affine 
     }
 
     /// <summary>Per group: the mean and 1/√(var + ε), in double (two per group); and the weight's and bias's gradient sums.</summary>
-    public override int ScratchBytes<T>(Shape input, int rows) => checked(sizeof(double) * (2 * rows * (input.Size / GroupSize(input)) + 2 * GroupSize(input)));
+    public override int ScratchBytes<T>(Shape input, int rows)
+    {
+        int d = GroupSize(input);
+        return checked(sizeof(double) * (2 * rows * (input.Size / d) + 2 * d));
+    }
 
     /// <inheritdoc/>
     public override void Forward<T>(in ForwardArgs<T> a)
