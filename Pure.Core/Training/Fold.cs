@@ -21,7 +21,8 @@ namespace NeuralPure.Training;
 /// form that also applies the update (<see cref="GradientTransform.OpenApplying{T}"/>: Adam and AdamW), the fold takes it;
 /// that form's contract is the bits of the separate steps.</para>
 /// <para><b>Why it is pure from outside.</b> The starting state's arrays are copied in, never written; the result is new
-/// immutable parameters and optimizer state, copied out of the workspaces.</para>
+/// immutable parameters and optimizer state: copies of the workspaces while the fold goes on (<see cref="State"/>), the
+/// workspaces themselves when it is done (<see cref="Release"/>).</para>
 /// <para>It checks what the pure step checks, with the same messages: the parameters against the model and the optimizer
 /// state against the optimizer (when it is made), the targets of each batch (the loss's own checks, every step).
 /// <see cref="Trainer"/> checks the inputs of the whole data set before it starts, naming a bad row by its place in the data.</para>
@@ -109,18 +110,37 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>The state the workspaces hold now, as new immutable arrays, with <paramref name="counters"/>' step, epoch and key;
     /// the fold may go on.</summary>
-    public TrainState<T> State(TrainState<T> counters) => counters with
+    public TrainState<T> State(TrainState<T> counters) => released ? throw new ObjectDisposedException(nameof(Fold<T>)) : counters with
     {
         Params = new ParamTree<T>(names, [.. p.Select((a, j) => NdArray.Own((T[])a.Clone(), leafShapes[j]))]),
         OptState = optimizer.State(),
         LayerState = new ParamTree<T>(stateNames, [.. layerState.Select((a, j) => NdArray.Own((T[])a.Clone(), stateShapes[j]))]),
     };
 
+    /// <summary>The state the workspaces hold now, for a driver that is done with this fold: the workspaces' own arrays become
+    /// the new state's immutable arrays (no copy: for a large model the copy was most of a short fit's one-time cost and peak
+    /// memory), and the optimizer workspace hands its buffers over too (<see cref="TransformWorkspace{T}.Release"/>). The fold
+    /// refuses to step afterwards.</summary>
+    public TrainState<T> Release(TrainState<T> counters)
+    {
+        ObjectDisposedException.ThrowIf(released, this);
+        released = true;
+        return counters with
+        {
+            Params = new ParamTree<T>(names, [.. p.Select((a, j) => NdArray.Own(a, leafShapes[j]))]),
+            OptState = optimizer.Release(),
+            LayerState = new ParamTree<T>(stateNames, [.. layerState.Select((a, j) => NdArray.Own(a, stateShapes[j]))]),
+        };
+    }
+
+    private bool released;
+
     /// <summary>One training step on rows <paramref name="rows"/> of <paramref name="data"/> (or, when that is empty, the
     /// <paramref name="m"/> rows from <paramref name="first"/>): forward, loss, backward, update, apply, all in place.
     /// Returns the batch's loss.</summary>
     internal T Step(DataSet<T> data, ReadOnlySpan<int> rows, int first, int m, RandomKey runKey, long step)
     {
+        ObjectDisposedException.ThrowIf(released, this);
         int n = spec.Layers.Length;
         // The batch: gathered rows of X and of the targets (DataSet.Gather's copy, into the workspace).
         int w0 = spec.Widths[0], tw = targetShape.Size;

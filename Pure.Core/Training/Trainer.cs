@@ -84,7 +84,7 @@ public static class Trainer
         RequireData(spec, data);
         var fold = Fold<T>.Create(spec, optimizer, state, data, config.BatchSize, parallelism);
         var (counters, history, _, _) = fold.RunEpoch(state, data, config);
-        return (fold.State(counters), history);
+        return (fold.Release(counters), history);
     }
 
     /// <summary>Training: RunEpoch folded over <see cref="TrainConfig.Epochs"/> epochs, starting from <paramref name="state"/>.</summary>
@@ -111,7 +111,7 @@ public static class Trainer
             (s, var epoch, _, _) = fold.RunEpoch(s, data, config);
             history = history.Add(epoch);
         }
-        return new FitResult<T>(fold.State(s), history);
+        return new FitResult<T>(fold.Release(s), history);
     }
 
     /// <summary>Training, observed: <see cref="Fit{T}(ModelSpec, GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, Parallelism?)"/>
@@ -147,12 +147,12 @@ public static class Trainer
         {
             var (next, epoch, cursor, stopped) = fold.RunEpoch(s, data, config, skip, observer.AfterStep);
             s = next;
-            if (cursor != 0) return new ObservedFit<T>(fold.State(s), history, cursor);
+            if (cursor != 0) return new ObservedFit<T>(fold.Release(s), history, cursor);
             history = history.Add(epoch);
             if (stopped) break; // stopped on the epoch's last step: the epoch is done, but AfterEpoch is not asked
             if (observer.AfterEpoch is { } after && !after(fold.State(s), epoch)) break;
         }
-        return new ObservedFit<T>(fold.State(s), history, 0);
+        return new ObservedFit<T>(fold.Release(s), history, 0);
     }
 
     /// <summary>Before the fold steps batch by batch: inputs that are finite and targets the loss takes, a bad one named by its

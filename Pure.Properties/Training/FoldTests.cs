@@ -23,6 +23,39 @@ public class FoldTests
         return (Assert.Throws<T>(() => Trainer.Fit(spec, opt, start, data, config)), Assert.Throws<T>(() => TrainingProblems.StepFold(spec, opt, start, data, config)));
     }
 
+    /// <summary>A fold that is done hands its workspaces over as the result (no copy): the released state equals the copy
+    /// State() gives at the same point, its arrays are not the starting state's, and the fold refuses to go on.</summary>
+    [Fact]
+    public void A_released_fold_gives_its_workspaces_once_and_refuses_to_go_on()
+    {
+        var spec = TrainingProblems.Classifier();
+        var data = TrainingProblems.Blobs<float>(6);
+        var opt = Optimizer.Adam(0.01);
+        var start = Trainer.Init<float>(spec, opt, RandomKey.FromSeed(1));
+        var config = new TrainConfig(4, 1);
+        var fold = Fold<float>.Create(spec, opt, start, data, 4, null);
+        var (counters, _, _, _) = fold.RunEpoch(start, data, config);
+        var copy = fold.State(counters);
+        var released = fold.Release(counters);
+        static void Same(TrainState<float> a, TrainState<float> b)
+        {
+            Assert.Equal(a.Params.Leaves.Length, b.Params.Leaves.Length);
+            for (int j = 0; j < a.Params.Leaves.Length; j++) Assert.Equal(a.Params.Leaves[j], b.Params.Leaves[j]);
+            Assert.Equal(a.OptState, b.OptState);
+            Assert.Equal((a.Step, a.Epoch), (b.Step, b.Epoch));
+        }
+        Same(copy, released);
+        for (int j = 0; j < start.Params.Leaves.Length; j++)
+        {
+            Assert.NotSame(start.Params.Leaves[j].Buffer, released.Params.Leaves[j].Buffer);
+            Assert.NotSame(copy.Params.Leaves[j].Buffer, released.Params.Leaves[j].Buffer);
+        }
+        Assert.Throws<ObjectDisposedException>(() => fold.RunEpoch(counters, data, config));
+        Assert.Throws<ObjectDisposedException>(() => fold.State(counters));
+        Assert.Throws<ObjectDisposedException>(() => fold.Release(counters));
+        Same(Trainer.Fit(spec, opt, start, data, config).State, released);
+    }
+
     /// <summary>A null argument is named, by the fold as by Trainer.</summary>
     [Fact]
     public void The_fold_refuses_null_arguments_by_name()
