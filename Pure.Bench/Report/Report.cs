@@ -431,32 +431,32 @@ public static class Report
 
     /// <summary>The child side: prints "ms-since-process-start ms-for-init-and-first-step peak-working-set-MB".</summary>
     /// <remarks>The first step is <see cref="Trainer.Init{T}(ModelSpec, NeuralPure.Optimizers.GradientTransform, NeuralPure.Random.RandomKey)"/>
-    /// and a <see cref="Trainer.Fit{T}(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, NeuralPure.Kernels.Parallelism?)"/> of one batch; then a fit of 20 more steps, so the peak working set covers training too.</remarks>
+    /// and the first step of one observed <see cref="Trainer.Fit{T}(ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, TrainObserver{T}, int, NeuralPure.Kernels.Parallelism?)"/>
+    /// of 21 steps over 4 batches, as a user's run would take it (one fit, one set of workspaces); the peak working set is taken
+    /// after those 21 steps, so it covers training too.</remarks>
     public static int FirstStepChild(string name)
     {
+        static double SinceStart() { using var self = Process.GetCurrentProcess(); return (DateTime.Now - self.StartTime).TotalMilliseconds; }
+        static double Jit() => System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds;
         var config = BenchConfig.Get(name);
         var data = config.Data(4);
-        var one = data.Subset([.. Enumerable.Range(0, config.Batch)]);
-        double mainMs = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
-        double jit0 = System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds;
+        double mainMs = SinceStart(), jit0 = Jit();
         var sw = Stopwatch.StartNew();
         var spec = config.Spec; var opt = config.Optimizer;
         var state = config.InitialState();
-        double initMs = sw.Elapsed.TotalMilliseconds, jit1 = System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds;
-        state = Trainer.Fit(spec, opt, state, one, new TrainConfig(config.Batch, 1, Shuffle: false)).State;
-        double firstMs = sw.Elapsed.TotalMilliseconds;
-        double sinceStart = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
-        if (Environment.GetEnvironmentVariable("NEURALPURE_FIRST_STEP_PARTS") == "1")
+        double initMs = sw.Elapsed.TotalMilliseconds, jit1 = Jit();
+        double firstMs = 0, sinceStart = 0, jit2 = 0, secondMs = 0, jit3 = 0;
+        long methods = 0, first = state.Step + 1;
+        var observer = new TrainObserver<float>(AfterStep: r =>
         {
-            double jit2 = System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds;
-            long methods = System.Runtime.JitInfo.GetCompiledMethodCount();
-            // A second Fit of the same batch: what the first one paid once (JIT, workspaces, first touches of memory) is the difference.
-            var again = Stopwatch.StartNew();
-            Trainer.Fit(spec, opt, state, one, new TrainConfig(config.Batch, 1, Shuffle: false));
-            double secondMs = again.Elapsed.TotalMilliseconds;
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"process start → data made: {mainMs:F1} ms (JIT {jit0:F1} ms); Init: {initMs:F1} ms (JIT {jit1 - jit0:F1} ms); first Fit of one batch: {firstMs - initMs:F1} ms (JIT {jit2 - jit1:F1} ms, {methods} methods in all); process start → first step done: {sinceStart:F1} ms; a second Fit of one batch: {secondMs:F1} ms (JIT {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds - jit2:F1} ms)"));
-        }
-        Trainer.Fit(spec, opt, state, data, new TrainConfig(config.Batch, 5, Shuffle: false));
+            if (r.Step == first) { firstMs = sw.Elapsed.TotalMilliseconds; sinceStart = SinceStart(); jit2 = Jit(); methods = System.Runtime.JitInfo.GetCompiledMethodCount(); }
+            else if (r.Step == first + 1) { secondMs = sw.Elapsed.TotalMilliseconds - firstMs; jit3 = Jit(); }
+            return r.Step < first + 20;
+        });
+        Trainer.Fit(spec, opt, state, data, new TrainConfig(config.Batch, 6, Shuffle: false), observer);
+        if (Environment.GetEnvironmentVariable("NEURALPURE_FIRST_STEP_PARTS") == "1")
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"process start → data made: {mainMs:F1} ms (JIT {jit0:F1} ms); Init: {initMs:F1} ms (JIT {jit1 - jit0:F1} ms); the fit to its first step: {firstMs - initMs:F1} ms (JIT {jit2 - jit1:F1} ms, {methods} methods in all); process start → first step done: {sinceStart:F1} ms; the second step: {secondMs:F1} ms (JIT {jit3 - jit2:F1} ms)"));
         using var self = Process.GetCurrentProcess();
         self.Refresh();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sinceStart:F1} {firstMs:F1} {self.PeakWorkingSet64 / 1048576.0:F1}"));
@@ -476,7 +476,7 @@ public static class Report
         Console.WriteLine("first layer's input gradient (not computed); bias, activations, batchnorm, pooling, dropout, loss and optimizer are not counted. % peak = GFLOP/s over the peak on the row's thread count.");
         Console.WriteLine("fit = Trainer.Fit (the fold: workspaces once per fit; bytes/step = one step in a warm workspace); step = Trainer.Step (the pure step: new arrays each step).");
         Console.WriteLine("scalar ref = the same step with ScalarReference products/bias/ReLU on one thread (MLPs only); × scalar = this row's examples/s over it.");
-        Console.WriteLine("1st step = Init + a Fit of one batch in a fresh process (and ms since that process started); peak MB = that process's peak working set after 20 more steps.");
+        Console.WriteLine("1st step = Init + a Fit to its first step in a fresh process (and ms since that process started); peak MB = that process's peak working set after that fit's 21 steps.");
         Console.WriteLine("ex/CPU-s = examples per second of this process's CPU time (all threads): less sensitive to other load on a shared machine; for 1 thread it approximates an idle core.");
         Console.WriteLine();
         Console.WriteLine("cfg | model                              | opt   | batch | path | thr | examples/s median (min–max)      | µs/step  | MFLOP/step | GFLOP/s | % peak | ex/CPU-s   | bytes/step  | 1st step (from start) | peak MB | scalar ref ex/s | × scalar");
