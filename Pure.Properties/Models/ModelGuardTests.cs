@@ -20,13 +20,13 @@ public sealed class ModelGuardTests
         public override void Backward<T>(in BackwardArgs<T> a) { }
     }
 
-    /// <summary>A layer whose state array is called "weight", as its parameter is.</summary>
+    /// <summary>A layer whose state arrays are called "weight" and "scale", as two of its parameters are.</summary>
     private sealed record Twin : LayerSpec
     {
         public override string Kind => "twin";
         public override Shape OutputShape(Shape input) => input;
-        public override ImmutableArray<ParamShape> Parameters(Shape input) => [new("weight", input)];
-        public override ImmutableArray<ParamShape> State(Shape input) => [new("weight", input)];
+        public override ImmutableArray<ParamShape> Parameters(Shape input) => [new("weight", input), new("bias", input), new("scale", input)];
+        public override ImmutableArray<ParamShape> State(Shape input) => [new("weight", input), new("scale", input)];
         public override void Forward<T>(in ForwardArgs<T> a) => a.X.CopyTo(a.Y);
         public override void Backward<T>(in BackwardArgs<T> a) => a.DY.CopyTo(a.DX);
     }
@@ -75,7 +75,7 @@ public sealed class ModelGuardTests
         var e = Assert.Throws<ArgumentException>(() => new ModelSpec(2, [new Nameless()], new MseSpec()));
         Assert.Contains("layer 0 (nameless): the layer gave no output shape", e.Message);
         var twin = Assert.Throws<ArgumentException>(() => new ModelSpec(2, [new Twin()], new MseSpec()));
-        Assert.Contains("two parameters or state arrays share a name: 0.weight", twin.Message);
+        Assert.StartsWith("two parameters or state arrays share a name: 0.weight, 0.scale (Parameter", twin.Message);
         Assert.Equal("Layers", twin.ParamName);
     }
 }
