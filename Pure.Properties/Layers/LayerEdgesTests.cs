@@ -72,6 +72,9 @@ public sealed class LayerEdgesTests
         foreach (var spec in specs)
             Assert.True(Assert.Throws<ArgumentNullException>(() => spec.OutputShape(null!)).ParamName == "input", spec.Kind);
         Assert.Equal("input", Assert.Throws<ArgumentNullException>(() => new LayerNormSpec().ScratchBytes<float>(null!, 1)).ParamName);
+        Assert.Equal("input", Assert.Throws<ArgumentNullException>(() => new LayerNormSpec().Parameters(null!)).ParamName);
+        Refused<ArgumentException>(() => new LayerNormSpec(Dims: 2).Parameters(Shape.Of(5)), "input", "layer norm over the last 2 dimension(s) cannot take examples of shape [5]");
+        Refused<ArgumentException>(() => new LayerNormSpec(Dims: 2).Init<float>(Shape.Of(5), RandomKey.FromSeed(1)), "input", "cannot take examples of shape [5]");
     }
 
     /// <summary>The example's last two axes are [H, W]; a rank-2 example (no channel axis) flips and shifts, and a
