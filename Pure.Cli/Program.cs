@@ -17,6 +17,9 @@ internal static class Program
     /// <summary>Entry point.</summary>
     public static int Main(string[] args)
     {
+        // The commands that train compile the float kernels on the second core while they parse, read data and initialize
+        // (NeuralPure.Kernels.KernelWarmup: no result changes; the first step no longer waits for the JIT).
+        if (args.Length > 0 && args[0] is "train" or "resume" or "replay" or "sweep") _ = NeuralPure.Kernels.KernelWarmup.Start<float>();
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         var root = new RootCommand("NeuralPure: train neural networks the way the textbook explains it, and prove every step.");
