@@ -41,6 +41,7 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly double[] lossScratch;
     private readonly int threads, firstWithParameters;
     private readonly TransformWorkspace<T> optimizer;
+    private bool released;
 
     private Fold(ModelSpec spec, ParamTree<T> parameters, ParamTree<T> state, TransformWorkspace<T> optimizer, Shape targetShape, int maxRows, int threads)
     {
@@ -110,12 +111,11 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>The state the workspaces hold now, as new immutable arrays, with <paramref name="counters"/>' step, epoch and key;
     /// the fold may go on.</summary>
-    public TrainState<T> State(TrainState<T> counters) => released ? throw new ObjectDisposedException(nameof(Fold<T>)) : counters with
+    public TrainState<T> State(TrainState<T> counters)
     {
-        Params = new ParamTree<T>(names, [.. p.Select((a, j) => NdArray.Own((T[])a.Clone(), leafShapes[j]))]),
-        OptState = optimizer.State(),
-        LayerState = new ParamTree<T>(stateNames, [.. layerState.Select((a, j) => NdArray.Own((T[])a.Clone(), stateShapes[j]))]),
-    };
+        ObjectDisposedException.ThrowIf(released, this);
+        return Capture(counters, optimizer.State(), a => (T[])a.Clone());
+    }
 
     /// <summary>The state the workspaces hold now, for a driver that is done with this fold: the workspaces' own arrays become
     /// the new state's immutable arrays (no copy: for a large model the copy was most of a short fit's one-time cost and peak
@@ -125,15 +125,15 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         ObjectDisposedException.ThrowIf(released, this);
         released = true;
-        return counters with
-        {
-            Params = new ParamTree<T>(names, [.. p.Select((a, j) => NdArray.Own(a, leafShapes[j]))]),
-            OptState = optimizer.Release(),
-            LayerState = new ParamTree<T>(stateNames, [.. layerState.Select((a, j) => NdArray.Own(a, stateShapes[j]))]),
-        };
+        return Capture(counters, optimizer.Release(), a => a);
     }
 
-    private bool released;
+    private TrainState<T> Capture(TrainState<T> counters, OptState optState, Func<T[], T[]> take) => counters with
+    {
+        Params = new ParamTree<T>(names, [.. p.Select((a, j) => NdArray.Own(take(a), leafShapes[j]))]),
+        OptState = optState,
+        LayerState = new ParamTree<T>(stateNames, [.. layerState.Select((a, j) => NdArray.Own(take(a), stateShapes[j]))]),
+    };
 
     /// <summary>One training step on rows <paramref name="rows"/> of <paramref name="data"/> (or, when that is empty, the
     /// <paramref name="m"/> rows from <paramref name="first"/>): forward, loss, backward, update, apply, all in place.
