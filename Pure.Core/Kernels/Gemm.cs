@@ -135,14 +135,19 @@ internal static unsafe class Gemm
 {
     private const int LoadC = 1, AddBias = 2;
 
-    /// <summary>Depth of a cache block for float: a 12 × 256 A micro-panel is 12 KB (L1), a 256 × 512 B block 512 KB (L2).</summary>
+    /// <summary>Greatest depth of a cache block for float: a 12 × 256 A micro-panel is 12 KB (L1), a 256 × 256 B block 256 KB
+    /// (half of a Zen 3 core's L2, so the A panel and C tiles do not push it out; 512 columns fill it). Config d's products on one
+    /// Zen 3 thread, the variants interleaved in one process, 16 repeats, sum of the best times: 27.3 ms with these blocks, 27.6
+    /// with 512 columns, 27.9 with 512 columns and unbalanced blocks (<see cref="Kc{T}"/>), 27.7 with the panel-by-panel packing
+    /// loops that <see cref="PackA{T}"/> and <see cref="PackB{T}"/> had before.</summary>
     internal const int KcFloat = 256;
-    /// <summary>Columns of B per L2 block, for float.</summary>
-    internal const int NcFloat = 512;
+    /// <summary>Greatest number of columns of B per L2 block, for float.</summary>
+    internal const int NcFloat = 256;
     /// <summary>Rows of A packed at once (an L3 block).</summary>
     internal const int McRows = 1536;
 
-    /// <summary>Below this many multiply-adds (m·n·k ≈ 4 M, about 25 µs on one Zen 5 core) a product runs on the calling thread.</summary>
+    /// <summary>Below this much work (<see cref="Work{T}"/> ≈ 4 M multiply-adds, about 25 µs on one Zen 5 core) a product runs on
+    /// the calling thread.</summary>
     /// <remarks>Measured with three products back to back as a step issues them (forward, dW, dX), 1 vs 2 threads, on the
     /// 2-core Zen 5 while other builds shared it: below ~4 M multiply-adds the second thread cost 15–30% (waking it and the
     /// final handshake outweigh half of a few microseconds of work); above, it never cost more than noise. On an idle machine
@@ -160,13 +165,21 @@ internal static unsafe class Gemm
         public int M, N, K;
     }
 
+    /// <summary>A product's cost in multiply-adds as the kernels execute them: C padded to whole two-register micro-tiles
+    /// (10 output columns cost 16), plus packing, each element of A and B about as much as 32 multiply-adds (packing moves
+    /// 1–2 elements a nanosecond where one core's FMA units do ~50 multiply-adds). A 10-wide classifier layer on a batch of
+    /// 256 × 1024 inputs is 2.6 M multiply-adds but costs as much as 13 M: split on 2 threads it took 92 µs instead of 156
+    /// (config d's output layer, Zen 3); a 128³ product stays below the threshold.</summary>
+    private static long Work<T>(in Operands<T> op, VectorWidth width) where T : unmanaged =>
+        (long)op.M * RoundUp(op.N, 2 * Lanes<T>(width)) * op.K + 32L * ((long)op.M * op.K + (long)op.K * op.N);
+
     private struct ParallelJob<T> where T : unmanaged
     {
         public Operands<T> Op;
         public int Step;
         public bool SplitColumns;
         public VectorWidth Width;
-        /// <summary>The operand every part shares, packed once by the caller: all of A (column split) or all of B (row split).</summary>
+        /// <summary>The operand every part shares, packed once before the parts run: all of A (column split) or all of B (row split).</summary>
         public T* Shared;
     }
 
@@ -188,7 +201,7 @@ internal static unsafe class Gemm
             return;
         }
         width = width == VectorWidth.Best ? Narrowest<T>(op.N) : Resolve<T>(width);
-        if (threads > 1 && (long)op.M * op.N * op.K >= ParallelThreshold && WorkerPool.Helpers > 0)
+        if (threads > 1 && Work(op, width) >= ParallelThreshold && WorkerPool.Helpers > 0)
         {
             // Split the longer side of C into blocks of whole micro-tiles; the other operand is packed once and shared.
             int nr = 2 * Lanes<T>(width), mr = RowsOf<T>(width);
@@ -298,14 +311,30 @@ internal static unsafe class Gemm
         }
     }
 
-    private static int Kc<T>() where T : unmanaged => KcFloat * 4 / sizeof(T);
-    private static int Nc<T>() where T : unmanaged => NcFloat;
+    /// <summary>The depth of every cache block but the last for a product of depth <paramref name="k"/>: the depth cut into as
+    /// few blocks as <see cref="KcFloat"/> allows, of equal size (784 = 4 × 196, not 3 × 256 + 16, whose last block would load
+    /// and store each C tile for 16 multiply-adds). A block boundary only stores a running sum in C and loads it back, so the
+    /// cut changes no bit.</summary>
+    private static int Kc<T>(int k) where T : unmanaged => Balanced(k, KcFloat * 4 / sizeof(T), 1);
+
+    /// <summary>Columns per L2 block for a product <paramref name="n"/> wide: as few blocks as <see cref="NcFloat"/> allows, of
+    /// equal size in whole micro-panels of <paramref name="nr"/> columns.</summary>
+    private static int Nc<T>(int n, int nr) where T : unmanaged => Balanced(n, NcFloat, nr);
+
+    private static int Balanced(int extent, int max, int unit)
+    {
+        if (extent <= max) return Math.Max(extent, 1);
+        int blocks = (extent + max - 1) / max;
+        return Math.Min(max, RoundUp((extent + blocks - 1) / blocks, unit));
+    }
 
     /// <summary>All of A packed, depth block after depth block: block q (depth pc = q·KC) starts at RoundUp(M, R)·pc and holds
     /// the row panels of <see cref="PackA{T}"/>.</summary>
+    /// <remarks>On the calling thread: cutting it among the threads by panels was measured slower (config d's five large products
+    /// on 2 threads, interleaved in one process, 25 repeats: sum of the best times 17.37 ms against 16.96 ms).</remarks>
     private static T* PackAllA<T>(in Operands<T> op, VectorWidth width) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int R = RowsOf<T>(width), KC = Kc<T>(), rm = RoundUp(op.M, R);
+        int R = RowsOf<T>(width), KC = Kc<T>(op.K), rm = RoundUp(op.M, R);
         T* dst = Buffers<T>.Shared((long)rm * op.K);
         for (int pc = 0; pc < op.K; pc += KC)
         {
@@ -319,7 +348,7 @@ internal static unsafe class Gemm
     /// and holds the column panels of <see cref="PackB{T}"/>, the last block with the bias row.</summary>
     private static T* PackAllB<T>(in Operands<T> op, VectorWidth width) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int NR = 2 * Lanes<T>(width), KC = Kc<T>(), rn = RoundUp(op.N, NR);
+        int NR = 2 * Lanes<T>(width), KC = Kc<T>(op.K), rn = RoundUp(op.N, NR);
         int blocks = (op.K + KC - 1) / KC;
         T* dst = Buffers<T>.Shared((long)rn * (op.K + blocks));
         for (int pc = 0, q = 0; pc < op.K; pc += KC, q++)
@@ -337,7 +366,7 @@ internal static unsafe class Gemm
     private static void Blocked<TOps, TV, T>(Operands<T> op, T* packedA, T* packedB) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged, IFloatingPointIeee754<T>
     {
         int R = TOps.Rows, NR = 2 * TOps.Count;
-        int KC = Kc<T>(), NC = Nc<T>();
+        int KC = Kc<T>(op.K), NC = Nc<T>(op.N, NR);
         int MC = packedA != null ? op.M : McRows;
         int rm = RoundUp(op.M, R), rn = RoundUp(op.N, NR);
         int mcMax = Math.Min(op.M, MC), ncMax = Math.Min(op.N, NC), kcMax = Math.Min(op.K, KC);
@@ -394,6 +423,21 @@ internal static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA<T>(T* a, nint ars, nint acs, int rows, int kc, int R, T* dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        int bytes = R * sizeof(T);
+        if (ars == 1 && acs != 1 && rows >= R && bytes >= 16)
+        {
+            // Columns contiguous (dYᵀ in dYᵀ·X): each step p is a contiguous run of A's rows; read it once, left to right, and
+            // deal R values at a time to the panels (panel by panel would read R values per step at the row stride).
+            int full = rows / R * R;
+            for (int p = 0; p < kc; p++)
+            {
+                byte* s = (byte*)(a + p * acs);
+                byte* t = (byte*)(dst + p * R);
+                for (int r0 = 0; r0 < full; r0 += R, s += bytes, t += kc * bytes) CopySmall(s, t, bytes);
+            }
+            if (full < rows) PackA(a + full, ars, acs, rows - full, kc, R, dst + full * kc);
+            return;
+        }
         for (int r0 = 0; r0 < rows; r0 += R)
         {
             int mr = Math.Min(R, rows - r0);
@@ -424,6 +468,25 @@ internal static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB<T>(T* b, nint brs, nint bcs, T* bias, int kc, int cols, int NR, T* dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (bcs == 1 && cols >= NR && NR * sizeof(T) % 32 == 0)
+        {
+            // Rows of B contiguous (W in dY·W, X in dYᵀ·X): read each row of the block once, left to right, and deal its whole
+            // registers out to the panels. Going panel by panel instead reads 64 bytes per row at the row stride (a new page
+            // for every row of a 1024-wide W), which the prefetchers do not follow.
+            int full = cols / NR * NR, bytes = NR * sizeof(T);
+            for (int p = 0; p < kc; p++)
+            {
+                byte* s = (byte*)(b + p * brs);
+                byte* t = (byte*)(dst + p * NR);
+                for (int j0 = 0; j0 < full; j0 += NR, s += bytes, t += (kc + 1) * bytes)
+                    for (int q = 0; q < bytes; q += 32) Vector256.Store(Vector256.Load(s + q), t + q);
+            }
+            if (full < cols) PackB(b + full, brs, bcs, null, kc, cols - full, NR, dst + full * (kc + 1));
+            if (bias != null)
+                for (int j0 = 0; j0 < cols; j0 += NR)
+                    for (int j = 0; j < NR; j++) dst[j0 * (kc + 1) + kc * NR + j] = j0 + j < cols ? bias[j0 + j] : T.Zero;
+            return;
+        }
         for (int j0 = 0; j0 < cols; j0 += NR)
         {
             int nr = Math.Min(NR, cols - j0);
@@ -466,6 +529,15 @@ internal static unsafe class Gemm
         }
     }
 
+    /// <summary>Copies <paramref name="bytes"/> (≥ 16) bytes in 16-byte registers, the last one overlapping the one before.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopySmall(byte* s, byte* t, int bytes)
+    {
+        int q = 0;
+        for (; q + 16 <= bytes; q += 16) Vector128.Store(Vector128.Load(s + q), t + q);
+        if (q < bytes) Vector128.Store(Vector128.Load(s + bytes - 16), t + bytes - 16);
+    }
+
     /// <summary>dst[p·ldd + j] = src[j·lds + p] for j &lt; cols, p &lt; kc.</summary>
     /// <remarks>For float on AVX, whole 8 × 8 blocks go through registers (eight loads, 24 shuffles, eight stores), then
     /// 4 × 4 blocks (SSE); the rest element by element. A copy either way: the bits are the source's.</remarks>
@@ -489,6 +561,14 @@ internal static unsafe class Gemm
                 for (; p < kc; p++)
                     for (int jj = j; jj < j + 4; jj++) dst[p * ldd + jj] = src[jj * lds + p];
             }
+            for (; j + 2 <= cols; j += 2)
+            {
+                // Two rows left (a 6-row panel after its 4 × 4 blocks): interleave them four steps at a time.
+                int p = 0;
+                for (; p + 4 <= kc; p += 4) Transpose2x4((float*)(src + j * lds + p), lds, (float*)(dst + p * ldd + j), ldd);
+                for (; p < kc; p++)
+                    for (int jj = j; jj < j + 2; jj++) dst[p * ldd + jj] = src[jj * lds + p];
+            }
         }
         for (; j < cols; j++)
         {
@@ -510,6 +590,16 @@ internal static unsafe class Gemm
         Sse.Store(d + ldd, Sse.MoveHighToLow(t1, t0));
         Sse.Store(d + 2 * ldd, Sse.MoveLowToHigh(t2, t3));
         Sse.Store(d + 3 * ldd, Sse.MoveHighToLow(t3, t2));
+    }
+
+    /// <summary>Two rows of four floats to four columns of two: unpack, then store each 8-byte pair (movlps/movhps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose2x4(float* s, nint lds, float* d, nint ldd)
+    {
+        var r0 = Sse.LoadVector128(s); var r1 = Sse.LoadVector128(s + lds);
+        var lo = Sse.UnpackLow(r0, r1); var hi = Sse.UnpackHigh(r0, r1);
+        Sse.StoreLow(d, lo); Sse.StoreHigh(d + ldd, lo);
+        Sse.StoreLow(d + 2 * ldd, hi); Sse.StoreHigh(d + 3 * ldd, hi);
     }
 
     /// <summary>The classic AVX 8 × 8 transpose: unpack pairs, shuffle quads, swap 128-bit halves.</summary>
