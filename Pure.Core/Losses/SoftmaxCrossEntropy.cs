@@ -111,8 +111,10 @@ public static class SoftmaxCrossEntropy
             var zi = z.Slice(i * k, k);
             double m = double.NegativeInfinity;
             foreach (var v in zi) m = Math.Max(m, double.CreateChecked(v));
+            for (int j = 0; j < k; j++) e[j] = double.CreateChecked(zi[j]) - m;
+            Elementary.ExpInPlace(e);
             double sum = 0;
-            for (int j = 0; j < k; j++) { e[j] = Elementary.Exp(double.CreateChecked(zi[j]) - m); sum += e[j]; }
+            for (int j = 0; j < k; j++) sum += e[j];
             double lse = m + Elementary.Log(sum);
             int y = int.CreateChecked(labels[i]);
             double wy = weighted ? weights[y] : 1.0;

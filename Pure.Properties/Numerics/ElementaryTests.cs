@@ -228,4 +228,35 @@ public sealed class ElementaryTests
         string hash = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
         Assert.True(hash == PinnedBits, $"the elementary functions' bits changed: SHA-256 {hash}");
     }
+    /// <summary>The four-lane exp the softmax uses gives Exp's bits element by element: over the whole range, at the edges of
+    /// its lanes' range (−708, 709) and past them (overflow, subnormal results, ±∞, NaN) mixed into the same groups of four,
+    /// and at every length (the scalar tail).</summary>
+    [Fact]
+    public void Exp_in_place_is_Exp_element_by_element()
+    {
+        var rng = new System.Random(17);
+        var values = new List<double> { -708, 709, -708.0000000001, 709.0000000001, -745.5, -746.5, 709.9, 710.5, 0, -0.0, double.NaN,
+            double.PositiveInfinity, double.NegativeInfinity, double.Epsilon, -double.Epsilon, 1e-300, 0.5 * Math.Log(2), -0.5 * Math.Log(2) };
+        for (int i = 0; i < 20_000; i++) values.Add(rng.NextDouble() * 1500 - 760);
+        for (int i = 0; i < 20_000; i++) values.Add((rng.NextDouble() - 0.5) * Math.Pow(2, rng.Next(-60, 4)));
+        for (int i = 0; i < 2_000; i++) values.Add(-rng.Next(0, 40) + (rng.NextDouble() - 0.5) * 1e-3); // softmax's z − max: ≤ 0, often near an integer
+        var xs = values.ToArray();
+        for (int start = 0; start < 5; start++)
+        {
+            var got = xs[start..].ToArray();
+            Elementary.ExpInPlace(got);
+            for (int i = 0; i < got.Length; i++)
+            {
+                double want = Elementary.Exp(xs[start + i]);
+                Assert.True(BitConverter.DoubleToInt64Bits(got[i]) == BitConverter.DoubleToInt64Bits(want),
+                    $"ExpInPlace({xs[start + i]:R}) = {got[i]:R}, Exp gives {want:R}");
+            }
+        }
+        foreach (int n in new[] { 0, 1, 2, 3, 4, 5, 7, 8, 9, 10 })
+        {
+            var got = xs.AsSpan(30, n).ToArray();
+            Elementary.ExpInPlace(got);
+            for (int i = 0; i < n; i++) Assert.Equal(BitConverter.DoubleToInt64Bits(Elementary.Exp(xs[30 + i])), BitConverter.DoubleToInt64Bits(got[i]));
+        }
+    }
 }
