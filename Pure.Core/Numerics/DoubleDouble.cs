@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace NeuralPure.Numerics;
 
@@ -44,6 +45,38 @@ internal static class DoubleDouble
         double t = Splitter * a, ah = t - (t - a), al = a - ah;
         t = Splitter * b;
         double bh = t - (t - b), bl = b - bh;
+        e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+        return p;
+    }
+
+    /// <summary><see cref="TwoSum(double, double, out double)"/> on four lanes: the same operations, lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> TwoSum(Vector256<double> a, Vector256<double> b, out Vector256<double> e)
+    {
+        var s = a + b;
+        var bb = s - a;
+        e = (a - (s - bb)) + (b - bb);
+        return s;
+    }
+
+    /// <summary><see cref="FastTwoSum(double, double, out double)"/> on four lanes (|a| ≥ |b| in every lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> FastTwoSum(Vector256<double> a, Vector256<double> b, out Vector256<double> e)
+    {
+        var s = a + b;
+        e = b - (s - a);
+        return s;
+    }
+
+    /// <summary><see cref="TwoProduct(double, double, out double)"/> on four lanes: the same split and sums, lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> TwoProduct(Vector256<double> a, Vector256<double> b, out Vector256<double> e)
+    {
+        var p = a * b;
+        var split = Vector256.Create(Splitter);
+        var t = split * a; var ah = t - (t - a); var al = a - ah;
+        t = split * b;
+        var bh = t - (t - b); var bl = b - bh;
         e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
         return p;
     }

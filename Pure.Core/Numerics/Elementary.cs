@@ -78,7 +78,7 @@ public static class Elementary
     {
         var kd = Vector256.Round(xh * Vector256.Create(InvLn2));            // ties to even, as Math.Round
         var hi = xh - kd * Vector256.Create(Ln2Hi);
-        var r = LaneTwoSum(hi, Vector256<double>.Zero - kd * Vector256.Create(Ln2Lo), out var rl);
+        var r = TwoSum(hi, Vector256<double>.Zero - kd * Vector256.Create(Ln2Lo), out var rl);
         var q = Vector256.Create(1.0 / 6227020800);
         q = Vector256.Create(1.0 / 479001600) + r * q;
         q = Vector256.Create(1.0 / 39916800) + r * q;
@@ -91,46 +91,17 @@ public static class Elementary
         q = Vector256.Create(1.0 / 24) + r * q;
         q = Vector256.Create(1.0 / 6) + r * q;
         var half = Vector256.Create(0.5);
-        var r2h = LaneTwoProduct(r, r, out var r2l);
+        var r2h = TwoProduct(r, r, out var r2l);
         var tail = half * r2l + r2h * (r * q) + rl * (Vector256.Create(1.0) + r + half * r2h);
-        var eh = LaneFastTwoSum(r, half * r2h, out var el);
-        eh = LaneFastTwoSum(eh, el + tail, out el);
-        var ph = LaneFastTwoSum(Vector256.Create(1.0), eh, out var e1);
+        var eh = FastTwoSum(r, half * r2h, out var el);
+        eh = FastTwoSum(eh, el + tail, out el);
+        var ph = FastTwoSum(Vector256.Create(1.0), eh, out var e1);
         var pl = e1 + el;
         // 2ᵏ from k's bits: kd + 1.5·2⁵² holds k in its low mantissa bits (exact for |k| < 2⁵¹).
         var magic = Vector256.Create(6755399441055744.0);
         var k = (kd + magic).AsInt64() - magic.AsInt64();
         var pow2 = Vector256.ShiftLeft(k + Vector256.Create(1023L), 52).AsDouble();
         return (ph + pl) * pow2;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> LaneTwoSum(Vector256<double> a, Vector256<double> b, out Vector256<double> e)
-    {
-        var s = a + b;
-        var bb = s - a;
-        e = (a - (s - bb)) + (b - bb);
-        return s;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> LaneFastTwoSum(Vector256<double> a, Vector256<double> b, out Vector256<double> e)
-    {
-        var s = a + b;
-        e = b - (s - a);
-        return s;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> LaneTwoProduct(Vector256<double> a, Vector256<double> b, out Vector256<double> e)
-    {
-        var p = a * b;
-        var split = Vector256.Create(134217729.0); // 2²⁷ + 1, DoubleDouble's splitter
-        var t = split * a; var ah = t - (t - a); var al = a - ah;
-        t = split * b;
-        var bh = t - (t - b); var bl = b - bh;
-        e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
-        return p;
     }
 
     /// <summary>eˣ − 1, accurate near 0 where Exp(x) − 1 would cancel.</summary>
