@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.Metadata.Ecma335;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -12,7 +14,9 @@ namespace NeuralPure.Kernels;
 /// optimization from their first call: tiered compilation would otherwise run them in unoptimized code first. That
 /// compilation then happens on the training thread at the first step — for config d of <c>Pure.Bench report</c> it was about
 /// 70 ms of a 240 ms start. <see cref="Start{T}"/> compiles the same methods on another core while the caller loads data and
-/// initializes parameters: call it first thing (the <c>neuralpure</c> CLI does).</para>
+/// initializes parameters: call it first thing (the <c>neuralpure</c> CLI does). Compiling them all takes longer than a
+/// first step (about 200 ms of one core on a Zen 3), so they come in the order a run first calls them, and a kernel the training
+/// thread reaches before the warm-up does is compiled there, as without it.</para>
 /// <para>It changes no result: compiled code is the same code whichever thread compiles it. It only compiles; it runs nothing.
 /// With one core there is no second one to use, and it does nothing.</para>
 /// </remarks>
@@ -34,32 +38,57 @@ public static class KernelWarmup
         return done.Task;
     }
 
-    /// <summary>The kernels for <typeparamref name="T"/>, matrix products first (their JIT is the longest): every method of the
-    /// assembly marked <see cref="MethodImplOptions.AggressiveOptimization"/>, instantiated for T, and the register-blocked
-    /// product for every width this machine may run.</summary>
+    /// <summary>The kernels for <typeparamref name="T"/>: every method of the assembly marked
+    /// <see cref="MethodImplOptions.AggressiveOptimization"/>, instantiated for T, and the register-blocked product for every
+    /// width this machine may run — in the order a training run first calls them: sampling (parameter initialization), the
+    /// products at the widest width, the element-wise, sum and optimizer kernels of a dense network, the products at the
+    /// narrower widths (narrow layers), then the rest (normalization, pooling, …).</summary>
+    /// <remarks>The marked methods are found in the assembly's metadata, not by loading every type and listing its methods
+    /// (which took about 45 ms of the warm-up's start); only the types that declare a kernel are loaded.</remarks>
     internal static IReadOnlyList<MethodInfo> Methods<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var widths = new List<Type[]>();
+        var best = Gemm.Resolve<T>(VectorWidth.Best);
+        var widths = new List<(VectorWidth Width, Type[] Arguments)>();
         foreach (var w in new[] { VectorWidth.V512, VectorWidth.V256, VectorWidth.V128 })
             if (Gemm.Resolve<T>(w) == w)
-                widths.Add(w switch
+                widths.Add((w, w switch
                 {
                     VectorWidth.V512 => [typeof(V512Ops<T>), typeof(Vector512<T>), typeof(T)],
                     VectorWidth.V256 => [typeof(V256Ops<T>), typeof(Vector256<T>), typeof(T)],
                     _ => [typeof(V128Ops<T>), typeof(Vector128<T>), typeof(T)],
-                });
-        var methods = new List<MethodInfo>();
-        var types = typeof(KernelWarmup).Assembly.GetTypes().Where(t => !t.IsGenericTypeDefinition).OrderBy(t => t == typeof(Gemm) ? 0 : 1).ThenBy(t => t.FullName, StringComparer.Ordinal);
-        foreach (var type in types)
-            foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
-            {
-                if ((m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) == 0) continue;
-                if (!m.IsGenericMethodDefinition) { methods.Add(m); continue; }
-                int arity = m.GetGenericArguments().Length;
-                if (arity == 1) methods.Add(m.MakeGenericMethod(typeof(T)));
-                else if (arity == 3) methods.AddRange(widths.Select(w => m.MakeGenericMethod(w)));
-            }
-        return methods;
+                }));
+        var ranked = new List<(int Rank, int Order, MethodInfo Method)>();
+        foreach (var m in MarkedMethods())
+        {
+            if (m.DeclaringType is not { IsGenericTypeDefinition: false } type) continue;
+            int rank = type.Namespace == typeof(NeuralPure.Random.Sampling).Namespace ? 0
+                : type == typeof(Gemm) ? 1
+                : type == typeof(Elementwise) || type == typeof(LaneSums) || type == typeof(OptimizerKernels) ? 2
+                : 4;
+            if (!m.IsGenericMethodDefinition) { ranked.Add((rank, ranked.Count, m)); continue; }
+            int arity = m.GetGenericArguments().Length;
+            if (arity == 1) ranked.Add((rank, ranked.Count, m.MakeGenericMethod(typeof(T))));
+            else if (arity == 3)
+                foreach (var (w, arguments) in widths) ranked.Add((w == best ? rank : 3, ranked.Count, m.MakeGenericMethod(arguments)));
+        }
+        return ranked.OrderBy(r => r.Rank).ThenBy(r => r.Order).Select(r => r.Method).ToList();
+    }
+
+    /// <summary>The assembly's methods marked AggressiveOptimization, in metadata order.</summary>
+    private static unsafe IEnumerable<MethodInfo> MarkedMethods()
+    {
+        var assembly = typeof(KernelWarmup).Assembly;
+        var module = assembly.ManifestModule;
+        if (!assembly.TryGetRawMetadata(out byte* blob, out int length))
+            return assembly.GetTypes().SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+                .Where(m => (m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0);
+        var reader = new MetadataReader(blob, length);
+        var marked = new List<MethodInfo>();
+        foreach (var handle in reader.MethodDefinitions)
+            if ((reader.GetMethodDefinition(handle).ImplAttributes & MethodImplAttributes.AggressiveOptimization) != 0
+                && module.ResolveMethod(MetadataTokens.GetToken(handle)) is MethodInfo m)
+                marked.Add(m);
+        return marked;
     }
 
     private static void Compile<T>() where T : unmanaged, IFloatingPointIeee754<T>

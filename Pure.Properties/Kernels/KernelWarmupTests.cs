@@ -1,21 +1,33 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using NeuralPure.Kernels;
+using NeuralPure.Random;
 using Xunit;
 
 namespace NeuralPure.Properties.Kernels;
 
 /// <summary>KernelWarmup: what it compiles (every kernel marked for full optimization, the products at every width this
-/// machine runs, products first), that each compiles, and that Start runs once per type and finishes.</summary>
+/// machine runs, in the order a run first calls them), that each compiles, and that Start runs once per type and finishes.</summary>
 public sealed class KernelWarmupTests
 {
     [Fact]
-    public void It_compiles_every_fully_optimized_kernel_products_first_at_each_width_this_machine_runs()
+    public void It_compiles_every_fully_optimized_kernel_at_each_width_this_machine_runs_in_the_order_a_run_calls_them()
     {
         var methods = KernelWarmup.Methods<float>();
         Assert.All(methods, m => Assert.True((m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0, m.Name));
         Assert.All(methods, m => Assert.False(m.ContainsGenericParameters, m.Name));
-        Assert.Equal(typeof(Gemm), methods[0].DeclaringType);
+        // Sampling (parameter initialization) first, then the products at the widest width, the dense network's element-wise,
+        // sum and optimizer kernels, the products at narrower widths, the rest.
+        Assert.Equal(typeof(Sampling).Namespace, methods[0].DeclaringType!.Namespace);
+        var best = Gemm.Resolve<float>(VectorWidth.Best);
+        bool AtBest(MethodInfo m) => m.IsGenericMethod && m.GetGenericArguments().Length == 3 && m.GetGenericArguments()[1].Name.StartsWith(best switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", _ => "Vector128" });
+        int Rank(MethodInfo m) => m.DeclaringType!.Namespace == typeof(Sampling).Namespace ? 0
+            : m.DeclaringType == typeof(Gemm) && (AtBest(m) || m.GetGenericArguments().Length != 3) ? 1
+            : m.DeclaringType == typeof(Elementwise) || m.DeclaringType == typeof(LaneSums) || m.DeclaringType == typeof(OptimizerKernels) ? 2
+            : m.DeclaringType == typeof(Gemm) ? 3 : 4;
+        var ranks = methods.Select(Rank).ToList();
+        Assert.Equal(ranks.OrderBy(r => r), ranks);
+        Assert.Contains(1, ranks); Assert.Contains(2, ranks); Assert.Contains(4, ranks);
         var names = methods.Select(m => $"{m.DeclaringType!.Name}.{m.Name}").ToHashSet();
         foreach (var k in new[] { "Gemm.Kernel", "Gemm.Blocked", "Gemm.PackA", "Gemm.PackB", "Elementwise.Relu", "OptimizerKernels.AdamStep", "Sampling.Uniform", "Threefry.UnitDoubles" })
             Assert.Contains(k, names);
