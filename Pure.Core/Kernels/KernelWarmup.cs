@@ -93,14 +93,28 @@ public static class KernelWarmup
 
     private static void Compile<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // Parameter initialization is the first thing a run calls, often before the full list below is made (the training thread
+        // reached Init ~10 ms before the list was ready and compiled the sampling kernels itself): those two types go first,
+        // listed directly. PrepareMethod on a method compiled already returns at once, so the full list may repeat them.
+        try
+        {
+            foreach (var type in new[] { typeof(NeuralPure.Random.Sampling), typeof(NeuralPure.Random.Threefry) })
+                foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly))
+                    if ((m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0)
+                        Prepare(!m.IsGenericMethodDefinition ? m : m.GetGenericArguments().Length == 1 ? m.MakeGenericMethod(typeof(T)) : null);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or TypeLoadException) { }
         IReadOnlyList<MethodInfo> methods;
         try { methods = Methods<T>(); }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or TypeLoadException or ReflectionTypeLoadException) { return; }
-        foreach (var m in methods)
-        {
-            // A method that cannot be compiled ahead is compiled at its first call, as without the warm-up.
-            try { RuntimeHelpers.PrepareMethod(m.MethodHandle); }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidOperationException or TypeLoadException) { }
-        }
+        foreach (var m in methods) Prepare(m);
+    }
+
+    private static void Prepare(MethodInfo? m)
+    {
+        if (m is null) return;
+        // A method that cannot be compiled ahead is compiled at its first call, as without the warm-up.
+        try { RuntimeHelpers.PrepareMethod(m.MethodHandle); }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidOperationException or TypeLoadException) { }
     }
 }
