@@ -80,8 +80,7 @@ public static class KernelWarmup
         var assembly = typeof(KernelWarmup).Assembly;
         var module = assembly.ManifestModule;
         if (!assembly.TryGetRawMetadata(out byte* blob, out int length))
-            return assembly.GetTypes().SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
-                .Where(m => (m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0);
+            return assembly.GetTypes().SelectMany(MarkedMethodsOf);
         var reader = new MetadataReader(blob, length);
         var marked = new List<MethodInfo>();
         foreach (var handle in reader.MethodDefinitions)
@@ -91,6 +90,11 @@ public static class KernelWarmup
         return marked;
     }
 
+    /// <summary>One type's methods marked AggressiveOptimization (by reflection: it loads the type).</summary>
+    private static IEnumerable<MethodInfo> MarkedMethodsOf(Type type) =>
+        type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .Where(m => (m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0);
+
     private static void Compile<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Parameter initialization is the first thing a run calls, often before the full list below is made (the training thread
@@ -99,9 +103,8 @@ public static class KernelWarmup
         try
         {
             foreach (var type in new[] { typeof(NeuralPure.Random.Sampling), typeof(NeuralPure.Random.Threefry) })
-                foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly))
-                    if ((m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0)
-                        Prepare(!m.IsGenericMethodDefinition ? m : m.GetGenericArguments().Length == 1 ? m.MakeGenericMethod(typeof(T)) : null);
+                foreach (var m in MarkedMethodsOf(type))
+                    Prepare(!m.IsGenericMethodDefinition ? m : m.GetGenericArguments().Length == 1 ? m.MakeGenericMethod(typeof(T)) : null);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or TypeLoadException) { }
         IReadOnlyList<MethodInfo> methods;
