@@ -32,10 +32,13 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly ModelSpec spec;
     private readonly ImmutableArray<string> names;
     private readonly ImmutableArray<int>[] leafShapes;
-    private readonly T[][] p, g, acts, dActs, layerState;
+    private readonly T[][] p, g, layerState;
+    // Activations, their gradients and the layers' scratch start on cache lines (AlignedBuffer: a threaded product's column
+    // blocks then share no line between threads).
+    private readonly AlignedBuffer<T>[] acts, dActs;
     private readonly ImmutableArray<string> stateNames;
     private readonly ImmutableArray<int>[] stateShapes;
-    private readonly byte[][] scratch;
+    private readonly AlignedBuffer<byte>[] scratch;
     private readonly T[] targets;
     private readonly Shape targetShape;
     private readonly double[] lossScratch;
@@ -54,9 +57,9 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         leafShapes = [.. parameters.Leaves.Select(l => l.Shape)];
         p = [.. parameters.Leaves.Select(l => l.ToArray())];
         g = [.. parameters.Leaves.Select(l => new T[l.Length])];
-        acts = new T[n + 1][]; dActs = new T[n + 1][]; scratch = new byte[n][];
-        for (int i = 0; i <= n; i++) { acts[i] = new T[maxRows * spec.Widths[i]]; dActs[i] = new T[maxRows * spec.Widths[i]]; }
-        for (int i = 0; i < n; i++) scratch[i] = new byte[spec.Layers[i].ScratchBytes<T>(spec.Shapes[i], maxRows)];
+        acts = new AlignedBuffer<T>[n + 1]; dActs = new AlignedBuffer<T>[n + 1]; scratch = new AlignedBuffer<byte>[n];
+        for (int i = 0; i <= n; i++) { acts[i] = new(maxRows * spec.Widths[i]); dActs[i] = new(maxRows * spec.Widths[i]); }
+        for (int i = 0; i < n; i++) scratch[i] = new(spec.Layers[i].ScratchBytes<T>(spec.Shapes[i], maxRows));
         targets = new T[maxRows * targetShape.Size];
         lossScratch = new double[spec.Loss.ScratchDoubles(spec.OutputShape)];
         firstWithParameters = Model.FirstWithParameters(spec);
@@ -148,7 +151,7 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int i = 0; i < m; i++)
         {
             int row = rows.IsEmpty ? first + i : rows[i];
-            xs.Slice(row * w0, w0).CopyTo(acts[0].AsSpan(i * w0, w0));
+            xs.Slice(row * w0, w0).CopyTo(acts[0].Slice(i * w0, w0));
             ys.Slice(row * tw, tw).CopyTo(targets.AsSpan(i * tw, tw));
         }
 
@@ -157,19 +160,19 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             int first0 = spec.ParameterOffsets[i], count = spec.ParameterOffsets[i + 1] - first0;
             int s0 = spec.StateOffsets[i], sn = spec.StateOffsets[i + 1] - s0;
-            spec.Layers[i].Forward(new ForwardArgs<T>(m, spec.Shapes[i], spec.Shapes[i + 1], acts[i].AsSpan(0, m * spec.Widths[i]), acts[i + 1].AsSpan(0, m * spec.Widths[i + 1]),
-                p.AsSpan(first0, count), scratch[i], dropoutKey.FoldIn((uint)i), threads, layerState.AsSpan(s0, sn)));
+            spec.Layers[i].Forward(new ForwardArgs<T>(m, spec.Shapes[i], spec.Shapes[i + 1], acts[i].Slice(0, m * spec.Widths[i]), acts[i + 1].Slice(0, m * spec.Widths[i + 1]),
+                p.AsSpan(first0, count), scratch[i].Span, dropoutKey.FoldIn((uint)i), threads, layerState.AsSpan(s0, sn)));
         }
 
-        T loss = spec.Loss.ValueAndGrad(new LossArgs<T>(m, spec.OutputShape, acts[n].AsSpan(0, m * spec.Widths[n]), targetShape, targets.AsSpan(0, m * tw),
-            dActs[n].AsSpan(0, m * spec.Widths[n]), lossScratch));
+        T loss = spec.Loss.ValueAndGrad(new LossArgs<T>(m, spec.OutputShape, acts[n].Slice(0, m * spec.Widths[n]), targetShape, targets.AsSpan(0, m * tw),
+            dActs[n].Slice(0, m * spec.Widths[n]), lossScratch));
 
         for (int i = n - 1; i >= firstWithParameters; i--)
         {
             int first0 = spec.ParameterOffsets[i], count = spec.ParameterOffsets[i + 1] - first0;
-            spec.Layers[i].Backward(new BackwardArgs<T>(m, spec.Shapes[i], spec.Shapes[i + 1], acts[i].AsSpan(0, m * spec.Widths[i]), acts[i + 1].AsSpan(0, m * spec.Widths[i + 1]),
-                dActs[i + 1].AsSpan(0, m * spec.Widths[i + 1]), dActs[i].AsSpan(0, m * spec.Widths[i]), i > firstWithParameters,
-                p.AsSpan(first0, count), g.AsSpan(first0, count), scratch[i], dropoutKey.FoldIn((uint)i), threads));
+            spec.Layers[i].Backward(new BackwardArgs<T>(m, spec.Shapes[i], spec.Shapes[i + 1], acts[i].Slice(0, m * spec.Widths[i]), acts[i + 1].Slice(0, m * spec.Widths[i + 1]),
+                dActs[i + 1].Slice(0, m * spec.Widths[i + 1]), dActs[i].Slice(0, m * spec.Widths[i]), i > firstWithParameters,
+                p.AsSpan(first0, count), g.AsSpan(first0, count), scratch[i].Span, dropoutKey.FoldIn((uint)i), threads));
         }
 
         if (optimizer.AppliesUpdates) optimizer.Update(new UpdateArgs<T>(names, g, p, writableParameters: true, threads));
