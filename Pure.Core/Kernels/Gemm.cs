@@ -129,7 +129,8 @@ internal unsafe struct ScalarOps<T> : IVectorOps<T, T> where T : unmanaged, IFlo
 /// Edges are packed with zeros and computed through a small tile on the stack. Strides let one engine serve
 /// X·Wᵀ, dY·W and dYᵀ·X without materialising a transpose: packing reads the operands in whatever layout they are.</para>
 /// <para><b>Threads.</b> The output is cut into column blocks (or row blocks when C is tall) that
-/// <see cref="WorkerPool"/> hands to threads; a reduction is never split, so the result is the same for any count.</para>
+/// <see cref="WorkerPool"/> hands to threads; the operand all blocks need is packed whole by each thread that takes a block,
+/// into its own buffer. A reduction is never split, so the result is the same for any count.</para>
 /// </remarks>
 internal static unsafe class Gemm
 {
@@ -179,9 +180,13 @@ internal static unsafe class Gemm
         public int Step;
         public bool SplitColumns;
         public VectorWidth Width;
-        /// <summary>The operand every part shares, packed once before the parts run: all of A (column split) or all of B (row split).</summary>
-        public T* Shared;
+        /// <summary>This call's number (<see cref="parallelCalls"/>): a thread packs the operand every part needs, all of A
+        /// (column split) or all of B (row split), into its own buffer once per call, before its first part.</summary>
+        public long Call;
     }
+
+    /// <summary>Threaded products so far: each one's number tells a thread whether its packed whole operand is this call's.</summary>
+    private static long parallelCalls;
 
     /// <summary>Parts per thread: more parts than threads lets a thread whose core is busy with something else take fewer.</summary>
     private const int PartsPerThread = 4;
@@ -203,7 +208,7 @@ internal static unsafe class Gemm
         width = width == VectorWidth.Best ? Narrowest<T>(op.N) : Resolve<T>(width);
         if (threads > 1 && Work(op, width) >= ParallelThreshold && WorkerPool.Helpers > 0)
         {
-            // Split the longer side of C into blocks of whole micro-tiles; the other operand is packed once and shared.
+            // Split the longer side of C into blocks of whole micro-tiles; each thread packs the other operand whole, once.
             int nr = 2 * Lanes<T>(width), mr = RowsOf<T>(width);
             bool cols = op.N >= op.M;
             int unit = cols ? nr : mr, extent = cols ? op.N : op.M;
@@ -213,8 +218,7 @@ internal static unsafe class Gemm
             {
                 int step = (units + parts - 1) / parts * unit;
                 parts = (extent + step - 1) / step;
-                var job = new ParallelJob<T> { Op = op, Step = step, SplitColumns = cols, Width = width };
-                job.Shared = cols ? PackAllA(op, width) : PackAllB(op, width);
+                var job = new ParallelJob<T> { Op = op, Step = step, SplitColumns = cols, Width = width, Call = Interlocked.Increment(ref parallelCalls) };
                 WorkerPool.Run(parts, &RunPart<T>, &job);
                 return;
             }
@@ -226,21 +230,30 @@ internal static unsafe class Gemm
     {
         ref var job = ref Unsafe.AsRef<ParallelJob<T>>(state);
         var op = job.Op;
+        // The whole operand, packed by this thread for this call (at its first part here), into its own buffer. Packed once by
+        // the caller for every thread, it ran alone and slowly: the helper had read that buffer in the call before, so each
+        // line written was first taken back from the helper's cache (config b's first product on 2 threads, Zen 5: 41 µs of
+        // packing before any part began, against 8 µs packing and reading on one thread). Each thread packing its own copy
+        // costs one more pack, run in parallel; steps in a warm fold, the two ways alternated in one process, best of 12
+        // windows: b 207,475 -> 219,951 and 233,040 -> 239,166 examples/s, c 114,998 -> 120,602 and 113,943 -> 122,901,
+        // d 15,499 -> 15,699 and 16,064 -> 16,306.
+        T* whole = Buffers<T>.WholeFor(job.Call);
+        if (whole == null) whole = Buffers<T>.SetWhole(job.Call, job.SplitColumns ? PackAllA(op, job.Width) : PackAllB(op, job.Width));
         int start = part * job.Step;
         if (job.SplitColumns)
         {
             int end = Math.Min(op.N, start + job.Step);
             op.B += start * op.Bcs; op.C += start; if (op.Bias != null) op.Bias += start;
             op.N = end - start;
-            if (op.M > 0 && op.N > 0) Serial(op, job.Width, job.Shared, null);
+            if (op.M > 0 && op.N > 0) Serial(op, job.Width, whole, null);
         }
         else
         {
-            // Rows [start, end): the shared packed B is whole; A and C move to the block.
+            // Rows [start, end): the packed B is whole; A and C move to the block.
             int end = Math.Min(op.M, start + job.Step);
             op.A += start * op.Ars; op.C += start * op.Ldc;
             op.M = end - start;
-            if (op.M > 0 && op.N > 0) Serial(op, job.Width, null, job.Shared);
+            if (op.M > 0 && op.N > 0) Serial(op, job.Width, null, whole);
         }
     }
 
@@ -298,11 +311,19 @@ internal static unsafe class Gemm
     /// <summary>Per-thread packing buffers, pinned, grown on demand and kept (so steady-state products allocate nothing).</summary>
     private static class Buffers<T> where T : unmanaged
     {
-        [ThreadStatic] private static T[]? a, b, shared;
+        [ThreadStatic] private static T[]? a, b, whole;
+        [ThreadStatic] private static long wholeCall;
+        [ThreadStatic] private static T* wholePacked;
 
         public static T* A(int length) => Get(ref a, length);
         public static T* B(int length) => Get(ref b, length);
-        public static T* Shared(long length) => Get(ref shared, checked((int)length));
+        public static T* Whole(long length) => Get(ref whole, checked((int)length));
+
+        /// <summary>This thread's packed whole operand if it was packed for threaded call <paramref name="call"/>, else null.</summary>
+        public static T* WholeFor(long call) => wholeCall == call ? wholePacked : null;
+
+        /// <summary>Records <paramref name="packed"/> (in this thread's <see cref="Whole"/> buffer) as call <paramref name="call"/>'s.</summary>
+        public static T* SetWhole(long call, T* packed) { wholeCall = call; wholePacked = packed; return packed; }
 
         private static T* Get(ref T[]? buf, int length)
         {
@@ -330,12 +351,13 @@ internal static unsafe class Gemm
 
     /// <summary>All of A packed, depth block after depth block: block q (depth pc = q·KC) starts at RoundUp(M, R)·pc and holds
     /// the row panels of <see cref="PackA{T}"/>.</summary>
-    /// <remarks>On the calling thread: cutting it among the threads by panels was measured slower (config d's five large products
-    /// on 2 threads, interleaved in one process, 25 repeats: sum of the best times 17.37 ms against 16.96 ms).</remarks>
+    /// <remarks>Into this thread's <see cref="Buffers{T}.Whole"/> buffer: every thread of a threaded product packs its own copy
+    /// (see <see cref="RunPart{T}"/>). Cutting one shared copy among the threads by panels was measured slower than packing it on
+    /// the caller (config d's five large products on 2 threads, 25 repeats: 17.37 ms against 16.96 ms).</remarks>
     private static T* PackAllA<T>(in Operands<T> op, VectorWidth width) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int R = RowsOf<T>(width), KC = Kc<T>(op.K), rm = RoundUp(op.M, R);
-        T* dst = Buffers<T>.Shared((long)rm * op.K);
+        T* dst = Buffers<T>.Whole((long)rm * op.K);
         for (int pc = 0; pc < op.K; pc += KC)
         {
             int kc = Math.Min(KC, op.K - pc);
@@ -350,7 +372,7 @@ internal static unsafe class Gemm
     {
         int NR = 2 * Lanes<T>(width), KC = Kc<T>(op.K), rn = RoundUp(op.N, NR);
         int blocks = (op.K + KC - 1) / KC;
-        T* dst = Buffers<T>.Shared((long)rn * (op.K + blocks));
+        T* dst = Buffers<T>.Whole((long)rn * (op.K + blocks));
         for (int pc = 0, q = 0; pc < op.K; pc += KC, q++)
         {
             int kc = Math.Min(KC, op.K - pc);

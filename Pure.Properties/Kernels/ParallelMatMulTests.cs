@@ -201,6 +201,23 @@ public sealed class ParallelMatMulTests
     }
 
     [Fact]
+    public void Back_to_back_threaded_products_of_one_shape_never_reuse_the_last_ones_packed_operand()
+    {
+        // Every thread keeps the operand it packed whole for a threaded call (all of A for a column split, all of B for a row
+        // split) in its own buffer, tagged with the call: a product of the same shape and new values must pack again.
+        foreach (var (m, k, n) in new[] { (64, 300, 250), (600, 90, 80) })
+            foreach (var p in Products)
+            {
+                var first = Operands<float>(p, m, k, n, 21);
+                var second = Operands<float>(p, m, k, n, 22);
+                for (int round = 0; round < 3; round++)
+                    foreach (var (a, b, bias) in new[] { first, second })
+                        AssertSameBits(Run(p, a, b, bias, m, k, n, 1, VectorWidth.Best), Run(p, a, b, bias, m, k, n, 2, VectorWidth.Best),
+                            $"{p} [{m}, {k}, {n}] round {round}");
+            }
+    }
+
+    [Fact]
     public void The_threaded_overloads_check_their_arguments()
     {
         var x = new float[6]; var w = new float[6]; var c = new float[4];
