@@ -48,7 +48,20 @@ public static class Report
         bool json = args.Contains("--json"), quick = args.Contains("--quick");
         int at = Array.IndexOf(args, "--parts");
         bool partsOnly = at >= 0;
-        var partsOf = BenchConfig.Get(partsOnly && at + 1 < args.Length && !args[at + 1].StartsWith('-') ? args[at + 1] : "d");
+        BenchConfig partsOf;
+        List<BenchConfig> configs;
+        try
+        {
+            partsOf = BenchConfig.Get(partsOnly && at + 1 < args.Length && !args[at + 1].StartsWith('-') ? args[at + 1] : "d");
+            configs = CompareTorch.Option(args, "--configs") is { } names
+                ? [.. names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(BenchConfig.Get)]
+                : [.. BenchConfig.All];
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"report: {e.Message}");
+            return 2;
+        }
         int repeats = quick ? 3 : 7;
         var started = DateTime.UtcNow;
         var total = Stopwatch.StartNew();
@@ -56,7 +69,7 @@ public static class Report
         if (!json) Console.Error.WriteLine("  measuring the FMA peak (again at the end; the report keeps the higher)");
         var peakBefore = FmaPeak.Measure(quick);
         var results = new List<ConfigResult>();
-        foreach (var config in partsOnly ? [] : BenchConfig.All)
+        foreach (var config in partsOnly ? [] : configs)
         {
             var first = quick ? null : FirstStepInFreshProcess(config.Name);
             double? scalar = ScalarReferenceThroughput(config, quick);
@@ -85,6 +98,42 @@ public static class Report
             started, total.Elapsed.TotalSeconds, peak, results, products);
         if (json) Console.WriteLine(JsonSerializer.Serialize(report, JsonOptions));
         else PrintTable(report);
+        return 0;
+    }
+
+    /// <summary><c>step-rate cfg [threads] [windows]</c>: one configuration's step in a warm fold over 64 batches (the data
+    /// path the report's fit rows use), timed in <c>windows</c> windows of ~0.2 s (15 by default) on <c>threads</c> threads
+    /// (all cores by default); prints the best, median and worst examples/s. For comparing two builds run in turn on a
+    /// shared machine, where the best window is the least disturbed.</summary>
+    internal static int StepRate(string[] args)
+    {
+        BenchConfig config;
+        int threads = Environment.ProcessorCount, windows = 15;
+        try
+        {
+            config = BenchConfig.Get(args.Length > 0 ? args[0] : throw new ArgumentException("step-rate needs a configuration: a, b, c, d or cnn"));
+            if (args.Length > 1 && (!int.TryParse(args[1], out threads) || threads < 1)) throw new ArgumentException($"threads must be a whole number ≥ 1, not '{args[1]}'");
+            if (args.Length > 2 && (!int.TryParse(args[2], out windows) || windows < 1)) throw new ArgumentException($"windows must be a whole number ≥ 1, not '{args[2]}'");
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"step-rate: {e.Message}");
+            return 2;
+        }
+        var v = Variant.Fold(config, threads, 64);
+        var sw = Stopwatch.StartNew();
+        int steps = 0;
+        while (sw.Elapsed.TotalSeconds < WarmUpSeconds() || steps < 40) steps += v.Run(1);
+        int perWindow = Math.Max(2, (int)(0.2 / (sw.Elapsed.TotalSeconds / steps)));
+        var rates = new List<double>();
+        for (int w = 0; w < windows; w++)
+        {
+            sw.Restart();
+            int ran = v.Run(perWindow);
+            rates.Add(ran * (double)config.Batch / sw.Elapsed.TotalSeconds);
+        }
+        rates.Sort();
+        Console.WriteLine($"{config.Name} on {threads} thread(s), {windows} windows of {perWindow} steps: best {rates[^1]:N0}, median {rates[rates.Count / 2]:N0}, worst {rates[0]:N0} examples/s ({config.Batch / rates[^1] * 1e6:F1} µs/step at best)");
         return 0;
     }
 
