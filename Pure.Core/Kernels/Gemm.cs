@@ -115,6 +115,23 @@ internal unsafe struct ScalarOps<T> : IVectorOps<T, T> where T : unmanaged, IFlo
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(T v, T* p) => *p = v;
 }
 
+/// <summary>How many rows of a micro-panel the micro-kernel computes: all of them (<see cref="AllRows"/>), or fewer for the
+/// last panel of a C whose rows do not fill it (config b's batch of 64 is 5 panels of 12 rows and one of 4).</summary>
+internal interface IRowCount
+{
+    /// <summary>Rows computed, or 0 for all the width's rows.</summary>
+    static abstract int Value { get; }
+}
+
+/// <summary>Every row of the panel (the width's <see cref="IVectorOps{TV, T}.Rows"/>).</summary>
+internal struct AllRows : IRowCount { public static int Value => 0; }
+
+/// <summary>The first 4 rows.</summary>
+internal struct FourRows : IRowCount { public static int Value => 4; }
+
+/// <summary>The first 8 rows (widths with 12).</summary>
+internal struct EightRows : IRowCount { public static int Value => 8; }
+
 /// <summary>A packed, register-blocked, cache-blocked matrix product C = A·B (+ a bias row), for strided A and B.</summary>
 /// <remarks>
 /// <para><b>What it computes, exactly.</b> Every element is one fused multiply-add chain in the order of the shared
@@ -289,6 +306,14 @@ internal static unsafe class Gemm
         _ => 1,
     };
 
+    /// <summary>The row counts the micro-kernel is instantiated with at width <paramref name="w"/> (for the warm-up).</summary>
+    internal static Type[] RowCounts<T>(VectorWidth w) where T : unmanaged => RowsOf<T>(w) switch
+    {
+        > 8 => [typeof(AllRows), typeof(FourRows), typeof(EightRows)],
+        > 4 => [typeof(AllRows), typeof(FourRows)],
+        _ => [typeof(AllRows)],
+    };
+
     private static int RowsOf<T>(VectorWidth w) where T : unmanaged => w switch
     {
         VectorWidth.V512 => V512Ops<T>.Rows,
@@ -416,19 +441,26 @@ internal static unsafe class Gemm
                         int mr = Math.Min(R, mc - ir);
                         T* a = aBlock + ir * kc;
                         T* crow = op.C + (ic + ir) * op.Ldc + jc;
+                        // The last panel of rows computes only as many rows as it has (rounded up to 4 or 8): a batch of 64 in
+                        // 12-row panels would otherwise spend 1/6 of its multiply-adds on the padding rows.
+                        int rows = mr == R ? R : mr <= 4 && R > 4 ? 4 : mr <= 8 && R > 8 ? 8 : R;
                         for (int jr = 0; jr < nc; jr += NR)
                         {
                             int nr = Math.Min(NR, nc - jr);
                             T* b = bBlock + jr * (kc + 1);
-                            if (mr == R && nr == NR)
+                            if (mr == rows && nr == NR)
                             {
-                                Kernel<TOps, TV, T>(kc, a, b, crow + jr, op.Ldc, flags);
+                                if (rows == R) Kernel<TOps, TV, T, AllRows>(kc, a, b, crow + jr, op.Ldc, flags);
+                                else if (rows == 4) Kernel<TOps, TV, T, FourRows>(kc, a, b, crow + jr, op.Ldc, flags);
+                                else Kernel<TOps, TV, T, EightRows>(kc, a, b, crow + jr, op.Ldc, flags);
                             }
                             else
                             {
                                 if ((flags & LoadC) != 0)
                                     for (int r = 0; r < mr; r++) new ReadOnlySpan<T>(crow + r * op.Ldc + jr, nr).CopyTo(new Span<T>(tile + r * NR, nr));
-                                Kernel<TOps, TV, T>(kc, a, b, tile, NR, flags);
+                                if (rows == R) Kernel<TOps, TV, T, AllRows>(kc, a, b, tile, NR, flags);
+                                else if (rows == 4) Kernel<TOps, TV, T, FourRows>(kc, a, b, tile, NR, flags);
+                                else Kernel<TOps, TV, T, EightRows>(kc, a, b, tile, NR, flags);
                                 for (int r = 0; r < mr; r++) new ReadOnlySpan<T>(tile + r * NR, nr).CopyTo(new Span<T>(crow + r * op.Ldc + jr, nr));
                             }
                         }
@@ -650,12 +682,14 @@ internal static unsafe class Gemm
         Avx.Store(d + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 
-    /// <summary>The register tile: C[0..Rows, 0..2·Count) (+)= Σ_p a[p, r]·b[p, ·] as per-element FMA chains; with
-    /// <see cref="AddBias"/>, + the bias row stored after the kc rows of the B panel.</summary>
+    /// <summary>The register tile: C[0..rows, 0..2·Count) (+)= Σ_p a[p, r]·b[p, ·] as per-element FMA chains, rows = the
+    /// width's Rows or <typeparamref name="TRows"/>' count; with <see cref="AddBias"/>, + the bias row stored after the kc
+    /// rows of the B panel. The A panel is always the width's Rows wide; rows past the count are neither read nor stored.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<TOps, TV, T>(int kc, T* a, T* b, T* c, nint ldc, int flags) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged
+    internal static void Kernel<TOps, TV, T, TRows>(int kc, T* a, T* b, T* c, nint ldc, int flags) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged where TRows : IRowCount
     {
-        int R = TOps.Rows, W = TOps.Count;
+        int P = TOps.Rows, W = TOps.Count;
+        int R = TRows.Value == 0 ? P : Math.Min(TRows.Value, P);
         TV c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero, c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero, c60 = TOps.Zero, c61 = TOps.Zero, c70 = TOps.Zero, c71 = TOps.Zero, c80 = TOps.Zero, c81 = TOps.Zero, c90 = TOps.Zero, c91 = TOps.Zero, c100 = TOps.Zero, c101 = TOps.Zero, c110 = TOps.Zero, c111 = TOps.Zero;
         if ((flags & LoadC) != 0)
         {
@@ -705,7 +739,7 @@ internal static unsafe class Gemm
                 { TV s = TOps.Splat(a[10]); c100 = TOps.Fma(s, b0, c100); c101 = TOps.Fma(s, b1, c101); }
                 { TV s = TOps.Splat(a[11]); c110 = TOps.Fma(s, b0, c110); c111 = TOps.Fma(s, b1, c111); }
             }
-            a += R; b += 2 * W;
+            a += P; b += 2 * W;
         }
         if ((flags & AddBias) != 0)
         {

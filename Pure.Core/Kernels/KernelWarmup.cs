@@ -70,6 +70,11 @@ public static class KernelWarmup
             if (arity == 1) ranked.Add((rank, ranked.Count, m.MakeGenericMethod(typeof(T))));
             else if (arity == 3)
                 foreach (var (w, arguments) in widths) ranked.Add((w == best ? rank : 3, ranked.Count, m.MakeGenericMethod(arguments)));
+            else if (arity == 4)
+                // The micro-kernel: a width's three arguments and each row count it runs with.
+                foreach (var (w, arguments) in widths)
+                    foreach (var rows in Gemm.RowCounts<T>(w))
+                        ranked.Add((w == best ? rank : 3, ranked.Count, m.MakeGenericMethod([.. arguments, rows])));
         }
         return ranked.OrderBy(r => r.Rank).ThenBy(r => r.Order).Select(r => r.Method).ToList();
     }

@@ -20,9 +20,10 @@ public sealed class KernelWarmupTests
         // sum and optimizer kernels, the products at narrower widths, the rest.
         Assert.Equal(typeof(Sampling).Namespace, methods[0].DeclaringType!.Namespace);
         var best = Gemm.Resolve<float>(VectorWidth.Best);
-        bool AtBest(MethodInfo m) => m.IsGenericMethod && m.GetGenericArguments().Length == 3 && m.GetGenericArguments()[1].Name.StartsWith(best switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", _ => "Vector128" });
+        bool PerWidth(MethodInfo m) => m.IsGenericMethod && m.GetGenericArguments().Length is 3 or 4;
+        bool AtBest(MethodInfo m) => PerWidth(m) && m.GetGenericArguments()[1].Name.StartsWith(best switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", _ => "Vector128" });
         int Rank(MethodInfo m) => m.DeclaringType!.Namespace == typeof(Sampling).Namespace ? 0
-            : m.DeclaringType == typeof(Gemm) && (AtBest(m) || m.GetGenericArguments().Length != 3) ? 1
+            : m.DeclaringType == typeof(Gemm) && (AtBest(m) || !PerWidth(m)) ? 1
             : m.DeclaringType == typeof(Elementwise) || m.DeclaringType == typeof(LaneSums) || m.DeclaringType == typeof(OptimizerKernels) ? 2
             : m.DeclaringType == typeof(Gemm) ? 3 : 4;
         var ranks = methods.Select(Rank).ToList();
@@ -31,13 +32,17 @@ public sealed class KernelWarmupTests
         var names = methods.Select(m => $"{m.DeclaringType!.Name}.{m.Name}").ToHashSet();
         foreach (var k in new[] { "Gemm.Kernel", "Gemm.Blocked", "Gemm.PackA", "Gemm.PackB", "Elementwise.Relu", "OptimizerKernels.AdamStep", "Sampling.Uniform", "Threefry.UnitDoubles" })
             Assert.Contains(k, names);
-        int widths = new[] { VectorWidth.V512, VectorWidth.V256, VectorWidth.V128 }.Count(w => Gemm.Resolve<float>(w) == w);
-        Assert.Equal(widths, methods.Count(m => m.DeclaringType == typeof(Gemm) && m.Name == "Kernel"));
+        var runs = new[] { VectorWidth.V512, VectorWidth.V256, VectorWidth.V128 }.Where(w => Gemm.Resolve<float>(w) == w).ToList();
+        int widths = runs.Count;
+        // The micro-kernel at each width, once per row count (all rows, and the shorter last panels: 4, and 8 where a panel has 12).
+        int kernels = runs.Sum(w => Gemm.RowCounts<float>(w).Length);
+        Assert.Equal(kernels, methods.Count(m => m.DeclaringType == typeof(Gemm) && m.Name == "Kernel"));
+        Assert.True(kernels > widths);
         // Every fully optimized method of the assembly is in the list (for float), so a new kernel is warmed up without a change here.
         int declared = typeof(KernelWarmup).Assembly.GetTypes().Where(t => !t.IsGenericTypeDefinition)
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
             .Where(m => (m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0)
-            .Sum(m => m.IsGenericMethodDefinition && m.GetGenericArguments().Length == 3 ? widths : 1);
+            .Sum(m => !m.IsGenericMethodDefinition ? 1 : m.GetGenericArguments().Length switch { 3 => widths, 4 => kernels, _ => 1 });
         Assert.Equal(declared, methods.Count);
         foreach (var m in methods) RuntimeHelpers.PrepareMethod(m.MethodHandle);
         foreach (var m in KernelWarmup.Methods<double>()) RuntimeHelpers.PrepareMethod(m.MethodHandle);

@@ -20,6 +20,8 @@ public sealed class ParallelMatMulTests
         { 600, 90, 80 },    // 4.3 M: threaded, split over rows
         { 40, 1100, 100 },  // 4.4 M, depth past four blocks
         { 1600, 3, 5 },     // more rows than one row block (1536); as Aᵀ·B, a depth of 1600
+        { 20, 9, 40 },      // a last panel of 8 rows (12-row panels) or 2 (6-row panels): the shorter micro-kernels
+        { 128, 200, 170 },  // 4.4 M, threaded; a last panel of 8 rows, computed straight into C
     };
 
     private enum Product { TransposedB, TransposedBBias, Plain, TransposedA }
@@ -162,6 +164,7 @@ public sealed class ParallelMatMulTests
         Assert.True(64L * 300 * 250 >= Gemm.ParallelThreshold);
         Assert.True(600L * 90 * 80 >= Gemm.ParallelThreshold);
         Assert.True(40L * 1100 * 100 >= Gemm.ParallelThreshold);
+        Assert.True(128L * 200 * 170 >= Gemm.ParallelThreshold);
     }
 
     [Fact]
