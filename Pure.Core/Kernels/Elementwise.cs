@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 
 using NeuralPure.Numerics;
@@ -184,7 +185,35 @@ internal static class Elementwise
     {
         Check(x, dest);
         if (mask.Length != x.Length) throw new ArgumentException($"mask has length {mask.Length} but x has {x.Length}", nameof(mask));
-        for (int i = 0; i < x.Length; i++) dest[i] = mask[i] ? x[i] * scale : T.Zero;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        {
+            // A register of products x·scale, and-ed with the mask widened to all-ones or all-zeros lanes: the kept lanes are the
+            // scalar product's bits, the others +0 as in the loop below.
+            ref byte m = ref Unsafe.As<bool, byte>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(mask));
+            ref T xs = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            ref T ds = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(dest);
+            var s = Vector256.Create(scale);
+            int lanes = Vector256<T>.Count;
+            for (; i <= x.Length - lanes; i += lanes)
+            {
+                Vector256<T> keep;
+                if (typeof(T) == typeof(float))
+                {
+                    // Eight mask bytes → eight uint lanes.
+                    var (w0, w1) = Vector128.Widen(Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref m, i))).AsByte()));
+                    keep = Vector256.GreaterThan(Vector256.Create(w0, w1), Vector256<uint>.Zero).As<uint, T>();
+                }
+                else
+                {
+                    // Four mask bytes → four ulong lanes.
+                    var w = Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref m, i))).AsByte()));
+                    keep = Vector256.GreaterThan(Vector256.Create(Vector128.WidenLower(w), Vector128.WidenUpper(w)), Vector256<ulong>.Zero).As<ulong, T>();
+                }
+                (Vector256.LoadUnsafe(ref xs, (nuint)i) * s & keep).StoreUnsafe(ref ds, (nuint)i);
+            }
+        }
+        for (; i < x.Length; i++) dest[i] = mask[i] ? x[i] * scale : T.Zero;
     }
 
     /// <summary>dest = x + y.</summary>

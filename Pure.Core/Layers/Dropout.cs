@@ -30,7 +30,7 @@ public sealed record DropoutSpec(double Rate) : LayerSpec
     {
         if (!a.Training || Rate == 0) { a.X.CopyTo(a.Y); return; }
         var mask = MemoryMarshal.Cast<byte, bool>(a.Scratch[..a.X.Length]);
-        Sampling.KeepMask(a.Key!.Value, 1 - Rate, mask);
+        Sampling.KeepMask(a.Key!.Value, 1 - Rate, mask, a.Threads);
         Elementwise.MaskScale(a.X, mask, T.CreateChecked(1 / (1 - Rate)), a.Y);
     }
 

@@ -3,6 +3,8 @@ using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using NeuralPure.Tensors;
 
 using NeuralPure.Numerics;
@@ -140,18 +142,78 @@ public static class Sampling
         return ImmutableArray.Create(p);
     }
 
-    /// <summary>A mask whose element i is true with probability <paramref name="keep"/>.</summary>
-    /// <remarks>Element i is <c>Threefry.UnitDouble(key, i) &lt; keep</c>, its blocks drawn in batches by <see cref="Threefry.UnitDoubles"/>.</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void KeepMask(RandomKey key, double keep, Span<bool> mask)
+    /// <summary>A mask whose element i is true with probability <paramref name="keep"/> (in [0, 1]).</summary>
+    /// <remarks>Element i is <c>Threefry.UnitDouble(key, i) &lt; keep</c>. That uniform is b·2⁻⁵³ for the 53-bit integer b of
+    /// block i, so the test is b &lt; keep·2⁵³ (exact: a power-of-two scaling), and for an integer b that is b &lt;
+    /// ⌈keep·2⁵³⌉: the same mask from integer comparisons, eight blocks at a time, with no double formed. Long masks are
+    /// cut among up to <paramref name="threads"/> threads (<see cref="NeuralPure.Kernels.WorkerPool.RunBlocks"/>).</remarks>
+    internal static unsafe void KeepMask(RandomKey key, double keep, Span<bool> mask, int threads = 1)
     {
+        fixed (bool* m = mask)
+        {
+            var job = new KeepJob { Key = key, Keep = keep, Mask = m };
+            NeuralPure.Kernels.WorkerPool.RunBlocks(mask.Length, threads, &KeepBlock, &job);
+        }
+    }
+
+    private unsafe struct KeepJob
+    {
+        public RandomKey Key;
+        public double Keep;
+        public bool* Mask;
+    }
+
+    /// <summary>Elements [start, start + length) of the mask: each is its own block's test, so any split gives the same mask.</summary>
+    private static unsafe void KeepBlock(void* state, int start, int length)
+    {
+        ref var job = ref Unsafe.AsRef<KeepJob>(state);
+        KeepRange(job.Key, job.Keep, new Span<bool>(job.Mask + start, length), (uint)start);
+    }
+
+    /// <summary>mask[j] = UnitDouble(key, first + j) &lt; keep.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KeepRange(RandomKey key, double keep, Span<bool> mask, uint first)
+    {
+        int i0 = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var below = Vector256.Create((long)Math.Ceiling(keep * (1UL << 53)));
+            var lane = Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+            ref byte m = ref Unsafe.As<bool, byte>(ref MemoryMarshal.GetReference(mask));
+            ulong[] table = ByteMasks;
+            for (; i0 <= mask.Length - 8; i0 += 8)
+            {
+                Threefry.Block8(key, Vector256.Create(first + (uint)i0) + lane, out var x0, out var x1);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref m, i0), table[Below(x0, x1, below)]);
+            }
+        }
         Span<double> u = stackalloc double[256];
-        for (int i0 = 0; i0 < mask.Length; i0 += u.Length)
+        for (; i0 < mask.Length; i0 += u.Length)
         {
             var part = u[..Math.Min(u.Length, mask.Length - i0)];
-            Threefry.UnitDoubles(key, (uint)i0, 0, part);
+            Threefry.UnitDoubles(key, first + (uint)i0, 0, part);
             for (int j = 0; j < part.Length; j++) mask[i0 + j] = part[j] < keep;
         }
+    }
+
+    /// <summary>Bit l set where block l's 53-bit integer is below <paramref name="below"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Below(Vector256<uint> x0, Vector256<uint> x1, Vector256<long> below)
+    {
+        var (lo, hi) = Threefry.Bits53(x0, x1);
+        return (int)(Vector256.LessThan(lo.AsInt64(), below).ExtractMostSignificantBits()
+            | Vector256.LessThan(hi.AsInt64(), below).ExtractMostSignificantBits() << 4);
+    }
+
+    /// <summary>For each 8-bit pattern, eight bytes each 0 or 1: bit j of the index is byte j.</summary>
+    private static readonly ulong[] ByteMasks = MakeByteMasks();
+
+    private static ulong[] MakeByteMasks()
+    {
+        var t = new ulong[256];
+        for (int i = 0; i < 256; i++)
+            for (int j = 0; j < 8; j++) t[i] |= (ulong)((i >> j) & 1) << (8 * j);
+        return t;
     }
 }
 
@@ -197,9 +259,12 @@ internal static class Threefry
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Round(ref Vector256<uint> x0, ref Vector256<uint> x1, [ConstantExpected] int r)
+    private static void Round(ref Vector256<uint> x0, ref Vector256<uint> x1, [ConstantExpected] byte r)
     {
-        x0 += x1; x1 = Vector256.ShiftLeft(x1, r) | Vector256.ShiftRightLogical(x1, 32 - r); x1 ^= x0;
+        // AVX-512 rotates in one instruction (vprold); AVX2 needs two shifts and an or. The same bits either way.
+        x0 += x1;
+        x1 = Avx512F.VL.IsSupported ? Avx512F.VL.RotateLeft(x1, r) : Vector256.ShiftLeft(x1, r) | Vector256.ShiftRightLogical(x1, 32 - r);
+        x1 ^= x0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -244,8 +309,9 @@ internal static class Threefry
             for (; j <= dest.Length - 8; j += 8)
             {
                 Block8(key, Vector256.Create(start + (uint)j) + lane, out var x0, out var x1, stream);
-                x0.CopyTo(w0); x1.CopyTo(w1);
-                for (int l = 0; l < 8; l++) dest[j + l] = ToUnit(w0[l], w1[l]);
+                var (lo, hi) = Bits53(x0, x1);
+                UnitOf(lo).CopyTo(dest[j..]);
+                UnitOf(hi).CopyTo(dest[(j + 4)..]);
             }
         }
         else if (Vector128.IsHardwareAccelerated)
@@ -259,6 +325,28 @@ internal static class Threefry
             }
         }
         for (; j < dest.Length; j++) dest[j] = UnitDouble(key, start + (uint)j, stream);
+    }
+
+    /// <summary>The 53-bit integers <see cref="ToUnit"/> takes from eight blocks' words, (x0 &lt;&lt; 32 | x1) &gt;&gt; 11, lanes 0–3
+    /// and 4–7.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (Vector256<ulong> Lo, Vector256<ulong> Hi) Bits53(Vector256<uint> x0, Vector256<uint> x1)
+    {
+        var (a0, a1) = Vector256.Widen(x0);
+        var (b0, b1) = Vector256.Widen(x1);
+        return (Vector256.ShiftRightLogical(Vector256.ShiftLeft(a0, 32) | b0, 11), Vector256.ShiftRightLogical(Vector256.ShiftLeft(a1, 32) | b1, 11));
+    }
+
+    /// <summary>b·2⁻⁵³ for 53-bit integers b, exactly as <see cref="ToUnit"/>: the low 52 bits through the 2⁵² exponent trick
+    /// (the double 2⁵² + low, minus 2⁵²), plus 2⁵² when bit 52 is set; every step is exact, so each lane is the scalar
+    /// conversion's double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> UnitOf(Vector256<ulong> b)
+    {
+        var two52 = Vector256.Create(0x4330000000000000UL);
+        var low = (Vector256.BitwiseAnd(b, Vector256.Create((1UL << 52) - 1)) | two52).AsDouble() - two52.AsDouble();
+        var top = (Vector256<ulong>.Zero - Vector256.ShiftRightLogical(b, 52)) & two52;
+        return (low + top.AsDouble()) * Vector256.Create(1.0 / (1UL << 53));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -285,6 +285,23 @@ public sealed class RandomKeyTests
                 for (int i = 0; i < n; i++) Assert.Equal(Threefry.UnitDouble(key, (uint)i) < keep, mask[i]);
             }).QuickCheckThrowOnFailure();
 
+    /// <summary>A mask long enough to be cut among threads (dropout after a conv stack: 64 × 3136 elements) is the definition
+    /// on 1, 2 and 3 threads, at an odd length.</summary>
+    [Fact]
+    public void A_long_keep_mask_is_its_definition_on_any_thread_count()
+    {
+        var key = new RandomKey(123, 456);
+        const int n = 64 * 3136 + 13;
+        var expected = new bool[n];
+        for (int i = 0; i < n; i++) expected[i] = Threefry.UnitDouble(key, (uint)i) < 0.7;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var mask = new bool[n];
+            Sampling.KeepMask(key, 0.7, mask, threads);
+            Assert.True(expected.AsSpan().SequenceEqual(mask), $"{threads} threads");
+        }
+    }
+
     /// <summary>Keep rates exactly at a block's uniform and one ulp either side: the comparison is strict, as the definition's.</summary>
     [Fact]
     public void The_keep_mask_is_strict_at_the_threshold()
