@@ -140,17 +140,8 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
                 for (int o = 0; o < outC; o++) dw[o * k + r] = dwt[r * outC + o];
         }
         else MatMul.MultiplyTransposedB<T>(dyt, cols, a.Gradient(0), outC, q, k, a.Threads);
-        if (Bias)
-        {
-            var db = a.Gradient(1);
-            for (int o = 0; o < outC; o++)
-            {
-                var r = dyt.Slice(o * q, q);
-                T s = T.Zero;
-                for (int i = 0; i < q; i++) s += r[i];
-                db[o] = s;
-            }
-        }
+        // db[o]: channel o's row of dYₜ summed in order.
+        if (Bias) MatMul.RowSums<T>(dyt, a.Gradient(1), outC, q);
         if (a.InputGradient)
         {
             MatMul.MultiplyTransposedA<T>(a.Parameter(0), dyt, dcols, outC, k, q, a.Threads);

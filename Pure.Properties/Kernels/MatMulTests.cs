@@ -159,6 +159,30 @@ public sealed class MatMulTests
         }
     }
 
+    [Fact]
+    public void RowSums_adds_each_row_in_order_bitwise()
+    {
+        // The definition: s = 0, then s += a[i, j] for j = 0..n−1. Row counts past and between the eight-row groups, with
+        // special values (−0, infinities, NaN) from KernelData.
+        foreach (int m in Dims.Append(17).Append(32)) foreach (int n in Dims)
+        {
+            var c = KernelData.Values<double>(m * n, 7 * m + n, 3);
+            var want = new double[m];
+            for (int i = 0; i < m; i++) { double s = 0; for (int j = 0; j < n; j++) s += c[i * n + j]; want[i] = s; }
+            var got = KernelData.Garbage<double>(m);
+            MatMul.RowSums<double>(c, got, m, n);
+            KernelData.AssertSameBits<double>(want, got, $"RowSums [{m}, {n}]");
+            var cf = KernelData.Values<float>(m * n, 7 * m + n, 3);
+            var wf = new float[m];
+            for (int i = 0; i < m; i++) { float s = 0; for (int j = 0; j < n; j++) s += cf[i * n + j]; wf[i] = s; }
+            var gf = KernelData.Garbage<float>(m);
+            MatMul.RowSums<float>(cf, gf, m, n);
+            KernelData.AssertSameBits<float>(wf, gf, $"RowSums<float> [{m}, {n}]");
+        }
+        Assert.Equal("sums", Assert.Throws<ArgumentException>(() => MatMul.RowSums<float>(new float[6], new float[3], 2, 3)).ParamName);
+        Assert.Equal("a", Assert.Throws<ArgumentException>(() => MatMul.RowSums<float>(new float[5], new float[2], 2, 3)).ParamName);
+    }
+
     // ───────────────────────── throwing cases ─────────────────────────
 
     [Fact]
