@@ -180,66 +180,130 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">Training on a single value per channel (its variance is undefined, as PyTorch refuses).</exception>
-    public override void Forward<T>(in ForwardArgs<T> a)
+    /// <remarks>Channels are independent (each its own sums, statistics and pass), so a large input's channels are cut among the
+    /// threads (<see cref="WorkerPool"/>): the same bits on any count.</remarks>
+    public override unsafe void Forward<T>(in ForwardArgs<T> a)
     {
-        int s = Spatial(a.Input), n = a.Rows * s, stride = Channels * s;
+        int s = Spatial(a.Input), n = a.Rows * s;
         var stats = MemoryMarshal.Cast<byte, double>(a.Scratch)[..(2 * Channels + 1)];
         bool training = a.Training;
         if (training && n < 2) throw new ArgumentException($"batch norm in training needs more than one value per channel, got {n} (batch {a.Rows})", "x");
         if (training && a.StateCount != 3) throw new ArgumentException("batch norm in training needs its running statistics (layer state) to update", "state");
-        ReadOnlySpan<T> w = Affine ? a.Parameter(0) : default, b = Affine ? a.Parameter(1) : default;
+        if (!training && a.StateCount != 3) throw new ArgumentException("batch norm in evaluation needs its running statistics (layer state)", "state");
         stats[2 * Channels] = training ? 1 : 0;
-        for (int c = 0; c < Channels; c++)
+        fixed (T* x = a.X, y = a.Y, w = Affine ? a.Parameter(0) : default, b = Affine ? a.Parameter(1) : default, rm = a.State(0), rv = a.State(1))
+        fixed (double* st = stats)
         {
-            double mean, r;
-            if (training)
-            {
-                Lanes8 sums = default, squares = default;
-                for (int row = 0; row < a.Rows; row++) LaneSums.Add(ref sums, a.X.Slice(row * stride + c * s, s));
-                mean = sums.Total() / n;
-                for (int row = 0; row < a.Rows; row++) LaneSums.AddSquaredDeviations(ref squares, a.X.Slice(row * stride + c * s, s), mean);
-                double sq = squares.Total();
-                double biased = sq / n;
-                r = 1 / Math.Sqrt(biased + Eps);
-                var rm = a.State(0); var rv = a.State(1);
-                rm[c] = T.CreateChecked((1 - Momentum) * double.CreateChecked(rm[c]) + Momentum * mean);
-                rv[c] = T.CreateChecked((1 - Momentum) * double.CreateChecked(rv[c]) + Momentum * (sq / (n - 1)));
-            }
-            else
-            {
-                if (a.StateCount != 3) throw new ArgumentException("batch norm in evaluation needs its running statistics (layer state)", "state");
-                mean = double.CreateChecked(a.State(0)[c]);
-                r = 1 / Math.Sqrt(double.CreateChecked(a.State(1)[c]) + Eps);
-            }
-            stats[2 * c] = mean; stats[2 * c + 1] = r;
-            double wc = Affine ? double.CreateChecked(w[c]) : 1, bc = Affine ? double.CreateChecked(b[c]) : 0;
-            for (int row = 0; row < a.Rows; row++)
-                NormalizeKernels.Affine(a.X.Slice(row * stride + c * s, s), a.Y.Slice(row * stride + c * s, s), mean, r, wc, bc);
+            var job = new Job<T> { Channels = Channels, Eps = Eps, Momentum = Momentum, Rows = a.Rows, S = s, X = x, Y = y, W = w, B = b, Rm = rm, Rv = rv, Stats = st, Training = training };
+            ForChannels(a.Threads, (long)n * Channels, &ForwardChannels<T>, &job);
         }
         if (training) a.State(2)[0] += T.One;
     }
 
     /// <inheritdoc/>
-    public override void Backward<T>(in BackwardArgs<T> a)
+    public override unsafe void Backward<T>(in BackwardArgs<T> a)
     {
-        int s = Spatial(a.Input), n = a.Rows * s, stride = Channels * s;
+        int s = Spatial(a.Input), n = a.Rows * s;
         var stats = MemoryMarshal.Cast<byte, double>(a.Scratch)[..(2 * Channels + 1)];
-        bool batchStats = stats[2 * Channels] == 1;
-        ReadOnlySpan<T> w = Affine ? a.Parameter(0) : default;
-        for (int c = 0; c < Channels; c++)
+        fixed (T* x = a.X, dy = a.DY, dx = a.InputGradient ? a.DX : default, w = Affine ? a.Parameter(0) : default,
+               gw = Affine ? a.Gradient(0) : default, gb = Affine ? a.Gradient(1) : default)
+        fixed (double* st = stats)
         {
-            double mean = stats[2 * c], r = stats[2 * c + 1];
-            Lanes8 dySums = default, dyhSums = default;
-            for (int row = 0; row < a.Rows; row++)
-                LaneSums.AddGradientSums(ref dySums, ref dyhSums, a.DY.Slice(row * stride + c * s, s), a.X.Slice(row * stride + c * s, s), mean, r);
-            double sdy = dySums.Total(), sdyh = dyhSums.Total();
-            if (Affine) { a.Gradient(0)[c] = T.CreateChecked(sdyh); a.Gradient(1)[c] = T.CreateChecked(sdy); }
-            if (!a.InputGradient) continue;
-            double wc = Affine ? double.CreateChecked(w[c]) : 1, mdy = sdy / n, mdyh = sdyh / n;
-            for (int row = 0; row < a.Rows; row++)
+            var job = new Job<T> { Channels = Channels, Rows = a.Rows, S = s, X = x, Y = dy, Dx = dx, W = w, Gw = gw, Gb = gb, Stats = st, Training = stats[2 * Channels] == 1 };
+            ForChannels(a.Threads, (long)n * Channels, &BackwardChannels<T>, &job);
+        }
+    }
+
+    /// <summary>One pass's operands as pointers, for the parts that run its channels (Y is dy in backward; Dx null when the
+    /// input gradient is not wanted; W, B, Gw, Gb null without the affine map).</summary>
+    private unsafe struct Job<T> where T : unmanaged
+    {
+        public int Channels, Rows, S, Parts;
+        public double Eps, Momentum;
+        public T* X, Y, Dx, W, B, Rm, Rv, Gw, Gb;
+        public double* Stats;
+        public bool Training;
+    }
+
+    /// <summary>Runs <paramref name="channels"/>(job, c0, c1) over all channels: in one call, or cut into parts of whole channels
+    /// on up to <paramref name="threads"/> threads when the pass is long enough to pay for waking them.</summary>
+    private unsafe void ForChannels<T>(int threads, long elements, delegate*<void*, int, int, void> channels, Job<T>* job) where T : unmanaged
+    {
+        if (threads <= 1 || Channels < 2 || elements < WorkerPool.ElementwiseThreshold || WorkerPool.Helpers == 0) { channels(job, 0, Channels); return; }
+        job->Parts = Math.Min(Channels, 2 * threads);
+        var part = new PartJob { Channels = channels, Job = job, Parts = job->Parts, Count = Channels };
+        WorkerPool.Run(job->Parts, &RunPart, &part);
+    }
+
+    private unsafe struct PartJob
+    {
+        public delegate*<void*, int, int, void> Channels;
+        public void* Job;
+        public int Parts, Count;
+    }
+
+    private static unsafe void RunPart(void* state, int part)
+    {
+        ref var p = ref System.Runtime.CompilerServices.Unsafe.AsRef<PartJob>(state);
+        int c0 = (int)((long)p.Count * part / p.Parts), c1 = (int)((long)p.Count * (part + 1) / p.Parts);
+        p.Channels(p.Job, c0, c1);
+    }
+
+    /// <summary>Channels [c0, c1) of the forward pass: statistics (batch, and the running ones moved; or the running ones), then
+    /// y = ((x − mean)·r)·w + b.</summary>
+    private static unsafe void ForwardChannels<T>(void* state, int c0, int c1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var j = ref System.Runtime.CompilerServices.Unsafe.AsRef<Job<T>>(state);
+        int s = j.S, n = j.Rows * s, stride = j.Channels * s, total = j.Rows * stride;
+        var X = new ReadOnlySpan<T>(j.X, total); var Y = new Span<T>(j.Y, total);
+        for (int c = c0; c < c1; c++)
+        {
+            double mean, r;
+            if (j.Training)
             {
-                var x = a.X.Slice(row * stride + c * s, s); var dy = a.DY.Slice(row * stride + c * s, s); var dx = a.DX.Slice(row * stride + c * s, s);
-                if (batchStats) NormalizeKernels.BatchDx(dy, x, dx, mean, r, wc * r, mdy, mdyh);
+                Lanes8 sums = default, squares = default;
+                for (int row = 0; row < j.Rows; row++) LaneSums.Add(ref sums, X.Slice(row * stride + c * s, s));
+                mean = sums.Total() / n;
+                for (int row = 0; row < j.Rows; row++) LaneSums.AddSquaredDeviations(ref squares, X.Slice(row * stride + c * s, s), mean);
+                double sq = squares.Total();
+                double biased = sq / n;
+                r = 1 / Math.Sqrt(biased + j.Eps);
+                j.Rm[c] = T.CreateChecked((1 - j.Momentum) * double.CreateChecked(j.Rm[c]) + j.Momentum * mean);
+                j.Rv[c] = T.CreateChecked((1 - j.Momentum) * double.CreateChecked(j.Rv[c]) + j.Momentum * (sq / (n - 1)));
+            }
+            else
+            {
+                mean = double.CreateChecked(j.Rm[c]);
+                r = 1 / Math.Sqrt(double.CreateChecked(j.Rv[c]) + j.Eps);
+            }
+            j.Stats[2 * c] = mean; j.Stats[2 * c + 1] = r;
+            double wc = j.W != null ? double.CreateChecked(j.W[c]) : 1, bc = j.B != null ? double.CreateChecked(j.B[c]) : 0;
+            for (int row = 0; row < j.Rows; row++)
+                NormalizeKernels.Affine(X.Slice(row * stride + c * s, s), Y.Slice(row * stride + c * s, s), mean, r, wc, bc);
+        }
+    }
+
+    /// <summary>Channels [c0, c1) of the backward pass: the sums Σ dy and Σ dy·x̂ (the affine gradients), then dx.</summary>
+    private static unsafe void BackwardChannels<T>(void* state, int c0, int c1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var j = ref System.Runtime.CompilerServices.Unsafe.AsRef<Job<T>>(state);
+        int s = j.S, n = j.Rows * s, stride = j.Channels * s, total = j.Rows * stride;
+        var X = new ReadOnlySpan<T>(j.X, total); var DY = new ReadOnlySpan<T>(j.Y, total);
+        var DX = j.Dx != null ? new Span<T>(j.Dx, total) : default;
+        for (int c = c0; c < c1; c++)
+        {
+            double mean = j.Stats[2 * c], r = j.Stats[2 * c + 1];
+            Lanes8 dySums = default, dyhSums = default;
+            for (int row = 0; row < j.Rows; row++)
+                LaneSums.AddGradientSums(ref dySums, ref dyhSums, DY.Slice(row * stride + c * s, s), X.Slice(row * stride + c * s, s), mean, r);
+            double sdy = dySums.Total(), sdyh = dyhSums.Total();
+            if (j.Gw != null) { j.Gw[c] = T.CreateChecked(sdyh); j.Gb[c] = T.CreateChecked(sdy); }
+            if (j.Dx == null) continue;
+            double wc = j.W != null ? double.CreateChecked(j.W[c]) : 1, mdy = sdy / n, mdyh = sdyh / n;
+            for (int row = 0; row < j.Rows; row++)
+            {
+                var x = X.Slice(row * stride + c * s, s); var dy = DY.Slice(row * stride + c * s, s); var dx = DX.Slice(row * stride + c * s, s);
+                if (j.Training) NormalizeKernels.BatchDx(dy, x, dx, mean, r, wc * r, mdy, mdyh);
                 else NormalizeKernels.ScaleDy(dy, dx, wc * r);
             }
         }
