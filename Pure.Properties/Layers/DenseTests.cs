@@ -293,4 +293,36 @@ public sealed class DenseTests
         Assert.Equal("x", wide.ParamName);
         Assert.Contains("x must be [rows, 3] for W [2, 3], got [4, 5]", wide.Message);
     }
+
+    /// <summary>A backward pass in the size where dW and dX run side by side on two threads (config c's second layer: 128 rows,
+    /// 256 → 128) gives the bits of one thread, float and double; a wrong gradient length is still refused by name.</summary>
+    [Fact]
+    public void The_side_by_side_backward_gives_the_bits_of_one_thread()
+    {
+        Check<float>(); Check<double>();
+        static void Check<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            const int rows = 128, inW = 256, outW = 128;
+            Assert.InRange((long)rows * inW * outW, DenseSpec.PairFrom, DenseSpec.PairBelow - 1);
+            var spec = new DenseSpec(inW, outW);
+            var r = new System.Random(3);
+            T[] Values(int n) { var v = new T[n]; for (int i = 0; i < n; i++) v[i] = T.CreateChecked(r.NextDouble() * 2 - 1); return v; }
+            var x = Values(rows * inW); var dy = Values(rows * outW); var w = Values(outW * inW); var b = Values(outW);
+            (T[] Dw, T[] Db, T[] Dx) Run(int threads)
+            {
+                var dw = new T[outW * inW]; var db = new T[outW]; var dx = new T[rows * inW];
+                spec.Backward(new BackwardArgs<T>(rows, Shape.Of(inW), Shape.Of(outW), x, new T[rows * outW], dy, dx, true, [w, b], [dw, db], [], null, threads));
+                return (dw, db, dx);
+            }
+            var one = Run(1);
+            foreach (int threads in new[] { 2, 3 })
+            {
+                var two = Run(threads);
+                Assert.True(one.Dw.AsSpan().SequenceEqual(two.Dw) && one.Db.AsSpan().SequenceEqual(two.Db) && one.Dx.AsSpan().SequenceEqual(two.Dx), $"{typeof(T).Name}, {threads} threads");
+            }
+            var e = Assert.Throws<ArgumentException>(() => spec.Backward(new BackwardArgs<T>(rows, Shape.Of(inW), Shape.Of(outW), x, new T[rows * outW], dy, new T[rows * inW], true,
+                [w, b], [new T[outW * inW - 1], new T[outW]], [], null, 2)));
+            Assert.NotNull(e.ParamName);
+        }
+    }
 }
