@@ -105,32 +105,55 @@ public static class SoftmaxCrossEntropy
         double wSum = WeightSum(labels, weights), s = 0;
         for (int c = 0; c < k; c++) s += weighted ? weights[c] : 1.0;
         double nll = 0, smooth = 0, keep = 1 - eps, share = eps / k;
-        e = e[..k];
-        for (int i = 0; i < rows; i++)
+        // Rows in groups whose shifted logits fit a small buffer, exponentiated in one ExpInPlace call (its vector lanes are
+        // filled across rows: ten classes alone leave a partial register and a scalar tail per row). Each exponential is the
+        // same function of its own argument, so grouping changes no bit.
+        int group = Math.Max(1, ExpBuffer / k);
+        Span<double> buffer = k <= ExpBuffer ? stackalloc double[ExpBuffer] : e[..k];
+        if (k > ExpBuffer) group = 1;
+        for (int i0 = 0; i0 < rows; i0 += group)
         {
-            var zi = z.Slice(i * k, k);
-            double m = double.NegativeInfinity;
-            foreach (var v in zi) m = Math.Max(m, double.CreateChecked(v));
-            for (int j = 0; j < k; j++) e[j] = double.CreateChecked(zi[j]) - m;
-            Elementary.ExpInPlace(e);
-            double sum = 0;
-            for (int j = 0; j < k; j++) sum += e[j];
-            double lse = m + Elementary.Log(sum);
-            int y = int.CreateChecked(labels[i]);
-            double wy = weighted ? weights[y] : 1.0;
-            nll += wy * (lse - double.CreateChecked(zi[y]));
-            if (smoothing)
-                for (int c = 0; c < k; c++) smooth += (weighted ? weights[c] : 1.0) * (lse - double.CreateChecked(zi[c]));
-            var gi = grad.Slice(i * k, k);
-            for (int j = 0; j < k; j++)
+            int count = Math.Min(group, rows - i0);
+            for (int i = i0; i < i0 + count; i++)
             {
-                double p = e[j] / sum;
-                double gj = keep * wy * (p - (j == y ? 1 : 0));
-                if (smoothing) gj += share * (s * p - (weighted ? weights[j] : 1.0));
-                gi[j] = T.CreateChecked(gj / wSum);
+                var zi = z.Slice(i * k, k);
+                double m = double.NegativeInfinity;
+                foreach (var v in zi) m = Math.Max(m, double.CreateChecked(v));
+                var ei = buffer.Slice((i - i0) * k, k);
+                for (int j = 0; j < k; j++) ei[j] = double.CreateChecked(zi[j]) - m;
             }
+            Elementary.ExpInPlace(buffer[..(count * k)]);
+            for (int i = i0; i < i0 + count; i++)
+                nll += Row(z.Slice(i * k, k), buffer.Slice((i - i0) * k, k), int.CreateChecked(labels[i]), grad.Slice(i * k, k), weights, weighted, smoothing, keep, share, s, wSum, ref smooth);
         }
         return keep * nll / wSum + share * smooth / wSum;
+    }
+
+    /// <summary>Doubles of shifted logits exponentiated per call (a group of rows).</summary>
+    private const int ExpBuffer = 256;
+
+    /// <summary>One row's loss term w_y·(lse − z_y) (returned) and its gradient, from its logits and eⱼ = exp(zⱼ − max z); the
+    /// smoothing term is added to <paramref name="smooth"/>.</summary>
+    private static double Row<T>(ReadOnlySpan<T> zi, ReadOnlySpan<double> e, int y, Span<T> gi, ReadOnlySpan<double> weights, bool weighted, bool smoothing,
+        double keep, double share, double s, double wSum, ref double smooth) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = zi.Length;
+        double m = double.NegativeInfinity;
+        foreach (var v in zi) m = Math.Max(m, double.CreateChecked(v));
+        double sum = 0;
+        for (int j = 0; j < k; j++) sum += e[j];
+        double lse = m + Elementary.Log(sum);
+        double wy = weighted ? weights[y] : 1.0;
+        if (smoothing)
+            for (int c = 0; c < k; c++) smooth += (weighted ? weights[c] : 1.0) * (lse - double.CreateChecked(zi[c]));
+        for (int j = 0; j < k; j++)
+        {
+            double p = e[j] / sum;
+            double gj = keep * wy * (p - (j == y ? 1 : 0));
+            if (smoothing) gj += share * (s * p - (weighted ? weights[j] : 1.0));
+            gi[j] = T.CreateChecked(gj / wSum);
+        }
+        return wy * (lse - double.CreateChecked(zi[y]));
     }
 
     /// <summary>Writes log_softmax(z) into <paramref name="dest"/>: z − max(z) − log Σ e^(z − max(z)).</summary>

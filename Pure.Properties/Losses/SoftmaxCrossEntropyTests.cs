@@ -291,4 +291,58 @@ public sealed class SoftmaxCrossEntropyTests
         }
         Assert.True(double.IsFinite(new SoftmaxCrossEntropySpec().Value(NdArray.Zeros<double>(3, 4), NdArray.Zeros<double>(3, 1))));
     }
+
+    /// <summary>The loss and its gradient are the row-by-row definition to the bit (eⱼ = Exp(zⱼ − max z) one at a time, then
+    /// the row's sum, log, term and gradient), for class counts whose rows share one exponentiation call (10: 25 rows a call)
+    /// and beyond the shared buffer (300), with weights and smoothing, float and double.</summary>
+    [Fact]
+    public void Value_and_gradient_are_the_row_by_row_definition_bitwise()
+    {
+        foreach (int k in new[] { 1, 3, 10, 257, 300 })
+            foreach (bool options in new[] { false, true })
+            {
+                Check<double>(k, options);
+                Check<float>(k, options);
+            }
+
+        static void Check<T>(int k, bool options) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            const int rows = 70;
+            var r = new System.Random(k * 2 + (options ? 1 : 0));
+            var z = new T[rows * k]; var labels = new T[rows];
+            for (int i = 0; i < z.Length; i++) z[i] = T.CreateChecked(r.NextDouble() * 8 - 4);
+            for (int i = 0; i < rows; i++) labels[i] = T.CreateChecked(r.Next(k));
+            double[] weights = options ? [.. Enumerable.Range(0, k).Select(c => 0.5 + c % 3)] : [];
+            double eps = options ? 0.1 : 0;
+            var grad = new T[rows * k];
+            double got = SoftmaxCrossEntropy.ValueAndGrad<T>(z, labels, k, weights, eps, grad, new double[k]);
+            // The definition, one row and one exponential at a time.
+            double wSum = 0, s = 0, nll = 0, smooth = 0, keep = 1 - eps, share = eps / k;
+            foreach (var y in labels) wSum += options ? weights[int.CreateChecked(y)] : 1.0;
+            for (int c = 0; c < k; c++) s += options ? weights[c] : 1.0;
+            var want = new T[rows * k];
+            for (int i = 0; i < rows; i++)
+            {
+                double m = double.NegativeInfinity;
+                for (int j = 0; j < k; j++) m = Math.Max(m, double.CreateChecked(z[i * k + j]));
+                var e = new double[k];
+                for (int j = 0; j < k; j++) e[j] = NeuralPure.Numerics.Elementary.Exp(double.CreateChecked(z[i * k + j]) - m);
+                double sum = 0;
+                foreach (var v in e) sum += v;
+                double lse = m + NeuralPure.Numerics.Elementary.Log(sum);
+                int y = int.CreateChecked(labels[i]);
+                double wy = options ? weights[y] : 1.0;
+                nll += wy * (lse - double.CreateChecked(z[i * k + y]));
+                if (eps != 0) for (int c = 0; c < k; c++) smooth += (options ? weights[c] : 1.0) * (lse - double.CreateChecked(z[i * k + c]));
+                for (int j = 0; j < k; j++)
+                {
+                    double p = e[j] / sum, gj = keep * wy * (p - (j == y ? 1 : 0));
+                    if (eps != 0) gj += share * (s * p - (options ? weights[j] : 1.0));
+                    want[i * k + j] = T.CreateChecked(gj / wSum);
+                }
+            }
+            Assert.Equal(keep * nll / wSum + share * smooth / wSum, got);
+            Assert.True(want.AsSpan().SequenceEqual(grad), $"gradient, {typeof(T).Name}, {k} classes, options {options}");
+        }
+    }
 }
