@@ -331,8 +331,19 @@ public static class Report
                 double f = 2.0 * m * n * k;
                 string layer = $"layer {l + 1}";
                 cases.Add(($"{layer} Y = X·Wᵀ + b", $"X [{m}, {k}], W [{n}, {k}]", t, f, () => MatMul.MultiplyTransposedBAddRow<float>(x, w, b, y, m, k, n, t)));
-                cases.Add(($"{layer} dW = dYᵀ·X, db", $"dY [{m}, {n}], X [{m}, {k}]", t, f, () => { MatMul.MultiplyTransposedA<float>(dy, x, dw, m, n, k, t); MatMul.ColumnSums<float>(dy, db, m, n); }));
-                if (l > 0) cases.Add(($"{layer} dX = dY·W", $"dY [{m}, {n}], W [{n}, {k}]", t, f, () => MatMul.Multiply<float>(dy, w, dx, m, n, k, t)));
+                long work = (long)m * n * k;
+                if (l > 0 && t >= 2 && work >= DenseSpec.PairFrom && work < DenseSpec.PairBelow)
+                {
+                    // The layer's backward runs dW and dX side by side at this size (DenseSpec.Backward): timed as the step runs it.
+                    var dense = new DenseSpec(k, n); int threads = t;
+                    cases.Add(($"{layer} dW, db ‖ dX (paired)", $"dY [{m}, {n}], W [{n}, {k}]", t, 2 * f,
+                        () => dense.Backward(new BackwardArgs<float>(m, Shape.Of(k), Shape.Of(n), x, y, dy, dx, true, [w, b], [dw, db], [], null, threads))));
+                }
+                else
+                {
+                    cases.Add(($"{layer} dW = dYᵀ·X, db", $"dY [{m}, {n}], X [{m}, {k}]", t, f, () => { MatMul.MultiplyTransposedA<float>(dy, x, dw, m, n, k, t); MatMul.ColumnSums<float>(dy, db, m, n); }));
+                    if (l > 0) cases.Add(($"{layer} dX = dY·W", $"dY [{m}, {n}], W [{n}, {k}]", t, f, () => MatMul.Multiply<float>(dy, w, dx, m, n, k, t)));
+                }
                 if (l < layers - 1)
                 {
                     var h = new float[m * n]; var dh = new float[m * n];
