@@ -41,13 +41,16 @@ public static class KernelWarmup
     /// <summary>The kernels for <typeparamref name="T"/>: every method of the assembly marked
     /// <see cref="MethodImplOptions.AggressiveOptimization"/>, instantiated for T, and the register-blocked product for every
     /// width this machine may run — in the order a training run first calls them: sampling (parameter initialization), the
-    /// products at the widest width, the element-wise, sum and optimizer kernels of a dense network, the products at the
-    /// narrower widths (narrow layers), then the rest (normalization, pooling, …).</summary>
+    /// products at the widest width and at a classifier layer's width, the element-wise, sum and optimizer kernels of a dense
+    /// network, the products at the other widths, then the rest (normalization, pooling, …).</summary>
     /// <remarks>The marked methods are found in the assembly's metadata, not by loading every type and listing its methods
     /// (which took about 45 ms of the warm-up's start); only the types that declare a kernel are loaded.</remarks>
     internal static IReadOnlyList<MethodInfo> Methods<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         var best = Gemm.Resolve<T>(VectorWidth.Best);
+        // A classifier's output layer (10 columns) runs at a narrower width when the widest would leave most lanes empty
+        // (Gemm.Narrowest): its products come in the first step too, right after the wide layers'.
+        var classifier = Gemm.Narrowest<T>(10);
         var widths = new List<(VectorWidth Width, Type[] Arguments)>();
         foreach (var w in new[] { VectorWidth.V512, VectorWidth.V256, VectorWidth.V128 })
             if (Gemm.Resolve<T>(w) == w)
@@ -69,12 +72,12 @@ public static class KernelWarmup
             int arity = m.GetGenericArguments().Length;
             if (arity == 1) ranked.Add((rank, ranked.Count, m.MakeGenericMethod(typeof(T))));
             else if (arity == 3)
-                foreach (var (w, arguments) in widths) ranked.Add((w == best ? rank : 3, ranked.Count, m.MakeGenericMethod(arguments)));
+                foreach (var (w, arguments) in widths) ranked.Add((w == best || w == classifier ? rank : 3, ranked.Count, m.MakeGenericMethod(arguments)));
             else if (arity == 4)
                 // The micro-kernel: a width's three arguments and each row count it runs with.
                 foreach (var (w, arguments) in widths)
                     foreach (var rows in Gemm.RowCounts<T>(w))
-                        ranked.Add((w == best ? rank : 3, ranked.Count, m.MakeGenericMethod([.. arguments, rows])));
+                        ranked.Add((w == best || w == classifier ? rank : 3, ranked.Count, m.MakeGenericMethod([.. arguments, rows])));
         }
         return ranked.OrderBy(r => r.Rank).ThenBy(r => r.Order).Select(r => r.Method).ToList();
     }

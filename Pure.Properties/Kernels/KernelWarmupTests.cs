@@ -16,14 +16,16 @@ public sealed class KernelWarmupTests
         var methods = KernelWarmup.Methods<float>();
         Assert.All(methods, m => Assert.True((m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0, m.Name));
         Assert.All(methods, m => Assert.False(m.ContainsGenericParameters, m.Name));
-        // Sampling (parameter initialization) first, then the products at the widest width, the dense network's element-wise,
+        // Sampling (parameter initialization) first, then the products at the widest width and a 10-wide classifier's, the dense network's element-wise,
         // sum and optimizer kernels, the products at narrower widths, the rest.
         Assert.Equal(typeof(Sampling).Namespace, methods[0].DeclaringType!.Namespace);
         var best = Gemm.Resolve<float>(VectorWidth.Best);
         bool PerWidth(MethodInfo m) => m.IsGenericMethod && m.GetGenericArguments().Length is 3 or 4;
+        var classifier = Gemm.Narrowest<float>(10);
+        bool AtClassifier(MethodInfo m) => PerWidth(m) && m.GetGenericArguments()[1].Name.StartsWith(classifier switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", _ => "Vector128" });
         bool AtBest(MethodInfo m) => PerWidth(m) && m.GetGenericArguments()[1].Name.StartsWith(best switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", _ => "Vector128" });
         int Rank(MethodInfo m) => m.DeclaringType!.Namespace == typeof(Sampling).Namespace ? 0
-            : m.DeclaringType == typeof(Gemm) && (AtBest(m) || !PerWidth(m)) ? 1
+            : m.DeclaringType == typeof(Gemm) && (AtBest(m) || AtClassifier(m) || !PerWidth(m)) ? 1
             : m.DeclaringType == typeof(Elementwise) || m.DeclaringType == typeof(LaneSums) || m.DeclaringType == typeof(OptimizerKernels) ? 2
             : m.DeclaringType == typeof(Gemm) ? 3 : 4;
         var ranks = methods.Select(Rank).ToList();
