@@ -66,7 +66,7 @@ public static class KernelWarmup
             if (m.DeclaringType is not { IsGenericTypeDefinition: false } type) continue;
             int rank = type.Namespace == typeof(NeuralPure.Random.Sampling).Namespace ? 0
                 : type == typeof(Gemm) ? 1
-                : type == typeof(Elementwise) || type == typeof(LaneSums) || type == typeof(OptimizerKernels) ? 2
+                : type == typeof(Elementwise) || type == typeof(LaneSums) || type == typeof(OptimizerKernels) || type.Namespace == LossesNamespace ? 2
                 : 4;
             if (!m.IsGenericMethodDefinition) { ranked.Add((rank, ranked.Count, m)); continue; }
             int arity = m.GetGenericArguments().Length;
@@ -81,6 +81,10 @@ public static class KernelWarmup
         }
         return ranked.OrderBy(r => r.Rank).ThenBy(r => r.Order).Select(r => r.Method).ToList();
     }
+
+    /// <summary>The losses' kernels (softmax cross-entropy's) come with the dense network's element-wise kernels; named, not
+    /// referenced: Kernels sits below Losses.</summary>
+    private const string LossesNamespace = "NeuralPure.Losses";
 
     /// <summary>The assembly's methods marked AggressiveOptimization, in metadata order.</summary>
     private static unsafe IEnumerable<MethodInfo> MarkedMethods()

@@ -97,6 +97,7 @@ public static class SoftmaxCrossEntropy
     /// <param name="e">Scratch of k doubles.</param>
     /// <remarks>Per row, in double: m = max z, eⱼ = exp(zⱼ − m), lse = m + log Σ eⱼ, so −log pⱼ = lse − zⱼ and pⱼ = eⱼ / Σ e
     /// (one exponential per logit). With ε = 0 the smoothing terms are 0 and are not evaluated (adding them would change no bit).</remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // a kernel: optimized from its first call, and warmed up (KernelWarmup)
     internal static double ValueAndGrad<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> labels, int k, ReadOnlySpan<double> weights, double eps, Span<T> grad, Span<double> e)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -134,6 +135,7 @@ public static class SoftmaxCrossEntropy
 
     /// <summary>One row's loss term w_y·(lse − z_y) (returned) and its gradient, from its logits and eⱼ = exp(zⱼ − max z); the
     /// smoothing term is added to <paramref name="smooth"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static double Row<T>(ReadOnlySpan<T> zi, ReadOnlySpan<double> e, int y, Span<T> gi, ReadOnlySpan<double> weights, bool weighted, bool smoothing,
         double keep, double share, double s, double wSum, ref double smooth) where T : unmanaged, IFloatingPointIeee754<T>
     {

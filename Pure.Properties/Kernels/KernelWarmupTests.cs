@@ -26,13 +26,13 @@ public sealed class KernelWarmupTests
         bool AtBest(MethodInfo m) => PerWidth(m) && m.GetGenericArguments()[1].Name.StartsWith(best switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", _ => "Vector128" });
         int Rank(MethodInfo m) => m.DeclaringType!.Namespace == typeof(Sampling).Namespace ? 0
             : m.DeclaringType == typeof(Gemm) && (AtBest(m) || AtClassifier(m) || !PerWidth(m)) ? 1
-            : m.DeclaringType == typeof(Elementwise) || m.DeclaringType == typeof(LaneSums) || m.DeclaringType == typeof(OptimizerKernels) ? 2
+            : m.DeclaringType == typeof(Elementwise) || m.DeclaringType == typeof(LaneSums) || m.DeclaringType == typeof(OptimizerKernels) || m.DeclaringType == typeof(NeuralPure.Losses.SoftmaxCrossEntropy) ? 2
             : m.DeclaringType == typeof(Gemm) ? 3 : 4;
         var ranks = methods.Select(Rank).ToList();
         Assert.Equal(ranks.OrderBy(r => r), ranks);
         Assert.Contains(1, ranks); Assert.Contains(2, ranks); Assert.Contains(4, ranks);
         var names = methods.Select(m => $"{m.DeclaringType!.Name}.{m.Name}").ToHashSet();
-        foreach (var k in new[] { "Gemm.Kernel", "Gemm.Blocked", "Gemm.PackA", "Gemm.PackB", "Elementwise.Relu", "OptimizerKernels.AdamStep", "Sampling.Uniform", "Threefry.UnitDoubles" })
+        foreach (var k in new[] { "Gemm.Kernel", "Gemm.Blocked", "Gemm.PackA", "Gemm.PackB", "Elementwise.Relu", "OptimizerKernels.AdamStep", "SoftmaxCrossEntropy.ValueAndGrad", "Sampling.Uniform", "Threefry.UnitDoubles" })
             Assert.Contains(k, names);
         var runs = new[] { VectorWidth.V512, VectorWidth.V256, VectorWidth.V128 }.Where(w => Gemm.Resolve<float>(w) == w).ToList();
         int widths = runs.Count;
