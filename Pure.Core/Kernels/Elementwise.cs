@@ -42,7 +42,20 @@ internal static class Elementwise
     public static void Relu<T>(ReadOnlySpan<T> x, Span<T> dest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, dest);
-        TensorPrimitives.Max(x, T.Zero, dest);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            // x where x > 0 or x is NaN (x ≠ x), else +0: the scalar definition's select, lane by lane, x's bits copied. Its own
+            // loop rather than TensorPrimitives.Max: that generic method was compiled at tier 0 on the training thread in a
+            // process's first step (the warm-up compiles this one).
+            for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var xv = new Vector<T>(x.Slice(i, Vector<T>.Count));
+                var keep = Vector.BitwiseOr(Vector.GreaterThan(xv, Vector<T>.Zero), Vector.OnesComplement(Vector.Equals(xv, xv)));
+                Vector.ConditionalSelect(keep, xv, Vector<T>.Zero).CopyTo(dest.Slice(i, Vector<T>.Count));
+            }
+        }
+        for (; i < x.Length; i++) dest[i] = x[i] > T.Zero || T.IsNaN(x[i]) ? x[i] : T.Zero;
     }
 
     /// <summary>dx = dy where x &gt; 0, else 0 (also at x = 0, as PyTorch's threshold_backward does).</summary>

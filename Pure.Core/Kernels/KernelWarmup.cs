@@ -66,7 +66,7 @@ public static class KernelWarmup
             if (m.DeclaringType is not { IsGenericTypeDefinition: false } type) continue;
             int rank = type.Namespace == typeof(NeuralPure.Random.Sampling).Namespace ? 0
                 : type == typeof(Gemm) ? 1
-                : type == typeof(Elementwise) || type == typeof(LaneSums) || type == typeof(OptimizerKernels) || type.Namespace == LossesNamespace ? 2
+                : type == typeof(Elementwise) || type == typeof(LaneSums) || type == typeof(OptimizerKernels) || type == typeof(MatMul) || type.Namespace == LossesNamespace ? 2
                 : 4;
             if (!m.IsGenericMethodDefinition) { ranked.Add((rank, ranked.Count, m)); continue; }
             int arity = m.GetGenericArguments().Length;

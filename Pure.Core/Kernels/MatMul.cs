@@ -118,12 +118,23 @@ internal static unsafe class MatMul
     }
 
     /// <summary>sums[n] = the column sums of the [m, n] matrix <paramref name="a"/>, adding rows in order.</summary>
+    /// <remarks>Lane-wise adds, row after row: each column's sum is ((0 + a[0,j]) + a[1,j]) + …, the scalar definition's.
+    /// Its own loop rather than TensorPrimitives.Add, whose generic helpers were compiled at tier 0 on the training thread in a
+    /// process's first step (the warm-up compiles this one).</remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void ColumnSums<T>(ReadOnlySpan<T> a, Span<T> sums, int m, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.Length(a, m * n, nameof(a)); Guard.Length(sums, n, nameof(sums));
         Guard.NoOverlap(a, sums, nameof(a));
         sums.Clear();
-        for (int i = 0; i < m; i++) TensorPrimitives.Add(sums, a.Slice(i * n, n), sums);
+        int w = Vector.IsHardwareAccelerated && Vector<T>.IsSupported ? Vector<T>.Count : int.MaxValue;
+        for (int i = 0; i < m; i++)
+        {
+            var row = a.Slice(i * n, n);
+            int j = 0;
+            for (; j <= n - w; j += w) (new Vector<T>(sums.Slice(j, w)) + new Vector<T>(row.Slice(j, w))).CopyTo(sums.Slice(j, w));
+            for (; j < n; j++) sums[j] += row[j];
+        }
     }
 
     /// <summary>sums[i] = the sum of row i of the [m, n] matrix <paramref name="a"/>, its elements added in order (each row one

@@ -26,7 +26,7 @@ public sealed class KernelWarmupTests
         bool AtBest(MethodInfo m) => PerWidth(m) && m.GetGenericArguments()[1].Name.StartsWith(best switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", _ => "Vector128" });
         int Rank(MethodInfo m) => m.DeclaringType!.Namespace == typeof(Sampling).Namespace ? 0
             : m.DeclaringType == typeof(Gemm) && (AtBest(m) || AtClassifier(m) || !PerWidth(m)) ? 1
-            : m.DeclaringType == typeof(Elementwise) || m.DeclaringType == typeof(LaneSums) || m.DeclaringType == typeof(OptimizerKernels) || m.DeclaringType == typeof(NeuralPure.Losses.SoftmaxCrossEntropy) ? 2
+            : m.DeclaringType == typeof(Elementwise) || m.DeclaringType == typeof(LaneSums) || m.DeclaringType == typeof(OptimizerKernels) || m.DeclaringType == typeof(MatMul) || m.DeclaringType == typeof(NeuralPure.Losses.SoftmaxCrossEntropy) ? 2
             : m.DeclaringType == typeof(Gemm) ? 3 : 4;
         var ranks = methods.Select(Rank).ToList();
         Assert.Equal(ranks.OrderBy(r => r), ranks);
