@@ -57,7 +57,7 @@ internal static class ScalarReference
         }
     }
 
-    /// <summary>max(x, 0), NaN propagating as in PyTorch's relu and IEEE 754's maximum (the kernel's TensorPrimitives.Max).</summary>
+    /// <summary>max(x, 0), NaN propagating as in PyTorch's relu and IEEE 754's maximum (x's bits kept; the kernel's select is the same).</summary>
     public static void Relu<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int i = 0; i < x.Length; i++) d[i] = x[i] > T.Zero || T.IsNaN(x[i]) ? x[i] : T.Zero;
