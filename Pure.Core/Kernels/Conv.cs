@@ -30,19 +30,16 @@ internal static unsafe class Conv
     {
         int q = rows * g.P;
         if (x.Length < rows * g.InSize || cols.Length < g.K * q) throw new ArgumentException("im2col operands do not fit");
-        int parts = Parts(threads, g.K, (long)g.K * q);
-        if (parts <= 1) { Im2ColRows(x, cols, rows, g, 0, g.K); return; }
         fixed (T* px = x) fixed (T* pc = cols)
         {
-            var job = new Job<T> { X = px, XLength = rows * g.InSize, Out = pc, OutLength = g.K * q, Rows = rows, G = g, Units = g.K, Parts = parts };
-            WorkerPool.Run(parts, &Im2ColPart<T>, &job);
+            var job = new Job<T> { X = px, XLength = rows * g.InSize, Out = pc, OutLength = g.K * q, Rows = rows, G = g };
+            WorkerPool.RunRanges(g.K, (long)g.K * q, threads, &Im2ColPart<T>, &job);
         }
     }
 
-    private static void Im2ColPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Im2ColPart<T>(void* state, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref var job = ref Unsafe.AsRef<Job<T>>(state);
-        var (from, to) = job.Range(part);
         Im2ColRows(new ReadOnlySpan<T>(job.X, job.XLength), new Span<T>(job.Out, job.OutLength), job.Rows, job.G, from, to);
     }
 
@@ -98,35 +95,25 @@ internal static unsafe class Conv
     {
         int q = rows * g.P;
         if (dx.Length < rows * g.InSize || dcols.Length < g.K * q) throw new ArgumentException("col2im operands do not fit");
-        int parts = Parts(threads, g.C, (long)g.K * q);
-        if (parts <= 1) { Col2ImChannels(dcols, dx, rows, g, 0, g.C); return; }
         fixed (T* pc = dcols) fixed (T* px = dx)
         {
-            var job = new Job<T> { X = pc, XLength = g.K * q, Out = px, OutLength = rows * g.InSize, Rows = rows, G = g, Units = g.C, Parts = parts };
-            WorkerPool.Run(parts, &Col2ImPart<T>, &job);
+            var job = new Job<T> { X = pc, XLength = g.K * q, Out = px, OutLength = rows * g.InSize, Rows = rows, G = g };
+            WorkerPool.RunRanges(g.C, (long)g.K * q, threads, &Col2ImPart<T>, &job);
         }
     }
 
-    private static void Col2ImPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Col2ImPart<T>(void* state, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref var job = ref Unsafe.AsRef<Job<T>>(state);
-        var (from, to) = job.Range(part);
         Col2ImChannels(new ReadOnlySpan<T>(job.X, job.XLength), new Span<T>(job.Out, job.OutLength), job.Rows, job.G, from, to);
     }
 
-    /// <summary>How many parts to cut <paramref name="units"/> into: one per thread-and-a-half of work when the pass is large
-    /// enough (<see cref="WorkerPool.ElementwiseThreshold"/> elements) to be worth waking helpers, else 1.</summary>
-    private static int Parts(int threads, int units, long elements) =>
-        threads <= 1 || WorkerPool.Helpers == 0 || elements < WorkerPool.ElementwiseThreshold ? 1 : Math.Min(units, 2 * threads);
-
-    /// <summary>A pass over the unit ranges [part·units/parts, (part + 1)·units/parts).</summary>
+    /// <summary>A pass's operands, for the unit ranges <see cref="WorkerPool.RunRanges"/> hands out.</summary>
     private struct Job<T> where T : unmanaged
     {
         public T* X; public int XLength;
         public T* Out; public int OutLength;
         public int Rows; public Window2d G;
-        public int Units, Parts;
-        public readonly (int From, int To) Range(int part) => ((int)((long)part * Units / Parts), (int)((long)(part + 1) * Units / Parts));
     }
 
     /// <summary>Channels [from, to) of dx: cleared in every example, then the column entries added.</summary>

@@ -86,6 +86,31 @@ internal static unsafe class WorkerPool
         Run((length + job.Chunk - 1) / job.Chunk, &BlockPart, &job);
     }
 
+    private struct RangeJob
+    {
+        public delegate*<void*, int, int, void> Work;
+        public void* Arg;
+        public int Units, Parts;
+    }
+
+    /// <summary>Runs <c>work(arg, from, to)</c> over the units [0, <paramref name="units"/>) (channels, rows of a column matrix)
+    /// cut into whole-unit ranges [part·units/parts, (part + 1)·units/parts), two per thread, when the pass touches at least
+    /// <see cref="ElementwiseThreshold"/> <paramref name="elements"/>; otherwise in one call over all units on the calling
+    /// thread. For passes whose units are independent, so the split changes no bit.</summary>
+    public static void RunRanges(int units, long elements, int threads, delegate*<void*, int, int, void> work, void* arg)
+    {
+        int parts = threads <= 1 || Helpers == 0 || elements < ElementwiseThreshold ? 1 : Math.Min(units, 2 * threads);
+        if (parts <= 1) { work(arg, 0, units); return; }
+        var job = new RangeJob { Work = work, Arg = arg, Units = units, Parts = parts };
+        Run(parts, &RangePart, &job);
+    }
+
+    private static void RangePart(void* state, int part)
+    {
+        ref var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<RangeJob>(state);
+        job.Work(job.Arg, (int)((long)part * job.Units / job.Parts), (int)((long)(part + 1) * job.Units / job.Parts));
+    }
+
     private static void BlockPart(void* state, int part)
     {
         ref var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<BlockJob>(state);

@@ -181,7 +181,7 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">Training on a single value per channel (its variance is undefined, as PyTorch refuses).</exception>
     /// <remarks>Channels are independent (each its own sums, statistics and pass), so a large input's channels are cut among the
-    /// threads (<see cref="WorkerPool"/>): the same bits on any count.</remarks>
+    /// threads (<see cref="WorkerPool.RunRanges"/>): the same bits on any count.</remarks>
     public override unsafe void Forward<T>(in ForwardArgs<T> a)
     {
         int s = Spatial(a.Input), n = a.Rows * s;
@@ -195,7 +195,7 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
         fixed (double* st = stats)
         {
             var job = new Job<T> { Channels = Channels, Eps = Eps, Momentum = Momentum, Rows = a.Rows, S = s, X = x, Y = y, W = w, B = b, Rm = rm, Rv = rv, Stats = st, Training = training };
-            ForChannels(a.Threads, (long)n * Channels, &ForwardChannels<T>, &job);
+            WorkerPool.RunRanges(Channels, (long)n * Channels, a.Threads, &ForwardChannels<T>, &job);
         }
         if (training) a.State(2)[0] += T.One;
     }
@@ -210,7 +210,7 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
         fixed (double* st = stats)
         {
             var job = new Job<T> { Channels = Channels, Rows = a.Rows, S = s, X = x, Y = dy, Dx = dx, W = w, Gw = gw, Gb = gb, Stats = st, Training = stats[2 * Channels] == 1 };
-            ForChannels(a.Threads, (long)n * Channels, &BackwardChannels<T>, &job);
+            WorkerPool.RunRanges(Channels, (long)n * Channels, a.Threads, &BackwardChannels<T>, &job);
         }
     }
 
@@ -218,35 +218,11 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
     /// input gradient is not wanted; W, B, Gw, Gb null without the affine map).</summary>
     private unsafe struct Job<T> where T : unmanaged
     {
-        public int Channels, Rows, S, Parts;
+        public int Channels, Rows, S;
         public double Eps, Momentum;
         public T* X, Y, Dx, W, B, Rm, Rv, Gw, Gb;
         public double* Stats;
         public bool Training;
-    }
-
-    /// <summary>Runs <paramref name="channels"/>(job, c0, c1) over all channels: in one call, or cut into parts of whole channels
-    /// on up to <paramref name="threads"/> threads when the pass is long enough to pay for waking them.</summary>
-    private unsafe void ForChannels<T>(int threads, long elements, delegate*<void*, int, int, void> channels, Job<T>* job) where T : unmanaged
-    {
-        if (threads <= 1 || Channels < 2 || elements < WorkerPool.ElementwiseThreshold || WorkerPool.Helpers == 0) { channels(job, 0, Channels); return; }
-        job->Parts = Math.Min(Channels, 2 * threads);
-        var part = new PartJob { Channels = channels, Job = job, Parts = job->Parts, Count = Channels };
-        WorkerPool.Run(job->Parts, &RunPart, &part);
-    }
-
-    private unsafe struct PartJob
-    {
-        public delegate*<void*, int, int, void> Channels;
-        public void* Job;
-        public int Parts, Count;
-    }
-
-    private static unsafe void RunPart(void* state, int part)
-    {
-        ref var p = ref System.Runtime.CompilerServices.Unsafe.AsRef<PartJob>(state);
-        int c0 = (int)((long)p.Count * part / p.Parts), c1 = (int)((long)p.Count * (part + 1) / p.Parts);
-        p.Channels(p.Job, c0, c1);
     }
 
     /// <summary>Channels [c0, c1) of the forward pass: statistics (batch, and the running ones moved; or the running ones), then

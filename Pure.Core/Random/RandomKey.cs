@@ -4,7 +4,6 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 using NeuralPure.Tensors;
 
 using NeuralPure.Numerics;
@@ -259,12 +258,9 @@ internal static class Threefry
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Round(ref Vector256<uint> x0, ref Vector256<uint> x1, [ConstantExpected] byte r)
+    private static void Round(ref Vector256<uint> x0, ref Vector256<uint> x1, [ConstantExpected] int r)
     {
-        // AVX-512 rotates in one instruction (vprold); AVX2 needs two shifts and an or. The same bits either way.
-        x0 += x1;
-        x1 = Avx512F.VL.IsSupported ? Avx512F.VL.RotateLeft(x1, r) : Vector256.ShiftLeft(x1, r) | Vector256.ShiftRightLogical(x1, 32 - r);
-        x1 ^= x0;
+        x0 += x1; x1 = Vector256.ShiftLeft(x1, r) | Vector256.ShiftRightLogical(x1, 32 - r); x1 ^= x0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
