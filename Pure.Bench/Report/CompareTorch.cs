@@ -26,7 +26,7 @@ public static class CompareTorch
     {
         bool quick = args.Contains("--quick"), json = args.Contains("--json");
         string python = Option(args, "--python") ?? Environment.GetEnvironmentVariable("NEURALPURE_TORCH_PYTHON") ?? "/usr/bin/python3";
-        var configs = (Option(args, "--configs")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [.. BenchConfig.All.Select(c => c.Name)])
+        var configs = (Option(args, "--configs")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [.. BenchConfig.Names])
             .Select(BenchConfig.Get).ToList();
         string script = Path.Combine(AppContext.BaseDirectory, "torch", "step.py");
         if (!File.Exists(script)) { Console.Error.WriteLine($"compare-torch: {script} is missing (it is copied there by the build)"); return 1; }

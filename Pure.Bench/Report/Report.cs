@@ -496,14 +496,16 @@ public static class Report
     /// after those 21 steps, so it covers training too.</remarks>
     public static int FirstStepChild(string name)
     {
-        static double SinceStart() { using var self = Process.GetCurrentProcess(); return (DateTime.Now - self.StartTime).TotalMilliseconds; }
+        // Moments are stamped with DateTime.UtcNow (cheap) and turned into times since the process started only at the end:
+        // reading the start time (Process.StartTime, from /proc) cost ~8 ms of the training thread's start when done on the way.
         static double Jit() => System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds;
         // As the neuralpure CLI does when it trains: the kernels compile on the second core while data and parameters are made
         // (NEURALPURE_WARMUP=0 leaves them to the first step, to measure what it saves).
         if (Environment.GetEnvironmentVariable("NEURALPURE_WARMUP") != "0") _ = NeuralPure.Kernels.KernelWarmup.Start<float>();
         var config = BenchConfig.Get(name);
         var data = config.Data(4);
-        double mainMs = SinceStart(), jit0 = Jit();
+        DateTime dataMade = DateTime.UtcNow, firstDone = default;
+        double jit0 = Jit();
         var sw = Stopwatch.StartNew();
         var spec = config.Spec; var opt = config.Optimizer;
         var state = config.InitialState();
@@ -512,15 +514,18 @@ public static class Report
         long methods = 0, first = state.Step + 1;
         var observer = new TrainObserver<float>(AfterStep: r =>
         {
-            if (r.Step == first) { firstMs = sw.Elapsed.TotalMilliseconds; sinceStart = SinceStart(); jit2 = Jit(); methods = System.Runtime.JitInfo.GetCompiledMethodCount(); }
+            if (r.Step == first) { firstMs = sw.Elapsed.TotalMilliseconds; firstDone = DateTime.UtcNow; jit2 = Jit(); methods = System.Runtime.JitInfo.GetCompiledMethodCount(); }
             else if (r.Step == first + 1) { secondMs = sw.Elapsed.TotalMilliseconds - firstMs; jit3 = Jit(); }
             return r.Step < first + 20;
         });
         Trainer.Fit(spec, opt, state, data, new TrainConfig(config.Batch, 6, Shuffle: false), observer);
+        using var self = Process.GetCurrentProcess();
+        var started = self.StartTime.ToUniversalTime();
+        double mainMs = (dataMade - started).TotalMilliseconds;
+        sinceStart = (firstDone - started).TotalMilliseconds;
         if (Environment.GetEnvironmentVariable("NEURALPURE_FIRST_STEP_PARTS") == "1")
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"process start → data made: {mainMs:F1} ms (JIT {jit0:F1} ms); Init: {initMs:F1} ms (JIT {jit1 - jit0:F1} ms); the fit to its first step: {firstMs - initMs:F1} ms (JIT {jit2 - jit1:F1} ms, {methods} methods in all); process start → first step done: {sinceStart:F1} ms; the second step: {secondMs:F1} ms (JIT {jit3 - jit2:F1} ms)"));
-        using var self = Process.GetCurrentProcess();
         self.Refresh();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sinceStart:F1} {firstMs:F1} {self.PeakWorkingSet64 / 1048576.0:F1}"));
         return 0;

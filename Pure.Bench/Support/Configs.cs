@@ -23,7 +23,7 @@ public sealed class BenchConfig
 
     /// <summary>The README's CNN (<c>--arch "flip,shift(1),conv(32,3,pad=1),batchnorm,relu,maxpool(2),conv(64,3,pad=1),batchnorm,relu,maxpool(2),flatten,dropout(0.25),dense(128),relu,dropout(0.25)"</c>
     /// and the output layer dense(10)) on [1, 28, 28] images, softmax cross-entropy, AdamW with PyTorch's defaults (weight decay 0.01).</summary>
-    public static ModelSpec CnnSpec { get; } = new(Shape.Of(1, 28, 28),
+    public static ModelSpec CnnSpec => new(Shape.Of(1, 28, 28),
     [
         new RandomFlipSpec(), RandomShiftSpec.Square(1),
         Conv2dSpec.Square(1, 32, 3, padding: 1), new BatchNormSpec(32), new ReluSpec(), MaxPool2dSpec.Square(2),
@@ -31,20 +31,24 @@ public sealed class BenchConfig
         new FlattenSpec(), new DropoutSpec(0.25), new DenseSpec(64 * 7 * 7, 128), new ReluSpec(), new DropoutSpec(0.25), new DenseSpec(128, 10),
     ], new SoftmaxCrossEntropySpec());
 
-    /// <summary>The four MLPs of issue 5 and the CNN.</summary>
-    public static IReadOnlyList<BenchConfig> All { get; } =
-    [
-        Mlp("a", [64, 32, 10], 32),
-        Mlp("b", [784, 128, 10], 64),
-        Mlp("c", [784, 256, 128, 10], 128),
-        Mlp("d", [784, 1024, 1024, 10], 256),
-        new("cnn", "CNN 1×28×28 (conv32-conv64-128-10)", 64, CnnSpec, NeuralPure.Optimizers.Optimizer.AdamW(), "AdamW", null),
-    ];
+    /// <summary>The configurations' names: the four MLPs of issue 5 and the CNN.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["a", "b", "c", "d", "cnn"];
 
-    /// <summary>The configuration called <paramref name="name"/>.</summary>
+    /// <summary>The four MLPs of issue 5 and the CNN.</summary>
+    public static IReadOnlyList<BenchConfig> All => [.. Names.Select(Get)];
+
+    /// <summary>The configuration called <paramref name="name"/>, built alone (a first-step child builds only its own model, as a
+    /// user's program does).</summary>
     /// <exception cref="ArgumentException">No configuration has that name.</exception>
-    public static BenchConfig Get(string name) => All.SingleOrDefault(c => c.Name == name)
-        ?? throw new ArgumentException($"no configuration '{name}'; known: {string.Join(", ", All.Select(c => c.Name))}", nameof(name));
+    public static BenchConfig Get(string name) => name switch
+    {
+        "a" => Mlp("a", [64, 32, 10], 32),
+        "b" => Mlp("b", [784, 128, 10], 64),
+        "c" => Mlp("c", [784, 256, 128, 10], 128),
+        "d" => Mlp("d", [784, 1024, 1024, 10], 256),
+        "cnn" => new("cnn", "CNN 1×28×28 (conv32-conv64-128-10)", 64, CnnSpec, NeuralPure.Optimizers.Optimizer.AdamW(), "AdamW", null),
+        _ => throw new ArgumentException($"no configuration '{name}'; known: {string.Join(", ", Names)}", nameof(name)),
+    };
 
     /// <summary>a, b, c, d or cnn.</summary>
     public string Name { get; }

@@ -40,9 +40,10 @@ public static class KernelWarmup
 
     /// <summary>The kernels for <typeparamref name="T"/>: every method of the assembly marked
     /// <see cref="MethodImplOptions.AggressiveOptimization"/>, instantiated for T, and the register-blocked product for every
-    /// width this machine may run — in the order a training run first calls them: sampling (parameter initialization), the
-    /// products at the widest width and at a classifier layer's width, the element-wise, sum and optimizer kernels of a dense
-    /// network, the products at the other widths, then the rest (normalization, pooling, …).</summary>
+    /// width this machine may run — in the order a training run first calls them: sampling for parameter initialization and the
+    /// finiteness check of data and state, the products at the widest width and at a classifier layer's width, the other kernels a dense ReLU classifier's first step
+    /// with Adam calls (<see cref="DenseStep"/>), the rest of the element-wise, sum, loss and optimizer kernels, the products at
+    /// the other widths, then the rest (dropout masks, normalization, pooling, …).</summary>
     /// <remarks>The marked methods are found in the assembly's metadata, not by loading every type and listing its methods
     /// (which took about 45 ms of the warm-up's start); only the types that declare a kernel are loaded.</remarks>
     internal static IReadOnlyList<MethodInfo> Methods<T>() where T : unmanaged, IFloatingPointIeee754<T>
@@ -64,23 +65,52 @@ public static class KernelWarmup
         foreach (var m in MarkedMethods())
         {
             if (m.DeclaringType is not { IsGenericTypeDefinition: false } type) continue;
-            int rank = type.Namespace == typeof(NeuralPure.Random.Sampling).Namespace ? 0
-                : type == typeof(Gemm) ? 1
-                : type == typeof(Elementwise) || type == typeof(LaneSums) || type == typeof(OptimizerKernels) || type == typeof(MatMul) || type.Namespace == LossesNamespace ? 2
-                : 4;
+            int rank = Rank(type, m.Name);
             if (!m.IsGenericMethodDefinition) { ranked.Add((rank, ranked.Count, m)); continue; }
             int arity = m.GetGenericArguments().Length;
             if (arity == 1) ranked.Add((rank, ranked.Count, m.MakeGenericMethod(typeof(T))));
             else if (arity == 3)
-                foreach (var (w, arguments) in widths) ranked.Add((w == best || w == classifier ? rank : 3, ranked.Count, m.MakeGenericMethod(arguments)));
+                foreach (var (w, arguments) in widths) ranked.Add((w == best || w == classifier ? rank : OtherWidths, ranked.Count, m.MakeGenericMethod(arguments)));
             else if (arity == 4)
                 // The micro-kernel: a width's three arguments and each row count it runs with.
                 foreach (var (w, arguments) in widths)
                     foreach (var rows in Gemm.RowCounts<T>(w))
-                        ranked.Add((w == best || w == classifier ? rank : 3, ranked.Count, m.MakeGenericMethod([.. arguments, rows])));
+                        ranked.Add((w == best || w == classifier ? rank : OtherWidths, ranked.Count, m.MakeGenericMethod([.. arguments, rows])));
         }
         return ranked.OrderBy(r => r.Rank).ThenBy(r => r.Order).Select(r => r.Method).ToList();
     }
+
+    /// <summary>Products at a width that is neither the widest nor a classifier's.</summary>
+    private const int OtherWidths = 4;
+
+    /// <summary>When a kernel is compiled (lower first); products at other widths are <see cref="OtherWidths"/>.</summary>
+    internal static int Rank(Type type, string name) =>
+        type.Namespace == typeof(NeuralPure.Random.Sampling).Namespace ? (IsDropoutMask(name) ? 5 : 0)
+        : type == typeof(Elementwise) && name == nameof(Elementwise.FirstNonFinite) ? 0 // the fit's checks of data and state, before its first step
+        : type == typeof(Gemm) ? 1
+        : DenseStep.Contains((type.FullName!, name)) ? 2
+        : type == typeof(Elementwise) || type == typeof(LaneSums) || type == typeof(OptimizerKernels) || type == typeof(MatMul) || type.Namespace == LossesNamespace ? 3
+        : 5;
+
+    /// <summary>Dropout's keep masks (Sampling.Keep*): drawn in a step, and only by a model with dropout.</summary>
+    private static bool IsDropoutMask(string name) => name.StartsWith("Keep", StringComparison.Ordinal);
+
+    /// <summary>Besides the products: the kernels the first step of a dense ReLU classifier with softmax cross-entropy and Adam
+    /// calls (those the training thread compiled itself in <c>Pure.Bench first-step d</c> with <c>NEURALPURE_WARMUP=0</c>), by
+    /// declaring type and name (every overload). They come before the other element-wise and optimizer kernels, which that
+    /// step waited for when they were compiled first.</summary>
+    internal static readonly HashSet<(string Type, string Name)> DenseStep =
+    [
+        (typeof(Elementwise).FullName!, "Check"),
+        (typeof(Elementwise).FullName!, nameof(Elementwise.Relu)),
+        (typeof(Elementwise).FullName!, nameof(Elementwise.ReluBackward)),
+        (typeof(Elementwise).FullName!, nameof(Elementwise.AllFinite)),
+        (typeof(MatMul).FullName!, nameof(MatMul.ColumnSums)),
+        (LossesNamespace + ".SoftmaxCrossEntropy", "ValueAndGrad"),
+        (LossesNamespace + ".SoftmaxCrossEntropy", "Row"),
+        (typeof(OptimizerKernels).FullName!, nameof(OptimizerKernels.AdamStep)),
+        (typeof(OptimizerKernels).FullName!, "AdamRange"),
+    ];
 
     /// <summary>The losses' kernels (softmax cross-entropy's) come with the dense network's element-wise kernels; named, not
     /// referenced: Kernels sits below Losses.</summary>
@@ -115,7 +145,7 @@ public static class KernelWarmup
         try
         {
             foreach (var type in new[] { typeof(NeuralPure.Random.Sampling), typeof(NeuralPure.Random.Threefry) })
-                foreach (var m in MarkedMethodsOf(type))
+                foreach (var m in MarkedMethodsOf(type).Where(m => !IsDropoutMask(m.Name)))
                     Prepare(!m.IsGenericMethodDefinition ? m : m.GetGenericArguments().Length == 1 ? m.MakeGenericMethod(typeof(T)) : null);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or TypeLoadException) { }
