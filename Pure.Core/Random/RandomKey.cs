@@ -76,14 +76,13 @@ public static class Sampling
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a loop run once per array: tier-0 code would be ~10× slower (startup)
     public static NdArray<T> Uniform<T>(RandomKey key, double low, double high, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!double.IsFinite(low) || !double.IsFinite(high) || !(low < high))
-            throw new ArgumentException($"uniform bounds must be finite with low < high, got [{low}, {high})", nameof(low));
+        if (!double.IsFinite(low) || !double.IsFinite(high) || !(low < high)) ThrowUniformBounds(low, high);
         var s = NdArray.CheckShape(shape, nameof(shape));
         // The representable values of T inside [low, high): rounding the double sample to T must be clamped into them.
         T lo = T.CreateChecked(low), hi = T.CreateChecked(high);
         if (double.CreateChecked(lo) < low) lo = T.BitIncrement(lo);
         if (double.CreateChecked(hi) >= high) hi = T.BitDecrement(hi);
-        if (lo > hi) throw new ArgumentException($"no {typeof(T).Name} value lies in [{low}, {high})", nameof(high));
+        if (lo > hi) ThrowNoValueIn(typeof(T).Name, low, high);
         var r = new T[NdArray.Product(s)];
         Span<double> u = stackalloc double[256];
         for (int i0 = 0; i0 < r.Length; i0 += u.Length)
@@ -99,6 +98,15 @@ public static class Sampling
         }
         return NdArray.Own(r, s);
     }
+
+    // Uniform's messages, built outside the fully optimized method (an inlined interpolation is most of a kernel's code).
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowUniformBounds(double low, double high) =>
+        throw new ArgumentException($"uniform bounds must be finite with low < high, got [{low}, {high})", nameof(low));
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNoValueIn(string type, double low, double high) =>
+        throw new ArgumentException($"no {type} value lies in [{low}, {high})", nameof(high));
 
     /// <summary>Uniform's loop for float, four lanes at a time: the same IEEE operations per element as the scalar loop — the
     /// double low + (high − low)·u (a multiply, then an add: no fused multiply-add), rounded to float (vcvtpd2ps rounds to nearest
