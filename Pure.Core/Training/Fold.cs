@@ -98,6 +98,7 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
             int offset = cursor * config.BatchSize, count = Math.Min(config.BatchSize, data.Rows - offset);
             var rows = config.Shuffle ? order.AsSpan(offset, count) : default;
             double l = double.CreateChecked(Step(data, rows, offset, count, state.Key, step));
+            KernelWarmup.FirstStepDone(); // the warm-up's other kernels waited for a first step (a flag read after that)
             losses.Add(l); weighted += l * count; seen += count;
             step++; cursor++;
             stopped = afterStep is not null && !afterStep(new StepReport(state.Epoch, cursor, iterations, step, count, l, double.IsFinite(l) && ParametersFinite()));
