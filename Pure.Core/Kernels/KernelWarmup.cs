@@ -121,7 +121,7 @@ public static class KernelWarmup
     /// calls (those the training thread compiled itself in <c>Pure.Bench first-step d</c> with <c>NEURALPURE_WARMUP=0</c>), by
     /// declaring type and name (every overload). They come before the other element-wise and optimizer kernels, which that
     /// step waited for when they were compiled first.</summary>
-    internal static readonly HashSet<(string Type, string Name)> DenseStep =
+    internal static HashSet<(string Type, string Name)> DenseStep => denseStep ??= // made on the warm-up thread, when ranking
     [
         (typeof(Elementwise).FullName!, "Check"),
         (typeof(Elementwise).FullName!, nameof(Elementwise.Relu)),
@@ -133,6 +133,8 @@ public static class KernelWarmup
         (typeof(OptimizerKernels).FullName!, nameof(OptimizerKernels.AdamStep)),
         (typeof(OptimizerKernels).FullName!, "AdamRange"),
     ];
+
+    private static HashSet<(string Type, string Name)>? denseStep;
 
     /// <summary>The losses' kernels (softmax cross-entropy's) come with the dense network's element-wise kernels; named, not
     /// referenced: Kernels sits below Losses.</summary>
