@@ -71,7 +71,7 @@ public static class Report
         var results = new List<ConfigResult>();
         foreach (var config in partsOnly ? [] : configs)
         {
-            var first = quick ? null : FirstStepInFreshProcess(config.Name);
+            var first = quick ? null : FirstStepMedian(config.Name, FirstStepRuns);
             double? scalar = ScalarReferenceThroughput(config, quick);
             var variants = threadCounts.Select(t => Variant.Fit(config, t)).Append(Variant.Step(config, threadCounts[0])).ToList();
             Measure(variants, repeats);
@@ -471,6 +471,18 @@ public static class Report
 
     internal sealed record FirstStep(double TimeToFirstStepMs, double FirstStepMs, double PeakWorkingSetMB);
 
+    /// <summary>Fresh processes per configuration for the first-step figures: one start on a shared machine moved by ±15 ms.</summary>
+    internal const int FirstStepRuns = 5;
+
+    /// <summary>The median of <paramref name="runs"/> fresh processes' figures, each figure on its own (null if none ran).</summary>
+    private static FirstStep? FirstStepMedian(string config, int runs)
+    {
+        var all = Enumerable.Range(0, runs).Select(_ => FirstStepInFreshProcess(config)).OfType<FirstStep>().ToList();
+        if (all.Count == 0) return null;
+        static double Median(IEnumerable<double> xs) { var a = xs.Order().ToArray(); return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2; }
+        return new FirstStep(Median(all.Select(f => f.TimeToFirstStepMs)), Median(all.Select(f => f.FirstStepMs)), Median(all.Select(f => f.PeakWorkingSetMB)));
+    }
+
     /// <summary>Runs <c>first-step &lt;config&gt;</c> in a new process and reads its one line of numbers.</summary>
     private static FirstStep? FirstStepInFreshProcess(string config)
     {
@@ -544,7 +556,7 @@ public static class Report
         Console.WriteLine("first layer's input gradient (not computed); bias, activations, batchnorm, pooling, dropout, loss and optimizer are not counted. % peak = GFLOP/s over the peak on the row's thread count.");
         Console.WriteLine("fit = Trainer.Fit (the fold: workspaces once per fit; bytes/step = one step in a warm workspace); step = Trainer.Step (the pure step: new arrays each step).");
         Console.WriteLine("scalar ref = the same step with ScalarReference products/bias/ReLU on one thread (MLPs only); × scalar = this row's examples/s over it.");
-        Console.WriteLine("1st step = Init + a Fit to its first step in a fresh process (and ms since that process started); peak MB = that process's peak working set after that fit's 21 steps.");
+        Console.WriteLine($"1st step = Init + a Fit to its first step in a fresh process (and ms since that process started); peak MB = that process's peak working set after that fit's 21 steps; each the median of {FirstStepRuns} processes.");
         Console.WriteLine("ex/CPU-s = examples per second of this process's CPU time (all threads): less sensitive to other load on a shared machine; for 1 thread it approximates an idle core.");
         Console.WriteLine();
         Console.WriteLine("cfg | model                              | opt   | batch | path | thr | examples/s median (min–max)      | µs/step  | MFLOP/step | GFLOP/s | % peak | ex/CPU-s   | bytes/step  | 1st step (from start) | peak MB | scalar ref ex/s | × scalar");
