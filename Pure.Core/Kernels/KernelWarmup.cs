@@ -19,7 +19,7 @@ namespace NeuralPure.Kernels;
 /// thread reaches before the warm-up does is compiled there, as without it. Past the kernels of a dense ReLU classifier's
 /// first step (<see cref="FirstStepRanks"/>) the rest waits until a fold's first step is done (<see cref="FirstStepDone"/>),
 /// or <see cref="RestWaitMilliseconds"/> at most: compiled during that step it took the core the step's second thread
-/// runs on (first-step d from process start: 173.5 -> 159.0 ms, 11 interleaved runs).</para>
+/// runs on (first-step d from process start: 168.9 -> 155.5 ms, medians of 11 interleaved runs).</para>
 /// <para>It changes no result: compiled code is the same code whichever thread compiles it. It only compiles; it runs nothing.
 /// With one core there is no second one to use, and it does nothing.</para>
 /// </remarks>
@@ -60,9 +60,9 @@ public static class KernelWarmup
     /// <summary>The kernels for <typeparamref name="T"/>: every method of the assembly marked
     /// <see cref="MethodImplOptions.AggressiveOptimization"/>, instantiated for T, and the register-blocked product for every
     /// width this machine may run — in the order a training run first calls them: sampling for parameter initialization and the
-    /// finiteness check of data and state, the products at the widest width and at a classifier layer's width, the other kernels a dense ReLU classifier's first step
-    /// with Adam calls (<see cref="DenseStep"/>), the rest of the element-wise, sum, loss and optimizer kernels, the products at
-    /// the other widths, then the rest (dropout masks, normalization, pooling, …).</summary>
+    /// finiteness check of data and state, the products at the widest width and at a classifier layer's width, the other
+    /// kernels a dense ReLU classifier's first step with Adam calls (<see cref="DenseStep"/>), the rest of the element-wise,
+    /// sum, loss and optimizer kernels, the products at the other widths, then the rest (dropout masks, normalization, …).</summary>
     /// <remarks>The marked methods are found in the assembly's metadata, not by loading every type and listing its methods
     /// (which took about 45 ms of the warm-up's start); only the types that declare a kernel are loaded.</remarks>
     internal static IReadOnlyList<MethodInfo> Methods<T>() where T : unmanaged, IFloatingPointIeee754<T> => [.. Ranked<T>().Select(r => r.Method)];
