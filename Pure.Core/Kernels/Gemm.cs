@@ -689,7 +689,9 @@ internal static unsafe class Gemm
     internal static void Kernel<TOps, TV, T, TRows>(int kc, T* a, T* b, T* c, nint ldc, int flags) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged where TRows : IRowCount
     {
         int P = TOps.Rows, W = TOps.Count;
-        int R = TRows.Value == 0 ? P : Math.Min(TRows.Value, P);
+        // Which row groups this instantiation computes, as type tests the JIT folds before it imports the code they guard
+        // (conditions on TRows.Value were folded only after the dead groups had been imported and inlined: every row count
+        // cost the JIT as much as all rows). Rows: 12 at Vector512, 6 at Vector256 and Vector128, 4 scalar.
         TV c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero, c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero, c60 = TOps.Zero, c61 = TOps.Zero, c70 = TOps.Zero, c71 = TOps.Zero, c80 = TOps.Zero, c81 = TOps.Zero, c90 = TOps.Zero, c91 = TOps.Zero, c100 = TOps.Zero, c101 = TOps.Zero, c110 = TOps.Zero, c111 = TOps.Zero;
         if ((flags & LoadC) != 0)
         {
@@ -697,17 +699,17 @@ internal static unsafe class Gemm
             c10 = TOps.Load(c + 1 * ldc); c11 = TOps.Load(c + 1 * ldc + W);
             c20 = TOps.Load(c + 2 * ldc); c21 = TOps.Load(c + 2 * ldc + W);
             c30 = TOps.Load(c + 3 * ldc); c31 = TOps.Load(c + 3 * ldc + W);
-            if (R >= 6)
+            if (typeof(TRows) != typeof(FourRows) && typeof(TV) != typeof(T))
             {
                 c40 = TOps.Load(c + 4 * ldc); c41 = TOps.Load(c + 4 * ldc + W);
                 c50 = TOps.Load(c + 5 * ldc); c51 = TOps.Load(c + 5 * ldc + W);
             }
-            if (R >= 8)
+            if ((typeof(TRows) == typeof(EightRows) || typeof(TRows) == typeof(AllRows)) && typeof(TV) == typeof(Vector512<T>))
             {
                 c60 = TOps.Load(c + 6 * ldc); c61 = TOps.Load(c + 6 * ldc + W);
                 c70 = TOps.Load(c + 7 * ldc); c71 = TOps.Load(c + 7 * ldc + W);
             }
-            if (R >= 12)
+            if (typeof(TRows) == typeof(AllRows) && typeof(TV) == typeof(Vector512<T>))
             {
                 c80 = TOps.Load(c + 8 * ldc); c81 = TOps.Load(c + 8 * ldc + W);
                 c90 = TOps.Load(c + 9 * ldc); c91 = TOps.Load(c + 9 * ldc + W);
@@ -722,17 +724,17 @@ internal static unsafe class Gemm
             { TV s = TOps.Splat(a[1]); c10 = TOps.Fma(s, b0, c10); c11 = TOps.Fma(s, b1, c11); }
             { TV s = TOps.Splat(a[2]); c20 = TOps.Fma(s, b0, c20); c21 = TOps.Fma(s, b1, c21); }
             { TV s = TOps.Splat(a[3]); c30 = TOps.Fma(s, b0, c30); c31 = TOps.Fma(s, b1, c31); }
-            if (R >= 6)
+            if (typeof(TRows) != typeof(FourRows) && typeof(TV) != typeof(T))
             {
                 { TV s = TOps.Splat(a[4]); c40 = TOps.Fma(s, b0, c40); c41 = TOps.Fma(s, b1, c41); }
                 { TV s = TOps.Splat(a[5]); c50 = TOps.Fma(s, b0, c50); c51 = TOps.Fma(s, b1, c51); }
             }
-            if (R >= 8)
+            if ((typeof(TRows) == typeof(EightRows) || typeof(TRows) == typeof(AllRows)) && typeof(TV) == typeof(Vector512<T>))
             {
                 { TV s = TOps.Splat(a[6]); c60 = TOps.Fma(s, b0, c60); c61 = TOps.Fma(s, b1, c61); }
                 { TV s = TOps.Splat(a[7]); c70 = TOps.Fma(s, b0, c70); c71 = TOps.Fma(s, b1, c71); }
             }
-            if (R >= 12)
+            if (typeof(TRows) == typeof(AllRows) && typeof(TV) == typeof(Vector512<T>))
             {
                 { TV s = TOps.Splat(a[8]); c80 = TOps.Fma(s, b0, c80); c81 = TOps.Fma(s, b1, c81); }
                 { TV s = TOps.Splat(a[9]); c90 = TOps.Fma(s, b0, c90); c91 = TOps.Fma(s, b1, c91); }
@@ -748,17 +750,17 @@ internal static unsafe class Gemm
             c10 = TOps.Add(c10, z0); c11 = TOps.Add(c11, z1);
             c20 = TOps.Add(c20, z0); c21 = TOps.Add(c21, z1);
             c30 = TOps.Add(c30, z0); c31 = TOps.Add(c31, z1);
-            if (R >= 6)
+            if (typeof(TRows) != typeof(FourRows) && typeof(TV) != typeof(T))
             {
                 c40 = TOps.Add(c40, z0); c41 = TOps.Add(c41, z1);
                 c50 = TOps.Add(c50, z0); c51 = TOps.Add(c51, z1);
             }
-            if (R >= 8)
+            if ((typeof(TRows) == typeof(EightRows) || typeof(TRows) == typeof(AllRows)) && typeof(TV) == typeof(Vector512<T>))
             {
                 c60 = TOps.Add(c60, z0); c61 = TOps.Add(c61, z1);
                 c70 = TOps.Add(c70, z0); c71 = TOps.Add(c71, z1);
             }
-            if (R >= 12)
+            if (typeof(TRows) == typeof(AllRows) && typeof(TV) == typeof(Vector512<T>))
             {
                 c80 = TOps.Add(c80, z0); c81 = TOps.Add(c81, z1);
                 c90 = TOps.Add(c90, z0); c91 = TOps.Add(c91, z1);
@@ -770,17 +772,17 @@ internal static unsafe class Gemm
         TOps.Store(c10, c + 1 * ldc); TOps.Store(c11, c + 1 * ldc + W);
         TOps.Store(c20, c + 2 * ldc); TOps.Store(c21, c + 2 * ldc + W);
         TOps.Store(c30, c + 3 * ldc); TOps.Store(c31, c + 3 * ldc + W);
-        if (R >= 6)
+        if (typeof(TRows) != typeof(FourRows) && typeof(TV) != typeof(T))
         {
             TOps.Store(c40, c + 4 * ldc); TOps.Store(c41, c + 4 * ldc + W);
             TOps.Store(c50, c + 5 * ldc); TOps.Store(c51, c + 5 * ldc + W);
         }
-        if (R >= 8)
+        if ((typeof(TRows) == typeof(EightRows) || typeof(TRows) == typeof(AllRows)) && typeof(TV) == typeof(Vector512<T>))
         {
             TOps.Store(c60, c + 6 * ldc); TOps.Store(c61, c + 6 * ldc + W);
             TOps.Store(c70, c + 7 * ldc); TOps.Store(c71, c + 7 * ldc + W);
         }
-        if (R >= 12)
+        if (typeof(TRows) == typeof(AllRows) && typeof(TV) == typeof(Vector512<T>))
         {
             TOps.Store(c80, c + 8 * ldc); TOps.Store(c81, c + 8 * ldc + W);
             TOps.Store(c90, c + 9 * ldc); TOps.Store(c91, c + 9 * ldc + W);
