@@ -65,16 +65,15 @@ public static class KernelWarmup
     /// sum, loss and optimizer kernels, the products at the other widths, then the rest (dropout masks, normalization, …).</summary>
     /// <remarks>The marked methods are found in the assembly's metadata, not by loading every type and listing its methods
     /// (which took about 45 ms of the warm-up's start); only the types that declare a kernel are loaded.</remarks>
-    internal static IReadOnlyList<MethodInfo> Methods<T>() where T : unmanaged, IFloatingPointIeee754<T> => [.. Ranked<T>().Select(r => r.Method)];
+    internal static IReadOnlyList<MethodInfo> Methods<T>() where T : unmanaged, IFloatingPointIeee754<T> => [.. Ranked(Widths<T>()).Select(r => r.Method)];
 
-    /// <summary><see cref="Methods{T}"/> with each one's rank.</summary>
-    internal static IReadOnlyList<(int Rank, MethodInfo Method)> Ranked<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>What the ranking needs to know of T: its type, the widest width and a classifier's, and for each width this
+    /// machine runs its products' type arguments and row counts. Small, so that <see cref="Ranked"/> and
+    /// <see cref="Compile(ElementWidths)"/> need not be generic: as generic methods over float they were JIT-compiled at tier 0 on the warm-up thread first
+    /// (crossgen2 does not precompile float instantiations under interface constraints), not taken from ReadyToRun code.</summary>
+    private static ElementWidths Widths<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var best = Gemm.Resolve<T>(VectorWidth.Best);
-        // A classifier's output layer (10 columns) runs at a narrower width when the widest would leave most lanes empty
-        // (Gemm.Narrowest): its products come in the first step too, right after the wide layers'.
-        var classifier = Gemm.Narrowest<T>(10);
-        var widths = new List<(VectorWidth Width, Type[] Arguments)>();
+        var widths = new List<(VectorWidth Width, Type[] Arguments, Type[] Rows)>();
         foreach (var w in new[] { VectorWidth.V512, VectorWidth.V256, VectorWidth.V128 })
             if (Gemm.Resolve<T>(w) == w)
                 widths.Add((w, w switch
@@ -82,7 +81,17 @@ public static class KernelWarmup
                     VectorWidth.V512 => [typeof(V512Ops<T>), typeof(Vector512<T>), typeof(T)],
                     VectorWidth.V256 => [typeof(V256Ops<T>), typeof(Vector256<T>), typeof(T)],
                     _ => [typeof(V128Ops<T>), typeof(Vector128<T>), typeof(T)],
-                }));
+                }, Gemm.RowCounts<T>(w)));
+        // A classifier's output layer (10 columns) runs at a narrower width when the widest would leave most lanes empty
+        // (Gemm.Narrowest): its products come in the first step too, right after the wide layers'.
+        return new ElementWidths(typeof(T), Gemm.Resolve<T>(VectorWidth.Best), Gemm.Narrowest<T>(10), widths);
+    }
+
+    private sealed record ElementWidths(Type Element, VectorWidth Best, VectorWidth Classifier, List<(VectorWidth Width, Type[] Arguments, Type[] Rows)> Widths);
+
+    /// <summary><see cref="Methods{T}"/> with each one's rank, for the element type and widths of <paramref name="e"/>.</summary>
+    private static List<(int Rank, MethodInfo Method)> Ranked(ElementWidths e)
+    {
         var ranked = new List<(int Rank, int Order, MethodInfo Method)>();
         foreach (var m in MarkedMethods())
         {
@@ -90,16 +99,19 @@ public static class KernelWarmup
             int rank = Rank(type, m.Name);
             if (!m.IsGenericMethodDefinition) { ranked.Add((rank, ranked.Count, m)); continue; }
             int arity = m.GetGenericArguments().Length;
-            if (arity == 1) ranked.Add((rank, ranked.Count, m.MakeGenericMethod(typeof(T))));
+            if (arity == 1) ranked.Add((rank, ranked.Count, m.MakeGenericMethod(e.Element)));
             else if (arity == 3)
-                foreach (var (w, arguments) in widths) ranked.Add((w == best || w == classifier ? rank : OtherWidths, ranked.Count, m.MakeGenericMethod(arguments)));
+                foreach (var (w, arguments, _) in e.Widths) ranked.Add((w == e.Best || w == e.Classifier ? rank : OtherWidths, ranked.Count, m.MakeGenericMethod(arguments)));
             else if (arity == 4)
                 // The micro-kernel: a width's three arguments and each row count it runs with.
-                foreach (var (w, arguments) in widths)
-                    foreach (var rows in Gemm.RowCounts<T>(w))
-                        ranked.Add((w == best || w == classifier ? rank : OtherWidths, ranked.Count, m.MakeGenericMethod([.. arguments, rows])));
+                foreach (var (w, arguments, rowCounts) in e.Widths)
+                    foreach (var rows in rowCounts)
+                        ranked.Add((w == e.Best || w == e.Classifier ? rank : OtherWidths, ranked.Count, m.MakeGenericMethod([.. arguments, rows])));
         }
-        return [.. ranked.OrderBy(r => r.Rank).ThenBy(r => r.Order).Select(r => (r.Rank, r.Method))];
+        ranked.Sort((x, y) => x.Rank != y.Rank ? x.Rank.CompareTo(y.Rank) : x.Order.CompareTo(y.Order));
+        var result = new List<(int Rank, MethodInfo Method)>(ranked.Count);
+        foreach (var r in ranked) result.Add((r.Rank, r.Method));
+        return result;
     }
 
     /// <summary>Products at a width that is neither the widest nor a classifier's.</summary>
@@ -166,15 +178,29 @@ public static class KernelWarmup
         // Parameter initialization is the first thing a run calls, often before the full list below is made (the training thread
         // reached Init ~10 ms before the list was ready and compiled the sampling kernels itself): those two types go first,
         // listed directly. PrepareMethod on a method compiled already returns at once, so the full list may repeat them.
+        CompileSampling(typeof(T));
+        ElementWidths widths;
+        try { widths = Widths<T>(); }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or TypeLoadException) { return; }
+        Compile(widths);
+    }
+
+    private static void CompileSampling(Type element)
+    {
         try
         {
             foreach (var type in new[] { typeof(NeuralPure.Random.Sampling), typeof(NeuralPure.Random.Threefry) })
-                foreach (var m in MarkedMethodsOf(type).Where(m => !IsDropoutMask(m.Name)))
-                    Prepare(!m.IsGenericMethodDefinition ? m : m.GetGenericArguments().Length == 1 ? m.MakeGenericMethod(typeof(T)) : null);
+                foreach (var m in MarkedMethodsOf(type))
+                    if (!IsDropoutMask(m.Name))
+                        Prepare(!m.IsGenericMethodDefinition ? m : m.GetGenericArguments().Length == 1 ? m.MakeGenericMethod(element) : null);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or TypeLoadException) { }
-        IReadOnlyList<(int Rank, MethodInfo Method)> methods;
-        try { methods = Ranked<T>(); }
+    }
+
+    private static void Compile(ElementWidths widths)
+    {
+        List<(int Rank, MethodInfo Method)> methods;
+        try { methods = Ranked(widths); }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or TypeLoadException or ReflectionTypeLoadException) { return; }
         bool waited = false;
         foreach (var (rank, m) in methods)
