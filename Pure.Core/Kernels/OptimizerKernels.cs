@@ -199,34 +199,45 @@ internal static class OptimizerKernels
     /// transform chain; one pass over memory instead of seven. Large tensors are cut into blocks for up to
     /// <paramref name="threads"/> threads (elements are independent, so the split changes nothing).</para>
     /// </remarks>
+    public static void AdamStep<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, in AdamConstants<T> c, int threads = 1)
+        where T : unmanaged, IFloatingPointIeee754<T> => AdamStep(p, g, m, v, m, v, c, threads);
+
+    /// <summary><see cref="AdamStep{T}(Span{T}, ReadOnlySpan{T}, Span{T}, Span{T}, in AdamConstants{T}, int)"/> reading the
+    /// moments from <paramref name="m"/> and <paramref name="v"/> and writing them to <paramref name="mOut"/> and
+    /// <paramref name="vOut"/> (each exactly its input, in place, or separate memory): a step that starts from moments it has
+    /// not copied. The same operations, so the same bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void AdamStep<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, in AdamConstants<T> c, int threads = 1)
+    public static unsafe void AdamStep<T>(Span<T> p, ReadOnlySpan<T> g, ReadOnlySpan<T> m, ReadOnlySpan<T> v, Span<T> mOut, Span<T> vOut, in AdamConstants<T> c, int threads = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.SameLength<T>(p, g, "p", "g"); Guard.SameLength<T>(p, m, "p", "m"); Guard.SameLength<T>(p, v, "p", "v");
-        Guard.NoOverlap(g, p, "g"); Guard.NoOverlap(g, m, "g"); Guard.NoOverlap(g, v, "g");
-        Guard.NoOverlap<T>(p, m, "p"); Guard.NoOverlap<T>(p, v, "p"); Guard.NoOverlap<T>(m, v, "m");
-        fixed (T* pp = p) fixed (T* pg = g) fixed (T* pm = m) fixed (T* pv = v)
+        Guard.SameLength<T>(m, mOut, "m", "mOut"); Guard.SameLength<T>(v, vOut, "v", "vOut");
+        Guard.NoOverlap(g, p, "g"); Guard.NoOverlap(g, mOut, "g"); Guard.NoOverlap(g, vOut, "g");
+        Guard.NoOverlap(m, p, "m"); Guard.NoOverlap(v, p, "v"); Guard.NoOverlap(m, vOut, "m"); Guard.NoOverlap(v, mOut, "v");
+        Guard.NoPartialOverlap(m, mOut, "m"); Guard.NoPartialOverlap(v, vOut, "v"); Guard.NoOverlap<T>(mOut, vOut, "mOut");
+        fixed (T* pp = p) fixed (T* pg = g) fixed (T* pm = m) fixed (T* pv = v) fixed (T* pmo = mOut) fixed (T* pvo = vOut)
         {
-            var job = new AdamJob<T> { P = pp, G = pg, M = pm, V = pv, C = c };
+            var job = new AdamJob<T> { P = pp, G = pg, M = pm, V = pv, MOut = pmo, VOut = pvo, C = c };
             WorkerPool.RunBlocks(p.Length, threads, &AdamBlock<T>, &job);
         }
     }
 
     private unsafe struct AdamJob<T> where T : unmanaged
     {
-        public T* P, G, M, V;
+        public T* P, G, M, V, MOut, VOut;
         public AdamConstants<T> C;
     }
 
     private static unsafe void AdamBlock<T>(void* state, int start, int length) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref var job = ref Unsafe.AsRef<AdamJob<T>>(state);
-        AdamRange(new Span<T>(job.P + start, length), new ReadOnlySpan<T>(job.G + start, length), new Span<T>(job.M + start, length), new Span<T>(job.V + start, length), job.C);
+        AdamRange(new Span<T>(job.P + start, length), new ReadOnlySpan<T>(job.G + start, length), new ReadOnlySpan<T>(job.M + start, length), new ReadOnlySpan<T>(job.V + start, length),
+            new Span<T>(job.MOut + start, length), new Span<T>(job.VOut + start, length), job.C);
     }
 
+    /// <summary>One block: element i reads m[i] and v[i] before it writes mOut[i] and vOut[i], so in place is safe.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AdamRange<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, in AdamConstants<T> c) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void AdamRange<T>(Span<T> p, ReadOnlySpan<T> g, ReadOnlySpan<T> m, ReadOnlySpan<T> v, Span<T> mOut, Span<T> vOut, in AdamConstants<T> c) where T : unmanaged, IFloatingPointIeee754<T>
     {
         bool coupled = c.Coupled.HasValue, decoupled = c.Decoupled.HasValue;
         T lc = c.Coupled.GetValueOrDefault(), ld = c.Decoupled.GetValueOrDefault();
@@ -239,11 +250,11 @@ internal static class OptimizerKernels
             {
                 var pi = At<T>(p, i); var gi = At(g, i);
                 if (coupled) gi = pi * vlc + gi;
-                var mi = b1 * At<T>(m, i) + c1 * gi;
-                var vi = b2 * At<T>(v, i) + c2 * gi * gi;
+                var mi = b1 * At(m, i) + c1 * gi;
+                var vi = b2 * At(v, i) + c2 * gi * gi;
                 var di = mi * s / (Vector.SquareRoot(vi) / bc + eps);
                 if (decoupled) di = pi * vld + di;
-                Put(p, i, pi + di * f); Put(m, i, mi); Put(v, i, vi);
+                Put(p, i, pi + di * f); Put(mOut, i, mi); Put(vOut, i, vi);
             }
         }
         for (; i < p.Length; i++)
@@ -254,12 +265,12 @@ internal static class OptimizerKernels
             T vi = c.B2 * v[i] + c.C2 * gi * gi;
             T di = mi * c.StepScale / (T.Sqrt(vi) / c.Bc2Sqrt + c.Eps);
             if (decoupled) di = pi * ld + di;
-            p[i] = pi + di * c.Factor; m[i] = mi; v[i] = vi;
+            p[i] = pi + di * c.Factor; mOut[i] = mi; vOut[i] = vi;
         }
     }
 }
 
-/// <summary>The constants of one fused Adam/AdamW step (see <see cref="OptimizerKernels.AdamStep{T}"/>), converted to T as the separate transforms convert them.</summary>
+/// <summary>The constants of one fused Adam/AdamW step (see <see cref="OptimizerKernels.AdamStep{T}(Span{T}, ReadOnlySpan{T}, Span{T}, Span{T}, in AdamConstants{T}, int)"/>), converted to T as the separate transforms convert them.</summary>
 /// <param name="B1">β₁.</param>
 /// <param name="C1">1 − β₁ (formed in double, then converted, as ScaleByAdam does).</param>
 /// <param name="B2">β₂.</param>

@@ -171,7 +171,7 @@ public sealed record ScaleByAdam(double Beta1 = 0.9, double Beta2 = 0.999, doubl
     /// [AddDecayedWeights(λc)], ScaleByAdam, [AddDecayedWeights(λd)], ScaleByLearningRate (not AMSGrad).</summary>
     /// <remarks>Per element: g' = p·λc + g; m ← β₁m + (1 − β₁)g'; v ← β₂v + (1 − β₂)g'²; d = (m·s)/(√v/b + ε); d' = p·λd + d;
     /// p ← p + d'·(−η) — the same IEEE operations in the same order as the separate transforms and the addition, so the
-    /// same bits, in one pass over memory instead of seven (<see cref="OptimizerKernels.AdamStep{T}"/>).</remarks>
+    /// same bits, in one pass over memory instead of seven (<see cref="OptimizerKernels.AdamStep{T}(Span{T}, ReadOnlySpan{T}, Span{T}, Span{T}, in AdamConstants{T}, int)"/>).</remarks>
     public override TransformWorkspace<T>? FuseInChain<T>(ImmutableArray<GradientTransform> chain, int index, ImmutableArray<OptState> states, ParamTree<T> parameters)
     {
         if (AmsGrad || chain.Length - index is < 2 or > 3 || index > 1 || chain[^1] is not ScaleByLearningRate lr) return null;
@@ -180,7 +180,7 @@ public sealed record ScaleByAdam(double Beta1 = 0.9, double Beta2 = 0.999, doubl
         if ((index == 1 && before is null) || (chain.Length - index == 3 && after is null)) return null;
         if (before is not null) Expect<EmptyState>(states[0]);
         if (after is not null) Expect<EmptyState>(states[index + 1]);
-        var adam = new Work<T>(this, Checked(states[index], parameters));
+        var adam = new Work<T>(this, Checked(states[index], parameters), copyMoments: false);
         var rate = (ScaleByLearningRate.Work<T>)lr.Open(states[^1], parameters);
         return new Fused<T>(adam, rate, before, after);
     }
@@ -194,9 +194,11 @@ public sealed record ScaleByAdam(double Beta1 = 0.9, double Beta2 = 0.999, doubl
         private readonly TreeBuffers<T>? nuMax;
         public readonly T B1, B2, C1, C2, Eps;
 
-        public Work(ScaleByAdam spec, AdamState<T> s)
+        // copyMoments: false for the fused step, whose first update rewrites m and v from the state's arrays
+        // (TreeBuffers.Rewrite) instead of copying them first.
+        public Work(ScaleByAdam spec, AdamState<T> s, bool copyMoments = true)
         {
-            this.spec = spec; count = s.Count; Mu = new(s.Mu); Nu = new(s.Nu); nuMax = spec.AmsGrad ? new(s.NuMax!) : null;
+            this.spec = spec; count = s.Count; Mu = new(s.Mu, copyMoments); Nu = new(s.Nu, copyMoments); nuMax = spec.AmsGrad ? new(s.NuMax!) : null;
             // 1 − β is formed in double, as PyTorch passes it: in float, 1 − (float)0.999 is off by 7e-6 relative, which the
             // bias correction (computed from the exact β) would not cancel.
             B1 = T.CreateChecked(spec.Beta1); B2 = T.CreateChecked(spec.Beta2); C1 = T.CreateChecked(1 - spec.Beta1); C2 = T.CreateChecked(1 - spec.Beta2); Eps = T.CreateChecked(spec.Eps);
@@ -244,7 +246,12 @@ public sealed record ScaleByAdam(double Beta1 = 0.9, double Beta2 = 0.999, doubl
             var (stepScale, bc2) = adam.Next();
             var factor = rate.Factor();
             var c = new AdamConstants<T>(adam.B1, adam.C1, adam.B2, adam.C2, stepScale, bc2, adam.Eps, factor, lc, ld);
-            for (int j = 0; j < a.Count; j++) OptimizerKernels.AdamStep<T>(a.WritableParameters(j), a.Updates(j), adam.Mu[j], adam.Nu[j], c, a.Threads);
+            for (int j = 0; j < a.Count; j++)
+            {
+                var m1 = adam.Mu.Rewrite(j, out var m0);
+                var v1 = adam.Nu.Rewrite(j, out var v0);
+                OptimizerKernels.AdamStep<T>(a.WritableParameters(j), a.Updates(j), m0, v0, m1, v1, c, a.Threads);
+            }
         }
 
         public override OptState State() => Chain(adam.State(), rate.State());

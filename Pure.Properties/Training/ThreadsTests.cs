@@ -224,6 +224,11 @@ public sealed class ThreadsTests
                 var pf = (float[])p.Clone(); var mf = (float[])m.Clone(); var vf = (float[])v.Clone();
                 OptimizerKernels.AdamStep<float>(pf, g, mf, vf, new AdamConstants<float>(b1, c1, b2, c2, s, bc, eps, f, coupled, decoupled), threads);
                 Assert.Equal(p2, pf); Assert.Equal(m2, mf); Assert.Equal(v2, vf);
+                // Reading the moments from one place and writing them to another (a first step from a state it did not copy):
+                // the same bits, and the moments it read untouched.
+                var pr = (float[])p.Clone(); var mIn = (float[])m.Clone(); var vIn = (float[])v.Clone(); var mOut = new float[n]; var vOut = new float[n];
+                OptimizerKernels.AdamStep<float>(pr, g, mIn, vIn, mOut, vOut, new AdamConstants<float>(b1, c1, b2, c2, s, bc, eps, f, coupled, decoupled), threads);
+                Assert.Equal(p2, pr); Assert.Equal(m2, mOut); Assert.Equal(v2, vOut); Assert.Equal(m, mIn); Assert.Equal(v, vIn);
             }
         }
     }
