@@ -116,21 +116,19 @@ internal unsafe struct ScalarOps<T> : IVectorOps<T, T> where T : unmanaged, IFlo
 }
 
 /// <summary>How many rows of a micro-panel the micro-kernel computes: all of them (<see cref="AllRows"/>), or fewer for the
-/// last panel of a C whose rows do not fill it (config b's batch of 64 is 5 panels of 12 rows and one of 4).</summary>
-internal interface IRowCount
-{
-    /// <summary>Rows computed, or 0 for all the width's rows.</summary>
-    static abstract int Value { get; }
-}
+/// last panel of a C whose rows do not fill it (config b's batch of 64 is 5 panels of 12 rows and one of 4). A marker: the
+/// kernel tests which type it is (<c>typeof(TRows) == typeof(FourRows)</c>), a test the JIT folds before it imports the code it
+/// guards.</summary>
+internal interface IRowCount;
 
 /// <summary>Every row of the panel (the width's <see cref="IVectorOps{TV, T}.Rows"/>).</summary>
-internal struct AllRows : IRowCount { public static int Value => 0; }
+internal struct AllRows : IRowCount;
 
 /// <summary>The first 4 rows.</summary>
-internal struct FourRows : IRowCount { public static int Value => 4; }
+internal struct FourRows : IRowCount;
 
 /// <summary>The first 8 rows (widths with 12).</summary>
-internal struct EightRows : IRowCount { public static int Value => 8; }
+internal struct EightRows : IRowCount;
 
 /// <summary>A packed, register-blocked, cache-blocked matrix product C = A·B (+ a bias row), for strided A and B.</summary>
 /// <remarks>
@@ -690,8 +688,10 @@ internal static unsafe class Gemm
     {
         int P = TOps.Rows, W = TOps.Count;
         // Which row groups this instantiation computes, as type tests the JIT folds before it imports the code they guard
-        // (conditions on TRows.Value were folded only after the dead groups had been imported and inlined: every row count
-        // cost the JIT as much as all rows). Rows: 12 at Vector512, 6 at Vector256 and Vector128, 4 scalar.
+        // (conditions on a row count were folded only after the dead groups had been imported and inlined: every row count
+        // cost the JIT as much as all rows). Rows: 12 at Vector512, 6 at Vector256 and Vector128, 4 scalar; so rows 4–5 run
+        // unless FourRows or scalar, rows 6–7 for all or eight rows at Vector512, rows 8–11 for all rows at Vector512. The
+        // tests stay written out at each group: bound to a local they would no longer fold at import.
         TV c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero, c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero, c60 = TOps.Zero, c61 = TOps.Zero, c70 = TOps.Zero, c71 = TOps.Zero, c80 = TOps.Zero, c81 = TOps.Zero, c90 = TOps.Zero, c91 = TOps.Zero, c100 = TOps.Zero, c101 = TOps.Zero, c110 = TOps.Zero, c111 = TOps.Zero;
         if ((flags & LoadC) != 0)
         {
