@@ -38,7 +38,9 @@ public sealed record ReportResult(string Machine, int ProcessorCount, string Run
 /// scalar-reference step as the baseline and a fresh process per configuration for the time to the first step.</summary>
 /// <remarks>
 /// Per configuration and thread count: warm up (0.4 s and at least 40 steps), then time <c>repeats</c> runs of about 0.4 s each and report the
-/// median and range of examples/s. A step is <see cref="Trainer.Step{T}"/> on a fixed set of four batches (no data loading).
+/// median and range of examples/s. The fit rows run <see cref="Trainer.Fit{T}(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, NeuralPure.Kernels.Parallelism?)"/>
+/// over a data set of 64 batches (as the peers in <c>compare-torch</c> cycle theirs: the input is not cache-resident); the step
+/// row runs <see cref="Trainer.Step{T}"/> on a fixed set of four batches.
 /// Bytes per step come from <see cref="GC.GetTotalAllocatedBytes(bool)"/> around the timed runs (every thread).
 /// </remarks>
 public static class Report
@@ -120,7 +122,7 @@ public static class Report
             Console.Error.WriteLine($"step-rate: {e.Message}");
             return 2;
         }
-        var v = Variant.Fold(config, threads, 64);
+        var v = Variant.Fold(config, threads, FitBatches);
         var sw = Stopwatch.StartNew();
         int steps = 0;
         while (sw.Elapsed.TotalSeconds < WarmUpSeconds() || steps < 40) steps += v.Run(1);
@@ -137,6 +139,10 @@ public static class Report
         return 0;
     }
 
+    /// <summary>Batches in the data set of the fit rows, the parts table's measured step and <c>step-rate</c>: as many as the
+    /// peers cycle in <c>compare-torch</c>, so the input comes from memory, as it does in a real epoch.</summary>
+    internal const int FitBatches = 64;
+
     /// <summary>Every core, then one thread (one thread only on a one-core machine).</summary>
     internal static int[] ThreadCounts() => Environment.ProcessorCount > 1 ? [Environment.ProcessorCount, 1] : [1];
 
@@ -145,10 +151,10 @@ public static class Report
 
     /// <summary>The µs per step of <paramref name="config"/> on each thread count inside one warm fold (the workspaces
     /// Trainer.Fit steps in, created once; without the fit's set-up, which a short fit of a large model does not
-    /// amortise), cycling through 8 batches: the step the parts add up to.</summary>
+    /// amortise), cycling through 64 batches as the fit rows do: the step the parts add up to.</summary>
     private static Dictionary<int, double> StepMicroseconds(BenchConfig config, int[] threadCounts, int repeats)
     {
-        var variants = threadCounts.Select(t => Variant.Fold(config, t, 8)).ToList();
+        var variants = threadCounts.Select(t => Variant.Fold(config, t, FitBatches)).ToList();
         Measure(variants, repeats);
         return variants.ToDictionary(v => v.Threads, v => config.Batch / v.Summary().Median * 1e6);
     }
@@ -176,8 +182,8 @@ public static class Report
             return (rates[rates.Length / 2], rates[0], rates[^1]);
         }
 
-        /// <summary><see cref="Trainer.Fit{T}(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, NeuralPure.Kernels.Parallelism?)"/> over a data set of <paramref name="batches"/> batches (8 in the report) for as many epochs as the steps need.</summary>
-        public static Variant Fit(BenchConfig config, int threads, int batches = 8)
+        /// <summary><see cref="Trainer.Fit{T}(NeuralPure.Models.ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, NeuralPure.Kernels.Parallelism?)"/> over a data set of <paramref name="batches"/> batches for as many epochs as the steps need.</summary>
+        public static Variant Fit(BenchConfig config, int threads, int batches = FitBatches)
         {
             var spec = config.Spec; var opt = config.Optimizer; var data = config.Data(batches);
             var par = new Parallelism(threads);
