@@ -116,8 +116,9 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Rows <paramref name="rows"/> of <paramref name="source"/> (each <paramref name="width"/> long) into
     /// <paramref name="destination"/> in order, cut among the threads by rows (a copy: no bit depends on the cut).</summary>
-    /// <remarks>On one thread a shuffled batch's copy cost config b 21-25 µs a step on 2 threads, 14 on 1 (see
-    /// <see cref="Step"/>); cut between both threads, a shuffled fold runs as fast as an unshuffled one. step-rate over shuffled
+    /// <remarks>On the calling thread alone the copy cost config b 21-25 µs a step on 2 threads and 14 on 1 (probably because both
+    /// cores had read those lines in the step before, so each write must first take its line from the other core); cut between both
+    /// threads, a shuffled fold runs about as fast as an unshuffled one. step-rate over shuffled
     /// batches, 16 windows alternated in one process: b 277,572 -> 299,975 and 278,936 -> 301,118 examples/s best,
     /// c 147,472 -> 153,223, d 17,867 -> 18,407; on 1 thread b 174,293 -> 174,401.</remarks>
     private static unsafe void GatherRows(ReadOnlySpan<T> source, ReadOnlySpan<int> rows, int width, Span<T> destination, int threads)
@@ -186,12 +187,10 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         ObjectDisposedException.ThrowIf(released, this);
         int n = spec.Layers.Length;
-        // The batch: gathered rows of X and of the targets (DataSet.Gather's copy, into the workspace). Rows in stored order are
-        // already one block of X, which the layers only read: the first layer reads it where it is. The copy of config b's block
-        // took 21-25 µs on 2 threads against 14 on 1 (its lines had been read by both cores in the step before, and each write
-        // has to take a line back from the other core first).
-        // step-rate b, 2 processes of 16 alternated windows: best 291,213 -> 300,643 and 289,625 -> 298,754 examples/s;
-        // c 153,591 -> 155,231, d unchanged (18,412 -> 18,448).
+        // The batch: the rows of X and of the targets (DataSet.Gather's rows). Rows in stored order are already one block of X,
+        // which the layers only read: the first layer reads it where it is (copying config b's block cost 21-25 µs a step on 2
+        // threads; step-rate b, 2 processes of 16 alternated windows: best 291,213 -> 300,643 and 289,625 -> 298,754 examples/s,
+        // c 153,591 -> 155,231, d 18,412 -> 18,448). Shuffled rows are copied into the workspace on all threads (GatherRows).
         int w0 = spec.Widths[0], tw = targetShape.Size;
         var xs = data.X.Span; var ys = data.Y.Span;
         ReadOnlySpan<T> input = rows.IsEmpty ? xs.Slice(first * w0, m * w0) : acts[0].Slice(0, m * w0);
