@@ -242,7 +242,7 @@ internal static unsafe class Gemm
                 return;
             }
         }
-        Serial(op, width, null, null);
+        Serial(op, width, null, null, op.M, op.N);
     }
 
     private static void RunPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
@@ -264,7 +264,7 @@ internal static unsafe class Gemm
             int end = Math.Min(op.N, start + job.Step);
             op.B += start * op.Bcs; op.C += start; if (op.Bias != null) op.Bias += start;
             op.N = end - start;
-            if (op.M > 0 && op.N > 0) Serial(op, job.Width, whole, null);
+            if (op.M > 0 && op.N > 0) Serial(op, job.Width, whole, null, op.M, job.Step);
         }
         else
         {
@@ -272,7 +272,7 @@ internal static unsafe class Gemm
             int end = Math.Min(op.M, start + job.Step);
             op.A += start * op.Ars; op.C += start * op.Ldc;
             op.M = end - start;
-            if (op.M > 0 && op.N > 0) Serial(op, job.Width, null, whole);
+            if (op.M > 0 && op.N > 0) Serial(op, job.Width, null, whole, job.Step, op.N);
         }
     }
 
@@ -324,14 +324,16 @@ internal static unsafe class Gemm
         _ => 4,
     };
 
-    private static void Serial<T>(in Operands<T> op, VectorWidth width, T* packedA, T* packedB) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The loop nest at <paramref name="width"/>; <paramref name="sizeM"/> × <paramref name="sizeN"/> is the largest block
+    /// this call's thread may be given (a threaded product's widest part), which sizes the packing buffers.</summary>
+    private static void Serial<T>(in Operands<T> op, VectorWidth width, T* packedA, T* packedB, int sizeM, int sizeN) where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (width)
         {
-            case VectorWidth.V512: Blocked<V512Ops<T>, Vector512<T>, T>(op, packedA, packedB); break;
-            case VectorWidth.V256: Blocked<V256Ops<T>, Vector256<T>, T>(op, packedA, packedB); break;
-            case VectorWidth.V128: Blocked<V128Ops<T>, Vector128<T>, T>(op, packedA, packedB); break;
-            default: Blocked<ScalarOps<T>, T, T>(op, packedA, packedB); break;
+            case VectorWidth.V512: Blocked<V512Ops<T>, Vector512<T>, T>(op, packedA, packedB, sizeM, sizeN); break;
+            case VectorWidth.V256: Blocked<V256Ops<T>, Vector256<T>, T>(op, packedA, packedB, sizeM, sizeN); break;
+            case VectorWidth.V128: Blocked<V128Ops<T>, Vector128<T>, T>(op, packedA, packedB, sizeM, sizeN); break;
+            default: Blocked<ScalarOps<T>, T, T>(op, packedA, packedB, sizeM, sizeN); break;
         }
     }
 
@@ -410,15 +412,20 @@ internal static unsafe class Gemm
     }
 
     /// <summary>The loop nest. <paramref name="packedA"/> (all of A, from <see cref="PackAllA{T}"/>) or <paramref name="packedB"/>
-    /// (all of B, from <see cref="PackAllB{T}"/>) may be given by a threaded caller; otherwise blocks are packed here.</summary>
+    /// (all of B, from <see cref="PackAllB{T}"/>) may be given by a threaded caller; otherwise blocks are packed here, into
+    /// this thread's buffers, sized for a block of up to <paramref name="sizeM"/> × <paramref name="sizeN"/>: every part of a
+    /// threaded product asks for the same size, so a thread that meets its first wider part (the last part is often narrower,
+    /// and which thread runs which part varies) does not grow a buffer in the middle of a warm fold.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Blocked<TOps, TV, T>(Operands<T> op, T* packedA, T* packedB) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Blocked<TOps, TV, T>(Operands<T> op, T* packedA, T* packedB, int sizeM, int sizeN) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged, IFloatingPointIeee754<T>
     {
         int R = TOps.Rows, NR = 2 * TOps.Count;
         int KC = Kc<T>(op.K), NC = Nc<T>(op.N, NR);
         int MC = packedA != null ? op.M : McRows;
         int rm = RoundUp(op.M, R), rn = RoundUp(op.N, NR);
-        int mcMax = Math.Min(op.M, MC), ncMax = Math.Min(op.N, NC), kcMax = Math.Min(op.K, KC);
+        // The largest blocks this call packs, or a wider part of the same product would (its column blocks are Nc of its width).
+        int mcMax = Math.Min(Math.Max(op.M, sizeM), MC), kcMax = Math.Min(op.K, KC);
+        int ncMax = Math.Max(Math.Min(op.N, NC), Math.Min(sizeN, Nc<T>(sizeN, NR)));
         T* ap = packedA != null ? null : Buffers<T>.A(RoundUp(mcMax, R) * kcMax);
         T* bp = packedB != null ? null : Buffers<T>.B(RoundUp(ncMax, NR) * (kcMax + 1));
         T* tile = stackalloc T[12 * 2 * 64 / sizeof(T)];
