@@ -37,15 +37,8 @@ public sealed record DataSet<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private static NdArray<T> GatherRows(NdArray<T> a, ReadOnlySpan<int> indices)
     {
-        int c = a.Cols;
-        var r = new T[indices.Length * c];
-        var s = a.Span;
-        for (int i = 0; i < indices.Length; i++)
-        {
-            int idx = indices[i];
-            if ((uint)idx >= (uint)a.Rows) throw new ArgumentException($"row index {idx} (position {i}) is outside [0, {a.Rows})", nameof(indices));
-            s.Slice(idx * c, c).CopyTo(r.AsSpan(i * c, c));
-        }
+        var r = new T[indices.Length * a.Cols];
+        NeuralPure.Kernels.Rows.Gather<T>(a.Span, a.Rows, a.Cols, indices, r, threads: 1);
         var shape = a.Shape.SetItem(0, indices.Length);
         return NdArray.Own(r, shape);
     }

@@ -107,47 +107,6 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         return cursor == iterations ? (state with { Step = step, Epoch = state.Epoch + 1 }, history, 0, stopped) : (state with { Step = step }, history, cursor, stopped);
     }
 
-    private unsafe struct GatherJob
-    {
-        public T* Source, Destination;
-        public int* Rows;
-        public int Width, Count, Parts;
-    }
-
-    /// <summary>Rows <paramref name="rows"/> of <paramref name="source"/> (each <paramref name="width"/> long) into
-    /// <paramref name="destination"/> in order, cut among the threads by rows (a copy: no bit depends on the cut).</summary>
-    /// <remarks>On the calling thread alone the copy cost config b 21-25 µs a step on 2 threads and 14 on 1 (probably because both
-    /// cores had read those lines in the step before, so each write must first take its line from the other core); cut between both
-    /// threads, a shuffled fold runs about as fast as an unshuffled one. step-rate over shuffled
-    /// batches, 16 windows alternated in one process: b 277,572 -> 299,975 and 278,936 -> 301,118 examples/s best,
-    /// c 147,472 -> 153,223, d 17,867 -> 18,407; on 1 thread b 174,293 -> 174,401.</remarks>
-    private static unsafe void GatherRows(ReadOnlySpan<T> source, ReadOnlySpan<int> rows, int width, Span<T> destination, int threads)
-    {
-        int sourceRows = source.Length / width;
-        if ((long)rows.Length * width > destination.Length) throw new ArgumentException($"{rows.Length} rows of {width} do not fit {destination.Length} elements", nameof(destination));
-        foreach (int row in rows)
-            if ((uint)row >= (uint)sourceRows) throw new ArgumentOutOfRangeException(nameof(rows), $"row {row} is outside the data's {sourceRows} rows");
-        fixed (T* s = source) fixed (T* d = destination) fixed (int* r = rows)
-        {
-            var job = new GatherJob { Source = s, Destination = d, Rows = r, Width = width, Count = rows.Length };
-            if (threads <= 1 || (long)rows.Length * width < GatherThreshold || WorkerPool.Helpers == 0) { job.Parts = 1; Gather(&job, 0); return; }
-            job.Parts = Math.Min(rows.Length, 2 * threads);
-            WorkerPool.Run(job.Parts, &Gather, &job);
-        }
-    }
-
-    /// <summary>Below this many elements the copy stays on the calling thread: config a's batch (2,048) does, b's (50,176) does
-    /// not (nor the 128 × 96 batches of the thread tests, whose last batch of 44 rows stays). Not tuned between.</summary>
-    private const int GatherThreshold = 1 << 13;
-
-    private static unsafe void Gather(void* state, int part)
-    {
-        ref var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<GatherJob>(state);
-        int from = (int)((long)part * job.Count / job.Parts), to = (int)((long)(part + 1) * job.Count / job.Parts);
-        for (int i = from; i < to; i++)
-            new ReadOnlySpan<T>(job.Source + (long)job.Rows[i] * job.Width, job.Width).CopyTo(new Span<T>(job.Destination + (long)i * job.Width, job.Width));
-    }
-
     private bool ParametersFinite()
     {
         foreach (var leaf in p) if (!Elementwise.AllFinite<T>(leaf)) return false;
@@ -187,19 +146,15 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         ObjectDisposedException.ThrowIf(released, this);
         int n = spec.Layers.Length;
-        // The batch: the rows of X and of the targets (DataSet.Gather's rows). Rows in stored order are already one block of X,
-        // which the layers only read: the first layer reads it where it is (copying config b's block cost 21-25 µs a step on 2
-        // threads; step-rate b, 2 processes of 16 alternated windows: best 291,213 -> 300,643 and 289,625 -> 298,754 examples/s,
-        // c 153,591 -> 155,231, d 18,412 -> 18,448). Shuffled rows are copied into the workspace on all threads (GatherRows).
+        // The batch: the rows of X and of the targets (DataSet.Gather's rows). Rows in stored order are already one block of
+        // each, which the layers and the loss only read: they read them where they are (copying config b's block of X cost
+        // 21-25 µs a step on 2 threads; step-rate b, 2 processes of 16 alternated windows: best 291,213 -> 300,643 and
+        // 289,625 -> 298,754 examples/s, c 153,591 -> 155,231, d 18,412 -> 18,448). Shuffled rows are gathered into the
+        // workspace, X's on all threads.
         int w0 = spec.Widths[0], tw = targetShape.Size;
         var xs = data.X.Span; var ys = data.Y.Span;
-        ReadOnlySpan<T> input = rows.IsEmpty ? xs.Slice(first * w0, m * w0) : acts[0].Slice(0, m * w0);
-        if (!rows.IsEmpty) GatherRows(xs, rows, w0, acts[0].Span, threads);
-        for (int i = 0; i < m; i++)
-        {
-            int row = rows.IsEmpty ? first + i : rows[i];
-            ys.Slice(row * tw, tw).CopyTo(targets.AsSpan(i * tw, tw));
-        }
+        ReadOnlySpan<T> input = rows.IsEmpty ? xs.Slice(first * w0, m * w0) : Rows.Gather<T>(xs, data.Rows, w0, rows, acts[0].Span, threads);
+        ReadOnlySpan<T> batchTargets = rows.IsEmpty ? ys.Slice(first * tw, m * tw) : Rows.Gather<T>(ys, data.Rows, tw, rows, targets, threads: 1);
 
         var dropoutKey = runKey.FoldIn(Trainer.DropoutStream).FoldIn((uint)step);
         for (int i = 0; i < n; i++)
@@ -210,7 +165,7 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
                 p.AsSpan(first0, count), scratch[i].Span, dropoutKey.FoldIn((uint)i), threads, layerState.AsSpan(s0, sn)));
         }
 
-        T loss = spec.Loss.ValueAndGrad(new LossArgs<T>(m, spec.OutputShape, acts[n].Slice(0, m * spec.Widths[n]), targetShape, targets.AsSpan(0, m * tw),
+        T loss = spec.Loss.ValueAndGrad(new LossArgs<T>(m, spec.OutputShape, acts[n].Slice(0, m * spec.Widths[n]), targetShape, batchTargets,
             dActs[n].Slice(0, m * spec.Widths[n]), lossScratch));
 
         for (int i = n - 1; i >= firstWithParameters; i--)
