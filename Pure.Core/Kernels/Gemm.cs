@@ -141,7 +141,8 @@ internal struct EightRows : IRowCount;
 /// Functionality", 2015), mirrored for row-major C: A is packed into micro-panels of <c>Rows</c> rows ([p][row], the
 /// broadcast operand, L1-resident during a panel), B into micro-panels of two registers of columns ([p][col], streamed
 /// from L2), and a micro-kernel keeps a Rows × 2-register tile of C in registers for a depth of <see cref="KcFloat"/>.
-/// Edges are packed with zeros and computed through a small tile on the stack. Strides let one engine serve
+/// Edges are packed with zeros and computed through a small tile on the stack. A row-major A is read in place instead of
+/// packed where its row stride lets a panel's rows share L1 with B (<see cref="ReadsAInPlace{T}(in Operands{T}, VectorWidth)"/>). Strides let one engine serve
 /// X·Wᵀ, dY·W and dYᵀ·X without materialising a transpose: packing reads the operands in whatever layout they are.</para>
 /// <para><b>Threads.</b> The output is cut into column blocks (or row blocks when C is tall) that
 /// <see cref="WorkerPool"/> hands to threads; the operand all blocks need is packed whole by each thread that takes a block,
@@ -256,8 +257,13 @@ internal static unsafe class Gemm
         // costs one more pack, run in parallel; steps in a warm fold, the two ways alternated in one process, best of 12
         // windows: b 207,475 -> 219,951 and 233,040 -> 239,166 examples/s, c 114,998 -> 120,602 and 113,943 -> 122,901,
         // d 15,499 -> 15,699 and 16,064 -> 16,306.
-        T* whole = Buffers<T>.WholeFor(job.Call);
-        if (whole == null) whole = Buffers<T>.SetWhole(job.Call, job.SplitColumns ? PackAllA(op, job.Width) : PackAllB(op, job.Width));
+        // A that the kernel reads in place (ReadsAInPlace) is not packed at all.
+        T* whole = null;
+        if (!job.SplitColumns || !ReadsAInPlace(op, job.Width))
+        {
+            whole = Buffers<T>.WholeFor(job.Call);
+            if (whole == null) whole = Buffers<T>.SetWhole(job.Call, job.SplitColumns ? PackAllA(op, job.Width) : PackAllB(op, job.Width));
+        }
         int start = part * job.Step;
         if (job.SplitColumns)
         {
@@ -426,7 +432,8 @@ internal static unsafe class Gemm
         // The largest blocks this call packs, or a wider part of the same product would (its column blocks are Nc of its width).
         int mcMax = Math.Min(Math.Max(op.M, sizeM), MC), kcMax = Math.Min(op.K, KC);
         int ncMax = Math.Max(Math.Min(op.N, NC), Math.Min(sizeN, Nc<T>(sizeN, NR)));
-        T* ap = packedA != null ? null : Buffers<T>.A(RoundUp(mcMax, R) * kcMax);
+        bool inPlace = packedA == null && ReadsAInPlace(op, TOps.Rows, TOps.Count);
+        T* ap = packedA != null ? null : Buffers<T>.A(RoundUp(inPlace ? R : mcMax, R) * kcMax);
         T* bp = packedB != null ? null : Buffers<T>.B(RoundUp(ncMax, NR) * (kcMax + 1));
         T* tile = stackalloc T[12 * 2 * 64 / sizeof(T)];
         for (int ic = 0; ic < op.M; ic += MC)
@@ -438,6 +445,7 @@ internal static unsafe class Gemm
                 int flags = (pc > 0 ? LoadC : 0) | (pc + kc == op.K && op.Bias != null ? AddBias : 0);
                 T* aBlock;
                 if (packedA != null) aBlock = packedA + (long)rm * pc;
+                else if (inPlace) aBlock = op.A + ic * op.Ars + pc;
                 else { PackA(op.A + ic * op.Ars + pc * op.Acs, op.Ars, op.Acs, mc, kc, R, ap); aBlock = ap; }
                 for (int jc = 0; jc < op.N; jc += NC)
                 {
@@ -448,28 +456,34 @@ internal static unsafe class Gemm
                     for (int ir = 0; ir < mc; ir += R)
                     {
                         int mr = Math.Min(R, mc - ir);
-                        T* a = aBlock + ir * kc;
                         T* crow = op.C + (ic + ir) * op.Ldc + jc;
                         // The last panel of rows computes only as many rows as it has (rounded up to 4 or 8): a batch of 64 in
                         // 12-row panels would otherwise spend 1/6 of its multiply-adds on the padding rows.
                         int rows = mr == R ? R : mr <= 4 && R > 4 ? 4 : mr <= 8 && R > 8 ? 8 : R;
+                        T* a = aBlock + ir * kc; nint lda = 0;
+                        if (inPlace)
+                        {
+                            // Rows of A where they are; a last panel with rows past A's end is packed (with zero rows) instead.
+                            if (mr == rows) { a = aBlock + ir * op.Ars; lda = op.Ars; }
+                            else { PackA(aBlock + ir * op.Ars, op.Ars, op.Acs, mr, kc, R, ap); a = ap; }
+                        }
                         for (int jr = 0; jr < nc; jr += NR)
                         {
                             int nr = Math.Min(NR, nc - jr);
                             T* b = bBlock + jr * (kc + 1);
                             if (mr == rows && nr == NR)
                             {
-                                if (rows == R) Kernel<TOps, TV, T, AllRows>(kc, a, b, crow + jr, op.Ldc, flags);
-                                else if (rows == 4) Kernel<TOps, TV, T, FourRows>(kc, a, b, crow + jr, op.Ldc, flags);
-                                else Kernel<TOps, TV, T, EightRows>(kc, a, b, crow + jr, op.Ldc, flags);
+                                if (rows == R) Kernel<TOps, TV, T, AllRows>(kc, a, lda, b, crow + jr, op.Ldc, flags);
+                                else if (rows == 4) Kernel<TOps, TV, T, FourRows>(kc, a, lda, b, crow + jr, op.Ldc, flags);
+                                else Kernel<TOps, TV, T, EightRows>(kc, a, lda, b, crow + jr, op.Ldc, flags);
                             }
                             else
                             {
                                 if ((flags & LoadC) != 0)
                                     for (int r = 0; r < mr; r++) new ReadOnlySpan<T>(crow + r * op.Ldc + jr, nr).CopyTo(new Span<T>(tile + r * NR, nr));
-                                if (rows == R) Kernel<TOps, TV, T, AllRows>(kc, a, b, tile, NR, flags);
-                                else if (rows == 4) Kernel<TOps, TV, T, FourRows>(kc, a, b, tile, NR, flags);
-                                else Kernel<TOps, TV, T, EightRows>(kc, a, b, tile, NR, flags);
+                                if (rows == R) Kernel<TOps, TV, T, AllRows>(kc, a, lda, b, tile, NR, flags);
+                                else if (rows == 4) Kernel<TOps, TV, T, FourRows>(kc, a, lda, b, tile, NR, flags);
+                                else Kernel<TOps, TV, T, EightRows>(kc, a, lda, b, tile, NR, flags);
                                 for (int r = 0; r < mr; r++) new ReadOnlySpan<T>(tile + r * NR, nr).CopyTo(new Span<T>(crow + r * op.Ldc + jr, nr));
                             }
                         }
@@ -480,6 +494,29 @@ internal static unsafe class Gemm
     }
 
     private static int RoundUp(int x, int m) => (x + m - 1) / m * m;
+
+    /// <summary>Whether the micro-kernel reads A's rows where they are (row r of a panel at <c>A + r·Ars</c>) instead of a packed
+    /// copy: A row-major (<c>Acs = 1</c>: X in X·Wᵀ, dY in dY·W) at a vector width, and either the rows' starts fall in at least 4
+    /// of the 64 sets of a 48 KB, 12-way L1 (so a panel's rows leave room for B's lines) or C is one micro-tile wide (each
+    /// panel is read once, as packing would read it).</summary>
+    /// <remarks>Packing A costs a pass over it, and a threaded product packs all of A on every thread. Measured in a warm fold
+    /// on 2 threads (Zen 5, AVX-512), the two ways alternated in one process, 12 windows each, best (median) examples/s:
+    /// b 297,390 (288,370) -&gt; 323,588 (315,298), c 94,035 (91,345) -&gt; 96,397 (94,621) on a loaded host, d's first layer's
+    /// product 2,303 -&gt; 2,195 µs; on 1 thread (10 windows) b 180,042 -&gt; 187,890 median, c 91,089 -&gt; 93,817, d 9,894 -&gt; 9,931.
+    /// A 1024-float stride (4 KB) puts all 12 rows in one L1 set: read in place, d's second layer's
+    /// product went 2,790 -&gt; 3,039 µs, so those stay packed, except the classifier's (10 columns: 85 -&gt; 60 µs).</remarks>
+    private static bool ReadsAInPlace<T>(in Operands<T> op, VectorWidth width) where T : unmanaged =>
+        width != VectorWidth.Scalar && ReadsAInPlace(op, RowsOf<T>(width), Lanes<T>(width));
+
+    private static bool ReadsAInPlace<T>(in Operands<T> op, int rows, int lanes) where T : unmanaged
+    {
+        if (op.Acs != 1 || lanes == 1) return false;
+        if (op.N <= 2 * lanes) return true;
+        long bytes = op.Ars * sizeof(T);
+        ulong sets = 0;
+        for (int r = 0; r < rows; r++) sets |= 1UL << (int)(r * bytes / 64 % 64);
+        return System.Numerics.BitOperations.PopCount(sets) >= 4;
+    }
 
     /// <summary>Packs rows [0, rows) × depth [0, kc) of A into micro-panels of R rows: panel q holds
     /// <c>dst[q·R·kc + p·R + r] = A[q·R + r, p]</c>, rows past the edge as 0.</summary>
@@ -693,9 +730,10 @@ internal static unsafe class Gemm
 
     /// <summary>The register tile: C[0..rows, 0..2·Count) (+)= Σ_p a[p, r]·b[p, ·] as per-element FMA chains, rows = the
     /// width's Rows or <typeparamref name="TRows"/>' count; with <see cref="AddBias"/>, + the bias row stored after the kc
-    /// rows of the B panel. The A panel is always the width's Rows wide; rows past the count are neither read nor stored.</summary>
+    /// rows of the B panel. The A panel is packed ([p][row], always the width's Rows wide; <paramref name="lda"/> = 0) or, with
+    /// <paramref name="lda"/> &gt; 0, A itself: element (r, p) at <c>a[r·lda + p]</c>. Rows past the count are neither read nor stored.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    internal static void Kernel<TOps, TV, T, TRows>(int kc, T* a, T* b, T* c, nint ldc, int flags) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged where TRows : IRowCount
+    internal static void Kernel<TOps, TV, T, TRows>(int kc, T* a, nint lda, T* b, T* c, nint ldc, int flags) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged where TRows : IRowCount
     {
         int P = TOps.Rows, W = TOps.Count;
         // Which row groups this instantiation computes, as type tests the JIT folds before it imports the code they guard
@@ -728,31 +766,66 @@ internal static unsafe class Gemm
                 c110 = TOps.Load(c + 11 * ldc); c111 = TOps.Load(c + 11 * ldc + W);
             }
         }
-        for (int p = 0; p < kc; p++)
+        if (lda == 0)
         {
-            TV b0 = TOps.Load(b), b1 = TOps.Load(b + W);
-            { TV s = TOps.Splat(a[0]); c00 = TOps.Fma(s, b0, c00); c01 = TOps.Fma(s, b1, c01); }
-            { TV s = TOps.Splat(a[1]); c10 = TOps.Fma(s, b0, c10); c11 = TOps.Fma(s, b1, c11); }
-            { TV s = TOps.Splat(a[2]); c20 = TOps.Fma(s, b0, c20); c21 = TOps.Fma(s, b1, c21); }
-            { TV s = TOps.Splat(a[3]); c30 = TOps.Fma(s, b0, c30); c31 = TOps.Fma(s, b1, c31); }
-            if (typeof(TRows) != typeof(FourRows) && typeof(TV) != typeof(T))
+            for (int p = 0; p < kc; p++)
             {
-                { TV s = TOps.Splat(a[4]); c40 = TOps.Fma(s, b0, c40); c41 = TOps.Fma(s, b1, c41); }
-                { TV s = TOps.Splat(a[5]); c50 = TOps.Fma(s, b0, c50); c51 = TOps.Fma(s, b1, c51); }
+                TV b0 = TOps.Load(b), b1 = TOps.Load(b + W);
+                { TV s = TOps.Splat(a[0]); c00 = TOps.Fma(s, b0, c00); c01 = TOps.Fma(s, b1, c01); }
+                { TV s = TOps.Splat(a[1]); c10 = TOps.Fma(s, b0, c10); c11 = TOps.Fma(s, b1, c11); }
+                { TV s = TOps.Splat(a[2]); c20 = TOps.Fma(s, b0, c20); c21 = TOps.Fma(s, b1, c21); }
+                { TV s = TOps.Splat(a[3]); c30 = TOps.Fma(s, b0, c30); c31 = TOps.Fma(s, b1, c31); }
+                if (typeof(TRows) != typeof(FourRows) && typeof(TV) != typeof(T))
+                {
+                    { TV s = TOps.Splat(a[4]); c40 = TOps.Fma(s, b0, c40); c41 = TOps.Fma(s, b1, c41); }
+                    { TV s = TOps.Splat(a[5]); c50 = TOps.Fma(s, b0, c50); c51 = TOps.Fma(s, b1, c51); }
+                }
+                if ((typeof(TRows) == typeof(EightRows) || typeof(TRows) == typeof(AllRows)) && typeof(TV) == typeof(Vector512<T>))
+                {
+                    { TV s = TOps.Splat(a[6]); c60 = TOps.Fma(s, b0, c60); c61 = TOps.Fma(s, b1, c61); }
+                    { TV s = TOps.Splat(a[7]); c70 = TOps.Fma(s, b0, c70); c71 = TOps.Fma(s, b1, c71); }
+                }
+                if (typeof(TRows) == typeof(AllRows) && typeof(TV) == typeof(Vector512<T>))
+                {
+                    { TV s = TOps.Splat(a[8]); c80 = TOps.Fma(s, b0, c80); c81 = TOps.Fma(s, b1, c81); }
+                    { TV s = TOps.Splat(a[9]); c90 = TOps.Fma(s, b0, c90); c91 = TOps.Fma(s, b1, c91); }
+                    { TV s = TOps.Splat(a[10]); c100 = TOps.Fma(s, b0, c100); c101 = TOps.Fma(s, b1, c101); }
+                    { TV s = TOps.Splat(a[11]); c110 = TOps.Fma(s, b0, c110); c111 = TOps.Fma(s, b1, c111); }
+                }
+                a += P; b += 2 * W;
             }
-            if ((typeof(TRows) == typeof(EightRows) || typeof(TRows) == typeof(AllRows)) && typeof(TV) == typeof(Vector512<T>))
+        }
+        else
+        {
+            // A read where it is: row r of the panel at a + r·lda (rows 0–3 from a0, 4–7 from a4, 8–11 from a8).
+            T* a0 = a, a4 = a + 4 * lda, a8 = a + 8 * lda;
+            nint l2 = 2 * lda, l3 = 3 * lda;
+            for (int p = 0; p < kc; p++)
             {
-                { TV s = TOps.Splat(a[6]); c60 = TOps.Fma(s, b0, c60); c61 = TOps.Fma(s, b1, c61); }
-                { TV s = TOps.Splat(a[7]); c70 = TOps.Fma(s, b0, c70); c71 = TOps.Fma(s, b1, c71); }
+                TV b0 = TOps.Load(b), b1 = TOps.Load(b + W);
+                { TV s = TOps.Splat(a0[0]); c00 = TOps.Fma(s, b0, c00); c01 = TOps.Fma(s, b1, c01); }
+                { TV s = TOps.Splat(a0[lda]); c10 = TOps.Fma(s, b0, c10); c11 = TOps.Fma(s, b1, c11); }
+                { TV s = TOps.Splat(a0[l2]); c20 = TOps.Fma(s, b0, c20); c21 = TOps.Fma(s, b1, c21); }
+                { TV s = TOps.Splat(a0[l3]); c30 = TOps.Fma(s, b0, c30); c31 = TOps.Fma(s, b1, c31); }
+                if (typeof(TRows) != typeof(FourRows) && typeof(TV) != typeof(T))
+                {
+                    { TV s = TOps.Splat(a4[0]); c40 = TOps.Fma(s, b0, c40); c41 = TOps.Fma(s, b1, c41); }
+                    { TV s = TOps.Splat(a4[lda]); c50 = TOps.Fma(s, b0, c50); c51 = TOps.Fma(s, b1, c51); }
+                }
+                if ((typeof(TRows) == typeof(EightRows) || typeof(TRows) == typeof(AllRows)) && typeof(TV) == typeof(Vector512<T>))
+                {
+                    { TV s = TOps.Splat(a4[l2]); c60 = TOps.Fma(s, b0, c60); c61 = TOps.Fma(s, b1, c61); }
+                    { TV s = TOps.Splat(a4[l3]); c70 = TOps.Fma(s, b0, c70); c71 = TOps.Fma(s, b1, c71); }
+                }
+                if (typeof(TRows) == typeof(AllRows) && typeof(TV) == typeof(Vector512<T>))
+                {
+                    { TV s = TOps.Splat(a8[0]); c80 = TOps.Fma(s, b0, c80); c81 = TOps.Fma(s, b1, c81); }
+                    { TV s = TOps.Splat(a8[lda]); c90 = TOps.Fma(s, b0, c90); c91 = TOps.Fma(s, b1, c91); }
+                    { TV s = TOps.Splat(a8[l2]); c100 = TOps.Fma(s, b0, c100); c101 = TOps.Fma(s, b1, c101); }
+                    { TV s = TOps.Splat(a8[l3]); c110 = TOps.Fma(s, b0, c110); c111 = TOps.Fma(s, b1, c111); }
+                }
+                a0++; a4++; a8++; b += 2 * W;
             }
-            if (typeof(TRows) == typeof(AllRows) && typeof(TV) == typeof(Vector512<T>))
-            {
-                { TV s = TOps.Splat(a[8]); c80 = TOps.Fma(s, b0, c80); c81 = TOps.Fma(s, b1, c81); }
-                { TV s = TOps.Splat(a[9]); c90 = TOps.Fma(s, b0, c90); c91 = TOps.Fma(s, b1, c91); }
-                { TV s = TOps.Splat(a[10]); c100 = TOps.Fma(s, b0, c100); c101 = TOps.Fma(s, b1, c101); }
-                { TV s = TOps.Splat(a[11]); c110 = TOps.Fma(s, b0, c110); c111 = TOps.Fma(s, b1, c111); }
-            }
-            a += P; b += 2 * W;
         }
         if ((flags & AddBias) != 0)
         {

@@ -220,6 +220,47 @@ public sealed class ParallelMatMulTests
             }
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern unsafe int mprotect(void* address, nuint length, int protection);
+
+    /// <summary>Where the kernel reads a row-major A in place (no packed copy), it reads A's rows and nothing after them: A is
+    /// placed so that its last row ends where a page the process may not touch begins (Linux, mprotect), and every width, 1 and
+    /// 2 threads, and last row panels of 1–11 rows (which are packed, with zero rows, instead of read past A's end) give the
+    /// in-order chain. A read past A would end the test process.</summary>
+    [Fact]
+    public unsafe void A_read_in_place_is_never_read_past_its_last_row()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        int page = Environment.SystemPageSize;
+        foreach (var (m, k, n) in new[] { (65, 784, 128), (29, 200, 300), (67, 300, 250), (7, 784, 10), (13, 40, 64) })
+            foreach (var p in new[] { Product.TransposedB, Product.Plain })
+            {
+                var (a, b, bias) = Operands<float>(p, m, k, n, m + k + n);
+                var expected = Chain(p, a, b, bias, m, k, n);
+                nuint bytes = (nuint)(a.Length * sizeof(float)), body = (bytes + (nuint)page - 1) / (nuint)page * (nuint)page;
+                byte* block = (byte*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(body + (nuint)page, (nuint)page);
+                try
+                {
+                    var guarded = new Span<float>(block + body - bytes, a.Length);
+                    a.CopyTo(guarded);
+                    Assert.Equal(0, mprotect(block + body, (nuint)page, 0));
+                    try
+                    {
+                        foreach (int threads in new[] { 1, 2 })
+                            foreach (var w in new[] { VectorWidth.V128, VectorWidth.V256, VectorWidth.V512, VectorWidth.Best })
+                            {
+                                var c = Garbage<float>(m * n);
+                                if (p == Product.Plain) MatMul.Multiply<float>(guarded, b, c, m, k, n, threads, w);
+                                else MatMul.MultiplyTransposedB<float>(guarded, b, c, m, k, n, threads, w);
+                                AssertSameBits(expected, c, $"{p} [{m}, {k}, {n}], A ending at a guard page, {threads} thread(s), width {w}");
+                            }
+                    }
+                    finally { Assert.Equal(0, mprotect(block + body, (nuint)page, 3)); }
+                }
+                finally { System.Runtime.InteropServices.NativeMemory.AlignedFree(block); }
+            }
+    }
+
     [Fact]
     public void The_threaded_overloads_check_their_arguments()
     {
