@@ -16,18 +16,22 @@ namespace NeuralPure.Bench.Report;
 /// <summary>One configuration's numbers in the report.</summary>
 /// <remarks>FLOPs are the executed products' (<see cref="ExecutedFlops"/>); <see cref="PercentOfPeak"/> is GFLOP/s over the
 /// FMA peak measured in the same run on the same thread count. A figure that does not exist is null: the scalar reference for
-/// the CNN (<see cref="ReferenceStep"/> knows Dense and ReLU only), the first step under <c>--quick</c>.</remarks>
+/// the CNN (<see cref="ReferenceStep"/> knows Dense and ReLU only), the first step under <c>--quick</c>. The time outside the
+/// kernels (<see cref="OutsideMicroseconds"/>, fit rows) is the configuration's parts table's: its warm fold step minus the sum
+/// of its parts timed alone on that thread count, and <see cref="OutsidePercent"/> that share of the fold step.</remarks>
 public sealed record ConfigResult(
     string Config, string Model, string Optimizer, int Batch, long Parameters, string Path, int Threads,
     double ExamplesPerSecondMedian, double ExamplesPerSecondMin, double ExamplesPerSecondMax,
     double MicrosecondsPerStep, double FlopsPerStep, double GflopsPerSecond, double? PercentOfPeak,
     double ExamplesPerCpuSecondMedian, double BytesPerStep, int Repeats, int StepsPerRepeat,
     double? TimeToFirstStepMs, double? FirstStepMs, double? PeakWorkingSetMB,
-    double? ScalarReferenceExamplesPerSecond, double? SpeedupVsScalarReference);
+    double? ScalarReferenceExamplesPerSecond, double? SpeedupVsScalarReference,
+    double? OutsideMicroseconds = null, double? OutsidePercent = null);
 
 /// <summary>One part of an MLP's step timed alone: a matrix product (GFLOP/s from 2·m·n·k), a ReLU pass, the loss, the Adam
-/// update; then their sum, and the measured step's time outside them (step − sum, which the parts do not explain).</summary>
-public sealed record ProductResult(string Product, string Shape, int Threads, double Microseconds, double GflopsPerSecond, double? PercentOfPeak);
+/// update; then their sum, and the measured step's time outside them (step − sum, which the parts do not explain).
+/// <paramref name="Config"/> names the configuration the part belongs to.</summary>
+public sealed record ProductResult(string Config, string Product, string Shape, int Threads, double Microseconds, double GflopsPerSecond, double? PercentOfPeak);
 
 /// <summary>The whole report: machine, the FMA peak measured in this run (null where no probe fits the machine), one row
 /// per configuration, path and thread count, and the parts of one step.</summary>
@@ -90,9 +94,17 @@ public static class Report
                 if (!json) Console.Error.WriteLine($"  measured {config.Name} {v.Path} on {v.Threads} thread(s): {median:N0} examples/s");
             }
         }
-        var products = Products(partsOf, threadCounts, StepMicroseconds(partsOf, threadCounts, repeats));
+        // The parts of every configuration the report measured (or of the one --parts names), so that each one's time outside
+        // its kernels comes from this run.
+        var products = new List<ProductResult>();
+        foreach (var config in partsOnly ? [partsOf] : configs)
+        {
+            if (!json) Console.Error.WriteLine($"  timing the parts of one step of {config.Name}");
+            products.AddRange(Products(config, threadCounts, StepMicroseconds(config, threadCounts, repeats)));
+        }
         var peak = PeakResult.Max(peakBefore, FmaPeak.Measure(quick));
         results = [.. results.Select(c => c with { PercentOfPeak = PercentOf(c.GflopsPerSecond, peak?.For(c.Threads)) })];
+        results = [.. results.Select(c => c.Path != "fit" ? c : Outside(products, c.Config, c.Threads) is var (us, share) ? c with { OutsideMicroseconds = us, OutsidePercent = share } : c)];
         products = [.. products.Select(p => p.GflopsPerSecond > 0 ? p with { PercentOfPeak = PercentOf(p.GflopsPerSecond, peak?.For(p.Threads)) } : p)];
         var report = new ReportResult(Machine(), Environment.ProcessorCount, System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
             Gemm.Resolve<float>(VectorWidth.Best).ToString(),
@@ -138,6 +150,17 @@ public static class Report
         Console.WriteLine($"{config.Name} on {threads} thread(s), {windows} windows of {perWindow} steps: best {rates[^1]:N0}, median {rates[rates.Count / 2]:N0}, worst {rates[0]:N0} examples/s ({config.Batch / rates[^1] * 1e6:F1} µs/step at best)");
         return 0;
     }
+
+    /// <summary>A configuration's time outside its parts on a thread count, and that share of its fold step, from its parts
+    /// table; null where the table has no such rows.</summary>
+    private static (double Microseconds, double Percent)? Outside(List<ProductResult> products, string config, int threads)
+    {
+        var outside = products.FirstOrDefault(p => p.Config == config && p.Threads == threads && p.Product == OutsideRow);
+        var step = products.FirstOrDefault(p => p.Config == config && p.Threads == threads && p.Product == StepRow);
+        return outside is null || step is null ? null : (outside.Microseconds, 100 * outside.Microseconds / step.Microseconds);
+    }
+
+    private const string StepRow = "measured step (fold)", OutsideRow = "step − sum of the parts";
 
     /// <summary>Batches in the data set of the fit rows, the parts table's measured step and <c>step-rate</c>: as many as the
     /// peers cycle in <c>compare-torch</c>, so the input comes from memory, as it does in a real epoch.</summary>
@@ -437,7 +460,7 @@ public static class Report
                 while (sw.Elapsed.TotalSeconds < 0.03) { cases[i].Run(); iters++; }
                 best[i] = Math.Min(best[i], sw.Elapsed.TotalSeconds / iters);
             }
-        ProductResult Part(string name, string shape, int t, double us, double flops) => new(name, shape, t, us, flops / (us * 1e-6) / 1e9, null);
+        ProductResult Part(string name, string shape, int t, double us, double flops) => new(config.Name, name, shape, t, us, flops / (us * 1e-6) / 1e9, null);
         var parts = cases.Select((c, i) => Part(c.Name, c.Shape, c.Threads, best[i] * 1e6, c.Flops)).ToList();
         foreach (int t in threadCounts)
         {
@@ -445,8 +468,8 @@ public static class Report
             double us = parts.Where(p => p.Threads == t && !p.Product.Contains(" · ")).Sum(p => p.Microseconds), flops = cases.Where(c => c.Threads == t).Sum(c => c.Flops);
             parts.Add(Part("sum of the parts", $"one step of config {config.Name}", t, us, flops));
             double step = stepMicroseconds[t];
-            parts.Add(Part("measured step (fold)", $"{config.FlopsPerStep / 1e6:N1} MFLOP executed", t, step, config.FlopsPerStep));
-            parts.Add(new ProductResult("step − sum of the parts", "time outside the parts", t, step - us, 0, null));
+            parts.Add(Part(StepRow, $"{config.FlopsPerStep / 1e6:N1} MFLOP executed", t, step, config.FlopsPerStep));
+            parts.Add(new ProductResult(config.Name, OutsideRow, $"outside the parts: {100 * (step - us) / step:F1}% of the step", t, step - us, 0, null));
         }
         return parts;
     }
@@ -564,22 +587,28 @@ public static class Report
         Console.WriteLine("scalar ref = the same step with ScalarReference products/bias/ReLU on one thread (MLPs only); × scalar = this row's examples/s over it.");
         Console.WriteLine($"1st step = Init + a Fit to its first step in a fresh process (and ms since that process started); peak MB = that process's peak working set after that fit's 21 steps; each the median of {FirstStepRuns} processes.");
         Console.WriteLine("ex/CPU-s = examples per second of this process's CPU time (all threads): less sensitive to other load on a shared machine; for 1 thread it approximates an idle core.");
+        Console.WriteLine("outside = (fit rows) the configuration's warm fold step minus the sum of its parts timed alone (the tables below), in µs and as a share of that step.");
         Console.WriteLine();
-        Console.WriteLine("cfg | model                              | opt   | batch | path | thr | examples/s median (min–max)      | µs/step  | MFLOP/step | GFLOP/s | % peak | ex/CPU-s   | bytes/step  | 1st step (from start) | peak MB | scalar ref ex/s | × scalar");
-        Console.WriteLine("----|------------------------------------|-------|-------|------|-----|----------------------------------|----------|------------|---------|--------|------------|-------------|-----------------------|---------|-----------------|---------");
+        Console.WriteLine("cfg | model                              | opt   | batch | path | thr | examples/s median (min–max)      | µs/step  | MFLOP/step | GFLOP/s | % peak | outside µs (%)   | ex/CPU-s   | bytes/step  | 1st step (from start) | peak MB | scalar ref ex/s | × scalar");
+        Console.WriteLine("----|------------------------------------|-------|-------|------|-----|----------------------------------|----------|------------|---------|--------|------------------|------------|-------------|-----------------------|---------|-----------------|---------");
         foreach (var c in r.Results)
         {
             string first = c.FirstStepMs is { } f ? string.Create(inv, $"{f,6:F0} ms ({c.TimeToFirstStepMs,5:F0} ms)") : "n/a";
             string scalar = c.ScalarReferenceExamplesPerSecond is { } s ? s.ToString("N0", inv) : "n/a";
             string speed = c.SpeedupVsScalarReference is { } x ? x.ToString("F1", inv) + "×" : "n/a";
             string peak = c.PeakWorkingSetMB is { } p ? p.ToString("F0", inv) : "n/a";
+            string outside = c.OutsideMicroseconds is { } o ? string.Create(inv, $"{o,8:F1} ({c.OutsidePercent,5:F1}%)") : "n/a";
             Console.WriteLine(string.Create(inv,
-                $"{c.Config,-3} | {c.Model,-34} | {c.Optimizer,-5} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.FlopsPerStep / 1e6,10:N1} | {c.GflopsPerSecond,7:F1} | {Percent(c.PercentOfPeak),6} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8}"));
+                $"{c.Config,-3} | {c.Model,-34} | {c.Optimizer,-5} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.FlopsPerStep / 1e6,10:N1} | {c.GflopsPerSecond,7:F1} | {Percent(c.PercentOfPeak),6} | {outside,16} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8}"));
         }
         Console.WriteLine();
         Console.WriteLine("One step part by part (best of 5 each, timed alone; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is one step in a warm fold, measured now):");
+        string? shown = null;
         foreach (var p in r.Products)
+        {
+            if (p.Config != shown) { Console.WriteLine($" config {p.Config}:"); shown = p.Config; }
             Console.WriteLine(string.Create(inv, $"  {p.Product,-32} {p.Shape,-38} threads {p.Threads}: {p.Microseconds,8:F1} µs  {p.GflopsPerSecond,6:F1} GFLOP/s  {Percent(p.PercentOfPeak),6} peak"));
+        }
     }
 
     private static string Percent(double? percent) => percent is { } x ? x.ToString("F1", CultureInfo.InvariantCulture) + "%" : "n/a";
