@@ -100,7 +100,7 @@ public static class Report
         foreach (var config in partsOnly ? [partsOf] : configs)
         {
             if (!json) Console.Error.WriteLine($"  timing the parts of one step of {config.Name}");
-            products.AddRange(Products(config, threadCounts, StepMicroseconds(config, threadCounts, repeats)));
+            products.AddRange(Products(config, threadCounts));
         }
         var peak = PeakResult.Max(peakBefore, FmaPeak.Measure(quick));
         results = [.. results.Select(c => c with { PercentOfPeak = PercentOf(c.GflopsPerSecond, peak?.For(c.Threads)) })];
@@ -171,16 +171,6 @@ public static class Report
 
     /// <summary>GFLOP/s as a percentage of the peak, or null without a peak.</summary>
     internal static double? PercentOf(double gflops, double? peak) => peak is > 0 ? 100 * gflops / peak.Value : null;
-
-    /// <summary>The µs per step of <paramref name="config"/> on each thread count inside one warm fold (the workspaces
-    /// Trainer.Fit steps in, created once; without the fit's set-up, which a short fit of a large model does not
-    /// amortise), cycling through 64 batches as the fit rows do: the step the parts add up to.</summary>
-    private static Dictionary<int, double> StepMicroseconds(BenchConfig config, int[] threadCounts, int repeats)
-    {
-        var variants = threadCounts.Select(t => Variant.Fold(config, t, FitBatches)).ToList();
-        Measure(variants, repeats);
-        return variants.ToDictionary(v => v.Threads, v => config.Batch / v.Summary().Median * 1e6);
-    }
 
     /// <summary>One way of running steps of a configuration, and what was measured for it.</summary>
     internal sealed class Variant
@@ -340,10 +330,11 @@ public static class Report
     /// <summary>An MLP's step (config d by default), part by part: every product of its dense layers (forward with bias, weight
     /// gradient, input gradient — none for the first layer, as in the step), the ReLUs forward and backward, the loss and the
     /// fused Adam update of all parameters, each timed alone (best of 5 runs per thread count, runs interleaved). Then their sum,
-    /// and the measured step (<paramref name="stepMicroseconds"/>) minus that sum: what the step spends outside the parts.</summary>
-    private static List<ProductResult> Products(BenchConfig config, int[] threadCounts, Dictionary<int, double> stepMicroseconds)
+    /// and the step in a warm fold (timed as the parts are, see <see cref="Timed"/>) minus that sum: what the step spends outside
+    /// the parts.</summary>
+    private static List<ProductResult> Products(BenchConfig config, int[] threadCounts)
     {
-        if (config.Sizes is null) return LayerParts(config, threadCounts, stepMicroseconds);
+        if (config.Sizes is null) return LayerParts(config, threadCounts);
         int batch = config.Batch;
         int[] widths = config.Sizes ?? throw new ArgumentException($"config {config.Name} is not an MLP", nameof(config));
         int layers = widths.Length - 1;
@@ -387,7 +378,7 @@ public static class Report
             var c = new AdamConstants<float>(0.9f, 0.1f, 0.999f, 0.001f, 1.1f, 0.03f, 1e-8f, -1e-6f, null, null);
             cases.Add(("Adam update (fused)", $"{parameters:N0} parameters", t, 0, () => OptimizerKernels.AdamStep<float>(pp, gg, mm, vv, c, t)));
         }
-        return Timed(cases, config, threadCounts, stepMicroseconds);
+        return Timed(cases, config, threadCounts);
     }
 
     /// <summary>A model's step layer by layer (for the CNN): each layer's forward pass in training mode and its backward pass
@@ -395,7 +386,7 @@ public static class Report
     /// <see cref="LayerSpec.Forward{T}"/>/<see cref="LayerSpec.Backward{T}"/> on random float data, then the loss and the fused
     /// Adam kernel over all parameters (AdamW's decoupled decay is one more element-wise pass), each timed alone (best of 5).
     /// GFLOP/s counts the layer's product FLOPs (<see cref="ExecutedFlops.Forward"/>) for forward, backward twice or once.</summary>
-    private static List<ProductResult> LayerParts(BenchConfig config, int[] threadCounts, Dictionary<int, double> stepMicroseconds)
+    private static List<ProductResult> LayerParts(BenchConfig config, int[] threadCounts)
     {
         var spec = config.Spec; int batch = config.Batch;
         int first = 0;
@@ -444,30 +435,39 @@ public static class Report
             var c = new AdamConstants<float>(0.9f, 0.1f, 0.999f, 0.001f, 1.1f, 0.03f, 1e-8f, -1e-6f, null, null);
             cases.Add(("Adam update (fused)", $"{parameters:N0} parameters", t, 0, () => OptimizerKernels.AdamStep<float>(pp, gg, mm, vv, c, t)));
         }
-        return Timed(cases, config, threadCounts, stepMicroseconds);
+        return Timed(cases, config, threadCounts);
     }
 
     /// <summary>Times each case alone (best of 5 runs of ≥ 30 ms, interleaved), then adds per thread count the sum of the parts,
     /// the measured step and the step minus that sum.</summary>
+    /// <remarks>The step is a warm fold's (the workspaces Trainer.Fit steps in, created once, warmed up by 40 steps; without the
+    /// fit's set-up, which a short fit of a large model does not amortise), cycling through 64 batches as the fit rows do, and it
+    /// is timed as the parts are: best of 5 runs of ≥ 30 ms, in the same rounds. Timed as the median of the fit rows' repeats
+    /// before the parts instead, the load of a shared host at another moment went into the difference: config d's outside time
+    /// was 1,866 µs (13.1 % of a 14,271 µs step) in a report whose d fit row had a 13,552 µs step.</remarks>
     private static List<ProductResult> Timed(List<(string Name, string Shape, int Threads, double Flops, Action Run)> cases, BenchConfig config,
-        int[] threadCounts, Dictionary<int, double> stepMicroseconds)
+        int[] threadCounts)
     {
-        var best = cases.Select(c => { c.Run(); return double.MaxValue; }).ToArray();
+        var folds = threadCounts.Select(t => Variant.Fold(config, t, FitBatches)).ToList();
+        foreach (var f in folds) f.Run(40);
+        var timed = cases.Select(c => c.Run).Concat(folds.Select(f => (Action)(() => f.Run(1)))).ToList();
+        var best = timed.Select(run => { run(); return double.MaxValue; }).ToArray();
         for (int r = 0; r < 5; r++)
-            for (int i = 0; i < cases.Count; i++)
+            for (int i = 0; i < timed.Count; i++)
             {
                 int iters = 0; var sw = Stopwatch.StartNew();
-                while (sw.Elapsed.TotalSeconds < 0.03) { cases[i].Run(); iters++; }
+                while (sw.Elapsed.TotalSeconds < 0.03) { timed[i](); iters++; }
                 best[i] = Math.Min(best[i], sw.Elapsed.TotalSeconds / iters);
             }
         ProductResult Part(string name, string shape, int t, double us, double flops) => new(config.Name, name, shape, t, us, flops / (us * 1e-6) / 1e9, null);
         var parts = cases.Select((c, i) => Part(c.Name, c.Shape, c.Threads, best[i] * 1e6, c.Flops)).ToList();
-        foreach (int t in threadCounts)
+        for (int k = 0; k < threadCounts.Length; k++)
         {
+            int t = threadCounts[k];
             // A part named "layer · piece" is inside a part already counted (the column matrix of a convolution's pass).
             double us = parts.Where(p => p.Threads == t && !p.Product.Contains(" · ")).Sum(p => p.Microseconds), flops = cases.Where(c => c.Threads == t).Sum(c => c.Flops);
             parts.Add(Part("sum of the parts", $"one step of config {config.Name}", t, us, flops));
-            double step = stepMicroseconds[t];
+            double step = best[cases.Count + k] * 1e6;
             parts.Add(Part(StepRow, $"{config.FlopsPerStep / 1e6:N1} MFLOP executed", t, step, config.FlopsPerStep));
             parts.Add(new ProductResult(config.Name, OutsideRow, $"outside the parts: {100 * (step - us) / step:F1}% of the step", t, step - us, 0, null));
         }
@@ -602,7 +602,7 @@ public static class Report
                 $"{c.Config,-3} | {c.Model,-34} | {c.Optimizer,-5} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.FlopsPerStep / 1e6,10:N1} | {c.GflopsPerSecond,7:F1} | {Percent(c.PercentOfPeak),6} | {outside,16} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8}"));
         }
         Console.WriteLine();
-        Console.WriteLine("One step part by part (best of 5 each, timed alone; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is one step in a warm fold, measured now):");
+        Console.WriteLine("One step part by part (best of 5 each, timed alone; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is one step in a warm fold over 64 batches, timed the same way in the same rounds):");
         string? shown = null;
         foreach (var p in r.Products)
         {
