@@ -329,7 +329,7 @@ public static class Report
 
     /// <summary>An MLP's step (config d by default), part by part: every product of its dense layers (forward with bias, weight
     /// gradient, input gradient — none for the first layer, as in the step), the ReLUs forward and backward, the loss and the
-    /// fused Adam update of all parameters, each timed alone (best of 5 runs per thread count, runs interleaved). Then their sum,
+    /// fused Adam update of all parameters, each timed alone (best of PartRounds runs per thread count, runs interleaved). Then their sum,
     /// and the step in a warm fold (timed as the parts are, see <see cref="Timed"/>) minus that sum: what the step spends outside
     /// the parts.</summary>
     private static List<ProductResult> Products(BenchConfig config, int[] threadCounts)
@@ -384,7 +384,7 @@ public static class Report
     /// <summary>A model's step layer by layer (for the CNN): each layer's forward pass in training mode and its backward pass
     /// (input gradient from the second layer with parameters on, as in the step; none below the first), through the layer's own
     /// <see cref="LayerSpec.Forward{T}"/>/<see cref="LayerSpec.Backward{T}"/> on random float data, then the loss and the fused
-    /// Adam kernel over all parameters (AdamW's decoupled decay is one more element-wise pass), each timed alone (best of 5).
+    /// Adam kernel over all parameters (AdamW's decoupled decay is one more element-wise pass), each timed alone (best of PartRounds).
     /// GFLOP/s counts the layer's product FLOPs (<see cref="ExecutedFlops.Forward"/>) for forward, backward twice or once.</summary>
     private static List<ProductResult> LayerParts(BenchConfig config, int[] threadCounts)
     {
@@ -438,13 +438,18 @@ public static class Report
         return Timed(cases, config, threadCounts);
     }
 
-    /// <summary>Times each case alone (best of 5 runs of ≥ 30 ms, interleaved), then adds per thread count the sum of the parts,
+    /// <summary>Times each case alone (best of <see cref="PartRounds"/> runs of ≥ 30 ms, interleaved), then adds per thread count the sum of the parts,
     /// the measured step and the step minus that sum.</summary>
     /// <remarks>The step is a warm fold's (the workspaces Trainer.Fit steps in, created once, warmed up by 40 steps; without the
     /// fit's set-up, which a short fit of a large model does not amortise), cycling through 64 batches as the fit rows do, and it
-    /// is timed as the parts are: best of 5 runs of ≥ 30 ms, in the same rounds. Timed as the median of the fit rows' repeats
+    /// is timed as the parts are, in the same rounds. Timed as the median of the fit rows' repeats
     /// before the parts instead, the load of a shared host at another moment went into the difference: config d's outside time
     /// was 1,866 µs (13.1 % of a 14,271 µs step) in a report whose d fit row had a 13,552 µs step.</remarks>
+    /// <summary>Rounds of the part-by-part timing: each part and the step once per round, the best of each kept. 9 rather than
+    /// 5: the rounds then span about twice as long, so a few seconds of load elsewhere is less likely to catch every run of one
+    /// row (with 5, one AVX2-path report had config b's step at 213 µs there while its fit row's median was 200 µs).</summary>
+    private const int PartRounds = 9;
+
     private static List<ProductResult> Timed(List<(string Name, string Shape, int Threads, double Flops, Action Run)> cases, BenchConfig config,
         int[] threadCounts)
     {
@@ -452,7 +457,7 @@ public static class Report
         foreach (var f in folds) f.Run(40);
         var timed = cases.Select(c => c.Run).Concat(folds.Select(f => (Action)(() => f.Run(1)))).ToList();
         var best = timed.Select(run => { run(); return double.MaxValue; }).ToArray();
-        for (int r = 0; r < 5; r++)
+        for (int r = 0; r < PartRounds; r++)
             for (int i = 0; i < timed.Count; i++)
             {
                 int iters = 0; var sw = Stopwatch.StartNew();
@@ -602,7 +607,7 @@ public static class Report
                 $"{c.Config,-3} | {c.Model,-34} | {c.Optimizer,-5} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.FlopsPerStep / 1e6,10:N1} | {c.GflopsPerSecond,7:F1} | {Percent(c.PercentOfPeak),6} | {outside,16} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8}"));
         }
         Console.WriteLine();
-        Console.WriteLine("One step part by part (best of 5 each, timed alone; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is one step in a warm fold over 64 batches, timed the same way in the same rounds):");
+        Console.WriteLine($"One step part by part (best of {PartRounds} each, timed alone; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is one step in a warm fold over 64 batches, timed the same way in the same rounds):");
         string? shown = null;
         foreach (var p in r.Products)
         {
