@@ -109,6 +109,58 @@ internal static unsafe class Conv
     }
 
     /// <summary>A pass's operands, for the unit ranges <see cref="WorkerPool.RunRanges"/> hands out.</summary>
+    /// <summary>dst[c, n·P + i] = x[n, c, i]: a batch of [channels, P] maps in example order laid out channel by channel (a
+    /// convolution's dYₜ), cut by channels for up to <paramref name="threads"/> threads; a copy, so any split gives the same bits.</summary>
+    public static void ToChannelMajor<T>(ReadOnlySpan<T> x, Span<T> dst, int rows, int channels, int p, int threads = 1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int length = rows * channels * p;
+        if (x.Length < length || dst.Length < length) throw new ArgumentException("channel-major operands do not fit");
+        fixed (T* px = x) fixed (T* pd = dst)
+        {
+            var job = new MapsJob<T> { From = px, To = pd, Bias = null, Rows = rows, Channels = channels, P = p, ToChannels = true };
+            WorkerPool.RunRanges(channels, length, threads, &MapsPart<T>, &job);
+        }
+    }
+
+    /// <summary>y[n, c, i] = src[c, n·P + i] (+ bias[c], one rounded addition, as TensorPrimitives.Add): the inverse of
+    /// <see cref="ToChannelMajor{T}"/> with the bias of a convolution's output, cut by channels for up to
+    /// <paramref name="threads"/> threads.</summary>
+    public static void FromChannelMajor<T>(ReadOnlySpan<T> src, ReadOnlySpan<T> bias, Span<T> y, int rows, int channels, int p, int threads = 1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int length = rows * channels * p;
+        if (src.Length < length || y.Length < length || (!bias.IsEmpty && bias.Length < channels)) throw new ArgumentException("channel-major operands do not fit");
+        fixed (T* ps = src) fixed (T* py = y) fixed (T* pb = bias)
+        {
+            var job = new MapsJob<T> { From = ps, To = py, Bias = bias.IsEmpty ? null : pb, Rows = rows, Channels = channels, P = p, ToChannels = false };
+            WorkerPool.RunRanges(channels, length, threads, &MapsPart<T>, &job);
+        }
+    }
+
+    private struct MapsJob<T> where T : unmanaged
+    {
+        public T* From, To, Bias;
+        public int Rows, Channels, P;
+        public bool ToChannels;
+    }
+
+    private static void MapsPart<T>(void* state, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var job = ref Unsafe.AsRef<MapsJob<T>>(state);
+        int p = job.P, q = job.Rows * p, length = job.Rows * job.Channels * p;
+        var src = new ReadOnlySpan<T>(job.From, length); var dst = new Span<T>(job.To, length);
+        for (int n = 0; n < job.Rows; n++)
+            for (int c = from; c < to; c++)
+            {
+                if (job.ToChannels) src.Slice((n * job.Channels + c) * p, p).CopyTo(dst.Slice(c * q + n * p, p));
+                else
+                {
+                    var s = src.Slice(c * q + n * p, p); var d = dst.Slice((n * job.Channels + c) * p, p);
+                    if (job.Bias != null) System.Numerics.Tensors.TensorPrimitives.Add(s, job.Bias[c], d);
+                    else s.CopyTo(d);
+                }
+            }
+    }
+
     private struct Job<T> where T : unmanaged
     {
         public T* X; public int XLength;

@@ -233,6 +233,16 @@ internal static unsafe class Gemm
             bool cols = op.N >= op.M;
             int unit = cols ? nr : mr, extent = cols ? op.N : op.M;
             int units = (extent + unit - 1) / unit;
+            if (units == 1 && width == VectorWidth.V512 && Resolve<T>(VectorWidth.V256) == VectorWidth.V256 && extent > unit / 2)
+            {
+                // One tile wide at Vector512 (a long reduction into few outputs: a first convolution's weight gradient, 9 × 32
+                // over 50,176 positions): at Vector256 it is two, one per thread, each packing half of the other operand.
+                // Widths give the same bits.
+                width = VectorWidth.V256;
+                nr = 2 * Lanes<T>(width); mr = RowsOf<T>(width);
+                unit = cols ? nr : mr;
+                units = (extent + unit - 1) / unit;
+            }
             int parts = Math.Min(units, threads * PartsPerThread);
             if (parts > 1)
             {

@@ -105,15 +105,7 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         var yt = all.Slice(g.K * q, outC * q);
         Conv.Im2Col(a.X, cols, rows, g, a.Threads);
         MatMul.Multiply<T>(a.Parameter(0), cols, yt, outC, g.K, q, a.Threads);
-        var y = a.Y;
-        ReadOnlySpan<T> b = Bias ? a.Parameter(1) : default;
-        for (int n = 0; n < rows; n++)
-            for (int o = 0; o < outC; o++)
-            {
-                var src = yt.Slice(o * q + n * p, p); var dst = y.Slice((n * outC + o) * p, p);
-                if (Bias) System.Numerics.Tensors.TensorPrimitives.Add(src, b[o], dst);
-                else src.CopyTo(dst);
-            }
+        Conv.FromChannelMajor<T>(yt, Bias ? a.Parameter(1) : default, a.Y, rows, outC, p, a.Threads);
     }
 
     /// <summary>dW = dYₜ·colsᵀ over all (row, position) in order; db[o] = Σ dY[·, o, ·] in the same order; dx = col2im(Wᵀ·dYₜ).</summary>
@@ -125,9 +117,7 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         var cols = all[..(k * q)];
         var dyt = all.Slice(k * q, outC * q);
         var dcols = all.Slice(k * q + outC * q, k * q);
-        for (int n = 0; n < rows; n++)
-            for (int o = 0; o < outC; o++)
-                a.DY.Slice((n * outC + o) * p, p).CopyTo(dyt.Slice(o * q + n * p, p));
+        Conv.ToChannelMajor<T>(a.DY, dyt, rows, outC, p, a.Threads);
         if (k < outC && q >= outC)
         {
             // A kernel with few taps (the first layer's 1·3·3 = 9): dWᵀ = cols·dYₜᵀ [k, out] keeps the product's columns (out)

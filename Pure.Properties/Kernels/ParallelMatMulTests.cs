@@ -22,6 +22,7 @@ public sealed class ParallelMatMulTests
         { 1600, 3, 5 },     // more rows than one row block (1536); as Aᵀ·B, a depth of 1600
         { 20, 9, 40 },      // a last panel of 8 rows (12-row panels) or 2 (6-row panels): the shorter micro-kernels
         { 128, 200, 170 },  // 4.4 M, threaded; a last panel of 8 rows, computed straight into C
+        { 9, 20000, 32 },   // one Vector512 tile of C over a long depth (a first convolution's weight gradient): threaded at Vector256, two tiles
     };
 
     private enum Product { TransposedB, TransposedBBias, Plain, TransposedA }
