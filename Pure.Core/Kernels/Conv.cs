@@ -209,6 +209,60 @@ internal static unsafe class Conv
                 }
     }
 
+    /// <summary>The passes of <see cref="Pool{T}"/>.</summary>
+    internal enum PoolPass { MaxForward, MaxBackward, AverageForward, AverageBackward }
+
+    /// <summary>One pooling pass (<see cref="MaxPool{T}"/>, <see cref="MaxPoolBackward{T}"/>, <see cref="AvgPool{T}"/>,
+    /// <see cref="AvgPoolBackward{T}"/>) over the batch, cut into runs of whole examples for up to <paramref name="threads"/>
+    /// threads. Examples are independent in every pass (an argmax is an index within its example, and a backward pass adds only
+    /// into its own example, in the same order), so the split changes no bit.</summary>
+    /// <param name="pass">Which pass.</param>
+    /// <param name="input">x (forward) or dy (backward).</param>
+    /// <param name="output">y (forward) or dx (backward).</param>
+    /// <param name="argmax">Max pooling's argmaxes (written forward, read backward); empty for average pooling.</param>
+    /// <param name="rows">Examples.</param>
+    /// <param name="g">The window.</param>
+    /// <param name="countIncludePad">Average pooling's divisor rule.</param>
+    /// <param name="threads">Threads to use.</param>
+    public static void Pool<T>(PoolPass pass, ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, int rows, in Window2d g, bool countIncludePad, int threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool forward = pass is PoolPass.MaxForward or PoolPass.AverageForward;
+        int inPer = forward ? g.InSize : g.C * g.P, outPer = forward ? g.C * g.P : g.InSize;
+        if (input.Length < rows * inPer || output.Length < rows * outPer || (pass is PoolPass.MaxForward or PoolPass.MaxBackward && argmax.Length < rows * g.C * g.P))
+            throw new ArgumentException("pooling operands do not fit");
+        fixed (T* pi = input) fixed (T* po = output) fixed (int* pa = argmax)
+        {
+            var job = new PoolJob<T> { Pass = pass, In = pi, Out = po, Argmax = pa, InPer = inPer, OutPer = outPer, G = g, CountIncludePad = countIncludePad };
+            WorkerPool.RunRanges(rows, (long)rows * g.InSize, threads, &PoolPart<T>, &job);
+        }
+    }
+
+    private struct PoolJob<T> where T : unmanaged
+    {
+        public PoolPass Pass;
+        public T* In, Out; public int* Argmax;
+        public int InPer, OutPer;
+        public Window2d G;
+        public bool CountIncludePad;
+    }
+
+    private static void PoolPart<T>(void* state, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var job = ref Unsafe.AsRef<PoolJob<T>>(state);
+        int n = to - from, per = job.G.C * job.G.P;
+        var input = new ReadOnlySpan<T>(job.In + (long)from * job.InPer, n * job.InPer);
+        var output = new Span<T>(job.Out + (long)from * job.OutPer, n * job.OutPer);
+        var argmax = job.Argmax == null ? default : new Span<int>(job.Argmax + (long)from * per, n * per);
+        switch (job.Pass)
+        {
+            case PoolPass.MaxForward: MaxPool<T>(input, output, argmax, n, job.G); break;
+            case PoolPass.MaxBackward: MaxPoolBackward<T>(input, argmax, output, n, job.G); break;
+            case PoolPass.AverageForward: AvgPool<T>(input, output, n, job.G, job.CountIncludePad); break;
+            default: AvgPoolBackward<T>(input, output, n, job.G, job.CountIncludePad); break;
+        }
+    }
+
     /// <summary>Max pooling: y = the window's maximum (padding counts as −∞), argmax[o] = the input index (within the example) of
     /// the first maximum in row-major window order; a NaN wins, as in PyTorch.</summary>
     public static void MaxPool<T>(ReadOnlySpan<T> x, Span<T> y, Span<int> argmax, int rows, in Window2d g) where T : unmanaged, IFloatingPointIeee754<T>

@@ -76,13 +76,13 @@ public sealed record MaxPool2dSpec(int KernelH, int KernelW, int? StrideH = null
 
     /// <summary>y = the window maxima; the argmaxes go to the scratch.</summary>
     public override void Forward<T>(in ForwardArgs<T> a) =>
-        Conv.MaxPool(a.X, a.Y, MemoryMarshal.Cast<byte, int>(a.Scratch)[..a.Y.Length], a.Rows, Geometry(a.Input));
+        Conv.Pool(Conv.PoolPass.MaxForward, a.X, a.Y, MemoryMarshal.Cast<byte, int>(a.Scratch)[..a.Y.Length], a.Rows, Geometry(a.Input), false, a.Threads);
 
     /// <summary>dx = 0 plus each dy at its argmax.</summary>
     public override void Backward<T>(in BackwardArgs<T> a)
     {
         if (!a.InputGradient) return;
-        Conv.MaxPoolBackward(a.DY, MemoryMarshal.Cast<byte, int>(a.Scratch)[..a.DY.Length], a.DX, a.Rows, Geometry(a.Input));
+        Conv.Pool(Conv.PoolPass.MaxBackward, a.DY, a.DX, MemoryMarshal.Cast<byte, int>(a.Scratch)[..a.DY.Length], a.Rows, Geometry(a.Input), false, a.Threads);
     }
 }
 
@@ -129,12 +129,12 @@ public sealed record AvgPool2dSpec(int KernelH, int KernelW, int? StrideH = null
     }
 
     /// <summary>y = (Σ of the window, row-major) / divisor.</summary>
-    public override void Forward<T>(in ForwardArgs<T> a) => Conv.AvgPool(a.X, a.Y, a.Rows, Geometry(a.Input), CountIncludePad);
+    public override void Forward<T>(in ForwardArgs<T> a) => Conv.Pool(Conv.PoolPass.AverageForward, a.X, a.Y, default, a.Rows, Geometry(a.Input), CountIncludePad, a.Threads);
 
     /// <summary>dx = Σ over the windows containing an element of dy/divisor, outputs in order.</summary>
     public override void Backward<T>(in BackwardArgs<T> a)
     {
         if (!a.InputGradient) return;
-        Conv.AvgPoolBackward(a.DY, a.DX, a.Rows, Geometry(a.Input), CountIncludePad);
+        Conv.Pool(Conv.PoolPass.AverageBackward, a.DY, a.DX, default, a.Rows, Geometry(a.Input), CountIncludePad, a.Threads);
     }
 }

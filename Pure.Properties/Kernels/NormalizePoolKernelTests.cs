@@ -163,6 +163,44 @@ public class NormalizePoolKernelTests
             }
         }).QuickCheckThrowOnFailure();
 
+    /// <summary>The pooling layers' pass (<see cref="Conv.Pool{T}"/>) cuts the batch into runs of whole examples over the
+    /// threads: on 1, 2 and 3 threads every pass — max forward with its argmaxes, max backward, average forward and backward — gives
+    /// the serial kernel's bits, for a batch large enough to be split (33 × 8 × 16 × 17 inputs), the vector 2 × 2 path and a
+    /// padded 3 × 3 stride-2 window (whose windows overlap, so the backward passes add twice into some inputs).</summary>
+    [Fact]
+    public void Threaded_pooling_gives_the_serial_kernels_bits()
+    {
+        const int rows = 33;
+        foreach (var (k, st, pad) in new[] { (2, 2, 0), (3, 2, 1) })
+        {
+            var g = new Window2d(8, 16, 17, k, k, st, st, pad, pad);
+            var r = new System.Random(k * 10 + st);
+            var x = Pixels(rows * g.InSize, r);
+            int outs = rows * g.C * g.OutH * g.OutW;
+            var dy = Pixels(outs, r).Select(v => float.IsFinite(v) ? v : 1f).ToArray();
+            var y0 = new float[outs]; var arg0 = new int[outs]; var dx0 = new float[x.Length]; var avg0 = new float[outs]; var adx0 = new float[x.Length];
+            Conv.MaxPool<float>(x, y0, arg0, rows, g);
+            Conv.MaxPoolBackward<float>(dy, arg0, dx0, rows, g);
+            Conv.AvgPool<float>(x, avg0, rows, g, false);
+            Conv.AvgPoolBackward<float>(dy, adx0, rows, g, false);
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                var y = new float[outs]; var arg = new int[outs]; var dx = new float[x.Length]; var avg = new float[outs]; var adx = new float[x.Length];
+                Conv.Pool<float>(Conv.PoolPass.MaxForward, x, y, arg, rows, g, false, threads);
+                Conv.Pool<float>(Conv.PoolPass.MaxBackward, dy, dx, arg, rows, g, false, threads);
+                Conv.Pool<float>(Conv.PoolPass.AverageForward, x, avg, default, rows, g, false, threads);
+                Conv.Pool<float>(Conv.PoolPass.AverageBackward, dy, adx, default, rows, g, false, threads);
+                string where = $"{g} on {threads} thread(s)";
+                Assert.True(KernelData.SameBits<float>(y0, y), $"max pooling differs, {where}");
+                Assert.Equal(arg0, arg);
+                Assert.True(KernelData.SameBits<float>(dx0, dx), $"max pooling's gradient differs, {where}");
+                Assert.True(KernelData.SameBits<float>(avg0, avg), $"average pooling differs, {where}");
+                Assert.True(KernelData.SameBits<float>(adx0, adx), $"average pooling's gradient differs, {where}");
+            }
+        }
+        Assert.Throws<ArgumentException>(() => Conv.Pool<float>(Conv.PoolPass.MaxForward, new float[10], new float[10], new int[1], 1, new Window2d(1, 4, 4, 2, 2, 2, 2, 0, 0), false, 2));
+    }
+
     /// <summary>im2col and col2im (the contiguous-run path of stride 1 and the general loops) against their definitions:
     /// cols[(c, i, j), n·P + (a, b)] = x[n, c, a·sh − ph + i, b·sw − pw + j] or 0; dx accumulates each column entry into the element it
     /// came from in the order (c, i, j, n, a, b) — bit for bit, with paddings wider than the kernel.</summary>
