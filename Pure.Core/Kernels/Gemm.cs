@@ -142,11 +142,12 @@ internal struct EightRows : IRowCount;
 /// broadcast operand, L1-resident during a panel), B into micro-panels of two registers of columns ([p][col], streamed
 /// from L2), and a micro-kernel keeps a Rows × 2-register tile of C in registers for a depth of <see cref="KcFloat"/>.
 /// Edges are packed with zeros and computed through a small tile on the stack. A row-major A is read in place instead of
-/// packed where its row stride lets a panel's rows share L1 with B (<see cref="ReadsAInPlace{T}(in Operands{T}, VectorWidth)"/>). Strides let one engine serve
+/// packed where its row stride lets a panel's rows share L1 with B (<see cref="ReadsAInPlace{T}(in Operands{T}, VectorWidth)"/>).
+/// Strides let one engine serve
 /// X·Wᵀ, dY·W and dYᵀ·X without materialising a transpose: packing reads the operands in whatever layout they are.</para>
 /// <para><b>Threads.</b> The output is cut into column blocks (or row blocks when C is tall) that
 /// <see cref="WorkerPool"/> hands to threads; the operand all blocks need is packed whole by each thread that takes a block,
-/// into its own buffer. A reduction is never split, so the result is the same for any count.</para>
+/// into its own buffer (or, an A read in place, not packed at all). A reduction is never split, so the result is the same for any count.</para>
 /// </remarks>
 internal static unsafe class Gemm
 {
