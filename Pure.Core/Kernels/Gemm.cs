@@ -245,6 +245,13 @@ internal static unsafe class Gemm
                 units = (extent + unit - 1) / unit;
             }
             int parts = Math.Min(units, threads * PartsPerThread);
+            // A column split whose A is read in place streams all of A through L1 once per part: parts of at least two tiles
+            // each (config b's first product at Vector256: 4 parts of 32 columns instead of 8 of 16) read it half as often.
+            // Warm fold, 2 threads, Zen 5, old/new alternated in one process (12 windows each), median examples/s: AVX2 path
+            // b 317,512 -> 320,103 and 325,988 -> 331,511 (layer 1's product 75.7 -> 74.7 and 73.9 -> 72.8 us in the fold),
+            // c 154,223 -> 155,959 (289.5 -> 278.5 us); AVX-512 c 160,645 -> 162,134. Parts of four tiles were slower (b's
+            // product 85.6 -> 100.2 us on a loaded host: fewer parts to even out a busy core).
+            if (cols && ReadsAInPlace(op, width)) parts = Math.Min(parts, Math.Max(threads, units / 2));
             if (parts > 1)
             {
                 int step = (units + parts - 1) / parts * unit;
