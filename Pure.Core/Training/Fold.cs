@@ -139,6 +139,11 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         LayerState = new ParamTree<T>(stateNames, [.. layerState.Select((a, j) => NdArray.Own(take(a), stateShapes[j]))]),
     };
 
+    /// <summary>The run key whose dropout stream (<c>runKey.FoldIn(Trainer.DropoutStream)</c>) is cached in
+    /// <see cref="dropoutStream"/>: the same for every step of a run.</summary>
+    private RandomKey? dropoutRun;
+    private RandomKey dropoutStream;
+
     /// <summary>One training step on rows <paramref name="rows"/> of <paramref name="data"/> (or, when that is empty, the
     /// <paramref name="m"/> rows from <paramref name="first"/>): forward, loss, backward, update, apply, all in place.
     /// Returns the batch's loss.</summary>
@@ -155,14 +160,13 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         var xs = data.X.Span; var ys = data.Y.Span;
         ReadOnlySpan<T> input = rows.IsEmpty ? xs.Slice(first * w0, m * w0) : Rows.Gather<T>(xs, data.Rows, w0, rows, acts[0].Span, threads);
         ReadOnlySpan<T> batchTargets = rows.IsEmpty ? ys.Slice(first * tw, m * tw) : Rows.Gather<T>(ys, data.Rows, tw, rows, targets, threads: 1);
-
-        var dropoutKey = runKey.FoldIn(Trainer.DropoutStream).FoldIn((uint)step);
+        if (runKey != dropoutRun) { dropoutRun = runKey; dropoutStream = runKey.FoldIn(Trainer.DropoutStream); }
         for (int i = 0; i < n; i++)
         {
             int first0 = spec.ParameterOffsets[i], count = spec.ParameterOffsets[i + 1] - first0;
             int s0 = spec.StateOffsets[i], sn = spec.StateOffsets[i + 1] - s0;
             spec.Layers[i].Forward(new ForwardArgs<T>(m, spec.Shapes[i], spec.Shapes[i + 1], i == 0 ? input : acts[i].Slice(0, m * spec.Widths[i]), acts[i + 1].Slice(0, m * spec.Widths[i + 1]),
-                p.AsSpan(first0, count), scratch[i].Span, dropoutKey.FoldIn((uint)i), threads, layerState.AsSpan(s0, sn)));
+                p.AsSpan(first0, count), scratch[i].Span, LayerKey.Derived(dropoutStream, (uint)step, (uint)i), threads, layerState.AsSpan(s0, sn)));
         }
 
         T loss = spec.Loss.ValueAndGrad(new LossArgs<T>(m, spec.OutputShape, acts[n].Slice(0, m * spec.Widths[n]), targetShape, batchTargets,
@@ -173,7 +177,7 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
             int first0 = spec.ParameterOffsets[i], count = spec.ParameterOffsets[i + 1] - first0;
             spec.Layers[i].Backward(new BackwardArgs<T>(m, spec.Shapes[i], spec.Shapes[i + 1], i == 0 ? input : acts[i].Slice(0, m * spec.Widths[i]), acts[i + 1].Slice(0, m * spec.Widths[i + 1]),
                 dActs[i + 1].Slice(0, m * spec.Widths[i + 1]), dActs[i].Slice(0, m * spec.Widths[i]), i > firstWithParameters,
-                p.AsSpan(first0, count), g.AsSpan(first0, count), scratch[i].Span, dropoutKey.FoldIn((uint)i), threads));
+                p.AsSpan(first0, count), g.AsSpan(first0, count), scratch[i].Span, LayerKey.Derived(dropoutStream, (uint)step, (uint)i), threads));
         }
 
         if (optimizer.AppliesUpdates) optimizer.Update(new UpdateArgs<T>(names, g, p, writableParameters: true, threads));
