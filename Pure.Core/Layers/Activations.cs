@@ -79,6 +79,8 @@ public sealed record IdentitySpec : ActivationSpec
 {
     /// <inheritdoc/>
     public override string Kind => "identity";
+    /// <summary>True: dx[i] is f′(x[i])·dy[i], computed element by element, so dx may be dy's own buffer.</summary>
+    public override bool BackwardInPlace => true;
     /// <inheritdoc/>
     public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => x.CopyTo(y);
     /// <inheritdoc/>
@@ -92,6 +94,8 @@ public sealed record ReluSpec : ActivationSpec
 {
     /// <inheritdoc/>
     public override string Kind => "relu";
+    /// <summary>True: dx[i] is f′(x[i])·dy[i], computed element by element, so dx may be dy's own buffer.</summary>
+    public override bool BackwardInPlace => true;
     /// <inheritdoc/>
     public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => Elementwise.ReluOrBackward(x, default, y, backward: false, threads);
     /// <inheritdoc/>
@@ -106,6 +110,8 @@ public sealed record LeakyReluSpec(double Slope = 0.01) : ActivationSpec
     public double Slope { get; } = double.IsFinite(Slope) ? Slope : throw new ArgumentOutOfRangeException(nameof(Slope), Slope, "slope must be finite");
     /// <inheritdoc/>
     public override string Kind => "leaky-relu";
+    /// <summary>True: dx[i] is f′(x[i])·dy[i], computed element by element, so dx may be dy's own buffer.</summary>
+    public override bool BackwardInPlace => true;
     /// <inheritdoc/>
     public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => Elementwise.LeakyRelu(x, T.CreateChecked(Slope), y);
     /// <inheritdoc/>
@@ -117,6 +123,8 @@ public sealed record SigmoidSpec : ActivationSpec
 {
     /// <inheritdoc/>
     public override string Kind => "sigmoid";
+    /// <summary>True: dx[i] is f′(x[i])·dy[i], computed element by element, so dx may be dy's own buffer.</summary>
+    public override bool BackwardInPlace => true;
     /// <inheritdoc/>
     public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => Elementwise.Sigmoid(x, y);
     /// <inheritdoc/>
@@ -128,6 +136,8 @@ public sealed record TanhSpec : ActivationSpec
 {
     /// <inheritdoc/>
     public override string Kind => "tanh";
+    /// <summary>True: dx[i] is f′(x[i])·dy[i], computed element by element, so dx may be dy's own buffer.</summary>
+    public override bool BackwardInPlace => true;
     /// <inheritdoc/>
     public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => Elementwise.Tanh(x, y);
     /// <inheritdoc/>
@@ -140,6 +150,8 @@ public sealed record GeluSpec : ActivationSpec
 {
     /// <inheritdoc/>
     public override string Kind => "gelu";
+    /// <summary>True: dx[i] is f′(x[i])·dy[i], computed element by element, so dx may be dy's own buffer.</summary>
+    public override bool BackwardInPlace => true;
     /// <inheritdoc/>
     public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => Elementwise.Gelu(x, y);
     /// <inheritdoc/>

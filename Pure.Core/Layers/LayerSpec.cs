@@ -54,6 +54,26 @@ public abstract record LayerSpec
     /// <summary>Bytes of scratch space that a forward pass on <paramref name="rows"/> examples hands to its backward pass (0: none).</summary>
     public virtual int ScratchBytes<T>(Shape input, int rows) where T : unmanaged, IFloatingPointIeee754<T> => 0;
 
+    /// <summary>Whether <see cref="Backward{T}"/> may be given dL/dx as the very span of dL/dy (<see cref="BackwardArgs{T}.DX"/>
+    /// and <see cref="BackwardArgs{T}.DY"/> the same memory): true when each dx[i] is computed from dy[i] (and x, y) and written
+    /// only after dy[i] is read, as an element-wise activation's derivative is. The training fold then keeps one buffer for
+    /// both; false (the default) gives the layer its own. <c>Verify.Layer</c> checks the claim.</summary>
+    public virtual bool BackwardInPlace => false;
+
+    /// <summary>Whether the layer is a view: y holds x's elements in the same order (a reshape, as <see cref="FlattenSpec"/>)
+    /// and dx dy's, so that given y as the very span of x (and dx as that of dy) it leaves them as they are. The training fold
+    /// then passes one buffer for both; false (the default) gives the layer its own. <c>Verify.Layer</c> checks the claim.</summary>
+    public virtual bool IsView => false;
+
+    /// <summary>What <c>ToString</c> shows before a layer's own members: its <see cref="Kind"/>. (<see cref="BackwardInPlace"/> and
+    /// <see cref="IsView"/> are facts of the layer's code, not settings, and are not shown.)</summary>
+    protected virtual bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Append("Kind = ").Append(Kind);
+        return true;
+    }
+
     /// <summary>Writes the layer's output for a batch into <see cref="ForwardArgs{T}.Y"/>.</summary>
     public abstract void Forward<T>(in ForwardArgs<T> a) where T : unmanaged, IFloatingPointIeee754<T>;
 

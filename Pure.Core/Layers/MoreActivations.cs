@@ -10,6 +10,8 @@ public sealed record SiluSpec : ActivationSpec
 {
     /// <inheritdoc/>
     public override string Kind => "silu";
+    /// <summary>True: dx[i] is f′(x[i])·dy[i], computed element by element, so dx may be dy's own buffer.</summary>
+    public override bool BackwardInPlace => true;
     /// <inheritdoc/>
     public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => MoreElementwise.Silu(x, y);
     /// <inheritdoc/>
@@ -26,6 +28,8 @@ public sealed record EluSpec(double Alpha = 1.0) : ActivationSpec
     public double Alpha { get; } = double.IsFinite(Alpha) ? Alpha : throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "ELU's alpha must be finite");
     /// <inheritdoc/>
     public override string Kind => "elu";
+    /// <summary>True: dx[i] is f′(x[i])·dy[i], computed element by element, so dx may be dy's own buffer.</summary>
+    public override bool BackwardInPlace => true;
     /// <inheritdoc/>
     public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => MoreElementwise.Elu(x, T.CreateChecked(Alpha), y);
     /// <inheritdoc/>
@@ -44,6 +48,8 @@ public sealed record SoftplusSpec(double Beta = 1.0, double Threshold = 20.0) : 
     public double Threshold { get; } = double.IsFinite(Threshold) ? Threshold : throw new ArgumentOutOfRangeException(nameof(Threshold), Threshold, "softplus's threshold must be finite");
     /// <inheritdoc/>
     public override string Kind => "softplus";
+    /// <summary>True: dx[i] is f′(x[i])·dy[i], computed element by element, so dx may be dy's own buffer.</summary>
+    public override bool BackwardInPlace => true;
     /// <inheritdoc/>
     public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) => MoreElementwise.Softplus(x, T.CreateChecked(Beta), T.CreateChecked(Threshold), y);
     /// <inheritdoc/>

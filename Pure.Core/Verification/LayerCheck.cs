@@ -54,11 +54,12 @@ internal static class LayerCheck
         var gradient = Compare.Guard(Verify.GradientCheck, () => Gradient(s));
         var (pure, written) = PureVsInPlace(s);
         var threads = Compare.Guard(Verify.Threads, () => ThreadsCheck(s));
+        var shared = Compare.Guard(Verify.SharedBuffers, () => SharedBuffersCheck(s));
         var after = Inputs(s);
         var noWrite = written ?? (Compare.SnapshotDifference(before, after, "before", "after") is { } d
             ? new CheckResult(Verify.NoInputWritten, false, $"an input was written: {d}")
             : new CheckResult(Verify.NoInputWritten, true, "x, the parameters, dy and y (in backward) are unchanged"));
-        return new VerificationReport(subject, [gradient, pure, noWrite, threads, shapesCheck]);
+        return new VerificationReport(subject, [gradient, pure, noWrite, threads, shapesCheck, shared]);
     }
 
     private static List<Compare.Entry> Inputs(Setup s) =>
@@ -69,7 +70,7 @@ internal static class LayerCheck
     {
         var why = $"not run: {Verify.Shapes} failed";
         return new VerificationReport(subject, [new(Verify.GradientCheck, false, why), new(Verify.PureVsInPlace, false, why),
-            new(Verify.NoInputWritten, false, why), new(Verify.Threads, false, why), shapes]);
+            new(Verify.NoInputWritten, false, why), new(Verify.Threads, false, why), shapes, new(Verify.SharedBuffers, false, why)]);
     }
 
     /// <summary>Uniform in ±[margin, 2]: away from the kink at 0 of ReLU-like layers.</summary>
@@ -171,6 +172,45 @@ internal static class LayerCheck
             return (new(name, true, $"y, dx and {g.Length} gradient(s) equal the driver's bits, on NaN-filled and on reused destinations (scratch {scratch.Length} bytes, 0xCD-filled)"), written);
         }
         catch (Exception e) when (e is not OutOfMemoryException) { return (Compare.Threw(name, e), written); }
+    }
+
+    /// <summary>The claims the training fold relies on to share buffers (<see cref="LayerSpec.BackwardInPlace"/>,
+    /// <see cref="LayerSpec.IsView"/>), run on one buffer where the fold would pass one, against the driver's bits.</summary>
+    private static CheckResult SharedBuffersCheck(Setup s)
+    {
+        const string name = Verify.SharedBuffers;
+        bool inPlace = s.Layer.BackwardInPlace, view = s.Layer.IsView;
+        if (!inPlace && !view) return new(name, true, "claims neither BackwardInPlace nor IsView: the fold gives it buffers of its own");
+        string claim = view ? "IsView" : "BackwardInPlace";
+        if (s.Input.Size != s.Output.Size)
+            return new(name, false, $"claims {claim}, but its output {s.Output} has {s.Output.Size} elements per example and its input {s.Input} {s.Input.Size}");
+        var one = Parallelism.SingleThread;
+        var (yPure, _) = s.Forward(s.Params, s.X, one);
+        var (dxPure, gPure) = s.Backward(one);
+        // A view's y is its x (the fold leaves the layer before it its own output in that buffer), and its dx its dy.
+        if (view && Compare.BitDifference("y", yPure.Shape, s.X.Span, yPure.Span, "x", "y") is { } notX)
+            return new(name, false, $"claims IsView, but y is not x element for element: {notX}");
+        if (view && Compare.BitDifference("dx", s.X.Shape, s.Cotangent.Span, dxPure.Span, "dy", "dx") is { } notDy)
+            return new(name, false, $"claims IsView, but dx is not dy element for element: {notDy}");
+        var p = s.Params.Select(a => a.Buffer).ToArray();
+        var scratch = new byte[s.Layer.ScratchBytes<double>(s.Input, s.Rows)];
+        var state = s.State.Select(a => a.ToArray()).ToArray();
+        // Forward: on x's own buffer for a view, else on a buffer of its own, as the fold runs it.
+        var y = view ? s.X.ToArray() : Filled(yPure.Length, double.NaN);
+        s.Layer.Forward(new ForwardArgs<double>(s.Rows, s.Input, s.Output, view ? y : s.X.Span, y, p, scratch, s.Key, 1, state));
+        if (Compare.BitDifference("y", yPure.Shape, yPure.Span, y, "driver", view ? "y written over x" : "in place") is { } dy)
+            return new(name, false, $"claims {claim}: {dy} (forward)");
+        // Backward: dx written over dy.
+        var d = s.Cotangent.ToArray();
+        var g = p.Select(a => Filled(a.Length, double.NaN)).ToArray();
+        s.Layer.Backward(new BackwardArgs<double>(s.Rows, s.Input, s.Output, view ? y : s.X.Span, y, d, d, true, p, g, scratch, s.Key, 1));
+        if (Compare.BitDifference("dx", s.X.Shape, dxPure.Span, d, "driver", "dx written over dy") is { } ddx)
+            return new(name, false, $"claims {claim}: {ddx} (backward)");
+        for (int i = 0; i < g.Length; i++)
+            if (Compare.BitDifference(s.Shapes[i].Name, gPure[i].Shape, gPure[i].Span, g[i], "driver", "dx written over dy") is { } dg)
+                return new(name, false, $"claims {claim}: {dg} (backward)");
+        return new(name, true, view ? "IsView: y written over x and dx over dy give the driver's bits"
+            : $"BackwardInPlace: dx written over dy gives the driver's dx and {g.Length} gradient(s), bit for bit");
     }
 
     private static CheckResult ThreadsCheck(Setup s)

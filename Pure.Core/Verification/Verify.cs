@@ -35,7 +35,7 @@ public static class Verify
 
     /// <summary>Names of the layer checks, in report order.</summary>
     public const string GradientCheck = "gradient vs central differences", PureVsInPlace = "pure vs in place", NoInputWritten = "no input written",
-        Threads = "threads 1 vs 3", Shapes = "shapes and init";
+        Threads = "threads 1 vs 3", Shapes = "shapes and init", SharedBuffers = "shared buffers";
 
     /// <summary>Names of the transform checks, in report order (with <see cref="NoInputWritten"/>).</summary>
     public const string InPlaceSteps = "in place vs pure steps", FusedSteps = "fused vs pure + apply", StateIsCopy = "state is a copy";
@@ -58,7 +58,11 @@ public static class Verify
     /// threads gives the same bits. <b>(5) shapes</b>: <see cref="LayerSpec.Init{T}"/> returns one array per declared parameter with
     /// its declared shape, the same bits for the same key, <see cref="LayerSpec.InitState{T}"/> returns one array per declared
     /// <see cref="LayerSpec.State"/> entry with its shape, and <see cref="LayerSpec.ScratchBytes{T}"/> is ≥ 0; when it fails (or
-    /// <see cref="LayerSpec.OutputShape"/> throws) the other checks are not run and fail.</para>
+    /// <see cref="LayerSpec.OutputShape"/> throws) the other checks are not run and fail. <b>(6) shared buffers</b>: what the layer
+    /// claims about sharing the training fold's buffers holds: with <see cref="LayerSpec.BackwardInPlace"/>, a backward given dx as
+    /// dy's own span leaves the driver's dx there and the driver's gradients; with <see cref="LayerSpec.IsView"/>, the driver's y is x and its dx is dy element for
+    /// element, a forward given y as x's own span leaves the driver's y, and a backward given dx as dy's span (and x as that same y) the driver's dx. A
+    /// layer that claims neither passes (the fold gives it its own buffers).</para>
     /// <para>A layer that carries state (<see cref="LayerSpec.State"/>, e.g. batch normalization's running statistics) runs with its
     /// <see cref="LayerSpec.InitState{T}"/>: in training the gradient flows through what the forward computes from the batch, the
     /// state a direct forward leaves must equal the driver's bit for bit (and for 1 and 3 threads), and the state given is never written.</para>

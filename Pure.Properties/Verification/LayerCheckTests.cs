@@ -82,7 +82,8 @@ public sealed class LayerCheckTests
         var r = Check(Fault.None);
         Assert.True(r.Passed, r.ToString());
         Assert.Equal("layer scale (Scale { Kind = scale, Fault = None }) on 3 × [4], seed 1", r.Subject);
-        Assert.Equal([Verify.GradientCheck, Verify.PureVsInPlace, Verify.NoInputWritten, Verify.Threads, Verify.Shapes], r.Checks.Select(c => c.Name));
+        Assert.Equal([Verify.GradientCheck, Verify.PureVsInPlace, Verify.NoInputWritten, Verify.Threads, Verify.Shapes, Verify.SharedBuffers], r.Checks.Select(c => c.Name));
+        Assert.Equal("claims neither BackwardInPlace nor IsView: the fold gives it buffers of its own", r[Verify.SharedBuffers]!.Detail);
         Assert.Matches(@"^16 elements agree; worst (dx|weight)\[[0-9, ]+\]: analytic \S+, numeric \S+ \([0-9.E-]+ of the tolerance\)$", r[Verify.GradientCheck]!.Detail);
         Assert.Equal("y, dx and 1 gradient(s) equal the driver's bits, on NaN-filled and on reused destinations (scratch 0 bytes, 0xCD-filled)", r[Verify.PureVsInPlace]!.Detail);
         Assert.Equal("x, the parameters, dy and y (in backward) are unchanged", r[Verify.NoInputWritten]!.Detail);
@@ -437,7 +438,7 @@ public sealed class LayerCheckTests
     {
         const string notRun = "not run: " + Verify.Shapes + " failed";
         Assert.Equal<CheckResult>([new(Verify.GradientCheck, false, notRun), new(Verify.PureVsInPlace, false, notRun), new(Verify.NoInputWritten, false, notRun),
-            new(Verify.Threads, false, notRun), new CheckResult(Verify.Shapes, false, shapes)], r.Checks);
+            new(Verify.Threads, false, notRun), new CheckResult(Verify.Shapes, false, shapes), new(Verify.SharedBuffers, false, notRun)], r.Checks);
     }
 
     [Theory]

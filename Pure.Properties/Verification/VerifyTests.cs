@@ -511,7 +511,7 @@ public sealed class VerifyTests
         var e = Assert.Throws<VerificationException>(bad.ThrowIfFailed);
         Assert.Equal(bad.ToString(), e.Message);
         Assert.Contains("✗ " + Verify.GradientCheck, e.Message);
-        Assert.Contains("FAILED (1 of 5 checks)", e.Message);
+        Assert.Contains("FAILED (1 of 6 checks)", e.Message);
     }
 
     [Fact]
