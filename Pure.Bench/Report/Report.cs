@@ -329,7 +329,8 @@ public static class Report
 
     /// <summary>An MLP's step (config d by default), part by part: every product of its dense layers (forward with bias, weight
     /// gradient, input gradient — none for the first layer, as in the step), the ReLUs forward and backward, the loss and the
-    /// fused Adam update of all parameters, each timed alone (best of PartRounds runs per thread count, runs interleaved). Then their sum,
+    /// fused Adam update of all parameters, each timed alone (best of PartRounds runs per thread count, runs interleaved; the first
+    /// layer's forward product on a different input batch each run, see <see cref="InputBatches"/>). Then their sum,
     /// and the step in a warm fold (timed as the parts are, see <see cref="Timed"/>) minus that sum: what the step spends outside
     /// the parts.</summary>
     private static List<ProductResult> Products(BenchConfig config, int[] threadCounts)
@@ -350,7 +351,16 @@ public static class Report
                 var y = new float[m * n]; var dx = new float[m * k]; var dw = new float[n * k]; var db = new float[n];
                 double f = 2.0 * m * n * k;
                 string layer = $"layer {l + 1}";
-                cases.Add(($"{layer} Y = X·Wᵀ + b", $"X [{m}, {k}], W [{n}, {k}]", t, f, () => MatMul.MultiplyTransposedBAddRow<float>(x, w, b, y, m, k, n, t)));
+                if (l == 0)
+                {
+                    // The first layer's X is the batch, read where the data set holds it: a different one each step, from
+                    // FitBatches in turn, as the fold reads it (timed on one hot X, config b's layer 1 forward was 7-9 µs
+                    // shorter than in the fold and that went into the step's time outside the parts).
+                    var input = new InputBatches(m * k, 1);
+                    cases.Add(($"{layer} Y = X·Wᵀ + b", $"X [{m}, {k}] of {FitBatches} in turn, W [{n}, {k}]", t, f,
+                        () => MatMul.MultiplyTransposedBAddRow<float>(input.Next(), w, b, y, m, k, n, t)));
+                }
+                else cases.Add(($"{layer} Y = X·Wᵀ + b", $"X [{m}, {k}], W [{n}, {k}]", t, f, () => MatMul.MultiplyTransposedBAddRow<float>(x, w, b, y, m, k, n, t)));
                 long work = (long)m * n * k;
                 if (l > 0 && t >= 2 && work >= DenseSpec.PairFrom && work < DenseSpec.PairBelow)
                 {
@@ -403,6 +413,8 @@ public static class Report
                 parameters += ps.Sum(p => (long)p.Length);
                 var st = layer.InitState<float>(input).Select(p => p.ToArray()).ToArray();
                 var x = Data.Floats(batch * input.Size, 11 + l); var y = new float[batch * output.Size];
+                // The first layer's forward pass reads the batch where the data set holds it, a different one each step (see Products).
+                var batches = l == 0 ? new InputBatches(batch * input.Size, 11) : null;
                 var dy = Data.Floats(batch * output.Size, 31 + l); var dx = new float[batch * input.Size];
                 var scratch = new byte[layer.ScratchBytes<float>(input, batch)];
                 var key = NeuralPure.Random.RandomKey.FromSeed(99);
@@ -410,7 +422,9 @@ public static class Report
                 double f = ExecutedFlops.Forward(layer, output, batch);
                 string name = $"{l + 1} {layer.Kind}";
                 void Forward() => layer.Forward(new ForwardArgs<float>(batch, input, output, x, y, ps, scratch, key, threads, st));
-                cases.Add(($"{name} forward", $"{input} → {output}", t, f, Forward));
+                if (batches is null) cases.Add(($"{name} forward", $"{input} → {output}", t, f, Forward));
+                else cases.Add(($"{name} forward", $"{input} → {output}, X of {FitBatches} in turn", t, f,
+                    () => layer.Forward(new ForwardArgs<float>(batch, input, output, batches.Next(), y, ps, scratch, key, threads, st))));
                 if (layer is Conv2dSpec conv)
                 {
                     // The column matrix alone: what a direct convolution would not pay (forward), and its transpose (backward).
@@ -438,6 +452,26 @@ public static class Report
         return Timed(cases, config, threadCounts);
     }
 
+    /// <summary><see cref="FitBatches"/> input batches of <c>size</c> floats in one array, as a data set holds them, handed out in
+    /// turn: a part that reads the step's input then finds it where the fold does (in L3 or memory), not in L1 or L2.</summary>
+    private sealed class InputBatches(int size, int seed)
+    {
+        private readonly float[] all = Data.Floats(checked(size * FitBatches), seed);
+        private int next;
+
+        public ReadOnlySpan<float> Next()
+        {
+            var x = all.AsSpan(next * size, size);
+            next = (next + 1) % FitBatches;
+            return x;
+        }
+    }
+
+    /// <summary>Rounds of the part-by-part timing: each part and the step once per round, the best of each kept. 9 rather than
+    /// 5: the rounds then span about twice as long, so a few seconds of load elsewhere is less likely to catch every run of one
+    /// row (with 5, one AVX2-path report had config b's step at 213 µs there while its fit row's median was 200 µs).</summary>
+    private const int PartRounds = 9;
+
     /// <summary>Times each case alone (best of <see cref="PartRounds"/> runs of ≥ 30 ms, interleaved), then adds per thread count the sum of the parts,
     /// the measured step and the step minus that sum.</summary>
     /// <remarks>The step is a warm fold's (the workspaces Trainer.Fit steps in, created once, warmed up by 40 steps; without the
@@ -445,11 +479,6 @@ public static class Report
     /// is timed as the parts are, in the same rounds. Timed as the median of the fit rows' repeats
     /// before the parts instead, the load of a shared host at another moment went into the difference: config d's outside time
     /// was 1,866 µs (13.1 % of a 14,271 µs step) in a report whose d fit row had a 13,552 µs step.</remarks>
-    /// <summary>Rounds of the part-by-part timing: each part and the step once per round, the best of each kept. 9 rather than
-    /// 5: the rounds then span about twice as long, so a few seconds of load elsewhere is less likely to catch every run of one
-    /// row (with 5, one AVX2-path report had config b's step at 213 µs there while its fit row's median was 200 µs).</summary>
-    private const int PartRounds = 9;
-
     private static List<ProductResult> Timed(List<(string Name, string Shape, int Threads, double Flops, Action Run)> cases, BenchConfig config,
         int[] threadCounts)
     {
@@ -607,7 +636,7 @@ public static class Report
                 $"{c.Config,-3} | {c.Model,-34} | {c.Optimizer,-5} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.FlopsPerStep / 1e6,10:N1} | {c.GflopsPerSecond,7:F1} | {Percent(c.PercentOfPeak),6} | {outside,16} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8}"));
         }
         Console.WriteLine();
-        Console.WriteLine($"One step part by part (best of {PartRounds} each, timed alone; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is one step in a warm fold over 64 batches, timed the same way in the same rounds):");
+        Console.WriteLine($"One step part by part (best of {PartRounds} each, timed alone; the first layer's forward pass reads one of 64 input batches in turn, as the fold does; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is one step in a warm fold over 64 batches, timed the same way in the same rounds):");
         string? shown = null;
         foreach (var p in r.Products)
         {
