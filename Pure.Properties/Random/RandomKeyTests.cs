@@ -302,20 +302,22 @@ public sealed class RandomKeyTests
         }
     }
 
-    /// <summary>Keep rates exactly at a block's uniform and one ulp either side: the comparison is strict, as the definition's.</summary>
+    /// <summary>Keep rates exactly at a block's uniform and one ulp either side: the comparison is strict, as the definition's
+    /// (blocks 0–71 of a 77-element mask: the 32-block and 16-block vector loops, the 8-block one and the scalar tail, where
+    /// the block's high word equals the threshold's and the low word decides).</summary>
     [Fact]
     public void The_keep_mask_is_strict_at_the_threshold()
     {
         var key = new RandomKey(7, 11);
-        for (uint i = 0; i < 16; i++)
+        for (uint i = 0; i < 77; i++)
         {
             double u = Threefry.UnitDouble(key, i);
             foreach (double keep in new[] { u, Math.BitIncrement(u), Math.BitDecrement(u) })
             {
                 if (!(keep > 0 && keep < 1)) continue;
-                var mask = new bool[24];
+                var mask = new bool[77];
                 Sampling.KeepMask(key, keep, mask);
-                for (int j = 0; j < 24; j++) Assert.Equal(Threefry.UnitDouble(key, (uint)j) < keep, mask[j]);
+                for (int j = 0; j < 77; j++) Assert.Equal(Threefry.UnitDouble(key, (uint)j) < keep, mask[j]);
             }
         }
     }
