@@ -85,13 +85,16 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         return Bias ? [w, Sampling.Uniform<T>(kb, -bound, bound, OutChannels)] : [w];
     }
 
-    /// <summary>The column matrix [in·kh·kw, rows·P] (kept from forward to backward), and for the backward pass dY transposed
-    /// [out, rows·P] and the column gradient [in·kh·kw, rows·P].</summary>
+    /// <summary>The column matrix [in·kh·kw, rows·P] (kept from forward to backward, and the column gradient written over it
+    /// once the weight gradient has read it), Yₜ and then dY transposed [out, rows·P], and dWᵀ [in·kh·kw, out] for a kernel
+    /// with few taps.</summary>
+    /// <remarks>With the column gradient in a matrix of its own, the CNN's second convolution (288 × 12,544 columns at batch 64)
+    /// kept 14.4 MB more in the step.</remarks>
     public override int ScratchBytes<T>(Shape input, int rows)
     {
         var g = Geometry(input);
         long q = (long)rows * g.P;
-        return checked((int)((2 * g.K + OutChannels) * q * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+        return checked((int)(((g.K + OutChannels) * q + (long)g.K * OutChannels) * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
     }
 
     /// <summary>cols = im2col(x); Yₜ = W·cols, one product [out, rows·P] over the whole batch into the scratch the backward pass
@@ -116,14 +119,13 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         var all = MemoryMarshal.Cast<byte, T>(a.Scratch);
         var cols = all[..(k * q)];
         var dyt = all.Slice(k * q, outC * q);
-        var dcols = all.Slice(k * q + outC * q, k * q);
         Conv.ToChannelMajor<T>(a.DY, dyt, rows, outC, p, a.Threads);
         if (k < outC && q >= outC)
         {
             // A kernel with few taps (the first layer's 1·3·3 = 9): dWᵀ = cols·dYₜᵀ [k, out] keeps the product's columns (out)
             // wide enough to fill a register tile, then is transposed into dW. Each element is the same chain over (row,
             // position) with the factors swapped, and a·b = b·a, fma(a, b, c) = fma(b, a, c) exactly: the same bits.
-            var dwt = all.Slice(k * q + outC * q, k * outC);
+            var dwt = all.Slice((k + outC) * q, k * outC);
             MatMul.MultiplyTransposedB<T>(cols, dyt, dwt, k, q, outC, a.Threads);
             var dw = a.Gradient(0);
             for (int r = 0; r < k; r++)
@@ -134,6 +136,7 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         if (Bias) MatMul.RowSums<T>(dyt, a.Gradient(1), outC, q);
         if (a.InputGradient)
         {
+            var dcols = cols;                                            // read for the last time by the weight gradient above
             MatMul.MultiplyTransposedA<T>(a.Parameter(0), dyt, dcols, outC, k, q, a.Threads);
             Conv.Col2Im<T>(dcols, a.DX, rows, g, a.Threads);
         }
