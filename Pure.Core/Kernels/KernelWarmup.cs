@@ -142,6 +142,7 @@ public static class KernelWarmup
         (typeof(MatMul).FullName!, nameof(MatMul.ColumnSums)),
         (LossesNamespace + ".SoftmaxCrossEntropy", "ValueAndGrad"),
         (LossesNamespace + ".SoftmaxCrossEntropy", "Row"),
+        (LossesNamespace + ".SoftmaxCrossEntropy", "Rows"),
         (typeof(OptimizerKernels).FullName!, nameof(OptimizerKernels.AdamStep)),
         (typeof(OptimizerKernels).FullName!, "AdamRange"),
     ];

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using NeuralPure.Tensors;
 
 using NeuralPure.Numerics;
@@ -112,6 +113,7 @@ public static class SoftmaxCrossEntropy
         int group = Math.Max(1, ExpBuffer / k);
         Span<double> buffer = k <= ExpBuffer ? stackalloc double[ExpBuffer] : e[..k];
         if (k > ExpBuffer) group = 1;
+        Span<double> maxima = stackalloc double[ExpBuffer / 2];          // each row's max, for its log-sum-exp (k ≥ 2)
         for (int i0 = 0; i0 < rows; i0 += group)
         {
             int count = Math.Min(group, rows - i0);
@@ -120,12 +122,18 @@ public static class SoftmaxCrossEntropy
                 var zi = z.Slice(i * k, k);
                 double m = double.NegativeInfinity;
                 foreach (var v in zi) m = Math.Max(m, double.CreateChecked(v));
+                maxima[i - i0] = m;
                 var ei = buffer.Slice((i - i0) * k, k);
                 for (int j = 0; j < k; j++) ei[j] = double.CreateChecked(zi[j]) - m;
             }
             Elementary.ExpInPlace(buffer[..(count * k)]);
+            if (!smoothing && k <= ExpBuffer && Vector256.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+            {
+                Rows(z.Slice(i0 * k, count * k), maxima[..count], buffer[..(count * k)], labels.Slice(i0, count), grad.Slice(i0 * k, count * k), weights, keep, wSum, ref nll);
+                continue;
+            }
             for (int i = i0; i < i0 + count; i++)
-                nll += Row(z.Slice(i * k, k), buffer.Slice((i - i0) * k, k), int.CreateChecked(labels[i]), grad.Slice(i * k, k), weights, weighted, smoothing, keep, share, s, wSum, ref smooth);
+                nll += Row(z.Slice(i * k, k), maxima[i - i0], buffer.Slice((i - i0) * k, k), int.CreateChecked(labels[i]), grad.Slice(i * k, k), weights, weighted, smoothing, keep, share, s, wSum, ref smooth);
         }
         return keep * nll / wSum + share * smooth / wSum;
     }
@@ -133,15 +141,13 @@ public static class SoftmaxCrossEntropy
     /// <summary>Doubles of shifted logits exponentiated per call (a group of rows).</summary>
     private const int ExpBuffer = 256;
 
-    /// <summary>One row's loss term w_y·(lse − z_y) (returned) and its gradient, from its logits and eⱼ = exp(zⱼ − max z); the
+    /// <summary>One row's loss term w_y·(lse − z_y) (returned) and its gradient, from its logits, their max m and eⱼ = exp(zⱼ − m); the
     /// smoothing term is added to <paramref name="smooth"/>.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static double Row<T>(ReadOnlySpan<T> zi, ReadOnlySpan<double> e, int y, Span<T> gi, ReadOnlySpan<double> weights, bool weighted, bool smoothing,
+    private static double Row<T>(ReadOnlySpan<T> zi, double m, ReadOnlySpan<double> e, int y, Span<T> gi, ReadOnlySpan<double> weights, bool weighted, bool smoothing,
         double keep, double share, double s, double wSum, ref double smooth) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int k = zi.Length;
-        double m = double.NegativeInfinity;
-        foreach (var v in zi) m = Math.Max(m, double.CreateChecked(v));
         double sum = 0;
         for (int j = 0; j < k; j++) sum += e[j];
         double lse = m + Elementary.Log(sum);
@@ -156,6 +162,46 @@ public static class SoftmaxCrossEntropy
             gi[j] = T.CreateChecked(gj / wSum);
         }
         return wy * (lse - double.CreateChecked(zi[y]));
+    }
+
+    /// <summary><see cref="Row{T}"/> without smoothing for a group of rows (float or double): the same operations, with each
+    /// row's sum, log-sum-exp and loss term in turn, then the gradient ((1 − ε)·w_y)·(pⱼ − [j = y])/W with pⱼ = eⱼ/Σe over the
+    /// whole group in vector lanes (IEEE division and multiplication round the same in a lane as in a scalar; the true class's
+    /// element, the only one with a 1 to subtract, is then written by the scalar expression). Adds each row's w_y·(lse − z_y) to
+    /// <paramref name="nll"/> in turn.</summary>
+    /// <remarks>Config a's loss ([32, 10]) took 3.4 µs with <see cref="Row{T}"/>, two divisions per logit in scalar code.</remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Rows<T>(ReadOnlySpan<T> z, ReadOnlySpan<double> maxima, ReadOnlySpan<double> e, ReadOnlySpan<T> labels, Span<T> g,
+        ReadOnlySpan<double> weights, double keep, double wSum, ref double nll) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = labels.Length, k = z.Length / rows, n = z.Length;
+        Span<double> sums = stackalloc double[ExpBuffer], scales = stackalloc double[ExpBuffer];
+        for (int i = 0; i < rows; i++)
+        {
+            var ei = e.Slice(i * k, k);
+            double sum = 0;
+            for (int j = 0; j < k; j++) sum += ei[j];
+            double lse = maxima[i] + Elementary.Log(sum);
+            int y = int.CreateChecked(labels[i]);
+            double wy = weights.IsEmpty ? 1.0 : weights[y];
+            nll += wy * (lse - double.CreateChecked(z[i * k + y]));
+            sums.Slice(i * k, k).Fill(sum);
+            scales.Slice(i * k, k).Fill(keep * wy);
+        }
+        var w = Vector256.Create(wSum);
+        int at = 0;
+        for (; at <= n - 4; at += 4)
+        {
+            var q = Vector256.Create(scales.Slice(at, 4)) * (Vector256.Create(e.Slice(at, 4)) / Vector256.Create(sums.Slice(at, 4))) / w;
+            if (typeof(T) == typeof(float)) Vector256.Narrow(q, q).GetLower().CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(g).Slice(at, 4));
+            else q.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(g).Slice(at, 4));
+        }
+        for (; at < n; at++) g[at] = T.CreateChecked(scales[at] * (e[at] / sums[at]) / wSum);
+        for (int i = 0; i < rows; i++)
+        {
+            int y = int.CreateChecked(labels[i]), at1 = i * k + y;
+            g[at1] = T.CreateChecked(scales[at1] * (e[at1] / sums[at1] - 1) / wSum);
+        }
     }
 
     /// <summary>Writes log_softmax(z) into <paramref name="dest"/>: z − max(z) − log Σ e^(z − max(z)).</summary>
