@@ -51,6 +51,23 @@ internal static unsafe class Conv
         {
             int c = r / (g.Kh * g.Kw), i = r / g.Kw % g.Kh, j = r % g.Kw;
             var row = cols.Slice(r * q, q);
+            if (SameWidthRun(g, i, j, out int y0, out int y1, out int t0, out int t1, out int offset))
+            {
+                // The output rows y0..y1 read consecutive input rows, each shifted by the same dj: one run of the plane, then
+                // the |dj| elements at each row's edge (which read padding, and which the run filled from the next row) zeroed.
+                int w = g.W, dj = j - g.Pw;
+                for (int n = 0; n < rows; n++)
+                {
+                    var xc = x.Slice(n * inSize + c * hw, hw);
+                    var dst = row.Slice(n * p, p);
+                    dst[..(y0 * w)].Clear();
+                    dst[(y1 * w)..].Clear();
+                    if (y1 == y0) continue;
+                    xc.Slice(t0 + offset, t1 - t0).CopyTo(dst[t0..t1]);
+                    for (int y = y0; y < y1; y++) EdgeOf(dst, y, w, dj).Clear();
+                }
+                continue;
+            }
             for (int n = 0; n < rows; n++)
             {
                 var xc = x.Slice(n * inSize + c * hw, hw);
@@ -80,6 +97,24 @@ internal static unsafe class Conv
         }
     }
 
+    /// <summary>Whether tap (i, j) of a stride-1 window whose output rows are as wide as the input's (ow = W: "same" padding
+    /// along the width) reads, for output rows [y0, y1), the input plane shifted by offset = di·W + dj (di = i − ph, dj = j − pw):
+    /// output element t reads input element t + offset, for t in [t0, t1) (the rest of those rows are the |dj| elements at each
+    /// row's edge, <see cref="EdgeOf"/>, which read padding). Rows outside [y0, y1) read padding rows.</summary>
+    private static bool SameWidthRun(in Window2d g, int i, int j, out int y0, out int y1, out int t0, out int t1, out int offset)
+    {
+        int w = g.W, di = i - g.Ph, dj = j - g.Pw;
+        y0 = y1 = t0 = t1 = offset = 0;
+        if (g.Sh != 1 || g.Sw != 1 || g.OutW != w || Math.Abs(dj) >= w) return false;
+        y0 = Math.Clamp(-di, 0, g.OutH); y1 = Math.Clamp(g.H - di, y0, g.OutH);
+        t0 = y0 * w + Math.Max(0, -dj); t1 = Math.Max(t0, y1 * w - Math.Max(0, dj));
+        offset = di * w + dj;
+        return true;
+    }
+
+    /// <summary>The |dj| elements of output row y (width w) that read padding: its first −dj (dj &lt; 0) or its last dj.</summary>
+    private static Span<T> EdgeOf<T>(Span<T> map, int y, int w, int dj) => dj < 0 ? map.Slice(y * w, -dj) : map.Slice(y * w + w - dj, dj);
+
     /// <summary>The outputs [lo, hi) of a stride-1 row of <paramref name="ow"/> whose input column xo − <paramref name="shift"/> lies in [0, w).</summary>
     private static (int Lo, int Hi) Inside(int ow, int w, int shift)
     {
@@ -88,10 +123,14 @@ internal static unsafe class Conv
     }
 
     /// <summary>dx = col2im(dcols): clears dx, then adds each column entry to the input element it was read from, in the order
-    /// (c, i, j, n, oh, ow).</summary>
+    /// (c, i, j, n, oh, ow). <paramref name="dcols"/> is consumed: entries whose column entry read padding may be set to +0.</summary>
     /// <remarks>On more than one thread the channels are cut into ranges, one range per part: every element of dx belongs to one
-    /// channel, whose additions one part makes in the order above, so the result does not depend on the split.</remarks>
-    public static void Col2Im<T>(ReadOnlySpan<T> dcols, Span<T> dx, int rows, in Window2d g, int threads = 1) where T : unmanaged, IFloatingPointIeee754<T>
+    /// channel, whose additions one part makes in the order above, so the result does not depend on the split. With stride 1
+    /// and "same" width a tap's additions into one example's channel are one run (<see cref="SameWidthRun"/>): the entries at
+    /// the rows' edges, which read padding and would land on the next row's edge, are first set to +0, and adding +0 changes no
+    /// bit of a sum that started at +0 (such a sum is never −0). Config cnn's second convolution: 1,065 µs with a run per row
+    /// (14 elements).</remarks>
+    public static void Col2Im<T>(Span<T> dcols, Span<T> dx, int rows, in Window2d g, int threads = 1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int q = rows * g.P;
         if (dx.Length < rows * g.InSize || dcols.Length < g.K * q) throw new ArgumentException("col2im operands do not fit");
@@ -105,7 +144,7 @@ internal static unsafe class Conv
     private static void Col2ImPart<T>(void* state, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref var job = ref Unsafe.AsRef<Job<T>>(state);
-        Col2ImChannels(new ReadOnlySpan<T>(job.X, job.XLength), new Span<T>(job.Out, job.OutLength), job.Rows, job.G, from, to);
+        Col2ImChannels(new Span<T>(job.X, job.XLength), new Span<T>(job.Out, job.OutLength), job.Rows, job.G, from, to);
     }
 
     /// <summary>A pass's operands, for the unit ranges <see cref="WorkerPool.RunRanges"/> hands out.</summary>
@@ -169,7 +208,7 @@ internal static unsafe class Conv
     }
 
     /// <summary>Channels [from, to) of dx: cleared in every example, then the column entries added.</summary>
-    private static void Col2ImChannels<T>(ReadOnlySpan<T> dcols, Span<T> dx, int rows, in Window2d g, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Col2ImChannels<T>(Span<T> dcols, Span<T> dx, int rows, in Window2d g, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int oh = g.OutH, ow = g.OutW, p = g.P, q = rows * p, inSize = g.InSize, hw = g.H * g.W;
         for (int n = 0; n < rows; n++) dx.Slice(n * inSize + from * hw, (to - from) * hw).Clear();
@@ -178,6 +217,20 @@ internal static unsafe class Conv
                 for (int j = 0; j < g.Kw; j++)
                 {
                     var row = dcols.Slice(((c * g.Kh + i) * g.Kw + j) * q, q);
+                    if (SameWidthRun(g, i, j, out int y0, out int y1, out int t0, out int t1, out int offset))
+                    {
+                        int w = g.W, dj = j - g.Pw;
+                        if (y1 == y0) continue;
+                        for (int n = 0; n < rows; n++)
+                        {
+                            var dxc = dx.Slice(n * inSize + c * hw, hw);
+                            var src = row.Slice(n * p, p);
+                            for (int y = y0; y < y1; y++) EdgeOf(src, y, w, dj).Clear();
+                            var run = dxc.Slice(t0 + offset, t1 - t0);
+                            System.Numerics.Tensors.TensorPrimitives.Add(run, src[t0..t1], run);
+                        }
+                        continue;
+                    }
                     for (int n = 0; n < rows; n++)
                     {
                         var dxc = dx.Slice(n * inSize + c * hw, hw);
