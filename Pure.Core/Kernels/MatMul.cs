@@ -141,12 +141,36 @@ internal static unsafe class MatMul
     /// chain: s = (…((a[i,0] + a[i,1]) + a[i,2]) …), from 0).</summary>
     /// <remarks>Eight rows at a time: a chain waits for its previous add (about four cycles), so one row alone runs at a quarter
     /// of the adder's rate; eight independent chains fill it. The order within each row is the definition's: the same bits.
-    /// A convolution's bias gradient (its channels' rows of dY, 64 × 784 long for the first layer of the README's CNN).</remarks>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void RowSums<T>(ReadOnlySpan<T> a, Span<T> sums, int m, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    /// A convolution's bias gradient (its channels' rows of dY, 64 × 784 long for the first layer of the README's CNN). Groups
+    /// of eight rows are cut among up to <paramref name="threads"/> threads (each row's chain on one thread: the same bits on
+    /// any count); they ran on the calling thread.</remarks>
+    public static void RowSums<T>(ReadOnlySpan<T> a, Span<T> sums, int m, int n, int threads = 1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.Length(a, checked(m * n), nameof(a)); Guard.Length(sums, m, nameof(sums));
         Guard.NoOverlap(a, sums, nameof(a));
+        fixed (T* pa = a) fixed (T* ps = sums)
+        {
+            var job = new RowSumsJob<T> { A = pa, Sums = ps, M = m, N = n };
+            WorkerPool.RunRanges((m + 7) / 8, (long)m * n, threads, &RowSumsPart<T>, &job);
+        }
+    }
+
+    private struct RowSumsJob<T> where T : unmanaged
+    {
+        public T* A, Sums;
+        public int M, N;
+    }
+
+    private static void RowSumsPart<T>(void* state, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<RowSumsJob<T>>(state);
+        int i0 = from * 8, i1 = Math.Min(job.M, to * 8), n = job.N;
+        RowSumsRange(new ReadOnlySpan<T>(job.A + (long)i0 * n, (i1 - i0) * n), new Span<T>(job.Sums + i0, i1 - i0), i1 - i0, n);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void RowSumsRange<T>(ReadOnlySpan<T> a, Span<T> sums, int m, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         int i = 0;
         ref T a0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
         for (; i + 8 <= m; i += 8)

@@ -133,7 +133,7 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         }
         else MatMul.MultiplyTransposedB<T>(dyt, cols, a.Gradient(0), outC, q, k, a.Threads);
         // db[o]: channel o's row of dYₜ summed in order.
-        if (Bias) MatMul.RowSums<T>(dyt, a.Gradient(1), outC, q);
+        if (Bias) MatMul.RowSums<T>(dyt, a.Gradient(1), outC, q, a.Threads);
         if (a.InputGradient)
         {
             var dcols = cols;                                            // read for the last time by the weight gradient above

@@ -173,14 +173,23 @@ public sealed class MatMulTests
         Assert.Equal("a", Assert.Throws<ArgumentException>(() => MatMul.RowSums<float>(new float[5], new float[2], 2, 3)).ParamName);
     }
 
-    private static void RowSumsAreInOrder<T>(int m, int n) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    /// <summary>Rows long enough to be cut among threads (groups of eight rows, and a last group of five) are the definition on
+    /// 1, 2 and 3 threads.</summary>
+    [Fact]
+    public void RowSums_on_threads_are_the_definition_bitwise()
+    {
+        RowSumsAreInOrder<float>(29, 5000, 1); RowSumsAreInOrder<float>(29, 5000, 2); RowSumsAreInOrder<float>(29, 5000, 3);
+        RowSumsAreInOrder<double>(32, 3000, 2);
+    }
+
+    private static void RowSumsAreInOrder<T>(int m, int n, int threads = 1) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var c = KernelData.Values<T>(m * n, 7 * m + n, 3);
         var want = new T[m];
         for (int i = 0; i < m; i++) { T s = T.Zero; for (int j = 0; j < n; j++) s += c[i * n + j]; want[i] = s; }
         var got = KernelData.Garbage<T>(m);
-        MatMul.RowSums<T>(c, got, m, n);
-        KernelData.AssertSameBits<T>(want, got, $"RowSums<{typeof(T).Name}> [{m}, {n}]");
+        MatMul.RowSums<T>(c, got, m, n, threads);
+        KernelData.AssertSameBits<T>(want, got, $"RowSums<{typeof(T).Name}> [{m}, {n}] on {threads} thread(s)");
     }
 
     // ───────────────────────── throwing cases ─────────────────────────
