@@ -134,7 +134,7 @@ public class NormalizePoolKernelTests
     }
 
     /// <summary>Both the 2 × 2 stride-2 vector path and the general loops (every other geometry) give the definition's bits:
-    /// values, argmaxes, averages and average gradients, with ties, −∞, −0 and NaN in the windows, odd sizes and widths whose
+    /// values, argmaxes, both gradients, averages, with ties, −∞, −0 and NaN in the windows, odd sizes and widths whose
     /// last block of four overlaps the one before.</summary>
     [Fact]
     public void Pooling_is_its_definition_bit_for_bit() =>
@@ -156,6 +156,12 @@ public class NormalizePoolKernelTests
                 Conv.MaxPool<float>(x, y, arg, rows, g);
                 Assert.True(KernelData.SameBits<float>(want.Max, y), $"max pooling differs for {g}");
                 Assert.Equal(want.Arg, arg);
+                // Max pooling's gradient: dx = 0, then dx[argmax] += dy output by output (−0 in dy gives +0).
+                var wantMaxDx = new float[x.Length];
+                for (int o = 0; o < outs; o++) wantMaxDx[o / (channels * g.P) * g.InSize + want.Arg[o]] += dy[o];
+                var maxDx = KernelData.Garbage<float>(x.Length);
+                Conv.MaxPoolBackward<float>(dy, arg, maxDx, rows, g);
+                Assert.True(KernelData.SameBits<float>(wantMaxDx, maxDx), $"max pooling's gradient differs for {g}");
                 Conv.AvgPool<float>(x, y, rows, g, includePad);
                 Assert.True(KernelData.SameBits<float>(want.Avg, y), $"average pooling differs for {g}, count_include_pad {includePad}");
                 Conv.AvgPoolBackward<float>(dy, dx, rows, g, includePad);
