@@ -176,7 +176,7 @@ public static class Sampling
     /// <summary>A mask whose element i is true with probability <paramref name="keep"/> (in [0, 1]).</summary>
     /// <remarks>Element i is <c>Threefry.UnitDouble(key, i) &lt; keep</c>. That uniform is b·2⁻⁵³ for the 53-bit integer b of
     /// block i, so the test is b &lt; keep·2⁵³ (exact: a power-of-two scaling), and for an integer b that is b &lt;
-    /// ⌈keep·2⁵³⌉: the same mask from integer comparisons, eight blocks at a time, with no double formed. Long masks are
+    /// ⌈keep·2⁵³⌉ (all true for keep ≥ 1): the same mask from integer comparisons, many blocks at a time, with no double formed. Long masks are
     /// cut among up to <paramref name="threads"/> threads (<see cref="NeuralPure.Kernels.WorkerPool.RunBlocks"/>). A mask of
     /// 64 × 3136 elements on one thread (Zen 5) took 506 µs with one eight-lane register of blocks at a time and the comparison
     /// in 64-bit lanes; with two registers' rounds interleaved and the comparison in 32-bit lanes, 350 µs at Vector256 and
@@ -210,9 +210,10 @@ public static class Sampling
     {
         int i0 = 0;
         long threshold = (long)Math.Ceiling(keep * (1UL << 53));
+        if (threshold >= 1L << 53) { mask.Fill(true); return; }             // keep ≥ 1: every uniform in [0, 1) is below it
         ref byte m = ref Unsafe.As<bool, byte>(ref MemoryMarshal.GetReference(mask));
         ulong[] table = ByteMasks;
-        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && threshold < 1L << 53)
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
         {
             // Sixteen blocks a register, each round's rotation one vprold, two registers' rounds interleaved; the 53-bit
             // b = x0·2²¹ + ⌊x1/2¹¹⌋ compared with t = t_hi·2²¹ + t_lo in 32-bit lanes: b < t ⟺ x0 < t_hi, or x0 = t_hi and
@@ -228,23 +229,19 @@ public static class Sampling
         }
         if (Vector256.IsHardwareAccelerated)
         {
-            var below = Vector256.Create(threshold);
+            // Two registers' rounds interleaved and the comparison in 32-bit lanes, as above; then one register.
             var lane = Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
-            if (threshold < 1L << 53)
+            var hiT = Vector256.Create((uint)(threshold >> 21)); var loT = Vector256.Create((uint)(threshold & ((1 << 21) - 1)));
+            for (; i0 <= mask.Length - 16; i0 += 16)
             {
-                // Two registers' rounds interleaved and the comparison in 32-bit lanes, as above.
-                var hiT = Vector256.Create((uint)(threshold >> 21)); var loT = Vector256.Create((uint)(threshold & ((1 << 21) - 1)));
-                for (; i0 <= mask.Length - 16; i0 += 16)
-                {
-                    Threefry.Block8x2(key, Vector256.Create(first + (uint)i0) + lane, Vector256.Create(first + (uint)i0 + 8) + lane, out var x0, out var x1, out var y0, out var y1);
-                    Unsafe.WriteUnaligned(ref Unsafe.Add(ref m, i0), table[Below8(x0, x1, hiT, loT)]);
-                    Unsafe.WriteUnaligned(ref Unsafe.Add(ref m, i0 + 8), table[Below8(y0, y1, hiT, loT)]);
-                }
+                Threefry.Block8x2(key, Vector256.Create(first + (uint)i0) + lane, Vector256.Create(first + (uint)i0 + 8) + lane, out var x0, out var x1, out var y0, out var y1);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref m, i0), table[Below8(x0, x1, hiT, loT)]);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref m, i0 + 8), table[Below8(y0, y1, hiT, loT)]);
             }
             for (; i0 <= mask.Length - 8; i0 += 8)
             {
                 Threefry.Block8(key, Vector256.Create(first + (uint)i0) + lane, out var x0, out var x1);
-                Unsafe.WriteUnaligned(ref Unsafe.Add(ref m, i0), table[Below(x0, x1, below)]);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref m, i0), table[Below8(x0, x1, hiT, loT)]);
             }
         }
         Span<double> u = stackalloc double[256];
@@ -270,15 +267,6 @@ public static class Sampling
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Below8(Vector256<uint> x0, Vector256<uint> x1, Vector256<uint> hiT, Vector256<uint> loT) =>
         (int)(Vector256.LessThan(x0, hiT) | (Vector256.Equals(x0, hiT) & Vector256.LessThan(Vector256.ShiftRightLogical(x1, 11), loT))).ExtractMostSignificantBits();
-
-    /// <summary>Bit l set where block l's 53-bit integer is below <paramref name="below"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Below(Vector256<uint> x0, Vector256<uint> x1, Vector256<long> below)
-    {
-        var (lo, hi) = Threefry.Bits53(x0, x1);
-        return (int)(Vector256.LessThan(lo.AsInt64(), below).ExtractMostSignificantBits()
-            | Vector256.LessThan(hi.AsInt64(), below).ExtractMostSignificantBits() << 4);
-    }
 
     /// <summary>For each 8-bit pattern, eight bytes each 0 or 1: bit j of the index is byte j.</summary>
     private static readonly ulong[] ByteMasks = MakeByteMasks();

@@ -277,7 +277,7 @@ public sealed class RandomKeyTests
     /// UnitDouble(key, i) &lt; keep at every element: random keys and rates, every length's tail, the edges near 0 and 1.</summary>
     [Fact]
     public void The_keep_mask_is_its_definition() =>
-        Prop.ForAll(Keys.ToArbitrary(), Gen.Elements(1e-300, 2e-16, 0.1, 0.5, 0.75, 0.9, 1 - 1e-16, 1 - 2e-16, 0.3333333333333333).ToArbitrary(), Gen.Choose(0, 70).ToArbitrary(),
+        Prop.ForAll(Keys.ToArbitrary(), Gen.Elements(0.0, 1e-300, 2e-16, 0.1, 0.5, 0.75, 0.9, 1 - 1e-16, 1 - 2e-16, 0.3333333333333333, 1.0).ToArbitrary(), Gen.Choose(0, 70).ToArbitrary(),
             (key, keep, n) =>
             {
                 var mask = new bool[n];
