@@ -53,7 +53,15 @@ internal static unsafe class WorkerPool
         int helpers = Math.Min(count - 1, Helpers);
         if (helpers <= 0 || count > MaxParts || Interlocked.CompareExchange(ref busy, 1, 0) != 0)
         {
-            for (int i = 0; i < count; i++) work(arg, i);
+            // On this thread alone, with the threaded path's contract: every part runs, and the first failure is thrown wrapped
+            // (a part's exception escaped bare and the parts after it never ran when another thread's product held the pool).
+            Exception? first = null;
+            for (int i = 0; i < count; i++)
+            {
+                try { work(arg, i); }
+                catch (Exception e) { first ??= e; }
+            }
+            if (first is not null) throw new AggregateException("a kernel part failed", first);
             return;
         }
         try

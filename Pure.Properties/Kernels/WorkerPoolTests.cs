@@ -68,4 +68,44 @@ public unsafe class WorkerPoolTests
                 Assert.All(runs, x => Assert.Equal(1, x));
             }
     }
+
+    private static readonly ManualResetEventSlim Holding = new(), Release = new();
+
+    private static void Hold(void* state, int part)
+    {
+        if (part != 0) return;
+        Holding.Set();
+        Release.Wait();
+    }
+
+    /// <summary>While another thread's call holds the pool, a call runs all its parts on its own thread: with the same contract
+    /// (every part runs once, the failure comes wrapped). It used to let the part's exception out bare and skip the parts after it.</summary>
+    [Fact]
+    public void APartThatThrowsWhileThePoolIsBusyFailsTheCallTheSameWay()
+    {
+        Holding.Reset(); Release.Reset();
+        var holder = new Thread(() => WorkerPool.Run(2, &Hold, null));
+        holder.Start();
+        try
+        {
+            Assert.True(Holding.Wait(TimeSpan.FromSeconds(30)), "the holding call did not start");
+            const int n = 7;
+            var runs = new int[n];
+            AggregateException? caught = null;
+            fixed (int* r = runs)
+            {
+                var c = new Counts { Runs = r, Throw = 2 };
+                try { WorkerPool.Run(n, &Count, &c); }
+                catch (AggregateException e) { caught = e; }
+            }
+            Assert.NotNull(caught);
+            Assert.Equal("part 2", Assert.IsType<InvalidOperationException>(caught!.InnerException).Message);
+            Assert.All(runs, x => Assert.Equal(1, x));
+        }
+        finally
+        {
+            Release.Set();
+            holder.Join();
+        }
+    }
 }
