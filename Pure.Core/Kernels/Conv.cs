@@ -44,7 +44,7 @@ internal static unsafe class Conv
     }
 
     /// <summary>Rows [from, to) of the column matrix (row (c, i, j) = (c·kh + i)·kw + j).</summary>
-    private static void Im2ColRows<T>(ReadOnlySpan<T> x, Span<T> cols, int rows, in Window2d g, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void Im2ColRows<T>(ReadOnlySpan<T> x, Span<T> cols, int rows, in Window2d g, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int oh = g.OutH, ow = g.OutW, p = g.P, q = rows * p, inSize = g.InSize, hw = g.H * g.W;
         for (int r = from; r < to; r++)
@@ -147,59 +147,6 @@ internal static unsafe class Conv
         Col2ImChannels(new Span<T>(job.X, job.XLength), new Span<T>(job.Out, job.OutLength), job.Rows, job.G, from, to);
     }
 
-    /// <summary>A pass's operands, for the unit ranges <see cref="WorkerPool.RunRanges"/> hands out.</summary>
-    /// <summary>dst[c, n·P + i] = x[n, c, i]: a batch of [channels, P] maps in example order laid out channel by channel (a
-    /// convolution's dYₜ), cut by channels for up to <paramref name="threads"/> threads; a copy, so any split gives the same bits.</summary>
-    public static void ToChannelMajor<T>(ReadOnlySpan<T> x, Span<T> dst, int rows, int channels, int p, int threads = 1) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int length = rows * channels * p;
-        if (x.Length < length || dst.Length < length) throw new ArgumentException("channel-major operands do not fit");
-        fixed (T* px = x) fixed (T* pd = dst)
-        {
-            var job = new MapsJob<T> { From = px, To = pd, Bias = null, Rows = rows, Channels = channels, P = p, ToChannels = true };
-            WorkerPool.RunRanges(channels, length, threads, &MapsPart<T>, &job);
-        }
-    }
-
-    /// <summary>y[n, c, i] = src[c, n·P + i] (+ bias[c], one rounded addition, as TensorPrimitives.Add): the inverse of
-    /// <see cref="ToChannelMajor{T}"/> with the bias of a convolution's output, cut by channels for up to
-    /// <paramref name="threads"/> threads.</summary>
-    public static void FromChannelMajor<T>(ReadOnlySpan<T> src, ReadOnlySpan<T> bias, Span<T> y, int rows, int channels, int p, int threads = 1) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int length = rows * channels * p;
-        if (src.Length < length || y.Length < length || (!bias.IsEmpty && bias.Length < channels)) throw new ArgumentException("channel-major operands do not fit");
-        fixed (T* ps = src) fixed (T* py = y) fixed (T* pb = bias)
-        {
-            var job = new MapsJob<T> { From = ps, To = py, Bias = bias.IsEmpty ? null : pb, Rows = rows, Channels = channels, P = p, ToChannels = false };
-            WorkerPool.RunRanges(channels, length, threads, &MapsPart<T>, &job);
-        }
-    }
-
-    private struct MapsJob<T> where T : unmanaged
-    {
-        public T* From, To, Bias;
-        public int Rows, Channels, P;
-        public bool ToChannels;
-    }
-
-    private static void MapsPart<T>(void* state, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ref var job = ref Unsafe.AsRef<MapsJob<T>>(state);
-        int p = job.P, q = job.Rows * p, length = job.Rows * job.Channels * p;
-        var src = new ReadOnlySpan<T>(job.From, length); var dst = new Span<T>(job.To, length);
-        for (int n = 0; n < job.Rows; n++)
-            for (int c = from; c < to; c++)
-            {
-                if (job.ToChannels) src.Slice((n * job.Channels + c) * p, p).CopyTo(dst.Slice(c * q + n * p, p));
-                else
-                {
-                    var s = src.Slice(c * q + n * p, p); var d = dst.Slice((n * job.Channels + c) * p, p);
-                    if (job.Bias != null) System.Numerics.Tensors.TensorPrimitives.Add(s, job.Bias[c], d);
-                    else s.CopyTo(d);
-                }
-            }
-    }
-
     private struct Job<T> where T : unmanaged
     {
         public T* X; public int XLength;
@@ -208,7 +155,7 @@ internal static unsafe class Conv
     }
 
     /// <summary>Channels [from, to) of dx: cleared in every example, then the column entries added.</summary>
-    private static void Col2ImChannels<T>(Span<T> dcols, Span<T> dx, int rows, in Window2d g, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void Col2ImChannels<T>(Span<T> dcols, Span<T> dx, int rows, in Window2d g, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int oh = g.OutH, ow = g.OutW, p = g.P, q = rows * p, inSize = g.InSize, hw = g.H * g.W;
         for (int n = 0; n < rows; n++) dx.Slice(n * inSize + from * hw, (to - from) * hw).Clear();

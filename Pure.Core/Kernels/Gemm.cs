@@ -173,7 +173,9 @@ internal static unsafe class Gemm
     internal const long ParallelThreshold = 1L << 22;
 
     /// <summary>A product's operands: element (i, p) of A is <c>A[i·Ars + p·Acs]</c>, (p, j) of B is <c>B[p·Brs + j·Bcs]</c>,
-    /// C is row-major with row stride Ldc; Bias is null or [N].</summary>
+    /// C is row-major with row stride Ldc; Bias is null or [N]. With <see cref="Accumulate"/> the product continues the chains C
+    /// holds (C += A·B, each element's chain loaded from C as a cache block over the depth loads it): a reduction cut into
+    /// consecutive pieces (a convolution's weight gradient, example after example) gives the bits of the whole one; it takes no bias.</summary>
     internal struct Operands<T> where T : unmanaged
     {
         public T* A; public nint Ars, Acs;
@@ -181,6 +183,7 @@ internal static unsafe class Gemm
         public T* C; public nint Ldc;
         public T* Bias;
         public int M, N, K;
+        public bool Accumulate;
     }
 
     /// <summary>A product's cost in multiply-adds as the kernels execute them: C padded to whole two-register micro-tiles
@@ -218,6 +221,7 @@ internal static unsafe class Gemm
         if (op.M == 0 || op.N == 0) return;
         if (op.K == 0)
         {
+            if (op.Accumulate) return;
             // An empty sum is 0 (then + bias): the chain's starting value.
             for (int i = 0; i < op.M; i++)
             {
@@ -262,6 +266,28 @@ internal static unsafe class Gemm
             }
         }
         Serial(op, width, null, null, op.M, op.N);
+    }
+
+    /// <summary>The width <see cref="Multiply{T}"/> runs a product <paramref name="n"/> columns wide at, for a caller that issues
+    /// many such products on one thread (<see cref="MultiplySerial{T}"/>).</summary>
+    internal static VectorWidth WidthFor<T>(int n, VectorWidth width = VectorWidth.Best) where T : unmanaged =>
+        width == VectorWidth.Best ? Narrowest<T>(n) : Resolve<T>(width);
+
+    /// <summary>Two register widths of columns at <paramref name="width"/>: the unit a product's columns are cut in.</summary>
+    internal static int TileColumns<T>(VectorWidth width) where T : unmanaged => 2 * Lanes<T>(width);
+
+    /// <summary>All of A packed for products at <paramref name="width"/> that share it (same A, M and K; any B, C and N), into this
+    /// thread's buffer; valid on this thread until its next product that packs a whole operand.</summary>
+    internal static T* PackWholeA<T>(in Operands<T> op, VectorWidth width) where T : unmanaged, IFloatingPointIeee754<T> => PackAllA(op, width);
+
+    /// <summary>C = A·B (+ bias, or += with <see cref="Operands{T}.Accumulate"/>) on the calling thread at <paramref name="width"/>
+    /// (from <see cref="WidthFor{T}"/>), with A already packed by <see cref="PackWholeA{T}"/> or null: the bits of
+    /// <see cref="Multiply{T}"/>, without its dispatch — for a kernel whose own parts are the threads' work.</summary>
+    internal static void MultiplySerial<T>(in Operands<T> op, VectorWidth width, T* packedA = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (op.M == 0 || op.N == 0) return;
+        if (op.K == 0) { Multiply(op, 1, width); return; }
+        Serial(op, width, packedA, null, op.M, op.N);
     }
 
     private static void RunPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
@@ -460,7 +486,7 @@ internal static unsafe class Gemm
             for (int pc = 0, q = 0; pc < op.K; pc += KC, q++)
             {
                 int kc = Math.Min(KC, op.K - pc);
-                int flags = (pc > 0 ? LoadC : 0) | (pc + kc == op.K && op.Bias != null ? AddBias : 0);
+                int flags = (pc > 0 || op.Accumulate ? LoadC : 0) | (pc + kc == op.K && op.Bias != null ? AddBias : 0);
                 T* aBlock;
                 if (packedA != null) aBlock = packedA + (long)rm * pc;
                 else if (inPlace) aBlock = op.A + ic * op.Ars + pc;

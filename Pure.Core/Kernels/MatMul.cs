@@ -141,59 +141,77 @@ internal static unsafe class MatMul
     /// chain: s = (…((a[i,0] + a[i,1]) + a[i,2]) …), from 0).</summary>
     /// <remarks>Eight rows at a time: a chain waits for its previous add (about four cycles), so one row alone runs at a quarter
     /// of the adder's rate; eight independent chains fill it. The order within each row is the definition's: the same bits.
-    /// A convolution's bias gradient (its channels' rows of dY, 64 × 784 long for the first layer of the README's CNN). Groups
-    /// of eight rows are cut among up to <paramref name="threads"/> threads (each row's chain on one thread: the same bits on
-    /// any count); they ran on the calling thread.</remarks>
+    /// Groups of eight rows are cut among up to <paramref name="threads"/> threads (each row's chain on one thread: the same
+    /// bits on any count).</remarks>
     public static void RowSums<T>(ReadOnlySpan<T> a, Span<T> sums, int m, int n, int threads = 1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.Length(a, checked(m * n), nameof(a)); Guard.Length(sums, m, nameof(sums));
+        ChannelSums(a, sums, 1, m, n, threads);
+    }
+
+    /// <summary>sums[c] = Σₙ Σᵢ a[n, c, i] over a batch of <paramref name="rows"/> examples of [<paramref name="channels"/>,
+    /// <paramref name="p"/>] maps (NCHW), each channel one chain in the order (n, i), from 0: a convolution's bias gradient read
+    /// where dY is (<see cref="RowSums{T}"/> is the one-example case).</summary>
+    /// <remarks>Eight channels at a time, as <see cref="RowSums{T}"/>; the groups are cut among up to <paramref name="threads"/>
+    /// threads. The README's CNN's first layer: 32 channels of 64 × 784.</remarks>
+    public static void ChannelSums<T>(ReadOnlySpan<T> a, Span<T> sums, int rows, int channels, int p, int threads = 1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.Length(a, checked(rows * channels * p), nameof(a)); Guard.Length(sums, channels, nameof(sums));
         Guard.NoOverlap(a, sums, nameof(a));
         fixed (T* pa = a) fixed (T* ps = sums)
         {
-            var job = new RowSumsJob<T> { A = pa, Sums = ps, M = m, N = n };
-            WorkerPool.RunRanges((m + 7) / 8, (long)m * n, threads, &RowSumsPart<T>, &job);
+            var job = new RowSumsJob<T> { A = pa, Sums = ps, Rows = rows, M = channels, N = p };
+            WorkerPool.RunRanges((channels + 7) / 8, (long)rows * channels * p, threads, &RowSumsPart<T>, &job);
         }
     }
 
     private struct RowSumsJob<T> where T : unmanaged
     {
         public T* A, Sums;
-        public int M, N;
+        public int Rows, M, N;
     }
 
     private static void RowSumsPart<T>(void* state, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<RowSumsJob<T>>(state);
-        int i0 = from * 8, i1 = Math.Min(job.M, to * 8), n = job.N;
-        RowSumsRange(new ReadOnlySpan<T>(job.A + (long)i0 * n, (i1 - i0) * n), new Span<T>(job.Sums + i0, i1 - i0), i1 - i0, n);
+        int i0 = from * 8, i1 = Math.Min(job.M, to * 8);
+        RowSumsRange(job.A, job.Sums, job.Rows, job.M, job.N, i0, i1);
     }
 
+    /// <summary>Channels [i0, i1) of <see cref="ChannelSums{T}"/>.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void RowSumsRange<T>(ReadOnlySpan<T> a, Span<T> sums, int m, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void RowSumsRange<T>(T* a, T* sums, int rows, int channels, int n, int i0, int i1) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int i = 0;
-        ref T a0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
-        for (; i + 8 <= m; i += 8)
+        nint example = (nint)channels * n, nn = n;
+        int i = i0;
+        for (; i + 8 <= i1; i += 8)
         {
-            ref T r = ref System.Runtime.CompilerServices.Unsafe.Add(ref a0, (nint)i * n);
             T s0 = T.Zero, s1 = T.Zero, s2 = T.Zero, s3 = T.Zero, s4 = T.Zero, s5 = T.Zero, s6 = T.Zero, s7 = T.Zero;
-            for (nint j = 0; j < n; j++)
+            for (int e = 0; e < rows; e++)
             {
-                s0 += System.Runtime.CompilerServices.Unsafe.Add(ref r, j);
-                s1 += System.Runtime.CompilerServices.Unsafe.Add(ref r, j + n);
-                s2 += System.Runtime.CompilerServices.Unsafe.Add(ref r, j + 2 * (nint)n);
-                s3 += System.Runtime.CompilerServices.Unsafe.Add(ref r, j + 3 * (nint)n);
-                s4 += System.Runtime.CompilerServices.Unsafe.Add(ref r, j + 4 * (nint)n);
-                s5 += System.Runtime.CompilerServices.Unsafe.Add(ref r, j + 5 * (nint)n);
-                s6 += System.Runtime.CompilerServices.Unsafe.Add(ref r, j + 6 * (nint)n);
-                s7 += System.Runtime.CompilerServices.Unsafe.Add(ref r, j + 7 * (nint)n);
+                T* r = a + e * example + i * nn;
+                for (nint j = 0; j < nn; j++)
+                {
+                    s0 += r[j];
+                    s1 += r[j + nn];
+                    s2 += r[j + 2 * nn];
+                    s3 += r[j + 3 * nn];
+                    s4 += r[j + 4 * nn];
+                    s5 += r[j + 5 * nn];
+                    s6 += r[j + 6 * nn];
+                    s7 += r[j + 7 * nn];
+                }
             }
             sums[i] = s0; sums[i + 1] = s1; sums[i + 2] = s2; sums[i + 3] = s3; sums[i + 4] = s4; sums[i + 5] = s5; sums[i + 6] = s6; sums[i + 7] = s7;
         }
-        for (; i < m; i++)
+        for (; i < i1; i++)
         {
             T s0 = T.Zero;
-            foreach (var v in a.Slice(i * n, n)) s0 += v;
+            for (int e = 0; e < rows; e++)
+            {
+                T* r = a + e * example + i * nn;
+                for (nint j = 0; j < nn; j++) s0 += r[j];
+            }
             sums[i] = s0;
         }
     }

@@ -22,12 +22,11 @@ namespace NeuralPure.Layers;
 /// <remarks>
 /// <para>Parameters in PyTorch's layout: <c>weight</c> [out, in, kh, kw] and (with <see cref="Bias"/>) <c>bias</c> [out], both
 /// drawn from PyTorch's default U(−1/√fan_in, 1/√fan_in) with fan_in = in·kh·kw (kaiming_uniform with a = √5).</para>
-/// <para>The passes are matrix products on the packed GEMM via im2col: the forward pass writes the column matrix
-/// [in·kh·kw, rows·P] (P = output positions) into the scratch and computes W·cols for the whole batch as one product, whose
-/// [out, rows·P] result is copied (with the bias) into the examples' NCHW outputs; the backward pass computes
-/// dW = dYᵀ-by-cols as one product over all rows and positions (a single chain per element, in the order (row, position)),
-/// db as sums in the same order, and dx = col2im(Wᵀ·dY). The bits depend on the values only, not on the thread count or the
-/// register width.</para>
+/// <para>The passes are matrix products on the packed GEMM via im2col, example by example : the
+/// forward pass builds example n's column matrix cols(n) [in·kh·kw, P] (P = output positions) and writes W·cols(n) (+ bias)
+/// into its output; the backward pass computes dW = Σₙ dY[n]·cols(n)ᵀ (a single chain per element, in the order (row,
+/// position)), db as sums in the same order, and dx[n] = col2im(Wᵀ·dY[n]). The bits depend on the values only, not on the
+/// thread count or the register width.</para>
 /// </remarks>
 public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, int KernelW, int StrideH = 1, int StrideW = 1, int PaddingH = 0, int PaddingW = 0,
     bool Bias = true) : LayerSpec
@@ -85,60 +84,30 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         return Bias ? [w, Sampling.Uniform<T>(kb, -bound, bound, OutChannels)] : [w];
     }
 
-    /// <summary>The column matrix [in·kh·kw, rows·P] (kept from forward to backward, and the column gradient written over it
-    /// once the weight gradient has read it), Yₜ and then dY transposed [out, rows·P], and dWᵀ [in·kh·kw, out] for a kernel
-    /// with few taps.</summary>
-    /// <remarks>With the column gradient in a matrix of its own, the CNN's second convolution (288 × 12,544 columns at batch 64)
-    /// kept 14.4 MB more in the step.</remarks>
+    /// <summary>dWᵀ [in·kh·kw, out] for a kernel with few taps (the first layer's 1·3·3 = 9 against 32 channels); nothing otherwise: the
+    /// column matrices are built example by example in each thread's own buffer .</summary>
+    /// <remarks>The whole batch's column matrix, kept from forward to backward, was 14.4 MB for the CNN's second convolution
+    /// at batch 64, and its products' results another 3.2 MB each way.</remarks>
     public override int ScratchBytes<T>(Shape input, int rows)
     {
         var g = Geometry(input);
-        long q = (long)rows * g.P;
-        return checked((int)(((g.K + OutChannels) * q + (long)g.K * OutChannels) * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+        return ConvProducts.Transposed(g, OutChannels, rows)
+            ? checked(ConvProducts.TransposedScratch(g, OutChannels) * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()) : 0;
     }
 
-    /// <summary>cols = im2col(x); Yₜ = W·cols, one product [out, rows·P] over the whole batch into the scratch the backward pass
-    /// uses for dYₜ; then y[n, o] = Yₜ[o, n·P ..] (+ bias[o]).</summary>
-    public override void Forward<T>(in ForwardArgs<T> a)
-    {
-        var g = Geometry(a.Input);
-        int rows = a.Rows, q = rows * g.P, outC = OutChannels, p = g.P;
-        var all = MemoryMarshal.Cast<byte, T>(a.Scratch);
-        var cols = all[..(g.K * q)];
-        var yt = all.Slice(g.K * q, outC * q);
-        Conv.Im2Col(a.X, cols, rows, g, a.Threads);
-        MatMul.Multiply<T>(a.Parameter(0), cols, yt, outC, g.K, q, a.Threads);
-        Conv.FromChannelMajor<T>(yt, Bias ? a.Parameter(1) : default, a.Y, rows, outC, p, a.Threads);
-    }
+    /// <summary>y[n] = W·im2col(x[n]) (+ bias[o] on channel o), example by example .</summary>
+    public override void Forward<T>(in ForwardArgs<T> a) =>
+        ConvProducts.Forward<T>(a.X, a.Parameter(0), Bias ? a.Parameter(1) : default, a.Y, a.Rows, Geometry(a.Input), OutChannels, a.Threads);
 
-    /// <summary>dW = dYₜ·colsᵀ over all (row, position) in order; db[o] = Σ dY[·, o, ·] in the same order; dx = col2im(Wᵀ·dYₜ).</summary>
+    /// <summary>dW = Σₙ dY[n]·im2col(x[n])ᵀ, one chain per element over (row, position) in order; db[o] = Σ dY[·, o, ·] in the same
+    /// order; dx[n] = col2im(Wᵀ·dY[n]).</summary>
     public override void Backward<T>(in BackwardArgs<T> a)
     {
         var g = Geometry(a.Input);
-        int rows = a.Rows, q = rows * g.P, outC = OutChannels, p = g.P, k = g.K;
-        var all = MemoryMarshal.Cast<byte, T>(a.Scratch);
-        var cols = all[..(k * q)];
-        var dyt = all.Slice(k * q, outC * q);
-        Conv.ToChannelMajor<T>(a.DY, dyt, rows, outC, p, a.Threads);
-        if (k < outC && q >= outC)
-        {
-            // A kernel with few taps (the first layer's 1·3·3 = 9): dWᵀ = cols·dYₜᵀ [k, out] keeps the product's columns (out)
-            // wide enough to fill a register tile, then is transposed into dW. Each element is the same chain over (row,
-            // position) with the factors swapped, and a·b = b·a, fma(a, b, c) = fma(b, a, c) exactly: the same bits.
-            var dwt = all.Slice((k + outC) * q, k * outC);
-            MatMul.MultiplyTransposedB<T>(cols, dyt, dwt, k, q, outC, a.Threads);
-            var dw = a.Gradient(0);
-            for (int r = 0; r < k; r++)
-                for (int o = 0; o < outC; o++) dw[o * k + r] = dwt[r * outC + o];
-        }
-        else MatMul.MultiplyTransposedB<T>(dyt, cols, a.Gradient(0), outC, q, k, a.Threads);
-        // db[o]: channel o's row of dYₜ summed in order.
-        if (Bias) MatMul.RowSums<T>(dyt, a.Gradient(1), outC, q, a.Threads);
-        if (a.InputGradient)
-        {
-            var dcols = cols;                                            // read for the last time by the weight gradient above
-            MatMul.MultiplyTransposedA<T>(a.Parameter(0), dyt, dcols, outC, k, q, a.Threads);
-            Conv.Col2Im<T>(dcols, a.DX, rows, g, a.Threads);
-        }
+        int rows = a.Rows, outC = OutChannels;
+        var dwt = MemoryMarshal.Cast<byte, T>(a.Scratch);
+        ConvProducts.WeightGradient<T>(a.X, a.DY, a.Gradient(0), dwt, rows, g, outC, a.Threads);
+        if (Bias) MatMul.ChannelSums<T>(a.DY, a.Gradient(1), rows, outC, g.P, a.Threads);
+        if (a.InputGradient) ConvProducts.InputGradient<T>(a.Parameter(0), a.DY, a.DX, rows, g, outC, a.Threads);
     }
 }

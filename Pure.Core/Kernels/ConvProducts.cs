@@ -1,0 +1,220 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace NeuralPure.Kernels;
+
+/// <summary>A convolution's three products example by example, each example's column matrix built where the product reads it
+/// (in this thread's cache) instead of for the whole batch in memory.</summary>
+/// <remarks>
+/// <para>With cols(n) = im2col of example n, [K, P] (K = C·kh·kw rows, P output positions), W [out, K] and dY(n) [out, P]
+/// (example n's output gradient, which NCHW already lays out channel by channel):
+/// forward y(n) = W·cols(n) (+ bias per channel), written straight into the example's output; input gradient
+/// dx(n) = col2im(Wᵀ·dY(n)); weight gradient dW = Σₙ dY(n)·cols(n)ᵀ, one product per example that continues the chains of
+/// the one before (<see cref="Gemm.Operands{T}.Accumulate"/>).</para>
+/// <para><b>The bits are the whole-batch products'.</b> An output element of the forward product and of the input
+/// gradient's is a chain over K or over the output channels, which an example's product computes exactly as the batch's
+/// did; a weight gradient element is one chain over (example, position) in that order, and the examples' products continue
+/// it through C as the batch product's depth blocks did. The column entries are copies, and col2im adds into an example's
+/// own inputs in the same order.</para>
+/// <para><b>Why.</b> The README's CNN at batch 64 kept a 14.4 MB column matrix (its second convolution's) from the forward
+/// pass to the backward pass, and copied the products' [out, rows·P] results to and from NCHW: 6.4 MB each way for the first
+/// convolution. Example by example, a column matrix is 225 KB (in L2 while the product reads it) and the products read and
+/// write the examples' maps where they are; the backward pass builds the columns again.</para>
+/// <para><b>Threads.</b> The forward pass and the input gradient cut the batch into runs of examples; the weight gradient
+/// cuts its output's columns (each part runs the whole chain of its elements, example after example): no split touches a
+/// reduction, so the bits do not depend on the thread count.</para>
+/// </remarks>
+internal static unsafe class ConvProducts
+{
+    private struct Job<T> where T : unmanaged
+    {
+        public T* X, W, Bias, Y, DY, DX, DW;
+        public int Rows, Out, Units, Parts, Unit;
+        public Window2d G;
+        public VectorWidth Width;
+    }
+
+    /// <summary>y[n] = W·cols(n) (+ bias[o] on channel o's map, one rounded addition after the chain): W [out, K], x [rows, C, H, W],
+    /// y [rows, out, P].</summary>
+    public static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, int rows, in Window2d g, int outC, int threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, rows * g.InSize, w, outC * g.K, y, rows * outC * g.P, "y");
+        if (!bias.IsEmpty) Guard.Length(bias, outC, nameof(bias));
+        fixed (T* px = x) fixed (T* pw = w) fixed (T* pb = bias) fixed (T* py = y)
+        {
+            var job = new Job<T> { X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Rows = rows, Out = outC, G = g, Width = Gemm.WidthFor<T>(g.P) };
+            WorkerPool.RunRanges(rows, (long)rows * g.K * g.P, threads, &ForwardPart<T>, &job);
+        }
+    }
+
+    private static void ForwardPart<T>(void* state, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var job = ref Unsafe.AsRef<Job<T>>(state);
+        var g = job.G;
+        int k = g.K, p = g.P, outC = job.Out;
+        T* cols = Columns<T>.Get(k * p);
+        var op = new Gemm.Operands<T>
+        {
+            A = job.W, Ars = k, Acs = 1,
+            B = cols, Brs = p, Bcs = 1,
+            Ldc = p, M = outC, N = p, K = k,
+        };
+        for (int n = from; n < to; n++)
+        {
+            Conv.Im2ColRows(new ReadOnlySpan<T>(job.X + (long)n * g.InSize, g.InSize), new Span<T>(cols, k * p), 1, g, 0, k);
+            op.C = job.Y + (long)n * outC * p;
+            Gemm.MultiplySerial(op, job.Width);
+            if (job.Bias != null)
+                for (int o = 0; o < outC; o++)
+                {
+                    var map = new Span<T>(op.C + o * p, p);
+                    System.Numerics.Tensors.TensorPrimitives.Add(map, job.Bias[o], map);
+                }
+        }
+    }
+
+    /// <summary>dx[n] = col2im(Wᵀ·dY(n)): W [out, K], dY [rows, out, P], dx [rows, C, H, W] (cleared, then the column entries added).</summary>
+    public static void InputGradient<T>(ReadOnlySpan<T> w, ReadOnlySpan<T> dy, Span<T> dx, int rows, in Window2d g, int outC, int threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(dy, rows * outC * g.P, w, outC * g.K, dx, rows * g.InSize, "dx");
+        fixed (T* pw = w) fixed (T* pdy = dy) fixed (T* pdx = dx)
+        {
+            var job = new Job<T> { W = pw, DY = pdy, DX = pdx, Rows = rows, Out = outC, G = g, Width = Gemm.WidthFor<T>(g.P) };
+            WorkerPool.RunRanges(rows, (long)rows * g.K * g.P, threads, &InputGradientPart<T>, &job);
+        }
+    }
+
+    private static void InputGradientPart<T>(void* state, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var job = ref Unsafe.AsRef<Job<T>>(state);
+        var g = job.G;
+        int k = g.K, p = g.P, outC = job.Out;
+        T* dcols = Columns<T>.Get(k * p);
+        // Wᵀ: the product's rows are W's columns; packed once for all of this part's examples.
+        var op = new Gemm.Operands<T>
+        {
+            A = job.W, Ars = 1, Acs = k,
+            Brs = p, Bcs = 1,
+            C = dcols, Ldc = p, M = k, N = p, K = outC,
+        };
+        T* packed = Gemm.PackWholeA(op, job.Width);
+        for (int n = from; n < to; n++)
+        {
+            op.B = job.DY + (long)n * outC * p;
+            Gemm.MultiplySerial(op, job.Width, packed);
+            Conv.Col2ImChannels(new Span<T>(dcols, k * p), new Span<T>(job.DX + (long)n * g.InSize, g.InSize), 1, g, 0, g.C);
+        }
+    }
+
+    /// <summary>Whether the weight gradient is computed transposed, dWᵀ = Σₙ cols(n)·dY(n)ᵀ [K, out], and needs
+    /// <see cref="TransposedScratch"/> elements: a kernel with few taps (the first layer's 1·3·3 = 9), whose product as dW would
+    /// be 9 columns wide, less than a register tile.</summary>
+    public static bool Transposed(in Window2d g, int outC, int rows) => g.K < outC && (long)rows * g.P >= outC;
+
+    /// <summary>Elements of dWᵀ (<see cref="Transposed"/>).</summary>
+    public static int TransposedScratch(in Window2d g, int outC) => checked(g.K * outC);
+
+    /// <summary>dW [out, K] = Σₙ dY(n)·cols(n)ᵀ, each element one chain over (n, position) in order; transposed (<see cref="Transposed"/>)
+    /// through <paramref name="dwt"/> [K, out]: each element the same chain with the factors swapped (a·b = b·a and
+    /// fma(a, b, c) = fma(b, a, c) exactly), so the same bits.</summary>
+    public static void WeightGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dw, Span<T> dwt, int rows, in Window2d g, int outC, int threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check(x, rows * g.InSize, dy, rows * outC * g.P, dw, outC * g.K, "dw");
+        bool transposed = Transposed(g, outC, rows);
+        if (transposed) Guard.Length(dwt, TransposedScratch(g, outC), nameof(dwt));
+        if (rows == 0) { dw.Clear(); return; }
+        // The product's columns: K (dW) or out (dWᵀ), cut into parts of whole tiles, one part per thread. A product one
+        // Vector512 tile wide (dWᵀ of 32 channels) runs at Vector256, two tiles, so that two threads share it.
+        int n = transposed ? outC : g.K;
+        var width = Gemm.WidthFor<T>(n);
+        int units = (n + Gemm.TileColumns<T>(width) - 1) / Gemm.TileColumns<T>(width);
+        if (units == 1 && threads > 1 && width == VectorWidth.V512 && Gemm.WidthFor<T>(n, VectorWidth.V256) == VectorWidth.V256)
+        {
+            width = VectorWidth.V256;
+            units = (n + Gemm.TileColumns<T>(width) - 1) / Gemm.TileColumns<T>(width);
+        }
+        int parts = threads <= 1 || WorkerPool.Helpers == 0 || (long)rows * g.K * g.P < WorkerPool.ElementwiseThreshold ? 1 : Math.Min(units, threads);
+        fixed (T* px = x) fixed (T* pdy = dy) fixed (T* pdw = dw) fixed (T* pdwt = dwt)
+        {
+            var job = new Job<T>
+            {
+                X = px, DY = pdy, DW = transposed ? pdwt : pdw, Rows = rows, Out = outC, G = g, Width = width,
+                Units = units, Parts = parts, Unit = Gemm.TileColumns<T>(width),
+            };
+            if (parts == 1) WeightGradientPart<T>(&job, 0);
+            else WorkerPool.Run(parts, &WeightGradientPart<T>, &job);
+        }
+        if (transposed)
+        {
+            int k = g.K;
+            for (int r = 0; r < k; r++)
+                for (int o = 0; o < outC; o++) dw[o * k + r] = dwt[r * outC + o];
+        }
+    }
+
+    private static void WeightGradientPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var job = ref Unsafe.AsRef<Job<T>>(state);
+        var g = job.G;
+        int k = g.K, p = g.P, outC = job.Out;
+        bool transposed = Transposed(g, outC, job.Rows);
+        int n = transposed ? outC : k;
+        int j0 = Math.Min(n, (int)((long)part * job.Units / job.Parts) * job.Unit);
+        int j1 = Math.Min(n, (int)((long)(part + 1) * job.Units / job.Parts) * job.Unit);
+        if (j1 <= j0) return;
+        T* cols = Columns<T>.Get(k * p);
+        var colsSpan = new Span<T>(cols, k * p);
+        for (int e = 0; e < job.Rows; e++)
+        {
+            var xe = new ReadOnlySpan<T>(job.X + (long)e * g.InSize, g.InSize);
+            T* dye = job.DY + (long)e * outC * p;
+            Gemm.Operands<T> op;
+            if (transposed)
+            {
+                // dWᵀ[:, j0..j1) += cols(e)·dY(e)[j0..j1)ᵀ: all K rows of the columns (few: K < out).
+                Conv.Im2ColRows(xe, colsSpan, 1, g, 0, k);
+                op = new Gemm.Operands<T>
+                {
+                    A = cols, Ars = p, Acs = 1,
+                    B = dye + (long)j0 * p, Brs = 1, Bcs = p,
+                    C = job.DW + j0, Ldc = outC, M = k, N = j1 - j0, K = p, Accumulate = e > 0,
+                };
+            }
+            else
+            {
+                // dW[:, j0..j1) += dY(e)·cols(e)[j0..j1)ᵀ: only this part's rows of the columns.
+                Conv.Im2ColRows(xe, colsSpan, 1, g, j0, j1);
+                op = new Gemm.Operands<T>
+                {
+                    A = dye, Ars = p, Acs = 1,
+                    B = cols + (long)j0 * p, Brs = 1, Bcs = p,
+                    C = job.DW + j0, Ldc = k, M = outC, N = j1 - j0, K = p, Accumulate = e > 0,
+                };
+            }
+            Gemm.MultiplySerial(op, job.Width);
+        }
+    }
+
+    private static void Check<T>(ReadOnlySpan<T> a, int aLength, ReadOnlySpan<T> b, int bLength, Span<T> c, int cLength, string cName)
+    {
+        if (a.Length < aLength || b.Length < bLength || c.Length < cLength)
+            throw new ArgumentException($"convolution operands do not fit ({cName})");
+        Guard.NoOverlap(a, c, cName); Guard.NoOverlap(b, c, cName);
+    }
+
+    /// <summary>Each thread's column matrix of one example, pinned, grown on demand and kept (steady-state steps allocate nothing).</summary>
+    private static class Columns<T> where T : unmanaged
+    {
+        [ThreadStatic] private static T[]? buffer;
+
+        public static T* Get(int length)
+        {
+            if (buffer is null || buffer.Length < length) buffer = GC.AllocateUninitializedArray<T>(Math.Max(length, 64), pinned: true);
+            return (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+        }
+    }
+}
