@@ -425,13 +425,21 @@ public static class Report
                 if (batches is null) cases.Add(($"{name} forward", $"{input} → {output}", t, f, Forward));
                 else cases.Add(($"{name} forward", $"{input} → {output}, X of {FitBatches} in turn", t, f,
                     () => layer.Forward(new ForwardArgs<float>(batch, input, output, batches.Next(), y, ps, scratch, key, threads, st))));
-                if (layer is Conv2dSpec conv)
+                if (layer is Conv2dSpec conv && t == 1)
                 {
-                    // The column matrix alone: what a direct convolution would not pay (forward), and its transpose (backward).
+                    // The column matrices alone, as the passes build them (one example at a time into one [K, P] buffer): what a
+                    // direct convolution would not pay (forward, and again in the weight gradient), and col2im (input gradient).
                     var geometry = conv.Geometry(input);
-                    var cols = new float[geometry.K * batch * geometry.P];
-                    cases.Add(($"{name} · im2col", $"[{geometry.K}, {batch * geometry.P}]", t, 0, () => Conv.Im2Col<float>(x, cols, batch, geometry, threads)));
-                    if (inputGradient) cases.Add(($"{name} · col2im", $"[{geometry.K}, {batch * geometry.P}]", t, 0, () => Conv.Col2Im<float>(cols, dx, batch, geometry, threads)));
+                    var cols = new float[geometry.K * geometry.P];
+                    string each = $"{batch} × [{geometry.K}, {geometry.P}], example by example";
+                    cases.Add(($"{name} · im2col", each, t, 0, () =>
+                    {
+                        for (int n = 0; n < batch; n++) Conv.Im2ColRows<float>(x.AsSpan(n * geometry.InSize, geometry.InSize), cols, 1, geometry, 0, geometry.K);
+                    }));
+                    if (inputGradient) cases.Add(($"{name} · col2im", each, t, 0, () =>
+                    {
+                        for (int n = 0; n < batch; n++) Conv.Col2ImChannels<float>(cols, dx.AsSpan(n * geometry.InSize, geometry.InSize), 1, geometry, 0, geometry.C);
+                    }));
                 }
                 if (l >= first)
                 {
