@@ -49,6 +49,9 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>How many activation or gradient buffers a layer shares with the one before it (views, backward in place).</summary>
     internal int SharedBuffers { get; }
 
+    /// <summary>The distinct buffers the layers' gradients dL/dx live in (two: they ping-pong).</summary>
+    internal int GradientBuffers => dActs.Distinct().Count();
+
     private Fold(ModelSpec spec, ParamTree<T> parameters, ParamTree<T> state, TransformWorkspace<T> optimizer, Shape targetShape, int maxRows, int threads)
     {
         stateNames = state.Names;
@@ -74,8 +77,25 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         var view = new bool[n];
         for (int i = 0; i < n; i++) view[i] = i > 0 && spec.Layers[i].IsView && spec.Widths[i] == spec.Widths[i + 1];
         for (int i = 0; i <= n; i++) acts[i] = i > 0 && view[i - 1] ? acts[i - 1] : new(maxRows * spec.Widths[i]);
-        for (int i = n; i >= 0; i--)
-            dActs[i] = i < n && (view[i] || spec.Layers[i].BackwardInPlace) && spec.Widths[i] == spec.Widths[i + 1] ? dActs[i + 1] : new(maxRows * spec.Widths[i]);
+        // The gradients dL/dx of the layers ping-pong between two buffers: layer i's backward reads dActs[i + 1] and writes
+        // dActs[i], and dActs[i + 2] is dead by then (every backward writes all of its dx, LayerSpec.Backward's contract), so
+        // dActs[i] may be dActs[i + 2]'s memory. The buffer a backward writes is then the one its successor just read, still in
+        // cache, where a buffer per layer came from memory. The CNN at batch 64 had 23.1 MB of them, now two buffers of 6.4 MB.
+        var side = new int[n + 1];
+        var shares = new bool[n + 1];
+        for (int i = n - 1; i >= 0; i--)
+        {
+            shares[i] = (view[i] || spec.Layers[i].BackwardInPlace) && spec.Widths[i] == spec.Widths[i + 1];
+            side[i] = shares[i] ? side[i + 1] : 1 - side[i + 1];
+        }
+        var pingPong = new AlignedBuffer<T>[2];
+        for (int b = 0; b < 2; b++)
+        {
+            long most = 0;
+            for (int i = 0; i <= n; i++) if (side[i] == b) most = Math.Max(most, (long)maxRows * spec.Widths[i]);
+            pingPong[b] = new(checked((int)most));
+        }
+        for (int i = 0; i <= n; i++) dActs[i] = pingPong[side[i]];
         for (int i = 0; i < n; i++) SharedBuffers += (ReferenceEquals(acts[i], acts[i + 1]) ? 1 : 0) + (ReferenceEquals(dActs[i], dActs[i + 1]) ? 1 : 0);
         for (int i = 0; i < n; i++) scratch[i] = new(spec.Layers[i].ScratchBytes<T>(spec.Shapes[i], maxRows));
         targets = new T[maxRows * targetShape.Size];

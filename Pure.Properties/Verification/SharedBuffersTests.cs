@@ -120,7 +120,11 @@ public sealed class SharedBuffersTests
         var opt = Optimizer.Adam(0.01);
         var cnnData = ConvolutionTests.Bars<float>(16);
         var cnnStart = Trainer.Init<float>(cnn, opt, RandomKey.FromSeed(2));
-        Assert.Equal(4, Fold<float>.Create(cnn, opt, cnnStart, cnnData, 8, null).SharedBuffers);
+        var cnnFold = Fold<float>.Create(cnn, opt, cnnStart, cnnData, 8, null);
+        Assert.Equal(4, cnnFold.SharedBuffers);
+        // The gradients ping-pong between two buffers (each layer's dx is the memory of the dx two layers up, dead by then).
+        Assert.Equal(2, cnnFold.GradientBuffers);
+        Assert.Equal(TrainingProblems.StepFold(cnn, opt, cnnStart, cnnData, new TrainConfig(8, 2)), Trainer.Fit(cnn, opt, cnnStart, cnnData, new TrainConfig(8, 2)).State);
 
         // A user activation that claims BackwardInPlace honestly: shared, and the fit is the pure steps' bits.
         var spec = ModelSpec.Mlp([2, 8, 8, 3], new Cube(), new SoftmaxCrossEntropySpec());
