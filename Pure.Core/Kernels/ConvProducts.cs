@@ -109,51 +109,48 @@ internal static unsafe class ConvProducts
         }
     }
 
-    /// <summary>Whether the weight gradient is computed transposed, dWᵀ = Σₙ cols(n)·dY(n)ᵀ [K, out], and needs
-    /// <see cref="TransposedScratch"/> elements: a kernel with few taps (the first layer's 1·3·3 = 9), whose product as dW would
-    /// be 9 columns wide, less than a register tile.</summary>
-    public static bool Transposed(in Window2d g, int outC, int rows) => g.K < outC && (long)rows * g.P >= outC;
-
-    /// <summary>Elements of dWᵀ (<see cref="Transposed"/>).</summary>
+    /// <summary>Elements of the weight gradient's transpose dWᵀ [K, out], which <see cref="WeightGradient{T}"/> computes first.</summary>
     public static int TransposedScratch(in Window2d g, int outC) => checked(g.K * outC);
 
-    /// <summary>dW [out, K] = Σₙ dY(n)·cols(n)ᵀ, each element one chain over (n, position) in order; transposed (<see cref="Transposed"/>)
-    /// through <paramref name="dwt"/> [K, out]: each element the same chain with the factors swapped (a·b = b·a and
-    /// fma(a, b, c) = fma(b, a, c) exactly), so the same bits.</summary>
+    /// <summary>dW [out, K] = Σₙ dY(n)·cols(n)ᵀ, each element one chain over (n, position) in order, computed as its transpose
+    /// dWᵀ = Σₙ cols(n)·dY(n)ᵀ into <paramref name="dwt"/> [K, out] and then transposed: each element the same chain with the
+    /// factors swapped (a·b = b·a and fma(a, b, c) = fma(b, a, c) exactly), so the same bits.</summary>
+    /// <remarks>Transposed, the columns are the product's A, read where they are, and the operand the product packs (and
+    /// transposes) is dY(n), out·P elements instead of the columns' K·P (the CNN's second convolution: 12,544 instead of
+    /// 56,448 per example). The product's rows (taps) are cut among the threads in whole panels, each building only its
+    /// taps' rows of the columns; a kernel with too few taps for that (the first layer's 9) cuts its columns (channels)
+    /// instead, every part building all the columns.</remarks>
     public static void WeightGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dw, Span<T> dwt, int rows, in Window2d g, int outC, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(x, rows * g.InSize, dy, rows * outC * g.P, dw, outC * g.K, "dw");
-        bool transposed = Transposed(g, outC, rows);
-        if (transposed) Guard.Length(dwt, TransposedScratch(g, outC), nameof(dwt));
+        Guard.Length(dwt, TransposedScratch(g, outC), nameof(dwt));
         if (rows == 0) { dw.Clear(); return; }
-        // The product's columns: K (dW) or out (dWᵀ), cut into parts of whole tiles, one part per thread. A product one
-        // Vector512 tile wide (dWᵀ of 32 channels) runs at Vector256, two tiles, so that two threads share it.
-        int n = transposed ? outC : g.K;
-        var width = Gemm.WidthFor<T>(n);
-        int units = (n + Gemm.TileColumns<T>(width) - 1) / Gemm.TileColumns<T>(width);
-        if (units == 1 && threads > 1 && width == VectorWidth.V512 && Gemm.WidthFor<T>(n, VectorWidth.V256) == VectorWidth.V256)
+        int k = g.K;
+        var width = Gemm.WidthFor<T>(outC);
+        int panels = (k + Gemm.PanelRows<T>(width) - 1) / Gemm.PanelRows<T>(width);
+        int tiles = (outC + Gemm.TileColumns<T>(width) - 1) / Gemm.TileColumns<T>(width);
+        bool byRows = panels >= 2 * threads;
+        if (!byRows && tiles == 1 && threads > 1 && width == VectorWidth.V512 && Gemm.WidthFor<T>(outC, VectorWidth.V256) == VectorWidth.V256)
         {
+            // One Vector512 tile of channels (32): at Vector256 it is two, one per thread. Widths give the same bits.
             width = VectorWidth.V256;
-            units = (n + Gemm.TileColumns<T>(width) - 1) / Gemm.TileColumns<T>(width);
+            tiles = (outC + Gemm.TileColumns<T>(width) - 1) / Gemm.TileColumns<T>(width);
         }
-        int parts = threads <= 1 || WorkerPool.Helpers == 0 || (long)rows * g.K * g.P < WorkerPool.ElementwiseThreshold ? 1 : Math.Min(units, threads);
-        fixed (T* px = x) fixed (T* pdy = dy) fixed (T* pdw = dw) fixed (T* pdwt = dwt)
+        int units = byRows ? panels : tiles;
+        int parts = threads <= 1 || WorkerPool.Helpers == 0 || (long)rows * k * g.P < WorkerPool.ElementwiseThreshold ? 1 : Math.Min(units, threads);
+        fixed (T* px = x) fixed (T* pdy = dy) fixed (T* pdwt = dwt)
         {
             var job = new Job<T>
             {
-                X = px, DY = pdy, DW = transposed ? pdwt : pdw, Rows = rows, Out = outC, G = g, Width = width,
-                Units = units, Parts = parts, Unit = Gemm.TileColumns<T>(width),
+                X = px, DY = pdy, DW = pdwt, Rows = rows, Out = outC, G = g, Width = width,
+                Units = units, Parts = parts, Unit = byRows ? -Gemm.PanelRows<T>(width) : Gemm.TileColumns<T>(width),
             };
             if (parts == 1) WeightGradientPart<T>(&job, 0);
             else WorkerPool.Run(parts, &WeightGradientPart<T>, &job);
         }
-        if (transposed)
-        {
-            int k = g.K;
-            for (int r = 0; r < k; r++)
-                for (int o = 0; o < outC; o++) dw[o * k + r] = dwt[r * outC + o];
-        }
+        for (int r = 0; r < k; r++)
+            for (int o = 0; o < outC; o++) dw[o * k + r] = dwt[r * outC + o];
     }
 
     private static void WeightGradientPart<T>(void* state, int part) where T : unmanaged, IFloatingPointIeee754<T>
@@ -161,40 +158,28 @@ internal static unsafe class ConvProducts
         ref var job = ref Unsafe.AsRef<Job<T>>(state);
         var g = job.G;
         int k = g.K, p = g.P, outC = job.Out;
-        bool transposed = Transposed(g, outC, job.Rows);
-        int n = transposed ? outC : k;
-        int j0 = Math.Min(n, (int)((long)part * job.Units / job.Parts) * job.Unit);
-        int j1 = Math.Min(n, (int)((long)(part + 1) * job.Units / job.Parts) * job.Unit);
-        if (j1 <= j0) return;
+        // This part's rows [i0, i1) (taps) and columns [j0, j1) (channels) of dWᵀ: a range of whole panels (Unit < 0: rows) or
+        // of whole tiles (columns).
+        bool byRows = job.Unit < 0;
+        int unit = Math.Abs(job.Unit), extent = byRows ? k : outC;
+        int from = Math.Min(extent, (int)((long)part * job.Units / job.Parts) * unit);
+        int to = Math.Min(extent, (int)((long)(part + 1) * job.Units / job.Parts) * unit);
+        if (to <= from) return;
+        int i0 = byRows ? from : 0, i1 = byRows ? to : k, j0 = byRows ? 0 : from, j1 = byRows ? outC : to;
         T* cols = Columns<T>.Get(k * p);
         var colsSpan = new Span<T>(cols, k * p);
+        var op = new Gemm.Operands<T>
+        {
+            A = cols + (long)i0 * p, Ars = p, Acs = 1,
+            Brs = 1, Bcs = p,
+            C = job.DW + (long)i0 * outC + j0, Ldc = outC, M = i1 - i0, N = j1 - j0, K = p,
+        };
         for (int e = 0; e < job.Rows; e++)
         {
-            var xe = new ReadOnlySpan<T>(job.X + (long)e * g.InSize, g.InSize);
-            T* dye = job.DY + (long)e * outC * p;
-            Gemm.Operands<T> op;
-            if (transposed)
-            {
-                // dWᵀ[:, j0..j1) += cols(e)·dY(e)[j0..j1)ᵀ: all K rows of the columns (few: K < out).
-                Conv.Im2ColRows(xe, colsSpan, 1, g, 0, k);
-                op = new Gemm.Operands<T>
-                {
-                    A = cols, Ars = p, Acs = 1,
-                    B = dye + (long)j0 * p, Brs = 1, Bcs = p,
-                    C = job.DW + j0, Ldc = outC, M = k, N = j1 - j0, K = p, Accumulate = e > 0,
-                };
-            }
-            else
-            {
-                // dW[:, j0..j1) += dY(e)·cols(e)[j0..j1)ᵀ: only this part's rows of the columns.
-                Conv.Im2ColRows(xe, colsSpan, 1, g, j0, j1);
-                op = new Gemm.Operands<T>
-                {
-                    A = dye, Ars = p, Acs = 1,
-                    B = cols + (long)j0 * p, Brs = 1, Bcs = p,
-                    C = job.DW + j0, Ldc = k, M = outC, N = j1 - j0, K = p, Accumulate = e > 0,
-                };
-            }
+            // dWᵀ[i0..i1, j0..j1) += cols(e)[i0..i1)·dY(e)[j0..j1)ᵀ: only this part's rows of the columns.
+            Conv.Im2ColRows(new ReadOnlySpan<T>(job.X + (long)e * g.InSize, g.InSize), colsSpan, 1, g, i0, i1);
+            op.B = job.DY + (long)e * outC * p + (long)j0 * p;
+            op.Accumulate = e > 0;
             Gemm.MultiplySerial(op, job.Width);
         }
     }

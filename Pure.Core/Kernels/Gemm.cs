@@ -273,6 +273,9 @@ internal static unsafe class Gemm
     internal static VectorWidth WidthFor<T>(int n, VectorWidth width = VectorWidth.Best) where T : unmanaged =>
         width == VectorWidth.Best ? Narrowest<T>(n) : Resolve<T>(width);
 
+    /// <summary>Rows of a micro-panel at <paramref name="width"/>: the unit a product's rows are cut in.</summary>
+    internal static int PanelRows<T>(VectorWidth width) where T : unmanaged => RowsOf<T>(width);
+
     /// <summary>Two register widths of columns at <paramref name="width"/>: the unit a product's columns are cut in.</summary>
     internal static int TileColumns<T>(VectorWidth width) where T : unmanaged => 2 * Lanes<T>(width);
 
