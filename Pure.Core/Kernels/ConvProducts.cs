@@ -10,8 +10,8 @@ namespace NeuralPure.Kernels;
 /// <para>With cols(n) = im2col of example n, [K, P] (K = C·kh·kw rows, P output positions), W [out, K] and dY(n) [out, P]
 /// (example n's output gradient, which NCHW already lays out channel by channel):
 /// forward y(n) = W·cols(n) (+ bias per channel), written straight into the example's output; input gradient
-/// dx(n) = col2im(Wᵀ·dY(n)); weight gradient dW = Σₙ dY(n)·cols(n)ᵀ, one product per example that continues the chains of
-/// the one before (<see cref="Gemm.Operands{T}.Accumulate"/>).</para>
+/// dx(n) = col2im(Wᵀ·dY(n)); weight gradient dW = Σₙ dY(n)·cols(n)ᵀ, computed as its transpose Σₙ cols(n)·dY(n)ᵀ, one product
+/// per example that continues the chains of the one before (<see cref="Gemm.Operands{T}.Accumulate"/>).</para>
 /// <para><b>The bits are the whole-batch products'.</b> An output element of the forward product and of the input
 /// gradient's is a chain over K or over the output channels, which an example's product computes exactly as the batch's
 /// did; a weight gradient element is one chain over (example, position) in that order, and the examples' products continue
@@ -22,8 +22,11 @@ namespace NeuralPure.Kernels;
 /// convolution. Example by example, a column matrix is 225 KB (in L2 while the product reads it) and the products read and
 /// write the examples' maps where they are; the backward pass builds the columns again.</para>
 /// <para><b>Threads.</b> The forward pass and the input gradient cut the batch into runs of examples; the weight gradient
-/// cuts its output's columns (each part runs the whole chain of its elements, example after example): no split touches a
-/// reduction, so the bits do not depend on the thread count.</para>
+/// cuts its output's rows (taps) or columns (channels), each part running the whole chain of its elements, example after
+/// example: no split touches a reduction, so the bits do not depend on the thread count.</para>
+/// <para>Measured (report --parts cnn, Zen 5, 2 threads, the whole-batch products and then these alternated): the README
+/// CNN's steps went from 3,118/3,144/2,797 to 3,436/3,633/3,348 examples/s (medians of step-rate), its peak working set
+/// from 136.5 to 107.8 MB.</para>
 /// </remarks>
 internal static unsafe class ConvProducts
 {

@@ -60,6 +60,74 @@ internal static class LaneSums
         for (; j < x.Length; j++) l[j & 7] += double.CreateTruncating(x[j]);
     }
 
+    /// <summary>Four channels at once: acc[k][j mod 8] += x[k·s + j] for k &lt; 4 and j &lt; s — four <see cref="Add{T}"/> calls on
+    /// the consecutive runs of <paramref name="x"/>, with the same additions in each lane.</summary>
+    /// <remarks>A lane's chain cannot be split (its additions are in order), so one channel keeps only two Vector256 chains busy,
+    /// each add waiting for the one before; four channels' chains interleaved keep eight (batch norm's statistics pass, whose
+    /// channels are independent).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Add4<T>(Span<Lanes8> acc, ReadOnlySpan<T> x, int s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Vector256.IsHardwareAccelerated || !(typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        {
+            for (int k = 0; k < 4; k++) Add(ref acc[k], x.Slice(k * s, s));
+            return;
+        }
+        var x0 = x[..s]; var x1 = x.Slice(s, s); var x2 = x.Slice(2 * s, s); var x3 = x.Slice(3 * s, s);
+        Span<double> l0 = acc[0], l1 = acc[1], l2 = acc[2], l3 = acc[3];
+        Vector256<double> a0 = Vector256.Create(l0[..4]), a1 = Vector256.Create(l0[4..]), b0 = Vector256.Create(l1[..4]), b1 = Vector256.Create(l1[4..]);
+        Vector256<double> c0 = Vector256.Create(l2[..4]), c1 = Vector256.Create(l2[4..]), d0 = Vector256.Create(l3[..4]), d1 = Vector256.Create(l3[4..]);
+        int j = 0;
+        for (; j <= s - 8; j += 8)
+        {
+            Load8(x0, j, out var v0, out var v1); a0 += v0; a1 += v1;
+            Load8(x1, j, out v0, out v1); b0 += v0; b1 += v1;
+            Load8(x2, j, out v0, out v1); c0 += v0; c1 += v1;
+            Load8(x3, j, out v0, out v1); d0 += v0; d1 += v1;
+        }
+        a0.CopyTo(l0); a1.CopyTo(l0[4..]); b0.CopyTo(l1); b1.CopyTo(l1[4..]);
+        c0.CopyTo(l2); c1.CopyTo(l2[4..]); d0.CopyTo(l3); d1.CopyTo(l3[4..]);
+        for (int k = 0; k < 4; k++)
+        {
+            Span<double> l = acc[k];
+            var xk = x.Slice(k * s, s);
+            for (int t = j; t < s; t++) l[t & 7] += double.CreateTruncating(xk[t]);
+        }
+    }
+
+    /// <summary>Four channels at once: acc[k][j mod 8] += (x[k·s + j] − mean[k])², as four <see cref="AddSquaredDeviations{T}"/>
+    /// calls (see <see cref="Add4{T}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddSquaredDeviations4<T>(Span<Lanes8> acc, ReadOnlySpan<T> x, int s, ReadOnlySpan<double> mean) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Vector256.IsHardwareAccelerated || !(typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        {
+            for (int k = 0; k < 4; k++) AddSquaredDeviations(ref acc[k], x.Slice(k * s, s), mean[k]);
+            return;
+        }
+        var x0 = x[..s]; var x1 = x.Slice(s, s); var x2 = x.Slice(2 * s, s); var x3 = x.Slice(3 * s, s);
+        Span<double> l0 = acc[0], l1 = acc[1], l2 = acc[2], l3 = acc[3];
+        Vector256<double> a0 = Vector256.Create(l0[..4]), a1 = Vector256.Create(l0[4..]), b0 = Vector256.Create(l1[..4]), b1 = Vector256.Create(l1[4..]);
+        Vector256<double> c0 = Vector256.Create(l2[..4]), c1 = Vector256.Create(l2[4..]), d0 = Vector256.Create(l3[..4]), d1 = Vector256.Create(l3[4..]);
+        Vector256<double> ma = Vector256.Create(mean[0]), mb = Vector256.Create(mean[1]), mc = Vector256.Create(mean[2]), md = Vector256.Create(mean[3]);
+        int j = 0;
+        for (; j <= s - 8; j += 8)
+        {
+            Load8(x0, j, out var v0, out var v1); v0 -= ma; v1 -= ma; a0 += v0 * v0; a1 += v1 * v1;
+            Load8(x1, j, out v0, out v1); v0 -= mb; v1 -= mb; b0 += v0 * v0; b1 += v1 * v1;
+            Load8(x2, j, out v0, out v1); v0 -= mc; v1 -= mc; c0 += v0 * v0; c1 += v1 * v1;
+            Load8(x3, j, out v0, out v1); v0 -= md; v1 -= md; d0 += v0 * v0; d1 += v1 * v1;
+        }
+        a0.CopyTo(l0); a1.CopyTo(l0[4..]); b0.CopyTo(l1); b1.CopyTo(l1[4..]);
+        c0.CopyTo(l2); c1.CopyTo(l2[4..]); d0.CopyTo(l3); d1.CopyTo(l3[4..]);
+        for (int k = 0; k < 4; k++)
+        {
+            Span<double> l = acc[k];
+            var xk = x.Slice(k * s, s);
+            for (int t = j; t < s; t++) { double d = double.CreateTruncating(xk[t]) - mean[k]; l[t & 7] += d * d; }
+        }
+    }
+
     /// <summary>acc[j mod 8] += (x[j] − mean)².</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddSquaredDeviations<T>(ref Lanes8 acc, ReadOnlySpan<T> x, double mean) where T : unmanaged, IFloatingPointIeee754<T>
@@ -131,6 +199,49 @@ internal static class LaneSums
         {
             double d = double.CreateTruncating(dy[j]);
             s[j & 7] += d; h[j & 7] += d * (double.CreateTruncating(x[j]) - mean) * r;
+        }
+    }
+
+    /// <summary>Two channels at once: <see cref="AddGradientSums{T}"/> on the runs [0, s) and [s, 2s) of <paramref name="dy"/> and
+    /// <paramref name="x"/> into dySum[k], dyhSum[k] with mean[k], r[k] (k = 0, 1), with the same additions in each lane: eight
+    /// chains interleaved instead of four (see <see cref="Add4{T}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddGradientSums2<T>(Span<Lanes8> dySum, Span<Lanes8> dyhSum, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int s,
+        ReadOnlySpan<double> mean, ReadOnlySpan<double> r) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Vector256.IsHardwareAccelerated || !(typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        {
+            for (int k = 0; k < 2; k++) AddGradientSums(ref dySum[k], ref dyhSum[k], dy.Slice(k * s, s), x.Slice(k * s, s), mean[k], r[k]);
+            return;
+        }
+        var dyA = dy[..s]; var dyB = dy.Slice(s, s); var xA = x[..s]; var xB = x.Slice(s, s);
+        Span<double> sa = dySum[0], sb = dySum[1], ha = dyhSum[0], hb = dyhSum[1];
+        Vector256<double> sa0 = Vector256.Create(sa[..4]), sa1 = Vector256.Create(sa[4..]), ha0 = Vector256.Create(ha[..4]), ha1 = Vector256.Create(ha[4..]);
+        Vector256<double> sb0 = Vector256.Create(sb[..4]), sb1 = Vector256.Create(sb[4..]), hb0 = Vector256.Create(hb[..4]), hb1 = Vector256.Create(hb[4..]);
+        Vector256<double> ma = Vector256.Create(mean[0]), ra = Vector256.Create(r[0]), mb = Vector256.Create(mean[1]), rb = Vector256.Create(r[1]);
+        int j = 0;
+        for (; j <= s - 8; j += 8)
+        {
+            Load8(dyA, j, out Vector256<double> d0, out Vector256<double> d1);
+            Load8(xA, j, out Vector256<double> x0, out Vector256<double> x1);
+            sa0 += d0; sa1 += d1;
+            ha0 += d0 * (x0 - ma) * ra; ha1 += d1 * (x1 - ma) * ra;
+            Load8(dyB, j, out d0, out d1);
+            Load8(xB, j, out x0, out x1);
+            sb0 += d0; sb1 += d1;
+            hb0 += d0 * (x0 - mb) * rb; hb1 += d1 * (x1 - mb) * rb;
+        }
+        sa0.CopyTo(sa); sa1.CopyTo(sa[4..]); ha0.CopyTo(ha); ha1.CopyTo(ha[4..]);
+        sb0.CopyTo(sb); sb1.CopyTo(sb[4..]); hb0.CopyTo(hb); hb1.CopyTo(hb[4..]);
+        for (int k = 0; k < 2; k++)
+        {
+            Span<double> sk = dySum[k], hk = dyhSum[k];
+            var dyk = dy.Slice(k * s, s); var xk = x.Slice(k * s, s);
+            for (int t = j; t < s; t++)
+            {
+                double d = double.CreateTruncating(dyk[t]);
+                sk[t & 7] += d; hk[t & 7] += d * (double.CreateTruncating(xk[t]) - mean[k]) * r[k];
+            }
         }
     }
 

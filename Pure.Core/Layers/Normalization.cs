@@ -232,16 +232,34 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
         ref var j = ref System.Runtime.CompilerServices.Unsafe.AsRef<Job<T>>(state);
         int s = j.S, n = j.Rows * s, stride = j.Channels * s, total = j.Rows * stride;
         var X = new ReadOnlySpan<T>(j.X, total); var Y = new Span<T>(j.Y, total);
+        Span<Lanes8> sums4 = stackalloc Lanes8[4], squares4 = stackalloc Lanes8[4];
+        Span<double> means4 = stackalloc double[4], sq4 = stackalloc double[4];
+        int quadEnd = c0;
         for (int c = c0; c < c1; c++)
         {
             double mean, r;
             if (j.Training)
             {
-                Lanes8 sums = default, squares = default;
-                for (int row = 0; row < j.Rows; row++) LaneSums.Add(ref sums, X.Slice(row * stride + c * s, s));
-                mean = sums.Total() / n;
-                for (int row = 0; row < j.Rows; row++) LaneSums.AddSquaredDeviations(ref squares, X.Slice(row * stride + c * s, s), mean);
-                double sq = squares.Total();
+                double sq;
+                if (c >= quadEnd && c + 4 <= c1)
+                {
+                    // Channels c..c+3's statistics together (LaneSums.Add4: the same additions, four channels' chains interleaved).
+                    sums4.Clear(); squares4.Clear();
+                    for (int row = 0; row < j.Rows; row++) LaneSums.Add4(sums4, X.Slice(row * stride + c * s, 4 * s), s);
+                    for (int k = 0; k < 4; k++) means4[k] = sums4[k].Total() / n;
+                    for (int row = 0; row < j.Rows; row++) LaneSums.AddSquaredDeviations4(squares4, X.Slice(row * stride + c * s, 4 * s), s, means4);
+                    for (int k = 0; k < 4; k++) sq4[k] = squares4[k].Total();
+                    quadEnd = c + 4;
+                }
+                if (c < quadEnd) { mean = means4[c - (quadEnd - 4)]; sq = sq4[c - (quadEnd - 4)]; }
+                else
+                {
+                    Lanes8 sums = default, squares = default;
+                    for (int row = 0; row < j.Rows; row++) LaneSums.Add(ref sums, X.Slice(row * stride + c * s, s));
+                    mean = sums.Total() / n;
+                    for (int row = 0; row < j.Rows; row++) LaneSums.AddSquaredDeviations(ref squares, X.Slice(row * stride + c * s, s), mean);
+                    sq = squares.Total();
+                }
                 double biased = sq / n;
                 r = 1 / Math.Sqrt(biased + j.Eps);
                 j.Rm[c] = T.CreateChecked((1 - j.Momentum) * double.CreateChecked(j.Rm[c]) + j.Momentum * mean);
@@ -266,13 +284,30 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
         int s = j.S, n = j.Rows * s, stride = j.Channels * s, total = j.Rows * stride;
         var X = new ReadOnlySpan<T>(j.X, total); var DY = new ReadOnlySpan<T>(j.Y, total);
         var DX = j.Dx != null ? new Span<T>(j.Dx, total) : default;
+        Span<Lanes8> dy2 = stackalloc Lanes8[2], dyh2 = stackalloc Lanes8[2];
+        Span<double> mean2 = stackalloc double[2], r2 = stackalloc double[2], sdy2 = stackalloc double[2], sdyh2 = stackalloc double[2];
+        int pairEnd = c0;
         for (int c = c0; c < c1; c++)
         {
-            double mean = j.Stats[2 * c], r = j.Stats[2 * c + 1];
-            Lanes8 dySums = default, dyhSums = default;
-            for (int row = 0; row < j.Rows; row++)
-                LaneSums.AddGradientSums(ref dySums, ref dyhSums, DY.Slice(row * stride + c * s, s), X.Slice(row * stride + c * s, s), mean, r);
-            double sdy = dySums.Total(), sdyh = dyhSums.Total();
+            double mean = j.Stats[2 * c], r = j.Stats[2 * c + 1], sdy, sdyh;
+            if (c >= pairEnd && c + 2 <= c1)
+            {
+                // Channels c and c + 1's sums together (LaneSums.AddGradientSums2: the same additions, two channels' chains interleaved).
+                dy2.Clear(); dyh2.Clear();
+                mean2[0] = mean; r2[0] = r; mean2[1] = j.Stats[2 * c + 2]; r2[1] = j.Stats[2 * c + 3];
+                for (int row = 0; row < j.Rows; row++)
+                    LaneSums.AddGradientSums2(dy2, dyh2, DY.Slice(row * stride + c * s, 2 * s), X.Slice(row * stride + c * s, 2 * s), s, mean2, r2);
+                for (int k = 0; k < 2; k++) { sdy2[k] = dy2[k].Total(); sdyh2[k] = dyh2[k].Total(); }
+                pairEnd = c + 2;
+            }
+            if (c < pairEnd) { sdy = sdy2[c - (pairEnd - 2)]; sdyh = sdyh2[c - (pairEnd - 2)]; }
+            else
+            {
+                Lanes8 dySums = default, dyhSums = default;
+                for (int row = 0; row < j.Rows; row++)
+                    LaneSums.AddGradientSums(ref dySums, ref dyhSums, DY.Slice(row * stride + c * s, s), X.Slice(row * stride + c * s, s), mean, r);
+                sdy = dySums.Total(); sdyh = dyhSums.Total();
+            }
             if (j.Gw != null) { j.Gw[c] = T.CreateChecked(sdyh); j.Gb[c] = T.CreateChecked(sdy); }
             if (j.Dx == null) continue;
             double wc = j.W != null ? double.CreateChecked(j.W[c]) : 1, mdy = sdy / n, mdyh = sdyh / n;

@@ -44,6 +44,37 @@ public class NormalizePoolKernelTests
     [Fact] public void Lane_sums_are_the_lane_definition_float() => LaneSumsMatch<float>();
     [Fact] public void Lane_sums_are_the_lane_definition_double() => LaneSumsMatch<double>();
 
+    /// <summary>The several-channel sums (batch norm's: four channels' statistics, two channels' gradient sums, interleaved) are
+    /// the one-channel calls, lane by lane and bit for bit, at every run length's tail and over several rows (calls).</summary>
+    [Fact] public void Several_channel_lane_sums_are_the_one_channel_calls_float() => SeveralChannelsMatch<float>();
+    [Fact] public void Several_channel_lane_sums_are_the_one_channel_calls_double() => SeveralChannelsMatch<double>();
+
+    private static void SeveralChannelsMatch<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        static void Same(in Lanes8 want, in Lanes8 got, string what)
+        {
+            for (int l = 0; l < 8; l++)
+                Assert.True(BitConverter.DoubleToInt64Bits(want[l]) == BitConverter.DoubleToInt64Bits(got[l]), $"{what}: lane {l} {got[l]} != {want[l]}");
+        }
+        double[] means = [0.37, -1.1, 0.0, 2.5], rs = [1.9, 0.7];
+        for (int s = 0; s <= 40; s++)
+        {
+            var one = new Lanes8[4]; var sq = new Lanes8[4]; var gs = new Lanes8[2]; var ghs = new Lanes8[2];
+            var four = new Lanes8[4]; var fourSq = new Lanes8[4]; var two = new Lanes8[2]; var twoH = new Lanes8[2];
+            for (int row = 0; row < 3; row++)
+            {
+                var x = KernelData.Values<T>(4 * s, 13 * s + row, 3); var dy = KernelData.Values<T>(2 * s, 29 * s + row);
+                for (int k = 0; k < 4; k++) { LaneSums.Add(ref one[k], x.AsSpan(k * s, s)); LaneSums.AddSquaredDeviations(ref sq[k], x.AsSpan(k * s, s), means[k]); }
+                for (int k = 0; k < 2; k++) LaneSums.AddGradientSums(ref gs[k], ref ghs[k], dy.AsSpan(k * s, s), x.AsSpan(k * s, s), means[k], rs[k]);
+                LaneSums.Add4<T>(four, x, s);
+                LaneSums.AddSquaredDeviations4<T>(fourSq, x, s, means);
+                LaneSums.AddGradientSums2<T>(two, twoH, dy, x.AsSpan(0, 2 * s), s, means.AsSpan(0, 2), rs);
+            }
+            for (int k = 0; k < 4; k++) { Same(one[k], four[k], $"Add4 channel {k}, run {s}"); Same(sq[k], fourSq[k], $"AddSquaredDeviations4 channel {k}, run {s}"); }
+            for (int k = 0; k < 2; k++) { Same(gs[k], two[k], $"AddGradientSums2 dy channel {k}, run {s}"); Same(ghs[k], twoH[k], $"AddGradientSums2 dy·x̂ channel {k}, run {s}"); }
+        }
+    }
+
     private static void ElementwiseMatch<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         double mean = -0.21, r = 2.3, w = 0.7, b = -0.4, mdy = 0.05, mdyh = -0.3;
