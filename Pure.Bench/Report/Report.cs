@@ -376,8 +376,9 @@ public static class Report
                 }
                 if (l < layers - 1)
                 {
-                    var h = new float[m * n]; var dh = new float[m * n];
-                    cases.Add(($"{layer} ReLU forward + backward", $"[{m}, {n}]", t, 0, () => { Elementwise.Relu<float>(y, h); Elementwise.ReluBackward<float>(y, dy, dh); }));
+                    // The backward in place, dx over dy, as the fold runs it (ReluSpec.BackwardInPlace).
+                    var h = new float[m * n]; var dh = (float[])dy.Clone();
+                    cases.Add(($"{layer} ReLU forward + backward", $"[{m}, {n}], dx over dy", t, 0, () => { Elementwise.Relu<float>(y, h); Elementwise.ReluBackward<float>(y, dh, dh); }));
                 }
             }
             var logits = NdArray.From<float>(Data.Floats(batch * widths[^1], 7), batch, widths[^1]);
@@ -412,10 +413,13 @@ public static class Report
                 var gs = ps.Select(p => new float[p.Length]).ToArray();
                 parameters += ps.Sum(p => (long)p.Length);
                 var st = layer.InitState<float>(input).Select(p => p.ToArray()).ToArray();
-                var x = Data.Floats(batch * input.Size, 11 + l); var y = new float[batch * output.Size];
+                // The buffers as the fold shares them: a view (flatten) reads and writes one buffer, a layer whose backward runs in
+                // place (the activations) writes dx over dy.
+                bool view = l > 0 && layer.IsView && input.Size == output.Size, inPlace = (view || layer.BackwardInPlace) && input.Size == output.Size;
+                var x = Data.Floats(batch * input.Size, 11 + l); var y = view ? x : new float[batch * output.Size];
                 // The first layer's forward pass reads the batch where the data set holds it, a different one each step (see Products).
                 var batches = l == 0 ? new InputBatches(batch * input.Size, 11) : null;
-                var dy = Data.Floats(batch * output.Size, 31 + l); var dx = new float[batch * input.Size];
+                var dy = Data.Floats(batch * output.Size, 31 + l); var dx = inPlace ? dy : new float[batch * input.Size];
                 var scratch = new byte[layer.ScratchBytes<float>(input, batch)];
                 var key = NeuralPure.Random.RandomKey.FromSeed(99);
                 int threads = t; bool inputGradient = l > first;
@@ -444,7 +448,7 @@ public static class Report
                 if (l >= first)
                 {
                     Forward();
-                    cases.Add(($"{name} backward{(inputGradient ? "" : " (no dx)")}", $"{output} → {input}", t, f * (inputGradient ? 2 : 1),
+                    cases.Add(($"{name} backward{(inputGradient ? "" : " (no dx)")}", $"{output} → {input}{(view ? ", a view" : inPlace ? ", dx over dy" : "")}", t, f * (inputGradient ? 2 : 1),
                         () => layer.Backward(new BackwardArgs<float>(batch, input, output, x, y, dy, dx, inputGradient, ps, gs, scratch, key, threads))));
                 }
             }
