@@ -161,6 +161,7 @@ public static class Report
     }
 
     private const string StepRow = "measured step (fold)", OutsideRow = "step − sum of the parts";
+    private const string KernelsRow = "kernels inside the step", OutsideKernelsRow = "step − its kernels";
 
     /// <summary>Batches in the data set of the fit rows, the parts table's measured step and <c>step-rate</c>: as many as the
     /// peers cycle in <c>compare-torch</c>, so the input comes from memory, as it does in a real epoch.</summary>
@@ -184,6 +185,8 @@ public static class Report
         public required Func<int, double> Bytes { get; init; }
         public int StepsPerRepeat { get; set; }
         public double BytesPerStep { get; set; }
+        /// <summary>The fold a fold variant steps (for the timing of its phases inside the step), else null.</summary>
+        public Fold<float>? Folded { get; init; }
         public List<double> Rates { get; } = [];
         /// <summary>Examples per second of this process's CPU time (every thread, helpers' spinning included).</summary>
         public List<double> CpuRates { get; } = [];
@@ -230,7 +233,7 @@ public static class Report
             }
             return new Variant
             {
-                Path = "fold", Threads = threads, Batch = config.Batch, Run = Steps,
+                Path = "fold", Threads = threads, Batch = config.Batch, Run = Steps, Folded = fold,
                 Bytes = n =>
                 {
                     Steps(3);
@@ -516,8 +519,36 @@ public static class Report
             double step = best[cases.Count + k] * 1e6;
             parts.Add(Part(StepRow, $"{config.FlopsPerStep / 1e6:N1} MFLOP executed", t, step, config.FlopsPerStep));
             parts.Add(new ProductResult(config.Name, OutsideRow, $"outside the parts: {100 * (step - us) / step:F1}% of the step", t, step - us, 0, null));
+            var (kernels, inRun) = KernelsInsideTheStep(folds[k]);
+            parts.Add(Part(KernelsRow, $"timed inside steps of {inRun:N0} µs", t, kernels, config.FlopsPerStep));
+            parts.Add(new ProductResult(config.Name, OutsideKernelsRow, $"outside the kernels: {100 * (inRun - kernels) / inRun:F1}% of them", t, inRun - kernels, 0, null));
         }
         return parts;
+    }
+
+    /// <summary>The step's kernels timed inside it (<see cref="Fold{T}.PhaseTicks"/>): every layer's forward and backward pass, the
+    /// loss and the update, summed, per step; and that pass's whole step. Three passes over the <see cref="FitBatches"/> batches,
+    /// the fastest kept. The kernels' share is what the step spends in them, in the caches the step leaves them (the parts
+    /// timed alone run in caches warmed by their own previous run); the rest (the batch's slice or gather, the arguments, the
+    /// key derivations, the loop, the timer's own reads) is outside the kernels.</summary>
+    private static (double KernelMicroseconds, double StepMicroseconds) KernelsInsideTheStep(Variant fold)
+    {
+        var f = fold.Folded ?? throw new InvalidOperationException("not a fold variant");
+        var ticks = new long[f.PhaseCount];
+        double bestStep = double.MaxValue, bestKernels = 0;
+        for (int pass = 0; pass < 3; pass++)
+        {
+            Array.Clear(ticks);
+            f.PhaseTicks = ticks;
+            long start = Stopwatch.GetTimestamp();
+            int steps = fold.Run(FitBatches);
+            double stepUs = (Stopwatch.GetTimestamp() - start) * 1e6 / Stopwatch.Frequency / steps;
+            f.PhaseTicks = null;
+            if (stepUs >= bestStep) continue;
+            bestStep = stepUs;
+            bestKernels = ticks.Skip(1).Sum() * 1e6 / Stopwatch.Frequency / steps;
+        }
+        return (bestKernels, bestStep);
     }
 
     /// <summary>Examples/s of <see cref="ReferenceStep"/> (median of a few runs), or null for a model it cannot run or when a step is too slow for the budget.</summary>
@@ -648,7 +679,7 @@ public static class Report
                 $"{c.Config,-3} | {c.Model,-34} | {c.Optimizer,-5} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.FlopsPerStep / 1e6,10:N1} | {c.GflopsPerSecond,7:F1} | {Percent(c.PercentOfPeak),6} | {outside,16} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8}"));
         }
         Console.WriteLine();
-        Console.WriteLine($"One step part by part (best of {PartRounds} each, timed alone; the first layer's forward pass reads one of 64 input batches in turn, as the fold does; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is one step in a warm fold over 64 batches, timed the same way in the same rounds):");
+        Console.WriteLine($"One step part by part (best of {PartRounds} each, timed alone; the first layer's forward pass reads one of 64 input batches in turn, as the fold does; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is one step in a warm fold over 64 batches, timed the same way in the same rounds; the kernels inside the step are the same fold's layers, loss and update timed inside its steps, the fastest of three passes over the 64 batches, and what the step spends outside them):");
         string? shown = null;
         foreach (var p in r.Products)
         {

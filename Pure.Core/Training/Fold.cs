@@ -49,6 +49,22 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>How many activation or gradient buffers a layer shares with the one before it (views, backward in place).</summary>
     internal int SharedBuffers { get; }
 
+    /// <summary>When set (length <see cref="PhaseCount"/>), each step adds the Stopwatch ticks of its phases: [0] the batch,
+    /// [1 + i] layer i's forward pass, [n + 1] the loss, [n + 2 + i] layer i's backward pass, [2n + 2] the optimizer's update
+    /// and its application. For Pure.Bench's report, which compares the kernels inside the step with the step.</summary>
+    internal long[]? PhaseTicks { get; set; }
+
+    /// <summary>The length <see cref="PhaseTicks"/> needs: 2·layers + 3.</summary>
+    internal int PhaseCount => 2 * spec.Layers.Length + 3;
+
+    private static void Lap(long[]? ticks, int phase, ref long t0)
+    {
+        if (ticks is null) return;
+        long t = System.Diagnostics.Stopwatch.GetTimestamp();
+        ticks[phase] += t - t0;
+        t0 = t;
+    }
+
     /// <summary>The distinct buffers the layers' gradients dL/dx live in (two: they ping-pong).</summary>
     internal int GradientBuffers => dActs.Distinct().Count();
 
@@ -194,21 +210,26 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         // 21-25 µs a step on 2 threads; step-rate b, 2 processes of 16 alternated windows: best 291,213 -> 300,643 and
         // 289,625 -> 298,754 examples/s, c 153,591 -> 155,231, d 18,412 -> 18,448). Shuffled rows are gathered into the
         // workspace, X's on all threads.
+        var ticks = PhaseTicks;
+        long t0 = ticks is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         int w0 = spec.Widths[0], tw = targetShape.Size;
         var xs = data.X.Span; var ys = data.Y.Span;
         ReadOnlySpan<T> input = rows.IsEmpty ? xs.Slice(first * w0, m * w0) : Rows.Gather<T>(xs, data.Rows, w0, rows, acts[0].Span, threads);
         ReadOnlySpan<T> batchTargets = rows.IsEmpty ? ys.Slice(first * tw, m * tw) : Rows.Gather<T>(ys, data.Rows, tw, rows, targets, threads: 1);
         if (runKey != dropoutRun) { dropoutRun = runKey; dropoutStream = runKey.FoldIn(Trainer.DropoutStream); }
+        Lap(ticks, 0, ref t0);
         for (int i = 0; i < n; i++)
         {
             int first0 = spec.ParameterOffsets[i], count = spec.ParameterOffsets[i + 1] - first0;
             int s0 = spec.StateOffsets[i], sn = spec.StateOffsets[i + 1] - s0;
             spec.Layers[i].Forward(new ForwardArgs<T>(m, spec.Shapes[i], spec.Shapes[i + 1], i == 0 ? input : acts[i].Slice(0, m * spec.Widths[i]), acts[i + 1].Slice(0, m * spec.Widths[i + 1]),
                 p.AsSpan(first0, count), scratch[i].Span, LayerKey.Derived(dropoutStream, (uint)step, (uint)i), threads, layerState.AsSpan(s0, sn)));
+            Lap(ticks, 1 + i, ref t0);
         }
 
         T loss = spec.Loss.ValueAndGrad(new LossArgs<T>(m, spec.OutputShape, acts[n].Slice(0, m * spec.Widths[n]), targetShape, batchTargets,
             dActs[n].Slice(0, m * spec.Widths[n]), lossScratch));
+        Lap(ticks, n + 1, ref t0);
 
         for (int i = n - 1; i >= firstWithParameters; i--)
         {
@@ -216,6 +237,7 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
             spec.Layers[i].Backward(new BackwardArgs<T>(m, spec.Shapes[i], spec.Shapes[i + 1], i == 0 ? input : acts[i].Slice(0, m * spec.Widths[i]), acts[i + 1].Slice(0, m * spec.Widths[i + 1]),
                 dActs[i + 1].Slice(0, m * spec.Widths[i + 1]), dActs[i].Slice(0, m * spec.Widths[i]), i > firstWithParameters,
                 p.AsSpan(first0, count), g.AsSpan(first0, count), scratch[i].Span, LayerKey.Derived(dropoutStream, (uint)step, (uint)i), threads));
+            Lap(ticks, n + 2 + i, ref t0);
         }
 
         if (optimizer.AppliesUpdates) optimizer.Update(new UpdateArgs<T>(names, g, p, writableParameters: true, threads));
@@ -224,6 +246,7 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
             optimizer.Update(new UpdateArgs<T>(names, g, p, writableParameters: false, threads));
             for (int j = 0; j < p.Length; j++) Elementwise.Add<T>(p[j], g[j], p[j]);
         }
+        Lap(ticks, 2 * n + 2, ref t0);
         return loss;
     }
 }

@@ -126,6 +126,26 @@ public sealed class SharedBuffersTests
         Assert.Equal(2, cnnFold.GradientBuffers);
         Assert.Equal(TrainingProblems.StepFold(cnn, opt, cnnStart, cnnData, new TrainConfig(8, 2)), Trainer.Fit(cnn, opt, cnnStart, cnnData, new TrainConfig(8, 2)).State);
 
+        // The phases timed inside the step (the report's kernels inside the step): the backward passes of the layers before the
+        // first with parameters (which do not run) have no ticks, a convolution's passes some, and the bits are the same.
+        var timedFold = Fold<float>.Create(cnn, opt, cnnStart, cnnData, 8, null);
+        var plainFold = Fold<float>.Create(cnn, opt, cnnStart, cnnData, 8, null);
+        var ticks = new long[timedFold.PhaseCount];
+        timedFold.PhaseTicks = ticks;
+        for (int step = 0; step < 2; step++)
+        {
+            Assert.Equal(plainFold.Step(cnnData, default, 8 * step, 8, cnnStart.Key, step), timedFold.Step(cnnData, default, 8 * step, 8, cnnStart.Key, step));
+        }
+        int layers = cnn.Layers.Length, firstWithParameters = NeuralPure.Models.Model.FirstWithParameters(cnn);
+        Assert.Equal(2 * layers + 3, ticks.Length);
+        for (int i = 0; i < ticks.Length; i++)
+        {
+            bool ran = i <= layers + 1 || i == 2 * layers + 2 || i - layers - 2 >= firstWithParameters;
+            Assert.True(ran ? ticks[i] >= 0 : ticks[i] == 0, $"phase {i}: {ticks[i]} ticks");
+        }
+        Assert.True(ticks[1 + firstWithParameters] > 0 && ticks[layers + 2 + firstWithParameters] > 0, "the first convolution's passes took no time");
+        Assert.Equal(plainFold.State(cnnStart), timedFold.State(cnnStart));
+
         // A user activation that claims BackwardInPlace honestly: shared, and the fit is the pure steps' bits.
         var spec = ModelSpec.Mlp([2, 8, 8, 3], new Cube(), new SoftmaxCrossEntropySpec());
         var data = TrainingProblems.Blobs<double>(24);
