@@ -31,7 +31,8 @@ public sealed record ConfigResult(
 /// <summary>One part of an MLP's step timed alone: a matrix product (GFLOP/s from 2·m·n·k), a ReLU pass, the loss, the Adam
 /// update; then their sum, and the measured step's time outside them (step − sum, which the parts do not explain).
 /// <paramref name="Config"/> names the configuration the part belongs to.</summary>
-public sealed record ProductResult(string Config, string Product, string Shape, int Threads, double Microseconds, double GflopsPerSecond, double? PercentOfPeak);
+public sealed record ProductResult(string Config, string Product, string Shape, int Threads, double Microseconds, double GflopsPerSecond, double? PercentOfPeak,
+    double? InsideStepMicroseconds = null);
 
 /// <summary>The whole report: machine, the FMA peak measured in this run (null where no probe fits the machine), one row
 /// per configuration, path and thread count, and the parts of one step.</summary>
@@ -406,6 +407,8 @@ public static class Report
         int first = 0;
         while (first < spec.Layers.Length && spec.ParameterOffsets[first + 1] == spec.ParameterOffsets[first]) first++;
         var cases = new List<(string Name, string Shape, int Threads, double Flops, Action Run)>();
+        var phases = new Dictionary<int, int>(); // case → the fold's phase it times (Fold.PhaseTicks' index)
+        int n = spec.Layers.Length;
         foreach (int t in threadCounts)
         {
             long parameters = 0;
@@ -432,6 +435,7 @@ public static class Report
                 if (batches is null) cases.Add(($"{name} forward", $"{input} → {output}", t, f, Forward));
                 else cases.Add(($"{name} forward", $"{input} → {output}, X of {FitBatches} in turn", t, f,
                     () => layer.Forward(new ForwardArgs<float>(batch, input, output, batches.Next(), y, ps, scratch, key, threads, st))));
+                phases[cases.Count - 1] = 1 + l;
                 if (layer is Conv2dSpec conv && t == 1)
                 {
                     // The column matrices alone, as the passes build them (one example at a time into one [K, P] buffer): what a
@@ -453,6 +457,7 @@ public static class Report
                     Forward();
                     cases.Add(($"{name} backward{(inputGradient ? "" : " (no dx)")}", $"{output} → {input}{(view ? ", a view" : inPlace ? ", dx over dy" : "")}", t, f * (inputGradient ? 2 : 1),
                         () => layer.Backward(new BackwardArgs<float>(batch, input, output, x, y, dy, dx, inputGradient, ps, gs, scratch, key, threads))));
+                    phases[cases.Count - 1] = n + 2 + l;
                 }
             }
             int classes = spec.Shapes[^1].Size;
@@ -460,11 +465,13 @@ public static class Report
             var labels = NdArray.Vector(Enumerable.Range(0, batch).Select(i => (float)(i % classes)).ToArray());
             var loss = new SoftmaxCrossEntropySpec();
             cases.Add(("softmax cross-entropy + gradient", $"[{batch}, {classes}] (pure, allocating)", t, 0, () => loss.ValueAndGrad(logits, labels)));
+            phases[cases.Count - 1] = n + 1;
             var pp = Data.Floats((int)parameters, 9); var gg = Data.Floats((int)parameters, 10); var mm = new float[parameters]; var vv = new float[parameters];
             var c = new AdamConstants<float>(0.9f, 0.1f, 0.999f, 0.001f, 1.1f, 0.03f, 1e-8f, -1e-6f, null, null);
             cases.Add(("Adam update (fused)", $"{parameters:N0} parameters", t, 0, () => OptimizerKernels.AdamStep<float>(pp, gg, mm, vv, c, t)));
+            phases[cases.Count - 1] = 2 * n + 2;
         }
-        return Timed(cases, config, threadCounts);
+        return Timed(cases, config, threadCounts, phases);
     }
 
     /// <summary><see cref="FitBatches"/> input batches of <c>size</c> floats in one array, as a data set holds them, handed out in
@@ -495,7 +502,7 @@ public static class Report
     /// before the parts instead, the load of a shared host at another moment went into the difference: config d's outside time
     /// was 1,866 µs (13.1 % of a 14,271 µs step) in a report whose d fit row had a 13,552 µs step.</remarks>
     private static List<ProductResult> Timed(List<(string Name, string Shape, int Threads, double Flops, Action Run)> cases, BenchConfig config,
-        int[] threadCounts)
+        int[] threadCounts, Dictionary<int, int>? phases = null)
     {
         var folds = threadCounts.Select(t => Variant.Fold(config, t, FitBatches)).ToList();
         foreach (var f in folds) f.Run(40);
@@ -519,7 +526,11 @@ public static class Report
             double step = best[cases.Count + k] * 1e6;
             parts.Add(Part(StepRow, $"{config.FlopsPerStep / 1e6:N1} MFLOP executed", t, step, config.FlopsPerStep));
             parts.Add(new ProductResult(config.Name, OutsideRow, $"outside the parts: {100 * (step - us) / step:F1}% of the step", t, step - us, 0, null));
-            var (kernels, inRun) = KernelsInsideTheStep(folds[k]);
+            var (kernels, inRun, perPhase) = KernelsInsideTheStep(folds[k]);
+            // A part that is one of the step's phases (a CNN layer's pass, the loss, the update): its time inside the step too.
+            if (phases is not null)
+                for (int i = 0; i < cases.Count; i++)
+                    if (cases[i].Threads == t && phases.TryGetValue(i, out int phase)) parts[i] = parts[i] with { InsideStepMicroseconds = perPhase[phase] };
             parts.Add(Part(KernelsRow, $"timed inside steps of {inRun:N0} µs", t, kernels, config.FlopsPerStep));
             parts.Add(new ProductResult(config.Name, OutsideKernelsRow, $"outside the kernels: {100 * (inRun - kernels) / inRun:F1}% of them", t, inRun - kernels, 0, null));
         }
@@ -531,11 +542,12 @@ public static class Report
     /// the fastest kept. The kernels' share is what the step spends in them, in the caches the step leaves them (the parts
     /// timed alone run in caches warmed by their own previous run); the rest (the batch's slice or gather, the arguments, the
     /// key derivations, the loop, the timer's own reads) is outside the kernels.</summary>
-    private static (double KernelMicroseconds, double StepMicroseconds) KernelsInsideTheStep(Variant fold)
+    private static (double KernelMicroseconds, double StepMicroseconds, double[] PhaseMicroseconds) KernelsInsideTheStep(Variant fold)
     {
         var f = fold.Folded ?? throw new InvalidOperationException("not a fold variant");
         var ticks = new long[f.PhaseCount];
         double bestStep = double.MaxValue, bestKernels = 0;
+        var perPhase = new double[ticks.Length];
         for (int pass = 0; pass < 3; pass++)
         {
             Array.Clear(ticks);
@@ -547,8 +559,9 @@ public static class Report
             if (stepUs >= bestStep) continue;
             bestStep = stepUs;
             bestKernels = ticks.Skip(1).Sum() * 1e6 / Stopwatch.Frequency / steps;
+            for (int i = 0; i < ticks.Length; i++) perPhase[i] = ticks[i] * 1e6 / Stopwatch.Frequency / steps;
         }
-        return (bestKernels, bestStep);
+        return (bestKernels, bestStep, perPhase);
     }
 
     /// <summary>Examples/s of <see cref="ReferenceStep"/> (median of a few runs), or null for a model it cannot run or when a step is too slow for the budget.</summary>
@@ -684,7 +697,8 @@ public static class Report
         foreach (var p in r.Products)
         {
             if (p.Config != shown) { Console.WriteLine($" config {p.Config}:"); shown = p.Config; }
-            Console.WriteLine(string.Create(inv, $"  {p.Product,-32} {p.Shape,-38} threads {p.Threads}: {p.Microseconds,8:F1} µs  {p.GflopsPerSecond,6:F1} GFLOP/s  {Percent(p.PercentOfPeak),6} peak"));
+            string inside = p.InsideStepMicroseconds is { } us ? string.Create(inv, $"  inside the step {us,8:F1} µs") : "";
+            Console.WriteLine(string.Create(inv, $"  {p.Product,-32} {p.Shape,-38} threads {p.Threads}: {p.Microseconds,8:F1} µs  {p.GflopsPerSecond,6:F1} GFLOP/s  {Percent(p.PercentOfPeak),6} peak{inside}"));
         }
     }
 
