@@ -26,8 +26,8 @@ public sealed record RegressionMetrics(double Loss, double Mse, double Rmse, dou
 public static class Evaluate
 {
     private const int MaxChunk = 1024;
-    /// <summary>About this many bytes of layer scratch and activations per chunk: a convolution's column matrix is hundreds of
-    /// bytes per row and position (the README's CNN: ≈ 0.5 MB per image), so a fixed thousand rows would take ~0.5 GB.</summary>
+    /// <summary>About this many bytes of layer scratch and activations per chunk: an image model's activations are hundreds of
+    /// kilobytes per row (the README's CNN: ≈ 0.5 MB per image), so a fixed thousand rows would take ~0.5 GB.</summary>
     private const long ChunkBytes = 64L << 20;
 
     /// <summary>Rows per chunk: as many as fit <see cref="ChunkBytes"/> (at least 16, at most <see cref="MaxChunk"/>). Each row's
