@@ -43,7 +43,7 @@ internal static unsafe class ConvProducts
     public static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y, int rows, in Window2d g, int outC, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check(x, rows * g.InSize, w, outC * g.K, y, rows * outC * g.P, "y");
+        Check(x, (long)rows * g.InSize, w, (long)outC * g.K, y, (long)rows * outC * g.P, "y", g);
         if (!bias.IsEmpty) Guard.Length(bias, outC, nameof(bias));
         fixed (T* px = x) fixed (T* pw = w) fixed (T* pb = bias) fixed (T* py = y)
         {
@@ -82,7 +82,7 @@ internal static unsafe class ConvProducts
     public static void InputGradient<T>(ReadOnlySpan<T> w, ReadOnlySpan<T> dy, Span<T> dx, int rows, in Window2d g, int outC, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check(dy, rows * outC * g.P, w, outC * g.K, dx, rows * g.InSize, "dx");
+        Check(dy, (long)rows * outC * g.P, w, (long)outC * g.K, dx, (long)rows * g.InSize, "dx", g);
         fixed (T* pw = w) fixed (T* pdy = dy) fixed (T* pdx = dx)
         {
             var job = new Job<T> { W = pw, DY = pdy, DX = pdx, Rows = rows, Out = outC, G = g, Width = Gemm.WidthFor<T>(g.P) };
@@ -126,7 +126,7 @@ internal static unsafe class ConvProducts
     public static void WeightGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dw, Span<T> dwt, int rows, in Window2d g, int outC, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check(x, rows * g.InSize, dy, rows * outC * g.P, dw, outC * g.K, "dw");
+        Check(x, (long)rows * g.InSize, dy, (long)rows * outC * g.P, dw, (long)outC * g.K, "dw", g);
         Guard.Length(dwt, TransposedScratch(g, outC), nameof(dwt));
         if (rows == 0) { dw.Clear(); return; }
         int k = g.K;
@@ -187,10 +187,14 @@ internal static unsafe class ConvProducts
         }
     }
 
-    private static void Check<T>(ReadOnlySpan<T> a, int aLength, ReadOnlySpan<T> b, int bLength, Span<T> c, int cLength, string cName)
+    /// <summary>The operands' lengths (in long: a product of dimensions past int is refused, not wrapped) and overlaps, and one
+    /// example's column matrix within an array's length.</summary>
+    private static void Check<T>(ReadOnlySpan<T> a, long aLength, ReadOnlySpan<T> b, long bLength, Span<T> c, long cLength, string cName, in Window2d g)
     {
         if (a.Length < aLength || b.Length < bLength || c.Length < cLength)
             throw new ArgumentException($"convolution operands do not fit ({cName})");
+        if ((long)g.K * g.P > Array.MaxLength)
+            throw new ArgumentException($"one example's column matrix [{g.K}, {g.P}] is longer than an array can be", cName);
         Guard.NoOverlap(a, c, cName); Guard.NoOverlap(b, c, cName);
     }
 

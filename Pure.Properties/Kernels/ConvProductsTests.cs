@@ -44,6 +44,21 @@ public sealed class ConvProductsTests
         Assert.All(db, v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
     }
 
+    /// <summary>One example's column matrix longer than an array can be (K·P past Array.MaxLength) is refused by name, before
+    /// any buffer is sized from it (in int it would have wrapped).</summary>
+    [Fact]
+    public void A_column_matrix_past_an_arrays_length_is_refused()
+    {
+        var g = new Window2d(4096, 1024, 1024, 3, 3, 1, 1, 1, 1);
+        Assert.True((long)g.K * g.P > Array.MaxLength);
+        var w = new float[g.K];
+        var e = Assert.Throws<ArgumentException>(() => ConvProducts.Forward<float>([], w, default, [], 0, g, 1, 1));
+        Assert.Equal("y", e.ParamName);
+        Assert.Contains("[36864, 1048576]", e.Message);
+        Assert.Throws<ArgumentException>(() => ConvProducts.InputGradient<float>(w, [], [], 0, g, 1, 1));
+        Assert.Throws<ArgumentException>(() => ConvProducts.WeightGradient<float>([], [], new float[g.K], new float[g.K], 0, g, 1, 1));
+    }
+
     private static void Same<T>(int c, int outC, int h, int w, int kh, int kw, int stride, int pad, int rows) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = new Window2d(c, h, w, kh, kw, stride, stride, pad, pad);
