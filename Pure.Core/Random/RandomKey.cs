@@ -311,75 +311,82 @@ internal static class Threefry
     /// <summary><see cref="Block"/> for the 32 counters (c0[lane], 0) and (d0[lane], 0), sixteen lanes a register, the two registers'
     /// rounds interleaved (two independent chains of dependent operations): the same integer operations lane by lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Block16x2(RandomKey key, Vector512<uint> c0, Vector512<uint> d0, out Vector512<uint> x0, out Vector512<uint> x1, out Vector512<uint> y0, out Vector512<uint> y1)
-    {
-        uint k0 = key.Word0, k1 = key.Word1, k2 = k0 ^ k1 ^ 0x1BD11BDAu;
-        x0 = c0 + Vector512.Create(k0); x1 = Vector512.Create(k1);
-        y0 = d0 + Vector512.Create(k0); y1 = x1;
-        Rounds0(ref x0, ref x1, ref y0, ref y1); Inject(ref x0, ref x1, ref y0, ref y1, k1, k2 + 1);
-        Rounds1(ref x0, ref x1, ref y0, ref y1); Inject(ref x0, ref x1, ref y0, ref y1, k2, k0 + 2);
-        Rounds0(ref x0, ref x1, ref y0, ref y1); Inject(ref x0, ref x1, ref y0, ref y1, k0, k1 + 3);
-        Rounds1(ref x0, ref x1, ref y0, ref y1); Inject(ref x0, ref x1, ref y0, ref y1, k1, k2 + 4);
-        Rounds0(ref x0, ref x1, ref y0, ref y1); Inject(ref x0, ref x1, ref y0, ref y1, k2, k0 + 5);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Inject(ref Vector512<uint> x0, ref Vector512<uint> x1, ref Vector512<uint> y0, ref Vector512<uint> y1, uint a, uint b)
-    {
-        var va = Vector512.Create(a); var vb = Vector512.Create(b);
-        x0 += va; y0 += va; x1 += vb; y1 += vb;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Round(ref Vector512<uint> x0, ref Vector512<uint> x1, ref Vector512<uint> y0, ref Vector512<uint> y1, [ConstantExpected] byte r)
-    {
-        x0 += x1; y0 += y1; x1 = Avx512F.RotateLeft(x1, r) ^ x0; y1 = Avx512F.RotateLeft(y1, r) ^ y0;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rounds0(ref Vector512<uint> x0, ref Vector512<uint> x1, ref Vector512<uint> y0, ref Vector512<uint> y1)
-    { Round(ref x0, ref x1, ref y0, ref y1, 13); Round(ref x0, ref x1, ref y0, ref y1, 15); Round(ref x0, ref x1, ref y0, ref y1, 26); Round(ref x0, ref x1, ref y0, ref y1, 6); }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rounds1(ref Vector512<uint> x0, ref Vector512<uint> x1, ref Vector512<uint> y0, ref Vector512<uint> y1)
-    { Round(ref x0, ref x1, ref y0, ref y1, 17); Round(ref x0, ref x1, ref y0, ref y1, 29); Round(ref x0, ref x1, ref y0, ref y1, 16); Round(ref x0, ref x1, ref y0, ref y1, 24); }
+    public static void Block16x2(RandomKey key, Vector512<uint> c0, Vector512<uint> d0, out Vector512<uint> x0, out Vector512<uint> x1, out Vector512<uint> y0, out Vector512<uint> y1) =>
+        Block2<Lanes512, Vector512<uint>>(key, c0, d0, out x0, out x1, out y0, out y1);
 
     /// <summary><see cref="Block8"/> for the counters (c0[lane], 0) and (d0[lane], 0), the two registers' rounds interleaved.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Block8x2(RandomKey key, Vector256<uint> c0, Vector256<uint> d0, out Vector256<uint> x0, out Vector256<uint> x1, out Vector256<uint> y0, out Vector256<uint> y1)
+    public static void Block8x2(RandomKey key, Vector256<uint> c0, Vector256<uint> d0, out Vector256<uint> x0, out Vector256<uint> x1, out Vector256<uint> y0, out Vector256<uint> y1) =>
+        Block2<Lanes256, Vector256<uint>>(key, c0, d0, out x0, out x1, out y0, out y1);
+
+    /// <summary>What the interleaved rounds need from one register type: Vector512 rotates in one instruction (vprold),
+    /// Vector256 with two shifts and an or.</summary>
+    private interface IRoundLanes<TV> where TV : struct
+    {
+        static abstract TV Splat(uint v);
+        static abstract TV Add(TV a, TV b);
+        /// <summary>rotl(x, r) ^ y.</summary>
+        static abstract TV RotateXor(TV x, TV y, [ConstantExpected] byte r);
+    }
+
+    private readonly struct Lanes512 : IRoundLanes<Vector512<uint>>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<uint> Splat(uint v) => Vector512.Create(v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<uint> Add(Vector512<uint> a, Vector512<uint> b) => a + b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<uint> RotateXor(Vector512<uint> x, Vector512<uint> y, [ConstantExpected] byte r) => Avx512F.RotateLeft(x, r) ^ y;
+    }
+
+    private readonly struct Lanes256 : IRoundLanes<Vector256<uint>>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<uint> Splat(uint v) => Vector256.Create(v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<uint> Add(Vector256<uint> a, Vector256<uint> b) => a + b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<uint> RotateXor(Vector256<uint> x, Vector256<uint> y, [ConstantExpected] byte r) =>
+            (Vector256.ShiftLeft(x, r) | Vector256.ShiftRightLogical(x, 32 - r)) ^ y;
+    }
+
+    /// <summary>The 20 rounds and 5 key injections of <see cref="Block"/> on two registers of counters at once, written once for
+    /// every register type.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block2<TL, TV>(RandomKey key, TV c0, TV d0, out TV x0, out TV x1, out TV y0, out TV y1) where TL : IRoundLanes<TV> where TV : struct
     {
         uint k0 = key.Word0, k1 = key.Word1, k2 = k0 ^ k1 ^ 0x1BD11BDAu;
-        x0 = c0 + Vector256.Create(k0); x1 = Vector256.Create(k1);
-        y0 = d0 + Vector256.Create(k0); y1 = x1;
-        Rounds0(ref x0, ref x1, ref y0, ref y1); Inject(ref x0, ref x1, ref y0, ref y1, k1, k2 + 1);
-        Rounds1(ref x0, ref x1, ref y0, ref y1); Inject(ref x0, ref x1, ref y0, ref y1, k2, k0 + 2);
-        Rounds0(ref x0, ref x1, ref y0, ref y1); Inject(ref x0, ref x1, ref y0, ref y1, k0, k1 + 3);
-        Rounds1(ref x0, ref x1, ref y0, ref y1); Inject(ref x0, ref x1, ref y0, ref y1, k1, k2 + 4);
-        Rounds0(ref x0, ref x1, ref y0, ref y1); Inject(ref x0, ref x1, ref y0, ref y1, k2, k0 + 5);
+        x0 = TL.Add(c0, TL.Splat(k0)); x1 = TL.Splat(k1);
+        y0 = TL.Add(d0, TL.Splat(k0)); y1 = x1;
+        Rounds0<TL, TV>(ref x0, ref x1, ref y0, ref y1); Inject<TL, TV>(ref x0, ref x1, ref y0, ref y1, k1, k2 + 1);
+        Rounds1<TL, TV>(ref x0, ref x1, ref y0, ref y1); Inject<TL, TV>(ref x0, ref x1, ref y0, ref y1, k2, k0 + 2);
+        Rounds0<TL, TV>(ref x0, ref x1, ref y0, ref y1); Inject<TL, TV>(ref x0, ref x1, ref y0, ref y1, k0, k1 + 3);
+        Rounds1<TL, TV>(ref x0, ref x1, ref y0, ref y1); Inject<TL, TV>(ref x0, ref x1, ref y0, ref y1, k1, k2 + 4);
+        Rounds0<TL, TV>(ref x0, ref x1, ref y0, ref y1); Inject<TL, TV>(ref x0, ref x1, ref y0, ref y1, k2, k0 + 5);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Inject(ref Vector256<uint> x0, ref Vector256<uint> x1, ref Vector256<uint> y0, ref Vector256<uint> y1, uint a, uint b)
+    private static void Inject<TL, TV>(ref TV x0, ref TV x1, ref TV y0, ref TV y1, uint a, uint b) where TL : IRoundLanes<TV> where TV : struct
     {
-        var va = Vector256.Create(a); var vb = Vector256.Create(b);
-        x0 += va; y0 += va; x1 += vb; y1 += vb;
+        TV va = TL.Splat(a), vb = TL.Splat(b);
+        x0 = TL.Add(x0, va); y0 = TL.Add(y0, va); x1 = TL.Add(x1, vb); y1 = TL.Add(y1, vb);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Round(ref Vector256<uint> x0, ref Vector256<uint> x1, ref Vector256<uint> y0, ref Vector256<uint> y1, [ConstantExpected] int r)
+    private static void Round<TL, TV>(ref TV x0, ref TV x1, ref TV y0, ref TV y1, [ConstantExpected] byte r) where TL : IRoundLanes<TV> where TV : struct
     {
-        x0 += x1; y0 += y1;
-        x1 = (Vector256.ShiftLeft(x1, r) | Vector256.ShiftRightLogical(x1, 32 - r)) ^ x0;
-        y1 = (Vector256.ShiftLeft(y1, r) | Vector256.ShiftRightLogical(y1, 32 - r)) ^ y0;
+        x0 = TL.Add(x0, x1); y0 = TL.Add(y0, y1); x1 = TL.RotateXor(x1, x0, r); y1 = TL.RotateXor(y1, y0, r);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rounds0(ref Vector256<uint> x0, ref Vector256<uint> x1, ref Vector256<uint> y0, ref Vector256<uint> y1)
-    { Round(ref x0, ref x1, ref y0, ref y1, 13); Round(ref x0, ref x1, ref y0, ref y1, 15); Round(ref x0, ref x1, ref y0, ref y1, 26); Round(ref x0, ref x1, ref y0, ref y1, 6); }
+    private static void Rounds0<TL, TV>(ref TV x0, ref TV x1, ref TV y0, ref TV y1) where TL : IRoundLanes<TV> where TV : struct
+    {
+        Round<TL, TV>(ref x0, ref x1, ref y0, ref y1, 13); Round<TL, TV>(ref x0, ref x1, ref y0, ref y1, 15);
+        Round<TL, TV>(ref x0, ref x1, ref y0, ref y1, 26); Round<TL, TV>(ref x0, ref x1, ref y0, ref y1, 6);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rounds1(ref Vector256<uint> x0, ref Vector256<uint> x1, ref Vector256<uint> y0, ref Vector256<uint> y1)
-    { Round(ref x0, ref x1, ref y0, ref y1, 17); Round(ref x0, ref x1, ref y0, ref y1, 29); Round(ref x0, ref x1, ref y0, ref y1, 16); Round(ref x0, ref x1, ref y0, ref y1, 24); }
+    private static void Rounds1<TL, TV>(ref TV x0, ref TV x1, ref TV y0, ref TV y1) where TL : IRoundLanes<TV> where TV : struct
+    {
+        Round<TL, TV>(ref x0, ref x1, ref y0, ref y1, 17); Round<TL, TV>(ref x0, ref x1, ref y0, ref y1, 29);
+        Round<TL, TV>(ref x0, ref x1, ref y0, ref y1, 16); Round<TL, TV>(ref x0, ref x1, ref y0, ref y1, 24);
+    }
 
     /// <summary><see cref="Block"/> for the four counters (c0[lane], c1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
