@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using NeuralPure.Facade.Models;
 using NeuralPure.Facade.Networks;
+using NeuralPure.Kernels;
 using NeuralPure.Layers;
 using NeuralPure.Losses;
 using NeuralPure.Models;
@@ -123,6 +124,30 @@ public sealed class AugmentationTests
                 Assert.Equal(rows, kinds[0] + flipped);
             }
         }
+    }
+
+    /// <summary>A batch large enough to be cut among the threads (64 images of 28 × 28, as the README's CNN takes them): every
+    /// example keeps its own shift, so 1, 2 and 3 threads give the same bits, forward and backward, and each example is the
+    /// shift the single-example batch of it gets.</summary>
+    [Fact]
+    public void A_large_batch_is_shifted_the_same_on_any_thread_count()
+    {
+        const int rows = 64, h = 28, w = 28;
+        var x = NdArray.From(Enumerable.Range(0, rows * h * w).Select(i => 1.0 + i).ToArray(), rows, 1, h, w);
+        var dy = NdArray.From(Enumerable.Range(0, rows * h * w).Select(i => 0.25 * i - 7).ToArray(), rows, 1, h, w);
+        var spec = new RandomShiftSpec(2, 3);
+        var key = RandomKey.FromSeed(12);
+        var y1 = Layer.Forward(spec, [], x, key, Parallelism.SingleThread).Span.ToArray();
+        var dx1 = Layer.Backward(spec, [], x, dy, key, Parallelism.SingleThread).DX.Span.ToArray();
+        Assert.Contains(y1, v => v == 0); // some examples did move (zeros came in)
+        foreach (int t in new[] { 2, 3 })
+        {
+            Assert.Equal(y1, Layer.Forward(spec, [], x, key, new Parallelism(t)).Span.ToArray());
+            Assert.Equal(dx1, Layer.Backward(spec, [], x, dy, key, new Parallelism(t)).DX.Span.ToArray());
+        }
+        // The first example's shift is block 0's, as in a batch of that example alone.
+        var first = NdArray.From(x.Span[..(h * w)].ToArray(), 1, 1, h, w);
+        Assert.Equal(y1[..(h * w)], Layer.Forward(spec, [], first, key, Parallelism.SingleThread).Span.ToArray());
     }
 
     [Fact]
