@@ -118,11 +118,12 @@ public sealed record RandomShiftSpec(int MaxH, int MaxW) : LayerSpec
 
     /// <summary>Moves each example by its (dy, dx) times <paramref name="sign"/>: dst[i, j] = src[i + s·dy, j + s·dx], 0 outside
     /// src. Examples are independent (each its own block of the key), so they are cut among the threads as a convolution's
-    /// forward pass cuts them (<see cref="WorkerPool.RunRanges"/>, by examples): the same bits on any count, and each core
-    /// writes the examples it then reads.</summary>
+    /// forward pass cuts them (<see cref="WorkerPool.RunRanges"/>, by examples): the same bits on any count. (Parts are claimed
+    /// as the cores come, so a core is not bound to read next the examples it wrote; it usually does, the caller taking the
+    /// front and a helper the back.)</summary>
     /// <remarks>Cut from half <see cref="WorkerPool.ElementwiseThreshold"/>'s elements: in the training fold the output's lines
     /// were last read by every core (a convolution's weight gradient reads all the examples on each), so a core writing them
-    /// waits on their invalidation, and the next layer reads what the other core wrote. Measured on the README's CNN (64 × 784,
+    /// waits on their invalidation; two cores share that wait. Measured on the README's CNN (64 × 784,
     /// 2 threads, report --parts cnn three times alternated with a single-threaded shift): 18.8/19.0/17.9 → 11.5/10.6/11.2 µs
     /// alone, 41.9/42.2/198.8 → 36.8/28.3/21.4 µs inside the step.</remarks>
     private unsafe void Shift<T>(int rows, Shape shape, ReadOnlySpan<T> src, Span<T> dst, RandomKey key, int sign, int threads) where T : unmanaged, IFloatingPointIeee754<T>

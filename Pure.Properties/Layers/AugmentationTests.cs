@@ -127,8 +127,8 @@ public sealed class AugmentationTests
     }
 
     /// <summary>A batch large enough to be cut among the threads (64 images of 28 × 28, as the README's CNN takes them): every
-    /// example keeps its own shift, so 1, 2 and 3 threads give the same bits, forward and backward, and each example is the
-    /// shift the single-example batch of it gets.</summary>
+    /// example keeps its own shift, so 1, 2 and 3 threads give the same bits, forward and backward; and the first example is the
+    /// shift a batch of it alone gets.</summary>
     [Fact]
     public void A_large_batch_is_shifted_the_same_on_any_thread_count()
     {
