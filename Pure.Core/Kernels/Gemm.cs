@@ -130,6 +130,17 @@ internal struct FourRows : IRowCount;
 /// <summary>The first 8 rows (widths with 12).</summary>
 internal struct EightRows : IRowCount;
 
+/// <summary>How many of a micro-tile's two registers of columns the micro-kernel computes: both (<see cref="TwoRegisters"/>),
+/// or the first (<see cref="OneRegister"/>) for a last tile of C no wider than one register. A marker tested as
+/// <see cref="IRowCount"/> is.</summary>
+internal interface IColumnCount;
+
+/// <summary>Both registers of columns (2·Count).</summary>
+internal struct TwoRegisters : IColumnCount;
+
+/// <summary>The first register of columns (Count): the second's multiply-adds, loads and stores are not emitted.</summary>
+internal struct OneRegister : IColumnCount;
+
 /// <summary>A packed, register-blocked, cache-blocked matrix product C = A·B (+ a bias row), for strided A and B.</summary>
 /// <remarks>
 /// <para><b>What it computes, exactly.</b> Every element is one fused multiply-add chain in the order of the shared
@@ -141,7 +152,8 @@ internal struct EightRows : IRowCount;
 /// Functionality", 2015), mirrored for row-major C: A is packed into micro-panels of <c>Rows</c> rows ([p][row], the
 /// broadcast operand, L1-resident during a panel), B into micro-panels of two registers of columns ([p][col], streamed
 /// from L2), and a micro-kernel keeps a Rows × 2-register tile of C in registers for a depth of <see cref="KcFloat"/>.
-/// Edges are packed with zeros and computed through a small tile on the stack. A row-major A is read in place instead of
+/// Edges are packed with zeros and computed through a small tile on the stack; a last tile no wider than one register
+/// computes one (<see cref="OneRegister"/>). A row-major A is read in place instead of
 /// packed where its row stride lets a panel's rows share L1 with B (<see cref="ReadsAInPlace{T}(in Operands{T}, VectorWidth)"/>).
 /// Strides let one engine serve
 /// X·Wᵀ, dY·W and dYᵀ·X without materialising a transpose: packing reads the operands in whatever layout they are.</para>
@@ -186,13 +198,17 @@ internal static unsafe class Gemm
         public bool Accumulate;
     }
 
-    /// <summary>A product's cost in multiply-adds as the kernels execute them: C padded to whole two-register micro-tiles
-    /// (10 output columns cost 16), plus packing, each element of A and B about as much as 32 multiply-adds (packing moves
+    /// <summary>A product's cost in multiply-adds as the kernels execute them: C padded to whole two-register micro-tiles, a
+    /// last tile no wider than one register to one (10 output columns cost 16 at Vector256, 196 cost 208 at Vector512), plus packing, each element of A and B about as much as 32 multiply-adds (packing moves
     /// 1–2 elements a nanosecond where one core's FMA units do ~50 multiply-adds). A 10-wide classifier layer on a batch of
     /// 256 × 1024 inputs is 2.6 M multiply-adds but costs as much as 13 M: split on 2 threads it took 92 µs instead of 156
     /// (config d's output layer, Zen 3); a 128³ product stays below the threshold.</summary>
     private static long Work<T>(in Operands<T> op, VectorWidth width) where T : unmanaged =>
-        (long)op.M * RoundUp(op.N, 2 * Lanes<T>(width)) * op.K + 32L * ((long)op.M * op.K + (long)op.K * op.N);
+        (long)op.M * ExecutedColumns(op.N, Lanes<T>(width)) * op.K + 32L * ((long)op.M * op.K + (long)op.K * op.N);
+
+    /// <summary>The columns the micro-kernels compute for <paramref name="n"/>: whole two-register tiles, the last one of one
+    /// register when the rest fits in one.</summary>
+    private static int ExecutedColumns(int n, int lanes) => n / (2 * lanes) * 2 * lanes + RoundUp(n % (2 * lanes), lanes);
 
     private struct ParallelJob<T> where T : unmanaged
     {
@@ -369,6 +385,9 @@ internal static unsafe class Gemm
         _ => [typeof(AllRows)],
     };
 
+    /// <summary>The column counts the micro-kernel is instantiated with (for the warm-up): two registers, and one for a last tile.</summary>
+    internal static Type[] ColumnCounts => [typeof(TwoRegisters), typeof(OneRegister)];
+
     private static int RowsOf<T>(VectorWidth w) where T : unmanaged => w switch
     {
         VectorWidth.V512 => V512Ops<T>.Rows,
@@ -518,26 +537,32 @@ internal static unsafe class Gemm
                         {
                             int nr = Math.Min(NR, nc - jr);
                             T* b = bBlock + jr * (kc + 1);
-                            if (mr == rows && nr == NR)
-                            {
-                                if (rows == R) Kernel<TOps, TV, T, AllRows>(kc, a, lda, b, crow + jr, op.Ldc, flags);
-                                else if (rows == 4) Kernel<TOps, TV, T, FourRows>(kc, a, lda, b, crow + jr, op.Ldc, flags);
-                                else Kernel<TOps, TV, T, EightRows>(kc, a, lda, b, crow + jr, op.Ldc, flags);
-                            }
-                            else
-                            {
-                                if ((flags & LoadC) != 0)
-                                    for (int r = 0; r < mr; r++) new ReadOnlySpan<T>(crow + r * op.Ldc + jr, nr).CopyTo(new Span<T>(tile + r * NR, nr));
-                                if (rows == R) Kernel<TOps, TV, T, AllRows>(kc, a, lda, b, tile, NR, flags);
-                                else if (rows == 4) Kernel<TOps, TV, T, FourRows>(kc, a, lda, b, tile, NR, flags);
-                                else Kernel<TOps, TV, T, EightRows>(kc, a, lda, b, tile, NR, flags);
+                            // A last tile no wider than one register computes one (196 columns at Vector512: six tiles of 32
+                            // and 4 columns, which two registers would pad to 32); a tile that fills its registers is stored
+                            // in C, any other through the stack.
+                            bool one = nr <= TOps.Count, direct = mr == rows && (nr == NR || nr == TOps.Count);
+                            T* dst = direct ? crow + jr : tile;
+                            nint ldd = direct ? op.Ldc : NR;
+                            if (!direct && (flags & LoadC) != 0)
+                                for (int r = 0; r < mr; r++) new ReadOnlySpan<T>(crow + r * op.Ldc + jr, nr).CopyTo(new Span<T>(tile + r * NR, nr));
+                            if (one) Tile<TOps, TV, T, OneRegister>(rows, kc, a, lda, b, dst, ldd, flags);
+                            else Tile<TOps, TV, T, TwoRegisters>(rows, kc, a, lda, b, dst, ldd, flags);
+                            if (!direct)
                                 for (int r = 0; r < mr; r++) new ReadOnlySpan<T>(tile + r * NR, nr).CopyTo(new Span<T>(crow + r * op.Ldc + jr, nr));
-                            }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>The micro-kernel for a panel of <paramref name="rows"/> rows (the width's Rows, 4 or 8) and <typeparamref name="TCols"/>' registers of columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile<TOps, TV, T, TCols>(int rows, int kc, T* a, nint lda, T* b, T* c, nint ldc, int flags) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged where TCols : IColumnCount
+    {
+        if (rows == TOps.Rows) Kernel<TOps, TV, T, AllRows, TCols>(kc, a, lda, b, c, ldc, flags);
+        else if (rows == 4) Kernel<TOps, TV, T, FourRows, TCols>(kc, a, lda, b, c, ldc, flags);
+        else Kernel<TOps, TV, T, EightRows, TCols>(kc, a, lda, b, c, ldc, flags);
     }
 
     private static int RoundUp(int x, int m) => (x + m - 1) / m * m;
@@ -776,11 +801,11 @@ internal static unsafe class Gemm
     }
 
     /// <summary>The register tile: C[0..rows, 0..2·Count) (+)= Σ_p a[p, r]·b[p, ·] as per-element FMA chains, rows = the
-    /// width's Rows or <typeparamref name="TRows"/>' count; with <see cref="AddBias"/>, + the bias row stored after the kc
+    /// width's Rows or <typeparamref name="TRows"/>' count, columns 0..Count only with <see cref="OneRegister"/>; with <see cref="AddBias"/>, + the bias row stored after the kc
     /// rows of the B panel. The A panel is packed ([p][row], always the width's Rows wide; <paramref name="lda"/> = 0) or, with
     /// <paramref name="lda"/> &gt; 0, A itself: element (r, p) at <c>a[r·lda + p]</c>. Rows past the count are neither read nor stored.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    internal static void Kernel<TOps, TV, T, TRows>(int kc, T* a, nint lda, T* b, T* c, nint ldc, int flags) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged where TRows : IRowCount
+    internal static void Kernel<TOps, TV, T, TRows, TCols>(int kc, T* a, nint lda, T* b, T* c, nint ldc, int flags) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged where TRows : IRowCount where TCols : IColumnCount
     {
         int P = TOps.Rows, W = TOps.Count;
         // Which row groups this instantiation computes, as type tests the JIT folds before it imports the code they guard
@@ -791,53 +816,53 @@ internal static unsafe class Gemm
         TV c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero, c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero, c60 = TOps.Zero, c61 = TOps.Zero, c70 = TOps.Zero, c71 = TOps.Zero, c80 = TOps.Zero, c81 = TOps.Zero, c90 = TOps.Zero, c91 = TOps.Zero, c100 = TOps.Zero, c101 = TOps.Zero, c110 = TOps.Zero, c111 = TOps.Zero;
         if ((flags & LoadC) != 0)
         {
-            c00 = TOps.Load(c + 0 * ldc); c01 = TOps.Load(c + 0 * ldc + W);
-            c10 = TOps.Load(c + 1 * ldc); c11 = TOps.Load(c + 1 * ldc + W);
-            c20 = TOps.Load(c + 2 * ldc); c21 = TOps.Load(c + 2 * ldc + W);
-            c30 = TOps.Load(c + 3 * ldc); c31 = TOps.Load(c + 3 * ldc + W);
+            c00 = TOps.Load(c + 0 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) c01 = TOps.Load(c + 0 * ldc + W);
+            c10 = TOps.Load(c + 1 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) c11 = TOps.Load(c + 1 * ldc + W);
+            c20 = TOps.Load(c + 2 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) c21 = TOps.Load(c + 2 * ldc + W);
+            c30 = TOps.Load(c + 3 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) c31 = TOps.Load(c + 3 * ldc + W);
             if (typeof(TRows) != typeof(FourRows) && typeof(TV) != typeof(T))
             {
-                c40 = TOps.Load(c + 4 * ldc); c41 = TOps.Load(c + 4 * ldc + W);
-                c50 = TOps.Load(c + 5 * ldc); c51 = TOps.Load(c + 5 * ldc + W);
+                c40 = TOps.Load(c + 4 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) c41 = TOps.Load(c + 4 * ldc + W);
+                c50 = TOps.Load(c + 5 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) c51 = TOps.Load(c + 5 * ldc + W);
             }
             if ((typeof(TRows) == typeof(EightRows) || typeof(TRows) == typeof(AllRows)) && typeof(TV) == typeof(Vector512<T>))
             {
-                c60 = TOps.Load(c + 6 * ldc); c61 = TOps.Load(c + 6 * ldc + W);
-                c70 = TOps.Load(c + 7 * ldc); c71 = TOps.Load(c + 7 * ldc + W);
+                c60 = TOps.Load(c + 6 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) c61 = TOps.Load(c + 6 * ldc + W);
+                c70 = TOps.Load(c + 7 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) c71 = TOps.Load(c + 7 * ldc + W);
             }
             if (typeof(TRows) == typeof(AllRows) && typeof(TV) == typeof(Vector512<T>))
             {
-                c80 = TOps.Load(c + 8 * ldc); c81 = TOps.Load(c + 8 * ldc + W);
-                c90 = TOps.Load(c + 9 * ldc); c91 = TOps.Load(c + 9 * ldc + W);
-                c100 = TOps.Load(c + 10 * ldc); c101 = TOps.Load(c + 10 * ldc + W);
-                c110 = TOps.Load(c + 11 * ldc); c111 = TOps.Load(c + 11 * ldc + W);
+                c80 = TOps.Load(c + 8 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) c81 = TOps.Load(c + 8 * ldc + W);
+                c90 = TOps.Load(c + 9 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) c91 = TOps.Load(c + 9 * ldc + W);
+                c100 = TOps.Load(c + 10 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) c101 = TOps.Load(c + 10 * ldc + W);
+                c110 = TOps.Load(c + 11 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) c111 = TOps.Load(c + 11 * ldc + W);
             }
         }
         if (lda == 0)
         {
             for (int p = 0; p < kc; p++)
             {
-                TV b0 = TOps.Load(b), b1 = TOps.Load(b + W);
-                { TV s = TOps.Splat(a[0]); c00 = TOps.Fma(s, b0, c00); c01 = TOps.Fma(s, b1, c01); }
-                { TV s = TOps.Splat(a[1]); c10 = TOps.Fma(s, b0, c10); c11 = TOps.Fma(s, b1, c11); }
-                { TV s = TOps.Splat(a[2]); c20 = TOps.Fma(s, b0, c20); c21 = TOps.Fma(s, b1, c21); }
-                { TV s = TOps.Splat(a[3]); c30 = TOps.Fma(s, b0, c30); c31 = TOps.Fma(s, b1, c31); }
+                TV b0 = TOps.Load(b), b1 = typeof(TCols) == typeof(TwoRegisters) ? TOps.Load(b + W) : TOps.Zero;
+                { TV s = TOps.Splat(a[0]); c00 = TOps.Fma(s, b0, c00); if (typeof(TCols) == typeof(TwoRegisters)) c01 = TOps.Fma(s, b1, c01); }
+                { TV s = TOps.Splat(a[1]); c10 = TOps.Fma(s, b0, c10); if (typeof(TCols) == typeof(TwoRegisters)) c11 = TOps.Fma(s, b1, c11); }
+                { TV s = TOps.Splat(a[2]); c20 = TOps.Fma(s, b0, c20); if (typeof(TCols) == typeof(TwoRegisters)) c21 = TOps.Fma(s, b1, c21); }
+                { TV s = TOps.Splat(a[3]); c30 = TOps.Fma(s, b0, c30); if (typeof(TCols) == typeof(TwoRegisters)) c31 = TOps.Fma(s, b1, c31); }
                 if (typeof(TRows) != typeof(FourRows) && typeof(TV) != typeof(T))
                 {
-                    { TV s = TOps.Splat(a[4]); c40 = TOps.Fma(s, b0, c40); c41 = TOps.Fma(s, b1, c41); }
-                    { TV s = TOps.Splat(a[5]); c50 = TOps.Fma(s, b0, c50); c51 = TOps.Fma(s, b1, c51); }
+                    { TV s = TOps.Splat(a[4]); c40 = TOps.Fma(s, b0, c40); if (typeof(TCols) == typeof(TwoRegisters)) c41 = TOps.Fma(s, b1, c41); }
+                    { TV s = TOps.Splat(a[5]); c50 = TOps.Fma(s, b0, c50); if (typeof(TCols) == typeof(TwoRegisters)) c51 = TOps.Fma(s, b1, c51); }
                 }
                 if ((typeof(TRows) == typeof(EightRows) || typeof(TRows) == typeof(AllRows)) && typeof(TV) == typeof(Vector512<T>))
                 {
-                    { TV s = TOps.Splat(a[6]); c60 = TOps.Fma(s, b0, c60); c61 = TOps.Fma(s, b1, c61); }
-                    { TV s = TOps.Splat(a[7]); c70 = TOps.Fma(s, b0, c70); c71 = TOps.Fma(s, b1, c71); }
+                    { TV s = TOps.Splat(a[6]); c60 = TOps.Fma(s, b0, c60); if (typeof(TCols) == typeof(TwoRegisters)) c61 = TOps.Fma(s, b1, c61); }
+                    { TV s = TOps.Splat(a[7]); c70 = TOps.Fma(s, b0, c70); if (typeof(TCols) == typeof(TwoRegisters)) c71 = TOps.Fma(s, b1, c71); }
                 }
                 if (typeof(TRows) == typeof(AllRows) && typeof(TV) == typeof(Vector512<T>))
                 {
-                    { TV s = TOps.Splat(a[8]); c80 = TOps.Fma(s, b0, c80); c81 = TOps.Fma(s, b1, c81); }
-                    { TV s = TOps.Splat(a[9]); c90 = TOps.Fma(s, b0, c90); c91 = TOps.Fma(s, b1, c91); }
-                    { TV s = TOps.Splat(a[10]); c100 = TOps.Fma(s, b0, c100); c101 = TOps.Fma(s, b1, c101); }
-                    { TV s = TOps.Splat(a[11]); c110 = TOps.Fma(s, b0, c110); c111 = TOps.Fma(s, b1, c111); }
+                    { TV s = TOps.Splat(a[8]); c80 = TOps.Fma(s, b0, c80); if (typeof(TCols) == typeof(TwoRegisters)) c81 = TOps.Fma(s, b1, c81); }
+                    { TV s = TOps.Splat(a[9]); c90 = TOps.Fma(s, b0, c90); if (typeof(TCols) == typeof(TwoRegisters)) c91 = TOps.Fma(s, b1, c91); }
+                    { TV s = TOps.Splat(a[10]); c100 = TOps.Fma(s, b0, c100); if (typeof(TCols) == typeof(TwoRegisters)) c101 = TOps.Fma(s, b1, c101); }
+                    { TV s = TOps.Splat(a[11]); c110 = TOps.Fma(s, b0, c110); if (typeof(TCols) == typeof(TwoRegisters)) c111 = TOps.Fma(s, b1, c111); }
                 }
                 a += P; b += 2 * W;
             }
@@ -849,76 +874,76 @@ internal static unsafe class Gemm
             nint l2 = 2 * lda, l3 = 3 * lda;
             for (int p = 0; p < kc; p++)
             {
-                TV b0 = TOps.Load(b), b1 = TOps.Load(b + W);
-                { TV s = TOps.Splat(a0[0]); c00 = TOps.Fma(s, b0, c00); c01 = TOps.Fma(s, b1, c01); }
-                { TV s = TOps.Splat(a0[lda]); c10 = TOps.Fma(s, b0, c10); c11 = TOps.Fma(s, b1, c11); }
-                { TV s = TOps.Splat(a0[l2]); c20 = TOps.Fma(s, b0, c20); c21 = TOps.Fma(s, b1, c21); }
-                { TV s = TOps.Splat(a0[l3]); c30 = TOps.Fma(s, b0, c30); c31 = TOps.Fma(s, b1, c31); }
+                TV b0 = TOps.Load(b), b1 = typeof(TCols) == typeof(TwoRegisters) ? TOps.Load(b + W) : TOps.Zero;
+                { TV s = TOps.Splat(a0[0]); c00 = TOps.Fma(s, b0, c00); if (typeof(TCols) == typeof(TwoRegisters)) c01 = TOps.Fma(s, b1, c01); }
+                { TV s = TOps.Splat(a0[lda]); c10 = TOps.Fma(s, b0, c10); if (typeof(TCols) == typeof(TwoRegisters)) c11 = TOps.Fma(s, b1, c11); }
+                { TV s = TOps.Splat(a0[l2]); c20 = TOps.Fma(s, b0, c20); if (typeof(TCols) == typeof(TwoRegisters)) c21 = TOps.Fma(s, b1, c21); }
+                { TV s = TOps.Splat(a0[l3]); c30 = TOps.Fma(s, b0, c30); if (typeof(TCols) == typeof(TwoRegisters)) c31 = TOps.Fma(s, b1, c31); }
                 if (typeof(TRows) != typeof(FourRows) && typeof(TV) != typeof(T))
                 {
-                    { TV s = TOps.Splat(a4[0]); c40 = TOps.Fma(s, b0, c40); c41 = TOps.Fma(s, b1, c41); }
-                    { TV s = TOps.Splat(a4[lda]); c50 = TOps.Fma(s, b0, c50); c51 = TOps.Fma(s, b1, c51); }
+                    { TV s = TOps.Splat(a4[0]); c40 = TOps.Fma(s, b0, c40); if (typeof(TCols) == typeof(TwoRegisters)) c41 = TOps.Fma(s, b1, c41); }
+                    { TV s = TOps.Splat(a4[lda]); c50 = TOps.Fma(s, b0, c50); if (typeof(TCols) == typeof(TwoRegisters)) c51 = TOps.Fma(s, b1, c51); }
                 }
                 if ((typeof(TRows) == typeof(EightRows) || typeof(TRows) == typeof(AllRows)) && typeof(TV) == typeof(Vector512<T>))
                 {
-                    { TV s = TOps.Splat(a4[l2]); c60 = TOps.Fma(s, b0, c60); c61 = TOps.Fma(s, b1, c61); }
-                    { TV s = TOps.Splat(a4[l3]); c70 = TOps.Fma(s, b0, c70); c71 = TOps.Fma(s, b1, c71); }
+                    { TV s = TOps.Splat(a4[l2]); c60 = TOps.Fma(s, b0, c60); if (typeof(TCols) == typeof(TwoRegisters)) c61 = TOps.Fma(s, b1, c61); }
+                    { TV s = TOps.Splat(a4[l3]); c70 = TOps.Fma(s, b0, c70); if (typeof(TCols) == typeof(TwoRegisters)) c71 = TOps.Fma(s, b1, c71); }
                 }
                 if (typeof(TRows) == typeof(AllRows) && typeof(TV) == typeof(Vector512<T>))
                 {
-                    { TV s = TOps.Splat(a8[0]); c80 = TOps.Fma(s, b0, c80); c81 = TOps.Fma(s, b1, c81); }
-                    { TV s = TOps.Splat(a8[lda]); c90 = TOps.Fma(s, b0, c90); c91 = TOps.Fma(s, b1, c91); }
-                    { TV s = TOps.Splat(a8[l2]); c100 = TOps.Fma(s, b0, c100); c101 = TOps.Fma(s, b1, c101); }
-                    { TV s = TOps.Splat(a8[l3]); c110 = TOps.Fma(s, b0, c110); c111 = TOps.Fma(s, b1, c111); }
+                    { TV s = TOps.Splat(a8[0]); c80 = TOps.Fma(s, b0, c80); if (typeof(TCols) == typeof(TwoRegisters)) c81 = TOps.Fma(s, b1, c81); }
+                    { TV s = TOps.Splat(a8[lda]); c90 = TOps.Fma(s, b0, c90); if (typeof(TCols) == typeof(TwoRegisters)) c91 = TOps.Fma(s, b1, c91); }
+                    { TV s = TOps.Splat(a8[l2]); c100 = TOps.Fma(s, b0, c100); if (typeof(TCols) == typeof(TwoRegisters)) c101 = TOps.Fma(s, b1, c101); }
+                    { TV s = TOps.Splat(a8[l3]); c110 = TOps.Fma(s, b0, c110); if (typeof(TCols) == typeof(TwoRegisters)) c111 = TOps.Fma(s, b1, c111); }
                 }
                 a0++; a4++; a8++; b += 2 * W;
             }
         }
         if ((flags & AddBias) != 0)
         {
-            TV z0 = TOps.Load(b), z1 = TOps.Load(b + W);
-            c00 = TOps.Add(c00, z0); c01 = TOps.Add(c01, z1);
-            c10 = TOps.Add(c10, z0); c11 = TOps.Add(c11, z1);
-            c20 = TOps.Add(c20, z0); c21 = TOps.Add(c21, z1);
-            c30 = TOps.Add(c30, z0); c31 = TOps.Add(c31, z1);
+            TV z0 = TOps.Load(b), z1 = typeof(TCols) == typeof(TwoRegisters) ? TOps.Load(b + W) : TOps.Zero;
+            c00 = TOps.Add(c00, z0); if (typeof(TCols) == typeof(TwoRegisters)) c01 = TOps.Add(c01, z1);
+            c10 = TOps.Add(c10, z0); if (typeof(TCols) == typeof(TwoRegisters)) c11 = TOps.Add(c11, z1);
+            c20 = TOps.Add(c20, z0); if (typeof(TCols) == typeof(TwoRegisters)) c21 = TOps.Add(c21, z1);
+            c30 = TOps.Add(c30, z0); if (typeof(TCols) == typeof(TwoRegisters)) c31 = TOps.Add(c31, z1);
             if (typeof(TRows) != typeof(FourRows) && typeof(TV) != typeof(T))
             {
-                c40 = TOps.Add(c40, z0); c41 = TOps.Add(c41, z1);
-                c50 = TOps.Add(c50, z0); c51 = TOps.Add(c51, z1);
+                c40 = TOps.Add(c40, z0); if (typeof(TCols) == typeof(TwoRegisters)) c41 = TOps.Add(c41, z1);
+                c50 = TOps.Add(c50, z0); if (typeof(TCols) == typeof(TwoRegisters)) c51 = TOps.Add(c51, z1);
             }
             if ((typeof(TRows) == typeof(EightRows) || typeof(TRows) == typeof(AllRows)) && typeof(TV) == typeof(Vector512<T>))
             {
-                c60 = TOps.Add(c60, z0); c61 = TOps.Add(c61, z1);
-                c70 = TOps.Add(c70, z0); c71 = TOps.Add(c71, z1);
+                c60 = TOps.Add(c60, z0); if (typeof(TCols) == typeof(TwoRegisters)) c61 = TOps.Add(c61, z1);
+                c70 = TOps.Add(c70, z0); if (typeof(TCols) == typeof(TwoRegisters)) c71 = TOps.Add(c71, z1);
             }
             if (typeof(TRows) == typeof(AllRows) && typeof(TV) == typeof(Vector512<T>))
             {
-                c80 = TOps.Add(c80, z0); c81 = TOps.Add(c81, z1);
-                c90 = TOps.Add(c90, z0); c91 = TOps.Add(c91, z1);
-                c100 = TOps.Add(c100, z0); c101 = TOps.Add(c101, z1);
-                c110 = TOps.Add(c110, z0); c111 = TOps.Add(c111, z1);
+                c80 = TOps.Add(c80, z0); if (typeof(TCols) == typeof(TwoRegisters)) c81 = TOps.Add(c81, z1);
+                c90 = TOps.Add(c90, z0); if (typeof(TCols) == typeof(TwoRegisters)) c91 = TOps.Add(c91, z1);
+                c100 = TOps.Add(c100, z0); if (typeof(TCols) == typeof(TwoRegisters)) c101 = TOps.Add(c101, z1);
+                c110 = TOps.Add(c110, z0); if (typeof(TCols) == typeof(TwoRegisters)) c111 = TOps.Add(c111, z1);
             }
         }
-        TOps.Store(c00, c + 0 * ldc); TOps.Store(c01, c + 0 * ldc + W);
-        TOps.Store(c10, c + 1 * ldc); TOps.Store(c11, c + 1 * ldc + W);
-        TOps.Store(c20, c + 2 * ldc); TOps.Store(c21, c + 2 * ldc + W);
-        TOps.Store(c30, c + 3 * ldc); TOps.Store(c31, c + 3 * ldc + W);
+        TOps.Store(c00, c + 0 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) TOps.Store(c01, c + 0 * ldc + W);
+        TOps.Store(c10, c + 1 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) TOps.Store(c11, c + 1 * ldc + W);
+        TOps.Store(c20, c + 2 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) TOps.Store(c21, c + 2 * ldc + W);
+        TOps.Store(c30, c + 3 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) TOps.Store(c31, c + 3 * ldc + W);
         if (typeof(TRows) != typeof(FourRows) && typeof(TV) != typeof(T))
         {
-            TOps.Store(c40, c + 4 * ldc); TOps.Store(c41, c + 4 * ldc + W);
-            TOps.Store(c50, c + 5 * ldc); TOps.Store(c51, c + 5 * ldc + W);
+            TOps.Store(c40, c + 4 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) TOps.Store(c41, c + 4 * ldc + W);
+            TOps.Store(c50, c + 5 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) TOps.Store(c51, c + 5 * ldc + W);
         }
         if ((typeof(TRows) == typeof(EightRows) || typeof(TRows) == typeof(AllRows)) && typeof(TV) == typeof(Vector512<T>))
         {
-            TOps.Store(c60, c + 6 * ldc); TOps.Store(c61, c + 6 * ldc + W);
-            TOps.Store(c70, c + 7 * ldc); TOps.Store(c71, c + 7 * ldc + W);
+            TOps.Store(c60, c + 6 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) TOps.Store(c61, c + 6 * ldc + W);
+            TOps.Store(c70, c + 7 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) TOps.Store(c71, c + 7 * ldc + W);
         }
         if (typeof(TRows) == typeof(AllRows) && typeof(TV) == typeof(Vector512<T>))
         {
-            TOps.Store(c80, c + 8 * ldc); TOps.Store(c81, c + 8 * ldc + W);
-            TOps.Store(c90, c + 9 * ldc); TOps.Store(c91, c + 9 * ldc + W);
-            TOps.Store(c100, c + 10 * ldc); TOps.Store(c101, c + 10 * ldc + W);
-            TOps.Store(c110, c + 11 * ldc); TOps.Store(c111, c + 11 * ldc + W);
+            TOps.Store(c80, c + 8 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) TOps.Store(c81, c + 8 * ldc + W);
+            TOps.Store(c90, c + 9 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) TOps.Store(c91, c + 9 * ldc + W);
+            TOps.Store(c100, c + 10 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) TOps.Store(c101, c + 10 * ldc + W);
+            TOps.Store(c110, c + 11 * ldc); if (typeof(TCols) == typeof(TwoRegisters)) TOps.Store(c111, c + 11 * ldc + W);
         }
     }
 }

@@ -102,11 +102,13 @@ public static class KernelWarmup
             if (arity == 1) ranked.Add((rank, ranked.Count, m.MakeGenericMethod(e.Element)));
             else if (arity == 3)
                 foreach (var (w, arguments, _) in e.Widths) ranked.Add((w == e.Best || w == e.Classifier ? rank : OtherWidths, ranked.Count, m.MakeGenericMethod(arguments)));
-            else if (arity == 4)
-                // The micro-kernel: a width's three arguments and each row count it runs with.
-                foreach (var (w, arguments, rowCounts) in e.Widths)
-                    foreach (var rows in rowCounts)
-                        ranked.Add((w == e.Best || w == e.Classifier ? rank : OtherWidths, ranked.Count, m.MakeGenericMethod([.. arguments, rows])));
+            else if (arity == 5)
+                // The micro-kernel: a width's three arguments and each row count it runs with, with two registers of columns,
+                // then all of them again with one (a last tile's, which a dense step's products rarely have).
+                foreach (var cols in Gemm.ColumnCounts)
+                    foreach (var (w, arguments, rowCounts) in e.Widths)
+                        foreach (var rows in rowCounts)
+                            ranked.Add((w == e.Best || w == e.Classifier ? rank : OtherWidths, ranked.Count, m.MakeGenericMethod([.. arguments, rows, cols])));
         }
         ranked.Sort((x, y) => x.Rank != y.Rank ? x.Rank.CompareTo(y.Rank) : x.Order.CompareTo(y.Order));
         var result = new List<(int Rank, MethodInfo Method)>(ranked.Count);

@@ -21,7 +21,7 @@ public sealed class KernelWarmupTests
         // sum, loss and optimizer kernels, the products at narrower widths, the rest (dropout masks among them).
         Assert.Equal(typeof(Sampling).Namespace, methods[0].DeclaringType!.Namespace);
         var best = Gemm.Resolve<float>(VectorWidth.Best);
-        bool PerWidth(MethodInfo m) => m.IsGenericMethod && m.GetGenericArguments().Length is 3 or 4;
+        bool PerWidth(MethodInfo m) => m.IsGenericMethod && m.GetGenericArguments().Length is 3 or 5;
         var classifier = Gemm.Narrowest<float>(10);
         bool AtClassifier(MethodInfo m) => PerWidth(m) && m.GetGenericArguments()[1].Name.StartsWith(classifier switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", _ => "Vector128" });
         bool AtBest(MethodInfo m) => PerWidth(m) && m.GetGenericArguments()[1].Name.StartsWith(best switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", _ => "Vector128" });
@@ -44,15 +44,16 @@ public sealed class KernelWarmupTests
             Assert.Contains(k, names);
         var runs = new[] { VectorWidth.V512, VectorWidth.V256, VectorWidth.V128 }.Where(w => Gemm.Resolve<float>(w) == w).ToList();
         int widths = runs.Count;
-        // The micro-kernel at each width, once per row count (all rows, and the shorter last panels: 4, and 8 where a panel has 12).
-        int kernels = runs.Sum(w => Gemm.RowCounts<float>(w).Length);
+        // The micro-kernel at each width, once per row count (all rows, and the shorter last panels: 4, and 8 where a panel has 12)
+        // and column count (two registers, and one for a narrow last tile).
+        int kernels = runs.Sum(w => Gemm.RowCounts<float>(w).Length) * Gemm.ColumnCounts.Length;
         Assert.Equal(kernels, methods.Count(m => m.DeclaringType == typeof(Gemm) && m.Name == "Kernel"));
         Assert.True(kernels > widths);
         // Every fully optimized method of the assembly is in the list (for float), so a new kernel is warmed up without a change here.
         int declared = typeof(KernelWarmup).Assembly.GetTypes().Where(t => !t.IsGenericTypeDefinition)
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
             .Where(m => (m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0)
-            .Sum(m => !m.IsGenericMethodDefinition ? 1 : m.GetGenericArguments().Length switch { 3 => widths, 4 => kernels, _ => 1 });
+            .Sum(m => !m.IsGenericMethodDefinition ? 1 : m.GetGenericArguments().Length switch { 3 => widths, 5 => kernels, _ => 1 });
         Assert.Equal(declared, methods.Count);
         foreach (var m in methods) RuntimeHelpers.PrepareMethod(m.MethodHandle);
         foreach (var m in KernelWarmup.Methods<double>()) RuntimeHelpers.PrepareMethod(m.MethodHandle);
