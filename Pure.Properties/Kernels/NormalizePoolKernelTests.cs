@@ -248,33 +248,49 @@ public class NormalizePoolKernelTests
         {
             var (rows, channels) = batch; var (h, w) = size; var ((k, stride), pad) = kernel;
             if (h + 2 * pad < k || w + 2 * pad < k) return;
-            var g = new Window2d(channels, h, w, k, k, stride, stride, pad, pad);
-            var r = new System.Random(rows + 10 * channels + 100 * h + 1000 * w + 10000 * k + 100000 * stride + 1000000 * pad);
-            var x = Pixels(rows * g.InSize, r);
-            int q = rows * g.P;
-            var want = new float[g.K * q];
-            var dcols = Pixels(g.K * q, r).Select(v => float.IsFinite(v) ? v : 0.25f).ToArray();
-            var wantDx = new float[x.Length];
-            for (int c = 0; c < channels; c++)
-                for (int i = 0; i < k; i++)
-                    for (int j = 0; j < k; j++)
-                        for (int n = 0; n < rows; n++)
-                            for (int a = 0; a < g.OutH; a++)
-                                for (int b = 0; b < g.OutW; b++)
-                                {
-                                    int ih = a * stride - pad + i, iw = b * stride - pad + j, at = ((c * k + i) * k + j) * q + n * g.P + a * g.OutW + b;
-                                    bool inside = ih >= 0 && ih < h && iw >= 0 && iw < w;
-                                    int src = n * g.InSize + (c * h + ih) * w + iw;
-                                    want[at] = inside ? x[src] : 0f;
-                                    if (inside) wantDx[src] += dcols[at];
-                                }
-            var cols = KernelData.Garbage<float>(g.K * q);
-            Conv.Im2Col<float>(x, cols, rows, g);
-            Assert.True(KernelData.SameBits<float>(want, cols), $"im2col differs for {g}");
-            var dx = KernelData.Garbage<float>(x.Length);
-            Conv.Col2Im<float>(dcols, dx, rows, g);
-            Assert.True(KernelData.SameBits<float>(wantDx, dx), $"col2im differs for {g}");
+            Im2ColAndCol2ImAreTheirDefinition(rows, channels, h, w, k, stride, pad);
         }).QuickCheckThrowOnFailure();
+
+    /// <summary>The same definitions at the sizes of the README's CNN and wider "same" windows, whose runs are long enough for
+    /// every vector width's loop (the masked edges of <c>Conv.EdgeMasks</c>) and its tail.</summary>
+    [Theory]
+    [InlineData(2, 3, 14, 14, 3, 1)]
+    [InlineData(1, 2, 28, 28, 3, 1)]
+    [InlineData(2, 2, 13, 17, 5, 2)]
+    [InlineData(1, 3, 7, 33, 3, 1)]
+    [InlineData(1, 2, 6, 6, 7, 3)]
+    public void Im2col_and_col2im_at_same_width_runs_are_their_definition(int rows, int channels, int h, int w, int k, int pad) =>
+        Im2ColAndCol2ImAreTheirDefinition(rows, channels, h, w, k, 1, pad);
+
+    private static void Im2ColAndCol2ImAreTheirDefinition(int rows, int channels, int h, int w, int k, int stride, int pad)
+    {
+        var g = new Window2d(channels, h, w, k, k, stride, stride, pad, pad);
+        var r = new System.Random(rows + 10 * channels + 100 * h + 1000 * w + 10000 * k + 100000 * stride + 1000000 * pad);
+        var x = Pixels(rows * g.InSize, r);
+        int q = rows * g.P;
+        var want = new float[g.K * q];
+        var dcols = Pixels(g.K * q, r).Select(v => float.IsFinite(v) ? v : 0.25f).ToArray();
+        var wantDx = new float[x.Length];
+        for (int c = 0; c < channels; c++)
+            for (int i = 0; i < k; i++)
+                for (int j = 0; j < k; j++)
+                    for (int n = 0; n < rows; n++)
+                        for (int a = 0; a < g.OutH; a++)
+                            for (int b = 0; b < g.OutW; b++)
+                            {
+                                int ih = a * stride - pad + i, iw = b * stride - pad + j, at = ((c * k + i) * k + j) * q + n * g.P + a * g.OutW + b;
+                                bool inside = ih >= 0 && ih < h && iw >= 0 && iw < w;
+                                int src = n * g.InSize + (c * h + ih) * w + iw;
+                                want[at] = inside ? x[src] : 0f;
+                                if (inside) wantDx[src] += dcols[at];
+                            }
+        var cols = KernelData.Garbage<float>(g.K * q);
+        Conv.Im2Col<float>(x, cols, rows, g);
+        Assert.True(KernelData.SameBits<float>(want, cols), $"im2col differs for {g}");
+        var dx = KernelData.Garbage<float>(x.Length);
+        Conv.Col2Im<float>(dcols, dx, rows, g);
+        Assert.True(KernelData.SameBits<float>(wantDx, dx), $"col2im differs for {g}");
+    }
 
     /// <summary>On two threads (rows of cols, channels of dx cut into parts) im2col and col2im write the bits of one thread.</summary>
     [Theory]
