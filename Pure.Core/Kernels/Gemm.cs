@@ -196,6 +196,12 @@ internal static unsafe class Gemm
         public T* Bias;
         public int M, N, K;
         public bool Accumulate;
+        /// <summary>When set, each column j in [SumFrom, SumTo) of B also has its entries added into ColumnSums[j], in the order
+        /// of the depth, continuing the chain the element holds: from the packed B, while it is in cache (a convolution's bias
+        /// gradient, the column sums of dYᵀ, made by its weight gradient). Added once however many row blocks re-pack B; only
+        /// <see cref="MultiplySerial{T}"/> takes it.</summary>
+        public T* ColumnSums;
+        public int SumFrom, SumTo;
     }
 
     /// <summary>A product's cost in multiply-adds as the kernels execute them: C padded to whole two-register micro-tiles, a
@@ -234,6 +240,7 @@ internal static unsafe class Gemm
     /// <summary>C = A·B (+ bias) on up to <paramref name="threads"/> threads at the given width.</summary>
     public static void Multiply<T>(in Operands<T> op, int threads, VectorWidth width = VectorWidth.Best) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (op.ColumnSums != null && threads > 1) throw new InvalidOperationException("column sums are made by the serial product only");
         if (op.M == 0 || op.N == 0) return;
         if (op.K == 0)
         {
@@ -518,7 +525,12 @@ internal static unsafe class Gemm
                     int nc = Math.Min(NC, op.N - jc);
                     T* bBlock;
                     if (packedB != null) bBlock = packedB + (long)rn * (pc + q) + (long)jc * (kc + 1);
-                    else { PackB(op.B + pc * op.Brs + jc * op.Bcs, op.Brs, op.Bcs, (flags & AddBias) != 0 ? op.Bias + jc : null, kc, nc, NR, bp); bBlock = bp; }
+                    else
+                    {
+                        PackB(op.B + pc * op.Brs + jc * op.Bcs, op.Brs, op.Bcs, (flags & AddBias) != 0 ? op.Bias + jc : null, kc, nc, NR, bp);
+                        bBlock = bp;
+                        if (op.ColumnSums != null && ic == 0) AddColumnSums<TOps, TV, T>(op, bp, kc, jc, nc);
+                    }
                     for (int ir = 0; ir < mc; ir += R)
                     {
                         int mr = Math.Min(R, mc - ir);
@@ -552,6 +564,33 @@ internal static unsafe class Gemm
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>ColumnSums[j] += B[p, j] for p in the block's depth, in order, for the block's columns [jc, jc + nc) within
+    /// [SumFrom, SumTo), read from the packed panels ([p][NR columns]): each lane one column's chain.</summary>
+    private static void AddColumnSums<TOps, TV, T>(in Operands<T> op, T* packed, int kc, int jc, int nc) where TOps : IVectorOps<TV, T> where TV : struct where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int W = TOps.Count, NR = 2 * W;
+        for (int jr = 0; jr < nc; jr += NR)
+        {
+            int j0 = Math.Max(jc + jr, op.SumFrom), j1 = Math.Min(jc + Math.Min(jr + NR, nc), op.SumTo);
+            if (j1 <= j0) continue;
+            T* panel = packed + jr * (kc + 1) + (j0 - jc - jr);
+            T* sums = op.ColumnSums + j0;
+            if (j1 - j0 == NR)
+            {
+                TV s0 = TOps.Load(sums), s1 = TOps.Load(sums + W);
+                for (int p = 0; p < kc; p++) { s0 = TOps.Add(s0, TOps.Load(panel + p * NR)); s1 = TOps.Add(s1, TOps.Load(panel + p * NR + W)); }
+                TOps.Store(s0, sums); TOps.Store(s1, sums + W);
+                continue;
+            }
+            for (int j = 0; j < j1 - j0; j++)
+            {
+                T s = sums[j];
+                for (int p = 0; p < kc; p++) s += panel[p * NR + j];
+                sums[j] = s;
             }
         }
     }

@@ -102,8 +102,7 @@ public sealed record Conv2dSpec(int InChannels, int OutChannels, int KernelH, in
         var g = Geometry(a.Input);
         int rows = a.Rows, outC = OutChannels;
         var dwt = MemoryMarshal.Cast<byte, T>(a.Scratch);
-        ConvProducts.WeightGradient<T>(a.X, a.DY, a.Gradient(0), dwt, rows, g, outC, a.Threads);
-        if (Bias) MatMul.ChannelSums<T>(a.DY, a.Gradient(1), rows, outC, g.P, a.Threads);
+        ConvProducts.WeightGradient<T>(a.X, a.DY, a.Gradient(0), dwt, rows, g, outC, a.Threads, Bias ? a.Gradient(1) : default);
         if (a.InputGradient) ConvProducts.InputGradient<T>(a.Parameter(0), a.DY, a.DX, rows, g, outC, a.Threads);
     }
 }

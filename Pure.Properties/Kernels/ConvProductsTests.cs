@@ -7,7 +7,7 @@ namespace NeuralPure.Properties.Kernels;
 /// <summary>A convolution's products example by example (<see cref="ConvProducts"/>) against the whole batch's: the column
 /// matrix of all examples [K, rows·P] (<see cref="Conv.Im2Col{T}"/>), one product each for y = W·cols (+ bias), dW = dYₜ·colsᵀ
 /// and dcols = Wᵀ·dYₜ, then col2im, with dYₜ [out, rows·P] the output gradient laid out channel by channel, and db as each
-/// channel's row of dYₜ summed in order. Bit for bit, on 1, 2 and 3 threads, in
+/// channel's row of dYₜ summed in order (by the weight gradient from its packed dYᵀ, and by ChannelSums). Bit for bit, on 1, 2 and 3 threads, in
 /// float and double, with −0 and exact zeros among the values.</summary>
 public sealed class ConvProductsTests
 {
@@ -37,8 +37,10 @@ public sealed class ConvProductsTests
     {
         var g = new Window2d(2, 5, 5, 3, 3, 1, 1, 1, 1);
         var dw = KernelData.Garbage<float>(4 * g.K);
-        ConvProducts.WeightGradient<float>([], [], dw, new float[ConvProducts.TransposedScratch(g, 4)], 0, g, 4, 2);
+        var fused = KernelData.Garbage<float>(4);
+        ConvProducts.WeightGradient<float>([], [], dw, new float[ConvProducts.TransposedScratch(g, 4)], 0, g, 4, 2, fused);
         Assert.All(dw, v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
+        Assert.All(fused, v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
         var db = KernelData.Garbage<float>(4);
         MatMul.ChannelSums<float>([], db, 0, 4, g.P, 2);
         Assert.All(db, v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
@@ -92,6 +94,12 @@ public sealed class ConvProductsTests
             var dwt = KernelData.Garbage<T>(ConvProducts.TransposedScratch(g, outC));
             ConvProducts.WeightGradient<T>(x, dy, dw, dwt, rows, g, outC, threads);
             KernelData.AssertSameBits<T>(wantDw, dw, "dW, " + what);
+            // With the bias gradient made from the packed dYᵀ: the same dW, and db each channel's chain in order.
+            var dw2 = KernelData.Garbage<T>(wantDw.Length);
+            var fused = KernelData.Garbage<T>(outC);
+            ConvProducts.WeightGradient<T>(x, dy, dw2, dwt, rows, g, outC, threads, fused);
+            KernelData.AssertSameBits<T>(wantDw, dw2, "dW with db, " + what);
+            KernelData.AssertSameBits<T>(wantDb, fused, "db with dW, " + what);
             var dx = KernelData.Garbage<T>(wantDx.Length);
             ConvProducts.InputGradient<T>(wt, dy, dx, rows, g, outC, threads);
             KernelData.AssertSameBits<T>(wantDx, dx, "dx, " + what);
