@@ -82,6 +82,8 @@ public static class KernelWarmup
                     VectorWidth.V256 => [typeof(V256Ops<T>), typeof(Vector256<T>), typeof(T)],
                     _ => [typeof(V128Ops<T>), typeof(Vector128<T>), typeof(T)],
                 }, Gemm.RowCounts<T>(w)));
+        // No vector width (no SIMD, or x64 without FMA): the products run the scalar kernels, which are then the ones to compile.
+        if (widths.Count == 0) widths.Add((VectorWidth.Scalar, [typeof(ScalarOps<T>), typeof(T), typeof(T)], Gemm.RowCounts<T>(VectorWidth.Scalar)));
         // A classifier's output layer (10 columns) runs at a narrower width when the widest would leave most lanes empty
         // (Gemm.Narrowest): its products come in the first step too, right after the wide layers'.
         return new ElementWidths(typeof(T), Gemm.Resolve<T>(VectorWidth.Best), Gemm.Narrowest<T>(10), widths);

@@ -23,8 +23,8 @@ public sealed class KernelWarmupTests
         var best = Gemm.Resolve<float>(VectorWidth.Best);
         bool PerWidth(MethodInfo m) => m.IsGenericMethod && m.GetGenericArguments().Length is 3 or 5;
         var classifier = Gemm.Narrowest<float>(10);
-        bool AtClassifier(MethodInfo m) => PerWidth(m) && m.GetGenericArguments()[1].Name.StartsWith(classifier switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", _ => "Vector128" });
-        bool AtBest(MethodInfo m) => PerWidth(m) && m.GetGenericArguments()[1].Name.StartsWith(best switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", _ => "Vector128" });
+        bool AtClassifier(MethodInfo m) => PerWidth(m) && m.GetGenericArguments()[1].Name.StartsWith(classifier switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", VectorWidth.V128 => "Vector128", _ => nameof(Single) });
+        bool AtBest(MethodInfo m) => PerWidth(m) && m.GetGenericArguments()[1].Name.StartsWith(best switch { VectorWidth.V512 => "Vector512", VectorWidth.V256 => "Vector256", VectorWidth.V128 => "Vector128", _ => nameof(Single) });
         bool DenseStep(MethodInfo m) => KernelWarmup.DenseStep.Contains((m.DeclaringType!.FullName!, m.Name));
         int Rank(MethodInfo m) => m.DeclaringType!.Namespace == typeof(Sampling).Namespace ? (m.Name.StartsWith("Keep") ? 5 : 0)
             : m.DeclaringType == typeof(Elementwise) && m.Name == nameof(Elementwise.FirstNonFinite) ? 0
@@ -43,6 +43,7 @@ public sealed class KernelWarmupTests
         foreach (var k in new[] { "Gemm.Kernel", "Gemm.Blocked", "Gemm.PackA", "Gemm.PackB", "Elementwise.Relu", "OptimizerKernels.AdamStep", "SoftmaxCrossEntropy.ValueAndGrad", "Sampling.Uniform", "Threefry.UnitDoubles" })
             Assert.Contains(k, names);
         var runs = new[] { VectorWidth.V512, VectorWidth.V256, VectorWidth.V128 }.Where(w => Gemm.Resolve<float>(w) == w).ToList();
+        if (runs.Count == 0) runs.Add(VectorWidth.Scalar); // no SIMD: the scalar kernels are the ones that run
         int widths = runs.Count;
         // The micro-kernel at each width, once per row count (all rows, and the shorter last panels: 4, and 8 where a panel has 12)
         // and column count (two registers, and one for a narrow last tile).
