@@ -535,6 +535,26 @@ internal static class Pool2x2
             for (int a = 0; a < oh; a++)
             {
                 var r0 = xc.Slice(2 * a * w, w); var r1 = xc.Slice((2 * a + 1) * w, w);
+                if (Avx2.IsSupported && ow >= 8)
+                {
+                    // Eight outputs a register (the same comparisons lane by lane): blocks of 8, the last ending at ow.
+                    var step8 = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+                    for (int b = 0; b < ow; b = b == ow - 8 ? ow : Math.Min(b + 8, ow - 8))
+                    {
+                        Split(Vector256.Create(r0.Slice(2 * b, 8)), Vector256.Create(r0.Slice(2 * b + 8, 8)), out var e0, out var d0);
+                        Split(Vector256.Create(r1.Slice(2 * b, 8)), Vector256.Create(r1.Slice(2 * b + 8, 8)), out var e1, out var d1);
+                        var at = Vector256.Create(c * hw + 2 * a * w + 2 * b) + step8;
+                        var max = Vector256.Create(float.NegativeInfinity);
+                        var best = at;
+                        Take(e0, ref max, ref best, at);
+                        Take(d0, ref max, ref best, at + Vector256<int>.One);
+                        Take(e1, ref max, ref best, at + Vector256.Create(w));
+                        Take(d1, ref max, ref best, at + Vector256.Create(w + 1));
+                        max.CopyTo(y.Slice(o0 + a * ow + b, 8));
+                        best.CopyTo(argmax.Slice(o0 + a * ow + b, 8));
+                    }
+                    continue;
+                }
                 for (int b = 0; b < ow; b = Next(b, ow))
                 {
                     Split(Vector128.Create(r0.Slice(2 * b, 4)), Vector128.Create(r0.Slice(2 * b + 4, 4)), out var e0, out var d0);
@@ -551,6 +571,23 @@ internal static class Pool2x2
                 }
             }
         }
+    }
+
+    /// <summary>Even and odd elements of lo:hi (16 floats) in order: in-lane shuffles, then the 64-bit quarters put in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Split(Vector256<float> lo, Vector256<float> hi, out Vector256<float> even, out Vector256<float> odd)
+    {
+        even = Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+        odd = Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+    }
+
+    /// <summary>Where v &gt; max or v is NaN: max = v, best = index (eight lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(Vector256<float> v, ref Vector256<float> max, ref Vector256<int> best, Vector256<int> index)
+    {
+        var take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+        max = Vector256.ConditionalSelect(take, v, max);
+        best = Vector256.ConditionalSelect(take.AsInt32(), index, best);
     }
 
     /// <summary>Where v &gt; max or v is NaN: max = v, best = index.</summary>
