@@ -714,6 +714,18 @@ internal static unsafe class Gemm
                         for (int q = 0; q < bytes; q += 32) Vector256.Store(Vector256.Load(s + q), t + q);
                     }
                 }
+                else if (Vector256.IsHardwareAccelerated && NR * sizeof(T) % 32 == 0)
+                {
+                    // A last panel narrower than NR (196 columns: 4 of 32): the row's zeros in whole registers, then its nr values
+                    // (two span calls a row cost more than the panel's copy: 288 rows an example in the CNN's second convolution).
+                    int rowBytes = NR * sizeof(T);
+                    for (int p = 0; p < kc; p++)
+                    {
+                        T* s = b + p * brs + j0, t = d + p * NR;
+                        for (int q = 0; q < rowBytes; q += 32) Vector256<byte>.Zero.Store((byte*)t + q);
+                        for (int j = 0; j < nr; j++) t[j] = s[j];
+                    }
+                }
                 else
                 {
                     for (int p = 0; p < kc; p++)
