@@ -442,16 +442,14 @@ public static class Report
                     // direct convolution would not pay (forward, and again in the weight gradient), and col2im (input gradient).
                     var geometry = conv.Geometry(input);
                     var cols = new float[geometry.K * geometry.P];
-                    var masks = Conv.EdgeMasks(geometry) ? new float[geometry.Kw * geometry.P] : [];
-                    if (masks.Length > 0) Conv.FillEdgeMasks<float>(masks, geometry);
                     string each = $"{batch} × [{geometry.K}, {geometry.P}], example by example";
                     cases.Add(($"{name} · im2col", each, t, 0, () =>
                     {
-                        for (int n = 0; n < batch; n++) Conv.Im2ColRows<float>(x.AsSpan(n * geometry.InSize, geometry.InSize), cols, 1, geometry, 0, geometry.K, masks);
+                        for (int n = 0; n < batch; n++) Conv.Im2ColRows<float>(x.AsSpan(n * geometry.InSize, geometry.InSize), cols, 1, geometry, 0, geometry.K);
                     }));
                     if (inputGradient) cases.Add(($"{name} · col2im", each, t, 0, () =>
                     {
-                        for (int n = 0; n < batch; n++) Conv.Col2ImChannels<float>(cols, dx.AsSpan(n * geometry.InSize, geometry.InSize), 1, geometry, 0, geometry.C, masks);
+                        for (int n = 0; n < batch; n++) Conv.Col2ImChannels<float>(cols, dx.AsSpan(n * geometry.InSize, geometry.InSize), 1, geometry, 0, geometry.C);
                     }));
                 }
                 if (l >= first)

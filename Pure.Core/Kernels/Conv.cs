@@ -44,14 +44,10 @@ internal static unsafe class Conv
     }
 
     /// <summary>Rows [from, to) of the column matrix (row (c, i, j) = (c·kh + i)·kw + j).</summary>
-    /// <remarks><paramref name="masks"/>: <see cref="FillEdgeMasks{T}"/>'s, for a caller that builds many examples' columns (or
-    /// empty: built here when <see cref="EdgeMasks"/>).</remarks>
-    internal static void Im2ColRows<T>(ReadOnlySpan<T> x, Span<T> cols, int rows, in Window2d g, int from, int to, ReadOnlySpan<T> masks = default) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void Im2ColRows<T>(ReadOnlySpan<T> x, Span<T> cols, int rows, in Window2d g, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int oh = g.OutH, ow = g.OutW, p = g.P, q = rows * p, inSize = g.InSize, hw = g.H * g.W;
-        Span<T> built = masks.IsEmpty && EdgeMasks(g) ? stackalloc T[g.Kw * p] : default;
-        if (!built.IsEmpty) FillEdgeMasks(built, g);
-        ReadOnlySpan<T> keep = masks.IsEmpty ? built : masks;
+        var keep = EdgeMaskCache<T>.For(g);
         // (c, i, j) of row r, stepped with r (three divisions per row cost as much as a short row's copy).
         int c = from / (g.Kh * g.Kw), i = from / g.Kw % g.Kh, j = from % g.Kw - 1;
         for (int r = from; r < to; r++)
@@ -150,25 +146,36 @@ internal static unsafe class Conv
         }
     }
 
-    /// <summary>Whether im2col and col2im mask the edges of <see cref="SameWidthRun"/>'s runs (vector registers, a stride-1
-    /// window as wide as its input, and masks of at most 16 KB) instead of clearing them element by element.</summary>
+    /// <summary>keep[j·P + t] = all bits set where output t's column plus dj = j − pw lies in [0, W) (tap column j reads the
+    /// row, not padding), +0 where it does not: the masks with which im2col and col2im treat the edges of
+    /// <see cref="SameWidthRun"/>'s runs, for a stride-1 window as wide as its input, on vector hardware (empty otherwise: the
+    /// edges are then cleared element by element). Each thread keeps the masks of the last geometry it met, so a convolution's
+    /// passes build them once per geometry change, not per example (per example they cost about as much as they saved).</summary>
     /// <remarks>The CNN's second convolution (14 × 14, 3 × 3 "same"), one example at a time on one thread (report --parts
     /// cnn, alternated twice with the element-by-element edges, Zen 5): im2col 683/678 → 597/606 µs for the batch, col2im
-    /// 705/710 → 634/640. Built once per part, not per example: per example they cost about as much as they saved.</remarks>
-    internal static bool EdgeMasks(in Window2d g) =>
-        Vector128.IsHardwareAccelerated && g.Sh == 1 && g.Sw == 1 && g.OutW == g.W && (long)g.Kw * g.P * Unsafe.SizeOf<double>() <= 16384;
-
-    /// <summary>keep[j·P + t] = all bits set where output t's column plus dj = j − pw lies in [0, W) (tap column j reads the
-    /// row, not padding), +0 where it does not.</summary>
-    internal static void FillEdgeMasks<T>(Span<T> keep, in Window2d g) where T : unmanaged, IFloatingPointIeee754<T>
+    /// 705/710 → 634/640.</remarks>
+    private static class EdgeMaskCache<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T all = Vector128<T>.AllBitsSet.ToScalar();
-        int w = g.W, p = g.P;
-        for (int j = 0; j < g.Kw; j++)
+        [ThreadStatic] private static T[]? buffer;
+        [ThreadStatic] private static Window2d geometry;
+        [ThreadStatic] private static int length;
+
+        public static ReadOnlySpan<T> For(in Window2d g)
         {
-            int dj = j - g.Pw;
-            var kj = keep.Slice(j * p, p);
-            for (int t = 0, col = 0; t < p; t++, col = col + 1 == w ? 0 : col + 1) kj[t] = (uint)(col + dj) < (uint)w ? all : T.Zero;
+            if (!Vector128.IsHardwareAccelerated || g.Sh != 1 || g.Sw != 1 || g.OutW != g.W) return default;
+            int n = g.Kw * g.P;
+            if (buffer is not null && length == n && geometry == g) return buffer.AsSpan(0, n);
+            if (buffer is null || buffer.Length < n) buffer = new T[n];
+            T all = Vector128<T>.AllBitsSet.ToScalar();
+            int w = g.W, p = g.P;
+            for (int j = 0; j < g.Kw; j++)
+            {
+                int dj = j - g.Pw;
+                var kj = buffer.AsSpan(j * p, p);
+                for (int t = 0, col = 0; t < p; t++, col = col + 1 == w ? 0 : col + 1) kj[t] = (uint)(col + dj) < (uint)w ? all : T.Zero;
+            }
+            geometry = g; length = n;
+            return buffer.AsSpan(0, n);
         }
     }
 
@@ -186,35 +193,21 @@ internal static unsafe class Conv
     /// <summary>dst[t] = src[t] &amp; keep[t], bitwise, in whole vectors (the last one overlapping the one before).</summary>
     private static void CopyKept<T>(ReadOnlySpan<T> src, ReadOnlySpan<T> keep, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = dst.Length;
+        int n = dst.Length, l = Vector<T>.Count;
         ref T s = ref MemoryMarshal.GetReference(src);
         ref T k = ref MemoryMarshal.GetReference(keep);
         ref T d = ref MemoryMarshal.GetReference(dst);
-        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        if (!Vector.IsHardwareAccelerated || n < l)
         {
-            int l = Vector512<T>.Count;
-            for (int t = 0; ; t += l)
-            {
-                if (t > n - l) t = n - l;
-                (Vector512.LoadUnsafe(ref s, (nuint)t) & Vector512.LoadUnsafe(ref k, (nuint)t)).StoreUnsafe(ref d, (nuint)t);
-                if (t == n - l) return;
-            }
+            for (int v = 0; v < n; v++) Unsafe.Add(ref d, v) = Kept(Unsafe.Add(ref s, v), Unsafe.Add(ref k, v));
+            return;
         }
-        if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        for (int t = 0; ; t += l)
         {
-            int l = Vector256<T>.Count;
-            for (int t = 0; ; t += l)
-            {
-                if (t > n - l) t = n - l;
-                (Vector256.LoadUnsafe(ref s, (nuint)t) & Vector256.LoadUnsafe(ref k, (nuint)t)).StoreUnsafe(ref d, (nuint)t);
-                if (t == n - l) return;
-            }
+            if (t > n - l) t = n - l;
+            (Vector.LoadUnsafe(ref s, (nuint)t) & Vector.LoadUnsafe(ref k, (nuint)t)).StoreUnsafe(ref d, (nuint)t);
+            if (t == n - l) return;
         }
-        int v = 0;
-        for (int l = Vector128<T>.Count; v + l <= n; v += l)
-            (Vector128.LoadUnsafe(ref s, (nuint)v) & Vector128.LoadUnsafe(ref k, (nuint)v)).StoreUnsafe(ref d, (nuint)v);
-        for (; v < n; v++)
-            Unsafe.Add(ref d, v) = (Vector128.CreateScalarUnsafe(Unsafe.Add(ref s, v)) & Vector128.CreateScalarUnsafe(Unsafe.Add(ref k, v))).ToScalar();
     }
 
     /// <summary>acc[t] += src[t] &amp; keep[t] (the masked entries add +0), in order element by element.</summary>
@@ -224,17 +217,15 @@ internal static unsafe class Conv
         ref T s = ref MemoryMarshal.GetReference(src);
         ref T k = ref MemoryMarshal.GetReference(keep);
         ref T a = ref MemoryMarshal.GetReference(acc);
-        if (Vector512.IsHardwareAccelerated)
-            for (int l = Vector512<T>.Count; t + l <= n; t += l)
-                (Vector512.LoadUnsafe(ref a, (nuint)t) + (Vector512.LoadUnsafe(ref s, (nuint)t) & Vector512.LoadUnsafe(ref k, (nuint)t))).StoreUnsafe(ref a, (nuint)t);
-        if (Vector256.IsHardwareAccelerated)
-            for (int l = Vector256<T>.Count; t + l <= n; t += l)
-                (Vector256.LoadUnsafe(ref a, (nuint)t) + (Vector256.LoadUnsafe(ref s, (nuint)t) & Vector256.LoadUnsafe(ref k, (nuint)t))).StoreUnsafe(ref a, (nuint)t);
-        for (int l = Vector128<T>.Count; t + l <= n; t += l)
-            (Vector128.LoadUnsafe(ref a, (nuint)t) + (Vector128.LoadUnsafe(ref s, (nuint)t) & Vector128.LoadUnsafe(ref k, (nuint)t))).StoreUnsafe(ref a, (nuint)t);
-        for (; t < n; t++)
-            Unsafe.Add(ref a, t) += (Vector128.CreateScalarUnsafe(Unsafe.Add(ref s, t)) & Vector128.CreateScalarUnsafe(Unsafe.Add(ref k, t))).ToScalar();
+        if (Vector.IsHardwareAccelerated)
+            for (int l = Vector<T>.Count; t + l <= n; t += l)
+                (Vector.LoadUnsafe(ref a, (nuint)t) + (Vector.LoadUnsafe(ref s, (nuint)t) & Vector.LoadUnsafe(ref k, (nuint)t))).StoreUnsafe(ref a, (nuint)t);
+        for (; t < n; t++) Unsafe.Add(ref a, t) += Kept(Unsafe.Add(ref s, t), Unsafe.Add(ref k, t));
     }
+
+    /// <summary>v &amp; mask for one element (the mask all bits or none).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Kept<T>(T v, T mask) where T : unmanaged => (Vector128.CreateScalarUnsafe(v) & Vector128.CreateScalarUnsafe(mask)).ToScalar();
 
     /// <summary>The outputs [lo, hi) of a stride-1 row of <paramref name="ow"/> whose input column xo − <paramref name="shift"/> lies in [0, w).</summary>
     private static (int Lo, int Hi) Inside(int ow, int w, int shift)
@@ -276,12 +267,10 @@ internal static unsafe class Conv
     }
 
     /// <summary>Channels [from, to) of dx: cleared in every example, then the column entries added.</summary>
-    internal static void Col2ImChannels<T>(Span<T> dcols, Span<T> dx, int rows, in Window2d g, int from, int to, ReadOnlySpan<T> masks = default) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void Col2ImChannels<T>(Span<T> dcols, Span<T> dx, int rows, in Window2d g, int from, int to) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int oh = g.OutH, ow = g.OutW, p = g.P, q = rows * p, inSize = g.InSize, hw = g.H * g.W;
-        Span<T> built = masks.IsEmpty && EdgeMasks(g) ? stackalloc T[g.Kw * p] : default;
-        if (!built.IsEmpty) FillEdgeMasks(built, g);
-        ReadOnlySpan<T> keep = masks.IsEmpty ? built : masks;
+        var keep = EdgeMaskCache<T>.For(g);
         for (int n = 0; n < rows; n++) dx.Slice(n * inSize + from * hw, (to - from) * hw).Clear();
         for (int c = from; c < to; c++)
             for (int i = 0; i < g.Kh; i++)
@@ -515,11 +504,11 @@ internal static class Pool2x2
         else { even = AdvSimd.Arm64.UnzipEven(lo, hi); odd = AdvSimd.Arm64.UnzipOdd(lo, hi); }
     }
 
-    /// <summary>The block of four outputs after the one at <paramref name="b"/> in a row of <paramref name="ow"/>: 4 on, but never past
-    /// the row's end, so the last block ends at ow (overlapping the one before when ow is not a multiple of 4: those outputs are
-    /// computed again, to the same values); ow when the row is done.</summary>
+    /// <summary>The block of <paramref name="width"/> outputs after the one at <paramref name="b"/> in a row of <paramref name="ow"/>:
+    /// width on, but never past the row's end, so the last block ends at ow (overlapping the one before when ow is not a multiple
+    /// of width: those outputs are computed again, to the same values); ow when the row is done.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Next(int b, int ow) => b == ow - 4 ? ow : Math.Min(b + 4, ow - 4);
+    private static int Next(int b, int ow, int width = 4) => b == ow - width ? ow : Math.Min(b + width, ow - width);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Max(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int rows, in Window2d g)
@@ -539,7 +528,7 @@ internal static class Pool2x2
                 {
                     // Eight outputs a register (the same comparisons lane by lane): blocks of 8, the last ending at ow.
                     var step8 = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
-                    for (int b = 0; b < ow; b = b == ow - 8 ? ow : Math.Min(b + 8, ow - 8))
+                    for (int b = 0; b < ow; b = Next(b, ow, 8))
                     {
                         Split(Vector256.Create(r0.Slice(2 * b, 8)), Vector256.Create(r0.Slice(2 * b + 8, 8)), out var e0, out var d0);
                         Split(Vector256.Create(r1.Slice(2 * b, 8)), Vector256.Create(r1.Slice(2 * b + 8, 8)), out var e1, out var d1);

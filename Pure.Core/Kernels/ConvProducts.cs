@@ -58,8 +58,6 @@ internal static unsafe class ConvProducts
         var g = job.G;
         int k = g.K, p = g.P, outC = job.Out;
         T* cols = Columns<T>.Get(k * p);
-        Span<T> masks = Conv.EdgeMasks(g) ? stackalloc T[g.Kw * p] : default;
-        if (!masks.IsEmpty) Conv.FillEdgeMasks(masks, g);
         var op = new Gemm.Operands<T>
         {
             A = job.W, Ars = k, Acs = 1,
@@ -68,7 +66,7 @@ internal static unsafe class ConvProducts
         };
         for (int n = from; n < to; n++)
         {
-            Conv.Im2ColRows(new ReadOnlySpan<T>(job.X + (long)n * g.InSize, g.InSize), new Span<T>(cols, k * p), 1, g, 0, k, masks);
+            Conv.Im2ColRows(new ReadOnlySpan<T>(job.X + (long)n * g.InSize, g.InSize), new Span<T>(cols, k * p), 1, g, 0, k);
             op.C = job.Y + (long)n * outC * p;
             Gemm.MultiplySerial(op, job.Width);
             if (job.Bias != null)
@@ -98,8 +96,6 @@ internal static unsafe class ConvProducts
         var g = job.G;
         int k = g.K, p = g.P, outC = job.Out;
         T* dcols = Columns<T>.Get(k * p);
-        Span<T> masks = Conv.EdgeMasks(g) ? stackalloc T[g.Kw * p] : default;
-        if (!masks.IsEmpty) Conv.FillEdgeMasks(masks, g);
         // Wᵀ: the product's rows are W's columns; packed once for all of this part's examples.
         var op = new Gemm.Operands<T>
         {
@@ -112,7 +108,7 @@ internal static unsafe class ConvProducts
         {
             op.B = job.DY + (long)n * outC * p;
             Gemm.MultiplySerial(op, job.Width, packed);
-            Conv.Col2ImChannels(new Span<T>(dcols, k * p), new Span<T>(job.DX + (long)n * g.InSize, g.InSize), 1, g, 0, g.C, masks);
+            Conv.Col2ImChannels(new Span<T>(dcols, k * p), new Span<T>(job.DX + (long)n * g.InSize, g.InSize), 1, g, 0, g.C);
         }
     }
 
@@ -182,8 +178,6 @@ internal static unsafe class ConvProducts
         int i0 = byRows ? from : 0, i1 = byRows ? to : k, j0 = byRows ? 0 : from, j1 = byRows ? outC : to;
         T* cols = Columns<T>.Get(k * p);
         var colsSpan = new Span<T>(cols, k * p);
-        Span<T> masks = Conv.EdgeMasks(g) ? stackalloc T[g.Kw * p] : default;
-        if (!masks.IsEmpty) Conv.FillEdgeMasks(masks, g);
         var op = new Gemm.Operands<T>
         {
             A = cols + (long)i0 * p, Ars = p, Acs = 1,
@@ -203,7 +197,7 @@ internal static unsafe class ConvProducts
         for (int e = 0; e < job.Rows; e++)
         {
             // dWᵀ[i0..i1, j0..j1) += cols(e)[i0..i1)·dY(e)[j0..j1)ᵀ: only this part's rows of the columns.
-            Conv.Im2ColRows(new ReadOnlySpan<T>(job.X + (long)e * g.InSize, g.InSize), colsSpan, 1, g, i0, i1, masks);
+            Conv.Im2ColRows(new ReadOnlySpan<T>(job.X + (long)e * g.InSize, g.InSize), colsSpan, 1, g, i0, i1);
             op.B = job.DY + (long)e * outC * p + (long)j0 * p;
             op.Accumulate = e > 0;
             Gemm.MultiplySerial(op, job.Width);

@@ -252,7 +252,7 @@ public class NormalizePoolKernelTests
         }).QuickCheckThrowOnFailure();
 
     /// <summary>The same definitions at the sizes of the README's CNN and wider "same" windows, whose runs are long enough for
-    /// every vector width's loop (the masked edges of <c>Conv.EdgeMasks</c>) and its tail.</summary>
+    /// every vector width's loop (the masked edges of <c>Conv.EdgeMaskCache</c>) and its tail.</summary>
     [Theory]
     [InlineData(2, 3, 14, 14, 3, 1)]
     [InlineData(1, 2, 28, 28, 3, 1)]
