@@ -396,7 +396,8 @@ public static class Report
         return Timed(cases, config, threadCounts);
     }
 
-    /// <summary>A model's step layer by layer (for the CNN): each layer's forward pass in training mode and its backward pass
+    /// <summary>A model's step layer by layer (for the CNN), as the fold runs it (a ReLU and the max pool after it are one fused
+    /// part, <see cref="Fold{T}.Runs"/>): each layer's forward pass in training mode and its backward pass
     /// (input gradient from the second layer with parameters on, as in the step; none below the first), through the layer's own
     /// <see cref="LayerSpec.Forward{T}"/>/<see cref="LayerSpec.Backward{T}"/> on random float data, then the loss and the fused
     /// Adam kernel over all parameters (AdamW's decoupled decay is one more element-wise pass), each timed alone (best of PartRounds).
@@ -409,12 +410,16 @@ public static class Report
         var cases = new List<(string Name, string Shape, int Threads, double Flops, Action Run)>();
         var phases = new Dictionary<int, int>(); // case → the fold's phase it times (Fold.PhaseTicks' index)
         int n = spec.Layers.Length;
+        // The layers as the fold runs them: a fused pair (a ReLU before a max pool) is one part, timed in its second layer's phase.
+        var runs = Fold<float>.Runs(spec);
         foreach (int t in threadCounts)
         {
             long parameters = 0;
             for (int l = 0; l < spec.Layers.Length; l++)
             {
-                var layer = spec.Layers[l]; Shape input = spec.Shapes[l], output = spec.Shapes[l + 1];
+                if (runs[l] is not { } layer) continue;
+                int from = Fold<float>.From(runs, l);
+                Shape input = spec.Shapes[from], output = spec.Shapes[l + 1];
                 var ps = layer.Init<float>(input, NeuralPure.Random.RandomKey.FromSeed((ulong)l + 1)).Select(p => p.ToArray()).ToArray();
                 var gs = ps.Select(p => new float[p.Length]).ToArray();
                 parameters += ps.Sum(p => (long)p.Length);
@@ -424,13 +429,13 @@ public static class Report
                 bool view = l > 0 && layer.IsView && input.Size == output.Size, inPlace = (view || layer.BackwardInPlace) && input.Size == output.Size;
                 var x = Data.Floats(batch * input.Size, 11 + l); var y = view ? x : new float[batch * output.Size];
                 // The first layer's forward pass reads the batch where the data set holds it, a different one each step (see Products).
-                var batches = l == 0 ? new InputBatches(batch * input.Size, 11) : null;
+                var batches = from == 0 ? new InputBatches(batch * input.Size, 11) : null;
                 var dy = Data.Floats(batch * output.Size, 31 + l); var dx = inPlace ? dy : new float[batch * input.Size];
                 var scratch = new byte[layer.ScratchBytes<float>(input, batch)];
                 var key = NeuralPure.Random.RandomKey.FromSeed(99);
-                int threads = t; bool inputGradient = l > first;
+                int threads = t; bool inputGradient = from > first;
                 double f = ExecutedFlops.Forward(layer, output, batch);
-                string name = $"{l + 1} {layer.Kind}";
+                string name = from == l ? $"{l + 1} {layer.Kind}" : $"{from + 1}–{l + 1} {layer.Kind}";
                 void Forward() => layer.Forward(new ForwardArgs<float>(batch, input, output, x, y, ps, scratch, key, threads, st));
                 if (batches is null) cases.Add(($"{name} forward", $"{input} → {output}", t, f, Forward));
                 else cases.Add(($"{name} forward", $"{input} → {output}, X of {FitBatches} in turn", t, f,

@@ -65,6 +65,13 @@ public abstract record LayerSpec
     /// then passes one buffer for both; false (the default) gives the layer its own. <c>Verify.Layer</c> checks the claim.</summary>
     public virtual bool IsView => false;
 
+    /// <summary>One layer that computes what <paramref name="previous"/> followed by this layer computes, with the same bits of y
+    /// and of dL/dx, in fewer passes over memory; or null (the default). The training fold runs it in the pair's place, and
+    /// the pair's intermediate output and its gradient are never written. Built-in pairs only (a ReLU before a max pool:
+    /// <see cref="ReluMaxPool2dSpec"/>), each property-tested bit for bit against the pair; neither layer of a pair has
+    /// parameters or state.</summary>
+    internal virtual LayerSpec? FusedAfter(LayerSpec previous) => null;
+
     /// <summary>What <c>ToString</c> shows before a layer's own members: its <see cref="Kind"/>. (<see cref="BackwardInPlace"/> and
     /// <see cref="IsView"/> are facts of the layer's code, not settings, and are not shown.)</summary>
     protected virtual bool PrintMembers(System.Text.StringBuilder builder)

@@ -61,7 +61,10 @@ public sealed record MaxPool2dSpec(int KernelH, int KernelW, int? StrideH = null
     /// <inheritdoc/>
     public override string Kind => "maxpool2d";
 
-    private Window2d Geometry(Shape input) => Pool2d.Geometry(Kind, input, KernelH, KernelW, StrideH!.Value, StrideW!.Value, PaddingH, PaddingW);
+    /// <summary>A ReLU before this pool: one pass each way (<see cref="ReluMaxPool2dSpec"/>).</summary>
+    internal override LayerSpec? FusedAfter(LayerSpec previous) => previous is ReluSpec ? new ReluMaxPool2dSpec(this) : null;
+
+    internal Window2d Geometry(Shape input) => Pool2d.Geometry(Kind, input, KernelH, KernelW, StrideH!.Value, StrideW!.Value, PaddingH, PaddingW);
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input is not [C, H, W] or the window is larger than the padded input.</exception>
@@ -136,5 +139,44 @@ public sealed record AvgPool2dSpec(int KernelH, int KernelW, int? StrideH = null
     {
         if (!a.InputGradient) return;
         Conv.Pool(Conv.PoolPass.AverageBackward, a.DY, a.DX, default, a.Rows, Geometry(a.Input), CountIncludePad, a.Threads);
+    }
+}
+
+/// <summary>A ReLU followed by 2-d max pooling, one pass forward and one backward: what the training fold runs for that pair of
+/// layers (<see cref="LayerSpec.FusedAfter"/>), with the pair's bits. Not a layer a model names: the pair is what a model says,
+/// and what its run file records.</summary>
+/// <remarks>
+/// <para><b>Forward.</b> y = ReLU(the window's maximum of x). ReLU is monotone and keeps a NaN, so this is the maximum of the
+/// ReLU outputs: a window with a positive or NaN maximum has the same maximum and the same argmax (the first in row-major order;
+/// the last NaN) in x as in ReLU(x), since ReLU changes only the elements ≤ 0, which never win against it; a window whose
+/// maximum is ≤ 0 (or −∞) gives +0 both ways (the pair's pool takes +0 from the first of its +0s, this pass ReLU(max) = +0).
+/// The argmaxes kept are x's.</para>
+/// <para><b>Backward.</b> dx = 0, then dx[argmax[o]] += (y[o] &gt; 0 ? dy[o] : 0), outputs in order. The pair's is
+/// dx[i] = (x[i] &gt; 0 ? Σ of the dy[o] whose ReLU-argmax is i : +0). Where x[i] &gt; 0 every window holding i has a positive
+/// maximum (or a NaN, which wins and then is not i), so the same outputs send the same dy to i in the same order; where
+/// x[i] ≤ 0 or NaN, an output whose argmax is i has y = ReLU(x[i]) = +0 or NaN, so it adds +0: dx[i] = +0 both ways.</para>
+/// <para><b>Why.</b> The pair wrote the ReLU's output and, backward, the gradient at it: two full-size tensors and two passes
+/// each way that this skips (the README CNN's first block: 6.4 MB each, four times the pool's output).</para>
+/// </remarks>
+internal sealed record ReluMaxPool2dSpec(MaxPool2dSpec Pool) : LayerSpec
+{
+    /// <inheritdoc/>
+    public override string Kind => "relu+maxpool2d";
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input) => Pool.OutputShape(input);
+
+    /// <summary>The pool's: one int per output element, its argmax in x.</summary>
+    public override int ScratchBytes<T>(Shape input, int rows) => Pool.ScratchBytes<T>(input, rows);
+
+    /// <summary>y = ReLU(the window maxima); x's argmaxes go to the scratch.</summary>
+    public override void Forward<T>(in ForwardArgs<T> a) =>
+        Conv.Pool(Conv.PoolPass.MaxReluForward, a.X, a.Y, MemoryMarshal.Cast<byte, int>(a.Scratch)[..a.Y.Length], a.Rows, Pool.Geometry(a.Input), false, a.Threads);
+
+    /// <summary>dx = 0 plus each dy at its argmax where y &gt; 0.</summary>
+    public override void Backward<T>(in BackwardArgs<T> a)
+    {
+        if (!a.InputGradient) return;
+        Conv.Pool(Conv.PoolPass.MaxReluBackward, a.DY, a.DX, MemoryMarshal.Cast<byte, int>(a.Scratch)[..a.DY.Length], a.Rows, Pool.Geometry(a.Input), false, a.Threads, a.Y);
     }
 }

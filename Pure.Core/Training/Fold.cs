@@ -19,7 +19,9 @@ namespace NeuralPure.Training;
 /// same operands in the same order; only the destinations differ: buffers owned by the fold instead of fresh arrays. It knows
 /// no layer, loss or transform by kind, so a user's own run here as the built-ins do. Where the optimizer offers a one-pass
 /// form that also applies the update (<see cref="GradientTransform.OpenApplying{T}"/>: Adam and AdamW), the fold takes it;
-/// that form's contract is the bits of the separate steps.</para>
+/// that form's contract is the bits of the separate steps. Where two adjacent layers offer one pass with the pair's bits
+/// (<see cref="LayerSpec.FusedAfter"/>: a ReLU before a max pool), the fold runs that pass in their place and never writes
+/// the pair's intermediate tensor or its gradient (<see cref="Runs"/>).</para>
 /// <para><b>Why it is pure from outside.</b> The starting state's arrays are copied in, never written; the result is new
 /// immutable parameters and optimizer state: copies of the workspaces while the fold goes on (<see cref="State"/>), the
 /// workspaces themselves when it is done (<see cref="Release"/>).</para>
@@ -44,6 +46,10 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly double[] lossScratch;
     private readonly int threads, firstWithParameters;
     private readonly TransformWorkspace<T> optimizer;
+    // What runs at each layer: the layer itself, a fused pair's one layer at the pair's second (LayerSpec.FusedAfter, reading
+    // the first one's input), or null at a pair's first layer, which does not run.
+    private readonly LayerSpec?[] runs;
+    private readonly int[] from;
     private bool released;
 
     /// <summary>How many activation or gradient buffers a layer shares with the one before it (views, backward in place).</summary>
@@ -68,6 +74,30 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The distinct buffers the layers' gradients dL/dx live in (two: they ping-pong).</summary>
     internal int GradientBuffers => dActs.Distinct().Count();
 
+    /// <summary>What the fold runs at each layer of <paramref name="spec"/>: the layer; or, for a pair whose second layer fuses
+    /// with the first (<see cref="LayerSpec.FusedAfter"/>; neither with parameters or state), null at the first and the fused
+    /// layer at the second, which takes the first one's input. A layer is in one pair at most.</summary>
+    internal static LayerSpec?[] Runs(ModelSpec spec)
+    {
+        int n = spec.Layers.Length;
+        var runs = new LayerSpec?[n];
+        for (int i = 0; i < n; i++)
+        {
+            runs[i] = spec.Layers[i];
+            bool free(int l) => spec.ParameterOffsets[l + 1] == spec.ParameterOffsets[l] && spec.StateOffsets[l + 1] == spec.StateOffsets[l];
+            if (i > 0 && runs[i - 1] is not null && (i < 2 || runs[i - 2] is not null) && free(i - 1) && free(i)
+                && spec.Layers[i].FusedAfter(spec.Layers[i - 1]) is { } fused)
+            {
+                runs[i - 1] = null;
+                runs[i] = fused;
+            }
+        }
+        return runs;
+    }
+
+    /// <summary>The layer whose input layer i's run reads: i, or i − 1 for a fused pair.</summary>
+    internal static int From(LayerSpec?[] runs, int i) => i > 0 && runs[i - 1] is null ? i - 1 : i;
+
     private Fold(ModelSpec spec, ParamTree<T> parameters, ParamTree<T> state, TransformWorkspace<T> optimizer, Shape targetShape, int maxRows, int threads)
     {
         stateNames = state.Names;
@@ -90,9 +120,14 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         // path 328,982 -> 326,959 (its ReLU's backward 4.8 -> 1.2 us, the product that wrote dy before it 5.1 -> 6.9). Not
         // taken: running activations in place forward (the CNN's ReLU forwards went 213 -> 335 and 148 -> 295 us: their input
         // was written on the other core, by channels), and dropout's backward in place (69 -> 109 us).
+        runs = Runs(spec);
+        from = [.. Enumerable.Range(0, n).Select(i => From(runs, i))];
+        // A fused pair's middle (the first layer's output, and its gradient) is never written: it gets no memory.
+        var middle = new bool[n + 1];
+        for (int i = 0; i < n; i++) middle[i + 1] = runs[i] is null;
         var view = new bool[n];
-        for (int i = 0; i < n; i++) view[i] = i > 0 && spec.Layers[i].IsView && spec.Widths[i] == spec.Widths[i + 1];
-        for (int i = 0; i <= n; i++) acts[i] = i > 0 && view[i - 1] ? acts[i - 1] : new(maxRows * spec.Widths[i]);
+        for (int i = 0; i < n; i++) view[i] = i > 0 && runs[i] is { IsView: true } && spec.Widths[i] == spec.Widths[i + 1];
+        for (int i = 0; i <= n; i++) acts[i] = middle[i] ? new(0) : i > 0 && view[i - 1] ? acts[i - 1] : new(maxRows * spec.Widths[i]);
         // The gradients dL/dx of the layers ping-pong between two buffers: layer i's backward reads dActs[i + 1] and writes
         // dActs[i], and dActs[i + 2] is dead by then (every backward writes all of its dx, LayerSpec.Backward's contract), so
         // dActs[i] may be dActs[i + 2]'s memory. The buffer a backward writes is then the one its successor just read, still in
@@ -101,19 +136,23 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         var shares = new bool[n + 1];
         for (int i = n - 1; i >= 0; i--)
         {
-            shares[i] = (view[i] || spec.Layers[i].BackwardInPlace) && spec.Widths[i] == spec.Widths[i + 1];
+            // A fused pair's layer reads dActs[i + 1] and writes dActs[i − 1]; its middle dActs[i] is on dActs[i + 1]'s side, unused.
+            shares[i] = runs[i] is null ? false
+                : middle[i] || (view[i] || runs[i]!.BackwardInPlace) && spec.Widths[i] == spec.Widths[i + 1];
             side[i] = shares[i] ? side[i + 1] : 1 - side[i + 1];
         }
         var pingPong = new AlignedBuffer<T>[2];
         for (int b = 0; b < 2; b++)
         {
             long most = 0;
-            for (int i = 0; i <= n; i++) if (side[i] == b) most = Math.Max(most, (long)maxRows * spec.Widths[i]);
+            for (int i = 0; i <= n; i++) if (side[i] == b && !middle[i]) most = Math.Max(most, (long)maxRows * spec.Widths[i]);
             pingPong[b] = new(checked((int)most));
         }
         for (int i = 0; i <= n; i++) dActs[i] = pingPong[side[i]];
-        for (int i = 0; i < n; i++) SharedBuffers += (ReferenceEquals(acts[i], acts[i + 1]) ? 1 : 0) + (ReferenceEquals(dActs[i], dActs[i + 1]) ? 1 : 0);
-        for (int i = 0; i < n; i++) scratch[i] = new(spec.Layers[i].ScratchBytes<T>(spec.Shapes[i], maxRows));
+        for (int i = 0; i < n; i++)
+            if (!middle[i] && !middle[i + 1])
+                SharedBuffers += (ReferenceEquals(acts[i], acts[i + 1]) ? 1 : 0) + (ReferenceEquals(dActs[i], dActs[i + 1]) ? 1 : 0);
+        for (int i = 0; i < n; i++) scratch[i] = new(runs[i]?.ScratchBytes<T>(spec.Shapes[from[i]], maxRows) ?? 0);
         targets = new T[maxRows * targetShape.Size];
         lossScratch = new double[spec.Loss.ScratchDoubles(spec.OutputShape)];
         firstWithParameters = Model.FirstWithParameters(spec);
@@ -220,10 +259,13 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         Lap(ticks, 0, ref t0);
         for (int i = 0; i < n; i++)
         {
-            int first0 = spec.ParameterOffsets[i], count = spec.ParameterOffsets[i + 1] - first0;
-            int s0 = spec.StateOffsets[i], sn = spec.StateOffsets[i + 1] - s0;
-            spec.Layers[i].Forward(new ForwardArgs<T>(m, spec.Shapes[i], spec.Shapes[i + 1], i == 0 ? input : acts[i].Slice(0, m * spec.Widths[i]), acts[i + 1].Slice(0, m * spec.Widths[i + 1]),
-                p.AsSpan(first0, count), scratch[i].Span, LayerKey.Derived(dropoutStream, (uint)step, (uint)i), threads, layerState.AsSpan(s0, sn)));
+            if (runs[i] is { } layer)
+            {
+                int f = from[i], first0 = spec.ParameterOffsets[f], count = spec.ParameterOffsets[i + 1] - first0;
+                int s0 = spec.StateOffsets[f], sn = spec.StateOffsets[i + 1] - s0;
+                layer.Forward(new ForwardArgs<T>(m, spec.Shapes[f], spec.Shapes[i + 1], f == 0 ? input : acts[f].Slice(0, m * spec.Widths[f]), acts[i + 1].Slice(0, m * spec.Widths[i + 1]),
+                    p.AsSpan(first0, count), scratch[i].Span, LayerKey.Derived(dropoutStream, (uint)step, (uint)i), threads, layerState.AsSpan(s0, sn)));
+            }
             Lap(ticks, 1 + i, ref t0);
         }
 
@@ -233,10 +275,14 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         for (int i = n - 1; i >= firstWithParameters; i--)
         {
-            int first0 = spec.ParameterOffsets[i], count = spec.ParameterOffsets[i + 1] - first0;
-            spec.Layers[i].Backward(new BackwardArgs<T>(m, spec.Shapes[i], spec.Shapes[i + 1], i == 0 ? input : acts[i].Slice(0, m * spec.Widths[i]), acts[i + 1].Slice(0, m * spec.Widths[i + 1]),
-                dActs[i + 1].Slice(0, m * spec.Widths[i + 1]), dActs[i].Slice(0, m * spec.Widths[i]), i > firstWithParameters,
-                p.AsSpan(first0, count), g.AsSpan(first0, count), scratch[i].Span, LayerKey.Derived(dropoutStream, (uint)step, (uint)i), threads));
+            // (A fused pair has no parameters, so it lies wholly above or below the first layer with parameters.)
+            if (runs[i] is { } layer)
+            {
+                int f = from[i], first0 = spec.ParameterOffsets[f], count = spec.ParameterOffsets[i + 1] - first0;
+                layer.Backward(new BackwardArgs<T>(m, spec.Shapes[f], spec.Shapes[i + 1], f == 0 ? input : acts[f].Slice(0, m * spec.Widths[f]), acts[i + 1].Slice(0, m * spec.Widths[i + 1]),
+                    dActs[i + 1].Slice(0, m * spec.Widths[i + 1]), dActs[f].Slice(0, m * spec.Widths[f]), f > firstWithParameters,
+                    p.AsSpan(first0, count), g.AsSpan(first0, count), scratch[i].Span, LayerKey.Derived(dropoutStream, (uint)step, (uint)i), threads));
+            }
             Lap(ticks, n + 2 + i, ref t0);
         }
 
