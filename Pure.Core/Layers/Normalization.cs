@@ -26,6 +26,10 @@ public sealed record LayerNormSpec(int Dims = 1, double Eps = 1e-5, bool Affine 
     /// <inheritdoc/>
     public override string Kind => "layer-norm";
 
+    /// <summary>True: a group's dx is written only after its sums over dy (and the weight's and bias's gradient sums) are
+    /// taken, so dx may overwrite dy.</summary>
+    public override bool BackwardInPlace => true;
+
     private Shape Normalized(Shape input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -141,6 +145,10 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
 
     /// <inheritdoc/>
     public override string Kind => "batch-norm";
+
+    /// <summary>True: a channel's dx is written only after the sums over all of its dy are taken (and with the running
+    /// statistics, dx = dy·k element by element), and each part of the threads owns whole channels, so dx may overwrite dy.</summary>
+    public override bool BackwardInPlace => true;
 
     private int Spatial(Shape input)
     {

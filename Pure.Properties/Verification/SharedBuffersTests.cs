@@ -78,13 +78,31 @@ public sealed class SharedBuffersTests
         var flatten = Verify.Layer(new FlattenSpec(), Shape.Of(2, 3, 3), rows: 2);
         Assert.True(flatten.Passed, flatten.ToString());
         Assert.Equal("IsView: y written over x and dx over dy give the driver's bits", flatten[Verify.SharedBuffers]!.Detail);
-        LayerSpec[] others = [new DenseSpec(4, 3), new DropoutSpec(0.5), new BatchNormSpec(4), new LayerNormSpec()];
+        LayerSpec[] others = [new DenseSpec(4, 3), new DropoutSpec(0.5)];
         foreach (var layer in others)
         {
             Assert.False(layer.BackwardInPlace || layer.IsView, layer.Kind);
             var r = Verify.Layer(layer, Shape.Of(4), rows: 3, training: true);
             Assert.True(r[Verify.SharedBuffers]!.Passed, r.ToString());
             Assert.Equal("claims neither BackwardInPlace nor IsView: the fold gives it buffers of its own", r[Verify.SharedBuffers]!.Detail);
+        }
+    }
+
+    /// <summary>Batch and layer normalization take their sums over a channel's (a group's) dy before they write its dx, so they
+    /// claim BackwardInPlace; the check runs them in place, training and evaluating, on vectors and images, threaded.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Normalizations_write_dx_over_dy_and_pass_the_check(bool training)
+    {
+        (LayerSpec Layer, Shape Input)[] cases =
+            [(new BatchNormSpec(4), Shape.Of(4)), (new BatchNormSpec(3), Shape.Of(3, 5, 6)), (new LayerNormSpec(), Shape.Of(7)), (new LayerNormSpec(2, Affine: false), Shape.Of(3, 4, 5))];
+        foreach (var (layer, input) in cases)
+        {
+            Assert.True(layer.BackwardInPlace, layer.Kind);
+            var r = Verify.Layer(layer, input, rows: 5, training: training);
+            Assert.True(r[Verify.SharedBuffers]!.Passed, r.ToString());
+            Assert.Equal("BackwardInPlace: dx written over dy gives the driver's dx and " + (layer.Parameters(input).Length) + " gradient(s), bit for bit", r[Verify.SharedBuffers]!.Detail);
         }
     }
 
@@ -115,14 +133,14 @@ public sealed class SharedBuffersTests
     [Fact]
     public void The_fold_shares_the_buffers_the_layers_allow_and_gives_the_pure_steps_bits()
     {
-        // The test CNN: the second ReLU writes dx over dy (the first runs fused with the max pool after it, ReluMaxPool2dSpec, so
-        // its buffers are not written at all), the flatten is a view (forward and backward): 3 buffers shared.
+        // The test CNN: the second ReLU and both batch norms write dx over dy (the first ReLU runs fused with the max pool after
+        // it, ReluMaxPool2dSpec, so its buffers are not written at all), the flatten is a view (forward and backward): 5 buffers shared.
         var cnn = CnnFoldTests.Cnn();
         var opt = Optimizer.Adam(0.01);
         var cnnData = ConvolutionTests.Bars<float>(16);
         var cnnStart = Trainer.Init<float>(cnn, opt, RandomKey.FromSeed(2));
         var cnnFold = Fold<float>.Create(cnn, opt, cnnStart, cnnData, 8, null);
-        Assert.Equal(3, cnnFold.SharedBuffers);
+        Assert.Equal(5, cnnFold.SharedBuffers);
         // The gradients ping-pong between two buffers (each layer's dx is the memory of the dx two layers up, dead by then).
         Assert.Equal(2, cnnFold.GradientBuffers);
         Assert.Equal(TrainingProblems.StepFold(cnn, opt, cnnStart, cnnData, new TrainConfig(8, 2)), Trainer.Fit(cnn, opt, cnnStart, cnnData, new TrainConfig(8, 2)).State);
