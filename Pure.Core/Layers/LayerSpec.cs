@@ -65,11 +65,12 @@ public abstract record LayerSpec
     /// then passes one buffer for both; false (the default) gives the layer its own. <c>Verify.Layer</c> checks the claim.</summary>
     public virtual bool IsView => false;
 
-    /// <summary>One layer that computes what <paramref name="previous"/> followed by this layer computes, with the same bits of y
-    /// and of dL/dx, in fewer passes over memory; or null (the default). The training fold runs it in the pair's place, and
-    /// the pair's intermediate output and its gradient are never written. Built-in pairs only (a ReLU before a max pool:
-    /// <see cref="ReluMaxPool2dSpec"/>), each property-tested bit for bit against the pair; neither layer of a pair has
-    /// parameters or state.</summary>
+    /// <summary>One layer that computes what <paramref name="previous"/> (a layer, or an earlier fusion) followed by this layer
+    /// computes, with the same bits of y, dL/dx, the parameters' gradients and the state, in fewer passes over memory; or null
+    /// (the default). Its parameters and state are the run's, in order. The training fold runs it in the run's place, and the
+    /// run's intermediate outputs and their gradients are never written. Built-in runs only (a ReLU before a max pool:
+    /// <see cref="ReluMaxPool2dSpec"/>; a batch norm before those: <see cref="BatchNormReluMaxPool2dSpec"/>), each
+    /// property-tested bit for bit against its layers.</summary>
     internal virtual LayerSpec? FusedAfter(LayerSpec previous) => null;
 
     /// <summary>What <c>ToString</c> shows before a layer's own members: its <see cref="Kind"/>. (<see cref="BackwardInPlace"/> and
@@ -201,6 +202,12 @@ public readonly ref struct BackwardArgs<T> where T : unmanaged, IFloatingPointIe
     public ReadOnlySpan<T> Parameter(int i) => parameters[i];
     /// <summary>The destination of dL/d(parameter <paramref name="i"/>): write every element.</summary>
     public Span<T> Gradient(int i) => gradients[i];
+
+    /// <summary>The parameters, the gradients' destinations and the key as given: for a fused layer that passes them on to the
+    /// layer whose they are.</summary>
+    internal ReadOnlySpan<T[]> Parameters => parameters;
+    internal ReadOnlySpan<T[]> Gradients => gradients;
+    internal LayerKey LayerKey => key;
 }
 
 /// <summary>A layer's key in a forward or backward call: none (evaluation), a given key, or the training fold's

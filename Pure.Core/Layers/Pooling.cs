@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using NeuralPure.Kernels;
@@ -163,6 +164,10 @@ internal sealed record ReluMaxPool2dSpec(MaxPool2dSpec Pool) : LayerSpec
     /// <inheritdoc/>
     public override string Kind => "relu+maxpool2d";
 
+    /// <summary>A batch norm before the ReLU: its output plane by plane in the thread's cache, never the whole tensor
+    /// (<see cref="BatchNormReluMaxPool2dSpec"/>).</summary>
+    internal override LayerSpec? FusedAfter(LayerSpec previous) => previous is BatchNormSpec norm ? new BatchNormReluMaxPool2dSpec(norm, Pool) : null;
+
     /// <inheritdoc/>
     public override Shape OutputShape(Shape input) => Pool.OutputShape(input);
 
@@ -178,5 +183,61 @@ internal sealed record ReluMaxPool2dSpec(MaxPool2dSpec Pool) : LayerSpec
     {
         if (!a.InputGradient) return;
         Conv.Pool(Conv.PoolPass.MaxReluBackward, a.DY, a.DX, MemoryMarshal.Cast<byte, int>(a.Scratch)[..a.DY.Length], a.Rows, Pool.Geometry(a.Input), false, a.Threads, a.Y);
+    }
+}
+
+/// <summary>Batch norm, a ReLU and 2-d max pooling: what the training fold runs for those three layers in a row
+/// (<see cref="LayerSpec.FusedAfter"/>), with their bits, the norm's parameters and state as its own. Not a layer a model names.</summary>
+/// <remarks>
+/// <para><b>Forward.</b> The norm's statistics and running statistics as <see cref="BatchNormSpec"/> computes them; then, channel
+/// plane by channel plane, the norm's output (its own Affine pass, so its bits) into this thread's buffer, and
+/// <see cref="ReluMaxPool2dSpec"/>'s pass from there. The norm's output is never written to memory: the README CNN's first block
+/// wrote 6.4 MB there and read it back at once.</para>
+/// <para><b>Backward.</b> ReluMaxPool2dSpec's backward pass into dx (dL/d(norm's output)), then the norm's backward pass over
+/// it in place (<see cref="BatchNormSpec.BackwardInPlace"/>): the three layers' backward passes, in order. The norm's backward
+/// reads its input and statistics, never its output. The fold fuses the three only where dx is wanted (above the first layer
+/// with parameters), since the norm's gradient sums need dL/d(its output) somewhere.</para>
+/// </remarks>
+internal sealed record BatchNormReluMaxPool2dSpec(BatchNormSpec Norm, MaxPool2dSpec Pool) : LayerSpec
+{
+    /// <inheritdoc/>
+    public override string Kind => "batch-norm+relu+maxpool2d";
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input) => Pool.OutputShape(Norm.OutputShape(input));
+
+    /// <summary>The norm's.</summary>
+    public override ImmutableArray<ParamShape> Parameters(Shape input) => Norm.Parameters(input);
+
+    /// <summary>The norm's.</summary>
+    public override ImmutableArray<NdArray<T>> Init<T>(Shape input, NeuralPure.Random.RandomKey key) => Norm.Init<T>(input, key);
+
+    /// <summary>The norm's.</summary>
+    public override ImmutableArray<ParamShape> State(Shape input) => Norm.State(input);
+
+    /// <summary>The norm's.</summary>
+    public override ImmutableArray<NdArray<T>> InitState<T>(Shape input) => Norm.InitState<T>(input);
+
+    private int NormBytes<T>(Shape input, int rows) where T : unmanaged, IFloatingPointIeee754<T> => (Norm.ScratchBytes<T>(input, rows) + 7) / 8 * 8;
+
+    /// <summary>The norm's statistics, then one int per output element: its argmax.</summary>
+    public override int ScratchBytes<T>(Shape input, int rows) => checked(NormBytes<T>(input, rows) + Pool.ScratchBytes<T>(input, rows));
+
+    /// <inheritdoc/>
+    public override void Forward<T>(in ForwardArgs<T> a)
+    {
+        int norm = NormBytes<T>(a.Input, a.Rows);
+        Norm.Forward(a, a.Scratch[..norm], Pool, MemoryMarshal.Cast<byte, int>(a.Scratch[norm..])[..a.Y.Length]);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">dx is not wanted (the fold does not fuse there).</exception>
+    public override void Backward<T>(in BackwardArgs<T> a)
+    {
+        if (!a.InputGradient) throw new InvalidOperationException("the fused batch norm, ReLU and max pool needs dx's buffer for the norm's output gradient");
+        int norm = NormBytes<T>(a.Input, a.Rows);
+        Conv.Pool(Conv.PoolPass.MaxReluBackward, a.DY, a.DX, MemoryMarshal.Cast<byte, int>(a.Scratch[norm..])[..a.DY.Length], a.Rows, Pool.Geometry(a.Input), false, a.Threads, a.Y);
+        // The norm's backward in place: dy and dx are the same span (its y is not read: x stands in for it).
+        Norm.Backward(new BackwardArgs<T>(a.Rows, a.Input, a.Input, a.X, a.X, a.DX, a.DX, true, a.Parameters, a.Gradients, a.Scratch[..norm], a.LayerKey, a.Threads));
     }
 }

@@ -19,9 +19,9 @@ namespace NeuralPure.Training;
 /// same operands in the same order; only the destinations differ: buffers owned by the fold instead of fresh arrays. It knows
 /// no layer, loss or transform by kind, so a user's own run here as the built-ins do. Where the optimizer offers a one-pass
 /// form that also applies the update (<see cref="GradientTransform.OpenApplying{T}"/>: Adam and AdamW), the fold takes it;
-/// that form's contract is the bits of the separate steps. Where two adjacent layers offer one pass with the pair's bits
-/// (<see cref="LayerSpec.FusedAfter"/>: a ReLU before a max pool), the fold runs that pass in their place and never writes
-/// the pair's intermediate tensor or its gradient (<see cref="Runs"/>).</para>
+/// that form's contract is the bits of the separate steps. Where adjacent layers offer one pass with their bits
+/// (<see cref="LayerSpec.FusedAfter"/>: a ReLU before a max pool, and a batch norm before those), the fold runs that pass in
+/// their place and never writes their intermediate tensors or gradients (<see cref="Runs"/>).</para>
 /// <para><b>Why it is pure from outside.</b> The starting state's arrays are copied in, never written; the result is new
 /// immutable parameters and optimizer state: copies of the workspaces while the fold goes on (<see cref="State"/>), the
 /// workspaces themselves when it is done (<see cref="Release"/>).</para>
@@ -74,29 +74,37 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The distinct buffers the layers' gradients dL/dx live in (two: they ping-pong).</summary>
     internal int GradientBuffers => dActs.Distinct().Count();
 
-    /// <summary>What the fold runs at each layer of <paramref name="spec"/>: the layer; or, for a pair whose second layer fuses
-    /// with the first (<see cref="LayerSpec.FusedAfter"/>; neither with parameters or state), null at the first and the fused
-    /// layer at the second, which takes the first one's input. A layer is in one pair at most.</summary>
+    /// <summary>What the fold runs at each layer of <paramref name="spec"/>: the layer; or, for a run of layers that fuse
+    /// (<see cref="LayerSpec.FusedAfter"/>: each later one with the run before it), null at all but the last and the fused layer
+    /// at the last, which takes the run's first layer's input and the run's parameters and state. A run with parameters or
+    /// state is fused only above the first layer with parameters (its backward pass is then always asked for dx).</summary>
     internal static LayerSpec?[] Runs(ModelSpec spec)
     {
-        int n = spec.Layers.Length;
+        int n = spec.Layers.Length, firstWithParameters = Model.FirstWithParameters(spec);
         var runs = new LayerSpec?[n];
         for (int i = 0; i < n; i++)
         {
             runs[i] = spec.Layers[i];
-            bool free(int l) => spec.ParameterOffsets[l + 1] == spec.ParameterOffsets[l] && spec.StateOffsets[l + 1] == spec.StateOffsets[l];
-            if (i > 0 && runs[i - 1] is not null && (i < 2 || runs[i - 2] is not null) && free(i - 1) && free(i)
-                && spec.Layers[i].FusedAfter(spec.Layers[i - 1]) is { } fused)
+            int from = i;
+            while (from > 0 && runs[i]!.FusedAfter(runs[from - 1]!) is { } fused)
             {
-                runs[i - 1] = null;
+                int start = From(runs, from - 1);
+                bool carries = spec.ParameterOffsets[i + 1] != spec.ParameterOffsets[start] || spec.StateOffsets[i + 1] != spec.StateOffsets[start];
+                if (carries && start <= firstWithParameters) break;
+                for (int l = start; l < i; l++) runs[l] = null;
                 runs[i] = fused;
+                from = start;
             }
         }
         return runs;
     }
 
-    /// <summary>The layer whose input layer i's run reads: i, or i − 1 for a fused pair.</summary>
-    internal static int From(LayerSpec?[] runs, int i) => i > 0 && runs[i - 1] is null ? i - 1 : i;
+    /// <summary>The layer whose input layer i's run reads: i, or the first layer of a fused run.</summary>
+    internal static int From(LayerSpec?[] runs, int i)
+    {
+        while (i > 0 && runs[i - 1] is null) i--;
+        return i;
+    }
 
     private Fold(ModelSpec spec, ParamTree<T> parameters, ParamTree<T> state, TransformWorkspace<T> optimizer, Shape targetShape, int maxRows, int threads)
     {
@@ -136,10 +144,12 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         var shares = new bool[n + 1];
         for (int i = n - 1; i >= 0; i--)
         {
-            // A fused pair's layer reads dActs[i + 1] and writes dActs[i − 1]; its middle dActs[i] is on dActs[i + 1]'s side, unused.
-            shares[i] = runs[i] is null ? false
-                : middle[i] || (view[i] || runs[i]!.BackwardInPlace) && spec.Widths[i] == spec.Widths[i + 1];
-            side[i] = shares[i] ? side[i + 1] : 1 - side[i + 1];
+            // A fused run's layer reads dActs[i + 1] and writes dActs[from]: the other buffer; its middles are unused.
+            if (runs[i] is null) continue;
+            int f = from[i];
+            shares[i] = f == i && (view[i] || runs[i]!.BackwardInPlace) && spec.Widths[i] == spec.Widths[i + 1];
+            side[f] = shares[i] ? side[i + 1] : 1 - side[i + 1];
+            for (int m = f + 1; m <= i; m++) side[m] = side[i + 1];
         }
         var pingPong = new AlignedBuffer<T>[2];
         for (int b = 0; b < 2; b++)

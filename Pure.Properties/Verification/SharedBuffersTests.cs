@@ -133,14 +133,14 @@ public sealed class SharedBuffersTests
     [Fact]
     public void The_fold_shares_the_buffers_the_layers_allow_and_gives_the_pure_steps_bits()
     {
-        // The test CNN: the second ReLU and both batch norms write dx over dy (the first ReLU runs fused with the max pool after
-        // it, ReluMaxPool2dSpec, so its buffers are not written at all), the flatten is a view (forward and backward): 5 buffers shared.
+        // The test CNN: the second batch norm and ReLU write dx over dy (the first batch norm, ReLU and max pool run as one,
+        // BatchNormReluMaxPool2dSpec, their middle buffers never written), the flatten is a view (forward and backward): 4 shared.
         var cnn = CnnFoldTests.Cnn();
         var opt = Optimizer.Adam(0.01);
         var cnnData = ConvolutionTests.Bars<float>(16);
         var cnnStart = Trainer.Init<float>(cnn, opt, RandomKey.FromSeed(2));
         var cnnFold = Fold<float>.Create(cnn, opt, cnnStart, cnnData, 8, null);
-        Assert.Equal(5, cnnFold.SharedBuffers);
+        Assert.Equal(4, cnnFold.SharedBuffers);
         // The gradients ping-pong between two buffers (each layer's dx is the memory of the dx two layers up, dead by then).
         Assert.Equal(2, cnnFold.GradientBuffers);
         Assert.Equal(TrainingProblems.StepFold(cnn, opt, cnnStart, cnnData, new TrainConfig(8, 2)), Trainer.Fit(cnn, opt, cnnStart, cnnData, new TrainConfig(8, 2)).State);
