@@ -21,7 +21,8 @@ namespace NeuralPure.Training;
 /// form that also applies the update (<see cref="GradientTransform.OpenApplying{T}"/>: Adam and AdamW), the fold takes it;
 /// that form's contract is the bits of the separate steps. Where adjacent layers offer one pass with their bits
 /// (<see cref="LayerSpec.FusedAfter"/>: a ReLU before a max pool, and a batch norm before those), the fold runs that pass in
-/// their place and never writes their intermediate tensors or gradients (<see cref="Runs"/>).</para>
+/// their place and never writes their intermediate tensors or gradients (<see cref="Runs"/>): different code, whose bits are
+/// the layers' by the argument in its remarks and by property tests against the layers (FusedReluMaxPoolTests).</para>
 /// <para><b>Why it is pure from outside.</b> The starting state's arrays are copied in, never written; the result is new
 /// immutable parameters and optimizer state: copies of the workspaces while the fold goes on (<see cref="State"/>), the
 /// workspaces themselves when it is done (<see cref="Release"/>).</para>
