@@ -47,8 +47,8 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly double[] lossScratch;
     private readonly int threads, firstWithParameters;
     private readonly TransformWorkspace<T> optimizer;
-    // What runs at each layer: the layer itself, a fused pair's one layer at the pair's second (LayerSpec.FusedAfter, reading
-    // the first one's input), or null at a pair's first layer, which does not run.
+    // What runs at each layer: the layer itself, a fused run's one layer at the run's last (LayerSpec.FusedAfter, reading the
+    // run's first layer's input, from[i]), or null at the run's other layers, which do not run.
     private readonly LayerSpec?[] runs;
     private readonly int[] from;
     private bool released;
@@ -131,7 +131,7 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         // was written on the other core, by channels), and dropout's backward in place (69 -> 109 us).
         runs = Runs(spec);
         from = [.. Enumerable.Range(0, n).Select(i => From(runs, i))];
-        // A fused pair's middle (the first layer's output, and its gradient) is never written: it gets no memory.
+        // A fused run's middles (its inner layers' outputs, and their gradients) are never written: they get no memory.
         var middle = new bool[n + 1];
         for (int i = 0; i < n; i++) middle[i + 1] = runs[i] is null;
         var view = new bool[n];
@@ -286,7 +286,8 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         for (int i = n - 1; i >= firstWithParameters; i--)
         {
-            // (A fused pair has no parameters, so it lies wholly above or below the first layer with parameters.)
+            // (A fused run lies wholly above or below the first layer with parameters: one with parameters or state starts above
+            // it, Runs, and one without cannot hold it.)
             if (runs[i] is { } layer)
             {
                 int f = from[i], first0 = spec.ParameterOffsets[f], count = spec.ParameterOffsets[i + 1] - first0;
