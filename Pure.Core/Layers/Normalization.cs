@@ -295,8 +295,8 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
                 r = 1 / Math.Sqrt(double.CreateChecked(j.Rv[c]) + j.Eps);
             }
             j.Stats[2 * c] = mean; j.Stats[2 * c + 1] = r;
-            double wc = j.W != null ? double.CreateChecked(j.W[c]) : 1, bc = j.B != null ? double.CreateChecked(j.B[c]) : 0;
             if (j.Pooled) continue; // y comes later, example by example (PooledRows)
+            double wc = j.W != null ? double.CreateChecked(j.W[c]) : 1, bc = j.B != null ? double.CreateChecked(j.B[c]) : 0;
             for (int row = 0; row < j.Rows; row++)
                 NormalizeKernels.Affine(X.Slice(row * stride + c * s, s), Y.Slice(row * stride + c * s, s), mean, r, wc, bc);
         }
