@@ -387,12 +387,14 @@ internal static unsafe class Conv
     /// <summary>Max pooling: y = the window's maximum (padding counts as −∞), argmax[o] = the input index (within the example) of
     /// the first maximum in row-major window order; a NaN wins, as in PyTorch. With <paramref name="relu"/>, y = ReLU(the maximum)
     /// (<see cref="Elementwise.Relu{T}"/>'s select): the bits of a ReLU's output max-pooled, since ReLU is monotone and keeps NaN
-    /// (see <see cref="Layers.ReluMaxPool2dSpec"/>); the argmaxes are then the raw input's, which its backward pass reads.</summary>
-    public static void MaxPool<T>(ReadOnlySpan<T> x, Span<T> y, Span<int> argmax, int rows, in Window2d g, bool relu = false) where T : unmanaged, IFloatingPointIeee754<T>
+    /// (see <see cref="Layers.ReluMaxPool2dSpec"/>); the argmaxes are then the raw input's, which its backward pass reads.
+    /// <paramref name="indexBase"/> is added to every argmax: a plane pooled alone as channel c of its example passes c·H·W.</summary>
+    public static void MaxPool<T>(ReadOnlySpan<T> x, Span<T> y, Span<int> argmax, int rows, in Window2d g, bool relu = false, int indexBase = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float) && Pool2x2.Applies(g))
         {
-            Pool2x2.Max(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), argmax, rows, g, relu);
+            Pool2x2.Max(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), argmax, rows, g, relu, indexBase);
             return;
         }
         int oh = g.OutH, ow = g.OutW, hw = g.H * g.W;
@@ -416,7 +418,7 @@ internal static unsafe class Conv
                                 if (v > max || T.IsNaN(v)) { max = v; best = ih * g.W + iw; }
                             }
                         y[o0 + a * ow + b] = !relu || max > T.Zero || T.IsNaN(max) ? max : T.Zero;
-                        argmax[o0 + a * ow + b] = c * hw + best;
+                        argmax[o0 + a * ow + b] = indexBase + c * hw + best;
                     }
                 }
             }
@@ -438,26 +440,17 @@ internal static unsafe class Conv
                 for (int o = 0; o < per; o++) d[argmax[n * per + o]] += dy[n * per + o];
             else
             {
-                // The gated dy of a block of outputs first, in a vector select (y > 0 is as often false as true: a branch per
-                // output mispredicted half the time, 159 -> 413 µs for the README CNN's first pool), then added in order.
+                // The gated dy of a block of outputs first, ReLU's own backward select on y (y > 0 iff the window's maximum > 0;
+                // y > 0 is as often false as true: a branch per output mispredicted half the time, 159 -> 413 µs for the README
+                // CNN's first pool), then added in order.
                 for (int o0 = 0; o0 < per; o0 += gated.Length)
                 {
                     int count = Math.Min(gated.Length, per - o0), at = n * per + o0;
-                    Gate(y.Slice(at, count), dy.Slice(at, count), gated[..count]);
+                    Elementwise.ReluBackward(y.Slice(at, count), dy.Slice(at, count), gated[..count]);
                     for (int o = 0; o < count; o++) d[argmax[at + o]] += gated[o];
                 }
             }
         }
-    }
-
-    /// <summary>gated = (y &gt; 0 ? dy : +0), element by element (ReLU's backward select, on the fused pool's output).</summary>
-    private static void Gate<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> gated) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-            for (; i <= y.Length - Vector<T>.Count; i += Vector<T>.Count)
-                Vector.ConditionalSelect(Vector.GreaterThan(new Vector<T>(y.Slice(i)), Vector<T>.Zero), new Vector<T>(dy.Slice(i)), Vector<T>.Zero).CopyTo(gated.Slice(i));
-        for (; i < y.Length; i++) gated[i] = y[i] > T.Zero ? dy[i] : T.Zero;
     }
 
     /// <summary>Average pooling with zero padding: y = (Σ of the window's elements inside the input, row-major) / divisor, the
@@ -546,7 +539,7 @@ internal static class Pool2x2
     private static int Next(int b, int ow, int width = 4) => b == ow - width ? ow : Math.Min(b + width, ow - width);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Max(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int rows, in Window2d g, bool relu = false)
+    public static void Max(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int rows, in Window2d g, bool relu = false, int indexBase = 0)
     {
         int oh = g.OutH, ow = g.OutW, w = g.W, hw = g.H * g.W, planes = rows * g.C;
         if (x.Length < planes * hw || y.Length < planes * oh * ow || argmax.Length < planes * oh * ow) throw new ArgumentException("max pooling operands do not fit");
@@ -567,7 +560,7 @@ internal static class Pool2x2
                     {
                         Split(Vector256.Create(r0.Slice(2 * b, 8)), Vector256.Create(r0.Slice(2 * b + 8, 8)), out var e0, out var d0);
                         Split(Vector256.Create(r1.Slice(2 * b, 8)), Vector256.Create(r1.Slice(2 * b + 8, 8)), out var e1, out var d1);
-                        var at = Vector256.Create(c * hw + 2 * a * w + 2 * b) + step8;
+                        var at = Vector256.Create(indexBase + c * hw + 2 * a * w + 2 * b) + step8;
                         var max = Vector256.Create(float.NegativeInfinity);
                         var best = at;
                         Take(e0, ref max, ref best, at);
@@ -584,7 +577,7 @@ internal static class Pool2x2
                 {
                     Split(Vector128.Create(r0.Slice(2 * b, 4)), Vector128.Create(r0.Slice(2 * b + 4, 4)), out var e0, out var d0);
                     Split(Vector128.Create(r1.Slice(2 * b, 4)), Vector128.Create(r1.Slice(2 * b + 4, 4)), out var e1, out var d1);
-                    var at = Vector128.Create(c * hw + 2 * a * w + 2 * b) + step;
+                    var at = Vector128.Create(indexBase + c * hw + 2 * a * w + 2 * b) + step;
                     var max = Vector128.Create(float.NegativeInfinity);
                     var best = at;
                     Take(e0, ref max, ref best, at);

@@ -319,9 +319,8 @@ public sealed record BatchNormSpec(int Channels, double Eps = 1e-5, double Momen
                 NormalizeKernels.Affine(new ReadOnlySpan<T>(j.X + (long)row * stride + c * s, s), plane, j.Stats[2 * c], j.Stats[2 * c + 1], wc, bc);
                 long o = ((long)row * j.Channels + c) * p;
                 var argmax = new Span<int>(j.Argmax + o, p);
-                Conv.MaxPool<T>(plane, new Span<T>(j.Y + o, p), argmax, 1, j.Pool, relu: true);
-                // The plane's argmaxes are indices within it; the pool's are within the example.
-                for (int i = 0; i < p; i++) argmax[i] += c * s;
+                // The plane's argmaxes as indices within the example (channel c's plane starts at c·s).
+                Conv.MaxPool<T>(plane, new Span<T>(j.Y + o, p), argmax, 1, j.Pool, relu: true, indexBase: c * s);
             }
     }
 
