@@ -39,7 +39,7 @@ public sealed record ProductResult(string Config, string Product, string Shape, 
 public sealed record ReportResult(string Machine, int ProcessorCount, string Runtime, string VectorWidth, string Note, DateTime StartedUtc, double ElapsedSeconds,
     PeakResult? Peak, IReadOnlyList<ConfigResult> Results, IReadOnlyList<ProductResult> Products);
 
-/// <summary><c>report [--json] [--quick]</c>: steady-state throughput of a whole training step for configs a–d, with the
+/// <summary><c>report [--json] [--quick] [--configs …] [--parts [cfg]] [--by-layer]</c>: steady-state throughput of a whole training step for configs a–d, with the
 /// scalar-reference step as the baseline and a fresh process per configuration for the time to the first step.</summary>
 /// <remarks>
 /// Per configuration and thread count: warm up (0.4 s and at least 40 steps), then time <c>repeats</c> runs of about 0.4 s each and report the
@@ -52,7 +52,7 @@ public static class Report
 {
     public static int Run(string[] args)
     {
-        bool json = args.Contains("--json"), quick = args.Contains("--quick");
+        bool json = args.Contains("--json"), quick = args.Contains("--quick"), byLayer = args.Contains("--by-layer");
         int at = Array.IndexOf(args, "--parts");
         bool partsOnly = at >= 0;
         BenchConfig partsOf;
@@ -101,7 +101,7 @@ public static class Report
         foreach (var config in partsOnly ? [partsOf] : configs)
         {
             if (!json) Console.Error.WriteLine($"  timing the parts of one step of {config.Name}");
-            products.AddRange(Products(config, threadCounts));
+            products.AddRange(Products(config, threadCounts, byLayer));
         }
         var peak = PeakResult.Max(peakBefore, FmaPeak.Measure(quick));
         results = [.. results.Select(c => c with { PercentOfPeak = PercentOf(c.GflopsPerSecond, peak?.For(c.Threads)) })];
@@ -336,10 +336,11 @@ public static class Report
     /// fused Adam update of all parameters, each timed alone (best of PartRounds runs per thread count, runs interleaved; the first
     /// layer's forward product on a different input batch each run, see <see cref="InputBatches"/>). Then their sum,
     /// and the step in a warm fold (timed as the parts are, see <see cref="Timed"/>) minus that sum: what the step spends outside
-    /// the parts.</summary>
-    private static List<ProductResult> Products(BenchConfig config, int[] threadCounts)
+    /// the parts. With <paramref name="byLayer"/> (<c>--by-layer</c>), and always for a model that is not an MLP, the parts are
+    /// the layers' passes instead (<see cref="LayerParts"/>), each also timed inside the step.</summary>
+    private static List<ProductResult> Products(BenchConfig config, int[] threadCounts, bool byLayer = false)
     {
-        if (config.Sizes is null) return LayerParts(config, threadCounts);
+        if (config.Sizes is null || byLayer) return LayerParts(config, threadCounts);
         int batch = config.Batch;
         int[] widths = config.Sizes ?? throw new ArgumentException($"config {config.Name} is not an MLP", nameof(config));
         int layers = widths.Length - 1;
