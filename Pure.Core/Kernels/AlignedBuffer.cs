@@ -9,7 +9,7 @@ namespace NeuralPure.Kernels;
 /// <para>Why: a threaded product gives each thread a block of C's columns (<see cref="Gemm"/>). Block boundaries are whole
 /// micro-tiles (128 bytes of float at Vector512, 64 at Vector256) from C's first element; when that element is not on a
 /// line boundary, every row's boundary shares a line between two threads, and the line travels between their cores on each
-/// store (false sharing). Config b's first product (C = [64, 128], four column blocks on 2 threads, Zen 5): 209 µs with C
+/// store (false sharing). Config b's first product (C = [64, 128], four column blocks on 2 threads, Zen 4): 209 µs with C
 /// 48 bytes past a line, 104 µs on a line. .NET aligns an array's elements to 8 bytes only.</para>
 /// <para>Where an element sits never changes a result; only the time.</para>
 /// </remarks>

@@ -152,7 +152,7 @@ internal static unsafe class Conv
     /// edges are then cleared element by element). Each thread keeps the masks of the last geometry it met, so a convolution's
     /// passes build them once per geometry change, not per example (per example they cost about as much as they saved).</summary>
     /// <remarks>The CNN's second convolution (14 × 14, 3 × 3 "same"), one example at a time on one thread (report --parts
-    /// cnn, alternated twice with the element-by-element edges, Zen 5): im2col 683/678 → 597/606 µs for the batch, col2im
+    /// cnn, alternated twice with the element-by-element edges, Zen 4): im2col 683/678 → 597/606 µs for the batch, col2im
     /// 705/710 → 634/640.</remarks>
     private static class EdgeMaskCache<T> where T : unmanaged, IFloatingPointIeee754<T>
     {

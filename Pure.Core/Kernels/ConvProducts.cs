@@ -24,7 +24,7 @@ namespace NeuralPure.Kernels;
 /// <para><b>Threads.</b> The forward pass and the input gradient cut the batch into runs of examples; the weight gradient
 /// cuts its output's rows (taps) or columns (channels), each part running the whole chain of its elements, example after
 /// example: no split touches a reduction, so the bits do not depend on the thread count.</para>
-/// <para>Measured (report --parts cnn, Zen 5, 2 threads, the whole-batch products and then these alternated): the README
+/// <para>Measured (report --parts cnn, Zen 4, 2 threads, the whole-batch products and then these alternated): the README
 /// CNN's steps went from 3,118/3,144/2,797 to 3,436/3,633/3,348 examples/s (medians of step-rate), its peak working set
 /// from 136.5 to 107.8 MB.</para>
 /// </remarks>
@@ -126,7 +126,7 @@ internal static unsafe class ConvProducts
     /// 56,448 per example). The product's rows (taps) are cut among the threads in whole panels, each building only its
     /// taps' rows of the columns; a kernel with too few taps for that (the first layer's 9) cuts its columns (channels)
     /// instead, every part building all the columns. The bias
-    /// gradient from the packed dYᵀ, measured (report --parts cnn, Zen 5, alternated twice with a ChannelSums pass of its own):
+    /// gradient from the packed dYᵀ, measured (report --parts cnn, Zen 4, alternated twice with a ChannelSums pass of its own):
     /// the CNN's first convolution's backward 1,077/1,089 → 848/856 µs on 1 thread, 570 → 475/474 on 2; the second's
     /// 10,404/10,522 → 10,215/10,205 on 1.</remarks>
     public static void WeightGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dw, Span<T> dwt, int rows, in Window2d g, int outC, int threads, Span<T> db = default)

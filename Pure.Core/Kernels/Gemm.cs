@@ -176,10 +176,10 @@ internal static unsafe class Gemm
     /// <summary>Rows of A packed at once (an L3 block).</summary>
     internal const int McRows = 1536;
 
-    /// <summary>Below this much work (<see cref="Work{T}"/> ≈ 4 M multiply-adds, about 25 µs on one Zen 5 core) a product runs on
+    /// <summary>Below this much work (<see cref="Work{T}"/> ≈ 4 M multiply-adds, about 25 µs on one Zen 4 core) a product runs on
     /// the calling thread.</summary>
     /// <remarks>Measured with three products back to back as a step issues them (forward, dW, dX), 1 vs 2 threads, on the
-    /// 2-core Zen 5 while other builds shared it: below ~4 M multiply-adds the second thread cost 15–30% (waking it and the
+    /// 2-core Zen 4 while other builds shared it: below ~4 M multiply-adds the second thread cost 15–30% (waking it and the
     /// final handshake outweigh half of a few microseconds of work); above, it never cost more than noise. On an idle machine
     /// the break-even is lower, but a shared machine is the common case. The split itself cannot change a result.</remarks>
     internal const long ParallelThreshold = 1L << 22;
@@ -231,7 +231,7 @@ internal static unsafe class Gemm
     private static long parallelCalls;
 
     /// <summary>Parts per thread: more parts than threads lets a thread whose core is busy with something else take fewer.</summary>
-    /// <remarks>8 rather than 4: step-rate, 16 windows alternated in one process (Zen 5, 2 threads): b 298,352 -> 301,490 and
+    /// <remarks>8 rather than 4: step-rate, 16 windows alternated in one process (Zen 4, 2 threads): b 298,352 -> 301,490 and
     /// 295,897 -> 296,500 examples/s best (medians 294,144 -> 298,449, 282,769 -> 289,969), c 153,936 -> 154,827 and
     /// 154,675 -> 155,473, d 18,367 -> 18,357; with the host loaded, b's median 204,583 -> 215,899 and c's 90,471 -> 92,335.
     /// Only products with more than 8 micro-panels on the split side get more parts (b's dW: 7 -> 13 of 2 panels).</remarks>
@@ -274,7 +274,7 @@ internal static unsafe class Gemm
             int parts = Math.Min(units, threads * PartsPerThread);
             // A column split whose A is read in place streams all of A through L1 once per part: parts of at least two tiles
             // each (config b's first product at Vector256: 4 parts of 32 columns instead of 8 of 16) read it half as often.
-            // Warm fold, 2 threads, Zen 5, old/new alternated in one process (12 windows each), median examples/s: AVX2 path
+            // Warm fold, 2 threads, Zen 4, old/new alternated in one process (12 windows each), median examples/s: AVX2 path
             // b 317,512 -> 320,103 and 325,988 -> 331,511 (layer 1's product 75.7 -> 74.7 and 73.9 -> 72.8 us in the fold),
             // c 154,223 -> 155,959 (289.5 -> 278.5 us); AVX-512 c 160,645 -> 162,134. Parts of four tiles were slower (b's
             // product 85.6 -> 100.2 us on a loaded host: fewer parts to even out a busy core).
@@ -322,7 +322,7 @@ internal static unsafe class Gemm
         var op = job.Op;
         // The whole operand, packed by this thread for this call (at its first part here), into its own buffer. Packed once by
         // the caller for every thread, it ran alone and slowly: the helper had read that buffer in the call before, so each
-        // line written was first taken back from the helper's cache (config b's first product on 2 threads, Zen 5: 41 µs of
+        // line written was first taken back from the helper's cache (config b's first product on 2 threads, Zen 4: 41 µs of
         // packing before any part began, against 8 µs packing and reading on one thread). Each thread packing its own copy
         // costs one more pack, run in parallel; steps in a warm fold, the two ways alternated in one process, best of 12
         // windows: b 207,475 -> 219,951 and 233,040 -> 239,166 examples/s, c 114,998 -> 120,602 and 113,943 -> 122,901,
@@ -611,7 +611,7 @@ internal static unsafe class Gemm
     /// of the 64 sets of a 48 KB, 12-way L1 (so a panel's rows leave room for B's lines) or C is one micro-tile wide (each
     /// panel is read once, as packing would read it).</summary>
     /// <remarks>Packing A costs a pass over it, and a threaded product packs all of A on every thread. Measured in a warm fold
-    /// on 2 threads (Zen 5, AVX-512), the two ways alternated in one process, 12 windows each, best (median) examples/s:
+    /// on 2 threads (Zen 4, AVX-512), the two ways alternated in one process, 12 windows each, best (median) examples/s:
     /// b 297,390 (288,370) -&gt; 323,588 (315,298), c 94,035 (91,345) -&gt; 96,397 (94,621) on a loaded host, d's first layer's
     /// product 2,303 -&gt; 2,195 µs; on 1 thread (10 windows) b 180,042 -&gt; 187,890 median, c 91,089 -&gt; 93,817, d 9,894 -&gt; 9,931.
     /// A 1024-float stride (4 KB) puts all 12 rows in one L1 set: read in place, d's second layer's

@@ -27,7 +27,7 @@ internal struct Lanes8
 /// <remarks>The vector body keeps lanes (0, 1), (2, 3), (4, 5), (6, 7) in four <see cref="Vector128{T}"/> of double — four
 /// independent chains, two lanes each — and widens floats with <see cref="Vector128.WidenLower(Vector128{float})"/> (exact);
 /// with Vector256 (batch norm's passes), lanes 0–3 and 4–7 in two: half the instructions for the same additions (the CNN's
-/// first batch norm forward 673 -> 493 µs on two Zen 5 threads).
+/// first batch norm forward 673 -> 493 µs on two Zen 4 threads).
 /// Products and differences are separate roundings (no fused multiply-add), as in the scalar tail.</remarks>
 internal static class LaneSums
 {

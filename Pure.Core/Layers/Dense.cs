@@ -63,7 +63,7 @@ public sealed record DenseSpec(int In, int Out, Initializer? WeightInit = null) 
             // (With a wrong length the path below names the argument.)
             // dW (with db) and dX side by side, each whole on one thread, instead of each cut between the threads: a product
             // this size splits poorly (two handshakes, the packed operand on both cores). Config c's second layer (dY [128, 128],
-            // W [128, 256]) on 2 threads, Zen 5: 53.6 + 50.8 µs cut, 83.2 and 81.8 µs alone on one thread each; whole steps in a
+            // W [128, 256]) on 2 threads, Zen 4: 53.6 + 50.8 µs cut, 83.2 and 81.8 µs alone on one thread each; whole steps in a
             // warm fold, both ways alternated in one process, best of 12 windows: c 143,172 -> 149,406 and 136,032 -> 136,652
             // examples/s, d (its 10-wide last layer) 17,338 -> 17,924. Each product is the one-thread product: the same bits.
             fixed (T* dy = a.DY, x = a.X, dw = a.Gradient(0), db = a.Gradient(1), w = a.Parameter(0), dx = a.DX)

@@ -178,7 +178,7 @@ public static class Sampling
     /// block i, so the test is b &lt; keep·2⁵³ (exact: a power-of-two scaling), and for an integer b that is b &lt;
     /// ⌈keep·2⁵³⌉ (all true for keep ≥ 1): the same mask from integer comparisons, many blocks at a time, with no double formed. Long masks are
     /// cut among up to <paramref name="threads"/> threads (<see cref="NeuralPure.Kernels.WorkerPool.RunBlocks"/>). A mask of
-    /// 64 × 3136 elements on one thread (Zen 5) took 506 µs with one eight-lane register of blocks at a time and the comparison
+    /// 64 × 3136 elements on one thread (Zen 4) took 506 µs with one eight-lane register of blocks at a time and the comparison
     /// in 64-bit lanes; with two registers' rounds interleaved and the comparison in 32-bit lanes, 350 µs at Vector256 and
     /// 209 µs at Vector512 (a rotation is one instruction there).</remarks>
     internal static unsafe void KeepMask(RandomKey key, double keep, Span<bool> mask, int threads = 1)

@@ -122,7 +122,7 @@ internal sealed class Fold<T> where T : unmanaged, IFloatingPointIeee754<T>
         // Buffers shared where a layer allows it: a view (flatten) reads and writes one buffer forward (acts[i + 1] is acts[i],
         // so nothing is copied; not for the first layer, whose input may be the data set's own rows) and backward; a layer
         // whose backward runs in place (the element-wise activations) writes dx over dy (dActs[i] is dActs[i + 1]), so its
-        // backward touches one buffer fewer and the model one buffer fewer. Measured in a warm fold on 2 threads (Zen 5), old
+        // backward touches one buffer fewer and the model one buffer fewer. Measured in a warm fold on 2 threads (Zen 4), old
         // and new alternated in one process, median examples/s: the CNN 3,132 -> 3,206 and 3,158 -> 3,298 (its first ReLU's
         // backward 400 -> 208 us, the first batch norm's backward after it 1,289 -> 1,188, flatten 47 + 49 -> 0.6 + 0.6),
         // b 333,903 -> 341,383, c 164,109 -> 167,244, d 19,023 -> 19,280 (each ReLU's backward 53 -> 33 us); b on the AVX2
