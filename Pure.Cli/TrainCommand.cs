@@ -26,7 +26,7 @@ internal static class TrainCommand
     internal static readonly Option<string> Layers = new("--layers") { Description = "Hidden layer widths, e.g. 64,32 ('none': a linear model)", DefaultValueFactory = _ => "64" };
     internal static readonly Option<string> Activation = new("--activation") { Description = "relu, leaky-relu, tanh, sigmoid, gelu, silu, elu, softplus, identity", DefaultValueFactory = _ => D.Activation };
     internal static readonly Option<string> Init = new("--init") { Description = "pytorch, he-uniform, he-normal, xavier-uniform, xavier-normal, zeros", DefaultValueFactory = _ => D.Init };
-    internal static readonly Option<string?> Loss = new("--loss") { Description = "cross-entropy, mse, huber, l1, smooth-l1 (default: by task)" };
+    internal static readonly Option<string?> Loss = new("--loss") { Description = "cross-entropy, nll (a log-softmax then ends the model), mse, huber, l1, smooth-l1 (default: by task)" };
     internal static readonly Option<string> Optimizer = new("--optimizer") { Description = "sgd (PyTorch's SGD), momentum, nesterov, adam, adamw, rmsprop, adagrad, lion, adamax, nadam, radam", DefaultValueFactory = _ => D.Optimizer };
     internal static readonly Option<double?> LrDecay = new("--lr-decay") { Description = "Adagrad's learning-rate decay: lr / (1 + t·decay) (adagrad; default 0)" };
     internal static readonly Option<string?> NoDecay = new("--no-decay") { Description = "Keep these parameters out of the weight decay: names or globs, comma-separated (e.g. bias, or 0.*); default: decay all, as PyTorch" };

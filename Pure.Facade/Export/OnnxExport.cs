@@ -24,7 +24,7 @@ namespace NeuralPure.Facade.Export;
 /// definition; layer-norm → <c>LayerNormalization</c> (axis −dims; ones and zeros when not affine); batch-norm →
 /// <c>BatchNormalization</c> in inference mode with the running statistics; conv2d → <c>Conv</c>; maxpool2d → <c>MaxPool</c>
 /// (ONNX's padding never wins a maximum, as PyTorch's −∞); avgpool2d → <c>AveragePool</c> with count_include_pad; flatten →
-/// <c>Flatten</c> (axis 1). Identity, dropout, random-flip and random-shift are the identity at inference and add no node.</para>
+/// <c>Flatten</c> (axis 1); log-softmax → <c>LogSoftmax</c> (axis −1). Identity, dropout, random-flip and random-shift are the identity at inference and add no node.</para>
 /// <para>The bytes are a function of the model (and NeuralPure's version, written as the producer version): the same model gives
 /// the same file.</para>
 /// </remarks>
@@ -39,7 +39,7 @@ public static class OnnxExport
     /// <summary>The layer kinds the exporter knows (their <see cref="LayerSpec.Kind"/>).</summary>
     public static ImmutableArray<string> Kinds { get; } =
         ["dense", "identity", "relu", "leaky-relu", "sigmoid", "tanh", "gelu", "silu", "elu", "softplus", "dropout", "random-flip", "random-shift",
-         "layer-norm", "batch-norm", "conv2d", "maxpool2d", "avgpool2d", "flatten"];
+         "layer-norm", "batch-norm", "conv2d", "maxpool2d", "avgpool2d", "flatten", "log-softmax"];
 
     /// <summary>The model as ONNX protobuf bytes.</summary>
     /// <exception cref="ArgumentException">A layer is of a kind the exporter does not know (a user's own layer); the message names it.</exception>
@@ -212,6 +212,8 @@ public static class OnnxExport
                         [.. Window(ap.KernelH, ap.KernelW, ap.StrideH!.Value, ap.StrideW!.Value, ap.PaddingH, ap.PaddingW), new("count_include_pad", Int: ap.CountIncludePad ? 1 : 0)]);
                 case FlattenSpec:
                     return Node("Flatten", p, [x], [new("axis", Int: 1)]);
+                case LogSoftmaxSpec:
+                    return Node("LogSoftmax", p, [x], [new("axis", Int: -1)]);
                 default:
                     throw new ArgumentException($"layer {i} is of kind '{layer.Kind}', which the ONNX exporter does not know", nameof(layer));
             }

@@ -51,7 +51,8 @@ public sealed class KindRegistry
         .WithLayer<AvgPool2dSpec>("avgpool2d")
         .WithLayer<FlattenSpec>("flatten")
         .WithLayer<RandomFlipSpec>("random-flip")
-        .WithLayer<RandomShiftSpec>("random-shift");
+        .WithLayer<RandomShiftSpec>("random-shift")
+        .WithLayer<LogSoftmaxSpec>("log-softmax");
 
     /// <summary>This registry with the layer type <typeparamref name="TSpec"/> under <paramref name="kind"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>

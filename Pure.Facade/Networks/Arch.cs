@@ -80,6 +80,7 @@ public static class Arch
             return AvgPool2dSpec.Square(k, a.Int(9, "stride", k), a.Int(9, "pad", 0)) with { CountIncludePad = a.Flag("count_include_pad", true) };
         },
         ["flatten"] = (a, _) => { a.RequireOnly(0); return new FlattenSpec(); },
+        ["log-softmax"] = (a, _) => { a.RequireOnly(0); return new LogSoftmaxSpec(); },
         ["flip"] = (a, _) => { a.RequireOnly(0, "horizontal", "vertical"); return new RandomFlipSpec(a.Flag("horizontal", true), a.Flag("vertical", false)); },
         ["shift"] = (a, _) =>
         {
@@ -109,7 +110,7 @@ public static class Arch
             var args = ParseItem(raw, position);
             string name = args.Item.ToLowerInvariant() switch
             {
-                "linear" => "dense", "bn" or "batchnorm1d" or "batchnorm2d" => "batchnorm", "conv2d" => "conv", "maxpool2d" => "maxpool", "avgpool2d" => "avgpool", "random-flip" => "flip", "random-shift" => "shift", var n => n,
+                "linear" => "dense", "bn" or "batchnorm1d" or "batchnorm2d" => "batchnorm", "conv2d" => "conv", "maxpool2d" => "maxpool", "avgpool2d" => "avgpool", "random-flip" => "flip", "random-shift" => "shift", "logsoftmax" => "log-softmax", var n => n,
             };
             LayerSpec layer;
             if (Builders.TryGetValue(name, out var build))
@@ -127,11 +128,16 @@ public static class Arch
             catch (ArgumentException e) { throw new ArgumentException($"--arch item {position} '{raw.Trim()}': {e.Message.Split(" (Parameter")[0]}", "arch", e); }
             layers.Add(layer);
         }
-        if (!(layers[^1] is DenseSpec last && last.Out == outputs))
+        // A last log-softmax stays last: the output layer goes before it. nll takes log-probabilities, so a model trained with
+        // it ends in log-softmax whether the line says so or not (as Output(k, "nll") builds it).
+        bool logProbabilities = layers[^1] is LogSoftmaxSpec;
+        if (logProbabilities) layers.RemoveAt(layers.Count - 1);
+        if (!(layers.Count > 0 && layers[^1] is DenseSpec last && last.Out == outputs))
         {
             if (shape.Rank != 1) throw new ArgumentException($"--arch ends with examples of shape {shape}; add flatten so the output layer dense({outputs}) can follow", "arch");
             layers.Add(new DenseSpec(shape[0], outputs));
         }
+        if (logProbabilities || loss is NllSpec) layers.Add(new LogSoftmaxSpec());
         return new ModelSpec(input, [.. layers], loss);
     }
 

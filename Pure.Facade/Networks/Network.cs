@@ -88,7 +88,9 @@ public sealed record NetworkBuilder
     /// <summary>Adds dropout with drop probability <paramref name="rate"/>.</summary>
     public NetworkBuilder Dropout(double rate) => Then(new DropoutSpec(rate));
 
-    /// <summary>Adds the output layer (dense, no activation: the loss takes logits) and the loss; returns the model.</summary>
+    /// <summary>Adds the output layer (dense, no activation: the loss takes logits) and the loss; returns the model. For nll,
+    /// which takes log-probabilities, the dense layer is followed by a log-softmax (PyTorch's <c>nn.Linear</c>,
+    /// <c>nn.LogSoftmax(dim=1)</c> before <c>nn.NLLLoss</c>).</summary>
     /// <exception cref="ArgumentException">The loss cannot follow an output of that width (cross-entropy needs at least 2 classes), or the shape here is not a vector.</exception>
     public ModelSpec Output(int units, LossSpec loss, Initializer? init = null)
     {
@@ -96,7 +98,8 @@ public sealed record NetworkBuilder
         if (units < 1) throw new ArgumentOutOfRangeException(nameof(units), units, "the output needs at least one unit");
         try { loss.RequireOutputShape(Shape.Of(units)); }
         catch (ArgumentException e) { throw new ArgumentException($"Output({units}, {loss.Kind}): {e.Message.Split(" (Parameter")[0]}", nameof(loss), e); }
-        return new(Input, [.. Layers.Add(new DenseSpec(VectorWidth("Output"), units, init))], loss);
+        var layers = Layers.Add(new DenseSpec(VectorWidth("Output"), units, init));
+        return new(Input, [.. loss is NllSpec ? layers.Add(new LogSoftmaxSpec()) : layers], loss);
     }
 
     /// <summary>Adds the output layer and the loss named <paramref name="loss"/> (cross-entropy, mse, huber, bce, l1, smooth-l1, nll), as <c>Dense(…, "relu")</c> names its activation.</summary>

@@ -63,7 +63,9 @@ public static class Experiment
         var sizes = new List<int> { data.Features };
         sizes.AddRange(config.Layers);
         sizes.Add(outputs);
-        return ModelSpec.Mlp(sizes, ActivationSpec.Parse(config.Activation), loss, Initializer.Parse(config.Init), config.Dropout);
+        var mlp = ModelSpec.Mlp(sizes, ActivationSpec.Parse(config.Activation), loss, Initializer.Parse(config.Init), config.Dropout);
+        // nll takes log-probabilities: the MLP's last dense layer is followed by a log-softmax (as Network's Output(k, "nll")).
+        return loss is NllSpec ? new ModelSpec(mlp.Input, mlp.Layers.Add(new LogSoftmaxSpec()), mlp.Loss) : mlp;
     }
 
     /// <summary>An estimate of the peak bytes training an MLP with these widths takes, and its parameter count, calibrated on
@@ -206,7 +208,8 @@ public static class Experiment
         var trainCurve = outcome.History.Select(h => h.TrainLoss).ToList();
         if (outcome.Status == FitStatus.Diverged) { curve.Add(double.NaN); trainCurve.Add(double.NaN); }
         bool validated = outcome.History.Length > 0 && outcome.History.All(h => h.ValLoss is not null);
-        var diagnosis = curve.Count < 2 ? null : validated ? HistoryDiagnosis.Diagnose(trainCurve, curve) : HistoryDiagnosis.Diagnose(curve);
+        // No diagnosis of a curve with a negative loss (its rules read losses ≥ 0; a user's own loss may go below 0).
+        var diagnosis = curve.Count < 2 || curve.Any(v => v < 0) || trainCurve.Any(v => v < 0) ? null : validated ? HistoryDiagnosis.Diagnose(trainCurve, curve) : HistoryDiagnosis.Diagnose(curve);
         return new ExperimentResult(config, data, split, outcome, model, cm, rm, diagnosis, optimizer);
     }
 

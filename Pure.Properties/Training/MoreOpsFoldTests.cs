@@ -22,6 +22,7 @@ public sealed class MoreOpsFoldTests
         "softplus nll adamw" => (ModelSpec.Mlp([2, 8, 3], new SoftplusSpec(2, 3), new NllSpec()), Optimizer.AdamW(0.01)),
         "elu weighted nll sgd" => (ModelSpec.Mlp([2, 8, 3], new EluSpec(), new NllSpec(ImmutableArray.Create(1.0, 2.0, 0.5)), dropout: 0.1), Optimizer.Sgd(0.01)),
         "silu smooth-l1 beta 0 nesterov" => (ModelSpec.Mlp([2, 8, 8, 3], new SiluSpec(), new SmoothL1Spec(0)), Optimizer.Nesterov(0.01)),
+        "log-softmax nll adam" => (new ModelSpec(2, [new DenseSpec(2, 8), new ReluSpec(), new DenseSpec(8, 3), new LogSoftmaxSpec()], new NllSpec()), Optimizer.Adam(0.01)),
         _ => throw new ArgumentException(name, nameof(name)),
     };
 
@@ -41,6 +42,7 @@ public sealed class MoreOpsFoldTests
     [InlineData("softplus nll adamw")]
     [InlineData("elu weighted nll sgd")]
     [InlineData("silu smooth-l1 beta 0 nesterov")]
+    [InlineData("log-softmax nll adam")]
     public void A_step_of_the_fold_allocates_nothing(string name)
     {
         var (spec, opt) = Problem(name);
@@ -54,6 +56,7 @@ public sealed class MoreOpsFoldTests
     [InlineData("softplus nll adamw")]
     [InlineData("elu weighted nll sgd")]
     [InlineData("silu smooth-l1 beta 0 nesterov")]
+    [InlineData("log-softmax nll adam")]
     public void The_fold_gives_the_pure_steps_bits_in_float_and_double(string name)
     {
         var (spec, opt) = Problem(name);

@@ -40,6 +40,7 @@ public sealed class VerifyTests
     [Law(15)] public Property Sigmoid_passes() => LayerLaw(Gen.Constant<LayerSpec>(new SigmoidSpec()));
     [Law(15)] public Property Tanh_passes() => LayerLaw(Gen.Constant<LayerSpec>(new TanhSpec()));
     [Law(15)] public Property Gelu_passes() => LayerLaw(Gen.Constant<LayerSpec>(new GeluSpec()));
+    [Law(20)] public Property LogSoftmax_passes() => LayerLaw(Gen.Constant<LayerSpec>(new LogSoftmaxSpec()));
     [Law(15)] public Property Dropout_in_training_passes() => LayerLaw(Generators.Between(0, 0.9).Select(r => (LayerSpec)new DropoutSpec(r)), training: true);
     [Law(10)] public Property Dropout_in_evaluation_passes() => LayerLaw(Generators.Between(0, 0.9).Select(r => (LayerSpec)new DropoutSpec(r)));
 

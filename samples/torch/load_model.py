@@ -50,6 +50,8 @@ def layer(spec, x):
         return nn.Softplus(spec["beta"], spec["threshold"])
     if kind == "dropout":
         return nn.Dropout(spec["rate"])
+    if kind == "log-softmax":
+        return nn.LogSoftmax(dim=-1)
     if kind == "layer-norm":
         return nn.LayerNorm(list(x.shape[-spec["dims"]:]), eps=spec["eps"], elementwise_affine=spec["affine"])
     if kind == "batch-norm":

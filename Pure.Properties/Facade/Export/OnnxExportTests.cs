@@ -90,7 +90,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     public static TheoryData<string> Kinds() =>
         ["dense", "identity", "relu", "leaky-relu", "sigmoid", "tanh", "gelu", "silu", "elu", "softplus", "dropout", "layer-norm", "layer-norm-plain",
          "layer-norm-images", "batch-norm-vectors", "batch-norm-plain", "conv2d", "conv2d-no-bias", "maxpool2d", "avgpool2d", "avgpool2d-exclude-pad",
-         "flatten", "random-flip", "random-shift", "cnn", "regression", "nll"];
+         "flatten", "random-flip", "random-shift", "cnn", "regression", "nll", "log-softmax", "log-softmax-images"];
 
     internal static ModelSpec KindSpec(string kind)
     {
@@ -127,6 +127,8 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 new AvgPool2dSpec(2, 2, 1, 1), new DropoutSpec(0.5)),
             "regression" => new ModelSpec(4, [new DenseSpec(4, 5), new TanhSpec(), new DenseSpec(5, 1)], new MseSpec()),
             "nll" => new ModelSpec(4, [new DenseSpec(4, 3)], new NllSpec()),
+            "log-softmax" => new ModelSpec(4, [new DenseSpec(4, 3), new LogSoftmaxSpec()], new NllSpec()),
+            "log-softmax-images" => Image(new LogSoftmaxSpec()), // over the last dimension of [C, H, W]: the rows of each plane
             _ => throw new ArgumentException(kind),
         };
     }

@@ -11,10 +11,11 @@ namespace NeuralPure.Properties.Facade.Models;
 /// own registered kinds: a spec with each, hyperparameters included, survives the file format unchanged without any registry.</summary>
 public sealed class NewKindsFileTests
 {
-    public static TheoryData<string> Specs() => ["norms-silu-elu-softplus-nll", "l1", "smooth-l1", "cnn"];
+    public static TheoryData<string> Specs() => ["norms-silu-elu-softplus-nll", "l1", "smooth-l1", "cnn", "log-softmax"];
 
     private static ModelSpec Spec(string name) => name switch
     {
+        "log-softmax" => new ModelSpec(3, [new DenseSpec(3, 4), new ReluSpec(), new DenseSpec(4, 3), new LogSoftmaxSpec()], new NllSpec()),
         "l1" => new ModelSpec(3, [new DenseSpec(3, 4), new EluSpec(0.5), new DenseSpec(4, 2)], new L1Spec()),
         "smooth-l1" => new ModelSpec(3, [new DenseSpec(3, 4), new SoftplusSpec(2, 15), new DenseSpec(4, 2)], new SmoothL1Spec(0.25)),
         "cnn" => new ModelSpec(NeuralPure.Tensors.Shape.Of(1, 8, 8), [new Conv2dSpec(1, 4, 3, 2, 1, 2, 1, 0, Bias: false), new BatchNormSpec(4), new ReluSpec(),

@@ -50,6 +50,33 @@ public sealed class DiagnosisTests
         Assert.NotEqual(DiagnosisKind.Overfitting, HistoryDiagnosis.Diagnose(train, val).Kind);
 
     [Fact]
+    public void The_rules_read_losses_of_at_least_zero_and_name_a_negative_one()
+    {
+        // a falling negative curve (nll on outputs that are not log-probabilities) is not a divergence: refused, with its epoch
+        var e = Assert.Throws<ArgumentException>(() => HistoryDiagnosis.Diagnose([-1.0, -2.0, -3.0, -4.0]));
+        Assert.Equal("losses", e.ParamName);
+        Assert.Contains("the loss is -1 at epoch 1", e.Message);
+        Assert.Equal("trainLosses", Assert.Throws<ArgumentException>(() => HistoryDiagnosis.Diagnose([1.0, -0.5], [1.0, 0.9])).ParamName);
+        Assert.Equal("losses", Assert.Throws<ArgumentException>(() => HistoryDiagnosis.Diagnose([1.0, 0.8], [1.0, -0.1])).ParamName);
+        // a curve that starts at 0 has no ratio to grow by: not diverged by the 10× rule
+        Assert.NotEqual(DiagnosisKind.Diverged, HistoryDiagnosis.Diagnose([0.0, 1e-9]).Kind);
+        Assert.Equal(DiagnosisKind.Diverged, HistoryDiagnosis.Diagnose([0.0, double.PositiveInfinity]).Kind);
+    }
+
+    [Fact]
+    public void An_oscillating_verdict_spells_out_five_rises_and_lists_them_all_in_its_epochs()
+    {
+        var zigzag = Enumerable.Range(0, 41).Select(i => i % 2 == 0 ? 1.0 : 2.0).ToArray(); // rises at epochs 2, 4, …, 40
+        var d = HistoryDiagnosis.Diagnose(zigzag);
+        Assert.Equal(DiagnosisKind.Oscillating, d.Kind);
+        Assert.Equal(Enumerable.Range(1, 20).Select(k => 2 * k), d.Epochs);
+        Assert.StartsWith("the loss rose at 20 of 40 epochs (1→2 at epoch 2, ", d.Evidence);
+        Assert.Equal(5, d.Evidence.Split("→").Length - 1);
+        var few = HistoryDiagnosis.Diagnose([3.2, 0.1, 3.8, 0.2, 4.1, 0.15]);
+        Assert.StartsWith("the loss rose at epochs 3, 5 (", few.Evidence);
+    }
+
+    [Fact]
     public void A_diverged_validation_curve_stays_diverged_and_curves_must_match_in_length()
     {
         Assert.Equal(DiagnosisKind.Diverged, HistoryDiagnosis.Diagnose([1.0, 0.5, 0.4], [1.0, 0.5, double.NaN]).Kind);
