@@ -56,6 +56,8 @@ public static partial class Fitter
     {
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(y);
         if (spec.Loss.UsesLabels) throw new ArgumentException($"the model's loss '{spec.Loss.Kind}' takes class labels; give y as int[] or string[] labels, or use a regression loss (mse, huber)", nameof(spec));
+        RefuseBinaryCrossEntropy(spec);
+        RequireValidationX(validationX, validationY);
         if (spec.OutputWidth != 1) throw new ArgumentException($"regression on one target needs one output; the model has {spec.OutputWidth}", nameof(spec));
         var train = Table(x, [.. y], TaskKind.Regression, [], nameof(x), nameof(y));
         var val = validationX is null ? null : Table(validationX, [.. validationY ?? throw new ArgumentException("validationX needs validationY", nameof(validationY))], TaskKind.Regression, [], nameof(validationX), nameof(validationY));
@@ -66,6 +68,10 @@ public static partial class Fitter
         double[,]? validationX, string[]? validationY, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        RefuseBinaryCrossEntropy(spec);
+        RequireValidationX(validationX, validationY);
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.GetLength(0) == 0 || y.Length == 0) throw new ArgumentException($"x has {x.GetLength(0)} rows and y {y.Length} labels; a fit needs at least one row", x.GetLength(0) == 0 ? nameof(x) : nameof(y));
         if (!spec.Loss.UsesLabels) throw new ArgumentException($"the model's loss '{spec.Loss.Kind}' does not take class labels; end the network with Output(classes, \"cross-entropy\")", nameof(spec));
         if (classes.Length < 2) throw new ArgumentException($"classification needs at least 2 classes; y has {classes.Length}", nameof(y));
         if (spec.OutputWidth != classes.Length)
@@ -83,6 +89,21 @@ public static partial class Fitter
             val = Table(validationX, [.. encoded], TaskKind.Classification, classes, nameof(validationX), nameof(validationY));
         }
         return FitTables(spec, train, val, options, optimizer, progress, cancellationToken);
+    }
+
+    /// <summary>Binary cross-entropy takes 0/1 (or [0, 1]) targets per output from logits: neither class labels, which the
+    /// classifier overloads encode as class indices, nor real targets, which the regression overload standardizes (they would
+    /// leave [0, 1]). Refused here, as the CLI refuses <c>--loss bce</c>, rather than failing on a value the caller never gave.</summary>
+    private static void RefuseBinaryCrossEntropy(ModelSpec spec)
+    {
+        if (spec.Loss is NeuralPure.Losses.BinaryCrossEntropySpec)
+            throw new ArgumentException("the model's loss 'bce' takes 0/1 targets per output, which these array overloads do not: for two classes give int[] or string[] labels and end the network with Output(2, \"cross-entropy\"); for 0/1 targets per output (multi-label) give them as a DataSet<float> to Fitter.Fit(spec, optimizer, train, validation, options)", nameof(spec));
+    }
+
+    /// <summary>Validation labels or targets without validation rows would be ignored: refused instead.</summary>
+    private static void RequireValidationX(double[,]? validationX, Array? validationY)
+    {
+        if (validationX is null && validationY is not null) throw new ArgumentException("validationY needs validationX (the validation rows it labels)", nameof(validationX));
     }
 
     private static string Names(ImmutableArray<string> classes) => classes.Length <= 10 ? string.Join(", ", classes) : string.Join(", ", classes.Take(10)) + ", …";

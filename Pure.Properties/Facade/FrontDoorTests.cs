@@ -107,6 +107,24 @@ public sealed class FrontDoorTests
         Assert.Contains("early stopping watches the validation loss",
             Assert.Throws<ArgumentException>(() => Fitter.Fit(three, x, y, new FitOptions(EarlyStopping: new EarlyStopping(3)))).Message);
         Assert.Contains("the model takes 2 features", Assert.Throws<ArgumentException>(() => Fitter.Fit(three, x, y, Quick).Predict(new double[2, 3])).Message);
+        // validation labels without validation rows would be ignored: refused, in every overload
+        var noRows = Assert.Throws<ArgumentException>(() => Fitter.Fit(three, x, y, Quick, validationY: y));
+        Assert.Equal("validationX", noRows.ParamName);
+        Assert.Contains("validationY needs validationX", noRows.Message);
+        Assert.Equal("validationX", Assert.Throws<ArgumentException>(() => Fitter.Fit(three, x, labels.Select(l => l ?? "0").ToArray(), Quick, validationY: ["0"])).ParamName);
+        var reg = Network.Input(2).Dense(4).Output(1, "mse");
+        Assert.Equal("validationX", Assert.Throws<ArgumentException>(() => Fitter.Fit(reg, x, y.Select(v => (double)v).ToArray(), Quick, validationY: [1.0])).ParamName);
+        // no rows: said as such, not as a class count
+        var empty = Assert.Throws<ArgumentException>(() => Fitter.Fit(three, new double[0, 2], Array.Empty<int>()));
+        Assert.Contains("x has 0 rows and y 0 labels; a fit needs at least one row", empty.Message);
+        // bce takes 0/1 targets per output, which no array overload takes: refused up front, not on a standardized value
+        var bce = Network.Input(2).Dense(4).Output(1, "bce");
+        foreach (var call in new Action[] { () => Fitter.Fit(bce, x, y), () => Fitter.Fit(bce, x, labels.Select(l => l ?? "0").ToArray()), () => Fitter.Fit(bce, x, y.Select(v => v == 0 ? 0.0 : 1.0).ToArray()) })
+        {
+            var e = Assert.Throws<ArgumentException>(call);
+            Assert.Equal("spec", e.ParamName);
+            Assert.Contains("the model's loss 'bce' takes 0/1 targets per output, which these array overloads do not", e.Message);
+        }
     }
 
     [Fact]
