@@ -233,10 +233,18 @@ internal static class SweepCommand
         {
             using var held = RunFolder.Hold(folder);
             var state = Classify(folder, t); // again, under the lock: another process may have finished it meanwhile
-            if (state == TrialState.Finished) { say($"{who}: already finished, skipped"); return new Outcome(Kind.Skipped, null); }
             var validated = t.Validated;
             var config = validated.Config;
             var data = TrainCommand.LoadData(config);
+            if (state == TrialState.Finished)
+            {
+                // Finished on this data, or the sweep's trials would not be comparable (a resumed trial is checked the same way).
+                var (_, recorded, _, _) = RunRecord.Read(Path.Combine(folder, "run.json"));
+                if (recorded != data.Sha256)
+                    throw new InvalidOperationException($"the data '{config.Data}' differs from the one trial {t.Trial.Index} finished on (sha256 {data.Sha256[..12]}… vs recorded {recorded[..Math.Min(12, recorded.Length)]}…); its figures would not compare with the others': rerun the sweep on that data, or choose another --out");
+                say($"{who}: already finished, skipped");
+                return new Outcome(Kind.Skipped, null);
+            }
             var plan = TrainCommand.Plan(validated, data);
             FitCheckpoint? resume = null;
             if (state == TrialState.Resumable)

@@ -138,6 +138,10 @@ internal sealed record SweepFile(string Path, bool Zip, ImmutableArray<string> A
         }
         var names = trials.GroupBy(t => t.Trial.Name).FirstOrDefault(g => g.Count() > 1);
         if (names is not null) throw Bad($"trials {string.Join(" and ", names.Select(t => t.Trial.Index))} are the same experiment ({names.Key}): an axis lists a value twice");
+        // The same config under two spellings (0.01 and 1e-2, null and the default): one experiment run and reported twice.
+        var same = trials.GroupBy(t => Sweep.ConfigHash(t.Trial.Config)).FirstOrDefault(g => g.Count() > 1);
+        if (same is not null)
+            throw Bad($"trials {string.Join(" and ", same.Select(t => $"{t.Trial.Index} ({t.Trial.Name})"))} are the same experiment (config sha256 {same.Key[..12]}…): an axis lists one value twice in different spellings");
         return new SweepFile(path, zip, [.. axes.Select(a => a.Key)], trials.ToImmutable());
     }
 

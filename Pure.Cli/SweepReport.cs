@@ -61,6 +61,7 @@ internal static class SweepReport
         var planned = (manifest["trials"] as JsonArray ?? []).Select(t => t!.AsObject()).ToList();
         var figures = new List<(JsonObject Plan, TrialFigures? Figures)>();
         string? metricName = null;
+        var dataOf = new List<(int Trial, string Sha256)>();
         foreach (var t in planned)
         {
             var name = t["name"]!.GetValue<string>();
@@ -72,6 +73,7 @@ internal static class SweepReport
                 var status = r["status"]?.GetValue<string>() ?? "?";
                 if (status != "cancelled")
                 {
+                    dataOf.Add((t["index"]!.GetValue<int>(), r["data"]?["sha256"]?.GetValue<string>() ?? "?"));
                     var test = r["test"] as JsonObject;
                     bool classification = r["data"]?["task"]?.GetValue<string>() == "classification";
                     metricName ??= classification ? "test accuracy" : "test R²";
@@ -86,6 +88,9 @@ internal static class SweepReport
             }
             figures.Add((t, f));
         }
+        var datas = dataOf.GroupBy(d => d.Sha256).ToList();
+        if (datas.Count > 1)
+            throw new InvalidOperationException($"the trials in '{folder}' ran on different data ({string.Join("; ", datas.Select(g => $"sha256 {g.Key[..Math.Min(12, g.Key.Length)]}… for trial{(g.Count() > 1 ? "s" : "")} {string.Join(", ", g.Select(d => d.Trial).Take(8))}{(g.Count() > 8 ? ", …" : "")}"))}): their figures do not compare; move the trials of the other data away and rerun them");
         metricName ??= "test metric";
         var configurations = figures
             .GroupBy(x => string.Join(" ", axes.Select(a => $"{a}={x.Plan["settings"]![a]!.GetValue<string>()}")))

@@ -407,6 +407,9 @@ public sealed class SweepTests(ReferenceSweep reference) : IClassFixture<Referen
             ("""{"base": {"data": "iris", "checkpoint-every": 0}}""", "checkpoint-every must be ≥ 1 in a sweep"),
             ("""{"base": {"data": "iris", "arch": "dense(8),relu", "layers": [8]}}""", "trial 0 (seed 42): --layers describes the MLP"),
             ("""[1, 2]""", "a sweep file is a JSON object"),
+            // one experiment under two spellings: the names differ, the configs do not
+            ("""{"base": {"data": "iris"}, "axes": {"lr": [0.01, 1e-2]}}""", "trials 0 (lr=0.01_seed=42-"),
+            ("""{"base": {"data": "iris"}, "axes": {"batch-size": [null, 32]}}""", "are the same experiment (config sha256 "),
         };
         foreach (var (json, expected) in cases)
         {
@@ -430,6 +433,38 @@ public sealed class SweepTests(ReferenceSweep reference) : IClassFixture<Referen
         var (c2, _, e2) = CliRunner.Run("sweep", "run", P("ok.json"), "--out", P("o"), "--index", "1");
         Assert.Equal(2, c2);
         Assert.Contains("--index 1 is out of range: the sweep has 1 trials", e2);
+    }
+
+    [Fact]
+    public void A_finished_trial_is_skipped_only_on_the_data_it_ran_on_and_the_report_refuses_trials_of_different_data()
+    {
+        var csv = P("two.csv");
+        string Rows(bool flip) => "a,b,y\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i % 7},{(i * 3) % 5},{((i % 2 == 0) ^ flip ? "u" : "v")}\n"));
+        File.WriteAllText(csv, Rows(false));
+        var file = P("sweep.json");
+        File.WriteAllText(file, $$$"""{"base": {"data": "{{{csv.Replace("\\", "/")}}}", "epochs": 2}, "axes": {"lr": [0.01, 0.03]}}""");
+        Assert.Equal(0, CliRunner.Run("sweep", "run", file, "--out", P("s")).Code);
+        var names = ReferenceSweep.TrialNames(P("s"));
+        var records = names.Select(n => File.ReadAllText(Path.Combine(P("s"), n, "run.json"))).ToList();
+        // the same data: skipped
+        var (c0, o0, _) = CliRunner.Run("sweep", "run", file, "--out", P("s"));
+        Assert.Equal(0, c0);
+        Assert.Contains("already finished, skipped", o0);
+        // the labels flipped: the finished trials are not this data's; refused, and left as they were
+        File.WriteAllText(csv, Rows(true));
+        var (c1, _, e1) = CliRunner.Run("sweep", "run", file, "--out", P("s"));
+        Assert.Equal(1, c1);
+        Assert.Contains("differs from the one trial 0 finished on (sha256 ", e1);
+        Assert.Equal(records, names.Select(n => File.ReadAllText(Path.Combine(P("s"), n, "run.json"))));
+        // a trial rerun on the new data beside one of the old: the report will not rank them together
+        Directory.Delete(Path.Combine(P("s"), names[1]), true);
+        Assert.Equal(0, CliRunner.Run("sweep", "run", file, "--out", P("s"), "--index", "1").Code);
+        var (c2, _, e2) = CliRunner.Run("sweep", "report", P("s"));
+        Assert.NotEqual(0, c2);
+        Assert.Contains("ran on different data (sha256 ", e2);
+        Assert.Contains("for trial 0", e2);
+        Assert.Contains("for trial 1", e2);
+        Assert.DoesNotContain("   at ", e2);
     }
 
     [Fact]
