@@ -92,6 +92,14 @@ public static partial class Fitter
     {
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(train); ArgumentNullException.ThrowIfNull(options);
         int perEpoch = Check(spec, train, validation, options);
+        if (options.ReportIterations && iterations is null)
+            throw new ArgumentException("FitOptions.ReportIterations is set but no iterations callback was given: pass iterations, or leave ReportIterations false", nameof(options));
+        if (start is not null)
+        {
+            // Checked here, not only by the first step: a start at or past the last epoch runs no step and would be returned as it came.
+            NeuralPure.Models.Model.RequireParameters(spec, start.Params, nameof(start));
+            NeuralPure.Models.Model.RequireState(spec, start.LayerState, nameof(start));
+        }
         var state = start ?? Trainer.Init<float>(spec, optimizer, RandomKey.FromSeed(options.Seed));
         var run = new Run(state, 0, perEpoch, 0, 0, [], [], double.PositiveInfinity, 0, 0, state.Params, 0, 0);
         return Loop(spec, optimizer, train, validation, options, progress, iterations, cancellationToken, checkpoint, run, null);

@@ -87,6 +87,24 @@ public sealed class FitterTests
         Assert.Throws<ArgumentException>(() => Fitter.Fit(spec, Optimizer.Sgd(0.1), train, null, new FitOptions(BatchSize: 1000, DropLast: true)));
     }
 
+    [Fact]
+    public void An_option_without_its_callback_and_a_start_of_another_model_are_refused_even_when_no_step_would_run()
+    {
+        var (spec, train, _) = Problem();
+        var e = Assert.Throws<ArgumentException>(() => Fitter.Fit(spec, Optimizer.Sgd(0.1), train, null, new FitOptions(Epochs: 1, ReportIterations: true)));
+        Assert.Equal("options", e.ParamName);
+        Assert.Contains("no iterations callback", e.Message);
+        // a start of another model at its last epoch: no step runs, and it used to come back as the "completed" outcome
+        var other = ModelSpec.Mlp([4, 3, 2], new TanhSpec(), new SoftmaxCrossEntropySpec());
+        var start = Trainer.Init<float>(other, Optimizer.Sgd(0.1), RandomKey.FromSeed(1)) with { Epoch = 5 };
+        var s = Assert.Throws<ArgumentException>(() => Fitter.Fit(spec, Optimizer.Sgd(0.1), train, null, new FitOptions(Epochs: 5), start: start));
+        Assert.Equal("start", s.ParamName);
+        // a folder is not a model file
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        try { Assert.Contains("is a folder, not a safetensors file", Assert.Throws<FileNotFoundException>(() => NeuralPure.Facade.Models.ModelFile.Load(dir)).Message); }
+        finally { Directory.Delete(dir); }
+    }
+
     /// <summary>A diverged fit keeps parameters whose loss is finite: with validation the best epoch's, else those before the last
     /// finite step; the outcome says which.</summary>
     [Fact]
