@@ -34,6 +34,43 @@ public sealed record TrainedModel(ModelSpec Spec, ParamTree<float> Parameters, S
 
     private ParamTree<float>? layerState;
 
+    /// <summary>The parameters, checked against <see cref="Spec"/> when the model is made or given in a <c>with</c> (a mismatch would
+    /// fail only at the first prediction, blaming its rows).</summary>
+    public ParamTree<float> Parameters { get; init => field = RequireParameters(Spec, value); } = RequireParameters(Spec, Parameters);
+
+    /// <summary>The standardization, checked when the model is made or given in a <c>with</c>: one finite mean and one finite scale
+    /// &gt; 0 per input feature of <see cref="Spec"/>, and a finite target mean and scale &gt; 0.</summary>
+    public Standardizer Standardizer { get; init => field = RequireStandardizer(Spec, value); } = RequireStandardizer(Spec, Standardizer);
+
+    /// <summary>The input columns' names, checked when the model is made or given in a <c>with</c>: one per input feature of
+    /// <see cref="Spec"/>, or none.</summary>
+    public ImmutableArray<string> FeatureNames { get; init => field = RequireFeatureNames(Spec, value); } = RequireFeatureNames(Spec, FeatureNames);
+
+    private static ImmutableArray<string> RequireFeatureNames(ModelSpec spec, ImmutableArray<string> names) =>
+        names.IsDefaultOrEmpty || names.Length == spec.InputWidth ? names
+            : throw new ArgumentException($"{names.Length} feature names for a model that takes {spec.InputWidth} features", nameof(FeatureNames));
+
+    private static ParamTree<float> RequireParameters(ModelSpec spec, ParamTree<float> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(parameters);
+        Model.RequireParameters(spec, parameters, nameof(Parameters));
+        return parameters;
+    }
+
+    private static Standardizer RequireStandardizer(ModelSpec spec, Standardizer s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        int f = spec.InputWidth;
+        if (s.Mean.IsDefault || s.Scale.IsDefault || s.Mean.Length != f || s.Scale.Length != f)
+            throw new ArgumentException($"the standardizer has {(s.Mean.IsDefault ? 0 : s.Mean.Length)} means and {(s.Scale.IsDefault ? 0 : s.Scale.Length)} scales for a model that takes {f} features", nameof(Standardizer));
+        for (int j = 0; j < f; j++)
+            if (!double.IsFinite(s.Mean[j]) || !(s.Scale[j] > 0) || !double.IsFinite(s.Scale[j]))
+                throw new ArgumentException($"the standardizer's feature {j} has mean {s.Mean[j]} and scale {s.Scale[j]}; a mean must be finite and a scale finite and > 0", nameof(Standardizer));
+        if (!double.IsFinite(s.TargetMean) || !(s.TargetScale > 0) || !double.IsFinite(s.TargetScale))
+            throw new ArgumentException($"the standardizer's target mean {s.TargetMean} and scale {s.TargetScale}: the mean must be finite and the scale finite and > 0", nameof(Standardizer));
+        return s;
+    }
+
     /// <summary>The class names, checked: one per class, distinct (empty for regression).</summary>
     public ImmutableArray<string> ClassNames { get; } =
         ClassNames.IsDefault ? [.. Enumerable.Range(0, Task == TaskKind.Classification ? Classes : 0).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))]

@@ -128,6 +128,25 @@ public sealed class FrontDoorTests
     }
 
     [Fact]
+    public void A_trained_model_made_of_parts_that_do_not_fit_is_refused_when_made_not_at_its_first_prediction()
+    {
+        var (x, y) = Blobs(c => c);
+        var m = Fitter.Fit(Network.Input(2).Dense(4).Output(3, "cross-entropy"), x, y, Quick).Model;
+        var other = Fitter.Fit(Network.Input(2).Dense(5).Output(3, "cross-entropy"), x, y, Quick).Model;
+        Assert.Equal("Parameters", Assert.Throws<ArgumentException>(() => new TrainedModel(m.Spec, other.Parameters, m.Standardizer, m.Task, m.Classes, m.FeatureNames, m.TargetName)).ParamName);
+        Assert.Equal("Parameters", Assert.Throws<ArgumentException>(() => m with { Parameters = other.Parameters }).ParamName);
+        var zero = m.Standardizer with { Scale = [1.0, 0.0] };
+        var e = Assert.Throws<ArgumentException>(() => m with { Standardizer = zero });
+        Assert.Equal("Standardizer", e.ParamName);
+        Assert.Contains("feature 1 has mean", e.Message);
+        Assert.Contains("has 3 means and 3 scales for a model that takes 2 features",
+            Assert.Throws<ArgumentException>(() => m with { Standardizer = new NeuralPure.Facade.Training.Standardizer([0, 0, 0], [1, 1, 1]) }).Message);
+        Assert.Contains("3 feature names for a model that takes 2 features", Assert.Throws<ArgumentException>(() => m with { FeatureNames = ["a", "b", "c"] }).Message);
+        // what fits still goes in
+        Assert.Equal(m.Predict(x), (m with { FeatureNames = ["u", "v"] }).Predict(x));
+    }
+
+    [Fact]
     public void Early_stopping_with_validation_arrays_restores_the_best_epoch()
     {
         var (x, y) = Blobs(c => c, seed: 2, spread: 12); // overlapping: the validation loss bottoms out
