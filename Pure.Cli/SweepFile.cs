@@ -132,6 +132,10 @@ internal sealed record SweepFile(string Path, bool Zip, ImmutableArray<string> A
                 int every = parsed.GetValue(TrainCommand.CheckpointEvery);
                 if (every < 1) throw Bad($"{who}: checkpoint-every must be ≥ 1 in a sweep (an interrupted trial resumes from its checkpoint), got {every}");
                 var config = validated.Config;
+                // The line's syntax now, not when its trial runs (its shapes need the data, which train's plan checks).
+                if (config.Arch is { } arch)
+                    try { NeuralPure.Facade.Networks.Arch.CheckSyntax(arch); }
+                    catch (ArgumentException e) { throw Bad($"{who}: {e.Message.Split(" (Parameter")[0]}"); }
                 var trial = new SweepTrial(index, Sweep.TrialName(settings, seed, config), settings, seed, config);
                 trials.Add(new SweepTrialSpec(trial, [.. args], validated, every));
             }

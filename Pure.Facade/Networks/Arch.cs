@@ -108,10 +108,7 @@ public static class Arch
         foreach (var (raw, position) in items.Select((t, i) => (t, i + 1)))
         {
             var args = ParseItem(raw, position);
-            string name = args.Item.ToLowerInvariant() switch
-            {
-                "linear" => "dense", "bn" or "batchnorm1d" or "batchnorm2d" => "batchnorm", "conv2d" => "conv", "maxpool2d" => "maxpool", "avgpool2d" => "avgpool", "random-flip" => "flip", "random-shift" => "shift", "logsoftmax" => "log-softmax", var n => n,
-            };
+            string name = Canonical(args.Item);
             LayerSpec layer;
             if (Builders.TryGetValue(name, out var build))
             {
@@ -139,6 +136,32 @@ public static class Arch
         }
         if (logProbabilities || loss is NllSpec) layers.Add(new LogSoftmaxSpec());
         return new ModelSpec(input, [.. layers], loss);
+    }
+
+    /// <summary>An item's name as <see cref="Builders"/> and the activations know it (PyTorch's spellings taken too).</summary>
+    private static string Canonical(string item) => item.ToLowerInvariant() switch
+    {
+        "linear" => "dense", "bn" or "batchnorm1d" or "batchnorm2d" => "batchnorm", "conv2d" => "conv", "maxpool2d" => "maxpool", "avgpool2d" => "avgpool", "random-flip" => "flip", "random-shift" => "shift", "logsoftmax" => "log-softmax", var n => n,
+    };
+
+    /// <summary>What can be checked of a line without the data's shape, with <see cref="Parse"/>'s messages: its parentheses, each
+    /// item's argument list, that each item is a layer NeuralPure knows and that an activation takes no arguments. (Argument values
+    /// and shapes need the data: <see cref="Parse"/> checks them.)</summary>
+    /// <exception cref="ArgumentException">The line is empty or malformed, or an item is unknown.</exception>
+    public static void CheckSyntax(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var items = Split(text);
+        if (items.Count == 0) throw new ArgumentException("--arch is empty: give layers like dense(64),relu", "arch");
+        foreach (var (raw, position) in items.Select((t, i) => (t, i + 1)))
+        {
+            var args = ParseItem(raw, position);
+            string name = Canonical(args.Item);
+            if (Builders.ContainsKey(name)) continue;
+            try { ActivationSpec.Parse(name); }
+            catch (ArgumentException) { throw new ArgumentException($"--arch item {position} '{raw.Trim()}' is not a layer NeuralPure knows; known: {string.Join(", ", Items)}", "arch"); }
+            args.RequireOnly(0);
+        }
     }
 
     private static Args ParseItem(string raw, int position)

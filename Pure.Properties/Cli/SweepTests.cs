@@ -410,6 +410,11 @@ public sealed class SweepTests(ReferenceSweep reference) : IClassFixture<Referen
             // one experiment under two spellings: the names differ, the configs do not
             ("""{"base": {"data": "iris"}, "axes": {"lr": [0.01, 1e-2]}}""", "trials 0 (lr=0.01_seed=42-"),
             ("""{"base": {"data": "iris"}, "axes": {"batch-size": [null, 32]}}""", "are the same experiment (config sha256 "),
+            // --arch lines whose syntax is wrong: at plan time, not when their trial runs
+            ("""{"base": {"data": "iris"}, "axes": {"arch": ["dense(8),relu", "dense(8,relu"]}}""", "trial 1 (arch=dense(8,relu, seed 42): --arch opens a parenthesis it does not close"),
+            ("""{"base": {"data": "iris"}, "axes": {"arch": ["dense(8)/relu"]}}""", "--arch item 1 'dense(8)/relu' opens a parenthesis it does not close"),
+            ("""{"base": {"data": "iris"}, "axes": {"arch": ["dense(8),rleu"]}}""", "--arch item 2 'rleu' is not a layer NeuralPure knows"),
+            ("""{"base": {"data": "iris"}, "axes": {"arch": ["dense(8),relu(2)"]}}""", "--arch item relu takes at most 0 positional argument(s), got 1"),
         };
         foreach (var (json, expected) in cases)
         {
