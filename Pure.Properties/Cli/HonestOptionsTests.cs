@@ -229,4 +229,62 @@ public sealed class HonestOptionsTests : IDisposable
         Assert.Equal(10_001, File.ReadAllLines(Out("p.csv")).Length);
         Assert.Equal("identical", CliRunner.Run("replay", Out("cnn")).Out.Trim());
     }
+    [Theory]
+    [InlineData("--lr", "0,001")]
+    [InlineData("--lr", "1,5")]
+    [InlineData("--weight-decay", "0,05", "--optimizer", "adamw")]
+    [InlineData("--momentum", "0,9", "--optimizer", "sgd")]
+    [InlineData("--dampening", "0,5", "--optimizer", "sgd", "--momentum", "0.9")]
+    [InlineData("--lr-decay", "0,01", "--optimizer", "adagrad")]
+    [InlineData("--clip-norm", "1,5")]
+    [InlineData("--dropout", "0,1")]
+    [InlineData("--label-smoothing", "0,1")]
+    [InlineData("--val-fraction", "0,2")]
+    [InlineData("--test-fraction", "0,2")]
+    public void A_decimal_comma_is_refused_naming_the_option_not_read_as_a_thousands_separator(string option, string value, params string[] more)
+    {
+        var (code, _, err) = Train("x", [option, value, .. more]);
+        Assert.Equal(2, code);
+        Assert.Contains($"{option}: '{value}' is not a number (use a '.' for decimals)", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(Out("x")));
+    }
+
+    [Fact]
+    public void Every_decimal_option_of_train_reads_a_point_and_refuses_a_comma()
+    {
+        var train = NeuralPure.Cli.TrainCommand.Create();
+        var decimals = train.Options.Where(o => o.ValueType == typeof(double) || o.ValueType == typeof(double?)).ToList();
+        Assert.True(decimals.Count >= 10, string.Join(", ", decimals.Select(o => o.Name)));
+        foreach (var o in decimals)
+        {
+            var refused = train.Parse([o.Name, "0,25"]);
+            Assert.True(refused.Errors.Count == 1 && refused.Errors[0].Message == $"{o.Name}: '0,25' is not a number (use a '.' for decimals)",
+                $"{o.Name}: {string.Join("; ", refused.Errors.Select(e => e.Message))}");
+            Assert.Contains("is not a number", Assert.Single(train.Parse([o.Name, "abc"]).Errors).Message);
+            foreach (var text in new[] { "0.25", "2.5e-1", "+0.25" })
+            {
+                var read = train.Parse([o.Name, text]);
+                Assert.Empty(read.Errors);
+                Assert.Equal(0.25, Convert.ToDouble(read.GetResult(o)!.GetValueOrDefault<object>(), System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+        // not given: the defaults, untouched by the parser
+        var none = train.Parse([]);
+        Assert.Empty(none.Errors);
+        Assert.Equal(1e-3, none.GetValue(NeuralPure.Cli.TrainCommand.Lr));
+        Assert.Equal(0.1, none.GetValue(NeuralPure.Cli.TrainCommand.ValFraction));
+        Assert.Equal(0.2, none.GetValue(NeuralPure.Cli.TrainCommand.TestFraction));
+        Assert.Equal(0, none.GetValue(NeuralPure.Cli.TrainCommand.LabelSmoothing));
+        Assert.Null(none.GetValue(NeuralPure.Cli.TrainCommand.WeightDecay));
+    }
+
+    [Fact]
+    public void A_decimal_point_is_read_and_recorded_as_given()
+    {
+        var (code, r, err) = Train("point", "--optimizer", "adamw", "--lr", "0.001", "--weight-decay", "5e-2");
+        Assert.True(code == 0, err);
+        Assert.Equal(0.001, r!["config"]!["learningRate"]!.GetValue<double>());
+        Assert.Equal(0.05, r["config"]!["weightDecay"]!.GetValue<double>());
+    }
 }
