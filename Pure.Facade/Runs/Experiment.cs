@@ -140,6 +140,9 @@ public static class Experiment
         ArgumentNullException.ThrowIfNull(validated); ArgumentNullException.ThrowIfNull(data);
         var config = validated.Config;
         var split = DataSplit.Create(data.Rows, config.ValFraction, config.TestFraction, config.Seed);
+        int perEpoch = Batching.IterationsPerEpoch(split.Train.Length, config.BatchSize);
+        long batches = (long)config.Epochs * perEpoch;
+        RequireAnUpdatePerEpoch(config, split.Train.Length, perEpoch, batches);
         int peakRows = Math.Max(Math.Min(config.BatchSize, split.Train.Length), Math.Max(split.Validation.Length, split.Test.Length));
         if (config.Arch is null) RequireMemory(config, [data.Features, .. config.Layers, data.Task == TaskKind.Classification ? Math.Max(data.Classes, 2) : 1], peakRows);
         var spec = BuildSpec(config, data);
@@ -150,7 +153,6 @@ public static class Experiment
         var train = Shaped(standardizer.ToDataSet(data, split.Train.AsSpan()));
         var val = split.Validation.IsEmpty ? null : Shaped(standardizer.ToDataSet(data, split.Validation.AsSpan()));
         var test = split.Test.IsEmpty ? null : Shaped(standardizer.ToDataSet(data, split.Test.AsSpan()));
-        long batches = (long)config.Epochs * Batching.IterationsPerEpoch(train.Rows, config.BatchSize);
         long totalSteps = (batches + config.Accumulate - 1) / config.Accumulate; // real updates, which the schedule counts
         foreach (var pattern in config.NoDecayPatterns)
             if (!spec.ParameterNames.Any(n => NeuralPure.Optimizers.ParamMask.Matching(pattern).Includes(n)))
@@ -159,6 +161,21 @@ public static class Experiment
         var fitOptions = new FitOptions(config.Epochs, config.BatchSize, config.Seed,
             EarlyStopping: config.EarlyStopping is { } p ? new EarlyStopping(p, config.MinDelta) : null, Threads: config.Threads);
         return new ExperimentPlan(config, data, spec, split, standardizer, train, val, test, optimizer, fitOptions);
+    }
+
+    /// <summary>Refuses an accumulation longer than an epoch: its updates would wait for batches of the next epoch, and when the
+    /// fit has fewer batches than one update takes, no update is made at all and the run would end "completed" with its initial
+    /// parameters.</summary>
+    private static void RequireAnUpdatePerEpoch(ExperimentConfig config, int trainRows, int perEpoch, long batches)
+    {
+        int k = config.Accumulate;
+        if (k <= perEpoch) return;
+        string why = batches < k
+            ? "no update would ever be made"
+            : $"each update would wait for batches of the next epoch (the {batches} batches of {config.Epochs} epochs would make {batches / k})";
+        throw new ArgumentException(
+            $"--accumulate {k} is more than the {perEpoch} batch{(perEpoch == 1 ? "" : "es")} of an epoch ({trainRows} training rows at batch {config.BatchSize}): {why}; "
+            + $"give --accumulate {perEpoch} or less, or a smaller --batch-size", nameof(config));
     }
 
     /// <summary>Runs the experiment on already loaded data.</summary>

@@ -287,4 +287,19 @@ public sealed class HonestOptionsTests : IDisposable
         Assert.Equal(0.001, r!["config"]!["learningRate"]!.GetValue<double>());
         Assert.Equal(0.05, r["config"]!["weightDecay"]!.GetValue<double>());
     }
+    [Theory]
+    [InlineData("2", "100", "no update would ever be made")]
+    [InlineData("30", "5", "each update would wait for batches of the next epoch (the 120 batches of 30 epochs would make 24)")]
+    public void An_accumulation_longer_than_an_epoch_is_refused_with_the_numbers_before_the_folder_is_made(string epochs, string accumulate, string why)
+    {
+        // iris: 150 rows, 105 for training (val 0.1, test 0.2): 4 batches of 32
+        var (code, _, err) = CliRunner.Run("train", "--data", "iris", "--epochs", epochs, "--accumulate", accumulate, "--out", Out("x"), "--checkpoint-every", "0");
+        Assert.Equal(2, code);
+        Assert.Equal($"neuralpure: --accumulate {accumulate} is more than the 4 batches of an epoch (105 training rows at batch 32): {why}; give --accumulate 4 or less, or a smaller --batch-size", err.Trim());
+        Assert.False(Directory.Exists(Out("x")));
+        // an epoch's worth of batches is one update an epoch
+        var (c2, r, e2) = Train("four", "--accumulate", "4");
+        Assert.True(c2 == 0, e2);
+        Assert.Equal(4, r!["optimizer"]!["every"]!.GetValue<int>());
+    }
 }
