@@ -136,6 +136,12 @@ public sealed record ExperimentConfig(
         {
             throw new ArgumentException($"--no-decay {NoDecay} would do nothing: --optimizer {Optimizer} has no weight decay here; give --weight-decay", nameof(NoDecay), e);
         }
+        catch (ArgumentException e) when (e.ParamName == "nesterov")
+        {
+            // sgd --nesterov, or the nesterov optimizer, with no momentum: plain SGD that would be recorded as Nesterov's
+            string given = $"--optimizer {Optimizer}{(Nesterov is true ? " --nesterov" : "")}{(Momentum is { } mu ? $" --momentum {mu}" : "")}";
+            throw new ArgumentException($"{given}: {e.Message.Split(" (Parameter")[0]}", nameof(Nesterov), e);
+        }
         return new ValidatedConfig(this);
     }
 

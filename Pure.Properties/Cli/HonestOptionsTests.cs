@@ -61,7 +61,9 @@ public sealed class HonestOptionsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("requires a momentum > 0", "--optimizer", "sgd", "--nesterov")]
+    [InlineData("--optimizer sgd --nesterov: Nesterov momentum requires a momentum > 0 (got 0)", "--optimizer", "sgd", "--nesterov")]
+    [InlineData("--optimizer sgd --nesterov --momentum 0: Nesterov momentum requires a momentum > 0 (got 0)", "--optimizer", "sgd", "--nesterov", "--momentum", "0")]
+    [InlineData("--optimizer nesterov --momentum 0: Nesterov momentum requires a momentum > 0 (got 0)", "--optimizer", "nesterov", "--momentum", "0")]
     [InlineData("requires zero dampening", "--optimizer", "sgd", "--momentum", "0.9", "--dampening", "0.1", "--nesterov")]
     [InlineData("dampening 0.5 has no effect without momentum", "--optimizer", "sgd", "--dampening", "0.5")]
     [InlineData("--dampening must be in [0, 1], got 2", "--optimizer", "sgd", "--momentum", "0.9", "--dampening", "2")]
