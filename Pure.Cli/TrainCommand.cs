@@ -95,13 +95,21 @@ internal static class TrainCommand
             Separator: p.GetValue(Separator), Header: HeaderFrom(p), LrDecay: p.GetValue(LrDecay), NoDecay: p.GetValue(NoDecay), Accumulate: p.GetValue(Accumulate),
             Arch: p.GetValue(ArchOption), LabelSmoothing: p.GetValue(LabelSmoothing));
         if (config.Arch is not null)
-            foreach (var (option, given) in new (string, bool)[] { ("--layers", Given(p, Layers)), ("--activation", Given(p, Activation)), ("--dropout", Given(p, Dropout)), ("--init", Given(p, Init)) })
-                if (given) throw new UsageException($"{option} describes the MLP, but --arch gives the whole model; put it in --arch (e.g. dense(64),relu,dropout(0.1)) or leave --arch out");
+            RefuseGiven(p, o => $"{o} describes the MLP, but --arch gives the whole model; put it in --arch (e.g. dense(64),relu,dropout(0.1)) or leave --arch out", Layers, Activation, Dropout, Init);
+        else if (config.Layers.IsEmpty)
+            RefuseGiven(p, o => $"{o} acts on hidden layers, but --layers none is a linear model (one dense layer from the features to the outputs); give hidden --layers or leave {o} out", Activation, Dropout);
         try { return config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
     }
 
     private static bool Given(ParseResult p, Option o) => p.GetResult(o) is { Implicit: false };
+
+    /// <summary>Refuses the first of <paramref name="options"/> the user gave (a default is not given), with the reason it would do nothing.</summary>
+    private static void RefuseGiven(ParseResult p, Func<string, string> reason, params Option[] options)
+    {
+        foreach (var o in options)
+            if (Given(p, o)) throw new UsageException(reason(o.Name));
+    }
 
     /// <summary>--separator's value as a character; a bad one is a usage error naming the option.</summary>
     internal static char ParseSeparator(string text)
