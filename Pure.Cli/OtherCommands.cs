@@ -83,6 +83,9 @@ internal static class EvaluateCommand
             TabularData table;
             if (runArg is not null)
             {
+                foreach (var (option, given) in new (string, bool)[] { ("--target", p.GetValue(TrainCommand.Target) is not null), ("--separator", p.GetValue(TrainCommand.Separator) is not null),
+                    ("--header", p.GetValue(TrainCommand.Header)), ("--no-header", p.GetValue(TrainCommand.NoHeader)) })
+                    if (given) throw new UsageException($"{option} does not apply to evaluate <run>: the run's record says how its data is read; to read other data your way, give --model and --data");
                 var path = Directory.Exists(runArg) ? Path.Combine(runArg, "run.json") : runArg;
                 if (!File.Exists(path)) throw new FileNotFoundException($"run record '{path}' does not exist", path);
                 var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -176,7 +179,7 @@ internal static class PredictCommand
             int rows; double[] values;
             if (bundled || p.GetValue(TrainCommand.Labels) is not null)
             {
-                var table = TrainCommand.LoadData(new ExperimentConfig(inPath, p.GetValue(TrainCommand.Labels)), EvaluateCommand.Names(model));
+                var table = TrainCommand.LoadData(new ExperimentConfig(inPath, p.GetValue(TrainCommand.Labels), Separator: p.GetValue(TrainCommand.Separator)), EvaluateCommand.Names(model));
                 if (table.Features != model.Spec.InputWidth) throw new UsageException($"the model takes {model.Spec.InputWidth} features but '{inPath}' has {table.Features}");
                 (rows, values) = (table.Rows, [.. table.X]);
             }

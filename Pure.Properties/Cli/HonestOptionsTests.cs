@@ -19,6 +19,15 @@ public sealed class HonestOptionsTests : IDisposable
         return (code, code == 0 ? JsonNode.Parse(stdout) : null, err);
     }
 
+    /// <summary>A usage error (exit 2) in one line holding <paramref name="message"/>, and no run folder made.</summary>
+    private void RefusedBeforeTheFolder(string message, int code, string err)
+    {
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(Out("x")));
+    }
+
     private static string Hash(JsonNode r) => r["parameters"]!["sha256"]!.GetValue<string>();
 
     [Fact]
@@ -77,10 +86,7 @@ public sealed class HonestOptionsTests : IDisposable
     public void An_option_that_would_do_nothing_or_something_else_is_refused_with_the_reason(string message, params string[] args)
     {
         var (code, _, err) = Train("x", args);
-        Assert.Equal(2, code);
-        Assert.Contains(message, err);
-        Assert.Single(err.Trim().Split('\n'));
-        Assert.False(Directory.Exists(Out("x")));
+        RefusedBeforeTheFolder(message, code, err);
     }
 
     [Fact]
@@ -249,10 +255,7 @@ public sealed class HonestOptionsTests : IDisposable
     public void A_decimal_comma_is_refused_naming_the_option_not_read_as_a_thousands_separator(string option, string value, params string[] more)
     {
         var (code, _, err) = Train("x", [option, value, .. more]);
-        Assert.Equal(2, code);
-        Assert.Contains($"{option}: '{value}' is not a number (use a '.' for decimals)", err);
-        Assert.Single(err.Trim().Split('\n'));
-        Assert.False(Directory.Exists(Out("x")));
+        RefusedBeforeTheFolder($"{option}: '{value}' is not a number (use a '.' for decimals)", code, err);
     }
 
     [Fact]
@@ -306,5 +309,49 @@ public sealed class HonestOptionsTests : IDisposable
         var (c2, r, e2) = Train("four", "--accumulate", "4");
         Assert.True(c2 == 0, e2);
         Assert.Equal(4, r!["optimizer"]!["every"]!.GetValue<int>());
+    }
+    [Theory]
+    [InlineData("--separator does not apply to the bundled data set 'iris': it is not read from a CSV file", "--separator", ";")]
+    [InlineData("--header does not apply to the bundled data set 'iris': it is not read from a CSV file", "--header")]
+    [InlineData("--no-header does not apply to the bundled data set 'iris': it is not read from a CSV file", "--no-header")]
+    [InlineData("--labels does not apply to the bundled data set 'iris': its labels come with it", "--labels", "labels.idx")]
+    public void A_csv_option_on_a_bundled_set_is_refused_by_train_predict_and_evaluate(string message, params string[] option)
+    {
+        var (code, _, err) = Train("x", option);
+        RefusedBeforeTheFolder(message, code, err);
+
+        var (c1, _, e1) = Train("run");
+        Assert.True(c1 == 0, e1);
+        string model = Path.Combine(Out("run"), "model.safetensors");
+        var (c2, _, e2) = CliRunner.Run(["evaluate", "--model", model, "--data", "iris", "--all-rows", .. option]);
+        Assert.Equal(2, c2);
+        Assert.Contains(message, e2);
+        if (option[0] is "--separator" or "--labels") // predict takes no header options
+        {
+            var (c3, _, e3) = CliRunner.Run(["predict", "--model", model, "--data", "iris", "--out", Out("p.csv"), .. option]);
+            Assert.Equal(2, c3);
+            Assert.Contains(message, e3);
+            Assert.False(File.Exists(Out("p.csv")));
+        }
+        // a run's own evaluation reads the data as the record says: a reading option there would be ignored
+        if (option[0] is not "--labels")
+        {
+            var (c4, _, e4) = CliRunner.Run(["evaluate", Out("run"), .. option]);
+            Assert.Equal(2, c4);
+            Assert.Contains($"{option[0]} does not apply to evaluate <run>: the run's record says how its data is read", e4);
+        }
+    }
+
+    [Theory]
+    [InlineData("--separator does not apply to IDX data ('t10k-images-idx3-ubyte.gz' with --labels): IDX files are not CSV", "--separator", ";")]
+    [InlineData("--target does not apply to IDX data ('t10k-images-idx3-ubyte.gz' with --labels): the labels file is the target", "--target", "label")]
+    [InlineData("--no-header does not apply to IDX data ('t10k-images-idx3-ubyte.gz' with --labels): IDX files are not CSV", "--no-header")]
+    [InlineData("--header does not apply to IDX data ('t10k-images-idx3-ubyte.gz' with --labels): IDX files are not CSV", "--header")]
+    public void A_csv_option_on_idx_data_is_refused(string message, params string[] option)
+    {
+        var folder = NeuralPure.Facade.Data.BundledDataSets.FindFashionMnistFolder();
+        string images = Path.Combine(folder, NeuralPure.Facade.Data.BundledDataSets.FashionMnistImagesFile), labels = Path.Combine(folder, NeuralPure.Facade.Data.BundledDataSets.FashionMnistLabelsFile);
+        var (code, _, err) = CliRunner.Run(["train", "--data", images, "--labels", labels, "--epochs", "1", "--out", Out("x"), "--checkpoint-every", "0", .. option]);
+        RefusedBeforeTheFolder(message, code, err);
     }
 }
