@@ -171,11 +171,12 @@ internal static class PredictCommand
             var (model, _) = EvaluateCommand.LoadModel(modelPath);
             var inPath = p.GetValue(input)!;
             var outPath = p.GetValue(output)!;
+            OutputPath.RequireFile("--out", outPath);
             bool bundled = !inPath.Contains('/') && !inPath.Contains('\\') && !inPath.Contains('.') && !File.Exists(inPath);
             if (!bundled && !File.Exists(inPath)) throw new FileNotFoundException($"data file '{inPath}' does not exist", inPath);
             if (!bundled && SameFile(inPath, outPath)) throw new UsageException($"--out '{outPath}' is the --data file itself; predictions never overwrite their input");
             if (p.GetValue(TrainCommand.Labels) is { } lb && SameFile(lb, outPath)) throw new UsageException($"--out '{outPath}' is the --labels file; predictions never overwrite their input");
-            RequireWritable("--out", outPath, p.GetValue(force));
+            OutputPath.RequireNewOrForced("--out", outPath, p.GetValue(force));
             int rows; double[] values;
             if (bundled || p.GetValue(TrainCommand.Labels) is not null)
             {
@@ -218,13 +219,6 @@ internal static class PredictCommand
         field.AsSpan().IndexOfAny(",\"\n\r") < 0 ? field : "\"" + field.Replace("\"", "\"\"") + "\"";
 
     /// <summary>Whether two paths name the same file: the same full path once symbolic links are followed (hard links are not detected).</summary>
-    /// <summary>Refuses an output path that is a folder, or an existing file without --force (exit 2, naming the option).</summary>
-    internal static void RequireWritable(string option, string outPath, bool force)
-    {
-        if (Directory.Exists(outPath)) throw new UsageException($"{option} '{outPath}' is a folder; give a file name");
-        if (File.Exists(outPath) && !force) throw new UsageException($"{option} '{outPath}' already exists; pass --force to replace it");
-    }
-
     internal static bool SameFile(string a, string b)
     {
         static string Real(string p)

@@ -148,6 +148,7 @@ internal static class TrainCommand
     {
         var config = validated.Config;
         if (checkpointEvery < 0) throw new UsageException($"--checkpoint-every must be ≥ 0 (0: never), got {checkpointEvery}");
+        if (outArg is not null) OutputPath.RequireFolder("--out", outArg);
         var data = LoadData(config);
         var plan = Plan(validated, data);
         using var folder = outArg is null ? RunFolder.CreateDefault(Path.GetFileNameWithoutExtension(config.Data), DateTime.Now) : RunFolder.Claim(outArg, force);
