@@ -75,6 +75,7 @@ public sealed class HonestOptionsTests : IDisposable
     [InlineData("--optimizer nesterov --momentum 0: Nesterov momentum requires a momentum > 0 (got 0)", "--optimizer", "nesterov", "--momentum", "0")]
     [InlineData("requires zero dampening", "--optimizer", "sgd", "--momentum", "0.9", "--dampening", "0.1", "--nesterov")]
     [InlineData("dampening 0.5 has no effect without momentum", "--optimizer", "sgd", "--dampening", "0.5")]
+    [InlineData("dampening 0.5 has no effect without momentum", "--optimizer", "momentum", "--momentum", "0", "--dampening", "0.5")]
     [InlineData("--dampening must be in [0, 1], got 2", "--optimizer", "sgd", "--momentum", "0.9", "--dampening", "2")]
     [InlineData("--early-stopping watches the validation loss, but --val-fraction is 0", "--early-stopping", "3", "--val-fraction", "0")]
     [InlineData("--activation acts on hidden layers, but --layers none is a linear model", "--layers", "none", "--activation", "tanh")]
