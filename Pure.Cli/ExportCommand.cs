@@ -20,8 +20,9 @@ internal static class ExportCommand
             var arg = p.GetValue(source)!;
             var modelPath = Directory.Exists(arg) ? Path.Combine(arg, "model.safetensors") : arg;
             var outPath = p.GetValue(onnx) ?? throw new UsageException("export needs --onnx <file>: where to write the ONNX graph");
+            OutputPath.RequireFile("--onnx", outPath);
             if (PredictCommand.SameFile(modelPath, outPath)) throw new UsageException($"--onnx '{outPath}' is the model file itself; export never overwrites its input");
-            PredictCommand.RequireWritable("--onnx", outPath, p.GetValue(force));
+            OutputPath.RequireNewOrForced("--onnx", outPath, p.GetValue(force));
             var (model, _) = EvaluateCommand.LoadModel(modelPath);
             OnnxExport.Write(model, outPath);
             var outputs = model.Task == TaskKind.Classification ? "'logits' and 'probabilities'" : "'logits' and 'prediction'";

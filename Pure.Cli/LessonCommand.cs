@@ -27,6 +27,7 @@ internal static class LessonCommand
             var lesson = LessonCatalog.Find(requested)
                 ?? throw new UsageException($"unknown lesson '{requested}'; known: {string.Join(", ", LessonCatalog.All.Select(l => l.Name))}");
             var folder = p.GetValue(outDir) ?? Path.Combine("runs", "lessons", lesson.Name);
+            OutputPath.RequireFolder("--out", folder);
             lesson.Run(Console.Out, folder);
             if (Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*.svg").Any())
                 Console.WriteLine($"the plots are in {folder}");

@@ -83,6 +83,9 @@ internal static class EvaluateCommand
             TabularData table;
             if (runArg is not null)
             {
+                foreach (var (option, given) in new (string, bool)[] { ("--target", p.GetValue(TrainCommand.Target) is not null), ("--separator", p.GetValue(TrainCommand.Separator) is not null),
+                    ("--header", p.GetValue(TrainCommand.Header)), ("--no-header", p.GetValue(TrainCommand.NoHeader)) })
+                    if (given) throw new UsageException($"{option} does not apply to evaluate <run>: the run's record says how its data is read; to read other data your way, give --model and --data");
                 var path = Directory.Exists(runArg) ? Path.Combine(runArg, "run.json") : runArg;
                 if (!File.Exists(path)) throw new FileNotFoundException($"run record '{path}' does not exist", path);
                 var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -168,15 +171,16 @@ internal static class PredictCommand
             var (model, _) = EvaluateCommand.LoadModel(modelPath);
             var inPath = p.GetValue(input)!;
             var outPath = p.GetValue(output)!;
+            OutputPath.RequireFile("--out", outPath);
             bool bundled = !inPath.Contains('/') && !inPath.Contains('\\') && !inPath.Contains('.') && !File.Exists(inPath);
             if (!bundled && !File.Exists(inPath)) throw new FileNotFoundException($"data file '{inPath}' does not exist", inPath);
             if (!bundled && SameFile(inPath, outPath)) throw new UsageException($"--out '{outPath}' is the --data file itself; predictions never overwrite their input");
             if (p.GetValue(TrainCommand.Labels) is { } lb && SameFile(lb, outPath)) throw new UsageException($"--out '{outPath}' is the --labels file; predictions never overwrite their input");
-            RequireWritable("--out", outPath, p.GetValue(force));
+            OutputPath.RequireNewOrForced("--out", outPath, p.GetValue(force));
             int rows; double[] values;
             if (bundled || p.GetValue(TrainCommand.Labels) is not null)
             {
-                var table = TrainCommand.LoadData(new ExperimentConfig(inPath, p.GetValue(TrainCommand.Labels)), EvaluateCommand.Names(model));
+                var table = TrainCommand.LoadData(new ExperimentConfig(inPath, p.GetValue(TrainCommand.Labels), Separator: p.GetValue(TrainCommand.Separator)), EvaluateCommand.Names(model));
                 if (table.Features != model.Spec.InputWidth) throw new UsageException($"the model takes {model.Spec.InputWidth} features but '{inPath}' has {table.Features}");
                 (rows, values) = (table.Rows, [.. table.X]);
             }
@@ -215,13 +219,6 @@ internal static class PredictCommand
         field.AsSpan().IndexOfAny(",\"\n\r") < 0 ? field : "\"" + field.Replace("\"", "\"\"") + "\"";
 
     /// <summary>Whether two paths name the same file: the same full path once symbolic links are followed (hard links are not detected).</summary>
-    /// <summary>Refuses an output path that is a folder, or an existing file without --force (exit 2, naming the option).</summary>
-    internal static void RequireWritable(string option, string outPath, bool force)
-    {
-        if (Directory.Exists(outPath)) throw new UsageException($"{option} '{outPath}' is a folder; give a file name");
-        if (File.Exists(outPath) && !force) throw new UsageException($"{option} '{outPath}' already exists; pass --force to replace it");
-    }
-
     internal static bool SameFile(string a, string b)
     {
         static string Real(string p)

@@ -101,6 +101,7 @@ internal static class SweepCommand
     private static int Run(string path, string outDir, int jobs, int? indexArg, bool fromEnv)
     {
         if (jobs < 1) throw new UsageException($"--jobs must be ≥ 1, got {jobs}");
+        OutputPath.RequireFolder("--out", outDir);
         var sweep = SweepFile.Load(path);
         int? index = SelectedIndex(indexArg, fromEnv, sweep.Trials.Length);
         var selected = index is { } i ? [sweep.Trials[i]] : sweep.Trials.ToList();

@@ -28,24 +28,24 @@ internal static class TrainCommand
     internal static readonly Option<string> Init = new("--init") { Description = "pytorch, he-uniform, he-normal, xavier-uniform, xavier-normal, zeros", DefaultValueFactory = _ => D.Init };
     internal static readonly Option<string?> Loss = new("--loss") { Description = "cross-entropy, nll (a log-softmax then ends the model), mse, huber, l1, smooth-l1 (default: by task)" };
     internal static readonly Option<string> Optimizer = new("--optimizer") { Description = "sgd (PyTorch's SGD), momentum, nesterov, adam, adamw, rmsprop, adagrad, lion, adamax, nadam, radam", DefaultValueFactory = _ => D.Optimizer };
-    internal static readonly Option<double?> LrDecay = new("--lr-decay") { Description = "Adagrad's learning-rate decay: lr / (1 + t·decay) (adagrad; default 0)" };
+    internal static readonly Option<double?> LrDecay = new Option<double?>("--lr-decay") { Description = "Adagrad's learning-rate decay: lr / (1 + t·decay) (adagrad; default 0)" }.Decimal();
     internal static readonly Option<string?> NoDecay = new("--no-decay") { Description = "Keep these parameters out of the weight decay: names or globs, comma-separated (e.g. bias, or 0.*); default: decay all, as PyTorch" };
-    internal static readonly Option<double> LabelSmoothing = new("--label-smoothing") { Description = "Cross-entropy's label smoothing in [0, 1] (PyTorch's label_smoothing; default 0)" };
+    internal static readonly Option<double> LabelSmoothing = new Option<double>("--label-smoothing") { Description = "Cross-entropy's label smoothing in [0, 1] (PyTorch's label_smoothing; default 0)" }.Decimal();
     internal static readonly Option<int> Accumulate = new("--accumulate") { Description = "Gradient accumulation: batches per update (each update averages k batches of --batch-size)", DefaultValueFactory = _ => 1 };
-    internal static readonly Option<double> Lr = new("--lr") { Description = "Learning rate", DefaultValueFactory = _ => D.LearningRate };
-    internal static readonly Option<double?> WeightDecay = new("--weight-decay") { Description = "Weight decay (default: 0.01 for adamw as PyTorch, else 0)" };
-    internal static readonly Option<double?> Momentum = new("--momentum") { Description = "Momentum: sgd, momentum, nesterov, rmsprop (default 0.9 for momentum/nesterov, else 0)" };
-    internal static readonly Option<double?> Dampening = new("--dampening") { Description = "SGD momentum dampening in [0, 1] (sgd, momentum; default 0)" };
+    internal static readonly Option<double> Lr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => D.LearningRate }.Decimal();
+    internal static readonly Option<double?> WeightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 0.01 for adamw as PyTorch, else 0)" }.Decimal();
+    internal static readonly Option<double?> Momentum = new Option<double?>("--momentum") { Description = "Momentum: sgd, momentum, nesterov, rmsprop (default 0.9 for momentum/nesterov, else 0)" }.Decimal();
+    internal static readonly Option<double?> Dampening = new Option<double?>("--dampening") { Description = "SGD momentum dampening in [0, 1] (sgd, momentum; default 0)" }.Decimal();
     internal static readonly Option<bool> Nesterov = new("--nesterov") { Description = "SGD with Nesterov momentum (sgd; needs --momentum > 0)" };
     internal static readonly Option<string> Schedule = new("--schedule") { Description = "constant, cosine, warmup-cosine, step, exponential, onecycle", DefaultValueFactory = _ => D.Schedule };
-    internal static readonly Option<double?> ClipNorm = new("--clip-norm") { Description = "Clip gradients to this global L2 norm" };
-    internal static readonly Option<double> Dropout = new("--dropout") { Description = "Dropout rate after each hidden activation", DefaultValueFactory = _ => D.Dropout };
+    internal static readonly Option<double?> ClipNorm = new Option<double?>("--clip-norm") { Description = "Clip gradients to this global L2 norm" }.Decimal();
+    internal static readonly Option<double> Dropout = new Option<double>("--dropout") { Description = "Dropout rate after each hidden activation", DefaultValueFactory = _ => D.Dropout }.Decimal();
     internal static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per iteration", DefaultValueFactory = _ => D.BatchSize };
     internal static readonly Option<int> Epochs = new("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => D.Epochs };
     internal static readonly Option<ulong> Seed = new("--seed") { Description = "Seed: the run is a pure function of config, data and seed", DefaultValueFactory = _ => D.Seed };
     internal static readonly Option<int> Threads = new("--threads") { Description = "Threads (0: all cores); results are bit-identical for any value", DefaultValueFactory = _ => D.Threads };
-    internal static readonly Option<double> ValFraction = new("--val-fraction") { Description = "Validation fraction", DefaultValueFactory = _ => D.ValFraction };
-    internal static readonly Option<double> TestFraction = new("--test-fraction") { Description = "Test fraction", DefaultValueFactory = _ => D.TestFraction };
+    internal static readonly Option<double> ValFraction = new Option<double>("--val-fraction") { Description = "Validation fraction", DefaultValueFactory = _ => D.ValFraction }.Decimal();
+    internal static readonly Option<double> TestFraction = new Option<double>("--test-fraction") { Description = "Test fraction", DefaultValueFactory = _ => D.TestFraction }.Decimal();
     internal static readonly Option<int?> EarlyStopping = new("--early-stopping") { Description = "Stop after this many epochs without validation improvement (restores the best)" };
     internal static readonly Option<string?> Out = new("--out") { Description = "Output folder (default: runs/<data>-<time>)" };
     internal static readonly Option<bool> Force = new("--force") { Description = "Replace the run in an existing output folder (its run.json, model, plot and checkpoint are deleted first)" };
@@ -95,13 +95,21 @@ internal static class TrainCommand
             Separator: p.GetValue(Separator), Header: HeaderFrom(p), LrDecay: p.GetValue(LrDecay), NoDecay: p.GetValue(NoDecay), Accumulate: p.GetValue(Accumulate),
             Arch: p.GetValue(ArchOption), LabelSmoothing: p.GetValue(LabelSmoothing));
         if (config.Arch is not null)
-            foreach (var (option, given) in new (string, bool)[] { ("--layers", Given(p, Layers)), ("--activation", Given(p, Activation)), ("--dropout", Given(p, Dropout)), ("--init", Given(p, Init)) })
-                if (given) throw new UsageException($"{option} describes the MLP, but --arch gives the whole model; put it in --arch (e.g. dense(64),relu,dropout(0.1)) or leave --arch out");
+            RefuseGiven(p, o => $"{o} describes the MLP, but --arch gives the whole model; put it in --arch (e.g. dense(64),relu,dropout(0.1)) or leave --arch out", Layers, Activation, Dropout, Init);
+        else if (config.Layers.IsEmpty)
+            RefuseGiven(p, o => $"{o} acts on hidden layers, but --layers none is a linear model (one dense layer from the features to the outputs); give hidden --layers or leave {o} out", Activation, Dropout);
         try { return config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
     }
 
     private static bool Given(ParseResult p, Option o) => p.GetResult(o) is { Implicit: false };
+
+    /// <summary>Refuses the first of <paramref name="options"/> the user gave (a default is not given), with the reason it would do nothing.</summary>
+    private static void RefuseGiven(ParseResult p, Func<string, string> reason, params Option[] options)
+    {
+        foreach (var o in options)
+            if (Given(p, o)) throw new UsageException(reason(o.Name));
+    }
 
     /// <summary>--separator's value as a character; a bad one is a usage error naming the option.</summary>
     internal static char ParseSeparator(string text)
@@ -140,6 +148,7 @@ internal static class TrainCommand
     {
         var config = validated.Config;
         if (checkpointEvery < 0) throw new UsageException($"--checkpoint-every must be ≥ 0 (0: never), got {checkpointEvery}");
+        if (outArg is not null) OutputPath.RequireFolder("--out", outArg);
         var data = LoadData(config);
         var plan = Plan(validated, data);
         using var folder = outArg is null ? RunFolder.CreateDefault(Path.GetFileNameWithoutExtension(config.Data), DateTime.Now) : RunFolder.Claim(outArg, force);

@@ -42,12 +42,23 @@ public static partial class Optimizer
     /// <exception cref="ArgumentOutOfRangeException">λ &lt; 0 or NaN, μ outside [0, 1), τ outside [0, 1].</exception>
     public static GradientTransform Sgd(Schedule? learningRate = null, double weightDecay = 0, double momentum = 0, double dampening = 0, bool nesterov = false)
     {
-        if (nesterov && !(momentum > 0)) throw new ArgumentException($"Nesterov momentum requires a momentum > 0 (got {momentum}), as torch.optim.SGD", nameof(nesterov));
-        if (dampening != 0 && momentum == 0) throw new ArgumentException($"dampening {dampening} has no effect without momentum; give a momentum > 0 or leave dampening at 0", nameof(dampening));
+        if (nesterov) RequireNesterovMomentum(momentum);
+        RequireMomentumForDampening(momentum, dampening);
         return Chain(weightDecay != 0 ? new AddDecayedWeights(weightDecay) : null,
             momentum != 0 ? new TraceMomentum(momentum, nesterov, dampening) : null,
             new ScaleByLearningRate(learningRate ?? 1e-3));
     }
+
+    /// <summary>Nesterov's look-ahead needs a momentum: with μ = 0 it is plain SGD, so <see cref="Sgd"/> and <see cref="Parse"/>'s
+    /// "nesterov" refuse it, as torch.optim.SGD does (the <see cref="Nesterov"/> alias itself keeps μ = 0 as plain SGD, bit for bit).</summary>
+    private static double RequireNesterovMomentum(double momentum) =>
+        momentum > 0 ? momentum : throw new ArgumentException($"Nesterov momentum requires a momentum > 0 (got {momentum}), as torch.optim.SGD", "nesterov");
+
+    /// <summary>A dampening with μ = 0 does nothing: <see cref="Sgd"/> and <see cref="Parse"/>'s "momentum" refuse it.</summary>
+    private static double RequireMomentumForDampening(double momentum, double dampening) =>
+        dampening != 0 && momentum == 0
+            ? throw new ArgumentException($"dampening {dampening} has no effect without momentum; give a momentum > 0 or leave dampening at 0", nameof(dampening))
+            : dampening;
 
     /// <summary>SGD with momentum (PyTorch semantics): g ← g + λθ; v ← μv + (1 − τ)g (v₁ = g); θ ← θ − η·v. Defaults: lr 1e-3, μ 0.9, τ 0, λ 0.</summary>
     /// <remarks>PyTorch's default momentum is 0 (plain SGD); this alias exists for momentum and takes optax's 0.9. It is
@@ -118,8 +129,8 @@ public static partial class Optimizer
         return name.ToLowerInvariant() switch
         {
             "sgd" => Sgd(learningRate, Or(weightDecay, 0), Or(momentum, 0), Or(dampening, 0), nesterov ?? false),
-            "momentum" => Momentum(learningRate, Or(momentum, 0.9), Or(weightDecay, 0), Or(dampening, 0)),
-            "nesterov" => Nesterov(learningRate, Or(momentum, 0.9), Or(weightDecay, 0)),
+            "momentum" => Momentum(learningRate, Or(momentum, 0.9), Or(weightDecay, 0), RequireMomentumForDampening(Or(momentum, 0.9), Or(dampening, 0))),
+            "nesterov" => Nesterov(learningRate, RequireNesterovMomentum(Or(momentum, 0.9)), Or(weightDecay, 0)),
             "adam" => Adam(learningRate, weightDecay: Or(weightDecay, 0)),
             "adamw" => AdamW(learningRate, weightDecay: Or(weightDecay, 0.01)),
             "rmsprop" => RmsProp(learningRate, weightDecay: Or(weightDecay, 0), momentum: Or(momentum, 0)),

@@ -6,7 +6,8 @@ namespace NeuralPure.Facade.Runs;
 public static class DataSource
 {
     /// <summary>Loads the data the config names.</summary>
-    /// <exception cref="ArgumentException">An unknown bundled name (listing the known ones), or IDX images without labels.</exception>
+    /// <exception cref="ArgumentException">An unknown bundled name (listing the known ones), IDX images without labels, or an option
+    /// that does not apply to the data: labels, a separator or a header for a bundled set; a target, a separator or a header for IDX data.</exception>
     /// <exception cref="FileNotFoundException">A named file does not exist.</exception>
     /// <exception cref="DataFormatException">The file's content is invalid (the message names line and column).</exception>
     /// <param name="config">The experiment (its data, labels, target, task, separator and header options).</param>
@@ -18,6 +19,10 @@ public static class DataSource
         if (!LooksLikeFile(config.Data))
         {
             var t = BundledDataSets.Load(config.Data);
+            RefuseWhatDoesNotApply(config, $"the bundled data set '{t.Name}'",
+                ("--labels", config.Labels is not null, "its labels come with it (--labels is for IDX images)"),
+                ("--separator", config.Separator is not null, "it is not read from a CSV file"),
+                (HeaderOption(config), config.Header is not null, "it is not read from a CSV file"));
             if (classNames is not null && !classNames.SequenceEqual(t.ClassNames))
                 throw new ArgumentException($"the bundled data set '{t.Name}' has classes [{string.Join(", ", t.ClassNames)}], not [{string.Join(", ", classNames)}]", nameof(classNames));
             if (config.Target is { } target && target != t.TargetName)
@@ -29,6 +34,10 @@ public static class DataSource
         if (config.Labels is not null || IsIdx(config.Data))
         {
             if (config.Labels is null) throw new ArgumentException($"'{config.Data}' is an IDX images file; give its labels with --labels", nameof(config));
+            RefuseWhatDoesNotApply(config, $"IDX data ('{Path.GetFileName(config.Data)}' with --labels)",
+                ("--target", config.Target is not null, "the labels file is the target"),
+                ("--separator", config.Separator is not null, "IDX files are not CSV"),
+                (HeaderOption(config), config.Header is not null, "IDX files are not CSV"));
             if (!File.Exists(config.Labels)) throw new FileNotFoundException($"labels file '{config.Labels}' does not exist", config.Labels);
             return IdxData.Load(config.Data, config.Labels, Path.GetFileName(config.Data), classNames);
         }
@@ -38,6 +47,15 @@ public static class DataSource
             Separator = config.Separator is { } sep ? CsvOptions.ParseSeparator(sep) : null,
         });
     }
+
+    /// <summary>Refuses an option given for data it does not apply to: it would be ignored, and recorded as if it had acted.</summary>
+    private static void RefuseWhatDoesNotApply(ExperimentConfig config, string data, params (string Option, bool Given, string Why)[] options)
+    {
+        foreach (var (option, given, why) in options)
+            if (given) throw new ArgumentException($"{option} does not apply to {data}: {why}; leave it out", nameof(config));
+    }
+
+    private static string HeaderOption(ExperimentConfig config) => config.Header is true ? "--header" : "--no-header";
 
     /// <summary>Where <c>--data</c> (or <c>--labels</c>) points: <c>bundled:&lt;name&gt;</c> for a bundled data set, else the file's full path.</summary>
     public static string Resolve(string data)

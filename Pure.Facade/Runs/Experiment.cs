@@ -142,6 +142,9 @@ public static class Experiment
         ArgumentNullException.ThrowIfNull(validated); ArgumentNullException.ThrowIfNull(data);
         var config = validated.Config;
         var split = DataSplit.Create(data.Rows, config.ValFraction, config.TestFraction, config.Seed);
+        int perEpoch = Batching.IterationsPerEpoch(split.Train.Length, config.BatchSize);
+        long batches = (long)config.Epochs * perEpoch;
+        RequireAnUpdate(config, split.Train.Length, perEpoch, batches);
         int peakRows = Math.Max(Math.Min(config.BatchSize, split.Train.Length), Math.Max(split.Validation.Length, split.Test.Length));
         if (config.Arch is null) RequireMemory(config, [data.Features, .. config.Layers, data.Task == TaskKind.Classification ? Math.Max(data.Classes, 2) : 1], peakRows);
         var spec = BuildSpec(config, data);
@@ -152,7 +155,6 @@ public static class Experiment
         var train = Shaped(standardizer.ToDataSet(data, split.Train.AsSpan()));
         var val = split.Validation.IsEmpty ? null : Shaped(standardizer.ToDataSet(data, split.Validation.AsSpan()));
         var test = split.Test.IsEmpty ? null : Shaped(standardizer.ToDataSet(data, split.Test.AsSpan()));
-        long batches = (long)config.Epochs * Batching.IterationsPerEpoch(train.Rows, config.BatchSize);
         long totalSteps = (batches + config.Accumulate - 1) / config.Accumulate; // real updates, which the schedule counts
         foreach (var pattern in config.NoDecayPatterns)
             if (!spec.ParameterNames.Any(n => NeuralPure.Optimizers.ParamMask.Matching(pattern).Includes(n)))
@@ -161,6 +163,18 @@ public static class Experiment
         var fitOptions = new FitOptions(config.Epochs, config.BatchSize, config.Seed,
             EarlyStopping: config.EarlyStopping is { } p ? new EarlyStopping(p, config.MinDelta) : null, Threads: config.Threads);
         return new ExperimentPlan(config, data, spec, split, standardizer, train, val, test, optimizer, fitOptions);
+    }
+
+    /// <summary>Refuses an accumulation longer than the whole fit: no update would be made, and the run would end "completed" with
+    /// its initial parameters. One longer than an epoch is taken: its updates straddle epochs, as optax's MultiSteps counts
+    /// batches, not epochs (Fitter.Fit refuses the same case for a C# caller).</summary>
+    private static void RequireAnUpdate(ExperimentConfig config, int trainRows, int perEpoch, long batches)
+    {
+        int k = config.Accumulate;
+        if (batches >= k) return;
+        throw new ArgumentException(
+            $"--accumulate {k} is more than the {batches} batch{(batches == 1 ? "" : "es")} of the whole run ({config.Epochs} epoch{(config.Epochs == 1 ? "" : "s")} of {perEpoch}: {trainRows} training rows at batch {config.BatchSize}): "
+            + $"no update would ever be made; give --accumulate {batches} or less, more --epochs or a smaller --batch-size", nameof(config));
     }
 
     /// <summary>Runs the experiment on already loaded data.</summary>

@@ -104,6 +104,8 @@ public sealed record ExperimentConfig(
         if (Momentum is { } m && !(m >= 0 && m < 1)) throw new ArgumentException($"--momentum must be in [0, 1), got {m}", nameof(Momentum));
         if (ClipNorm is { } c && (!(c > 0) || !double.IsFinite(c))) throw new ArgumentException($"--clip-norm must be positive, got {c}", nameof(ClipNorm));
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"--dropout must be in [0, 1), got {Dropout}", nameof(Dropout));
+        if (Dropout > 0 && Arch is null && Layers.IsEmpty)
+            throw new ArgumentException($"--dropout {Dropout} acts on hidden layers, but --layers none is a linear model (one dense layer from the features to the outputs)", nameof(Dropout));
         if (BatchSize < 1) throw new ArgumentException($"--batch-size must be ≥ 1, got {BatchSize}", nameof(BatchSize));
         if (Epochs < 1) throw new ArgumentException($"--epochs must be ≥ 1, got {Epochs}", nameof(Epochs));
         if (Threads < 0) throw new ArgumentException($"--threads must be ≥ 0 (0: all cores), got {Threads}", nameof(Threads));
@@ -135,6 +137,12 @@ public sealed record ExperimentConfig(
         catch (ArgumentException e) when (e.ParamName == "NoDecay")
         {
             throw new ArgumentException($"--no-decay {NoDecay} would do nothing: --optimizer {Optimizer} has no weight decay here; give --weight-decay", nameof(NoDecay), e);
+        }
+        catch (ArgumentException e) when (e.ParamName == "nesterov")
+        {
+            // sgd --nesterov, or the nesterov optimizer, with no momentum: plain SGD that would be recorded as Nesterov's
+            string given = $"--optimizer {Optimizer}{(Nesterov is true ? " --nesterov" : "")}{(Momentum is { } mu ? $" --momentum {mu}" : "")}";
+            throw new ArgumentException($"{given}: {e.Message.Split(" (Parameter")[0]}", nameof(Nesterov), e);
         }
         return new ValidatedConfig(this);
     }

@@ -84,14 +84,14 @@ public static partial class Fitter
     /// <param name="cancellationToken">Stops at the next batch boundary; the outcome says Cancelled (and a checkpoint is written
     /// when <paramref name="checkpoint"/> is given). No exception.</param>
     /// <param name="checkpoint">Where and how often to write checkpoints, or null for none. The first is written before the first batch.</param>
-    /// <exception cref="ArgumentException">The data does not fit the model.</exception>
+    /// <exception cref="ArgumentException">The data does not fit the model, or the optimizer accumulates more batches per update (<see cref="MultiSteps"/>) than the fit has.</exception>
     /// <exception cref="IOException">A checkpoint cannot be written (the last complete one stays on disk).</exception>
     public static FitOutcome Fit(ModelSpec spec, GradientTransform optimizer, DataSet<float> train, DataSet<float>? validation, FitOptions options,
         IProgress<EpochReport>? progress = null, IProgress<IterationReport>? iterations = null, TrainState<float>? start = null,
         CancellationToken cancellationToken = default, CheckpointOptions? checkpoint = null)
     {
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(train); ArgumentNullException.ThrowIfNull(options);
-        int perEpoch = Check(spec, train, validation, options);
+        int perEpoch = Check(spec, optimizer, train, validation, options);
         if (options.ReportIterations && iterations is null)
             throw new ArgumentException("FitOptions.ReportIterations is set but no iterations callback was given: pass iterations, or leave ReportIterations false", nameof(options));
         if (start is not null)
@@ -124,7 +124,7 @@ public static partial class Fitter
     {
         ArgumentNullException.ThrowIfNull(spec); ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options); ArgumentNullException.ThrowIfNull(from);
-        int perEpoch = Check(spec, train, validation, options);
+        int perEpoch = Check(spec, optimizer, train, validation, options);
         RequireMatch(spec, optimizer, options, from, perEpoch, checkpoint?.Kinds);
         var run = new Run(from.State, from.Cursor, perEpoch, from.EpochLossSum, from.EpochExamples, from.History, from.IterationLosses,
             from.BestValLoss, from.BestEpoch, from.SinceBest, from.BestParams, from.Examples, from.Seconds) { BestLayerState = from.BestLayerState ?? from.State.LayerState };
@@ -140,7 +140,7 @@ public static partial class Fitter
         public ParamTree<float>? BestLayerState { get; init; }
     }
 
-    private static int Check(ModelSpec spec, DataSet<float> train, DataSet<float>? validation, FitOptions options)
+    private static int Check(ModelSpec spec, GradientTransform optimizer, DataSet<float> train, DataSet<float>? validation, FitOptions options)
     {
         Model.RequireInput(spec, train.X, nameof(train));
         try { spec.Loss.RequireTargets(spec.OutputShape, train.Rows, NeuralPure.Tensors.Shape.OfExamples(train.Y.Shape), train.Y.Span); }
@@ -155,6 +155,11 @@ public static partial class Fitter
             throw new ArgumentException("early stopping watches the validation loss, but no validation data was given", nameof(validation));
         int perEpoch = Batching.IterationsPerEpoch(train.Rows, options.BatchSize, options.DropLast);
         if (perEpoch == 0) throw new ArgumentException($"{train.Rows} training rows at batch size {options.BatchSize} with drop-last give no iteration", nameof(options));
+        // An accumulation may straddle epochs (optax's MultiSteps counts batches, not epochs), but one longer than the whole fit
+        // makes no update: the fit would end Completed with the initial parameters.
+        if (optimizer is MultiSteps m && m.Every > (long)perEpoch * options.Epochs)
+            throw new ArgumentException($"the optimizer accumulates {m.Every} batches per update, but the fit has {(long)perEpoch * options.Epochs} "
+                + $"({perEpoch} per epoch × {options.Epochs} epochs): no update would ever be made", nameof(optimizer));
         return perEpoch;
     }
 

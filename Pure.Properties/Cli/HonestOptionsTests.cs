@@ -19,6 +19,15 @@ public sealed class HonestOptionsTests : IDisposable
         return (code, code == 0 ? JsonNode.Parse(stdout) : null, err);
     }
 
+    /// <summary>A usage error (exit 2) in one line holding <paramref name="message"/>, and no run folder made.</summary>
+    private void RefusedBeforeTheFolder(string message, int code, string err)
+    {
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(Out("x")));
+    }
+
     private static string Hash(JsonNode r) => r["parameters"]!["sha256"]!.GetValue<string>();
 
     [Fact]
@@ -61,21 +70,24 @@ public sealed class HonestOptionsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("requires a momentum > 0", "--optimizer", "sgd", "--nesterov")]
+    [InlineData("--optimizer sgd --nesterov: Nesterov momentum requires a momentum > 0 (got 0)", "--optimizer", "sgd", "--nesterov")]
+    [InlineData("--optimizer sgd --nesterov --momentum 0: Nesterov momentum requires a momentum > 0 (got 0)", "--optimizer", "sgd", "--nesterov", "--momentum", "0")]
+    [InlineData("--optimizer nesterov --momentum 0: Nesterov momentum requires a momentum > 0 (got 0)", "--optimizer", "nesterov", "--momentum", "0")]
     [InlineData("requires zero dampening", "--optimizer", "sgd", "--momentum", "0.9", "--dampening", "0.1", "--nesterov")]
     [InlineData("dampening 0.5 has no effect without momentum", "--optimizer", "sgd", "--dampening", "0.5")]
+    [InlineData("dampening 0.5 has no effect without momentum", "--optimizer", "momentum", "--momentum", "0", "--dampening", "0.5")]
     [InlineData("--dampening must be in [0, 1], got 2", "--optimizer", "sgd", "--momentum", "0.9", "--dampening", "2")]
     [InlineData("--early-stopping watches the validation loss, but --val-fraction is 0", "--early-stopping", "3", "--val-fraction", "0")]
+    [InlineData("--activation acts on hidden layers, but --layers none is a linear model", "--layers", "none", "--activation", "tanh")]
+    [InlineData("--activation acts on hidden layers, but --layers none is a linear model", "--layers", "none", "--activation", "relu")]
+    [InlineData("--dropout acts on hidden layers, but --layers none is a linear model", "--layers", "none", "--dropout", "0.5")]
     [InlineData("--layers is empty", "--layers", "")]
     [InlineData("--layers is empty", "--layers", "  ")]
     [InlineData("--target sepal_length_cm: the bundled data set 'iris' predicts 'species'", "--target", "sepal_length_cm")]
     public void An_option_that_would_do_nothing_or_something_else_is_refused_with_the_reason(string message, params string[] args)
     {
         var (code, _, err) = Train("x", args);
-        Assert.Equal(2, code);
-        Assert.Contains(message, err);
-        Assert.Single(err.Trim().Split('\n'));
-        Assert.False(Directory.Exists(Out("x")));
+        RefusedBeforeTheFolder(message, code, err);
     }
 
     [Fact]
@@ -228,5 +240,121 @@ public sealed class HonestOptionsTests : IDisposable
         Assert.True(c3 == 0, e3);
         Assert.Equal(10_001, File.ReadAllLines(Out("p.csv")).Length);
         Assert.Equal("identical", CliRunner.Run("replay", Out("cnn")).Out.Trim());
+    }
+    [Theory]
+    [InlineData("--lr", "0,001")]
+    [InlineData("--lr", "1,5")]
+    [InlineData("--weight-decay", "0,05", "--optimizer", "adamw")]
+    [InlineData("--momentum", "0,9", "--optimizer", "sgd")]
+    [InlineData("--dampening", "0,5", "--optimizer", "sgd", "--momentum", "0.9")]
+    [InlineData("--lr-decay", "0,01", "--optimizer", "adagrad")]
+    [InlineData("--clip-norm", "1,5")]
+    [InlineData("--dropout", "0,1")]
+    [InlineData("--label-smoothing", "0,1")]
+    [InlineData("--val-fraction", "0,2")]
+    [InlineData("--test-fraction", "0,2")]
+    public void A_decimal_comma_is_refused_naming_the_option_not_read_as_a_thousands_separator(string option, string value, params string[] more)
+    {
+        var (code, _, err) = Train("x", [option, value, .. more]);
+        RefusedBeforeTheFolder($"{option}: '{value}' is not a number (use a '.' for decimals)", code, err);
+    }
+
+    [Fact]
+    public void Every_decimal_option_of_train_reads_a_point_and_refuses_a_comma()
+    {
+        var train = NeuralPure.Cli.TrainCommand.Create();
+        var decimals = train.Options.Where(o => o.ValueType == typeof(double) || o.ValueType == typeof(double?)).ToList();
+        Assert.True(decimals.Count >= 10, string.Join(", ", decimals.Select(o => o.Name)));
+        foreach (var o in decimals)
+        {
+            var refused = train.Parse([o.Name, "0,25"]);
+            Assert.True(refused.Errors.Count == 1 && refused.Errors[0].Message == $"{o.Name}: '0,25' is not a number (use a '.' for decimals)",
+                $"{o.Name}: {string.Join("; ", refused.Errors.Select(e => e.Message))}");
+            Assert.Contains("is not a number", Assert.Single(train.Parse([o.Name, "abc"]).Errors).Message);
+            foreach (var text in new[] { "0.25", "2.5e-1", "+0.25" })
+            {
+                var read = train.Parse([o.Name, text]);
+                Assert.Empty(read.Errors);
+                Assert.Equal(0.25, Convert.ToDouble(read.GetResult(o)!.GetValueOrDefault<object>(), System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+        // not given: the defaults, untouched by the parser
+        var none = train.Parse([]);
+        Assert.Empty(none.Errors);
+        Assert.Equal(1e-3, none.GetValue(NeuralPure.Cli.TrainCommand.Lr));
+        Assert.Equal(0.1, none.GetValue(NeuralPure.Cli.TrainCommand.ValFraction));
+        Assert.Equal(0.2, none.GetValue(NeuralPure.Cli.TrainCommand.TestFraction));
+        Assert.Equal(0, none.GetValue(NeuralPure.Cli.TrainCommand.LabelSmoothing));
+        Assert.Null(none.GetValue(NeuralPure.Cli.TrainCommand.WeightDecay));
+    }
+
+    [Fact]
+    public void A_decimal_point_is_read_and_recorded_as_given()
+    {
+        var (code, r, err) = Train("point", "--optimizer", "adamw", "--lr", "0.001", "--weight-decay", "5e-2");
+        Assert.True(code == 0, err);
+        Assert.Equal(0.001, r!["config"]!["learningRate"]!.GetValue<double>());
+        Assert.Equal(0.05, r["config"]!["weightDecay"]!.GetValue<double>());
+    }
+    [Fact]
+    public void An_accumulation_longer_than_the_run_is_refused_with_the_numbers_before_the_folder_is_made()
+    {
+        // iris: 150 rows, 105 for training (val 0.1, test 0.2): 4 batches of 32
+        var (code, _, err) = CliRunner.Run("train", "--data", "iris", "--epochs", "2", "--accumulate", "100", "--out", Out("x"), "--checkpoint-every", "0");
+        Assert.Equal(2, code);
+        Assert.Equal("neuralpure: --accumulate 100 is more than the 8 batches of the whole run (2 epochs of 4: 105 training rows at batch 32): no update would ever be made; give --accumulate 8 or less, more --epochs or a smaller --batch-size", err.Trim());
+        Assert.False(Directory.Exists(Out("x")));
+        // longer than an epoch but not than the run: its updates straddle epochs (30 epochs of 4 batches, 24 updates of 5)
+        var (c1, o1, e1) = CliRunner.Run("train", "--data", "iris", "--epochs", "30", "--accumulate", "5", "--out", Out("straddle"), "--json", "--checkpoint-every", "0");
+        Assert.True(c1 == 0, e1);
+        Assert.Equal(5, JsonNode.Parse(o1)!["optimizer"]!["every"]!.GetValue<int>());
+        // an epoch's worth of batches is one update an epoch
+        var (c2, r, e2) = Train("four", "--accumulate", "4");
+        Assert.True(c2 == 0, e2);
+        Assert.Equal(4, r!["optimizer"]!["every"]!.GetValue<int>());
+    }
+    [Theory]
+    [InlineData("--separator does not apply to the bundled data set 'iris': it is not read from a CSV file", "--separator", ";")]
+    [InlineData("--header does not apply to the bundled data set 'iris': it is not read from a CSV file", "--header")]
+    [InlineData("--no-header does not apply to the bundled data set 'iris': it is not read from a CSV file", "--no-header")]
+    [InlineData("--labels does not apply to the bundled data set 'iris': its labels come with it", "--labels", "labels.idx")]
+    public void A_csv_option_on_a_bundled_set_is_refused_by_train_predict_and_evaluate(string message, params string[] option)
+    {
+        var (code, _, err) = Train("x", option);
+        RefusedBeforeTheFolder(message, code, err);
+
+        var (c1, _, e1) = Train("run");
+        Assert.True(c1 == 0, e1);
+        string model = Path.Combine(Out("run"), "model.safetensors");
+        var (c2, _, e2) = CliRunner.Run(["evaluate", "--model", model, "--data", "iris", "--all-rows", .. option]);
+        Assert.Equal(2, c2);
+        Assert.Contains(message, e2);
+        if (option[0] is "--separator" or "--labels") // predict takes no header options
+        {
+            var (c3, _, e3) = CliRunner.Run(["predict", "--model", model, "--data", "iris", "--out", Out("p.csv"), .. option]);
+            Assert.Equal(2, c3);
+            Assert.Contains(message, e3);
+            Assert.False(File.Exists(Out("p.csv")));
+        }
+        // a run's own evaluation reads the data as the record says: a reading option there would be ignored
+        if (option[0] is not "--labels")
+        {
+            var (c4, _, e4) = CliRunner.Run(["evaluate", Out("run"), .. option]);
+            Assert.Equal(2, c4);
+            Assert.Contains($"{option[0]} does not apply to evaluate <run>: the run's record says how its data is read", e4);
+        }
+    }
+
+    [Theory]
+    [InlineData("--separator does not apply to IDX data ('t10k-images-idx3-ubyte.gz' with --labels): IDX files are not CSV", "--separator", ";")]
+    [InlineData("--target does not apply to IDX data ('t10k-images-idx3-ubyte.gz' with --labels): the labels file is the target", "--target", "label")]
+    [InlineData("--no-header does not apply to IDX data ('t10k-images-idx3-ubyte.gz' with --labels): IDX files are not CSV", "--no-header")]
+    [InlineData("--header does not apply to IDX data ('t10k-images-idx3-ubyte.gz' with --labels): IDX files are not CSV", "--header")]
+    public void A_csv_option_on_idx_data_is_refused(string message, params string[] option)
+    {
+        var folder = NeuralPure.Facade.Data.BundledDataSets.FindFashionMnistFolder();
+        string images = Path.Combine(folder, NeuralPure.Facade.Data.BundledDataSets.FashionMnistImagesFile), labels = Path.Combine(folder, NeuralPure.Facade.Data.BundledDataSets.FashionMnistLabelsFile);
+        var (code, _, err) = CliRunner.Run(["train", "--data", images, "--labels", labels, "--epochs", "1", "--out", Out("x"), "--checkpoint-every", "0", .. option]);
+        RefusedBeforeTheFolder(message, code, err);
     }
 }

@@ -183,4 +183,36 @@ public sealed class NothingLostTests : IDisposable
         Assert.Contains("not a text CSV file", e3);
         Assert.False(File.Exists(P("gz-out.csv")));
     }
+    [Fact]
+    public void An_unusable_output_path_is_a_usage_error_naming_the_option_and_the_problem()
+    {
+        var model = TrainedModel();
+        var csv = IrisCsv();
+        var afile = P("afile");
+        File.WriteAllText(afile, "keep me");
+        string under = Path.Combine(afile, "x"), missing = Path.Combine(P("no-such-folder"), "out.x");
+        var commands = new (Func<string, string[]> Args, string Option, bool Folder)[]
+        {
+            (o => ["train", "--data", "iris", "--epochs", "1", "--checkpoint-every", "0", "--out", o], "--out", true),
+            (o => ["sweep", "run", P("sweep.json"), "--out", o], "--out", true),
+            (o => ["lesson", "loss", "--out", o], "--out", true),
+            (o => ["predict", "--model", model, "--data", csv, "--out", o], "--out", false),
+            (o => ["export", model, "--onnx", o], "--onnx", false),
+        };
+        foreach (var (args, option, folder) in commands)
+        {
+            void Refused(string path, string message)
+            {
+                var (code, _, err) = CliRunner.Run(args(path));
+                Assert.True(code == 2 && err.Trim() == $"neuralpure: {message}", $"{string.Join(' ', args(path))}: exit {code}, {err}");
+            }
+            Refused("", $"{option} is empty: give a path");
+            Refused(" ", $"{option} is empty: give a path");
+            Refused(under, $"{option} '{under}': '{afile}' is a file");
+            if (folder) Refused(afile, $"{option} '{afile}' is a file, not a folder");
+            else Refused(missing, $"{option} '{missing}': the folder '{Path.GetDirectoryName(missing)}' does not exist");
+        }
+        Assert.Equal("keep me", File.ReadAllText(afile));
+        Assert.False(Directory.Exists(P("no-such-folder")));
+    }
 }

@@ -492,6 +492,15 @@ public sealed class OptimizerTests
         Assert.Equal(Optimizer.Momentum(0.1, 0.5, 1e-4), Optimizer.Parse("momentum", 0.1, 1e-4, 0.5));
         Assert.NotEqual(Optimizer.Adam(), Optimizer.AdamW(weightDecay: 0));
         Assert.Equal("name", Assert.Throws<ArgumentException>(() => Optimizer.Parse("lbfgs")).ParamName);
+        // "nesterov" by name with μ = 0 would be plain SGD under Nesterov's name: refused as Sgd(nesterov: true) without momentum is
+        var e = Assert.Throws<ArgumentException>(() => Optimizer.Parse("nesterov", 0.1, momentum: 0));
+        Assert.Equal(Assert.Throws<ArgumentException>(() => Optimizer.Parse("sgd", 0.1, nesterov: true)).Message, e.Message);
+        Assert.StartsWith("Nesterov momentum requires a momentum > 0 (got 0)", e.Message);
+        Assert.Equal(Optimizer.Nesterov(0.1, 0.5), Optimizer.Parse("nesterov", 0.1, momentum: 0.5));
+        // "momentum" by name with μ = 0 and a dampening: the dampening would do nothing, refused as Sgd refuses it
+        Assert.Equal(Assert.Throws<ArgumentException>(() => Optimizer.Parse("sgd", 0.1, dampening: 0.5)).Message,
+            Assert.Throws<ArgumentException>(() => Optimizer.Parse("momentum", 0.1, momentum: 0, dampening: 0.5)).Message);
+        Assert.Equal(Optimizer.Momentum(0.1, 0.9, 0, 0.5), Optimizer.Parse("momentum", 0.1, dampening: 0.5));
     }
 
     /// <summary>The documented defaults (DESIGN §12), read back from the chains.</summary>

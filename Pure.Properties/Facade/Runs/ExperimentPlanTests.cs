@@ -27,6 +27,11 @@ public sealed class ExperimentPlanTests
         Assert.Contains("--lr must be a positive number, got -1", e.Message);
         var loss = Assert.Throws<ArgumentException>(() => Experiment.Plan(Iris() with { Loss = "mse" }, data));
         Assert.Contains("does not suit a classification task", loss.Message);
+        // a linear model has no hidden layer to drop out of
+        var dropout = Assert.Throws<ArgumentException>(() => (Iris() with { Layers = [], Dropout = 0.5 }).Validate());
+        Assert.Equal("Dropout", dropout.ParamName);
+        Assert.StartsWith("--dropout 0.5 acts on hidden layers, but --layers none is a linear model", dropout.Message);
+        _ = (Iris() with { Layers = [] }).Validate();
     }
 
     [Fact]

@@ -173,4 +173,18 @@ public sealed class FitterTests
         for (int i = 0; i < straight.IterationLosses.Length; i++) Assert.True(straight.IterationLosses[i].Equals(resumed.IterationLosses[i]), $"{i}: {straight.IterationLosses[i]:R} vs {resumed.IterationLosses[i]:R}");
         Assert.Equal(straight.History.Select(h => h.TrainLoss), resumed.History.Select(h => h.TrainLoss));
     }
+    [Fact]
+    public void An_accumulation_longer_than_the_fit_is_refused_and_one_that_straddles_epochs_trains()
+    {
+        var (spec, train, val) = Problem(); // 72 training rows: 5 batches of 16 an epoch
+        var options = new FitOptions(Epochs: 2, BatchSize: 16, Seed: 9);
+        var e = Assert.Throws<ArgumentException>(() => Fitter.Fit(spec, Optimizer.Accumulate(Optimizer.Adam(0.01), 11), train, val, options));
+        Assert.Equal("optimizer", e.ParamName);
+        Assert.StartsWith("the optimizer accumulates 11 batches per update, but the fit has 10 (5 per epoch × 2 epochs): no update would ever be made", e.Message);
+        // 10 batches make one update of 10 (it waits for the second epoch's batches, as optax's MultiSteps): the parameters move
+        var opt = Optimizer.Accumulate(Optimizer.Adam(0.01), 10);
+        var outcome = Fitter.Fit(spec, opt, train, val, options);
+        Assert.Equal(FitStatus.Completed, outcome.Status);
+        Assert.False(Trainer.Init<float>(spec, opt, RandomKey.FromSeed(9)).Params.Equals(outcome.Parameters));
+    }
 }
