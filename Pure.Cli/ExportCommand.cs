@@ -22,6 +22,10 @@ internal static class ExportCommand
             var outPath = p.GetValue(onnx) ?? throw new UsageException("export needs --onnx <file>: where to write the ONNX graph");
             OutputPath.RequireFile("--onnx", outPath);
             if (PredictCommand.SameFile(modelPath, outPath)) throw new UsageException($"--onnx '{outPath}' is the model file itself; export never overwrites its input");
+            // Nor a run's record, checkpoint or plot, --force or not: they are what replay and resume need.
+            var outFolder = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
+            if (RunFolder.Outputs.Contains(Path.GetFileName(outPath)) && File.Exists(Path.Combine(outFolder, "run.json")))
+                throw new UsageException($"--onnx '{outPath}' is a file of the run in '{outFolder}'; export never writes over a run's files: choose another name");
             OutputPath.RequireNewOrForced("--onnx", outPath, p.GetValue(force));
             var (model, _) = EvaluateCommand.LoadModel(modelPath);
             OnnxExport.Write(model, outPath);

@@ -62,6 +62,16 @@ public sealed class ExportCommandTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("model file itself", err);
         Assert.Equal(before, File.ReadAllBytes(modelFile));
+        // nor, --force or not, the run's record, checkpoint or plot (replay and resume need them)
+        foreach (var name in new[] { "run.json", "checkpoint.safetensors", "loss.svg" })
+        {
+            var file = Path.Combine(P("run"), name);
+            var was = File.Exists(file) ? File.ReadAllBytes(file) : null;
+            (code, _, err) = CliRunner.Run("export", P("run"), "--onnx", file, "--force");
+            Assert.Equal(2, code);
+            Assert.Contains("is a file of the run in", err);
+            Assert.Equal(was, File.Exists(file) ? File.ReadAllBytes(file) : null);
+        }
 
         (code, _, err) = CliRunner.Run("export", P("run"));
         Assert.Equal(2, code);
