@@ -36,7 +36,7 @@ internal static class Program
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"neuralpure: {parsed.Errors[0].Message} (see --help)");
+            Console.Error.WriteLine($"neuralpure: {UnknownCommand(root, args) ?? Plain(parsed.Errors[0].Message)} (see --help)");
             return Usage;
         }
         try
@@ -53,6 +53,43 @@ internal static class Program
             Console.Error.WriteLine($"neuralpure: {OneLine(e)}");
             return Failure;
         }
+    }
+
+    /// <summary>A first word that is no command (System.CommandLine says only "Required command was not provided"): named, with
+    /// the nearest command when one is a typo away, and the list.</summary>
+    internal static string? UnknownCommand(RootCommand root, string[] args)
+    {
+        if (args.Length == 0 || args[0].StartsWith('-')) return null;
+        var names = root.Subcommands.Select(c => c.Name).ToList();
+        if (names.Contains(args[0])) return null;
+        var near = names.Select(n => (n, d: Distance(n, args[0]))).Where(x => x.d <= 2).OrderBy(x => x.d).Select(x => x.n).FirstOrDefault();
+        return $"'{args[0]}' is not a command{(near is null ? "" : $"; did you mean '{near}'?")} (commands: {string.Join(", ", names)})";
+    }
+
+    /// <summary>System.CommandLine's parse errors without .NET type names: "as expected type 'System.UInt64'" says "as a whole number ≥ 0".</summary>
+    internal static string Plain(string message) => message
+        .Replace("as expected type 'System.UInt64'", "as a whole number ≥ 0", StringComparison.Ordinal)
+        .Replace("as expected type 'System.Int32'", "as a whole number", StringComparison.Ordinal)
+        .Replace("as expected type 'System.Int64'", "as a whole number", StringComparison.Ordinal)
+        .Replace("as expected type 'System.Double'", "as a number", StringComparison.Ordinal)
+        .Replace("as expected type 'System.Boolean'", "as true or false", StringComparison.Ordinal);
+
+    /// <summary>Levenshtein distance (for the suggestion).</summary>
+    private static int Distance(string a, string b)
+    {
+        var d = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) d[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int previous = d[0]; d[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int t = d[j];
+                d[j] = Math.Min(Math.Min(d[j] + 1, d[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
+                previous = t;
+            }
+        }
+        return d[b.Length];
     }
 
     internal static string OneLine(Exception e)

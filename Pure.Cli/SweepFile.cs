@@ -125,7 +125,7 @@ internal sealed record SweepFile(string Path, bool Zip, ImmutableArray<string> A
                 for (int a = 0; a < axes.Count; a++) AddArg(args, options[axes[a].Key], axes[a].Key, axes[a].Values[combo[a]], $"axis \"{axes[a].Key}\"", Bad);
                 args.Add("--seed"); args.Add(seed.ToString(CultureInfo.InvariantCulture));
                 var parsed = train.Parse(args);
-                if (parsed.Errors.Count > 0) throw Bad($"{who}: {parsed.Errors[0].Message}");
+                if (parsed.Errors.Count > 0) throw Bad($"{who}: {Program.Plain(parsed.Errors[0].Message)}");
                 ValidatedConfig validated;
                 try { validated = TrainCommand.ConfigFrom(parsed); }
                 catch (UsageException e) { throw Bad($"{who}: {e.Message}"); }

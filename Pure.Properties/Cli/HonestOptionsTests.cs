@@ -297,6 +297,21 @@ public sealed class HonestOptionsTests : IDisposable
         Assert.Equal(0.05, r["config"]!["weightDecay"]!.GetValue<double>());
     }
     [Fact]
+    public void A_mistyped_command_is_named_with_the_nearest_one_and_a_bad_number_without_net_type_names()
+    {
+        var (c1, _, e1) = CliRunner.Run("trian", "--data", "iris");
+        Assert.Equal(2, c1);
+        Assert.StartsWith("neuralpure: 'trian' is not a command; did you mean 'train'? (commands: train, resume, sweep, ", e1);
+        Assert.Contains("'xyz' is not a command (commands: ", CliRunner.Run("xyz").Err);
+        var (c2, _, e2) = CliRunner.Run("train", "--data", "iris", "--seed", "-1", "--out", Out("s"));
+        Assert.Equal(2, c2);
+        Assert.Contains("Cannot parse argument '-1' for option '--seed' as a whole number ≥ 0", e2);
+        Assert.DoesNotContain("System.", e2);
+        Assert.Contains("for option '--epochs' as a whole number.", CliRunner.Run("train", "--epochs", "x").Err);
+        Assert.False(Directory.Exists(Out("s")));
+    }
+
+    [Fact]
     public void An_accumulation_longer_than_the_run_is_refused_with_the_numbers_before_the_folder_is_made()
     {
         // iris: 150 rows, 105 for training (val 0.1, test 0.2): 4 batches of 32
