@@ -263,6 +263,6 @@ internal static class TrainCommand
             Console.Error.WriteLine(checkpoint is null
                 ? "neuralpure: interrupted; saved the state after the last whole batch (run marked cancelled)"
                 : $"neuralpure: interrupted; saved the state after the last whole batch (run marked cancelled) and a checkpoint; continue with: neuralpure resume {outDir}");
-        if (r.Fit.Divergence is { } dv) Console.Error.WriteLine($"neuralpure: {dv.Message}; kept {dv.Kept}");
+        if (r.Fit.Divergence is { } dv) Console.Error.WriteLine($"neuralpure: {dv.Message} Kept {dv.Kept}.");
     }
 }

@@ -360,8 +360,9 @@ public static partial class Fitter
         }
         catch (ArgumentException) { where = "the forward pass"; }
         string lossText = double.IsFinite(loss) ? $"the parameters became non-finite (loss {loss:G4})" : $"the loss became {loss}";
+        // Which parameters were kept is DivergenceInfo.Kept's to say (the best epoch's, or those before the last finite step).
         var msg = $"training diverged at epoch {epoch}, iteration {iteration}: {lossText}; first non-finite values in {where}. " +
-                  "Kept the last finite parameters. Try a lower learning rate or gradient clipping (--clip-norm).";
+                  "Try a lower learning rate or gradient clipping (--clip-norm).";
         return new DivergenceInfo(epoch, iteration, where, msg);
     }
 }

@@ -125,6 +125,8 @@ public sealed class FitterTests
         var withVal = Fitter.Fit(spec, opt, train, val, options);
         Assert.Equal(FitStatus.Diverged, withVal.Status);
         Assert.StartsWith($"the parameters of epoch {withVal.BestEpoch}", withVal.Divergence!.Kept);
+        // the message leaves what was kept to Kept (it used to say "Kept the last finite parameters" whichever were kept)
+        Assert.DoesNotContain("Kept", withVal.Divergence!.Message, StringComparison.OrdinalIgnoreCase);
         double kept = spec.Loss.Value(Model.Forward(spec, withVal.Parameters, val.X), val.Y);
         Assert.True(double.IsFinite(kept));
         Assert.Equal(withVal.History.Min(h => h.ValLoss!.Value), kept, 6);
