@@ -140,6 +140,10 @@ public static class Experiment
         ArgumentNullException.ThrowIfNull(validated); ArgumentNullException.ThrowIfNull(data);
         var config = validated.Config;
         var split = DataSplit.Create(data.Rows, config.ValFraction, config.TestFraction, config.Seed);
+        if (config.EarlyStopping is not null && split.Validation.IsEmpty)
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"--early-stopping watches the validation loss, but --val-fraction {config.ValFraction} of {data.Rows} rows rounds to 0 validation rows "
+                + $"(the split is {split.Train.Length} train, 0 validation, {split.Test.Length} test); give a --val-fraction above {0.5 / data.Rows:0.####} or more data"), nameof(config));
         int peakRows = Math.Max(Math.Min(config.BatchSize, split.Train.Length), Math.Max(split.Validation.Length, split.Test.Length));
         if (config.Arch is null) RequireMemory(config, [data.Features, .. config.Layers, data.Task == TaskKind.Classification ? Math.Max(data.Classes, 2) : 1], peakRows);
         var spec = BuildSpec(config, data);
@@ -158,6 +162,7 @@ public static class Experiment
         var optimizer = config.ToOptimizerOptions().Build(totalSteps);
         var fitOptions = new FitOptions(config.Epochs, config.BatchSize, config.Seed,
             EarlyStopping: config.EarlyStopping is { } p ? new EarlyStopping(p, config.MinDelta) : null, Threads: config.Threads);
+        _ = Fitter.Check(spec, train, val, fitOptions); // what the fit would refuse, refused now: before a run folder is claimed or cleared
         return new ExperimentPlan(config, data, spec, split, standardizer, train, val, test, optimizer, fitOptions);
     }
 

@@ -41,4 +41,16 @@ public sealed class ExperimentPlanTests
         Assert.False(plan.FitOptions.ReportIterations);
         Assert.Equal(Experiment.Run(Iris(), data).ParameterHash, Experiment.Run(plan).ParameterHash);
     }
+
+    [Fact]
+    public void Early_stopping_on_a_validation_split_that_rounds_to_no_row_is_refused_at_plan_time_with_the_counts()
+    {
+        var iris = BundledDataSets.Load("iris");
+        var rows = new[] { 0, 1, 50, 100 }; // 4 rows of iris: 10% of them is 0.4 rows
+        var small = new TabularData("four", iris.FeatureNames, iris.TargetName, iris.Task, 4, iris.Features,
+            [.. rows.SelectMany(r => iris.GetRow(r).ToArray())], [.. rows.Select(r => iris.Y[r])], iris.Classes, iris.Sha256, iris.ClassNames);
+        var e = Assert.Throws<ArgumentException>(() => Experiment.Plan(Iris() with { Data = "four", EarlyStopping = 2 }, small));
+        Assert.Contains("--val-fraction 0.1 of 4 rows rounds to 0 validation rows (the split is 3 train, 0 validation, 1 test)", e.Message);
+        Assert.NotNull(Experiment.Plan(Iris() with { Data = "four", EarlyStopping = 2, ValFraction = 0.2 }, small).Validation);
+    }
 }
