@@ -370,8 +370,29 @@ public static class RunRecord
                 return;
             default:
                 string ta = a?.ToJsonString() ?? "null", tb = b?.ToJsonString() ?? "null";
-                if (ta != tb) found.Add($"{path}{EpochOf(path)}: recorded {Short(ta)}, now {Short(tb)}");
+                if (ta != tb && !SameValue(a, b, ta, tb)) found.Add($"{path}{EpochOf(path)}: recorded {Short(ta)}, now {Short(tb)}");
                 return;
+        }
+    }
+
+    /// <summary>Whether two JSON values spelled differently are the same value: strings by their text once unescaped, numbers by
+    /// value (whole numbers exactly, others as the doubles they parse to, bit for bit), so a record reformatted by another JSON
+    /// tool (1e-08 for 1E-08, 5.0 for 5, \u00b2 for ²) is not a difference while a number off by its last bit is.</summary>
+    private static bool SameValue(JsonNode? a, JsonNode? b, string ta, string tb)
+    {
+        if (a is not JsonValue va || b is not JsonValue vb || va.GetValueKind() != vb.GetValueKind()) return false;
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        switch (va.GetValueKind())
+        {
+            case System.Text.Json.JsonValueKind.String:
+                return va.GetValue<string>() == vb.GetValue<string>();
+            case System.Text.Json.JsonValueKind.Number:
+                const System.Globalization.NumberStyles whole = System.Globalization.NumberStyles.AllowLeadingSign;
+                if (System.Numerics.BigInteger.TryParse(ta, whole, invariant, out var ia) && System.Numerics.BigInteger.TryParse(tb, whole, invariant, out var ib)) return ia == ib;
+                return double.TryParse(ta, System.Globalization.NumberStyles.Float, invariant, out var da) && double.TryParse(tb, System.Globalization.NumberStyles.Float, invariant, out var db)
+                    && double.IsFinite(da) && BitConverter.DoubleToInt64Bits(da) == BitConverter.DoubleToInt64Bits(db);
+            default:
+                return false;
         }
     }
 

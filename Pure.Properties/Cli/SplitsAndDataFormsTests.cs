@@ -44,4 +44,52 @@ public sealed class SplitsAndDataFormsTests : IDisposable
         Assert.Equal(before.Keys.Order(), after.Keys.Order());
         foreach (var (name, bytes) in before) Assert.Equal(bytes, after[name]);
     }
+
+    /// <summary>Rewrites every fractional number of a JSON document in another spelling of the same value (as Python's json module does
+    /// 1E-08 as 1e-08), indented: the text changes, the values do not.</summary>
+    private static string Respelled(JsonNode node)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
+        {
+            void Write(JsonNode? n)
+            {
+                switch (n)
+                {
+                    case null: w.WriteNullValue(); break;
+                    case JsonObject o: w.WriteStartObject(); foreach (var (k, v) in o) { w.WritePropertyName(k); Write(v); } w.WriteEndObject(); break;
+                    case JsonArray a: w.WriteStartArray(); foreach (var v in a) Write(v); w.WriteEndArray(); break;
+                    case JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.ToJsonString().AsSpan().IndexOfAny(".eE") >= 0: // whole numbers stay whole (the config's ints)
+                        var d = double.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+                        w.WriteRawValue(d.ToString("e16", System.Globalization.CultureInfo.InvariantCulture)); break;
+                    default: n.WriteTo(w); break;
+                }
+            }
+            Write(node);
+        }
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    [Fact]
+    public void Replay_compares_numbers_by_value_so_a_reformatted_record_is_identical_and_a_last_bit_still_differs()
+    {
+        Assert.Equal(0, CliRunner.Run("train", "--data", "iris", "--epochs", "3", "--out", P("rp0"), "--checkpoint-every", "0").Code);
+        var run = P("rp0", "run.json");
+        var record = JsonNode.Parse(File.ReadAllText(run))!;
+        Assert.Equal("1E-08", record["optimizer"]!["transforms"]![0]!["eps"]!.ToJsonString()); // the spelling the reviewer's Python changed
+
+        var respelled = Respelled(record);
+        Assert.Contains("1.0000000000000000e-008", respelled);
+        File.WriteAllText(run, respelled);
+        var (c1, s1, e1) = CliRunner.Run("replay", run);
+        Assert.True(c1 == 0, s1 + e1);
+        Assert.Equal("identical", s1.Trim());
+
+        var loss = record["history"]![1]!["trainLoss"]!.GetValue<double>();
+        record["history"]![1]!["trainLoss"] = Math.BitIncrement(loss);
+        File.WriteAllText(run, Respelled(record));
+        var (c2, s2, _) = CliRunner.Run("replay", run);
+        Assert.Equal(1, c2);
+        Assert.StartsWith("different: history[1].trainLoss (epoch 2): recorded", s2.Trim());
+    }
 }
