@@ -168,7 +168,7 @@ internal static class PredictCommand
             var (model, _) = EvaluateCommand.LoadModel(modelPath);
             var inPath = p.GetValue(input)!;
             var outPath = p.GetValue(output)!;
-            bool bundled = !inPath.Contains('/') && !inPath.Contains('\\') && !inPath.Contains('.') && !File.Exists(inPath);
+            bool bundled = RecordedData.IsBundledName(inPath);
             if (!bundled && !File.Exists(inPath)) throw new FileNotFoundException($"data file '{inPath}' does not exist", inPath);
             if (!bundled && SameFile(inPath, outPath)) throw new UsageException($"--out '{outPath}' is the --data file itself; predictions never overwrite their input");
             if (p.GetValue(TrainCommand.Labels) is { } lb && SameFile(lb, outPath)) throw new UsageException($"--out '{outPath}' is the --labels file; predictions never overwrite their input");

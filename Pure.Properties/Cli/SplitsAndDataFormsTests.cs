@@ -45,6 +45,50 @@ public sealed class SplitsAndDataFormsTests : IDisposable
         foreach (var (name, bytes) in before) Assert.Equal(bytes, after[name]);
     }
 
+    /// <summary>Tiny IDX files with names that hold no dot: 12 images of 2×3 pixels and their labels 0..2.</summary>
+    private static void WriteIdx(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "img-idx3-ubyte"), IdxReaderTests.Idx(0x08, [12, 2, 3], [.. Enumerable.Range(0, 12 * 6).Select(i => (byte)(i * 37 % 251))]));
+        File.WriteAllBytes(Path.Combine(folder, "lab-idx1-ubyte"), IdxReaderTests.Idx(0x08, [12], [.. Enumerable.Range(0, 12).Select(i => (byte)(i % 3))]));
+    }
+
+    [Fact]
+    public void Replay_evaluate_and_resume_find_data_files_whose_names_hold_no_dot_from_another_directory()
+    {
+        var idx = P("idx");
+        WriteIdx(idx);
+        File.WriteAllLines(Path.Combine(idx, "table"), ["a,b,y", .. Enumerable.Range(0, 20).Select(i => $"{i},{i * 7 % 5},{i % 2}")]);
+        var cwd = Directory.GetCurrentDirectory();
+        try
+        {
+            Directory.SetCurrentDirectory(idx);
+            var (c1, _, e1) = CliRunner.Run("train", "--data", "img-idx3-ubyte", "--labels", "lab-idx1-ubyte", "--out", Path.Combine("..", "i0"), "--epochs", "1");
+            Assert.True(c1 == 0, e1);
+            var (c2, _, e2) = CliRunner.Run("train", "--data", "table", "--out", Path.Combine("..", "t0"), "--epochs", "1");
+            Assert.True(c2 == 0, e2);
+            File.Copy("table", "gone");
+            Assert.Equal(0, CliRunner.Run("train", "--data", "gone", "--out", Path.Combine("..", "g0"), "--epochs", "1").Code);
+            File.Delete("gone");
+            Directory.SetCurrentDirectory(_dir);
+            foreach (var run in new[] { "i0", "t0" })
+            {
+                var (rc, rs, re) = CliRunner.Run("replay", run);
+                Assert.True(rs.Trim() == "identical", run + ": " + rs + re);
+                var (ec, _, ee) = CliRunner.Run("evaluate", run);
+                Assert.True(ec == 0, run + ": " + ee);
+                var (uc, us, ue) = CliRunner.Run("resume", run);
+                Assert.True(uc == 0, run + ": " + us + ue);
+            }
+            // found nowhere: the missing file is named as a file, not as an unknown bundled data set
+            var (mc, _, me) = CliRunner.Run("replay", "g0");
+            Assert.Equal(1, mc);
+            Assert.Contains($"data file '{Path.Combine(idx, "gone")}' does not exist", me);
+            Assert.DoesNotContain("bundled", me);
+        }
+        finally { Directory.SetCurrentDirectory(cwd); }
+    }
+
     /// <summary>Rewrites every fractional number of a JSON document in another spelling of the same value (as Python's json module does
     /// 1E-08 as 1e-08), indented: the text changes, the values do not.</summary>
     private static string Respelled(JsonNode node)
