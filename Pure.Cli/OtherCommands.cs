@@ -97,7 +97,9 @@ internal static class EvaluateCommand
                 if (all) { rows = [.. Enumerable.Range(0, table.Rows)]; what = $"all {table.Rows} rows, the model's {split.Train.Length} training rows included"; }
                 else
                 {
-                    if (split.Test.IsEmpty) throw new UsageException($"the run in '{folder}' kept no test split (--test-fraction 0); pass --all-rows to score every row, training rows included");
+                    if (split.Test.IsEmpty)
+                        throw new UsageException($"the run in '{folder}' kept no test split ({(recordedConfig.TestFraction == 0 ? "--test-fraction 0" : TrainCommand.EmptySplit("--test-fraction", recordedConfig.TestFraction, table.Rows, "test"))}); "
+                            + "pass --all-rows to score every row, training rows included");
                     rows = [.. split.Test];
                     what = $"the run's test split, {rows.Length} rows (seed {recordedConfig.Seed}, test fraction {recordedConfig.TestFraction}, reproduced from the record)";
                 }

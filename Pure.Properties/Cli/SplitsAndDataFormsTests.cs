@@ -45,6 +45,27 @@ public sealed class SplitsAndDataFormsTests : IDisposable
         foreach (var (name, bytes) in before) Assert.Equal(bytes, after[name]);
     }
 
+    [Fact]
+    public void Train_says_when_a_split_with_a_fraction_above_zero_came_out_empty_and_evaluate_says_why_there_is_no_test_split()
+    {
+        var two = Csv("two.csv", "a,b,y", "1,2,0", "2,3,1");
+        var (code, stdout, err) = CliRunner.Run("train", "--data", two, "--epochs", "1", "--out", P("r2"), "--checkpoint-every", "0", "--val-fraction", "0.2");
+        Assert.True(code == 0, err);
+        Assert.Contains("two: note: --val-fraction 0.2 of 2 rows rounds to 0 validation rows, so the run reports no validation loss", stdout);
+        Assert.Contains("two: note: --test-fraction 0.2 of 2 rows rounds to 0 test rows, so the run reports no test metrics", stdout);
+
+        var (c2, s2, e2) = CliRunner.Run("evaluate", P("r2"));
+        Assert.Equal(2, c2);
+        Assert.Equal("", s2);
+        Assert.Contains("kept no test split (--test-fraction 0.2 of 2 rows rounds to 0 test rows); pass --all-rows", e2);
+
+        // a split that is empty because its fraction is 0 is as asked: no note
+        var (c3, s3, e3) = CliRunner.Run("train", "--data", "iris", "--epochs", "1", "--out", P("r0"), "--checkpoint-every", "0", "--val-fraction", "0", "--test-fraction", "0");
+        Assert.True(c3 == 0, e3);
+        Assert.DoesNotContain("rounds to 0", s3);
+        Assert.Contains("kept no test split (--test-fraction 0)", CliRunner.Run("evaluate", P("r0")).Err);
+    }
+
     /// <summary>Tiny IDX files with names that hold no dot: 12 images of 2×3 pixels and their labels 0..2.</summary>
     private static void WriteIdx(string folder)
     {
