@@ -116,6 +116,7 @@ internal static class EvaluateCommand
                     throw new UsageException($"'{dataArg}' is the data this model was trained on, so scoring it counts its training rows too; "
                         + "give the run folder (neuralpure evaluate <run>) to score its test split, or --all-rows to score every row anyway");
                 table = TrainCommand.LoadData(config, Names(model));
+                if (PredictCommand.ReadsByName(config.Data, config.Labels)) table = PredictCommand.InModelOrder(table, model, config.Data); // as predict reads it
                 rows = [.. Enumerable.Range(0, table.Rows)];
                 what = all ? $"all {table.Rows} rows, any the model was trained on included" : $"all {table.Rows} rows";
             }
@@ -176,7 +177,7 @@ internal static class PredictCommand
             if (p.GetValue(TrainCommand.Labels) is { } lb && SameFile(lb, outPath)) throw new UsageException($"--out '{outPath}' is the --labels file; predictions never overwrite their input");
             RequireWritable("--out", outPath, p.GetValue(force));
             int rows; double[] values;
-            if (bundled || p.GetValue(TrainCommand.Labels) is not null)
+            if (!ReadsByName(inPath, p.GetValue(TrainCommand.Labels)))
             {
                 var table = TrainCommand.LoadData(new ExperimentConfig(inPath, p.GetValue(TrainCommand.Labels)), EvaluateCommand.Names(model));
                 if (table.Features != model.Spec.InputWidth) throw new UsageException($"the model takes {model.Spec.InputWidth} features but '{inPath}' has {table.Features}");
@@ -235,6 +236,36 @@ internal static class PredictCommand
         return string.Equals(Real(a), Real(b), OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
     }
 
+    /// <summary>Where each of the model's features is among a CSV's columns, matched by name (order and extra columns do not
+    /// matter); a feature the file lacks is refused by name.</summary>
+    internal static int[] ColumnsByName(string path, IReadOnlyList<string> columns, IReadOnlyList<string> features)
+    {
+        var index = new int[features.Count];
+        for (int j = 0; j < features.Count; j++)
+        {
+            index[j] = (columns as IList<string> ?? [.. columns]).IndexOf(features[j]);
+            if (index[j] < 0) throw new DataFormatException(path, 1, features[j], $"the model needs column '{features[j]}', which the header lacks (it has {string.Join(", ", columns)})");
+        }
+        return index;
+    }
+
+    /// <summary>Whether predict reads <paramref name="data"/> as a CSV matched to the model by column name (not a bundled set, nor
+    /// IDX images with labels, which are matched by position as train reads them).</summary>
+    internal static bool ReadsByName(string data, string? labels) => labels is null && !RecordedData.IsBundledName(data);
+
+    /// <summary>The table's feature columns in the model's order, matched by name as predict matches a CSV's header: a CSV
+    /// whose columns are in another order, or hold more, is scored on the right ones.</summary>
+    internal static TabularData InModelOrder(TabularData table, TrainedModel model, string path)
+    {
+        if (table.FeatureNames.SequenceEqual(model.FeatureNames)) return table;
+        var index = ColumnsByName(path, table.FeatureNames, model.FeatureNames);
+        int f = index.Length;
+        var x = new double[(long)table.Rows * f];
+        for (int r = 0; r < table.Rows; r++)
+            for (int j = 0; j < f; j++) x[(long)r * f + j] = table.X[r * table.Features + index[j]];
+        return new TabularData(table.Name, model.FeatureNames, table.TargetName, table.Task, table.Rows, f, [.. x], table.Y, table.Classes, table.Sha256, table.ClassNames);
+    }
+
     /// <summary>Reads the named feature columns of a CSV, streaming, with errors that name the line and column.</summary>
     /// <remarks>The separator is <paramref name="separator"/>, or the one of , ; tab | that the header line holds most of.</remarks>
     internal static (int Rows, double[] Values) ReadFeatures(string path, IReadOnlyList<string> features, char? separator = null)
@@ -249,12 +280,7 @@ internal static class PredictCommand
         var header = reader.ReadLine() ?? throw new DataFormatException(path, 1, null, "the file is empty; a header row is needed");
         char sep = separator ?? new[] { ',', ';', '\t', '|' }.OrderByDescending(c => header.Count(h => h == c)).First();
         var names = header.Split(sep).Select(s => s.Trim().Trim('"')).ToList();
-        var index = new int[features.Count];
-        for (int j = 0; j < features.Count; j++)
-        {
-            index[j] = names.IndexOf(features[j]);
-            if (index[j] < 0) throw new DataFormatException(path, 1, features[j], $"the model needs column '{features[j]}', which the header lacks (it has {string.Join(", ", names)})");
-        }
+        var index = ColumnsByName(path, names, features);
         var values = new List<double>();
         int rows = 0; long line = 1;
         for (string? s; (s = reader.ReadLine()) is not null;)

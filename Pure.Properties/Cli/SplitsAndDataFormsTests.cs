@@ -157,4 +157,42 @@ public sealed class SplitsAndDataFormsTests : IDisposable
         Assert.Equal(1, c2);
         Assert.StartsWith("different: history[1].trainLoss (epoch 2): recorded", s2.Trim());
     }
+
+    [Fact]
+    public void Evaluate_matches_a_csv_to_the_model_by_column_name_as_predict_does()
+    {
+        // y = 1 when a > b: a model that scores well on (a, b) scores badly when the columns are swapped
+        var rng = new System.Random(7);
+        var rows = Enumerable.Range(0, 200).Select(_ => (A: rng.NextDouble() * 4, B: rng.NextDouble() * 4)).ToList();
+        string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var train = Csv("ab.csv", ["a,b,y", .. rows.Select(r => $"{F(r.A)},{F(r.B)},{(r.A > r.B ? 1 : 0)}")]);
+        var (c0, _, e0) = CliRunner.Run("train", "--data", train, "--epochs", "40", "--lr", "0.05", "--out", P("m"), "--checkpoint-every", "0");
+        Assert.True(c0 == 0, e0);
+        var model = P("m", "model.safetensors");
+        var test = rows.Take(100).ToList();
+        var ab = Csv("test-ab.csv", ["a,b,y", .. test.Select(r => $"{F(r.A)},{F(r.B)},{(r.A > r.B ? 1 : 0)}")]);
+        var ba = Csv("test-ba.csv", ["b,a,y", .. test.Select(r => $"{F(r.B)},{F(r.A)},{(r.A > r.B ? 1 : 0)}")]);
+        var extra = Csv("test-extra.csv", ["id,b,y,a", .. test.Select((r, i) => $"{i},{F(r.B)},{(r.A > r.B ? 1 : 0)},{F(r.A)}")]);
+
+        static string Accuracy(string stdout) => stdout.Split('\n').First(l => l.Contains("accuracy")).Trim();
+        var (c1, s1, e1) = CliRunner.Run("evaluate", "--model", model, "--data", ab);
+        Assert.True(c1 == 0, e1);
+        Assert.True(double.Parse(Accuracy(s1).Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture) > 0.8, s1); // so swapped columns would show
+        foreach (var other in new[] { ba, extra })
+        {
+            var (c, s, e) = CliRunner.Run("evaluate", "--model", model, "--data", other);
+            Assert.True(c == 0, e);
+            Assert.Equal(Accuracy(s1), Accuracy(s));
+        }
+        // predict reads the same columns: the same predictions
+        Assert.Equal(0, CliRunner.Run("predict", "--model", model, "--data", ab, "--out", P("p-ab.csv")).Code);
+        Assert.Equal(0, CliRunner.Run("predict", "--model", model, "--data", ba, "--out", P("p-ba.csv")).Code);
+        Assert.Equal(File.ReadAllText(P("p-ab.csv")), File.ReadAllText(P("p-ba.csv")));
+
+        var missing = Csv("test-missing.csv", ["b,y", .. test.Select(r => $"{F(r.B)},{(r.A > r.B ? 1 : 0)}")]);
+        var (c4, s4, e4) = CliRunner.Run("evaluate", "--model", model, "--data", missing);
+        Assert.Equal(1, c4);
+        Assert.Equal("", s4);
+        Assert.Contains("the model needs column 'a', which the header lacks", e4);
+    }
 }
