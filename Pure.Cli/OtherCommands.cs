@@ -160,7 +160,7 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var input = new Option<string>("--data") { Description = "What train takes: a CSV with a header holding the model's feature columns (others are ignored), a bundled data set, or IDX images (with --labels)", Required = true };
+        var input = new Option<string>("--data") { Description = "What train takes: a CSV with a header holding the model's feature columns (by name; others are ignored), a bundled data set, or IDX images (--labels not needed)", Required = true };
         var output = new Option<string>("--out") { Description = "Where to write the predictions (CSV); never the --data file, and an existing file only with --force", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace an existing --out file (never the --data file itself)" };
         var cmd = new Command("predict", "Predict with a saved model: writes the feature columns, the predicted class (by name) and each class's probability, or the predicted value")
@@ -182,6 +182,14 @@ internal static class PredictCommand
                 var table = TrainCommand.LoadData(new ExperimentConfig(inPath, p.GetValue(TrainCommand.Labels)), EvaluateCommand.Names(model));
                 if (table.Features != model.Spec.InputWidth) throw new UsageException($"the model takes {model.Spec.InputWidth} features but '{inPath}' has {table.Features}");
                 (rows, values) = (table.Rows, [.. table.X]);
+            }
+            else if (IsIdxImages(inPath))
+            {
+                // images alone: predicting needs no labels
+                var images = IdxReader.ReadImages(inPath);
+                if (images.PixelsPerImage != model.Spec.InputWidth)
+                    throw new UsageException($"the model takes {model.Spec.InputWidth} features but '{inPath}' holds {images.Rows}×{images.Cols} images ({images.PixelsPerImage} pixels)");
+                (rows, values) = (images.Count, [.. images.Pixels.Select(b => (double)b)]);
             }
             else (rows, values) = ReadFeatures(inPath, model.FeatureNames, p.GetValue(TrainCommand.Separator) is { } sep ? TrainCommand.ParseSeparator(sep) : null);
             var sb = new StringBuilder();
@@ -234,6 +242,19 @@ internal static class PredictCommand
             catch (IOException) { return full; }
         }
         return string.Equals(Real(a), Real(b), OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether the file begins as IDX images do, plain or gzip-compressed (whatever its name): magic 0x00000803,
+    /// unsigned bytes in 3 dimensions.</summary>
+    internal static bool IsIdxImages(string path)
+    {
+        using var file = File.OpenRead(path);
+        var head = new byte[4];
+        bool gzip = file.ReadAtLeast(head.AsSpan(0, 2), 2, throwOnEndOfStream: false) == 2 && head[0] == 0x1f && head[1] == 0x8b;
+        file.Position = 0;
+        using var stream = gzip ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress, leaveOpen: true) : (Stream)file;
+        try { return stream.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4 && head is [0, 0, 0x08, 3]; }
+        catch (InvalidDataException) { return false; } // not gzip after all
     }
 
     /// <summary>Where each of the model's features is among a CSV's columns, matched by name (order and extra columns do not

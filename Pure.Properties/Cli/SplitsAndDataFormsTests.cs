@@ -195,4 +195,34 @@ public sealed class SplitsAndDataFormsTests : IDisposable
         Assert.Equal("", s4);
         Assert.Contains("the model needs column 'a', which the header lacks", e4);
     }
+
+    [Fact]
+    public void Predict_takes_idx_images_without_labels()
+    {
+        var idx = P("idx");
+        WriteIdx(idx);
+        var images = Path.Combine(idx, "img-idx3-ubyte");
+        var (c0, _, e0) = CliRunner.Run("train", "--data", images, "--labels", Path.Combine(idx, "lab-idx1-ubyte"), "--out", P("i"), "--epochs", "1", "--checkpoint-every", "0");
+        Assert.True(c0 == 0, e0);
+        var model = P("i", "model.safetensors");
+
+        var (c1, s1, e1) = CliRunner.Run("predict", "--model", model, "--data", images, "--out", P("alone.csv"));
+        Assert.True(c1 == 0, e1);
+        Assert.Contains("wrote 12 predictions", s1);
+        var (c2, _, e2) = CliRunner.Run("predict", "--model", model, "--data", images, "--labels", Path.Combine(idx, "lab-idx1-ubyte"), "--out", P("labelled.csv"));
+        Assert.True(c2 == 0, e2);
+        Assert.Equal(File.ReadAllText(P("labelled.csv")), File.ReadAllText(P("alone.csv")));
+
+        // gzip-compressed too; and images of another size are refused, naming both sizes
+        var gz = P("img-idx3-ubyte.gz");
+        File.WriteAllBytes(gz, IdxReaderTests.Gzip(File.ReadAllBytes(images)));
+        Assert.Equal(0, CliRunner.Run("predict", "--model", model, "--data", gz, "--out", P("gz.csv")).Code);
+        Assert.Equal(File.ReadAllText(P("alone.csv")), File.ReadAllText(P("gz.csv")));
+        var big = P("big-idx3-ubyte");
+        File.WriteAllBytes(big, IdxReaderTests.Idx(0x08, [2, 3, 3], new byte[18]));
+        var (c3, _, e3) = CliRunner.Run("predict", "--model", model, "--data", big, "--out", P("big.csv"));
+        Assert.Equal(2, c3);
+        Assert.Contains("the model takes 6 features but", e3);
+        Assert.Contains("holds 3×3 images (9 pixels)", e3);
+    }
 }
