@@ -100,7 +100,9 @@ internal static class EvaluateCommand
                 if (all) { rows = [.. Enumerable.Range(0, table.Rows)]; what = $"all {table.Rows} rows, the model's {split.Train.Length} training rows included"; }
                 else
                 {
-                    if (split.Test.IsEmpty) throw new UsageException($"the run in '{folder}' kept no test split (--test-fraction 0); pass --all-rows to score every row, training rows included");
+                    if (split.Test.IsEmpty)
+                        throw new UsageException($"the run in '{folder}' kept no test split ({(recordedConfig.TestFraction == 0 ? "--test-fraction 0" : TrainCommand.EmptySplit("--test-fraction", recordedConfig.TestFraction, table.Rows, "test"))}); "
+                            + "pass --all-rows to score every row, training rows included");
                     rows = [.. split.Test];
                     what = $"the run's test split, {rows.Length} rows (seed {recordedConfig.Seed}, test fraction {recordedConfig.TestFraction}, reproduced from the record)";
                 }
@@ -117,6 +119,7 @@ internal static class EvaluateCommand
                     throw new UsageException($"'{dataArg}' is the data this model was trained on, so scoring it counts its training rows too; "
                         + "give the run folder (neuralpure evaluate <run>) to score its test split, or --all-rows to score every row anyway");
                 table = TrainCommand.LoadData(config, Names(model));
+                if (PredictCommand.ReadsByName(config.Data, config.Labels)) table = PredictCommand.InModelOrder(table, model, config.Data); // as predict reads it
                 rows = [.. Enumerable.Range(0, table.Rows)];
                 what = all ? $"all {table.Rows} rows, any the model was trained on included" : $"all {table.Rows} rows";
             }
@@ -160,7 +163,7 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var input = new Option<string>("--data") { Description = "What train takes: a CSV with a header holding the model's feature columns (others are ignored), a bundled data set, or IDX images (with --labels)", Required = true };
+        var input = new Option<string>("--data") { Description = "What train takes: a CSV with a header holding the model's feature columns (by name; others are ignored), a bundled data set, or IDX images (--labels not needed)", Required = true };
         var output = new Option<string>("--out") { Description = "Where to write the predictions (CSV); never the --data file, and an existing file only with --force", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace an existing --out file (never the --data file itself)" };
         var cmd = new Command("predict", "Predict with a saved model: writes the feature columns, the predicted class (by name) and each class's probability, or the predicted value")
@@ -172,17 +175,25 @@ internal static class PredictCommand
             var inPath = p.GetValue(input)!;
             var outPath = p.GetValue(output)!;
             OutputPath.RequireFile("--out", outPath);
-            bool bundled = !inPath.Contains('/') && !inPath.Contains('\\') && !inPath.Contains('.') && !File.Exists(inPath);
+            bool bundled = RecordedData.IsBundledName(inPath);
             if (!bundled && !File.Exists(inPath)) throw new FileNotFoundException($"data file '{inPath}' does not exist", inPath);
             if (!bundled && SameFile(inPath, outPath)) throw new UsageException($"--out '{outPath}' is the --data file itself; predictions never overwrite their input");
             if (p.GetValue(TrainCommand.Labels) is { } lb && SameFile(lb, outPath)) throw new UsageException($"--out '{outPath}' is the --labels file; predictions never overwrite their input");
             OutputPath.RequireNewOrForced("--out", outPath, p.GetValue(force));
             int rows; double[] values;
-            if (bundled || p.GetValue(TrainCommand.Labels) is not null)
+            if (!ReadsByName(inPath, p.GetValue(TrainCommand.Labels)))
             {
                 var table = TrainCommand.LoadData(new ExperimentConfig(inPath, p.GetValue(TrainCommand.Labels), Separator: p.GetValue(TrainCommand.Separator)), EvaluateCommand.Names(model));
                 if (table.Features != model.Spec.InputWidth) throw new UsageException($"the model takes {model.Spec.InputWidth} features but '{inPath}' has {table.Features}");
                 (rows, values) = (table.Rows, [.. table.X]);
+            }
+            else if (IsIdxImages(inPath))
+            {
+                // images alone: predicting needs no labels
+                var images = IdxReader.ReadImages(inPath);
+                if (images.PixelsPerImage != model.Spec.InputWidth)
+                    throw new UsageException($"the model takes {model.Spec.InputWidth} features but '{inPath}' holds {images.Rows}×{images.Cols} images ({images.PixelsPerImage} pixels)");
+                (rows, values) = (images.Count, [.. images.Pixels.Select(b => (double)b)]);
             }
             else (rows, values) = ReadFeatures(inPath, model.FeatureNames, p.GetValue(TrainCommand.Separator) is { } sep ? TrainCommand.ParseSeparator(sep) : null);
             var sb = new StringBuilder();
@@ -230,6 +241,49 @@ internal static class PredictCommand
         return string.Equals(Real(a), Real(b), OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
     }
 
+    /// <summary>Whether the file begins as IDX images do, plain or gzip-compressed (whatever its name): magic 0x00000803,
+    /// unsigned bytes in 3 dimensions.</summary>
+    internal static bool IsIdxImages(string path)
+    {
+        using var file = File.OpenRead(path);
+        var head = new byte[4];
+        bool gzip = file.ReadAtLeast(head.AsSpan(0, 2), 2, throwOnEndOfStream: false) == 2 && head[0] == 0x1f && head[1] == 0x8b;
+        file.Position = 0;
+        using var stream = gzip ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress, leaveOpen: true) : (Stream)file;
+        try { return stream.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4 && head is [0, 0, 0x08, 3]; }
+        catch (InvalidDataException) { return false; } // not gzip after all
+    }
+
+    /// <summary>Where each of the model's features is among a CSV's columns, matched by name (order and extra columns do not
+    /// matter); a feature the file lacks is refused by name.</summary>
+    internal static int[] ColumnsByName(string path, IReadOnlyList<string> columns, IReadOnlyList<string> features)
+    {
+        var index = new int[features.Count];
+        for (int j = 0; j < features.Count; j++)
+        {
+            index[j] = (columns as IList<string> ?? [.. columns]).IndexOf(features[j]);
+            if (index[j] < 0) throw new DataFormatException(path, 1, features[j], $"the model needs column '{features[j]}', which the header lacks (it has {string.Join(", ", columns)})");
+        }
+        return index;
+    }
+
+    /// <summary>Whether predict reads <paramref name="data"/> as a CSV matched to the model by column name (not a bundled set, nor
+    /// IDX images with labels, which are matched by position as train reads them).</summary>
+    internal static bool ReadsByName(string data, string? labels) => labels is null && !RecordedData.IsBundledName(data);
+
+    /// <summary>The table's feature columns in the model's order, matched by name as predict matches a CSV's header: a CSV
+    /// whose columns are in another order, or hold more, is scored on the right ones.</summary>
+    internal static TabularData InModelOrder(TabularData table, TrainedModel model, string path)
+    {
+        if (table.FeatureNames.SequenceEqual(model.FeatureNames)) return table;
+        var index = ColumnsByName(path, table.FeatureNames, model.FeatureNames);
+        int f = index.Length;
+        var x = new double[(long)table.Rows * f];
+        for (int r = 0; r < table.Rows; r++)
+            for (int j = 0; j < f; j++) x[(long)r * f + j] = table.X[r * table.Features + index[j]];
+        return new TabularData(table.Name, model.FeatureNames, table.TargetName, table.Task, table.Rows, f, [.. x], table.Y, table.Classes, table.Sha256, table.ClassNames);
+    }
+
     /// <summary>Reads the named feature columns of a CSV, streaming, with errors that name the line and column.</summary>
     /// <remarks>The separator is <paramref name="separator"/>, or the one of , ; tab | that the header line holds most of.</remarks>
     internal static (int Rows, double[] Values) ReadFeatures(string path, IReadOnlyList<string> features, char? separator = null)
@@ -244,12 +298,7 @@ internal static class PredictCommand
         var header = reader.ReadLine() ?? throw new DataFormatException(path, 1, null, "the file is empty; a header row is needed");
         char sep = separator ?? new[] { ',', ';', '\t', '|' }.OrderByDescending(c => header.Count(h => h == c)).First();
         var names = header.Split(sep).Select(s => s.Trim().Trim('"')).ToList();
-        var index = new int[features.Count];
-        for (int j = 0; j < features.Count; j++)
-        {
-            index[j] = names.IndexOf(features[j]);
-            if (index[j] < 0) throw new DataFormatException(path, 1, features[j], $"the model needs column '{features[j]}', which the header lacks (it has {string.Join(", ", names)})");
-        }
+        var index = ColumnsByName(path, names, features);
         var values = new List<double>();
         int rows = 0; long line = 1;
         for (string? s; (s = reader.ReadLine()) is not null;)

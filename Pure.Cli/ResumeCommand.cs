@@ -76,7 +76,9 @@ internal static class ResumeCommand
         }
         try
         {
-            return TrainCommand.Execute(TrainCommand.Plan(validated, data), folder, json, TrainCommand.CheckpointFor(folder, config, data, every), checkpoint);
+            int code = TrainCommand.Execute(TrainCommand.Plan(validated, data), folder, json, TrainCommand.CheckpointFor(folder, config, data, every), checkpoint);
+            held.Commit(); // a run a killed --force run had kept aside is replaced now that this one is written
+            return code;
         }
         catch (ArgumentException e) when (e.ParamName == "from")
         {

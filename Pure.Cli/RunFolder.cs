@@ -11,12 +11,19 @@ internal sealed class RunFolder : IDisposable
 {
     internal const string LockFileName = ".neuralpure.lock";
 
-    /// <summary>The files a run writes; <c>--force</c> clears these (and their stray temporaries) before the new run starts.</summary>
+    /// <summary>The files a run writes; <c>--force</c> moves these aside (and deletes their stray temporaries) before the new run starts.</summary>
     internal static readonly string[] Outputs = [TrainCommand.CheckpointFileName, "model.safetensors", "run.json", "loss.svg"];
+
+    /// <summary>Where <c>--force</c> keeps the run it replaces until the new run's outputs are written (then it is deleted; if the
+    /// new run fails, it is moved back).</summary>
+    internal const string ReplacedFolderName = ".neuralpure-replaced";
 
     private readonly FileStream _lock;
 
-    private RunFolder(string path, FileStream lockStream) { Path = path; _lock = lockStream; }
+    /// <summary>The folder holding the replaced run while this (forced) run has not written its outputs, or null.</summary>
+    private string? _replaced;
+
+    private RunFolder(string path, FileStream lockStream, string? replaced = null) { Path = path; _lock = lockStream; _replaced = replaced; }
 
     /// <summary>The folder.</summary>
     public string Path { get; }
@@ -41,7 +48,9 @@ internal sealed class RunFolder : IDisposable
     }
 
     /// <summary>The user's folder: refused while another run holds it, refused when it holds files unless <paramref name="force"/>,
-    /// in which case the previous run's outputs are deleted first (so nothing of it, a checkpoint least of all, outlives it).</summary>
+    /// in which case the previous run's outputs are moved into <see cref="ReplacedFolderName"/>: deleted by <see cref="Commit"/>
+    /// once the new run's outputs are written (so nothing of it, a checkpoint least of all, outlives it), moved back by
+    /// <see cref="Dispose"/> when the new run failed before that.</summary>
     public static RunFolder Claim(string path, bool force)
     {
         try { Directory.CreateDirectory(path); }
@@ -51,8 +60,7 @@ internal sealed class RunFolder : IDisposable
         {
             var others = Directory.EnumerateFileSystemEntries(path).Where(e => System.IO.Path.GetFileName(e) != LockFileName).ToList();
             if (others.Count > 0 && !force) throw new IOException($"output folder '{path}' already exists; pass --force to replace the run in it");
-            if (force) ClearOutputs(path);
-            return new RunFolder(path, held);
+            return new RunFolder(path, held, force ? MoveAside(path) : null);
         }
         catch { Release(path, held); throw; }
     }
@@ -69,6 +77,50 @@ internal sealed class RunFolder : IDisposable
     /// <summary>An existing run folder for <c>resume</c>: refused while another run holds it.</summary>
     public static RunFolder Reopen(string path) =>
         new(path, TryLock(path) ?? throw new IOException($"another neuralpure run is writing to '{path}' ({Holder(path)}); resume it when that run has ended"));
+
+    /// <summary>Moves the run outputs in <paramref name="path"/> into its <see cref="ReplacedFolderName"/> (their temporaries are
+    /// deleted) and returns that folder, or null when there were none. One left by a forced run that was killed is taken as it
+    /// is: if that run wrote its record, it had replaced the run kept there, which is deleted; if not, the run kept there is the
+    /// last one that finished, so it stays kept and the killed run's partial outputs are deleted.</summary>
+    private static string? MoveAside(string path)
+    {
+        var aside = System.IO.Path.Combine(path, ReplacedFolderName);
+        if (Directory.Exists(aside))
+        {
+            if (!File.Exists(System.IO.Path.Combine(path, "run.json"))) { ClearOutputs(path); return aside; }
+            Directory.Delete(aside, recursive: true);
+        }
+        var present = Outputs.Where(name => File.Exists(System.IO.Path.Combine(path, name))).ToList();
+        if (present.Count > 0) Directory.CreateDirectory(aside);
+        foreach (var name in present) File.Move(System.IO.Path.Combine(path, name), System.IO.Path.Combine(aside, name));
+        ClearOutputs(path); // what is left: temporaries a killed run left
+        return present.Count > 0 ? aside : null;
+    }
+
+    /// <summary>The run's outputs are written: the run a <c>--force</c> replaced (or one a killed forced run left kept, which
+    /// <c>resume</c> has now finished replacing) is deleted.</summary>
+    public void Commit()
+    {
+        var aside = System.IO.Path.Combine(Path, ReplacedFolderName);
+        if (Directory.Exists(aside)) Directory.Delete(aside, recursive: true);
+        _replaced = null;
+    }
+
+    /// <summary>The forced run failed before its outputs were written: its partial outputs are deleted and the replaced run's
+    /// moved back. If that fails, the replaced run stays where it is, and stderr says where.</summary>
+    private void Restore(string aside)
+    {
+        try
+        {
+            ClearOutputs(Path);
+            foreach (var file in Directory.EnumerateFiles(aside)) File.Move(file, System.IO.Path.Combine(Path, System.IO.Path.GetFileName(file)));
+            Directory.Delete(aside);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"neuralpure: could not put the replaced run back ({e.Message}); its files are in '{aside}'");
+        }
+    }
 
     /// <summary>Deletes the run outputs (and their temporaries) in <paramref name="path"/>; other files are left alone.</summary>
     internal static void ClearOutputs(string path)
@@ -121,6 +173,11 @@ internal sealed class RunFolder : IDisposable
         catch (UnauthorizedAccessException) { }
     }
 
-    /// <summary>Releases the lock and removes its file.</summary>
-    public void Dispose() => Release(Path, _lock);
+    /// <summary>Puts back the run a failed forced run replaced (see <see cref="Claim"/>), releases the lock and removes its file.</summary>
+    public void Dispose()
+    {
+        if (_replaced is { } aside) Restore(aside);
+        _replaced = null;
+        Release(Path, _lock);
+    }
 }

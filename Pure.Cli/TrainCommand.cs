@@ -48,7 +48,7 @@ internal static class TrainCommand
     internal static readonly Option<double> TestFraction = new Option<double>("--test-fraction") { Description = "Test fraction", DefaultValueFactory = _ => D.TestFraction }.Decimal();
     internal static readonly Option<int?> EarlyStopping = new("--early-stopping") { Description = "Stop after this many epochs without validation improvement (restores the best)" };
     internal static readonly Option<string?> Out = new("--out") { Description = "Output folder (default: runs/<data>-<time>)" };
-    internal static readonly Option<bool> Force = new("--force") { Description = "Replace the run in an existing output folder (its run.json, model, plot and checkpoint are deleted first)" };
+    internal static readonly Option<bool> Force = new("--force") { Description = "Replace the run in an existing output folder (its run.json, model, plot and checkpoint are deleted once the new run's are written; kept if it fails)" };
     internal static readonly Option<bool> Json = new("--json") { Description = "Print the run record to stdout and nothing else" };
     internal static readonly Option<int> CheckpointEvery = new("--checkpoint-every")
     {
@@ -153,10 +153,21 @@ internal static class TrainCommand
         var plan = Plan(validated, data);
         using var folder = outArg is null ? RunFolder.CreateDefault(Path.GetFileNameWithoutExtension(config.Data), DateTime.Now) : RunFolder.Claim(outArg, force);
         string outDir = folder.Path;
-        if (!json) Announce(data, config, Console.Out); // with --json the record carries it (data.inferred, data.notices)
+        if (!json) // with --json the record carries it (data.inferred, data.notices, data.split)
+        {
+            Announce(data, config, Console.Out);
+            foreach (var (fraction, option, part, rows) in new[] { (config.ValFraction, "--val-fraction", "validation", plan.Split.Validation.Length), (config.TestFraction, "--test-fraction", "test", plan.Split.Test.Length) })
+                if (fraction > 0 && rows == 0)
+                    Console.WriteLine($"{data.Name}: note: {EmptySplit(option, fraction, data.Rows, part)}, so the run reports no {(part == "test" ? "test metrics" : "validation loss")}");
+        }
         var checkpoint = checkpointEvery == 0 ? null : CheckpointFor(outDir, config, data, checkpointEvery);
-        return Execute(plan, outDir, json, checkpoint, null);
+        int code = Execute(plan, outDir, json, checkpoint, null);
+        folder.Commit(); // the outputs are written: a run --force replaced goes now, not before
+        return code;
     }
+
+    /// <summary>Why a split with a fraction above 0 came out empty: <c>--test-fraction 0.2 of 2 rows rounds to 0 test rows</c>.</summary>
+    internal static string EmptySplit(string option, double fraction, int rows, string part) => $"{option} {fraction} of {rows} rows rounds to 0 {part} rows";
 
     /// <summary>The experiment checked once for this data (the config was validated when it was parsed): a mismatch is a usage error.</summary>
     internal static ExperimentPlan Plan(ValidatedConfig config, TabularData data)

@@ -145,6 +145,10 @@ public static class Experiment
         int perEpoch = Batching.IterationsPerEpoch(split.Train.Length, config.BatchSize);
         long batches = (long)config.Epochs * perEpoch;
         RequireAnUpdate(config, split.Train.Length, perEpoch, batches);
+        if (config.EarlyStopping is not null && split.Validation.IsEmpty)
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"--early-stopping watches the validation loss, but --val-fraction {config.ValFraction} of {data.Rows} rows rounds to 0 validation rows "
+                + $"(the split is {split.Train.Length} train, 0 validation, {split.Test.Length} test); give a --val-fraction above {0.5 / data.Rows:0.####} or more data"), nameof(config));
         int peakRows = Math.Max(Math.Min(config.BatchSize, split.Train.Length), Math.Max(split.Validation.Length, split.Test.Length));
         if (config.Arch is null) RequireMemory(config, [data.Features, .. config.Layers, data.Task == TaskKind.Classification ? Math.Max(data.Classes, 2) : 1], peakRows);
         var spec = BuildSpec(config, data);
@@ -162,6 +166,7 @@ public static class Experiment
         var optimizer = config.ToOptimizerOptions().Build(totalSteps);
         var fitOptions = new FitOptions(config.Epochs, config.BatchSize, config.Seed,
             EarlyStopping: config.EarlyStopping is { } p ? new EarlyStopping(p, config.MinDelta) : null, Threads: config.Threads);
+        _ = Fitter.Check(spec, optimizer, train, val, fitOptions); // what the fit would refuse, refused now: before a run folder is claimed or cleared
         return new ExperimentPlan(config, data, spec, split, standardizer, train, val, test, optimizer, fitOptions);
     }
 
@@ -382,8 +387,29 @@ public static class RunRecord
                 return;
             default:
                 string ta = a?.ToJsonString() ?? "null", tb = b?.ToJsonString() ?? "null";
-                if (ta != tb) found.Add($"{path}{EpochOf(path)}: recorded {Short(ta)}, now {Short(tb)}");
+                if (ta != tb && !SameValue(a, b, ta, tb)) found.Add($"{path}{EpochOf(path)}: recorded {Short(ta)}, now {Short(tb)}");
                 return;
+        }
+    }
+
+    /// <summary>Whether two JSON values spelled differently are the same value: strings by their text once unescaped, numbers by
+    /// value (whole numbers exactly, others as the doubles they parse to, bit for bit), so a record reformatted by another JSON
+    /// tool (1e-08 for 1E-08, 5.0 for 5, \u00b2 for ²) is not a difference while a number off by its last bit is.</summary>
+    private static bool SameValue(JsonNode? a, JsonNode? b, string ta, string tb)
+    {
+        if (a is not JsonValue va || b is not JsonValue vb || va.GetValueKind() != vb.GetValueKind()) return false;
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        switch (va.GetValueKind())
+        {
+            case System.Text.Json.JsonValueKind.String:
+                return va.GetValue<string>() == vb.GetValue<string>();
+            case System.Text.Json.JsonValueKind.Number:
+                const System.Globalization.NumberStyles whole = System.Globalization.NumberStyles.AllowLeadingSign;
+                if (System.Numerics.BigInteger.TryParse(ta, whole, invariant, out var ia) && System.Numerics.BigInteger.TryParse(tb, whole, invariant, out var ib)) return ia == ib;
+                return double.TryParse(ta, System.Globalization.NumberStyles.Float, invariant, out var da) && double.TryParse(tb, System.Globalization.NumberStyles.Float, invariant, out var db)
+                    && double.IsFinite(da) && BitConverter.DoubleToInt64Bits(da) == BitConverter.DoubleToInt64Bits(db);
+            default:
+                return false;
         }
     }
 

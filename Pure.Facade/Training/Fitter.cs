@@ -140,7 +140,10 @@ public static partial class Fitter
         public ParamTree<float>? BestLayerState { get; init; }
     }
 
-    private static int Check(ModelSpec spec, GradientTransform optimizer, DataSet<float> train, DataSet<float>? validation, FitOptions options)
+    /// <summary>What a fit refuses before its first step (inputs and targets that do not suit the model, early stopping without
+    /// validation data, no iteration per epoch, an accumulation that would make no update); <see cref="Runs.Experiment.Plan(Runs.ValidatedConfig, Data.TabularData)"/> calls it
+    /// too, so a run is refused before anything of its output folder is touched.</summary>
+    internal static int Check(ModelSpec spec, GradientTransform optimizer, DataSet<float> train, DataSet<float>? validation, FitOptions options)
     {
         Model.RequireInput(spec, train.X, nameof(train));
         try { spec.Loss.RequireTargets(spec.OutputShape, train.Rows, NeuralPure.Tensors.Shape.OfExamples(train.Y.Shape), train.Y.Span); }

@@ -5,8 +5,8 @@ using Xunit;
 namespace NeuralPure.Properties.Cli;
 
 /// <summary>Nothing the user had is lost: predictions never overwrite their input or another file without --force, run
-/// folders never collide, --force clears the run it replaces (so resume cannot bring it back), and a model too large for the
-/// machine is refused before anything is allocated.</summary>
+/// folders never collide, --force clears the run it replaces (so resume cannot bring it back) once the new run is written
+/// and puts it back if the new run fails, and a model too large for the machine is refused before anything is allocated.</summary>
 [Collection("Console")]
 public sealed class NothingLostTests : IDisposable
 {
@@ -133,6 +133,85 @@ public sealed class NothingLostTests : IDisposable
         Assert.Equal(1, c2);
         Assert.Contains("holds no checkpoint.safetensors", e2);
         Assert.Equal(hash, RunRecord.Read(Path.Combine(folder, "run.json")).ParameterHash);
+    }
+
+    private static Dictionary<string, byte[]> Files(string folder) => Directory.GetFiles(folder).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+
+    private static void AssertSameFiles(Dictionary<string, byte[]> before, string folder)
+    {
+        var after = Files(folder);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        foreach (var (name, bytes) in before) Assert.Equal(bytes, after[name]);
+    }
+
+    private const string Replaced = ".neuralpure-replaced";
+
+    [Fact]
+    public void Force_keeps_the_old_run_until_the_new_one_is_written_and_puts_it_back_when_the_new_one_fails()
+    {
+        var folder = P("keep");
+        Assert.Equal(0, CliRunner.Run("train", "--data", "iris", "--epochs", "2", "--out", folder, "--checkpoint-every", "0").Code);
+        var before = Files(folder);
+
+        // a run that fails after the folder is claimed: its checkpoint cannot be written (a folder has that name)
+        Directory.CreateDirectory(Path.Combine(folder, "checkpoint.safetensors"));
+        var (code, _, err) = CliRunner.Run("train", "--data", "digits", "--epochs", "1", "--out", folder, "--force");
+        Assert.Equal(1, code);
+        Assert.Contains("checkpoint.safetensors", err);
+        AssertSameFiles(before, folder);
+        Assert.False(Directory.Exists(Path.Combine(folder, Replaced)));
+        Directory.Delete(Path.Combine(folder, "checkpoint.safetensors"));
+
+        // the same in process: the partial outputs of the failed run go, the old ones come back
+        using (var claimed = NeuralPure.Cli.RunFolder.Claim(folder, force: true))
+        {
+            Assert.Equal([RunFolderLock], Directory.GetFiles(folder).Select(Path.GetFileName)); // the old outputs are aside
+            File.WriteAllText(Path.Combine(folder, "checkpoint.safetensors"), "partial");
+        }
+        AssertSameFiles(before, folder);
+
+        // a forced run that finishes replaces the old one and leaves nothing of it
+        var (c2, s2, e2) = CliRunner.Run("train", "--data", "digits", "--epochs", "1", "--out", folder, "--force", "--json");
+        Assert.True(c2 == 0, e2);
+        Assert.False(Directory.Exists(Path.Combine(folder, Replaced)));
+        Assert.Equal(JsonNode.Parse(s2)!["parameters"]!["sha256"]!.GetValue<string>(), RunRecord.Read(Path.Combine(folder, "run.json")).ParameterHash);
+        Assert.NotEqual(before["model.safetensors"], File.ReadAllBytes(Path.Combine(folder, "model.safetensors")));
+    }
+
+    [Fact]
+    public void A_forced_run_killed_before_its_record_leaves_the_old_run_kept_and_the_next_force_or_resume_settles_it()
+    {
+        var folder = P("killed");
+        Assert.Equal(0, CliRunner.Run("train", "--data", "iris", "--epochs", "2", "--out", folder, "--checkpoint-every", "0").Code);
+        var before = Files(folder);
+        // as a SIGKILL after the claim leaves it: the old run kept aside, the new run's first checkpoint, no record
+        var aside = Path.Combine(folder, Replaced);
+        Directory.CreateDirectory(aside);
+        foreach (var name in before.Keys) File.Move(Path.Combine(folder, name), Path.Combine(aside, name));
+        Assert.Equal(0, CliRunner.Run("train", "--data", "iris", "--epochs", "3", "--out", P("other")).Code);
+        File.Copy(Path.Combine(P("other"), "checkpoint.safetensors"), Path.Combine(folder, "checkpoint.safetensors"));
+
+        var (c0, _, e0) = CliRunner.Run("train", "--data", "iris", "--epochs", "1", "--out", folder);
+        Assert.Equal(1, c0);
+        Assert.Contains("already exists; pass --force", e0);
+
+        // a forced run that fails (its checkpoint cannot be written: a folder has that name): the run that last finished is
+        // what comes back, not the killed run
+        File.Delete(Path.Combine(folder, "checkpoint.safetensors"));
+        Directory.CreateDirectory(Path.Combine(folder, "checkpoint.safetensors"));
+        Assert.Equal(1, CliRunner.Run("train", "--data", "iris", "--epochs", "1", "--out", folder, "--force").Code);
+        Directory.Delete(Path.Combine(folder, "checkpoint.safetensors"));
+        AssertSameFiles(before, folder);
+        Assert.False(Directory.Exists(aside));
+
+        // resume finishing the killed run replaces the kept one
+        Directory.CreateDirectory(aside);
+        foreach (var name in before.Keys) File.Move(Path.Combine(folder, name), Path.Combine(aside, name), overwrite: true);
+        File.Copy(Path.Combine(P("other"), "checkpoint.safetensors"), Path.Combine(folder, "checkpoint.safetensors"));
+        var (c1, s1, e1) = CliRunner.Run("resume", folder);
+        Assert.True(c1 == 0, s1 + e1);
+        Assert.False(Directory.Exists(aside));
+        Assert.Equal(RunRecord.Read(Path.Combine(P("other"), "run.json")).ParameterHash, RunRecord.Read(Path.Combine(folder, "run.json")).ParameterHash);
     }
 
     [Fact]

@@ -46,4 +46,28 @@ public sealed class ExperimentPlanTests
         Assert.False(plan.FitOptions.ReportIterations);
         Assert.Equal(Experiment.Run(Iris(), data).ParameterHash, Experiment.Run(plan).ParameterHash);
     }
+
+    [Fact]
+    public void Early_stopping_on_a_validation_split_that_rounds_to_no_row_is_refused_at_plan_time_with_the_counts()
+    {
+        var iris = BundledDataSets.Load("iris");
+        var rows = new[] { 0, 1, 50, 100 }; // 4 rows of iris: 10% of them is 0.4 rows
+        var small = new TabularData("four", iris.FeatureNames, iris.TargetName, iris.Task, 4, iris.Features,
+            [.. rows.SelectMany(r => iris.GetRow(r).ToArray())], [.. rows.Select(r => iris.Y[r])], iris.Classes, iris.Sha256, iris.ClassNames);
+        var e = Assert.Throws<ArgumentException>(() => Experiment.Plan(Iris() with { Data = "four", EarlyStopping = 2 }, small));
+        Assert.Contains("--val-fraction 0.1 of 4 rows rounds to 0 validation rows (the split is 3 train, 0 validation, 1 test)", e.Message);
+        Assert.NotNull(Experiment.Plan(Iris() with { Data = "four", EarlyStopping = 2, ValFraction = 0.2 }, small).Validation);
+    }
+
+    [Fact]
+    public void Records_are_compared_by_value_not_by_spelling_and_a_last_bit_is_a_difference()
+    {
+        static System.Text.Json.Nodes.JsonNode J(string s) => System.Text.Json.Nodes.JsonNode.Parse(s)!;
+        Assert.Empty(RunRecord.Differences(J("""{"eps":1E-08,"n":5,"s":"R\u00b2","big":18446744073709551615}"""), J("""{"eps":1e-08,"n":5.0,"s":"R²","big":18446744073709551615}""")));
+        double x = 0.1;
+        var d = RunRecord.Differences(J($$"""{"v":{{x:R}}}"""), J($$"""{"v":{{Math.BitIncrement(x):R}}}"""));
+        Assert.Equal(["v: recorded 0.1, now 0.10000000000000002"], d);
+        Assert.Single(RunRecord.Differences(J("""{"big":18446744073709551615}"""), J("""{"big":18446744073709551614}"""))); // beyond a double's 53 bits
+        Assert.Single(RunRecord.Differences(J("""{"v":"1"}"""), J("""{"v":1}""")));
+    }
 }
