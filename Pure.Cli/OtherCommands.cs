@@ -331,7 +331,7 @@ internal static class GradcheckCommand
     public static Command Create()
     {
         var rowsOpt = new Option<int>("--rows") { Description = "Rows of the data to check on", DefaultValueFactory = _ => 8 };
-        var layers = new Option<string>("--layers") { Description = "Hidden widths", DefaultValueFactory = _ => "16,8" };
+        var layers = new Option<string>("--layers") { Description = "Hidden widths, e.g. 16,8 ('none': a linear model)", DefaultValueFactory = _ => "16,8" };
         var activation = new Option<string>("--activation") { Description = "Hidden activation (smooth ones avoid kinks)", DefaultValueFactory = _ => "tanh" };
         var loss = new Option<string?>("--loss") { Description = "Loss (default: by task)" };
         var cmd = new Command("gradcheck", "Check a network's backprop against NumericGrad (double precision) and print the worst relative error per tensor")
@@ -339,7 +339,7 @@ internal static class GradcheckCommand
         cmd.SetAction(p =>
         {
             var config = new ExperimentConfig(p.GetValue(TrainCommand.Data)!, p.GetValue(TrainCommand.Labels), p.GetValue(TrainCommand.Target),
-                Layers: [.. (p.GetValue(layers) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.TryParse(s, out var w) ? w : throw new UsageException($"--layers must be widths, got '{s}'"))],
+                Layers: TrainCommand.HiddenWidths(p.GetValue(layers)),
                 Activation: p.GetValue(activation)!, Loss: p.GetValue(loss), Seed: p.GetValue(TrainCommand.Seed));
             try { config.Validate(); } catch (ArgumentException e) { throw new UsageException(Program.OneLine(e)); }
             int n = p.GetValue(rowsOpt);

@@ -76,17 +76,19 @@ internal static class TrainCommand
         return cmd;
     }
 
+    /// <summary>A --layers value: comma-separated hidden widths, or 'none' for a linear model; empty is refused (train and gradcheck alike).</summary>
+    internal static ImmutableArray<int> HiddenWidths(string? value)
+    {
+        var text = value ?? "";
+        if (text.Trim() == "") throw new UsageException("--layers is empty: give hidden widths like 64,32, or 'none' for a linear model (no hidden layer)");
+        try { return text.Trim() == "none" ? [] : [.. text.Split(',', StringSplitOptions.TrimEntries).Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture))]; }
+        catch (FormatException) { throw new UsageException($"--layers must be comma-separated widths like 64,32, got '{value}'"); }
+        catch (OverflowException) { throw new UsageException($"--layers has a width that is too large: '{value}'"); }
+    }
+
     internal static ValidatedConfig ConfigFrom(ParseResult p)
     {
-        ImmutableArray<int> layers;
-        try
-        {
-            var text = p.GetValue(Layers) ?? "";
-            if (text.Trim() == "") throw new UsageException("--layers is empty: give hidden widths like 64,32, or 'none' for a linear model (no hidden layer)");
-            layers = text.Trim() == "none" ? [] : [.. text.Split(',', StringSplitOptions.TrimEntries).Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture))];
-        }
-        catch (FormatException) { throw new UsageException($"--layers must be comma-separated widths like 64,32, got '{p.GetValue(Layers)}'"); }
-        catch (OverflowException) { throw new UsageException($"--layers has a width that is too large: '{p.GetValue(Layers)}'"); }
+        var layers = HiddenWidths(p.GetValue(Layers));
         var config = new ExperimentConfig(p.GetValue(Data)!, p.GetValue(Labels), p.GetValue(Target), p.GetValue(Task), layers, p.GetValue(Activation)!,
             p.GetValue(Init)!, p.GetValue(Loss), p.GetValue(Optimizer)!, p.GetValue(Lr), p.GetValue(WeightDecay), p.GetValue(Momentum), p.GetValue(Schedule)!,
             p.GetValue(ClipNorm), p.GetValue(Dropout), p.GetValue(BatchSize), p.GetValue(Epochs), p.GetValue(Seed), p.GetValue(Threads),

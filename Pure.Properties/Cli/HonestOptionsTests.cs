@@ -297,6 +297,18 @@ public sealed class HonestOptionsTests : IDisposable
         Assert.Equal(0.05, r["config"]!["weightDecay"]!.GetValue<double>());
     }
     [Fact]
+    public void Gradcheck_reads_layers_as_train_does()
+    {
+        var (c1, _, e1) = CliRunner.Run("gradcheck", "--data", "iris", "--layers", "");
+        Assert.Equal(2, c1);
+        Assert.Contains("--layers is empty: give hidden widths like 64,32, or 'none'", e1); // it built a linear model
+        var (c2, o2, e2) = CliRunner.Run("gradcheck", "--data", "iris", "--layers", "none");
+        Assert.True(c2 == 0, e2); // it refused 'none', which train takes
+        Assert.Contains("4 → dense(3)", o2);
+        Assert.Contains("must be comma-separated widths like 64,32, got '4,x'", CliRunner.Run("gradcheck", "--data", "iris", "--layers", "4,x").Err);
+    }
+
+    [Fact]
     public void A_mistyped_command_is_named_with_the_nearest_one_and_a_bad_number_without_net_type_names()
     {
         var (c1, _, e1) = CliRunner.Run("trian", "--data", "iris");
