@@ -67,6 +67,11 @@ internal static class ResumeCommand
             throw new InvalidOperationException($"the data '{config.Data}' differs from the run's (sha256 {data.Sha256[..12]}… vs recorded {recorded[..Math.Min(12, recorded.Length)]}…); resume needs the same data");
 
         RequireNotBehindTheRecord(folder, checkpoint, config);
+        var plan = TrainCommand.Plan(validated, data);
+        var checkpointing = TrainCommand.CheckpointFor(folder, config, data, every);
+        // Refused now, before it says it resumes or rewrites anything: a checkpoint that is not this run's.
+        try { Fitter.RequireResumable(plan.Spec, plan.Optimizer, plan.Train, plan.Validation, plan.FitOptions, checkpoint, checkpointing?.Kinds); }
+        catch (ArgumentException e) when (e.ParamName == "from") { throw NotItsConfig(path, e); }
         if (!json)
         {
             var s = checkpoint.State;
@@ -76,16 +81,16 @@ internal static class ResumeCommand
         }
         try
         {
-            int code = TrainCommand.Execute(TrainCommand.Plan(validated, data), folder, json, TrainCommand.CheckpointFor(folder, config, data, every), checkpoint);
+            int code = TrainCommand.Execute(plan, folder, json, checkpointing, checkpoint);
             held.Commit(); // a run a killed --force run had kept aside is replaced now that this one is written
             return code;
         }
-        catch (ArgumentException e) when (e.ParamName == "from")
-        {
-            // Fitter.Resume: the checkpoint's model, optimizer or options differ from what its own config builds (a hand-edited file).
-            throw new DataFormatException(path, null, null, $"the checkpoint does not belong to its config: {Program.OneLine(e)}", e);
-        }
+        catch (ArgumentException e) when (e.ParamName == "from") { throw NotItsConfig(path, e); }
     }
+
+    /// <summary>Fitter's refusal of a checkpoint whose model, optimizer or options differ from what its own config builds (a hand-edited file).</summary>
+    private static DataFormatException NotItsConfig(string path, ArgumentException e) =>
+        new(path, null, null, $"the checkpoint does not belong to its config: {Program.OneLine(e)}", e);
 
     /// <summary>Resume never goes back in time: a run.json in the folder that belongs to another experiment than the checkpoint, or
     /// that records more epochs than the checkpoint holds, means the checkpoint is older than the run there; refuse.</summary>

@@ -166,6 +166,12 @@ public static partial class Fitter
         return perEpoch;
     }
 
+    /// <summary>What <see cref="Resume"/> refuses before its first step, checked alone: the data against the model (<see cref="Check"/>)
+    /// and the checkpoint against the model, optimizer and options. The CLI's resume asks before it says what it will do.</summary>
+    internal static void RequireResumable(ModelSpec spec, GradientTransform optimizer, DataSet<float> train, DataSet<float>? validation, FitOptions options,
+        FitCheckpoint from, Models.KindRegistry? kinds) =>
+        RequireMatch(spec, optimizer, options, from, Check(spec, optimizer, train, validation, options), kinds);
+
     private static void RequireMatch(ModelSpec spec, GradientTransform optimizer, FitOptions options, FitCheckpoint c, int perEpoch, Models.KindRegistry? kinds)
     {
         static string Cut(string s) => s.Length <= 300 ? s : s[..300] + "…";

@@ -31,6 +31,27 @@ public sealed class NothingLostTests : IDisposable
     }
 
     [Fact]
+    public void Resume_refuses_a_checkpoint_that_is_not_its_configs_before_it_says_it_resumes_or_rewrites_anything()
+    {
+        var (code, _, err) = CliRunner.Run("train", "--data", "iris", "--epochs", "2", "--out", P("run"), "--checkpoint-every", "1");
+        Assert.True(code == 0, err);
+        File.Delete(Path.Combine(P("run"), "run.json")); // a finished run whose record is gone: resume would rewrite its outputs
+        var path = Path.Combine(P("run"), "checkpoint.safetensors");
+        var file = NeuralPure.Facade.Data.SafeTensors.Read(path);
+        var config = JsonNode.Parse(file.Metadata["config"])!.AsObject();
+        config["learningRate"] = 0.5; // the config no longer builds the optimizer whose state the checkpoint holds
+        NeuralPure.Facade.Data.SafeTensors.Write(path, new NeuralPure.Facade.Data.SafeTensorsFile(file.Metadata.SetItem("config", config.ToJsonString()), file.Tensors));
+        var model = File.ReadAllBytes(Path.Combine(P("run"), "model.safetensors"));
+        var (c2, o2, e2) = CliRunner.Run("resume", P("run"));
+        Assert.NotEqual(0, c2);
+        Assert.Contains("the checkpoint does not belong to its config", e2);
+        Assert.DoesNotContain("rewriting its outputs", o2);
+        Assert.DoesNotContain("resuming", o2);
+        Assert.Equal(model, File.ReadAllBytes(Path.Combine(P("run"), "model.safetensors")));
+        Assert.False(File.Exists(Path.Combine(P("run"), "run.json")));
+    }
+
+    [Fact]
     public void Predict_never_overwrites_its_input_and_replaces_another_file_only_with_force()
     {
         var model = TrainedModel();
