@@ -101,7 +101,7 @@ internal static class EvaluateCommand
                 else
                 {
                     if (split.Test.IsEmpty)
-                        throw new UsageException($"the run in '{folder}' kept no test split ({(recordedConfig.TestFraction == 0 ? "--test-fraction 0" : TrainCommand.EmptySplit("--test-fraction", recordedConfig.TestFraction, table.Rows, "test"))}); "
+                        throw new UsageException($"the run in '{folder}' kept no test split ({(recordedConfig.TestFraction == 0 ? "--test-fraction 0" : Experiment.EmptySplit("--test-fraction", recordedConfig.TestFraction, table.Rows, "test"))}); "
                             + "pass --all-rows to score every row, training rows included");
                     rows = [.. split.Test];
                     what = $"the run's test split, {rows.Length} rows (seed {recordedConfig.Seed}, test fraction {recordedConfig.TestFraction}, reproduced from the record)";
@@ -175,7 +175,7 @@ internal static class PredictCommand
             var inPath = p.GetValue(input)!;
             var outPath = p.GetValue(output)!;
             OutputPath.RequireFile("--out", outPath);
-            bool bundled = RecordedData.IsBundledName(inPath);
+            bool bundled = DataSource.NamesBundledSet(inPath);
             if (!bundled && !File.Exists(inPath)) throw new FileNotFoundException($"data file '{inPath}' does not exist", inPath);
             if (!bundled && SameFile(inPath, outPath)) throw new UsageException($"--out '{outPath}' is the --data file itself; predictions never overwrite their input");
             if (p.GetValue(TrainCommand.Labels) is { } lb && SameFile(lb, outPath)) throw new UsageException($"--out '{outPath}' is the --labels file; predictions never overwrite their input");
@@ -259,9 +259,10 @@ internal static class PredictCommand
     internal static int[] ColumnsByName(string path, IReadOnlyList<string> columns, IReadOnlyList<string> features)
     {
         var index = new int[features.Count];
+        var names = columns as IList<string> ?? [.. columns];
         for (int j = 0; j < features.Count; j++)
         {
-            index[j] = (columns as IList<string> ?? [.. columns]).IndexOf(features[j]);
+            index[j] = names.IndexOf(features[j]);
             if (index[j] < 0) throw new DataFormatException(path, 1, features[j], $"the model needs column '{features[j]}', which the header lacks (it has {string.Join(", ", columns)})");
         }
         return index;
@@ -269,7 +270,7 @@ internal static class PredictCommand
 
     /// <summary>Whether predict reads <paramref name="data"/> as a CSV matched to the model by column name (not a bundled set, nor
     /// IDX images with labels, which are matched by position as train reads them).</summary>
-    internal static bool ReadsByName(string data, string? labels) => labels is null && !RecordedData.IsBundledName(data);
+    internal static bool ReadsByName(string data, string? labels) => labels is null && !DataSource.NamesBundledSet(data);
 
     /// <summary>The table's feature columns in the model's order, matched by name as predict matches a CSV's header: a CSV
     /// whose columns are in another order, or hold more, is scored on the right ones.</summary>

@@ -8,13 +8,6 @@ namespace NeuralPure.Cli;
 /// folder (so a moved tree works), else the absolute path recorded at training time.</summary>
 internal static class RecordedData
 {
-    /// <summary>How <see cref="DataSource.Resolve"/> records a bundled data set.</summary>
-    private const string BundledPrefix = "bundled:";
-
-    /// <summary>Whether a --data value given by the user names a bundled data set, as train reads it: a name with no slash or dot
-    /// that is no file here.</summary>
-    internal static bool IsBundledName(string data) => !data.Contains('/') && !data.Contains('\\') && !data.Contains('.') && !File.Exists(data);
-
     /// <summary>The config with its Data and Labels pointing at files that exist (or, when none does, as recorded, or its recorded full path for a bare file name, so the load names the missing file).</summary>
     public static ExperimentConfig Locate(ExperimentConfig config, string runFolder, JsonNode? recordedData, string? dataOverride, string? labelsOverride)
     {
@@ -23,8 +16,8 @@ internal static class RecordedData
             // The record says whether the run read a bundled set (resolved "bundled:<name>"); a file's name may hold no dot or
             // slash (train-images-idx3-ubyte, a CSV without extension), so the name alone does not. Records without a resolved
             // value fall back to the name.
-            bool bundled = resolved is null ? IsBundledName(given)
-                : resolved.StartsWith(BundledPrefix, StringComparison.Ordinal);
+            bool bundled = resolved is null ? DataSource.NamesBundledSet(given)
+                : resolved.StartsWith(DataSource.BundledPrefix, StringComparison.Ordinal);
             if (bundled) return given;
             if (File.Exists(given)) return given;
             if (relative is not null && File.Exists(Path.Combine(runFolder, relative))) return Path.Combine(runFolder, relative);

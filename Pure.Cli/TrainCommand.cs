@@ -160,16 +160,13 @@ internal static class TrainCommand
             Announce(data, config, Console.Out);
             foreach (var (fraction, option, part, rows) in new[] { (config.ValFraction, "--val-fraction", "validation", plan.Split.Validation.Length), (config.TestFraction, "--test-fraction", "test", plan.Split.Test.Length) })
                 if (fraction > 0 && rows == 0)
-                    Console.WriteLine($"{data.Name}: note: {EmptySplit(option, fraction, data.Rows, part)}, so the run reports no {(part == "test" ? "test metrics" : "validation loss")}");
+                    Console.WriteLine($"{data.Name}: note: {Experiment.EmptySplit(option, fraction, data.Rows, part)}, so the run reports no {(part == "test" ? "test metrics" : "validation loss")}");
         }
         var checkpoint = checkpointEvery == 0 ? null : CheckpointFor(outDir, config, data, checkpointEvery);
         int code = Execute(plan, outDir, json, checkpoint, null);
         folder.Commit(); // the outputs are written: a run --force replaced goes now, not before
         return code;
     }
-
-    /// <summary>Why a split with a fraction above 0 came out empty: <c>--test-fraction 0.2 of 2 rows rounds to 0 test rows</c>.</summary>
-    internal static string EmptySplit(string option, double fraction, int rows, string part) => $"{option} {fraction} of {rows} rows rounds to 0 {part} rows";
 
     /// <summary>The experiment checked once for this data (the config was validated when it was parsed): a mismatch is a usage error.</summary>
     internal static ExperimentPlan Plan(ValidatedConfig config, TabularData data)

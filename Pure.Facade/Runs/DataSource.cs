@@ -63,13 +63,19 @@ public static class DataSource
         ArgumentNullException.ThrowIfNull(data);
         if (!LooksLikeFile(data))
         {
-            try { return "bundled:" + BundledDataSets.GetInfo(data).Name; }
+            try { return BundledPrefix + BundledDataSets.GetInfo(data).Name; }
             catch (ArgumentException) { return data; }
         }
         return Path.GetFullPath(data);
     }
 
     private static bool LooksLikeFile(string data) => data.Contains('/') || data.Contains('\\') || data.Contains('.') || File.Exists(data);
+
+    /// <summary>Whether <see cref="Load"/> reads <paramref name="data"/> as a bundled data set's name: no slash or dot, and no file here.</summary>
+    internal static bool NamesBundledSet(string data) => !LooksLikeFile(data);
+
+    /// <summary>How <see cref="Resolve"/> records a bundled data set: <c>bundled:&lt;name&gt;</c>.</summary>
+    internal const string BundledPrefix = "bundled:";
 
     private static bool IsIdx(string path)
     {

@@ -147,7 +147,7 @@ public static class Experiment
         RequireAnUpdate(config, split.Train.Length, perEpoch, batches);
         if (config.EarlyStopping is not null && split.Validation.IsEmpty)
             throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"--early-stopping watches the validation loss, but --val-fraction {config.ValFraction} of {data.Rows} rows rounds to 0 validation rows "
+                $"--early-stopping watches the validation loss, but {EmptySplit("--val-fraction", config.ValFraction, data.Rows, "validation")} "
                 + $"(the split is {split.Train.Length} train, 0 validation, {split.Test.Length} test); give a --val-fraction above {0.5 / data.Rows:0.####} or more data"), nameof(config));
         int peakRows = Math.Max(Math.Min(config.BatchSize, split.Train.Length), Math.Max(split.Validation.Length, split.Test.Length));
         if (config.Arch is null) RequireMemory(config, [data.Features, .. config.Layers, data.Task == TaskKind.Classification ? Math.Max(data.Classes, 2) : 1], peakRows);
@@ -169,6 +169,10 @@ public static class Experiment
         _ = Fitter.Check(spec, optimizer, train, val, fitOptions); // what the fit would refuse, refused now: before a run folder is claimed or cleared
         return new ExperimentPlan(config, data, spec, split, standardizer, train, val, test, optimizer, fitOptions);
     }
+
+    /// <summary>Why a split with a fraction above 0 came out empty: <c>--test-fraction 0.2 of 2 rows rounds to 0 test rows</c>.</summary>
+    internal static string EmptySplit(string option, double fraction, int rows, string part) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option} {fraction} of {rows} rows rounds to 0 {part} rows");
 
     /// <summary>Refuses an accumulation longer than the whole fit: no update would be made, and the run would end "completed" with
     /// its initial parameters. One longer than an epoch is taken: its updates straddle epochs, as optax's MultiSteps counts
@@ -337,7 +341,7 @@ public static class RunRecord
     {
         ArgumentNullException.ThrowIfNull(folder); ArgumentNullException.ThrowIfNull(data);
         var resolved = DataSource.Resolve(data);
-        return resolved.StartsWith("bundled:", StringComparison.Ordinal) ? null : Path.GetRelativePath(folder, resolved).Replace('\\', '/');
+        return resolved.StartsWith(DataSource.BundledPrefix, StringComparison.Ordinal) ? null : Path.GetRelativePath(folder, resolved).Replace('\\', '/');
     }
 
     /// <summary>The run record formats this version reads.</summary>
