@@ -5,6 +5,7 @@ using NeuralPure.Facade.Data;
 using NeuralPure.Facade.Evaluation;
 using NeuralPure.Facade.Models;
 using NeuralPure.Facade.Training;
+using NeuralPure.Kernels;
 using NeuralPure.Layers;
 using NeuralPure.Losses;
 using NeuralPure.Models;
@@ -300,13 +301,20 @@ public static class RunRecord
                 ["os"] = RuntimeInformation.OSDescription,
                 ["cpu"] = CpuName(),
                 ["architecture"] = RuntimeInformation.ProcessArchitecture.ToString(),
-                ["threads"] = r.Config.Threads == 0 ? Environment.ProcessorCount : r.Config.Threads,
+                // The threads that ran: a product never runs on more threads than there are processors (WorkerPool has one
+                // helper per processor but the caller's); config.threads keeps what was asked for.
+                ["threads"] = ThreadsRun(r.Config.Threads),
+                ["processors"] = Environment.ProcessorCount,
             },
             ["seconds"] = r.Fit.Seconds,
             ["examplesPerSecond"] = r.Fit.ExamplesPerSecond,
         };
         return o;
     }
+
+    /// <summary>The threads a run asking for <paramref name="threads"/> (0: all cores) runs its kernels on here: at most one per
+    /// processor, however many it asks for.</summary>
+    internal static int ThreadsRun(int threads) => Math.Min(new Parallelism(threads).EffectiveThreads, Environment.ProcessorCount);
 
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 

@@ -90,6 +90,29 @@ public sealed class HonestOptionsTests : IDisposable
         RefusedBeforeTheFolder(message, code, err);
     }
 
+    /// <summary>More threads than processors is accepted (a config replays on a smaller machine, with the same bits), but the
+    /// record's environment says how many ran, not how many were asked for: config.threads keeps that.</summary>
+    [Fact]
+    public void More_threads_than_processors_are_recorded_as_the_threads_that_ran()
+    {
+        int asked = Environment.ProcessorCount + 3;
+        var (c1, many, e1) = Train("many", "--threads", asked.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var (c2, all, e2) = Train("all", "--threads", "0");
+        Assert.True(c1 == 0 && c2 == 0, e1 + e2);
+        Assert.Equal(asked, many!["config"]!["threads"]!.GetValue<int>());
+        Assert.Equal(Environment.ProcessorCount, many["environment"]!["threads"]!.GetValue<int>());
+        Assert.Equal(Environment.ProcessorCount, many["environment"]!["processors"]!.GetValue<int>());
+        Assert.Equal(Environment.ProcessorCount, all!["environment"]!["threads"]!.GetValue<int>());
+        Assert.Equal(Hash(many), Hash(all));
+
+        var (code, stdout, err) = CliRunner.Run(["train", "--data", "iris", "--epochs", "1", "--out", Out("text"), "--checkpoint-every", "0", "--threads", asked.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(code == 0, err);
+        Assert.Contains($"note: --threads {asked}: this machine has {Environment.ProcessorCount} processors, so the kernels run on {Environment.ProcessorCount} threads", stdout);
+        var (code1, stdout1, err1) = CliRunner.Run(["train", "--data", "iris", "--epochs", "1", "--out", Out("one"), "--checkpoint-every", "0", "--threads", "1"]);
+        Assert.True(code1 == 0, err1);
+        Assert.DoesNotContain("--threads", stdout1);
+    }
+
     [Fact]
     public void A_linear_model_is_asked_for_by_name()
     {
