@@ -161,6 +161,8 @@ internal static class TrainCommand
             foreach (var (fraction, option, part, rows) in new[] { (config.ValFraction, "--val-fraction", "validation", plan.Split.Validation.Length), (config.TestFraction, "--test-fraction", "test", plan.Split.Test.Length) })
                 if (fraction > 0 && rows == 0)
                     Console.WriteLine($"{data.Name}: note: {Experiment.EmptySplit(option, fraction, data.Rows, part)}, so the run reports no {(part == "test" ? "test metrics" : "validation loss")}");
+            if (plan.Split.Train.Length < config.BatchSize)
+                Console.WriteLine($"{data.Name}: note: --batch-size {config.BatchSize} is more than the {plan.Split.Train.Length} training rows, so each epoch is one batch of {plan.Split.Train.Length}");
             if (RunRecord.ThreadsRun(config.Threads) < config.Threads)
                 Console.WriteLine($"note: --threads {config.Threads}: this machine has {Environment.ProcessorCount} processors, so the kernels run on {RunRecord.ThreadsRun(config.Threads)} threads (the same bits; run.json's environment.threads records it)");
         }

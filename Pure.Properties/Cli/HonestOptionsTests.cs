@@ -113,6 +113,21 @@ public sealed class HonestOptionsTests : IDisposable
         Assert.DoesNotContain("--threads", stdout1);
     }
 
+    /// <summary>A batch larger than the training split is what Keras and a PyTorch DataLoader do with it, one batch of all the
+    /// rows an epoch; train says so, and the record's history shows one iteration an epoch.</summary>
+    [Fact]
+    public void A_batch_larger_than_the_training_rows_is_said_to_be_one_batch_of_them()
+    {
+        var (code, stdout, err) = CliRunner.Run(["train", "--data", "iris", "--epochs", "2", "--out", Out("big"), "--checkpoint-every", "0", "--batch-size", "1000"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("iris: note: --batch-size 1000 is more than the 105 training rows, so each epoch is one batch of 105", stdout);
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(Out("big"), "run.json")))!;
+        Assert.All(record["history"]!.AsArray(), e => Assert.Equal(1, e!["iterations"]!.GetValue<int>()));
+        var (code2, stdout2, err2) = CliRunner.Run(["train", "--data", "iris", "--epochs", "1", "--out", Out("fits"), "--checkpoint-every", "0", "--batch-size", "105"]);
+        Assert.True(code2 == 0, err2);
+        Assert.DoesNotContain("--batch-size", stdout2);
+    }
+
     [Fact]
     public void A_linear_model_is_asked_for_by_name()
     {
