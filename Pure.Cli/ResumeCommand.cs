@@ -43,11 +43,11 @@ internal static class ResumeCommand
         }
         catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException)
         {
-            throw new DataFormatException(path, null, "config", $"the checkpoint's experiment config is unusable: {Program.OneLine(e)}", e);
+            throw DataFormatException.InMetadata(path, "config", $"the checkpoint's experiment config is unusable: {Program.OneLine(e)}", e);
         }
         var config = validated.Config;
         if (!int.TryParse(Meta(checkpoint, "checkpointEvery", path), NumberStyles.None, CultureInfo.InvariantCulture, out int every) || every < 1)
-            throw new DataFormatException(path, null, "checkpointEvery", "the checkpoint interval must be a whole number ≥ 1");
+            throw DataFormatException.InMetadata(path, "checkpointEvery", "the checkpoint interval must be a whole number ≥ 1");
 
         // where the data is now: --data, the recorded path from here, from the run folder, or the absolute path recorded
         var where = new System.Text.Json.Nodes.JsonObject();
@@ -59,7 +59,7 @@ internal static class ResumeCommand
         if (checkpoint.Metadata.TryGetValue("data.classNames", out var namesJson))
         {
             try { names = JsonSerializer.Deserialize<List<string>>(namesJson); }
-            catch (JsonException e) { throw new DataFormatException(path, null, "data.classNames", "the class names are not a JSON list", e); }
+            catch (JsonException e) { throw DataFormatException.InMetadata(path, "data.classNames", "the class names are not a JSON list", e); }
         }
         var data = TrainCommand.LoadData(config, names is { Count: > 0 } ? names : null);
         string recorded = Meta(checkpoint, "data.sha256", path);
@@ -114,7 +114,7 @@ internal static class ResumeCommand
 
     private static string Meta(FitCheckpoint c, string key, string path) =>
         c.Metadata.TryGetValue(key, out var v) ? v
-            : throw new DataFormatException(path, null, "__metadata__", $"the checkpoint has no '{key}'; it was not written by neuralpure train");
+            : throw DataFormatException.InMetadata(path, key, "missing; the checkpoint was not written by neuralpure train");
 
     /// <summary>Deletes <c>.{output}.*.tmp</c> files that AtomicFile leaves only when the process dies between creating and renaming them.</summary>
     internal static void RemoveStaleTemporaries(string folder)

@@ -251,6 +251,17 @@ internal static class TrainCommand
         return $"epoch {r.Epoch,3}/{r.Epochs}  train loss {Fmt.N(r.TrainLoss)}{val}  {Fmt.Rate(r.ExamplesPerSecond)} ex/s";
     }
 
+    /// <summary>The note a run with gradient accumulation prints when the gradients of its last batches were not applied (the
+    /// record's <c>accumulation.batchesNotApplied</c>); null when every batch's were, or without accumulation.</summary>
+    internal static string? AccumulationNote(AccumulationReport? a)
+    {
+        if (a is not { BatchesNotApplied: > 0 }) return null;
+        string straddle = a.BatchesPerEpoch % a.BatchesPerUpdate == 0 ? "" : ", so updates straddle epochs";
+        string last = a.BatchesNotApplied == 1 ? "the last batch's gradients were" : $"the last {a.BatchesNotApplied} batches' gradients were";
+        return $"note: --accumulate {a.BatchesPerUpdate} over {a.Batches} batches ({a.BatchesPerEpoch} an epoch{straddle}): "
+            + $"{a.Updates} update{(a.Updates == 1 ? "" : "s")}; {last} accumulated but not applied";
+    }
+
     internal static void WriteOutputs(string outDir, ExperimentResult result)
     {
         ModelFile.Save(Path.Combine(outDir, "model.safetensors"), result.Model, result.Config.ToJson());
@@ -264,6 +275,7 @@ internal static class TrainCommand
 
     private static void Summarize(ExperimentResult r, string outDir, CheckpointOptions? checkpoint)
     {
+        if (AccumulationNote(r.Fit.Accumulation) is { } note) Console.WriteLine(note);
         if (r.TestClassification is { } c) Console.WriteLine($"test: loss {Fmt.N(c.Loss)}  accuracy {Fmt.N(c.Accuracy)} ({r.Split.Test.Length} rows)");
         if (r.TestRegression is { } g) Console.WriteLine($"test: loss {Fmt.N(g.Loss)}  RMSE {Fmt.N(g.Rmse)}  MAE {Fmt.N(g.Mae)}  R² {Fmt.N(g.R2)} ({r.Split.Test.Length} rows)");
         if (r.Fit.Status == FitStatus.EarlyStopped)

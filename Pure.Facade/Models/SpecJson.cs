@@ -58,19 +58,20 @@ public static class SpecJson
     }
 
     /// <summary>Reads a spec written by <see cref="ToJson"/>; a user's kinds need a <paramref name="kinds"/> registry that knows them.</summary>
+    /// <remarks>Its errors name the metadata key <c>architecture</c> (<see cref="DataFormatException.MetadataKey"/>), where model files keep the spec.</remarks>
     /// <exception cref="DataFormatException">The JSON is malformed, names a kind this registry does not know, or describes an invalid model.</exception>
     public static ModelSpec FromJson(string json, string source, KindRegistry? kinds = null)
     {
         kinds ??= KindRegistry.BuiltIn;
         try
         {
-            var root = JsonNode.Parse(json) as JsonObject ?? throw new DataFormatException(source, null, "architecture", "the architecture is not a JSON object");
+            var root = JsonNode.Parse(json) as JsonObject ?? throw Bad(source, "not a JSON object");
             int input = Int(root, "inputWidth", source);
-            var layersNode = root["layers"] as JsonArray ?? throw new DataFormatException(source, null, "architecture", "the architecture has no 'layers' array");
+            var layersNode = root["layers"] as JsonArray ?? throw Bad(source, "no 'layers' array");
             var layers = ImmutableArray.CreateBuilder<LayerSpec>();
             foreach (var n in layersNode)
             {
-                var o = n as JsonObject ?? throw new DataFormatException(source, null, "architecture", "a layer is not a JSON object");
+                var o = n as JsonObject ?? throw Bad(source, "a layer is not a JSON object");
                 string kind = Str(o, "kind", source);
                 layers.Add(kind switch
                 {
@@ -79,25 +80,25 @@ public static class SpecJson
                     "dropout" => new DropoutSpec(Num(o, "rate", source)),
                     "identity" or "relu" or "sigmoid" or "tanh" or "gelu" => ActivationSpec.Parse(kind),
                     _ => kinds.TypeOf(kind) is { } t && typeof(LayerSpec).IsAssignableFrom(t) ? (LayerSpec)kinds.Decode(t, o)
-                        : throw new DataFormatException(source, null, "architecture", $"unknown layer kind {DataText.Quote(Cut(kind))}; built in: dense, identity, relu, leaky-relu, sigmoid, tanh, gelu, dropout; {kinds.KnownText}"),
+                        : throw Bad(source, $"unknown layer kind {DataText.Quote(Cut(kind))}; built in: dense, identity, relu, leaky-relu, sigmoid, tanh, gelu, dropout; {kinds.KnownText}"),
                 });
             }
-            var lo = root["loss"] as JsonObject ?? throw new DataFormatException(source, null, "architecture", "the architecture has no 'loss' object");
+            var lo = root["loss"] as JsonObject ?? throw Bad(source, "no 'loss' object");
             string lk = Str(lo, "kind", source);
             LossSpec loss = lk switch
             {
                 "cross-entropy" => new SoftmaxCrossEntropySpec(
-                    lo["classWeights"] is JsonArray wa ? [.. wa.Select(v => v?.GetValue<double>() ?? throw new DataFormatException(source, null, "architecture", "a class weight is null"))] : null,
+                    lo["classWeights"] is JsonArray wa ? [.. wa.Select(v => v?.GetValue<double>() ?? throw Bad(source, "a class weight is null"))] : null,
                     lo["labelSmoothing"]?.GetValue<double>() ?? 0),
                 "huber" => new HuberSpec(Num(lo, "delta", source)),
                 "mse" or "bce" => LossSpec.Parse(lk),
                 _ => kinds.TypeOf(lk) is { } t && typeof(LossSpec).IsAssignableFrom(t) ? (LossSpec)kinds.Decode(t, lo)
-                    : throw new DataFormatException(source, null, "architecture", $"unknown loss kind {DataText.Quote(Cut(lk))}; built in: mse, bce, cross-entropy, huber; {kinds.KnownText}"),
+                    : throw Bad(source, $"unknown loss kind {DataText.Quote(Cut(lk))}; built in: mse, bce, cross-entropy, huber; {kinds.KnownText}"),
             };
             if (root["inputShape"] is JsonArray dims)
             {
-                var shape = Shape.Of([.. dims.Select(d => d?.GetValue<int>() ?? throw new DataFormatException(source, null, "architecture", "an input dimension is null"))]);
-                if (shape.Size != input) throw new DataFormatException(source, null, "architecture", $"'inputShape' {shape} does not hold 'inputWidth' {input} elements");
+                var shape = Shape.Of([.. dims.Select(d => d?.GetValue<int>() ?? throw Bad(source, "an input dimension is null"))]);
+                if (shape.Size != input) throw Bad(source, $"'inputShape' {shape} does not hold 'inputWidth' {input} elements");
                 return new ModelSpec(shape, layers.ToImmutable(), loss);
             }
             return new ModelSpec(input, layers.ToImmutable(), loss);
@@ -105,7 +106,7 @@ public static class SpecJson
         catch (DataFormatException) { throw; }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or FormatException)
         {
-            throw new DataFormatException(source, null, "architecture", $"invalid architecture: {Cut(e.Message)}", e);
+            throw Bad(source, $"not a valid model: {Cut(e.Message)}", e);
         }
     }
 
@@ -114,17 +115,20 @@ public static class SpecJson
     {
         string kind = Str(o, "kind", source);
         return kinds.TypeOf(kind) is { } t && typeof(Initializer).IsAssignableFrom(t) ? (Initializer)kinds.Decode(t, o)
-            : throw new DataFormatException(source, null, "architecture", $"unknown initializer kind {DataText.Quote(Cut(kind))}; built in: {string.Join(", ", Initializer.All.Select(i => i.Name))}; {kinds.KnownText}");
+            : throw Bad(source, $"unknown initializer kind {DataText.Quote(Cut(kind))}; built in: {string.Join(", ", Initializer.All.Select(i => i.Name))}; {kinds.KnownText}");
     }
 
     private static int Int(JsonObject o, string key, string source) =>
-        o[key] is JsonValue v && v.TryGetValue<int>(out var i) ? i : throw new DataFormatException(source, null, "architecture", $"'{key}' must be an integer");
+        o[key] is JsonValue v && v.TryGetValue<int>(out var i) ? i : throw Bad(source, $"'{key}' must be an integer");
 
     private static double Num(JsonObject o, string key, string source) =>
-        o[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : throw new DataFormatException(source, null, "architecture", $"'{key}' must be a number");
+        o[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : throw Bad(source, $"'{key}' must be a number");
 
     private static string Str(JsonObject o, string key, string source) =>
-        o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new DataFormatException(source, null, "architecture", $"'{key}' must be a string");
+        o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw Bad(source, $"'{key}' must be a string");
+
+    /// <summary>A problem with the spec, named as the metadata key model files keep it in.</summary>
+    private static DataFormatException Bad(string source, string problem, Exception? inner = null) => DataFormatException.InMetadata(source, "architecture", problem, inner);
 
     /// <summary>A message about untrusted text, cut to a readable length (a hostile file could name a megabyte-long layer kind).</summary>
     private static string Cut(string message) => message.Length <= 240 ? message : message[..240] + "…";

@@ -207,57 +207,59 @@ public static class ModelFile
     {
         ArgumentNullException.ThrowIfNull(file);
         string Meta(string key) => file.Metadata.TryGetValue(key, out var v) ? v
-            : throw new DataFormatException(source, null, "__metadata__", $"the model file has no '{key}' metadata; is it a NeuralPure model ({Format})?");
-        if (Meta("format") != Format) throw new DataFormatException(source, null, "__metadata__", $"format is {DataText.Quote(Meta("format"))}, expected '{Format}'");
+            : throw DataFormatException.InMetadata(source, key, $"missing; is this a NeuralPure model ({Format})?");
+        if (Meta("format") != Format) throw DataFormatException.InMetadata(source, "format", $"{DataText.Quote(Meta("format"))}, expected '{Format}'");
         var spec = SpecJson.FromJson(Meta("architecture"), source, kinds);
         var task = Meta("task") switch
         {
             "classification" => TaskKind.Classification,
             "regression" => TaskKind.Regression,
-            var t => throw new DataFormatException(source, null, "__metadata__", $"task {DataText.Quote(t)} is neither classification nor regression"),
+            var t => throw DataFormatException.InMetadata(source, "task", $"{DataText.Quote(t)} is neither classification nor regression"),
         };
         if (!int.TryParse(Meta("classes"), System.Globalization.CultureInfo.InvariantCulture, out int classes) || classes < 0)
-            throw new DataFormatException(source, null, "__metadata__", $"classes {DataText.Quote(Meta("classes"))} is not a count");
+            throw DataFormatException.InMetadata(source, "classes", $"{DataText.Quote(Meta("classes"))} is not a count");
         if (task == TaskKind.Classification && classes != spec.OutputWidth)
-            throw new DataFormatException(source, null, "__metadata__", $"{classes} classes but the network outputs {spec.OutputWidth}");
-        ImmutableArray<string> features;
-        Standardizer standardizer;
-        try
+            throw DataFormatException.InMetadata(source, "classes", $"{classes} classes, but the network outputs {spec.OutputWidth}");
+        T Parsed<T>(string key, Func<string, T> parse)
         {
-            features = JsonSerializer.Deserialize<ImmutableArray<string>>(Meta("features"));
-            var st = JsonNode.Parse(Meta("standardization")) as JsonObject ?? throw new JsonException("not an object");
+            try { return parse(Meta(key)); }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException)
+            {
+                throw DataFormatException.InMetadata(source, key, $"malformed: {(e.Message.Length <= 240 ? e.Message : e.Message[..240] + "…")}", e);
+            }
+        }
+        var features = Parsed("features", text => JsonSerializer.Deserialize<ImmutableArray<string>>(text));
+        var standardizer = Parsed("standardization", text =>
+        {
+            var st = JsonNode.Parse(text) as JsonObject ?? throw new JsonException("not an object");
             ImmutableArray<double> Arr(string k) => [.. (st[k] as JsonArray ?? throw new JsonException($"'{k}' is not an array")).Select(n => n!.GetValue<double>())];
-            standardizer = new Standardizer(Arr("mean"), Arr("scale"), st["targetMean"]!.GetValue<double>(), st["targetScale"]!.GetValue<double>());
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException)
-        {
-            throw new DataFormatException(source, null, "__metadata__", $"malformed features or standardization: {(e.Message.Length <= 240 ? e.Message : e.Message[..240] + "…")}", e);
-        }
+            return new Standardizer(Arr("mean"), Arr("scale"), st["targetMean"]!.GetValue<double>(), st["targetScale"]!.GetValue<double>());
+        });
         if (features.IsDefault || features.Length != spec.InputWidth)
-            throw new DataFormatException(source, null, "__metadata__", $"{(features.IsDefault ? 0 : features.Length)} feature names for an input width of {spec.InputWidth}");
+            throw DataFormatException.InMetadata(source, "features", $"{(features.IsDefault ? 0 : features.Length)} feature names for an input width of {spec.InputWidth}");
         if (standardizer.Mean.Length != spec.InputWidth || standardizer.Scale.Length != spec.InputWidth
             || standardizer.Mean.Concat(standardizer.Scale).Append(standardizer.TargetMean).Append(standardizer.TargetScale).Any(v => !double.IsFinite(v))
             || standardizer.Scale.Any(v => v <= 0) || standardizer.TargetScale <= 0)
-            throw new DataFormatException(source, null, "__metadata__", $"the standardization must have {spec.InputWidth} finite means and positive scales");
+            throw DataFormatException.InMetadata(source, "standardization", $"must have {spec.InputWidth} finite means and positive scales");
 
         var expectedNames = spec.ParameterNames;
         var stateNames = spec.StateShapes.Select(p => p.Name).ToImmutableArray();
         var extra = file.Tensors.Select(t => t.Name).Except(expectedNames).Except(stateNames).ToList();
-        if (extra.Count > 0) throw new DataFormatException(source, null, "tensors", $"unexpected tensors {string.Join(", ", extra)}; the architecture has {string.Join(", ", expectedNames)}");
+        if (extra.Count > 0) throw new DataFormatException(source, null, null, $"unexpected tensors {string.Join(", ", extra)}; the architecture has {string.Join(", ", expectedNames)}");
         var template = Model.Init<float>(spec, default);
         var leaves = ImmutableArray.CreateBuilder<NdArray<float>>();
         for (int i = 0; i < expectedNames.Length; i++)
         {
             var name = expectedNames[i];
-            if (!file.TryGet(name, out var t)) throw new DataFormatException(source, null, name, $"tensor '{name}' is missing");
+            if (!file.TryGet(name, out var t)) throw DataFormatException.InTensor(source, name, "missing");
             if (!t.Shape.SequenceEqual(template[i].Shape))
-                throw new DataFormatException(source, null, name, $"tensor '{name}' has shape [{string.Join(", ", t.Shape)}] but the architecture needs {template[i].ShapeText}");
-            if (t.DType != SafeTensorDType.F32) throw new DataFormatException(source, null, name, $"tensor '{name}' is {t.DType}; NeuralPure models are F32");
+                throw DataFormatException.InTensor(source, name, $"shape [{string.Join(", ", t.Shape)}], but the architecture needs {template[i].ShapeText}");
+            if (t.DType != SafeTensorDType.F32) throw DataFormatException.InTensor(source, name, $"{t.DType}; NeuralPure models are F32");
             var values = new float[t.Values.Length];
             for (int j = 0; j < values.Length; j++)
             {
                 values[j] = (float)t.Values[j];
-                if (!float.IsFinite(values[j])) throw new DataFormatException(source, null, name, $"tensor '{name}' holds {values[j]} at element {j}");
+                if (!float.IsFinite(values[j])) throw DataFormatException.InTensor(source, name, $"holds {values[j]} at element {j}");
             }
             leaves.Add(NdArray.From<float>(values, [.. t.Shape]));
         }
@@ -267,18 +269,18 @@ public static class ModelFile
         if (task == TaskKind.Classification && file.Metadata.TryGetValue("classNames", out var namesJson))
         {
             try { classNames = JsonSerializer.Deserialize<ImmutableArray<string>>(namesJson); }
-            catch (JsonException e) { throw new DataFormatException(source, null, "__metadata__", $"classNames is not a JSON list of names: {e.Message}", e); }
+            catch (JsonException e) { throw DataFormatException.InMetadata(source, "classNames", $"not a JSON list of names: {e.Message}", e); }
             if (classNames.IsDefault || classNames.Length != classes || classNames.Any(n => n is null) || classNames.Distinct(StringComparer.Ordinal).Count() != classes)
-                throw new DataFormatException(source, null, "__metadata__", $"classNames must be {classes} distinct names, one per class");
+                throw DataFormatException.InMetadata(source, "classNames", $"must be {classes} distinct names, one per class");
         }
         var stateLeaves = ImmutableArray.CreateBuilder<NdArray<float>>();
         foreach (var st in spec.StateShapes)
         {
-            if (!file.TryGet(st.Name, out var t)) throw new DataFormatException(source, null, st.Name, $"the layer state '{st.Name}' is missing (the architecture's layers carry {string.Join(", ", stateNames)})");
-            if (!t.Shape.SequenceEqual(st.Shape.Dims)) throw new DataFormatException(source, null, st.Name, $"the layer state '{st.Name}' has shape [{string.Join(", ", t.Shape)}] but the architecture needs {st.Shape}");
+            if (!file.TryGet(st.Name, out var t)) throw DataFormatException.InTensor(source, st.Name, $"missing: the layer state the architecture's layers carry ({string.Join(", ", stateNames)})");
+            if (!t.Shape.SequenceEqual(st.Shape.Dims)) throw DataFormatException.InTensor(source, st.Name, $"layer state of shape [{string.Join(", ", t.Shape)}], but the architecture needs {st.Shape}");
             var values = new float[t.Values.Length];
             for (int j = 0; j < values.Length; j++)
-                values[j] = float.IsFinite((float)t.Values[j]) ? (float)t.Values[j] : throw new DataFormatException(source, null, st.Name, $"the layer state '{st.Name}' holds {t.Values[j]} at element {j}");
+                values[j] = float.IsFinite((float)t.Values[j]) ? (float)t.Values[j] : throw DataFormatException.InTensor(source, st.Name, $"layer state holding {t.Values[j]} at element {j}");
             stateLeaves.Add(NdArray.From<float>(values, [.. t.Shape]));
         }
         var model = new TrainedModel(spec, parameters, standardizer, task, classes, features, Meta("target"), classNames)

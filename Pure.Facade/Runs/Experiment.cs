@@ -274,6 +274,13 @@ public static class RunRecord
             ["neuralpure"] = new JsonObject { ["version"] = BuildInfo.Number, ["commit"] = BuildInfo.Commit, ["modified"] = BuildInfo.Modified },
             ["config"] = JsonNode.Parse(r.Config.ToJson()),
             ["optimizer"] = r.Optimizer is { } opt ? TransformJson.Describe(opt) : null,
+            // What the accumulation (config.accumulate, optimizer.every) made of the run's batches: no record says every batch
+            // was learned from when the last ones' gradients were never applied.
+            ["accumulation"] = r.Fit.Accumulation is { } acc ? new JsonObject
+            {
+                ["batchesPerUpdate"] = acc.BatchesPerUpdate, ["batchesPerEpoch"] = acc.BatchesPerEpoch, ["batches"] = acc.Batches,
+                ["updates"] = acc.Updates, ["batchesNotApplied"] = acc.BatchesNotApplied,
+            } : null,
             ["model"] = SpecJson.ToJson(r.Model.Spec),
             ["data"] = new JsonObject
             {
@@ -374,8 +381,13 @@ public static class RunRecord
         ["seconds", "examplesPerSecond", "environment", "neuralpure", "config.data", "config.labels", "config.threads", "data.name",
          "data.given", "data.resolved", "data.labels", "data.labelsResolved", "data.relativeToRun", "data.labelsRelativeToRun"];
 
+    /// <summary>The fields a later version added to the record: a record written before them lacks them, and replay compares each
+    /// only where the record has it (a record that has one is held to it).</summary>
+    public static IReadOnlyList<string> AddedFields { get; } = ["accumulation"];
+
     /// <summary>Every difference between a recorded run and a replayed one, field by field (JSON paths like <c>history[2].valLoss</c>),
-    /// except <see cref="UncomparedFields"/>; empty when the replay reproduced everything the record holds.</summary>
+    /// except <see cref="UncomparedFields"/> and the <see cref="AddedFields"/> the record lacks; empty when the replay reproduced
+    /// everything the record holds.</summary>
     public static IReadOnlyList<string> Differences(JsonNode? recorded, JsonNode? replayed)
     {
         var found = new List<string>();
@@ -391,7 +403,11 @@ public static class RunRecord
             case (null, null): return;
             case (JsonObject oa, JsonObject ob):
                 foreach (var key in oa.Select(p => p.Key).Union(ob.Select(p => p.Key)))
-                    Diff(oa[key], ob[key], path.Length == 0 ? key : $"{path}.{key}", found);
+                {
+                    string field = path.Length == 0 ? key : $"{path}.{key}";
+                    if (!oa.ContainsKey(key) && AddedFields.Contains(field)) continue; // written before the field was
+                    Diff(oa[key], ob[key], field, found);
+                }
                 return;
             case (JsonArray aa, JsonArray ab):
                 if (aa.Count != ab.Count) { found.Add($"{path}: {aa.Count} entries recorded, {ab.Count} now"); return; }

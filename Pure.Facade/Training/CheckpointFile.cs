@@ -112,19 +112,19 @@ public static class CheckpointFile
     {
         ArgumentNullException.ThrowIfNull(file); ArgumentNullException.ThrowIfNull(source);
         var r = new Reader(file, source, kinds ?? KindRegistry.BuiltIn);
-        if (r.Meta("format") != Format) throw r.Error("format", $"format is {DataText.Quote(r.Meta("format"))}, expected '{Format}'; is this a NeuralPure checkpoint?");
+        if (r.Meta("format") != Format) throw r.MetaError("format", $"{DataText.Quote(r.Meta("format"))}, expected '{Format}'; is this a NeuralPure checkpoint?");
         if (r.Meta("sha256") != ContentHash(file.Tensors))
-            throw r.Error("sha256", "the tensors do not match the checkpoint's recorded SHA-256; the file was altered or damaged");
+            throw r.MetaError("sha256", "the tensors do not match the checkpoint's recorded SHA-256; the file was altered or damaged");
 
         var names = r.Json("parameters", n => n.AsArray().Select(x => x!.GetValue<string>()).ToImmutableArray());
-        if (names.Length == 0 || names.Distinct().Count() != names.Length) throw r.Error("parameters", "the parameter names must be a non-empty list without repeats");
+        if (names.Length == 0 || names.Distinct().Count() != names.Length) throw r.MetaError("parameters", "the parameter names must be a non-empty list without repeats");
         var parameters = r.Tree("param", names, null, requireFinite: true);
         var shapes = parameters;
 
         var fit = r.Json("fit", ReadFit);
         var progress = r.Json("progress", n => n.AsObject());
         string reasonText = r.Get(progress, "progress", "reason", v => v.GetValue<string>());
-        var reason = ParseReason(reasonText) ?? throw r.Error("progress", $"unknown reason {DataText.Quote(reasonText)}");
+        var reason = ParseReason(reasonText) ?? throw r.MetaError("progress", $"unknown reason {DataText.Quote(reasonText)}");
         long step = r.Get(progress, "progress", "step", v => v.GetValue<long>());
         int epoch = r.Get(progress, "progress", "epoch", v => v.GetValue<int>());
         int cursor = r.Get(progress, "progress", "cursor", v => v.GetValue<int>());
@@ -136,17 +136,17 @@ public static class CheckpointFile
         int sinceBest = r.Get(progress, "progress", "sinceBest", v => v.GetValue<int>());
         if (step < 0 || epoch < 0 || epoch > fit.Epochs || perEpoch < 1 || cursor < 0 || cursor >= perEpoch || epochExamples < 0 || examples < 0
             || bestEpoch < 0 || bestEpoch > epoch || sinceBest < 0 || (cursor > 0 && epoch == fit.Epochs))
-            throw r.Error("progress", $"inconsistent progress: step {step}, epoch {epoch} of {fit.Epochs}, cursor {cursor} of {perEpoch} batches, best epoch {bestEpoch}, {sinceBest} since");
-        if (reason == CheckpointReason.Completed && epoch != fit.Epochs) throw r.Error("progress", $"marked completed at epoch {epoch} of {fit.Epochs}");
+            throw r.MetaError("progress", $"inconsistent progress: step {step}, epoch {epoch} of {fit.Epochs}, cursor {cursor} of {perEpoch} batches, best epoch {bestEpoch}, {sinceBest} since");
+        if (reason == CheckpointReason.Completed && epoch != fit.Epochs) throw r.MetaError("progress", $"marked completed at epoch {epoch} of {fit.Epochs}");
 
         var optState = r.Json("optState", n => r.DecodeState(n, "s", shapes, 0));
 
         ParamTree<float> best = parameters;
         if (file.TryGet("best/" + names[0], out _)) best = r.Tree("best", names, shapes, requireFinite: true);
-        else if (fit.EarlyStopping is not null && bestEpoch > 0) throw r.Error("best/" + names[0], "early stopping has a best epoch but its parameters are missing");
+        else if (fit.EarlyStopping is not null && bestEpoch > 0) throw r.TensorError("best/" + names[0], "early stopping has a best epoch but its parameters are missing");
 
         var histT = r.Tensor("history/epochs", SafeTensorDType.F64);
-        if (histT.Shape.Length != 2 || histT.Shape[1] != HistoryColumns) throw r.Error("history/epochs", $"must be [epochs, {HistoryColumns}], is {NamedTensor.FormatShape(histT.Shape.AsSpan())}");
+        if (histT.Shape.Length != 2 || histT.Shape[1] != HistoryColumns) throw r.TensorError("history/epochs", $"must be [epochs, {HistoryColumns}], is {NamedTensor.FormatShape(histT.Shape.AsSpan())}");
         var history = ImmutableArray.CreateBuilder<EpochReport>(histT.Shape[0]);
         long iterationsInHistory = 0;
         for (int i = 0; i < histT.Shape[0]; i++)
@@ -155,29 +155,29 @@ public static class CheckpointFile
             bool hasVal = v[4] == 1;
             if (!IsCount(v[0]) || !IsCount(v[1]) || !IsCount(v[2]) || (v[4] != 0 && v[4] != 1) || (int)v[1] != fit.Epochs || (int)v[2] != perEpoch
                 || (i > 0 && (int)v[0] != history[i - 1].Epoch + 1))
-                throw r.Error("history/epochs", $"row {i} is not a valid epoch report");
+                throw r.TensorError("history/epochs", $"row {i} is not a valid epoch report");
             history.Add(new EpochReport((int)v[0], (int)v[1], (int)v[2], v[3], hasVal ? v[5] : null, hasVal ? v[6] : null, v[7]));
             iterationsInHistory += (int)v[2];
         }
-        if (history.Count > 0 && history[^1].Epoch != epoch) throw r.Error("history/epochs", $"the last report is for epoch {history[^1].Epoch} but the state has completed {epoch}");
+        if (history.Count > 0 && history[^1].Epoch != epoch) throw r.TensorError("history/epochs", $"the last report is for epoch {history[^1].Epoch} but the state has completed {epoch}");
         var iterLosses = r.Tensor("history/iterationLosses", SafeTensorDType.F64);
         if (iterLosses.Shape.Length != 1 || iterLosses.Values.Length != iterationsInHistory + cursor)
-            throw r.Error("history/iterationLosses", $"holds {iterLosses.Values.Length} losses; the history's {iterationsInHistory} iterations and the cursor's {cursor} make {iterationsInHistory + cursor}");
+            throw r.TensorError("history/iterationLosses", $"holds {iterLosses.Values.Length} losses; the history's {iterationsInHistory} iterations and the cursor's {cursor} make {iterationsInHistory + cursor}");
         var layerState = new ParamTree<float>([], []);
         if (file.Metadata.ContainsKey("layerState"))
         {
             var stateNames = r.Json("layerState", n => n.AsArray().Select(x => x!.GetValue<string>()).ToImmutableArray());
-            if (stateNames.Length == 0 || stateNames.Distinct().Count() != stateNames.Length) throw r.Error("layerState", "the layer state names must be a non-empty list without repeats");
+            if (stateNames.Length == 0 || stateNames.Distinct().Count() != stateNames.Length) throw r.MetaError("layerState", "the layer state names must be a non-empty list without repeats");
             layerState = r.Tree("layer", stateNames, null, requireFinite: true);
         }
         ParamTree<float>? bestLayer = null;
         if (layerState.Count > 0 && file.TryGet("bestLayer/" + layerState.Names[0], out _)) bestLayer = r.Tree("bestLayer", layerState.Names, layerState, requireFinite: true);
         var doubles = r.Tensor("progress/doubles", SafeTensorDType.F64);
-        if (doubles.Values.Length != 3) throw r.Error("progress/doubles", "must hold 3 values");
+        if (doubles.Values.Length != 3) throw r.TensorError("progress/doubles", "must hold 3 values");
         if (r.Used != file.Tensors.Length)
         {
             var extra = file.Tensors.Select(t => t.Name).Except(r.UsedNames).Take(5);
-            throw r.Error("tensors", $"unexpected tensors {string.Join(", ", extra.Select(DataText.Quote))}");
+            throw r.FileError($"unexpected tensors {string.Join(", ", extra.Select(DataText.Quote))}");
         }
 
         var metadata = file.Metadata.RemoveRange(ReservedKeys);
@@ -323,10 +323,17 @@ public static class CheckpointFile
 
         public IEnumerable<string> UsedNames => _used;
 
-        public DataFormatException Error(string part, string problem, Exception? inner = null) => new(source, null, part, problem, inner);
+        /// <summary>A problem with the metadata entry <paramref name="key"/>: the message names it as a metadata key.</summary>
+        public DataFormatException MetaError(string key, string problem, Exception? inner = null) => DataFormatException.InMetadata(source, key, problem, inner);
+
+        /// <summary>A problem with the tensor <paramref name="name"/>: the message names it as a tensor.</summary>
+        public DataFormatException TensorError(string name, string problem, Exception? inner = null) => DataFormatException.InTensor(source, name, problem, inner);
+
+        /// <summary>A problem of the file as a whole.</summary>
+        public DataFormatException FileError(string problem) => new(source, null, null, problem);
 
         public string Meta(string key) => file.Metadata.TryGetValue(key, out var v) ? v
-            : throw Error("__metadata__", $"the checkpoint has no '{key}' metadata; is it a NeuralPure checkpoint ({Format})?");
+            : throw MetaError(key, $"missing; is this a NeuralPure checkpoint ({Format})?");
 
         public T Json<T>(string key, Func<JsonNode, T> read)
         {
@@ -335,7 +342,7 @@ public static class CheckpointFile
             catch (DataFormatException) { throw; }
             catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException or ArgumentException or KeyNotFoundException or OverflowException)
             {
-                throw Error(key, $"malformed '{key}' metadata: {Cut(e.Message)}", e);
+                throw MetaError(key, $"malformed: {Cut(e.Message)}", e);
             }
         }
 
@@ -344,14 +351,14 @@ public static class CheckpointFile
             try { return read(o[field] ?? throw new FormatException($"'{field}' is missing")); }
             catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or NullReferenceException or OverflowException)
             {
-                throw Error(key, $"'{field}' is missing or malformed: {Cut(e.Message)}", e);
+                throw MetaError(key, $"'{field}' is missing or malformed: {Cut(e.Message)}", e);
             }
         }
 
         public NamedTensor Tensor(string name, SafeTensorDType dtype)
         {
-            if (!file.TryGet(name, out var t)) throw Error(name, $"tensor {DataText.Quote(name)} is missing");
-            if (t.DType != dtype) throw Error(name, $"tensor {DataText.Quote(name)} is {t.DType}, expected {dtype}");
+            if (!file.TryGet(name, out var t)) throw TensorError(name, "missing");
+            if (t.DType != dtype) throw TensorError(name, $"{t.DType}, expected {dtype}");
             _used.Add(name);
             return t;
         }
@@ -364,15 +371,15 @@ public static class CheckpointFile
                 string n = $"{prefix}/{names[i]}";
                 var t = Tensor(n, SafeTensorDType.F32);
                 if (like is not null && !t.Shape.SequenceEqual(like[i].Shape))
-                    throw Error(n, $"tensor {DataText.Quote(n)} has shape {NamedTensor.FormatShape(t.Shape.AsSpan())} but the parameter is {like[i].ShapeText}");
+                    throw TensorError(n, $"shape {NamedTensor.FormatShape(t.Shape.AsSpan())}, but the parameter is {like[i].ShapeText}");
                 var values = new float[t.Values.Length];
                 for (int j = 0; j < values.Length; j++)
                 {
                     values[j] = (float)t.Values[j];
-                    if (requireFinite && !float.IsFinite(values[j])) throw Error(n, $"tensor {DataText.Quote(n)} holds {values[j]} at element {j}");
+                    if (requireFinite && !float.IsFinite(values[j])) throw TensorError(n, $"holds {values[j]} at element {j}");
                 }
                 try { leaves.Add(NdArray.From<float>(values, [.. t.Shape])); }
-                catch (ArgumentException e) { throw Error(n, $"tensor {DataText.Quote(n)} has an unusable shape: {e.Message}", e); }
+                catch (ArgumentException e) { throw TensorError(n, $"an unusable shape: {e.Message}", e); }
             }
             return new ParamTree<float>(names, leaves.MoveToImmutable());
         }
@@ -380,28 +387,28 @@ public static class CheckpointFile
         private OptState Registered(Type t, JsonObject o, Func<string, ParamTree<float>> tree)
         {
             try { return (OptState)kinds.Decode(t, o, tree); }
-            catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException) { throw Error("optState", $"state {DataText.Quote(o["kind"]?.ToString() ?? "")}: {Cut(e.Message)}", e); }
+            catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException) { throw MetaError("optState", $"state {DataText.Quote(o["kind"]?.ToString() ?? "")}: {Cut(e.Message)}", e); }
         }
 
         private OptState DecodeMasked(JsonObject o, string path, ParamTree<float> like, int depth)
         {
-            ImmutableArray<string> names = [.. (o["names"] as JsonArray ?? throw Error("optState", $"state {path} has no names")).Select(n => n!.GetValue<string>())];
+            ImmutableArray<string> names = [.. (o["names"] as JsonArray ?? throw MetaError("optState", $"state {path} has no names")).Select(n => n!.GetValue<string>())];
             ParamTree<float> sub;
             try { sub = Subtree(like, names, "optState"); }
-            catch (ArgumentException e) { throw Error("optState", $"state {path}: {e.Message.Split(" (Parameter")[0]}", e); }
+            catch (ArgumentException e) { throw MetaError("optState", $"state {path}: {e.Message.Split(" (Parameter")[0]}", e); }
             return new MaskedState(names, names.IsEmpty ? DecodeEmpty(o["inner"]!, path) : DecodeState(o["inner"]!, $"{path}.m", sub, depth + 1));
         }
 
         private OptState DecodeEmpty(JsonNode node, string path) =>
-            node["kind"]?.GetValue<string>() == "empty" ? EmptyState.Instance : throw Error("optState", $"state {path} covers no parameters but holds a {node["kind"]} state");
+            node["kind"]?.GetValue<string>() == "empty" ? EmptyState.Instance : throw MetaError("optState", $"state {path} covers no parameters but holds a {node["kind"]} state");
 
         public OptState DecodeState(JsonNode node, string path, ParamTree<float> like, int depth)
         {
-            if (depth > 16) throw Error("optState", "the optimizer state is nested more than 16 deep");
+            if (depth > 16) throw MetaError("optState", "the optimizer state is nested more than 16 deep");
             var o = node.AsObject();
             string kind = o["kind"]!.GetValue<string>();
             ParamTree<float> T(string field) => Tree($"opt/{path}/{field}", like.Names, like, requireFinite: false);
-            long Count() => o["count"]!.GetValue<long>() is var c and >= 0 ? c : throw Error("optState", $"state {path} has a negative count");
+            long Count() => o["count"]!.GetValue<long>() is var c and >= 0 ? c : throw MetaError("optState", $"state {path} has a negative count");
             return kind switch
             {
                 "empty" => EmptyState.Instance,
@@ -411,16 +418,16 @@ public static class CheckpointFile
                 "adam" => new AdamState<float>(Count(), T("mu"), T("nu"), o["amsGrad"]!.GetValue<bool>() ? T("nuMax") : null),
                 "rms" => new RmsState<float>(T("nu"), o["centered"]!.GetValue<bool>() ? T("gradAvg") : null),
                 "adamax" => new AdamaxState<float>(Count(), T("mu"), T("inf")),
-                "nadam" => new NAdamState<float>(Count(), o["muProduct"]!.GetValue<double>() is var mp and >= 0 and <= 1 ? mp : throw Error("optState", $"state {path} has a momentum product outside [0, 1]"), T("mu"), T("nu")),
+                "nadam" => new NAdamState<float>(Count(), o["muProduct"]!.GetValue<double>() is var mp and >= 0 and <= 1 ? mp : throw MetaError("optState", $"state {path} has a momentum product outside [0, 1]"), T("mu"), T("nu")),
                 "radam" => new RAdamState<float>(Count(), T("mu"), T("nu")),
                 "adagrad" => new AdagradState<float>(T("sum")),
                 "lion" => new LionState<float>(T("mu")),
                 "masked" => DecodeMasked(o, path, like, depth),
-                "multiSteps" => new MultiStepsState<float>(o["miniStep"]!.GetValue<int>() is var k and >= 0 ? k : throw Error("optState", $"state {path} has a negative micro-batch"),
+                "multiSteps" => new MultiStepsState<float>(o["miniStep"]!.GetValue<int>() is var k and >= 0 ? k : throw MetaError("optState", $"state {path} has a negative micro-batch"),
                     T("accumulated"), DecodeState(o["inner"]!, $"{path}.a", like, depth + 1)),
                 "chain" => new ChainState([.. o["states"]!.AsArray().Select((s, i) => DecodeState(s!, $"{path}.{i}", like, depth + 1))]),
                 _ => kinds.TypeOf(kind) is { } t && typeof(OptState).IsAssignableFrom(t) ? Registered(t, o, T)
-                    : throw Error("optState", $"state {path} has unknown kind {DataText.Quote(kind)}; built in: empty, count, momentum, dampedMomentum, adam, rms, adamax, nadam, radam, adagrad, lion, masked, multiSteps, chain; {kinds.KnownText}"),
+                    : throw MetaError("optState", $"state {path} has unknown kind {DataText.Quote(kind)}; built in: empty, count, momentum, dampedMomentum, adam, rms, adamax, nadam, radam, adagrad, lion, masked, multiSteps, chain; {kinds.KnownText}"),
             };
         }
     }

@@ -64,6 +64,33 @@ public sealed record FitOutcome(FitStatus Status, TrainState<float> State, Param
 {
     /// <summary>The kept layer state (the final state's when none was given).</summary>
     public ParamTree<float> LayerState { get; init; } = LayerState ?? State.LayerState;
+
+    /// <summary>What gradient accumulation made of the fit's batches (updates made, batches left unapplied), or null when the
+    /// optimizer does not accumulate (it is not a <see cref="MultiSteps"/>).</summary>
+    public AccumulationReport? Accumulation { get; init; }
+}
+
+/// <summary>What gradient accumulation (<see cref="MultiSteps"/>) made of a fit's batches: the updates it made, and the batches
+/// after the last of them, whose gradients were accumulated but never applied to the parameters.</summary>
+/// <param name="BatchesPerUpdate">k: the batches averaged into one update (<see cref="MultiSteps.Every"/>).</param>
+/// <param name="BatchesPerEpoch">The batches (iterations) of an epoch.</param>
+/// <param name="Batches">The batches the fit ran, over all its epochs (the state's step count).</param>
+/// <param name="Updates">The updates made: (Batches − BatchesNotApplied) / k.</param>
+/// <param name="BatchesNotApplied">The batches since the last update, whose gradients wait in the accumulator
+/// (<see cref="MultiStepsState{T}.MiniStep"/>): at most k − 1.</param>
+/// <remarks>An accumulation counts batches, not epochs (optax's <c>MultiSteps</c>): when an epoch's batch count is not a
+/// multiple of k, an update takes batches from two epochs, and only the batches after the fit's last whole group of k are left
+/// unapplied, not some in every epoch. 14 batches an epoch at k = 4 over 3 epochs: 42 batches, 10 updates, 2 batches not applied.</remarks>
+public sealed record AccumulationReport(int BatchesPerUpdate, int BatchesPerEpoch, long Batches, long Updates, int BatchesNotApplied)
+{
+    /// <summary>The report for a fit's state, read from its optimizer state; null when <paramref name="optimizer"/> is not a
+    /// <see cref="MultiSteps"/> (or its state is not one's).</summary>
+    public static AccumulationReport? Of(GradientTransform optimizer, TrainState<float> state, int batchesPerEpoch)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer); ArgumentNullException.ThrowIfNull(state);
+        if (optimizer is not MultiSteps m || state.OptState is not MultiStepsState<float> s) return null;
+        return new AccumulationReport(m.Every, batchesPerEpoch, state.Step, (state.Step - s.MiniStep) / m.Every, s.MiniStep);
+    }
 }
 
 /// <summary>The C# way to train: the core's fold (<see cref="Trainer.Step{T}"/> over <see cref="Trainer.Batches{T}"/>) with
@@ -330,7 +357,8 @@ public static partial class Fitter
             var keep = restore ? bestParams : status == FitStatus.Diverged && divergedKeep is not null ? divergedKeep : state.Params;
             var keepState = restore || (status == FitStatus.Diverged && bestEpoch > 0 && ReferenceEquals(divergedKeep, bestParams)) ? bestLayerState : state.LayerState;
             double seconds = Seconds();
-            return new FitOutcome(status, state, keep, history.ToImmutable(), allLosses.ToImmutable(), bestEpoch, divergence, seconds, examples / Math.Max(1e-9, seconds), keepState);
+            return new FitOutcome(status, state, keep, history.ToImmutable(), allLosses.ToImmutable(), bestEpoch, divergence, seconds, examples / Math.Max(1e-9, seconds), keepState)
+            { Accumulation = AccumulationReport.Of(optimizer, state, perEpoch) };
         }
     }
 

@@ -107,6 +107,45 @@ public sealed class RecordsAndLabelsTests : IDisposable
     }
 
     [Fact]
+    public void A_run_with_accumulation_says_and_records_its_updates_and_unapplied_batches_and_replays_with_or_without_them()
+    {
+        // iris: 105 training rows at batch 8 are 14 batches an epoch; 3 epochs are 42 batches: 10 updates of 4, 2 batches left
+        var (code, stdout, err) = CliRunner.Run("train", "--data", "iris", "--epochs", "3", "--batch-size", "8", "--accumulate", "4", "--out", P("acc"), "--checkpoint-every", "0");
+        Assert.True(code == 0, err);
+        Assert.Contains("note: --accumulate 4 over 42 batches (14 an epoch, so updates straddle epochs): 10 updates; the last 2 batches' gradients were accumulated but not applied\n", stdout.ReplaceLineEndings("\n"));
+        var run = P("acc", "run.json");
+        var original = File.ReadAllText(run);
+        var acc = JsonNode.Parse(original)!["accumulation"]!;
+        Assert.Equal("""{"batchesPerUpdate":4,"batchesPerEpoch":14,"batches":42,"updates":10,"batchesNotApplied":2}""", acc.ToJsonString());
+        Assert.Equal("identical", CliRunner.Run("replay", run).Out.Trim());
+
+        // a record written before the field: replay does not ask it of the record
+        var old = JsonNode.Parse(original)!.AsObject();
+        Assert.True(old.Remove("accumulation"));
+        File.WriteAllText(run, old.ToJsonString());
+        Assert.Equal("identical", CliRunner.Run("replay", run).Out.Trim());
+        // a record that has it is held to it
+        var wrong = JsonNode.Parse(original)!;
+        wrong["accumulation"]!["updates"] = 11;
+        File.WriteAllText(run, wrong.ToJsonString());
+        var (c1, s1, _) = CliRunner.Run("replay", run);
+        Assert.Equal(1, c1);
+        Assert.Equal("different: accumulation.updates: recorded 11, now 10", s1.Trim());
+
+        // every batch applied (42 = 21 × 2): recorded, no note; no accumulation: null, no note
+        var (c2, s2, e2) = CliRunner.Run("train", "--data", "iris", "--epochs", "3", "--batch-size", "8", "--accumulate", "2", "--out", P("all"), "--checkpoint-every", "0");
+        Assert.True(c2 == 0, e2);
+        Assert.DoesNotContain("note: --accumulate", s2);
+        Assert.Equal(0, JsonNode.Parse(File.ReadAllText(P("all", "run.json")))!["accumulation"]!["batchesNotApplied"]!.GetValue<int>());
+        var (c3, s3, e3) = CliRunner.Run("train", "--data", "iris", "--epochs", "1", "--out", P("none"), "--checkpoint-every", "0");
+        Assert.True(c3 == 0, e3);
+        Assert.DoesNotContain("note: --accumulate", s3);
+        var none = JsonNode.Parse(File.ReadAllText(P("none", "run.json")))!.AsObject();
+        Assert.True(none.ContainsKey("accumulation"));
+        Assert.Null(none["accumulation"]);
+    }
+
+    [Fact]
     public void Replay_evaluate_and_resume_find_a_relative_data_path_from_anywhere_and_data_points_elsewhere()
     {
         var work = P("work");

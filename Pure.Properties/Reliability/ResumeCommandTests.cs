@@ -58,6 +58,30 @@ public sealed class ResumeCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_without_what_resume_needs_is_refused_naming_the_metadata_key_not_a_column()
+    {
+        string run = Path.Combine(_dir, "keys");
+        var (code, _, err) = CliRunner.Run("train", "--data", "iris", "--epochs", "1", "--out", run);
+        Assert.True(code == 0, err);
+        string path = Path.Combine(run, "checkpoint.safetensors");
+        var file = NeuralPure.Facade.Data.SafeTensors.Read(path);
+        void Write(System.Collections.Immutable.ImmutableDictionary<string, string> metadata) =>
+            NeuralPure.Facade.Data.SafeTensors.Write(path, new NeuralPure.Facade.Data.SafeTensorsFile(metadata, file.Tensors));
+
+        Write(file.Metadata.Remove("config"));
+        var (c1, _, e1) = CliRunner.Run("resume", run);
+        Assert.Equal(1, c1);
+        Assert.Equal($"neuralpure: {path}: metadata key 'config': missing; the checkpoint was not written by neuralpure train", e1.Trim());
+        Write(file.Metadata.SetItem("checkpointEvery", "0"));
+        Assert.Contains($"{path}: metadata key 'checkpointEvery': the checkpoint interval must be a whole number ≥ 1", CliRunner.Run("resume", run).Err);
+        Write(file.Metadata.SetItem("sha256", new string('0', 64)));
+        var (c3, _, e3) = CliRunner.Run("resume", run);
+        Assert.Equal(1, c3);
+        Assert.Contains($"{path}: metadata key 'sha256': the tensors do not match the checkpoint's recorded SHA-256", e3);
+        Assert.DoesNotContain("column", e1 + e3);
+    }
+
+    [Fact]
     public void Checkpoint_every_0_writes_none_and_a_negative_interval_is_a_usage_error()
     {
         string run = Path.Combine(_dir, "none");

@@ -51,4 +51,22 @@ public sealed class ModelFileTests
         var msg = Assert.Throws<DataFormatException>(() => ModelFile.FromSafeTensors(badArch, "x")).Message;
         Assert.True(msg.Length < 600, msg.Length.ToString());
     }
+
+    [Fact]
+    public void A_malformed_model_file_is_refused_naming_the_metadata_key_or_tensor_never_a_column()
+    {
+        var good = ModelFile.ToSafeTensors(Sample());
+        DataFormatException Refused(SafeTensorsFile bad) => Assert.Throws<DataFormatException>(() => ModelFile.FromSafeTensors(bad, "m.safetensors"));
+        var task = Refused(new SafeTensorsFile(good.Metadata.SetItem("task", "clustering"), good.Tensors));
+        Assert.Equal("m.safetensors: metadata key 'task': 'clustering' is neither classification nor regression", task.Message);
+        Assert.Equal("task", task.MetadataKey);
+        Assert.Null(task.Column);
+        Assert.Equal("m.safetensors: metadata key 'classes': missing; is this a NeuralPure model (neuralpure/1)?", Refused(new SafeTensorsFile(good.Metadata.Remove("classes"), good.Tensors)).Message);
+        Assert.StartsWith("m.safetensors: metadata key 'standardization': malformed: ", Refused(new SafeTensorsFile(good.Metadata.SetItem("standardization", "[1]"), good.Tensors)).Message);
+        Assert.StartsWith("m.safetensors: metadata key 'architecture': unknown layer kind 'zz'",
+            Refused(new SafeTensorsFile(good.Metadata.SetItem("architecture", """{"inputWidth":3,"layers":[{"kind":"zz"}],"loss":{"kind":"mse"}}"""), good.Tensors)).Message);
+        var bias = Refused(new SafeTensorsFile(good.Metadata, good.Tensors.RemoveAt(1)));
+        Assert.Equal("m.safetensors: tensor '0.bias': missing", bias.Message);
+        Assert.Equal("0.bias", bias.Tensor);
+    }
 }

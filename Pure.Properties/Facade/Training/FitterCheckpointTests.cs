@@ -210,6 +210,33 @@ public sealed class FitterCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_malformed_checkpoint_is_refused_naming_the_file_and_the_metadata_key_or_tensor_never_a_column()
+    {
+        var path = _dir.File("named.safetensors");
+        FitCancelledAt(Optimizer("adam"), 3, new CheckpointOptions(path));
+        var file = SafeTensors.Read(path);
+        DataFormatException Refused(SafeTensorsFile bad) => Assert.Throws<DataFormatException>(() => CheckpointFile.FromSafeTensors(bad, "bad.safetensors"));
+        DataFormatException WithMeta(string key, string? value) =>
+            Refused(new SafeTensorsFile(value is null ? file.Metadata.Remove(key) : file.Metadata.SetItem(key, value), file.Tensors));
+
+        var sha = WithMeta("sha256", new string('0', 64));
+        Assert.Equal("bad.safetensors: metadata key 'sha256': the tensors do not match the checkpoint's recorded SHA-256; the file was altered or damaged", sha.Message);
+        Assert.Equal("sha256", sha.MetadataKey);
+        Assert.Null(sha.Column);
+        Assert.Equal("bad.safetensors: metadata key 'progress': missing; is this a NeuralPure checkpoint (neuralpure-checkpoint/1)?", WithMeta("progress", null).Message);
+        Assert.StartsWith("bad.safetensors: metadata key 'progress': malformed: ", WithMeta("progress", "{").Message);
+        Assert.StartsWith("bad.safetensors: metadata key 'progress': 'step' is missing or malformed", WithMeta("progress", """{"reason":"cancelled"}""").Message);
+        Assert.Equal("bad.safetensors: metadata key 'format': 'pt', expected 'neuralpure-checkpoint/1'; is this a NeuralPure checkpoint?", WithMeta("format", "pt").Message);
+
+        // a tensor at fault is named as a tensor (the file's SHA-256 written for the altered content)
+        var c = FitCheckpoint.Read(path);
+        var losses = Refused(CheckpointFile.ToSafeTensors(c with { IterationLosses = c.IterationLosses.RemoveAt(0) }));
+        Assert.StartsWith("bad.safetensors: tensor 'history/iterationLosses': holds 2 losses;", losses.Message);
+        Assert.Equal("history/iterationLosses", losses.Tensor);
+        Assert.Null(losses.Column);
+    }
+
+    [Fact]
     public void Resume_refuses_a_checkpoint_of_another_model_optimizer_or_set_of_options()
     {
         var path = _dir.File("own.safetensors");

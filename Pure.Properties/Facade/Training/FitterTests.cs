@@ -189,4 +189,31 @@ public sealed class FitterTests
         Assert.Equal(FitStatus.Completed, outcome.Status);
         Assert.False(Trainer.Init<float>(spec, opt, RandomKey.FromSeed(9)).Params.Equals(outcome.Parameters));
     }
+
+    [Fact]
+    public void The_outcome_says_how_many_updates_accumulation_made_and_how_many_batches_it_left_unapplied()
+    {
+        var (spec, train, val) = Problem(); // 72 training rows: 5 batches of 16 an epoch
+        var opt = Optimizer.Accumulate(Optimizer.Adam(0.01), 3);
+        static long AdamUpdates(FitOutcome o) => ((AdamState<float>)((ChainState)((MultiStepsState<float>)o.State.OptState).Inner).States[0]).Count;
+
+        // 2 epochs: 10 batches, 3 updates (one takes batches from both epochs), the last batch left in the accumulator;
+        // not 1 update and 2 batches left in every epoch
+        var two = Fitter.Fit(spec, opt, train, val, new FitOptions(Epochs: 2, BatchSize: 16, Seed: 9));
+        Assert.Equal(new AccumulationReport(BatchesPerUpdate: 3, BatchesPerEpoch: 5, Batches: 10, Updates: 3, BatchesNotApplied: 1), two.Accumulation);
+        Assert.Equal(3, AdamUpdates(two)); // the updates Adam itself counted
+        // 3 epochs: 15 batches, 5 updates, every batch applied
+        var three = Fitter.Fit(spec, opt, train, val, new FitOptions(Epochs: 3, BatchSize: 16, Seed: 9));
+        Assert.Equal(new AccumulationReport(3, 5, 15, 5, 0), three.Accumulation);
+        Assert.Equal(5, AdamUpdates(three));
+        // cancelled after 7 batches: what ran, not what was planned
+        using var cts = new CancellationTokenSource();
+        int seen = 0;
+        var cut = Fitter.Fit(spec, opt, train, null, new FitOptions(Epochs: 3, BatchSize: 16, Seed: 9, ReportIterations: true), null,
+            new Sync<IterationReport>(_ => { if (++seen == 7) cts.Cancel(); }), cancellationToken: cts.Token);
+        Assert.Equal(FitStatus.Cancelled, cut.Status);
+        Assert.Equal(new AccumulationReport(3, 5, 7, 2, 1), cut.Accumulation);
+        // no accumulation, no report
+        Assert.Null(Fitter.Fit(spec, Optimizer.Adam(0.01), train, val, new FitOptions(Epochs: 2, BatchSize: 16, Seed: 9)).Accumulation);
+    }
 }
