@@ -44,7 +44,7 @@ internal static class ReplayCommand
                 return Program.Failure;
             }
             ValidatedConfig validated;
-            try { validated = config.Validate(); } catch (ArgumentException e) { throw new DataFormatException(path, null, "config", $"the recorded config is invalid: {Program.OneLine(e)}", e); }
+            try { validated = config.Validate(); } catch (ArgumentException e) { throw DataFormatException.InField(path, "config", $"the recorded config is invalid: {Program.OneLine(e)}", e); }
             var result = Experiment.Run(TrainCommand.Plan(validated, data));
             var now = JsonNode.Parse(RunRecord.ToJson(result).ToJsonString());
             var differences = RunRecord.Differences(recorded, now);

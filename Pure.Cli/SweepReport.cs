@@ -55,7 +55,7 @@ internal static class SweepReport
         JsonObject manifest;
         try { manifest = JsonNode.Parse(File.ReadAllText(manifestPath)) as JsonObject ?? throw new System.Text.Json.JsonException("not an object"); }
         catch (System.Text.Json.JsonException e) { throw new DataFormatException(manifestPath, null, null, $"not a sweep manifest: {e.Message}", e); }
-        if (manifest["format"]?.GetValue<string>() != SweepFile.ManifestFormat) throw new DataFormatException(manifestPath, null, "format", $"not a sweep manifest ({SweepFile.ManifestFormat})");
+        if (manifest["format"]?.GetValue<string>() != SweepFile.ManifestFormat) throw DataFormatException.InField(manifestPath, "format", $"not a sweep manifest ({SweepFile.ManifestFormat})");
 
         var axes = (manifest["axes"] as JsonArray ?? []).Select(a => a!.GetValue<string>()).ToList();
         var planned = (manifest["trials"] as JsonArray ?? []).Select(t => t!.AsObject()).ToList();

@@ -88,6 +88,18 @@ public sealed class DataFormatException : Exception
         return new DataFormatException(source, "tensor " + DataText.Quote(tensor), problem, innerException) { Tensor = tensor };
     }
 
+    /// <summary>Creates an exception for a field of a JSON file (a run record's, a sweep manifest's): the message names the source
+    /// and the field, <c>run.json: field 'format': …</c>, not a column.</summary>
+    /// <param name="source">The file path or resource name, or null if unknown.</param>
+    /// <param name="field">The JSON field at fault.</param>
+    /// <param name="problem">What is wrong with it.</param>
+    /// <param name="innerException">The exception that revealed the problem, if any.</param>
+    public static DataFormatException InField(string? source, string field, string problem, Exception? innerException = null)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        return new DataFormatException(source, "field " + DataText.Quote(field), problem, innerException) { Field = field };
+    }
+
     private DataFormatException(string? source, string where, string problem, Exception? innerException)
         : base(Compose(source, [where], problem), innerException)
     {
@@ -116,6 +128,9 @@ public sealed class DataFormatException : Exception
 
     /// <summary>Gets the name of the safetensors tensor at fault (<see cref="InTensor"/>), or null if the problem is not tied to one.</summary>
     public string? Tensor { get; private init; }
+
+    /// <summary>Gets the JSON field at fault (<see cref="InField"/>), or null if the problem is not tied to one.</summary>
+    public string? Field { get; private init; }
 
     private static string Compose(string? source, long? line, string? column, int? columnNumber, string problem)
     {

@@ -372,7 +372,7 @@ public static class RunRecord
         catch (System.Text.Json.JsonException e) { throw new DataFormatException(path, null, null, $"not a NeuralPure run record: {e.Message}", e); }
         string? format = root["format"] is JsonValue v && v.TryGetValue<string>(out var f) ? f : null;
         if (format is null || !KnownFormats.Contains(format))
-            throw new DataFormatException(path, null, "format", $"run record format {DataText.Quote(format ?? "(none)")} is not one this NeuralPure reads ({string.Join(", ", KnownFormats)})");
+            throw DataFormatException.InField(path, "format", $"run record format {DataText.Quote(format ?? "(none)")} is not one this NeuralPure reads ({string.Join(", ", KnownFormats)})");
         return root;
     }
 

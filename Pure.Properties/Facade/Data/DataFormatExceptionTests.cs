@@ -33,4 +33,20 @@ public sealed class DataFormatExceptionTests
         Assert.Throws<ArgumentNullException>(() => DataFormatException.InMetadata("f", null!, "p"));
         Assert.Throws<ArgumentNullException>(() => DataFormatException.InTensor("f", "t", null!));
     }
+
+    [Fact]
+    public void A_run_record_of_an_unknown_format_is_refused_naming_the_field_not_a_column()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"np-format-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllText(path, "{\"format\": \"neuralpure-run/99\"}");
+            var e = Assert.Throws<DataFormatException>(() => NeuralPure.Facade.Runs.RunRecord.ReadJson(path));
+            Assert.StartsWith($"{path}: field 'format': run record format 'neuralpure-run/99' is not one this NeuralPure reads", e.Message);
+            Assert.Equal("format", e.Field);
+            Assert.Null(e.Column);
+        }
+        finally { File.Delete(path); }
+        Assert.Throws<ArgumentNullException>(() => DataFormatException.InField("f", null!, "p"));
+    }
 }
