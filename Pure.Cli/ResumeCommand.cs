@@ -49,26 +49,27 @@ internal static class ResumeCommand
         if (!int.TryParse(Meta(checkpoint, "checkpointEvery", path), NumberStyles.None, CultureInfo.InvariantCulture, out int every) || every < 1)
             throw DataFormatException.InMetadata(path, "checkpointEvery", "the checkpoint interval must be a whole number ≥ 1");
 
-        // where the data is now: --data, the recorded path from here, from the run folder, or the absolute path recorded
+        // where the data is now: --data, the recorded path from here, from the run folder, or the absolute path recorded. The run
+        // goes on with its config as given (its record's data.given and config.data say what the user gave train); where the
+        // data was found goes to the record's data.resolved and relativeToRun, and to the checkpoint's, for the next resume.
         var where = new System.Text.Json.Nodes.JsonObject();
         foreach (var (key, field) in new[] { ("data.resolved", "resolved"), ("data.relativeToRun", "relativeToRun"), ("data.labelsResolved", "labelsResolved"), ("data.labelsRelativeToRun", "labelsRelativeToRun") })
             if (checkpoint.Metadata.TryGetValue(key, out var v) && v.Length > 0) where[field] = v;
-        config = RecordedData.Locate(config, Path.GetFullPath(folder), where, dataOverride, labelsOverride);
-        validated = config.Validate();
+        var found = RecordedData.Locate(config, Path.GetFullPath(folder), where, dataOverride, labelsOverride);
         IReadOnlyList<string>? names = null;
         if (checkpoint.Metadata.TryGetValue("data.classNames", out var namesJson))
         {
             try { names = JsonSerializer.Deserialize<List<string>>(namesJson); }
             catch (JsonException e) { throw DataFormatException.InMetadata(path, "data.classNames", "the class names are not a JSON list", e); }
         }
-        var data = TrainCommand.LoadData(config, names is { Count: > 0 } ? names : null);
+        var data = TrainCommand.LoadData(found, names is { Count: > 0 } ? names : null);
         string recorded = Meta(checkpoint, "data.sha256", path);
         if (data.Sha256 != recorded)
-            throw new InvalidOperationException($"the data '{config.Data}' differs from the run's (sha256 {data.Sha256[..12]}… vs recorded {recorded[..Math.Min(12, recorded.Length)]}…); resume needs the same data");
+            throw new InvalidOperationException($"the data '{found.Data}' differs from the run's (sha256 {data.Sha256[..12]}… vs recorded {recorded[..Math.Min(12, recorded.Length)]}…); resume needs the same data");
 
         RequireNotBehindTheRecord(folder, checkpoint, config);
         var plan = TrainCommand.Plan(validated, data);
-        var checkpointing = TrainCommand.CheckpointFor(folder, config, data, every);
+        var checkpointing = TrainCommand.CheckpointFor(folder, config, data, every, found);
         // Refused now, before it says it resumes or rewrites anything: a checkpoint that is not this run's.
         try { Fitter.RequireResumable(plan.Spec, plan.Optimizer, plan.Train, plan.Validation, plan.FitOptions, checkpoint, checkpointing?.Kinds); }
         catch (ArgumentException e) when (e.ParamName == "from") { throw NotItsConfig(path, e); }
@@ -81,7 +82,7 @@ internal static class ResumeCommand
         }
         try
         {
-            int code = TrainCommand.Execute(plan, folder, json, checkpointing, checkpoint);
+            int code = TrainCommand.Execute(plan, folder, json, checkpointing, checkpoint, found);
             held.Commit(); // a run a killed --force run had kept aside is replaced now that this one is written
             return code;
         }

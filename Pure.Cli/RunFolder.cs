@@ -74,6 +74,11 @@ internal sealed class RunFolder : IDisposable
         return new(path, TryLock(path) ?? throw new IOException($"another neuralpure run is writing to '{path}' ({Holder(path)}); is the same trial running elsewhere?"));
     }
 
+    /// <summary>A held folder whose run starts again (a sweep trial that did not finish and cannot resume): its outputs are moved
+    /// aside as <see cref="Claim"/> moves them for <c>--force</c>, deleted by <see cref="Commit"/> once the new run's are written,
+    /// moved back by <see cref="Dispose"/> if it fails before that.</summary>
+    public void SetAside() => _replaced = MoveAside(Path);
+
     /// <summary>An existing run folder for <c>resume</c>: refused while another run holds it.</summary>
     public static RunFolder Reopen(string path) =>
         new(path, TryLock(path) ?? throw new IOException($"another neuralpure run is writing to '{path}' ({Holder(path)}); resume it when that run has ended"));
@@ -123,7 +128,7 @@ internal sealed class RunFolder : IDisposable
     }
 
     /// <summary>Deletes the run outputs (and their temporaries) in <paramref name="path"/>; other files are left alone.</summary>
-    internal static void ClearOutputs(string path)
+    private static void ClearOutputs(string path)
     {
         foreach (var name in Outputs)
         {

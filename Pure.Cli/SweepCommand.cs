@@ -189,7 +189,10 @@ internal static class SweepCommand
     private static bool SameExperiment(ExperimentConfig a, ExperimentConfig b) => a with { Threads = 0 } == b with { Threads = 0 };
 
     /// <summary>What a trial's folder holds: nothing (or only a lock and temporaries a kill left): new; this trial's finished run:
-    /// finished; its checkpoint: resumable; its cancelled record without a checkpoint: restart. Anything else is refused.</summary>
+    /// finished; its checkpoint: resumable; its cancelled record without a checkpoint: restart. Anything else is refused, and so
+    /// is a finished run kept aside (<see cref="RunFolder.ReplacedFolderName"/>, by a <c>train --force</c> that did not write its
+    /// own) that a restart would delete. A cancelled run kept there (a restart killed before it wrote its outputs) is the
+    /// trial's: the next restart keeps it aside, the next resume replaces it.</summary>
     internal static TrialState Classify(string folder, SweepTrialSpec t)
     {
         if (!Directory.Exists(folder)) return TrialState.New;
@@ -197,18 +200,23 @@ internal static class SweepCommand
         IOException Refuse(string why) => new IOException($"trial {t.Trial.Index}'s folder '{folder}' {why}; the sweep never overwrites it: move it away, or choose another --out");
         var record = Path.Combine(folder, "run.json");
         var checkpoint = Path.Combine(folder, TrainCommand.CheckpointFileName);
-        string? status = null;
-        if (File.Exists(record))
+        string? StatusOf(string file)
         {
+            string where = file == record ? "" : $"in {RunFolder.ReplacedFolderName} ";
             try
             {
-                var (recorded, _, _, _) = RunRecord.Read(record);
-                if (!SameExperiment(recorded, config)) throw Refuse("holds a run of another experiment");
-                status = RunRecord.ReadJson(record)["status"]?.GetValue<string>();
+                var (recorded, _, _, _) = RunRecord.Read(file);
+                if (!SameExperiment(recorded, config)) throw Refuse($"holds {where}a run of another experiment");
+                return RunRecord.ReadJson(file)["status"]?.GetValue<string>();
             }
-            catch (Exception e) when (e is DataFormatException or InvalidOperationException) { throw Refuse($"holds a run.json that is not a NeuralPure run record ({Program.OneLine(e)})"); }
-            if (status != "cancelled") return TrialState.Finished;
+            catch (Exception e) when (e is DataFormatException or InvalidOperationException) { throw Refuse($"holds {where}a run.json that is not a NeuralPure run record ({Program.OneLine(e)})"); }
         }
+        bool hasRecord = File.Exists(record);
+        string? status = hasRecord ? StatusOf(record) : null;
+        if (hasRecord && status != "cancelled") return TrialState.Finished;
+        var kept = Path.Combine(folder, RunFolder.ReplacedFolderName, "run.json");
+        if (File.Exists(kept) && StatusOf(kept) != "cancelled")
+            throw Refuse($"keeps a finished run in {RunFolder.ReplacedFolderName} (a train --force there did not finish)");
         if (File.Exists(checkpoint))
         {
             FitCheckpoint c;
@@ -222,7 +230,7 @@ internal static class SweepCommand
         }
         if (status == "cancelled") return TrialState.Restart;
         var others = Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName)
-            .Where(n => n != RunFolder.LockFileName && !RunFolder.Outputs.Any(o => n!.StartsWith($".{o}.", StringComparison.Ordinal) && n.EndsWith(".tmp", StringComparison.Ordinal))).ToList();
+            .Where(n => n != RunFolder.LockFileName && n != RunFolder.ReplacedFolderName && !RunFolder.Outputs.Any(o => n!.StartsWith($".{o}.", StringComparison.Ordinal) && n.EndsWith(".tmp", StringComparison.Ordinal))).ToList();
         if (others.Count > 0) throw Refuse($"holds files that are not this trial's run ({string.Join(", ", others.Take(3))})");
         return TrialState.New;
     }
@@ -259,13 +267,16 @@ internal static class SweepCommand
             }
             else
             {
-                RunFolder.ClearOutputs(folder); // a cancelled record without checkpoint, or temporaries a kill left
+                // A cancelled record without checkpoint waits aside, as train --force keeps the run it replaces, until this run's
+                // outputs are written (it comes back if this run fails); temporaries a kill left are deleted.
+                held.SetAside();
                 say($"{who}: started");
             }
             var checkpoint = TrainCommand.CheckpointFor(folder, config, data, t.CheckpointEvery);
             var progress = new SyncProgress<EpochReport>(r => { if (CancelAfterEpoch?.Invoke(t.Trial.Index, r.Epoch) == true) cts.Cancel(); });
             var result = Experiment.Run(plan, progress, null, cts.Token, checkpoint, resume);
             TrainCommand.WriteOutputs(folder, result);
+            held.Commit(); // the outputs are written: the run kept aside (by this restart, or one a kill cut short) goes now
             if (result.Fit.Status == FitStatus.Cancelled)
             {
                 say($"{who}: interrupted after epoch {result.Fit.History.Length}; checkpoint saved");

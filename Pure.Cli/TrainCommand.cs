@@ -180,29 +180,36 @@ internal static class TrainCommand
     }
 
     /// <summary>The checkpoint options of a run folder: the file, the interval, and what <c>resume</c> needs to rebuild the run
-    /// (the config and the data's SHA-256) as metadata.</summary>
-    internal static CheckpointOptions CheckpointFor(string outDir, ExperimentConfig config, TabularData data, int every) =>
-        new(Path.Combine(outDir, CheckpointFileName), every, ImmutableDictionary<string, string>.Empty
+    /// (the config and the data's SHA-256) and find its data (where it was read) as metadata. <paramref name="readAt"/> is the
+    /// config with Data and Labels where the files were read, when not where <paramref name="config"/> says (resume:
+    /// <see cref="RecordedData.Locate"/>'s); null: where it says. The config itself is recorded as given.</summary>
+    internal static CheckpointOptions CheckpointFor(string outDir, ExperimentConfig config, TabularData data, int every, ExperimentConfig? readAt = null)
+    {
+        readAt ??= config;
+        return new(Path.Combine(outDir, CheckpointFileName), every, ImmutableDictionary<string, string>.Empty
             .Add("config", config.ToJson())
             .Add("data.sha256", data.Sha256)
             .Add("data.name", data.Name)
-            .Add("data.resolved", DataSource.Resolve(config.Data))
-            .Add("data.relativeToRun", RunRecord.RelativeTo(Path.GetFullPath(outDir), config.Data) ?? "")
-            .Add("data.labelsResolved", config.Labels is { } l ? DataSource.Resolve(l) : "")
-            .Add("data.labelsRelativeToRun", config.Labels is { } l2 ? RunRecord.RelativeTo(Path.GetFullPath(outDir), l2) ?? "" : "")
+            .Add("data.resolved", DataSource.Resolve(readAt.Data))
+            .Add("data.relativeToRun", RunRecord.RelativeTo(Path.GetFullPath(outDir), readAt.Data) ?? "")
+            .Add("data.labelsResolved", readAt.Labels is { } l ? DataSource.Resolve(l) : "")
+            .Add("data.labelsRelativeToRun", readAt.Labels is { } l2 ? RunRecord.RelativeTo(Path.GetFullPath(outDir), l2) ?? "" : "")
             .Add("data.classNames", System.Text.Json.JsonSerializer.Serialize(data.ClassNames))
             .Add("checkpointEvery", every.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
 
     /// <summary>Runs (or resumes) the experiment with Ctrl+C and SIGTERM turned into cancellation at the next batch boundary,
-    /// writes the outputs, and maps the outcome to the exit code: 0 completed or early-stopped, 1 diverged, 130 Ctrl+C, 143 SIGTERM.</summary>
-    internal static int Execute(ExperimentPlan plan, string outDir, bool json, CheckpointOptions? checkpoint, FitCheckpoint? resume)
+    /// writes the outputs, and maps the outcome to the exit code: 0 completed or early-stopped, 1 diverged, 130 Ctrl+C, 143 SIGTERM.
+    /// <paramref name="readAt"/>: where the data was read, when not where the plan's config says (see <see cref="CheckpointFor"/>).</summary>
+    internal static int Execute(ExperimentPlan plan, string outDir, bool json, CheckpointOptions? checkpoint, FitCheckpoint? resume, ExperimentConfig? readAt = null)
     {
         using var stop = new StopSignals();
         var cts = stop.Source;
         bool live = !json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         ExperimentResult result = live ? RunLive(plan, cts.Token, checkpoint, resume) : RunPlain(plan, json, cts.Token, checkpoint, resume);
-        WriteOutputs(outDir, result);
-        if (json) Console.WriteLine(RunRecord.ToJson(result).ToJsonString(ExperimentConfig.JsonOptions));
+        WriteOutputs(outDir, result, readAt);
+        readAt ??= result.Config;
+        if (json) Console.WriteLine(RunRecord.ToJson(result, readAt.Data, readAt.Labels).ToJsonString(ExperimentConfig.JsonOptions));
         else Summarize(result, outDir, checkpoint);
         return result.Fit.Status switch
         {
@@ -262,15 +269,18 @@ internal static class TrainCommand
             + $"{a.Updates} update{(a.Updates == 1 ? "" : "s")}; {last} accumulated but not applied";
     }
 
-    internal static void WriteOutputs(string outDir, ExperimentResult result)
+    /// <summary>The run's model, plot and record (last: a run.json means the rest is complete); <paramref name="readAt"/> as
+    /// <see cref="CheckpointFor"/> takes it.</summary>
+    internal static void WriteOutputs(string outDir, ExperimentResult result, ExperimentConfig? readAt = null)
     {
+        readAt ??= result.Config;
         ModelFile.Save(Path.Combine(outDir, "model.safetensors"), result.Model, result.Config.ToJson());
         var h = result.Fit.History;
         var series = new List<(string, IReadOnlyList<double>)> { ("train", h.Select(e => e.TrainLoss).ToList()) };
         if (h.Any(e => e.ValLoss is not null)) series.Add(("validation", h.Select(e => e.ValLoss ?? double.NaN).ToList()));
         LinePlot.Write(Path.Combine(outDir, "loss.svg"), $"{result.Data.Name}: loss per epoch", "epoch", "loss",
             [.. series.Select(s => new LineSeries(s.Item1, LinePlot.OneTo(s.Item2.Count), s.Item2))]);
-        RunRecord.Write(Path.Combine(outDir, "run.json"), result); // last: a run.json means the rest is complete
+        RunRecord.Write(Path.Combine(outDir, "run.json"), result, readAt.Data, readAt.Labels); // last: a run.json means the rest is complete
     }
 
     private static void Summarize(ExperimentResult r, string outDir, CheckpointOptions? checkpoint)

@@ -14,6 +14,8 @@ namespace NeuralPure.Layers;
 /// replay gives the same bits, and inference never sees it. The flips are a pure function of the key (one Threefry block per
 /// example), so the backward pass rebuilds them: a flip is its own inverse and its own transpose, so dL/dx is dL/dy
 /// flipped the same way. It has no parameters; put it first, on the images.</para>
+/// <para>It takes images [C, H, W] (or [H, W], one channel without its axis), as a convolution does; a flat vector [F] (a
+/// table's features, or the output of a flatten or a dense layer) has no rows or columns to mirror, and is refused.</para>
 /// </remarks>
 public sealed record RandomFlipSpec(bool Horizontal = true, bool Vertical = false) : LayerSpec
 {
@@ -23,13 +25,9 @@ public sealed record RandomFlipSpec(bool Horizontal = true, bool Vertical = fals
     /// <inheritdoc/>
     public override string Kind => "random-flip";
 
-    /// <summary>The input shape; a vertical flip needs at least two axes.</summary>
-    public override Shape OutputShape(Shape input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        if (Vertical && input.Rank < 2) throw new ArgumentException($"a vertical flip needs examples with rows [.., H, W], got {input}", nameof(input));
-        return input;
-    }
+    /// <summary>The input shape, which must be an image (<see cref="Augmentation.RequireImage"/>).</summary>
+    /// <exception cref="ArgumentException">The input is a flat vector, not an image [C, H, W] or [H, W].</exception>
+    public override Shape OutputShape(Shape input) => Augmentation.RequireImage(Kind, input);
 
     /// <summary>Training: y = x with each example's axes mirrored or not, by the key; evaluation: y = x.</summary>
     public override void Forward<T>(in ForwardArgs<T> a)
@@ -76,6 +74,7 @@ public sealed record RandomFlipSpec(bool Horizontal = true, bool Vertical = fals
 /// <remarks>
 /// <para>The same as torchvision's <c>RandomCrop(size, padding=(MaxW, MaxH))</c> with fill 0: pad by the maximum shift, cut
 /// a window of the original size at a uniform offset. On standardized inputs 0 is the feature's mean.</para>
+/// <para>It takes images [C, H, W] (or [H, W]), as <see cref="RandomFlipSpec"/> does, and refuses a flat vector.</para>
 /// <para>A shift is linear in x, so backward applies its transpose: dL/dx is dL/dy shifted back by (−dy, −dx), zeros where
 /// an input element left the window. It rebuilds the shifts from the key.</para>
 /// </remarks>
@@ -93,13 +92,9 @@ public sealed record RandomShiftSpec(int MaxH, int MaxW) : LayerSpec
     /// <inheritdoc/>
     public override string Kind => "random-shift";
 
-    /// <summary>The input shape; it needs two axes [.., H, W].</summary>
-    public override Shape OutputShape(Shape input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        if (input.Rank < 2) throw new ArgumentException($"a random shift needs examples with rows [.., H, W], got {input}", nameof(input));
-        return input;
-    }
+    /// <summary>The input shape, which must be an image (<see cref="Augmentation.RequireImage"/>).</summary>
+    /// <exception cref="ArgumentException">The input is a flat vector, not an image [C, H, W] or [H, W].</exception>
+    public override Shape OutputShape(Shape input) => Augmentation.RequireImage(Kind, input);
 
     /// <summary>Training: y[.., i, j] = x[.., i + dy, j + dx] (0 outside x), with (dy, dx) drawn per example from the key; evaluation: y = x.</summary>
     public override void Forward<T>(in ForwardArgs<T> a)
@@ -174,4 +169,22 @@ public sealed record RandomShiftSpec(int MaxH, int MaxW) : LayerSpec
     private static int Uniform(uint bits, int n) => (int)(((ulong)bits * (uint)n) >> 32);
 
     private const uint Stream = 0x53484654; // "SHFT"
+}
+
+/// <summary>What the augmentation layers share.</summary>
+internal static class Augmentation
+{
+    /// <summary><paramref name="input"/> when it is an image: [C, H, W], as a convolution takes it, or [H, W] (the example's last
+    /// two axes are its rows and columns; more leading axes are planes, each moved alike). A flat vector [F] is refused: mirroring
+    /// or moving a table's features, or a dense layer's outputs, has no meaning as augmentation, and it would train without a
+    /// word (a horizontal flip would reverse the vector).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="input"/> has one axis.</exception>
+    public static Shape RequireImage(string kind, Shape input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank < 2)
+            throw new ArgumentException($"{kind} needs an image input [channels, height, width] (or [height, width]); it gets {input}", nameof(input));
+        return input;
+    }
 }

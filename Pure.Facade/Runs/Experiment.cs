@@ -254,6 +254,16 @@ public static class RunRecord
     public static JsonObject ToJson(ExperimentResult r)
     {
         ArgumentNullException.ThrowIfNull(r);
+        return ToJson(r, r.Config.Data, r.Config.Labels);
+    }
+
+    /// <summary>The record of a result whose data was read at <paramref name="dataReadAt"/> (and its labels at
+    /// <paramref name="labelsReadAt"/>) rather than where its config says: <c>config.data</c>, <c>data.given</c> and
+    /// <c>data.labels</c> keep what the run was given; <c>data.resolved</c> and <c>data.labelsResolved</c> say where it was read.
+    /// (<c>resume</c> finds a run's data by the paths its checkpoint recorded, from wherever it runs.)</summary>
+    internal static JsonObject ToJson(ExperimentResult r, string dataReadAt, string? labelsReadAt)
+    {
+        ArgumentNullException.ThrowIfNull(r); ArgumentNullException.ThrowIfNull(dataReadAt);
         var d = r.Data;
         var history = new JsonArray();
         foreach (var h in r.Fit.History)
@@ -284,8 +294,8 @@ public static class RunRecord
             ["model"] = SpecJson.ToJson(r.Model.Spec),
             ["data"] = new JsonObject
             {
-                ["name"] = d.Name, ["given"] = r.Config.Data, ["resolved"] = DataSource.Resolve(r.Config.Data),
-                ["labels"] = r.Config.Labels, ["labelsResolved"] = r.Config.Labels is { } lb ? DataSource.Resolve(lb) : null,
+                ["name"] = d.Name, ["given"] = r.Config.Data, ["resolved"] = DataSource.Resolve(dataReadAt),
+                ["labels"] = r.Config.Labels, ["labelsResolved"] = r.Config.Labels is { } lb ? DataSource.Resolve(labelsReadAt ?? lb) : null,
                 ["sha256"] = d.Sha256, ["rows"] = d.Rows, ["features"] = d.Features,
                 ["task"] = d.Task == TaskKind.Classification ? "classification" : "regression",
                 ["classes"] = d.Task == TaskKind.Classification ? d.Classes : null,
@@ -342,12 +352,20 @@ public static class RunRecord
     /// <summary>Writes the record atomically, adding where the data lies relative to the record's folder (so a moved tree still replays).</summary>
     public static void Write(string path, ExperimentResult result)
     {
+        ArgumentNullException.ThrowIfNull(result);
+        Write(path, result, result.Config.Data, result.Config.Labels);
+    }
+
+    /// <summary>As <see cref="Write(string, ExperimentResult)"/>, for a result whose data was read elsewhere than its config says
+    /// (<see cref="ToJson(ExperimentResult, string, string?)"/>): the paths relative to the record's folder are those of the files read.</summary>
+    internal static void Write(string path, ExperimentResult result, string dataReadAt, string? labelsReadAt)
+    {
         ArgumentNullException.ThrowIfNull(path);
-        var json = ToJson(result);
+        var json = ToJson(result, dataReadAt, labelsReadAt);
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var data = json["data"]!.AsObject();
-        data["relativeToRun"] = RelativeTo(folder, result.Config.Data);
-        data["labelsRelativeToRun"] = result.Config.Labels is { } l ? RelativeTo(folder, l) : null;
+        data["relativeToRun"] = RelativeTo(folder, dataReadAt);
+        data["labelsRelativeToRun"] = result.Config.Labels is { } l ? RelativeTo(folder, labelsReadAt ?? l) : null;
         AtomicFile.WriteAllText(path, json.ToJsonString(ExperimentConfig.JsonOptions) + "\n");
     }
 

@@ -93,4 +93,22 @@ public sealed class ExportCommandTests : IDisposable
         Assert.DoesNotContain("   at ", err + stdout);
         Assert.False(File.Exists(P("swish.onnx")));
     }
+    /// <summary>A model file whose architecture puts a flip on flat vectors (here after the output layer, so its tensors are
+    /// those of a valid model) is not a model: loading it refuses it, naming the layer, and export writes nothing.</summary>
+    [Fact]
+    public void A_model_file_with_an_image_augmentation_on_vectors_is_refused_by_load_and_export()
+    {
+        var spec = new ModelSpec(3, [new DenseSpec(3, 4), new ReluSpec(), new DenseSpec(4, 2)], new SoftmaxCrossEntropySpec());
+        var file = ModelFile.ToSafeTensors(OnnxExportTests.RandomModel(spec, 2));
+        var arch = System.Text.Json.Nodes.JsonNode.Parse(file.Metadata["architecture"])!;
+        arch["layers"]!.AsArray().Add(new System.Text.Json.Nodes.JsonObject { ["kind"] = "random-flip", ["horizontal"] = true, ["vertical"] = false });
+        NeuralPure.Facade.Data.SafeTensors.Write(P("flip.safetensors"), new NeuralPure.Facade.Data.SafeTensorsFile(file.Metadata.SetItem("architecture", arch.ToJsonString()), file.Tensors));
+        const string message = "layer 3 (random-flip): random-flip needs an image input [channels, height, width] (or [height, width]); it gets [2]";
+        Assert.Contains(message, Assert.Throws<NeuralPure.Facade.Data.DataFormatException>(() => ModelFile.Load(P("flip.safetensors"))).Message);
+        var (code, stdout, err) = CliRunner.Run("export", P("flip.safetensors"), "--onnx", P("flip.onnx"));
+        Assert.Equal(1, code);
+        Assert.Contains(message, err);
+        Assert.DoesNotContain("   at ", err + stdout);
+        Assert.False(File.Exists(P("flip.onnx")));
+    }
 }

@@ -410,6 +410,27 @@ public sealed class HonestOptionsTests : IDisposable
         }
     }
 
+    /// <summary>Iris has 4 features: a flip or a shift on them would mirror or move columns of a table. --arch refuses it in
+    /// one line before the run folder is made, and with --force before the old run is touched.</summary>
+    [Fact]
+    public void An_image_augmentation_on_table_features_is_refused_before_anything_trains()
+    {
+        const string needs = "needs an image input [channels, height, width] (or [height, width]); it gets [4]";
+        var (code, _, err) = Train("x", "--arch", "flip,dense(8),relu");
+        RefusedBeforeTheFolder($"--arch item 1 'flip': random-flip {needs}", code, err);
+        (code, _, err) = Train("x", "--arch", "dense(8),relu,shift(h=1,w=0)");
+        RefusedBeforeTheFolder($"--arch item 3 'shift(h=1,w=0)': random-shift needs an image input [channels, height, width] (or [height, width]); it gets [8]", code, err);
+
+        var (c1, _, e1) = Train("kept");
+        Assert.True(c1 == 0, e1);
+        var before = Directory.GetFiles(Out("kept")).Order(StringComparer.Ordinal).Select(f => $"{f} {Convert.ToHexString(File.ReadAllBytes(f))}").ToList();
+        (code, _, err) = Train("kept", "--arch", "flip,dense(8),relu", "--force");
+        Assert.Equal(2, code);
+        Assert.Contains($"random-flip {needs}", err);
+        Assert.Equal(before, Directory.GetFiles(Out("kept")).Order(StringComparer.Ordinal).Select(f => $"{f} {Convert.ToHexString(File.ReadAllBytes(f))}").ToList());
+        Assert.Empty(Directory.GetDirectories(Out("kept")));
+    }
+
     [Theory]
     [InlineData("--separator does not apply to IDX data ('t10k-images-idx3-ubyte.gz' with --labels): IDX files are not CSV", "--separator", ";")]
     [InlineData("--target does not apply to IDX data ('t10k-images-idx3-ubyte.gz' with --labels): the labels file is the target", "--target", "label")]

@@ -179,6 +179,54 @@ public sealed class RecordsAndLabelsTests : IDisposable
         finally { Directory.SetCurrentDirectory(cwd); }
     }
 
+    /// <summary>A run interrupted (a sweep's trial, on a path relative to where the sweep ran) and resumed from another folder
+    /// keeps the data as it was given: config.data and data.given (in run.json, the model file and the new checkpoint) are the
+    /// user's relative path, and data.resolved and relativeToRun say where resume found it. So replay works on the resumed
+    /// record, and the sweep still takes the trial as its own and finished.</summary>
+    [Fact]
+    public void A_resumed_run_records_its_data_as_given_and_where_resume_found_it()
+    {
+        var work = P("work");
+        var csv = IrisWithTextLabels(Path.Combine(work, "data", "iris.csv"));
+        File.WriteAllText(Path.Combine(work, "sweep.json"), """{"base": {"data": "data/iris.csv", "epochs": 3}, "axes": {"lr": [0.01]}}""");
+        var cwd = Directory.GetCurrentDirectory();
+        try
+        {
+            Directory.SetCurrentDirectory(work);
+            NeuralPure.Cli.SweepCommand.CancelAfterEpoch = (_, epoch) => epoch == 1;
+            try { Assert.Equal(130, CliRunner.Run("sweep", "run", "sweep.json", "--out", "s").Code); }
+            finally { NeuralPure.Cli.SweepCommand.CancelAfterEpoch = null; }
+            var trial = Path.Combine(work, "s", JsonNode.Parse(File.ReadAllText(Path.Combine(work, "s", "sweep.json")))!["trials"]![0]!["name"]!.GetValue<string>());
+            Assert.Equal("cancelled", JsonNode.Parse(File.ReadAllText(Path.Combine(trial, "run.json")))!["status"]!.GetValue<string>());
+
+            Directory.SetCurrentDirectory(_dir); // elsewhere: data/iris.csv is not here; resume finds it from the run folder
+            var (code, stdout, err) = CliRunner.Run("resume", trial);
+            Assert.True(code == 0, stdout + err);
+            Assert.Contains("resuming", stdout);
+            var record = JsonNode.Parse(File.ReadAllText(Path.Combine(trial, "run.json")))!;
+            Assert.Equal("completed", record["status"]!.GetValue<string>());
+            Assert.Equal("data/iris.csv", record["config"]!["data"]!.GetValue<string>());
+            Assert.Equal("data/iris.csv", record["data"]!["given"]!.GetValue<string>());
+            Assert.Equal(Path.GetFullPath(csv), record["data"]!["resolved"]!.GetValue<string>());
+            Assert.Equal("../../data/iris.csv", record["data"]!["relativeToRun"]!.GetValue<string>());
+            var (_, modelConfig) = ModelFile.Load(Path.Combine(trial, "model.safetensors"));
+            Assert.Equal("data/iris.csv", JsonNode.Parse(modelConfig!)!["data"]!.GetValue<string>());
+            var checkpoint = NeuralPure.Facade.Training.FitCheckpoint.Read(Path.Combine(trial, "checkpoint.safetensors"));
+            Assert.Equal("data/iris.csv", JsonNode.Parse(checkpoint.Metadata["config"])!["data"]!.GetValue<string>());
+            Assert.Equal(Path.GetFullPath(csv), checkpoint.Metadata["data.resolved"]);
+            Assert.Equal("identical", CliRunner.Run("replay", trial).Out.Trim());
+            // resumed again (it had finished: its outputs rewritten), from here: the same record of the data
+            Assert.Equal(0, CliRunner.Run("resume", trial).Code);
+            Assert.Equal(record["data"]!.ToJsonString(), JsonNode.Parse(File.ReadAllText(Path.Combine(trial, "run.json")))!["data"]!.ToJsonString());
+
+            Directory.SetCurrentDirectory(work); // and the sweep knows its trial, finished
+            var (c2, o2, e2) = CliRunner.Run("sweep", "run", "sweep.json", "--out", "s");
+            Assert.True(c2 == 0, o2 + e2);
+            Assert.Contains("already finished, skipped", o2);
+        }
+        finally { Directory.SetCurrentDirectory(cwd); }
+    }
+
     [Fact]
     public void Evaluate_refuses_to_pass_training_rows_off_as_a_test_without_all_rows()
     {

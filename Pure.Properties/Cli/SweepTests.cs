@@ -260,6 +260,69 @@ public sealed class SweepTests(ReferenceSweep reference) : IClassFixture<Referen
 
     private static void SweepCommand_CancelAfter(Func<int, int, bool>? hook) => NeuralPure.Cli.SweepCommand.CancelAfterEpoch = hook;
 
+    /// <summary>Every file below <paramref name="dir"/> (its kept-aside folder too) but the lock: its relative path and SHA-256.</summary>
+    private static List<string> Snapshot(string dir) =>
+        [.. Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) != ".neuralpure.lock").Order(StringComparer.Ordinal)
+            .Select(f => $"{Path.GetRelativePath(dir, f)} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))}")];
+
+    /// <summary>Running a sweep again loses nothing: a finished trial is skipped with its files as they were; a trial that starts
+    /// again (a cancelled record without its checkpoint, as a train of its options with --checkpoint-every 0 leaves it) keeps
+    /// that run in .neuralpure-replaced, as train --force does, gets it back when the new run fails, and drops it once the new
+    /// run is written, even after a kill cut the restart short; a finished run that a train --force kept there is refused, not deleted.</summary>
+    [Fact]
+    public void Running_a_sweep_again_keeps_finished_trials_and_an_unfinished_trials_run_until_its_new_run_is_written()
+    {
+        var file = P("sweep.json");
+        File.WriteAllText(file, """{"base": {"data": "iris", "epochs": 3}, "axes": {"lr": [0.01, 0.02]}}""");
+        var out1 = P("s");
+        SweepCommand_CancelAfter((i, epoch) => i == 0 && epoch == 2);
+        try { Assert.Equal(130, CliRunner.Run("sweep", "run", file, "--out", out1).Code); }
+        finally { SweepCommand_CancelAfter(null); }
+        Assert.Equal(0, CliRunner.Run("sweep", "run", file, "--out", out1, "--index", "1").Code);
+        var names = ReferenceSweep.TrialNames(out1);
+        string zero = Path.Combine(out1, names[0]), one = Path.Combine(out1, names[1]);
+        Assert.Equal("cancelled", RunFolder.Status(zero));
+        Assert.Equal("completed", RunFolder.Status(one));
+        File.Delete(Path.Combine(zero, "checkpoint.safetensors"));
+        var (cancelled, finished) = (Snapshot(zero), Snapshot(one));
+
+        // the restart fails in its first epoch (the disk is full): the cancelled run is back as it was, the finished trial untouched
+        SweepCommand_CancelAfter((i, _) => i == 0 ? throw new IOException("no space left on device") : false);
+        (int Code, string Out, string Err) failed;
+        try { failed = CliRunner.Run("sweep", "run", file, "--out", out1); }
+        finally { SweepCommand_CancelAfter(null); }
+        Assert.True(failed.Code == 1, failed.Out + failed.Err);
+        Assert.Contains($"trial 0/2 {names[0]}: started", failed.Out);
+        Assert.Contains($"trial 0/2 {names[0]}: no space left on device", failed.Err);
+        Assert.Contains($"trial 1/2 {names[1]}: already finished, skipped", failed.Out);
+        Assert.Equal(cancelled, Snapshot(zero));
+        Assert.Equal(finished, Snapshot(one));
+
+        // a kill in the middle of the restart leaves the cancelled run aside and a temporary: the next run restarts from there
+        // and, once its outputs are written, the run kept aside goes
+        var aside = Path.Combine(zero, ".neuralpure-replaced");
+        Directory.CreateDirectory(aside);
+        foreach (var f in new[] { "run.json", "model.safetensors", "loss.svg" }) File.Move(Path.Combine(zero, f), Path.Combine(aside, f));
+        File.WriteAllText(Path.Combine(zero, ".model.safetensors.77.tmp"), "half a write");
+        var (code, stdout, err) = CliRunner.Run("sweep", "run", file, "--out", out1);
+        Assert.True(code == 0, stdout + err);
+        Assert.Contains($"trial 0/2 {names[0]}: started", stdout);
+        Assert.Equal("completed", RunFolder.Status(zero));
+        Assert.False(Directory.Exists(aside));
+        Assert.False(File.Exists(Path.Combine(zero, ".model.safetensors.77.tmp")));
+        Assert.Equal(finished, Snapshot(one));
+
+        // a finished run that a train --force cut short kept aside, with no record of its own beside it: refused, left as it is
+        var kept = Path.Combine(one, ".neuralpure-replaced");
+        Directory.CreateDirectory(kept);
+        foreach (var f in new[] { "run.json", "model.safetensors", "loss.svg" }) File.Move(Path.Combine(one, f), Path.Combine(kept, f));
+        var left = Snapshot(one);
+        var (c2, _, e2) = CliRunner.Run("sweep", "run", file, "--out", out1, "--index", "1");
+        Assert.Equal(1, c2);
+        Assert.Contains($"trial 1's folder '{one}' keeps a finished run in .neuralpure-replaced (a train --force there did not finish); the sweep never overwrites it", e2);
+        Assert.Equal(left, Snapshot(one));
+    }
+
     /// <summary>Array tasks start together: a task that finds the folder holding only another task's half-written manifest
     /// (AtomicFile's temporary file) goes on, and leaves that file to its writer (the race a full-suite run hit once in four).</summary>
     [Fact]

@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using NeuralPure.Facade.Data;
 using NeuralPure.Facade.Models;
 using NeuralPure.Facade.Networks;
 using NeuralPure.Kernels;
@@ -186,9 +187,37 @@ public sealed class AugmentationTests
         Assert.Equal("MaxH", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomShiftSpec(-1, 0)).ParamName);
         Assert.Equal("MaxW", Assert.Throws<ArgumentOutOfRangeException>(() => new RandomShiftSpec(0, -2)).ParamName);
         var e = Assert.Throws<ArgumentException>(() => RandomShiftSpec.Square(1).OutputShape(Shape.Of(7)));
-        Assert.Contains("a random shift needs examples with rows [.., H, W], got [7]", e.Message);
-        Assert.Contains("a vertical flip needs examples with rows", Assert.Throws<ArgumentException>(() => new RandomFlipSpec(true, true).OutputShape(Shape.Of(7))).Message);
-        Assert.Equal(Shape.Of(7), new RandomFlipSpec().OutputShape(Shape.Of(7)));
+        Assert.Equal("input", e.ParamName);
+        Assert.StartsWith("random-shift needs an image input [channels, height, width] (or [height, width]); it gets [7]", e.Message);
+        foreach (var flip in new[] { new RandomFlipSpec(), new RandomFlipSpec(false, true), new RandomFlipSpec(true, true) })
+            Assert.StartsWith("random-flip needs an image input [channels, height, width] (or [height, width]); it gets [7]",
+                Assert.Throws<ArgumentException>(() => flip.OutputShape(Shape.Of(7))).Message);
+        Assert.Contains("it gets []", Assert.Throws<ArgumentException>(() => new RandomFlipSpec().OutputShape(Shape.Scalar)).Message);
+    }
+
+    /// <summary>A flip or a shift on flat vectors (a table's 784 features, or what a flatten or a dense layer gives) would mirror
+    /// or move features, which means nothing: every way a model is made refuses it, naming the layer, its position, the shape it
+    /// gets and the one it needs, before anything trains.</summary>
+    [Fact]
+    public void On_a_flat_vector_they_are_refused_wherever_a_model_is_made()
+    {
+        var ce = new SoftmaxCrossEntropySpec();
+        const string needs = "needs an image input [channels, height, width] (or [height, width]); it gets";
+        var core = Assert.Throws<ArgumentException>(() => new ModelSpec(784, [new RandomFlipSpec(), new DenseSpec(784, 10)], ce));
+        Assert.StartsWith($"layer 0 (random-flip): random-flip {needs} [784]", core.Message);
+        var late = Assert.Throws<ArgumentException>(() => new ModelSpec(Shape.Of(1, 4, 4), [new FlattenSpec(), RandomShiftSpec.Square(1), new DenseSpec(16, 3)], ce));
+        Assert.StartsWith($"layer 1 (random-shift): random-shift {needs} [16]", late.Message);
+        Assert.StartsWith($"random-flip {needs} [784]", Assert.Throws<ArgumentException>(() => Network.Input(784).RandomFlip()).Message);
+        Assert.StartsWith($"random-shift {needs} [16]", Assert.Throws<ArgumentException>(() => Network.Input(1, 4, 4).Flatten().RandomShift(1)).Message);
+        Assert.Equal($"--arch item 1 'flip': random-flip {needs} [784]", Assert.Throws<ArgumentException>(() => Arch.Parse("flip,dense(64),relu", Shape.Of(784), 10, ce)).Message.Split(" (Parameter")[0]);
+        Assert.Equal($"--arch item 3 'shift(1)': random-shift {needs} [64]", Assert.Throws<ArgumentException>(() => Arch.Parse("dense(64),relu,shift(1)", Shape.Of(784), 10, ce)).Message.Split(" (Parameter")[0]);
+        // a model file: its architecture is read through the same constructor (the JSON a valid image model would write, on vectors)
+        var json = SpecJson.ToJson(new ModelSpec(Shape.Of(1, 28, 28), [new RandomFlipSpec(), new FlattenSpec(), new DenseSpec(784, 10)], ce)).ToJsonString()
+            .Replace("\"inputShape\":[1,28,28]", "\"inputShape\":[784]", StringComparison.Ordinal);
+        Assert.Contains("\"inputShape\":[784]", json);
+        Assert.Contains($"layer 0 (random-flip): random-flip {needs} [784]", Assert.Throws<DataFormatException>(() => SpecJson.FromJson(json, "model.json")).Message);
+        // images of one channel without its axis still flip and shift, as before
+        Assert.Equal(Shape.Of(28, 28), new ModelSpec(Shape.Of(28, 28), [new RandomFlipSpec(true, true), RandomShiftSpec.Square(2), new FlattenSpec(), new DenseSpec(784, 10)], ce).Shapes[2]);
     }
 
     [Fact]
