@@ -18,7 +18,7 @@ public static class LessonCatalog
     /// <summary>The lessons of "How training works", in order (the seventh begins the next: convolutional networks; the eighth compares runs).</summary>
     public static ImmutableArray<Lesson> All { get; } =
     [
-        new("loss", "A loss measures how wrong a prediction is: cross-entropy for spam, squared error for house prices",
+        new("loss", "A loss measures how wrong a prediction is: cross-entropy for spam and its gradient softmax - onehot, squared error for house prices",
             (w, f) => LossLesson.Run(w, f)),
         new("backprop", "Backpropagation traces the loss back to every weight of a tiny network, checked numerically, weights untouched",
             (w, f) => BackpropLesson.Run(w, f)),

@@ -6,9 +6,12 @@ namespace NeuralPure.Lessons;
 
 /// <summary>What the loss lesson computed.</summary>
 /// <param name="SpamCrossEntropy">For a true spam email predicted spam with probability p: (p, softmax cross-entropy, binary cross-entropy).</param>
+/// <param name="Gradient">For an email scored with one logit per class, truth spam: each class's logit, softmax probability,
+/// one-hot target, the gradient dL/dlogit as <see cref="SoftmaxCrossEntropySpec"/> computes it, and softmax − onehot.</param>
 /// <param name="HousePrices">For a $300K house: (predicted $K, squared error, dL/dŷ).</param>
 public sealed record LossLessonResult(
     ImmutableArray<(double P, double SoftmaxCe, double BinaryCe)> SpamCrossEntropy,
+    ImmutableArray<(string Class, double Logit, double Softmax, double OneHot, double Backprop, double SoftmaxMinusOneHot)> Gradient,
     ImmutableArray<(double PredictedK, double Loss, double Gradient)> HousePrices)
 {
     /// <summary>The cross-entropy charged for predicting spam with probability <paramref name="p"/>.</summary>
@@ -54,6 +57,34 @@ public static class LossLesson
         w.Line($"  p(spam) = 0.40 (unsure, wrong)      loss {unsure:F4}");
         w.Line($"  p(spam) = 0.01 (confident, wrong)   loss {confident:F4}   ({confident / unsure:F1} times as much)");
 
+        // The gradient of cross-entropy. Three classes this time, and logits chosen directly (not from a probability): the
+        // loss's own ValueAndGrad gives dL/dz, and the formula it must equal is softmax(z) − onehot(y), computed here apart.
+        w.Heading($"The gradient of cross-entropy: softmax - onehot");
+        w.Line($"A model gives one score (logit) per class; softmax turns them into probabilities. The gradient of the loss");
+        w.Line($"with respect to each logit is its probability minus 1 for the true class, minus 0 for the others.");
+        w.Line();
+        string[] classes = ["spam", "promotions", "inbox"];
+        var logits = NdArray.Matrix(new[,] { { 2.0, 1.0, 0.1 } });
+        const int truth = 0;
+        var (ceLoss, ceGrad) = new SoftmaxCrossEntropySpec().ValueAndGrad(logits, NdArray.Vector((double)truth));
+        var softmax = SoftmaxCrossEntropy.Softmax(logits);
+        var gradient = ImmutableArray.CreateBuilder<(string, double, double, double, double, double)>();
+        w.Line($"  {"class",-11}  {"logit",6}   {"softmax",7}   {"onehot",6}   {"dL/dlogit (the loss's)",22}   {"softmax - onehot",16}");
+        for (int j = 0; j < classes.Length; j++)
+        {
+            double oneHot = j == truth ? 1 : 0, formula = softmax[0, j] - oneHot;
+            gradient.Add((classes[j], logits[0, j], softmax[0, j], oneHot, ceGrad[0, j], formula));
+            w.Line($"  {classes[j],-11}  {logits[0, j],6:F4}   {softmax[0, j],7:F4}   {oneHot,6:F0}   {ceGrad[0, j],22:F4}   {formula,16:F4}");
+        }
+        double worstCe = gradient.Max(g => Math.Abs(g.Item5 - g.Item6)), sumCe = gradient.Sum(g => g.Item5);
+        w.Line();
+        w.Line($"The email really is spam, so the loss is -log({softmax[0, truth]:F4}) = {ceLoss:F4}. The two gradient columns {(worstCe < 1e-12 ? "agree to 1e-12" : Fmt.I($"DIFFER by {worstCe:E2}"))}.");
+        bool pushes = gradient[truth].Item5 < 0 && gradient.Where((g, j) => j != truth).All(g => g.Item5 > 0);
+        w.Line($"{(pushes ? "Only the true class has a negative gradient" : "NOT only the true class has a negative gradient")}: a step of descent raises its logit by rate * {-gradient[truth].Item5:F4}");
+        w.Line($"and lowers every other logit by rate * its probability. The gradients sum to {(Math.Abs(sumCe) < 1e-12 ? "0" : Fmt.I($"{sumCe:E2}"))}:");
+        w.Line($"adding the same number to every logit changes no probability, so it cannot change the loss.");
+        w.Line($"(Over a batch of N examples the loss is the mean, so each example's row is divided by N.)");
+
         // Regression. Mse.ValueAndGrad gives the mean of (ŷ − y)² and its gradient 2(ŷ − y)/N. Prices are in thousands
         // of dollars, so an error of $50K is 50 and its square 2500 ($K²).
         w.Heading($"Mean squared error: a house that sold for $300K");
@@ -70,8 +101,12 @@ public static class LossLesson
         var both = Mse.Value(NdArray.Vector(250.0, 290.0), NdArray.Vector(300.0, 300.0));
         double far = houses[0].Item2, near = houses[1].Item2;
         w.Line();
-        w.Line($"$250K is 5 times as far off as $290K but costs {far / near:F0} times as much: squaring punishes big misses most.");
-        w.Line($"Both gradients are negative: raising either prediction lowers the loss. Over the two houses the mean is {both:F0}.");
-        return new LossLessonResult(rows.ToImmutable(), houses.ToImmutable());
+        double farOff = Math.Abs(houses[0].Item1 - 300) / Math.Abs(houses[1].Item1 - 300);
+        w.Line($"${houses[0].Item1:F0}K is {farOff:F0} times as far off as ${houses[1].Item1:F0}K but costs {far / near:F0} times as much: squaring punishes big misses most.");
+        string sign = houses.All(h => h.Item3 < 0) ? "Both gradients are negative: raising either prediction lowers the loss"
+            : houses.All(h => h.Item3 > 0) ? "Both gradients are positive: lowering either prediction lowers the loss"
+            : "The gradients have opposite signs: each prediction moves towards the price";
+        w.Line($"{sign}. Over the two houses the mean is {both:F0}.");
+        return new LossLessonResult(rows.ToImmutable(), gradient.ToImmutable(), houses.ToImmutable());
     }
 }

@@ -40,4 +40,24 @@ public sealed class LossLessonTests(LessonRuns runs)
         Assert.Equal(100, Result.MseAt(290), 9);
         Assert.All(Result.HousePrices, h => Assert.True(h.Gradient < 0, "a prediction below the price has a negative gradient"));
     }
+
+    /// <summary>The gradient the loss computes for a three-class email is softmax − onehot, the formula the page teaches:
+    /// negative only for the true class, summing to 0, and the printed line says they agree.</summary>
+    [Fact]
+    public void Cross_entropy_gradient_is_softmax_minus_onehot()
+    {
+        var g = Result.Gradient;
+        Assert.Equal(["spam", "promotions", "inbox"], g.Select(r => r.Class));
+        double sumExp = g.Sum(r => Math.Exp(r.Logit));
+        Assert.All(g, r =>
+        {
+            Assert.Equal(Math.Exp(r.Logit) / sumExp, r.Softmax, 12);
+            Assert.Equal(r.Softmax - r.OneHot, r.Backprop, 12);
+            Assert.Equal(r.SoftmaxMinusOneHot, r.Backprop, 12);
+        });
+        Assert.Equal([1.0, 0, 0], g.Select(r => r.OneHot));
+        Assert.True(g[0].Backprop < 0 && g[1].Backprop > 0 && g[2].Backprop > 0);
+        Assert.Equal(0, g.Sum(r => r.Backprop), 12);
+        Assert.Contains("The two gradient columns agree to 1e-12.", runs.Get("loss").Checked);
+    }
 }
