@@ -26,7 +26,7 @@ public static class LessonCatalog
             (w, f) => DescentLesson.Run(w, f)),
         new("loop", "The training loop: one iteration's five steps, epochs and iterations on Fashion-MNIST, and the batch-size trade-off",
             (w, f) => LoopLesson.Run(w, f)),
-        new("optimizers", "SGD, momentum, Adam and AdamW from the same start: loss curves, step sizes and weight norms",
+        new("optimizers", "SGD, momentum, Adam, AdamW, Adagrad and Lion from the same start: loss curves, step sizes and weight norms",
             (w, f) => OptimizersLesson.Run(w, f)),
         new("diagnose", "Reading a loss curve: steady, oscillating, diverged or plateau, with the epochs that show it",
             (w, f) => DiagnoseLesson.Run(w, f)),

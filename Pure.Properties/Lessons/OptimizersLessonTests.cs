@@ -52,4 +52,21 @@ public sealed class OptimizersLessonTests(LessonRuns runs)
         Assert.All(p.Series, s => Assert.Equal(Result.Run(s.Name).EpochLosses.Length, s.Markers));
         Assert.Equal("log10", (string)p.PlotAreaElement.Attribute("data-y-scale")!);
     }
+
+    /// <summary>"Which optimizer is fastest" depends on the epoch: the lesson computes the leader at every epoch (adagrad early,
+    /// momentum from epoch 6 here) instead of the page naming one, and the runs it prints cover the 20 epochs without a gap.</summary>
+    [Fact]
+    public void The_lowest_loss_line_names_the_leader_of_every_epoch()
+    {
+        var r = Result;
+        Assert.Equal(1, r.Leaders[0].From);
+        Assert.Equal(20, r.Leaders[^1].To);
+        for (int i = 1; i < r.Leaders.Length; i++) Assert.Equal(r.Leaders[i - 1].To + 1, r.Leaders[i].From);
+        foreach (var (name, from, to) in r.Leaders)
+            for (int e = from; e <= to; e++)
+                Assert.Equal(r.Runs.MinBy(x => x.EpochLosses[e - 1])!.Name, name);
+        Assert.True(r.Leaders.Length > 1, "the lead changes hands: no single optimizer is 'fastest' at every epoch");
+        Assert.Contains("  lowest loss: adagrad at epochs 1-5, momentum at epochs 6-20", runs.Get("optimizers").Checked);
+        Assert.All(r.Runs, x => Assert.Equal(900, x.Steps));
+    }
 }
