@@ -53,4 +53,21 @@ public sealed class SweepLessonTests(LessonRuns runs)
         Assert.All(plot.Series, s => Assert.Equal(8, s.Points.Count));
         Assert.Equal("log10", (string)plot.PlotAreaElement.Attribute("data-x-scale")!);
     }
+
+    /// <summary>What the page says about the diverged rate is what its numbers show: the kept parameters score far below the
+    /// best rate, yet above guessing (the page said "no better than guessing among ten classes (0.1)" of seeds at 0.12–0.26).</summary>
+    [Fact]
+    public void The_page_describes_the_diverged_rates_accuracy_as_measured()
+    {
+        var page = File.ReadAllText(LessonText.RepoFile("lessons", "sweep", "README.md")).Replace("\r\n", "\n").Replace("\n", " ");
+        var diverged = Result.Rates[^1];
+        Assert.Equal(3, diverged.Diverged);
+        Assert.True(diverged.Accuracies.Max() < 0.5 * Result.Best.Mean, $"{diverged.Accuracies.Max()} vs the best mean {Result.Best.Mean}");
+        Assert.Contains("far below the other rates", page);
+        if (diverged.Accuracies.Min() > 0.1)
+        {
+            Assert.DoesNotContain("no better than guessing", page);
+            Assert.Contains("above guessing among ten classes (0.1)", page);
+        }
+    }
 }
