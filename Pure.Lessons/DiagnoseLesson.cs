@@ -48,13 +48,18 @@ public static class DiagnoseLesson
         w.Line($"  oscillating  the loss rose by over 10% at two or more epochs, at least a third of them");
         w.Line($"  plateau      the loss improved by less than 1% from the first epoch to the last");
         w.Line($"  steady       otherwise");
+        w.Line($"With a validation curve beside the training one (neuralpure train's runs), one rule comes first:");
+        w.Line($"  overfitting  the validation loss was lowest two or more epochs before the last and ended 5% or more above");
+        w.Line($"               that lowest value, while the training loss kept falling");
 
         // A real run, exactly what `neuralpure train --data digits --lr 0.05 --epochs 20` does (defaults: one hidden layer of 64,
         // relu, Adam, batch 32, seed 42): Experiment.Run trains, records the validation loss after every epoch and diagnoses that curve.
-        w.Heading($"A real run: neuralpure train --data digits --lr {Fmt.Rate(TooHighRate)} --epochs 20 (Adam at 50 times its default rate)");
+        w.Heading($"A real run: neuralpure train --data digits --lr {Fmt.Rate(TooHighRate)} --epochs 20 (Adam at {TooHighRate / FixedRate:F0} times its default rate)");
         var tooHigh = Train($"Adam lr {Fmt.Rate(TooHighRate)}", TooHighRate);
         w.Line($"  diagnosis: {tooHigh.Diagnosis.Summary}");
         w.Line($"  evidence:  {tooHigh.Diagnosis.Evidence}");
+        if (tooHigh.Diagnosis.Kind == DiagnosisKind.Oscillating)
+            w.Line($"  every epoch it rose at (Diagnosis.Epochs): {string.Join(", ", tooHigh.Diagnosis.Epochs)}");
         w.Line($"  validation loss: {Fmt.List(tooHigh.Losses, 3)}");
 
         w.Heading($"The fix: the same run with --lr {Fmt.Rate(FixedRate)} (Adam's default)");

@@ -34,7 +34,8 @@ public sealed record Diagnosis(DiagnosisKind Kind, string Summary, string Eviden
 /// negative loss turns around):
 /// <list type="number">
 /// <item>Diverged: some Lᵢ is NaN/∞, or L₁ &gt; 0 and Lₙ &gt; 10·L₁ (beyond any oscillation).</item>
-/// <item>Oscillating: at least two rises Lᵢ &gt; 1.1·Lᵢ₋₁, alternating with falls, and they make up at least a third of the steps.
+/// <item>Oscillating: at least two rises Lᵢ &gt; 1.1·Lᵢ₋₁, and they make up at least a third of the n − 1 steps (wherever they
+/// fall: the rule counts rises, it does not ask them to alternate with falls).
 /// Network B [3.2, 0.1, 3.8, 0.2, 4.1, 0.15] rises at epochs 3 and 5.</item>
 /// <item>Plateau: the total relative improvement (L₁ − Lₙ)/L₁ is below 1%.</item>
 /// <item>Steady otherwise. Network A [3.2, 2.1, 1.4, 0.9, 0.5, 0.3] falls at every epoch.</item>

@@ -44,4 +44,24 @@ public sealed class DiagnoseLessonTests(LessonRuns runs)
         var p = SvgPlot.Load(Assert.Single(Result.Plots));
         Assert.Equal(new[] { Result.A, Result.B, Result.TooHigh, Result.Fixed }.Select(c => (c.Name, c.Losses.Length)), p.Series.Select(s => (s.Name, s.Points.Count)));
     }
+
+    /// <summary>The real runs hold out a validation split, so Experiment.Run diagnoses them with both curves, which names
+    /// overfitting before the four rules: the rules the lesson prints include it (they listed four, and the page said nothing of
+    /// overfitting though `train` prints it). An oscillating verdict's evidence spells out five rises and points at
+    /// <see cref="Diagnosis.Epochs"/> for the rest: the lesson prints them all.</summary>
+    [Fact]
+    public void The_rules_include_overfitting_and_every_rise_of_the_real_run_is_printed()
+    {
+        var text = runs.Get("diagnose").Checked;
+        Assert.Contains("  overfitting  the validation loss was lowest two or more epochs before the last and ended 5% or more above", text);
+        int rules = text.IndexOf("The rules (HistoryDiagnosis.Diagnose", StringComparison.Ordinal), real = text.IndexOf("A real run:", StringComparison.Ordinal);
+        Assert.InRange(text.IndexOf("  overfitting  ", StringComparison.Ordinal), rules, real);
+        // the rule as printed is the one the façade applies: a curve made to fit it is diagnosed so
+        double[] val = [1.0, 0.6, 0.5, 0.52, 0.55, 0.56], train = [1.0, 0.5, 0.3, 0.2, 0.1, 0.05];
+        Assert.Equal(DiagnosisKind.Overfitting, HistoryDiagnosis.Diagnose(train, val).Kind);
+        Assert.NotEqual(DiagnosisKind.Overfitting, HistoryDiagnosis.Diagnose(train, [1.0, 0.6, 0.5, 0.51, 0.52, 0.52]).Kind);  // 4% above: no
+        if (Result.TooHigh.Diagnosis.Kind == DiagnosisKind.Oscillating)
+            Assert.Contains($"  every epoch it rose at (Diagnosis.Epochs): {string.Join(", ", Result.TooHigh.Diagnosis.Epochs)}", text);
+        Assert.Contains("(Adam at 50 times its default rate)", text);
+    }
 }
