@@ -72,4 +72,63 @@ public sealed class ReadmeExampleTests
         Assert.True(File.Exists(Path.Combine(dir, "iris-petals.safetensors")));
         Directory.Delete(dir, true);
     }
+
+    /// <summary>The contents of the README's fenced block of <paramref name="language"/> whose first line starts with <paramref name="opening"/>.</summary>
+    private static string ReadmeBlock(string language, string opening)
+    {
+        var readme = File.ReadAllText(RepoFile("README.md")).Replace("\r\n", "\n");
+        int start = readme.IndexOf($"```{language}\n{opening}", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"the README has a ```{language} block opening with '{opening}'");
+        start += language.Length + 4;
+        return readme[start..readme.IndexOf("\n```", start, StringComparison.Ordinal)];
+    }
+
+    /// <summary>The README's two kit tests ("these two run in Pure.Properties/Samples/CustomOpsTests.cs") are in that file as
+    /// written, less their indentation, and that file has every using the README's block starts with.</summary>
+    [Fact]
+    public void Readme_kit_tests_are_the_ones_custom_ops_tests_run()
+    {
+        var block = ReadmeBlock("csharp", "using FsCheck;").Split('\n');
+        var tests = File.ReadAllText(RepoFile("Pure.Properties", "Samples", "CustomOpsTests.cs")).Replace("\r\n", "\n");
+        foreach (var u in block[0].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            Assert.Contains(u + ";\n", tests);
+        var unindented = string.Join("\n", tests.Split('\n').Select(l => l.StartsWith("    ", StringComparison.Ordinal) ? l[4..] : l));
+        Assert.Contains(string.Join("\n", block.Skip(1)).Trim(), unindented);
+    }
+
+    /// <summary>The kit report the README shows is what <c>Verify.Layer</c> reports for the sample's RMSNorm, line for line.</summary>
+    [Fact]
+    public void Readme_kit_report_is_what_the_kit_reports_for_the_samples_rms_norm()
+    {
+        var block = ReadmeBlock("text", "layer rms-norm");
+        var report = NeuralPure.Verification.Verify.Layer(new CustomOps.RmsNormSpec(6), NeuralPure.Tensors.Shape.Of(6)).ToString().Replace("\r\n", "\n").TrimEnd();
+        Assert.Equal(block, report);
+    }
+
+    /// <summary>The README's one-line snippets (weight decay on some parameters, parameter groups, a registry of user kinds) are
+    /// in the README as written here, and written here they compile and train a step on a two-layer MLP.</summary>
+    [Fact]
+    public void Readme_one_line_snippets_compile_and_train()
+    {
+        var readme = File.ReadAllText(RepoFile("README.md"));
+        Assert.Contains("`Optimizer.WithoutDecayOn(Optimizer.AdamW(), ParamMask.Matching(\"bias\"))`", readme);
+        Assert.Contains("`Optimizer.Groups((ParamMask.Matching(\"0.*\"), Optimizer.Sgd(0.1)), (ParamMask.All, Optimizer.AdamW(0.01)))`", readme);
+        Assert.Contains("`var kinds = KindRegistry.BuiltIn.WithLayer<SwishSpec>(\"swish\").WithLoss<L1Spec>(\"user-l1\").WithState(typeof(LionState<>), \"user-lion\");`", readme);
+
+        var noDecay = NeuralPure.Optimizers.Optimizer.WithoutDecayOn(NeuralPure.Optimizers.Optimizer.AdamW(), NeuralPure.Optimizers.ParamMask.Matching("bias"));
+        var groups = NeuralPure.Optimizers.Optimizer.Groups((NeuralPure.Optimizers.ParamMask.Matching("0.*"), NeuralPure.Optimizers.Optimizer.Sgd(0.1)),
+            (NeuralPure.Optimizers.ParamMask.All, NeuralPure.Optimizers.Optimizer.AdamW(0.01)));
+        var kinds = NeuralPure.Facade.Models.KindRegistry.BuiltIn.WithLayer<CustomOps.SwishSpec>("swish").WithLoss<CustomOps.L1Spec>("user-l1").WithState(typeof(CustomOps.LionState<>), "user-lion");
+        Assert.NotNull(kinds);
+
+        var spec = NeuralPure.Models.ModelSpec.Mlp([2, 4, 2], new NeuralPure.Layers.ReluSpec(), new NeuralPure.Losses.SoftmaxCrossEntropySpec());
+        var batch = new NeuralPure.Models.Batch<float>(NeuralPure.Tensors.NdArray.Matrix(new float[,] { { 1, 2 }, { -1, 0.5f } }), NeuralPure.Tensors.NdArray.Vector(0f, 1f));
+        foreach (var opt in new[] { noDecay, groups })
+        {
+            var state = NeuralPure.Training.Trainer.Init<float>(spec, opt, NeuralPure.Random.RandomKey.FromSeed(1));
+            var (next, _) = NeuralPure.Training.Trainer.Step(spec, opt, state, batch);
+            Assert.Equal(1, next.Step);
+            Assert.False(next.Params.Equals(state.Params), "the step moved the parameters");
+        }
+    }
 }
