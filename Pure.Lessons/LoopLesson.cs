@@ -71,21 +71,21 @@ public static class LoopLesson
         // Part 1: one iteration, step by step, with the same functions Trainer.Step calls.
         var state = Trainer.Init<float>(spec, sgd, key);
         var batch = Trainer.Batches(data, config, state.Key, epoch: 0).First();
-        w.Heading($"One iteration, the five steps (first batch of epoch 1: 32 images)");
+        w.Heading($"One iteration, the five steps (first batch of epoch 1: {batch.Rows} images)");
         var outputs = Model.Forward(spec, state.Params, batch.X);                                   // 1. forward
         var probabilities = SoftmaxCrossEntropy.Softmax(outputs);
         int label0 = (int)batch.Y[0];
-        w.Line($"  1. forward    the batch [{batch.X.Shape[0]}, {batch.X.Shape[1]}] goes through the layers; out come scores {outputs.ShapeText}, 10 per image.");
-        w.Line($"                image 1 is a {ClassNames[label0]}; the untrained model gives that class probability {probabilities[0, label0]:F4} (chance is 0.1).");
+        w.Line($"  1. forward    the batch [{batch.X.Shape[0]}, {batch.X.Shape[1]}] goes through the layers; out come scores {outputs.ShapeText}, {outputs.Shape[1]} per image.");
+        w.Line($"                image 1 is a {ClassNames[label0]}; the untrained model gives that class probability {probabilities[0, label0]:F4} (chance is {1.0 / table.Classes:0.###}).");
         float lossBefore = spec.Loss.Value(outputs, batch.Y);                                         // 2. loss
-        w.Line($"  2. loss       mean cross-entropy over the 32 images: {lossBefore:F4} (guessing uniformly would give ln 10 = 2.3026)");
+        w.Line($"  2. loss       mean cross-entropy over the {batch.Rows} images: {lossBefore:F4} (guessing uniformly would give ln {table.Classes} = {Math.Log(table.Classes):F4})");
         var (_, grads) = Model.ValueAndGrad(spec, state.Params, batch);                               // 3. backprop
         w.Line($"  3. backprop   a gradient for every weight: {string.Join(", ", grads.Names.Zip(grads.Leaves, (n, g) => $"{n} {g.ShapeText}"))}; its norm is {Optimizer.GlobalNorm(grads):F4}");
         var (updates, optState) = sgd.Update(grads, state.OptState, state.Params);                    // 4. update
         w.Line($"  4. update     SGD turns gradients into steps: step = -{LearningRate} * gradient; the step's norm is {Optimizer.GlobalNorm(updates):F4}");
         var newParams = Optimizer.ApplyUpdates(state.Params, updates);                                // 5. apply
         float lossAfter = Model.Loss(spec, newParams, batch);
-        w.Line($"  5. apply      new weight = old weight + step. On the same 32 images the loss is now {lossAfter:F4} (was {lossBefore:F4}).");
+        w.Line($"  5. apply      new weight = old weight + step. On the same {batch.Rows} images the loss is now {lossAfter:F4} (was {lossBefore:F4}).");
         var (viaTrainer, _) = Trainer.Step(spec, sgd, state, batch);
         bool same = viaTrainer.Params.Equals(newParams) && viaTrainer.OptState.Equals(optState);
         w.Line($"  Trainer.Step(state, batch) does exactly these five things: its weights are {(same ? "bit for bit the same" : "DIFFERENT")}.");

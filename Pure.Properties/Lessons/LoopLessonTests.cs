@@ -68,4 +68,16 @@ public sealed class LoopLessonTests(LessonRuns runs)
         // The curves of the larger batches are inside the plot area, none cut off by the axis' bottom.
         Assert.All(p.Series.Skip(1).SelectMany(s => s.Points), pt => Assert.True(p.PlotArea.Contains(pt.X, pt.Y), $"{pt}"));
     }
+
+    /// <summary>The numbers of the five steps' lines are the data's and the batch's: chance is 1/classes, uniform guessing costs
+    /// ln(classes), and the batch size is the loader's first batch (they were typed into the strings).</summary>
+    [Fact]
+    public void The_five_steps_print_chance_and_uniform_loss_from_the_number_of_classes()
+    {
+        var text = runs.Get("loop").Checked;
+        Assert.Contains($"(chance is {1.0 / 10:0.###})", text);
+        Assert.Contains($"(guessing uniformly would give ln 10 = {Math.Log(10).ToString("F4", System.Globalization.CultureInfo.InvariantCulture)})", text);
+        Assert.Contains("  2. loss       mean cross-entropy over the 32 images:", text);
+        Assert.True(Math.Abs(Result.LossBefore - Math.Log(10)) < 0.1, $"an untrained network's loss {Result.LossBefore} is near ln 10");
+    }
 }
