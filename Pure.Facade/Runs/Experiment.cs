@@ -308,7 +308,7 @@ public static class RunRecord
             },
             ["history"] = history,
             ["test"] = test,
-            ["diagnosis"] = r.Diagnosis is { } dg ? new JsonObject { ["kind"] = dg.Kind.ToString().ToLowerInvariant(), ["summary"] = dg.Summary, ["evidence"] = dg.Evidence } : null,
+            ["diagnosis"] = r.Diagnosis is { } dg ? new JsonObject { ["kind"] = dg.Kind.ToString().ToLowerInvariant(), ["summary"] = dg.Summary, ["evidence"] = dg.Evidence, ["epochs"] = new JsonArray(dg.Epochs.Select(e => (JsonNode)e).ToArray()) } : null,
             ["divergence"] = r.Fit.Divergence is { } dv ? new JsonObject { ["epoch"] = dv.Epoch, ["iteration"] = dv.Iteration, ["layer"] = dv.Layer, ["message"] = dv.Message, ["kept"] = dv.Kept } : null,
             ["earlyStopping"] = r.Fit.Status == FitStatus.EarlyStopped ? new JsonObject { ["stoppedAfterEpoch"] = r.Fit.History.Length, ["restoredEpoch"] = r.Config.EarlyStopping is null ? null : r.Fit.BestEpoch } : null,
             ["parameters"] = new JsonObject { ["count"] = r.Model.Parameters.ParameterCount, ["sha256"] = r.ParameterHash },
@@ -397,11 +397,14 @@ public static class RunRecord
     /// <summary>The fields of a record that say where and how fast it ran, not what it computed: replay does not compare them.</summary>
     public static IReadOnlyList<string> UncomparedFields { get; } =
         ["seconds", "examplesPerSecond", "environment", "neuralpure", "config.data", "config.labels", "config.threads", "data.name",
-         "data.given", "data.resolved", "data.labels", "data.labelsResolved", "data.relativeToRun", "data.labelsRelativeToRun"];
+         "data.given", "data.resolved", "data.labels", "data.labelsResolved", "data.relativeToRun", "data.labelsRelativeToRun",
+         // The diagnosis's prose is made from the history (compared, number by number) and names its kind (compared): a later
+         // version may word it better without a replay calling the run different.
+         "diagnosis.summary", "diagnosis.evidence"];
 
     /// <summary>The fields a later version added to the record: a record written before them lacks them, and replay compares each
     /// only where the record has it (a record that has one is held to it).</summary>
-    public static IReadOnlyList<string> AddedFields { get; } = ["accumulation"];
+    public static IReadOnlyList<string> AddedFields { get; } = ["accumulation", "diagnosis.epochs"];
 
     /// <summary>Every difference between a recorded run and a replayed one, field by field (JSON paths like <c>history[2].valLoss</c>),
     /// except <see cref="UncomparedFields"/> and the <see cref="AddedFields"/> the record lacks; empty when the replay reproduced

@@ -96,7 +96,7 @@ public static class HistoryDiagnosis
             var epochs = rises.Select(i => i + 1).ToImmutableArray();
             var detail = string.Join(", ", rises.Take(ShownRises).Select(i => $"{losses[i - 1]:G3}→{losses[i]:G3} at epoch {i + 1}"));
             string at = rises.Count <= ShownRises ? $"epochs {string.Join(", ", epochs)} ({detail})"
-                : $"{rises.Count} of {losses.Count - 1} epochs ({detail}, …; all of them in Epochs)";
+                : $"{rises.Count} of {losses.Count - 1} epochs ({detail}, …; the diagnosis's epochs list all {rises.Count})";
             return new Diagnosis(DiagnosisKind.Oscillating, "oscillating: learning rate likely too high", $"the loss rose at {at}", epochs);
         }
         double gain = first == 0 ? 0 : (first - last) / Math.Abs(first);

@@ -106,6 +106,29 @@ public sealed class RecordsAndLabelsTests : IDisposable
         Assert.Equal("identical", CliRunner.Run("replay", run).Out.Trim());
     }
 
+    /// <summary>The diagnosis's prose is made from the history, which replay compares number by number: a record whose wording an
+    /// earlier version wrote replays identical, while its kind and its epochs (the evidence in numbers) are held to it.</summary>
+    [Fact]
+    public void A_diagnosis_is_recorded_with_its_epochs_and_replay_compares_its_kind_and_epochs_not_its_wording()
+    {
+        var (code, _, err) = CliRunner.Run("train", "--data", "iris", "--epochs", "3", "--out", P("dg"), "--checkpoint-every", "0");
+        Assert.True(code == 0, err);
+        var run = P("dg", "run.json");
+        var original = File.ReadAllText(run);
+        var dg = JsonNode.Parse(original)!["diagnosis"]!;
+        Assert.Equal("[1,3]", dg["epochs"]!.ToJsonString());
+        void Write(Action<JsonNode> change) { var n = JsonNode.Parse(original)!; change(n); File.WriteAllText(run, n.ToJsonString()); }
+
+        Write(n => { n["diagnosis"]!["evidence"] = "worded by an older version"; n["diagnosis"]!["summary"] = "steady, said otherwise"; });
+        Assert.Equal("identical", CliRunner.Run("replay", run).Out.Trim());
+        Write(n => n["diagnosis"]!.AsObject().Remove("epochs")); // written before the field
+        Assert.Equal("identical", CliRunner.Run("replay", run).Out.Trim());
+        Write(n => n["diagnosis"]!["kind"] = "plateau");
+        Assert.Contains("diagnosis.kind: recorded \"plateau\", now \"steady\"", CliRunner.Run("replay", run).Out);
+        Write(n => n["diagnosis"]!["epochs"] = new JsonArray(1, 2));
+        Assert.Contains("diagnosis.epochs[1]: recorded 2, now 3", CliRunner.Run("replay", run).Out);
+    }
+
     [Fact]
     public void A_run_with_accumulation_says_and_records_its_updates_and_unapplied_batches_and_replays_with_or_without_them()
     {

@@ -72,6 +72,9 @@ public sealed class DiagnosisTests
         Assert.Equal(Enumerable.Range(1, 20).Select(k => 2 * k), d.Epochs);
         Assert.StartsWith("the loss rose at 20 of 40 epochs (1→2 at epoch 2, ", d.Evidence);
         Assert.Equal(5, d.Evidence.Split("→").Length - 1);
+        // it says where the rest are in words, not by a C# property's name ("all of them in Epochs")
+        Assert.EndsWith(", …; the diagnosis's epochs list all 20)", d.Evidence);
+        Assert.DoesNotContain("Epochs", d.Evidence);
         var few = HistoryDiagnosis.Diagnose([3.2, 0.1, 3.8, 0.2, 4.1, 0.15]);
         Assert.StartsWith("the loss rose at epochs 3, 5 (", few.Evidence);
     }
