@@ -37,7 +37,7 @@ public static class Verify
     public const string GradientCheck = "gradient vs central differences", PureVsInPlace = "pure vs in place", NoInputWritten = "no input written",
         Threads = "threads 1 vs 3", Shapes = "shapes and init", SharedBuffers = "shared buffers";
 
-    /// <summary>Names of the transform checks, in report order (with <see cref="NoInputWritten"/>).</summary>
+    /// <summary>Names of the transform checks, in report order (with <see cref="NoInputWritten"/> and <see cref="Threads"/>).</summary>
     public const string InPlaceSteps = "in place vs pure steps", FusedSteps = "fused vs pure + apply", StateIsCopy = "state is a copy";
 
     /// <summary>Checks a layer on <paramref name="rows"/> examples of shape <paramref name="input"/>.</summary>
@@ -107,7 +107,9 @@ public static class Verify
     /// declares <see cref="TransformWorkspace{T}.AppliesUpdates"/>, its parameters after each step equal bit for bit the pure
     /// Update followed by <see cref="Optimizer.ApplyUpdates{T}"/>, and its state equals the pure state (passes, saying so, when
     /// there is no fused form); <b>(3) no input written</b>: the gradients, the parameters and the state passed to Open are
-    /// unchanged; <b>(4) state is a copy</b>: a <see cref="TransformWorkspace{T}.State"/> snapshot does not change when the
+    /// unchanged; <b>(4) threads</b>: a workspace given 1 thread and one given 3 (<see cref="UpdateArgs{T}.Threads"/>, which the
+    /// training fold sets to its thread budget while the pure Update runs on one), stepped side by side, give the same updates and
+    /// state bit for bit (for the fused form: parameters and state); <b>(5) state is a copy</b>: a <see cref="TransformWorkspace{T}.State"/> snapshot does not change when the
     /// workspace steps on (for the fused form too). States are compared through their public properties, recursively
     /// (parameter trees, arrays, counts), so a difference is named by its path.</remarks>
     /// <exception cref="ArgumentNullException">transform or parameters is null.</exception>
