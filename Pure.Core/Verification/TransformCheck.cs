@@ -23,17 +23,19 @@ internal static class TransformCheck
         {
             var why = Compare.Threw("Init", e).Detail;
             return new VerificationReport(subject, [new(Verify.InPlaceSteps, false, "Init " + why), new(Verify.FusedSteps, false, "Init " + why),
-                new(Verify.NoInputWritten, false, "Init " + why), new(Verify.Threads, false, "Init " + why), new(Verify.StateIsCopy, false, "Init " + why)]);
+                new(Verify.NoInputWritten, false, "Init " + why), new(Verify.Threads, false, "Init " + why), new(Verify.StateIsCopy, false, "Init " + why),
+                new(Verify.ZeroGradient, false, "Init " + why)]);
         }
         var before = Inputs(parameters, grads, state0);
         var inPlace = Compare.Guard(Verify.InPlaceSteps, () => InPlace(transform, parameters, grads, state0));
         var fused = Compare.Guard(Verify.FusedSteps, () => Fused(transform, parameters, grads, state0));
         var threads = Compare.Guard(Verify.Threads, () => ThreadsCheck(transform, parameters, grads, state0));
         var copy = Compare.Guard(Verify.StateIsCopy, () => StateCopy(transform, parameters, grads, state0));
+        var zero = Compare.Guard(Verify.ZeroGradient, () => ZeroGradientCheck(transform, parameters, steps));
         var diff = Compare.SnapshotDifference(before, Inputs(parameters, grads, state0), "before", "after");
         var noWrite = diff is null ? new CheckResult(Verify.NoInputWritten, true, "the gradients, the parameters and the state passed to Open are unchanged")
             : new CheckResult(Verify.NoInputWritten, false, $"an input was written: {diff}");
-        return new VerificationReport(subject, [inPlace, fused, noWrite, threads, copy]);
+        return new VerificationReport(subject, [inPlace, fused, noWrite, threads, copy, zero]);
     }
 
     private static List<Compare.Entry> Inputs(ParamTree<double> parameters, ParamTree<double>[] grads, OptState state) =>
@@ -131,6 +133,41 @@ internal static class TransformCheck
                 if (Compare.BitDifference($"{what} '{parameters.Names[j]}'", parameters[j].Shape, a[j], b[j], "1 thread", "3 threads") is { } d) return $"step {k + 1}: {d}";
         }
         return StateDifference(one.State(), three.State(), "1 thread", "3 threads") is { } ds ? $"after {grads.Length} steps: {ds}" : null;
+    }
+
+    /// <summary>The law every built-in obeys: from <see cref="GradientTransform.Init{T}"/>, zero gradients at zero parameters give
+    /// zero updates, step after step (nothing pulls and there is no weight to decay), and a fused form leaves the parameters at 0.
+    /// A sign taken as +1 at 0, a constant added, or a 0/0 (an ε of 0) moves them.</summary>
+    private static CheckResult ZeroGradientCheck(GradientTransform transform, ParamTree<double> parameters, int steps)
+    {
+        const string name = Verify.ZeroGradient;
+        var zeros = parameters.ZerosLike();
+        var state = transform.Init(zeros);
+        for (int k = 1; k <= steps; k++)
+        {
+            (var u, state) = transform.Update(zeros, state, zeros);
+            if (NonZero("updates", u.Names, u.Leaves.Select(l => l.Buffer).ToArray(), zeros) is { } d) return new(name, false, $"step {k}: {d}");
+        }
+        if (transform.OpenApplying(transform.Init(zeros), zeros) is not { } fused)
+            return new(name, true, $"{steps} steps of zero gradients at zero parameters give zero updates");
+        var p = Copies(zeros); var g = Copies(zeros);
+        for (int k = 1; k <= steps; k++)
+        {
+            Load(zeros, g);
+            fused.Update(new UpdateArgs<double>(zeros.Names, g, p, writableParameters: true, threads: 1));
+            if (NonZero("parameters", zeros.Names, p, zeros) is { } d) return new(name, false, $"fused form: step {k}: {d}");
+        }
+        return new(name, true, $"{steps} steps of zero gradients at zero parameters give zero updates, and the fused form leaves the parameters at 0");
+    }
+
+    /// <summary>The first element that is not 0 (NaN is not), described with how many are not, or null when all are 0.</summary>
+    private static string? NonZero(string what, ImmutableArray<string> names, double[][] arrays, ParamTree<double> like)
+    {
+        int count = 0, total = 0; string? first = null;
+        for (int j = 0; j < arrays.Length; j++)
+            for (int i = 0; i < arrays[j].Length; i++, total++)
+                if (!(arrays[j][i] == 0) && count++ == 0) first = $"{what} '{names[j]}'{Compare.Position(i, like[j].Shape)} is {Compare.R(arrays[j][i])}";
+        return first is null ? null : $"{first}, not 0, for zero gradients at zero parameters ({count} of {total} elements are not 0)";
     }
 
     private static CheckResult StateCopy(GradientTransform transform, ParamTree<double> parameters, ParamTree<double>[] grads, OptState state0)

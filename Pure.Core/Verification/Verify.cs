@@ -38,7 +38,8 @@ public static class Verify
         Threads = "threads 1 vs 3", Shapes = "shapes and init", SharedBuffers = "shared buffers";
 
     /// <summary>Names of the transform checks, in report order (with <see cref="NoInputWritten"/> and <see cref="Threads"/>).</summary>
-    public const string InPlaceSteps = "in place vs pure steps", FusedSteps = "fused vs pure + apply", StateIsCopy = "state is a copy";
+    public const string InPlaceSteps = "in place vs pure steps", FusedSteps = "fused vs pure + apply", StateIsCopy = "state is a copy",
+        ZeroGradient = "zero gradient at zero";
 
     /// <summary>Checks a layer on <paramref name="rows"/> examples of shape <paramref name="input"/>.</summary>
     /// <param name="layer">The layer.</param>
@@ -110,7 +111,11 @@ public static class Verify
     /// unchanged; <b>(4) threads</b>: a workspace given 1 thread and one given 3 (<see cref="UpdateArgs{T}.Threads"/>, which the
     /// training fold sets to its thread budget while the pure Update runs on one), stepped side by side, give the same updates and
     /// state bit for bit (for the fused form: parameters and state); <b>(5) state is a copy</b>: a <see cref="TransformWorkspace{T}.State"/> snapshot does not change when the
-    /// workspace steps on (for the fused form too). States are compared through their public properties, recursively
+    /// workspace steps on (for the fused form too); <b>(6) zero gradient at zero</b>, a law every built-in transform and alias
+    /// obeys: from Init of a tree of zeros shaped like <paramref name="parameters"/>, <paramref name="steps"/> pure updates of zero
+    /// gradients give updates that are all 0 (−0 counts as 0), and the fused form leaves the parameters at 0 — nothing pulls and
+    /// there is no weight to decay. A sign taken as +1 at 0, a constant added, or 0/0 (an ε of 0) breaks it; a transform meant to
+    /// move parameters without a gradient (noise injection) fails it by design. States are compared through their public properties, recursively
     /// (parameter trees, arrays, counts), so a difference is named by its path.</remarks>
     /// <exception cref="ArgumentNullException">transform or parameters is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">steps &lt; 1.</exception>

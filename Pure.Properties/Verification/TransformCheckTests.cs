@@ -93,7 +93,8 @@ public sealed class TransformCheckTests
             new CheckResult(Verify.FusedSteps, true, "3 fused steps give the parameters and state of the pure updates and ApplyUpdates"),
             new CheckResult(Verify.NoInputWritten, true, "the gradients, the parameters and the state passed to Open are unchanged"),
             new CheckResult(Verify.Threads, true, "3 steps give the same updates and state with 1 and 3 threads (plain and fused forms)"),
-            new CheckResult(Verify.StateIsCopy, true, "a State() snapshot is unchanged by further steps (plain and fused forms)")], r.Checks);
+            new CheckResult(Verify.StateIsCopy, true, "a State() snapshot is unchanged by further steps (plain and fused forms)"),
+            new CheckResult(Verify.ZeroGradient, true, "3 steps of zero gradients at zero parameters give zero updates, and the fused form leaves the parameters at 0")], r.Checks);
     }
 
     [Law(10)]
@@ -121,16 +122,17 @@ public sealed class TransformCheckTests
     [InlineData(Fault.InitNull, "Init threw InvalidOperationException: Init returned null")]
     public void An_Init_that_fails_fails_every_check_with_its_exception(Fault fault, string detail) =>
         Assert.Equal<CheckResult>([new CheckResult(Verify.InPlaceSteps, false, detail), new(Verify.FusedSteps, false, detail), new(Verify.NoInputWritten, false, detail),
-            new(Verify.Threads, false, detail), new(Verify.StateIsCopy, false, detail)], Check(fault).Checks);
+            new(Verify.Threads, false, detail), new(Verify.StateIsCopy, false, detail), new(Verify.ZeroGradient, false, detail)], Check(fault).Checks);
 
     [Fact]
     public void An_Open_that_returns_null_fails_the_checks_that_open_a_workspace()
     {
         var r = Check(Fault.OpenNull);
-        OnlyFails(r, Verify.InPlaceSteps, Verify.Threads, Verify.StateIsCopy);
+        OnlyFails(r, Verify.InPlaceSteps, Verify.Threads, Verify.StateIsCopy, Verify.ZeroGradient);
         Assert.Equal("threw InvalidOperationException: Open returned null", r[Verify.InPlaceSteps]!.Detail);
         Assert.Equal("threw InvalidOperationException: Open returned null", r[Verify.Threads]!.Detail);
         Assert.Equal("threw InvalidOperationException: Open returned null", r[Verify.StateIsCopy]!.Detail);
+        Assert.Equal("threw InvalidOperationException: Momentum.Open returned null", r[Verify.ZeroGradient]!.Detail);   // the pure Update's words
     }
 
     [Fact]
@@ -163,12 +165,13 @@ public sealed class TransformCheckTests
     public void A_plain_workspace_that_applies_its_updates_is_refused_writable_parameters()
     {
         var r = Check(Fault.PlainFormApplies);
-        OnlyFails(r, Verify.InPlaceSteps, Verify.FusedSteps, Verify.Threads, Verify.StateIsCopy);
+        OnlyFails(r, Verify.InPlaceSteps, Verify.FusedSteps, Verify.Threads, Verify.StateIsCopy, Verify.ZeroGradient);
         const string refused = "threw InvalidOperationException: these parameters are read-only: only a workspace that applies its updates gets writable parameters";
         Assert.Equal(refused, r[Verify.InPlaceSteps]!.Detail);
         Assert.Equal(refused, r[Verify.FusedSteps]!.Detail);
         Assert.Equal(refused, r[Verify.Threads]!.Detail);
         Assert.Equal(refused, r[Verify.StateIsCopy]!.Detail);
+        Assert.Equal(refused, r[Verify.ZeroGradient]!.Detail);
     }
 
     [Fact]
@@ -370,5 +373,47 @@ public sealed class TransformCheckTests
         var r = Check(Fault.FusedDependsOnThreads);
         OnlyFails(r, Verify.Threads);
         Assert.Matches(@"^fused form: step 1: parameters '0\.weight'\[0, 0\] differs: 1 thread \S+, 3 threads \S+ \(\d of 4 elements differ\)$", r[Verify.Threads]!.Detail);
+    }
+
+    /// <summary>sign-SGD's direction, u ← sign(u) (Bernstein et al. 2018), written as a user might: with <paramref name="ZeroIsPlus"/>
+    /// the sign is taken by u ≥ 0, so a zero gradient gives +1.</summary>
+    private sealed record ScaleBySign(bool ZeroIsPlus) : GradientTransform
+    {
+        public override OptState Init<T>(ParamTree<T> parameters) => EmptyState.Instance;
+        public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) { Expect<EmptyState>(state); return new Work<T>(ZeroIsPlus); }
+        private sealed class Work<T>(bool zeroIsPlus) : TransformWorkspace<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            public override void Update(in UpdateArgs<T> a)
+            {
+                for (int j = 0; j < a.Count; j++)
+                    foreach (ref var u in a.Updates(j)) u = zeroIsPlus ? (u >= T.Zero ? T.One : -T.One) : T.CreateChecked(T.Sign(u));
+            }
+            public override OptState State() => EmptyState.Instance;
+        }
+    }
+
+    [Fact]
+    public void A_sign_taken_as_plus_one_at_zero_fails_the_zero_gradient_law_only_and_the_right_sign_passes_it()
+    {
+        // The drawn gradients are never exactly 0, so every other check passes: only the law sees the frozen parameter that drifts.
+        var r = Verify.Transform(new ScaleBySign(ZeroIsPlus: true), Tree, steps: 2);
+        OnlyFails(r, Verify.ZeroGradient);
+        Assert.Equal("step 1: updates '0.weight'[0, 0] is 1, not 0, for zero gradients at zero parameters (6 of 6 elements are not 0)", r[Verify.ZeroGradient]!.Detail);
+        var right = Verify.Transform(GradientTransform.Chain(new ScaleBySign(ZeroIsPlus: false), new ScaleByLearningRate(0.01)), Tree, steps: 2);
+        Assert.True(right.Passed, right.ToString());
+        Assert.Equal("2 steps of zero gradients at zero parameters give zero updates", right[Verify.ZeroGradient]!.Detail);
+    }
+
+    [Fact]
+    public void Adam_with_eps_zero_fails_the_zero_gradient_law_with_NaN_and_weight_decay_at_zero_parameters_keeps_it()
+    {
+        var r = Verify.Transform(new ScaleByAdam(Eps: 0), Tree, steps: 2);
+        OnlyFails(r, Verify.ZeroGradient);   // 0/(√0 + 0): a parameter that gets no gradient becomes NaN, as in torch.optim.Adam(eps=0)
+        Assert.StartsWith("step 1: updates '0.weight'[0, 0] is NaN, not 0,", r[Verify.ZeroGradient]!.Detail);
+        foreach (var t in new[] { Optimizer.AdamW(0.01, weightDecay: 0.1), Optimizer.Sgd(0.1, weightDecay: 0.1), Optimizer.Lion(0.01, weightDecay: 0.1) })
+        {
+            var d = Verify.Transform(t, Tree, steps: 3);
+            Assert.True(d.Passed, d.ToString());
+        }
     }
 }
