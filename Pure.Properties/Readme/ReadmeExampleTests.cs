@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Xunit;
 
 namespace NeuralPure.Properties.Readme;
@@ -23,6 +24,27 @@ public sealed class ReadmeExampleTests
         var readme = File.ReadAllText(RepoFile("README.md")).Replace("\r\n", "\n");
         var sample = File.ReadAllText(RepoFile("samples", "CoreFold", "Program.cs")).Replace("\r\n", "\n").Trim();
         Assert.Contains("```csharp\n" + sample + "\n```", readme);
+    }
+
+    /// <summary>The kit's xunit example: its usings compile in the sample's tests (which use FsCheck and xunit as a user's do), and
+    /// its two tests are there verbatim, so the form the README recommends is the one that runs.</summary>
+    [Fact]
+    public void Readme_kit_tests_are_the_samples_tests_verbatim()
+    {
+        var readme = File.ReadAllText(RepoFile("README.md")).Replace("\r\n", "\n");
+        const string intro = "In your own xunit test, with FsCheck choosing the shapes and seeds";
+        int at = readme.IndexOf(intro, StringComparison.Ordinal);
+        Assert.True(at >= 0, "the README's kit example is gone");
+        int open = readme.IndexOf("```csharp\n", at, StringComparison.Ordinal) + "```csharp\n".Length;
+        var block = readme[open..readme.IndexOf("\n```", open, StringComparison.Ordinal)].Split('\n');
+        var tests = File.ReadAllText(RepoFile("Pure.Properties", "Samples", "CustomOpsTests.cs")).Replace("\r\n", "\n");
+        foreach (var name in block[0].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            Assert.Contains(name + ";", tests);
+        var body = string.Join('\n', block.Skip(2).Select(l => l.Length == 0 ? l : "    " + l));
+        Assert.Contains(body, tests);
+        // Each check throws its report: a property that returns .Passed fails with "Expected true, got false" and no report.
+        Assert.Equal(Regex.Count(body, @"Verify\.\w+\("), Regex.Count(body, @"\.ThrowIfFailed\(\);"));
+        Assert.DoesNotContain(".Passed", body);
     }
 
     [Fact]
