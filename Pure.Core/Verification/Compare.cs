@@ -61,8 +61,11 @@ internal static class Compare
             string at = $"{worstName}{Position(worstIndex, worstShape)}: analytic {R(worstA)}, numeric {R(worstN)}";
             return failures == 0
                 ? new CheckResult(check, true, $"{total} elements agree; worst {at} ({worstExcess.ToString("G2", CultureInfo.InvariantCulture)} of the tolerance)")
-                : new CheckResult(check, false, $"worst {at}, |a − n| = {R(Math.Abs(worstA - worstN))} > tolerance {R(Tolerance(worstA, worstN))} " +
-                    $"(atol {R(Verify.Atol)}, rtol {R(Verify.Rtol)}, h {R(Verify.Step)}); {failures} of {total} elements fail");
+                : double.IsFinite(worstA) && double.IsFinite(worstN)
+                ? new CheckResult(check, false, $"worst {at}, |a − n| = {R(Math.Abs(worstA - worstN))} > tolerance {R(Tolerance(worstA, worstN))} " +
+                    $"(atol {R(Verify.Atol)}, rtol {R(Verify.Rtol)}, h {R(Verify.Step)}); {failures} of {total} elements fail")
+                : new CheckResult(check, false, $"worst {at}: not finite (NaN or ∞ in the {(double.IsFinite(worstN) ? "analytic gradient" : "value, or its central difference")}: " +
+                    $"an input outside the op's domain gives that; Verify.Layer(layer, x) and Verify.Loss(loss, output, targets) take inputs of your own); {failures} of {total} elements fail");
         }
     }
 

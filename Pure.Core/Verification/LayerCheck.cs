@@ -7,7 +7,7 @@ using NeuralPure.Tensors;
 
 namespace NeuralPure.Verification;
 
-/// <summary><see cref="Verify.Layer"/>'s checks.</summary>
+/// <summary>The checks of <c>Verify.Layer</c> (both overloads).</summary>
 internal static class LayerCheck
 {
     private sealed record Setup(LayerSpec Layer, Shape Input, Shape Output, int Rows, ImmutableArray<ParamShape> Shapes, ImmutableArray<NdArray<double>> Params,
@@ -25,10 +25,14 @@ internal static class LayerCheck
         }
     }
 
-    public static VerificationReport Run(LayerSpec layer, Shape input, int rows, ulong seed, bool training)
+    /// <summary>The checks on <paramref name="rows"/> examples of shape <paramref name="input"/>: x is <paramref name="givenX"/> when
+    /// the caller gives it, else drawn away from zero; the parameters <paramref name="givenParams"/> when given, else Init's.</summary>
+    public static VerificationReport Run(LayerSpec layer, Shape input, int rows, ulong seed, bool training,
+        NdArray<double>? givenX = null, IReadOnlyList<NdArray<double>>? givenParams = null)
     {
         var keys = RandomKey.FromSeed(seed).Split(5);
-        string subject = $"layer {layer.Kind} ({layer}) on {rows} × {input}, seed {seed}{(training ? ", training" : "")}";
+        string given = givenX is null ? "" : givenParams is null ? " (x given)" : " (x and parameters given)";
+        string subject = $"layer {layer.Kind} ({layer}) on {rows} × {input}{given}, seed {seed}{(training ? ", training" : "")}";
         Shape output; ImmutableArray<ParamShape> shapes, stateShapes; ImmutableArray<NdArray<double>> ps, state;
         CheckResult shapesCheck;
         try
@@ -39,6 +43,11 @@ internal static class LayerCheck
             stateShapes = layer.State(input);
             state = stateShapes.IsDefault ? default : layer.InitState<double>(input);
             shapesCheck = ShapesCheck(layer, input, rows, shapes, ps, stateShapes, state, keys[1]);
+            if (shapesCheck.Passed && givenParams is not null)
+            {
+                if (GivenMisfit(shapes, givenParams) is { } dg) shapesCheck = new(Verify.Shapes, false, dg);
+                else ps = [.. givenParams];
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -46,7 +55,7 @@ internal static class LayerCheck
         }
         if (!shapesCheck.Passed) return NotRun(subject, shapesCheck);
 
-        var x = AwayFromZero(keys[0], rows * input.Size, input.Batch(rows));
+        var x = givenX ?? AwayFromZero(keys[0], rows * input.Size, input.Batch(rows));
         var c = Sampling.Uniform<double>(keys[2], -1, 1, [.. output.Batch(rows)]);
         var s = new Setup(layer, input, output, rows, shapes, ps, x, c, training ? keys[3] : null, stateShapes, state);
 
@@ -97,6 +106,16 @@ internal static class LayerCheck
         if (scratch < 0) return new(name, false, $"ScratchBytes is {scratch}");
         return new(name, true, $"output {layer.OutputShape(input)}; parameters {(shapes.Length == 0 ? "none" : List(shapes))}" +
             $"{(stateShapes.Length == 0 ? "" : "; state " + List(stateShapes))}; scratch {scratch} bytes");
+    }
+
+    /// <summary>Why the caller's parameters are not one array per declared parameter, of its shape (null: they are).</summary>
+    private static string? GivenMisfit(ImmutableArray<ParamShape> shapes, IReadOnlyList<NdArray<double>> given)
+    {
+        if (given.Count != shapes.Length)
+            return $"{given.Count} parameter arrays given for {shapes.Length} declared ({(shapes.Length == 0 ? "none" : string.Join(", ", shapes.Select(p => p.Name)))})";
+        for (int i = 0; i < given.Count; i++)
+            if (!given[i].Shape.SequenceEqual(shapes[i].Shape.Dims)) return $"the {shapes[i].Name} given is {given[i].ShapeText}, declared {shapes[i].Shape}";
+        return null;
     }
 
     private static string List(ImmutableArray<ParamShape> shapes) => string.Join(", ", shapes.Select(p => $"{p.Name} {p.Shape}"));

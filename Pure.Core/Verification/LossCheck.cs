@@ -5,14 +5,15 @@ using NeuralPure.Tensors;
 
 namespace NeuralPure.Verification;
 
-/// <summary><see cref="Verify.Loss"/>'s checks.</summary>
+/// <summary>The checks of <c>Verify.Loss</c> (both overloads).</summary>
 internal static class LossCheck
 {
-    public static VerificationReport Run(LossSpec loss, Shape outputShape, NdArray<double> targets, ulong seed)
+    /// <summary>The checks on outputs drawn from <paramref name="seed"/> in [−2, 2], or on <paramref name="givenOutput"/> when the caller gives them.</summary>
+    public static VerificationReport Run(LossSpec loss, Shape outputShape, NdArray<double> targets, ulong seed, NdArray<double>? givenOutput = null)
     {
         int rows = targets.Shape[0];
-        string subject = $"loss {loss.Kind} ({loss}) on {rows} × {outputShape}, seed {seed}";
-        var output = Sampling.Uniform<double>(RandomKey.FromSeed(seed), -2, 2, [.. outputShape.Batch(rows)]);
+        string subject = $"loss {loss.Kind} ({loss}) on {rows} × {outputShape}{(givenOutput is null ? $", seed {seed}" : " (outputs given)")}";
+        var output = givenOutput ?? Sampling.Uniform<double>(RandomKey.FromSeed(seed), -2, 2, [.. outputShape.Batch(rows)]);
         var before = Inputs(output, targets);
         var gradient = Compare.Guard(Verify.GradientCheck, () =>
         {

@@ -50,8 +50,13 @@ public static class Verify
     /// <remarks>
     /// <para>The checks, in order: <b>(1) gradient</b>: with L = Σ y·c for a fixed random cotangent c, dL/dx and dL/d(each
     /// parameter) from <see cref="Layers.Layer.Backward{T}(Layers.LayerSpec, IReadOnlyList{Tensors.NdArray{T}}, Tensors.NdArray{T}, Tensors.NdArray{T}, Random.RandomKey?, Kernels.Parallelism?)"/> against central differences of L; the detail names the worst entry.
-    /// Inputs are drawn uniform in ±[<see cref="InputMargin"/>, 2] (away from 0) so ReLU-like kinks at 0 are not straddled; a
-    /// layer with kinks elsewhere may fail spuriously on some seed. <b>(2) pure vs in place</b>: the driver's results (fresh
+    /// Inputs are drawn uniform in ±[<see cref="InputMargin"/>, 2] (away from 0) so ReLU-like kinks at 0 are not straddled. A kink
+    /// elsewhere, at k, is straddled only when |x − k| &lt; <see cref="Step"/> (about 10⁻⁶ per element of the draw), and max-pooling
+    /// ties only when two inputs of a window are that close: rare, but a seed may find one. For a layer with kinks where inputs
+    /// fall, a branch below <see cref="InputMargin"/>, or a domain that is not the whole line (√x, log x), give the inputs:
+    /// <see cref="Layer(LayerSpec, NdArray{double}, IReadOnlyList{NdArray{double}}, ulong, bool)"/>. A layer whose backward is
+    /// deliberately not its forward's derivative (a straight-through estimator, gradient reversal) fails this check by design;
+    /// hold it to the others. <b>(2) pure vs in place</b>: the driver's results (fresh
     /// arrays) equal bit for bit a direct call of <see cref="LayerSpec.Forward{T}"/> and <see cref="LayerSpec.Backward{T}"/> on
     /// destinations pre-filled with NaN and scratch pre-filled with 0xCD, then again on the same buffers as the first call left them
     /// (catches elements left unwritten and any dependence on a destination's contents). <b>(3) no input written</b>: x, the
@@ -77,6 +82,28 @@ public static class Verify
         return LayerCheck.Run(layer, input, rows, seed, training);
     }
 
+    /// <summary>Checks a layer on the caller's batch <paramref name="x"/> [rows, …input], as PyTorch's <c>gradcheck</c> takes its
+    /// inputs: for a layer defined only on part of the line (√x, log x: the drawn inputs have both signs), one with a kink or a
+    /// branch the draw would straddle or miss (the drawn |x| is never below <see cref="InputMargin"/>), or a case of your own.</summary>
+    /// <param name="layer">The layer.</param>
+    /// <param name="x">The inputs, [rows ≥ 1, …one example's shape]; the gradient is checked at these values.</param>
+    /// <param name="parameters">The parameters, one array per entry of <see cref="LayerSpec.Parameters"/> with its shape; null (the
+    /// default): <see cref="LayerSpec.Init{T}"/>'s, drawn from <paramref name="seed"/>. Arrays that do not fit the declaration fail
+    /// the shape check, and the other checks are not run.</param>
+    /// <param name="seed">Draws the cotangent, the key and (when not given) the parameters.</param>
+    /// <param name="training">Run with a key (dropout active), as in <see cref="Layer(LayerSpec, Shape, int, ulong, bool)"/>.</param>
+    /// <remarks>The checks are those of <see cref="Layer(LayerSpec, Shape, int, ulong, bool)"/>, on these values; the report's subject
+    /// says "x given" (and "parameters given").</remarks>
+    /// <exception cref="ArgumentNullException">layer or x is null.</exception>
+    /// <exception cref="ArgumentException">x has no row dimension or no rows, or a parameter array is null.</exception>
+    public static VerificationReport Layer(LayerSpec layer, NdArray<double> x, IReadOnlyList<NdArray<double>>? parameters = null, ulong seed = 1, bool training = false)
+    {
+        ArgumentNullException.ThrowIfNull(layer); ArgumentNullException.ThrowIfNull(x);
+        if (x.Rank < 1 || x.Shape[0] < 1) throw new ArgumentException($"x must be [rows ≥ 1, …], got {x.ShapeText}", nameof(x));
+        if (parameters is not null && parameters.Any(p => p is null)) throw new ArgumentException("a parameter array is null", nameof(parameters));
+        return LayerCheck.Run(layer, Shape.OfExamples(x.Shape), x.Shape[0], seed, training, x, parameters);
+    }
+
     /// <summary>Checks a loss on outputs of shape <paramref name="output"/> drawn from <paramref name="seed"/> against the caller's targets.</summary>
     /// <param name="loss">The loss.</param>
     /// <param name="output">One output example's shape.</param>
@@ -93,6 +120,24 @@ public static class Verify
         ArgumentNullException.ThrowIfNull(loss); ArgumentNullException.ThrowIfNull(output); ArgumentNullException.ThrowIfNull(targets);
         if (targets.Rank < 1 || targets.Shape[0] < 1) throw new ArgumentException($"targets must be [rows ≥ 1, …], got {targets.ShapeText}", nameof(targets));
         return LossCheck.Run(loss, output, targets, seed);
+    }
+
+    /// <summary>Checks a loss on the caller's outputs <paramref name="output"/> [rows, …] against <paramref name="targets"/>: for a
+    /// loss defined only on part of the line (a rate or a probability: the drawn outputs are in [−2, 2]), one with a kink the draw
+    /// could straddle, or a case of your own.</summary>
+    /// <param name="loss">The loss.</param>
+    /// <param name="output">The model's outputs, [rows ≥ 1, …one output's shape]; the gradient is checked at these values.</param>
+    /// <param name="targets">[rows, …]: as <paramref name="loss"/> expects them, with the rows of <paramref name="output"/>.</param>
+    /// <remarks>The checks are those of <see cref="Loss(LossSpec, Shape, NdArray{double}, ulong)"/>, on these values.</remarks>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">output or targets has no row dimension or no rows, or their rows differ.</exception>
+    public static VerificationReport Loss(LossSpec loss, NdArray<double> output, NdArray<double> targets)
+    {
+        ArgumentNullException.ThrowIfNull(loss); ArgumentNullException.ThrowIfNull(output); ArgumentNullException.ThrowIfNull(targets);
+        if (output.Rank < 1 || output.Shape[0] < 1) throw new ArgumentException($"output must be [rows ≥ 1, …], got {output.ShapeText}", nameof(output));
+        if (targets.Rank < 1 || targets.Shape[0] != output.Shape[0])
+            throw new ArgumentException($"targets must be [{output.Shape[0]}, …] (the outputs' rows), got {targets.ShapeText}", nameof(targets));
+        return LossCheck.Run(loss, Shape.OfExamples(output.Shape), targets, 0, output);
     }
 
     /// <summary>Checks a gradient transform over <paramref name="steps"/> updates of gradients drawn from <paramref name="seed"/>,

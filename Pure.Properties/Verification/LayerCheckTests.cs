@@ -11,7 +11,7 @@ using static NeuralPure.Properties.Support.ReportChecks;
 
 namespace NeuralPure.Properties.Verification;
 
-/// <summary><see cref="Verify.Layer"/> on user-style layers that each break one part of the layer contract: the report fails on
+/// <summary><c>Verify.Layer</c> on user-style layers that each break one part of the layer contract: the report fails on
 /// the check that owns that part, names the entry and shows its values, and the other checks still pass.</summary>
 public sealed class LayerCheckTests
 {
@@ -462,5 +462,98 @@ public sealed class LayerCheckTests
         Assert.False(r[Verify.Shapes]!.Passed);
         Assert.StartsWith("threw ArgumentException: ", r[Verify.Shapes]!.Detail);
         Assert.All(r.Checks.Take(4), c => Assert.Equal("not run: " + Verify.Shapes + " failed", c.Detail));
+    }
+
+    // ---- Inputs given by the caller -----------------------------------------------------------------------------------
+
+    /// <summary>y = √x, defined for x &gt; 0; dx = dy / (2y).</summary>
+    private sealed record Sqrt : ActivationSpec
+    {
+        public override string Kind => "sqrt";
+        public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) { for (int i = 0; i < x.Length; i++) y[i] = T.Sqrt(x[i]); }
+        public override void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads)
+        {
+            for (int i = 0; i < x.Length; i++) dx[i] = dy[i] / (y[i] + y[i]);
+        }
+    }
+
+    [Fact]
+    public void A_layer_defined_only_for_positive_inputs_is_checked_on_inputs_given_and_the_draw_says_where_to_give_them()
+    {
+        var drawn = Verify.Layer(new Sqrt(), Width4);
+        OnlyFails(drawn, Verify.GradientCheck);   // the draw has both signs: √ of a negative is NaN
+        Assert.Matches(@"^worst dx\[\d, \d\]: analytic \S+, numeric NaN: not finite \(NaN or ∞ in the value, or its central difference: an input outside the op's domain " +
+            @"gives that; Verify\.Layer\(layer, x\) and Verify\.Loss\(loss, output, targets\) take inputs of your own\); 16 of 16 elements fail$", drawn[Verify.GradientCheck]!.Detail);
+
+        var x = Sampling.Uniform<double>(RandomKey.FromSeed(4), 0.1, 3, 3, 4);
+        var r = Verify.Layer(new Sqrt(), x);
+        Assert.True(r.Passed, r.ToString());
+        Assert.Equal("layer sqrt (Sqrt { Kind = sqrt }) on 3 × [4] (x given), seed 1", r.Subject);
+        Assert.StartsWith("12 elements agree; ", r[Verify.GradientCheck]!.Detail);
+    }
+
+    /// <summary>f(x) = (eˣ − 1)/x, with its Taylor series 1 + x/2 + x²/6 below |x| = 0.01 where the quotient cancels — whose
+    /// derivative there drops the x/3 term: a branch the draw (|x| ≥ <see cref="Verify.InputMargin"/>) never reaches.</summary>
+    private sealed record Expm1OverX : ActivationSpec
+    {
+        public override string Kind => "expm1-over-x";
+        private static readonly double Small = 0.01;
+        public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads)
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                double v = double.CreateChecked(x[i]);
+                y[i] = T.CreateChecked(Math.Abs(v) < Small ? 1 + v / 2 + v * v / 6 : (Math.Exp(v) - 1) / v);
+            }
+        }
+        public override void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads)
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                double v = double.CreateChecked(x[i]);
+                double d = Math.Abs(v) < Small ? 0.5 : (v * Math.Exp(v) - Math.Exp(v) + 1) / (v * v);   // the bug: 1/2 + x/3 below 0.01
+                dx[i] = dy[i] * T.CreateChecked(d);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_branch_below_the_input_margin_passes_the_draw_and_is_caught_on_inputs_given_there()
+    {
+        Assert.True(Verify.Layer(new Expm1OverX(), Width4).Passed);
+        var near0 = NdArray.From<double>([-0.009, -0.004, 0.003, 0.008, 0.5, -1.2, 0.006, -0.0075], 2, 4);
+        var r = Verify.Layer(new Expm1OverX(), near0);
+        OnlyFails(r, Verify.GradientCheck);
+        Assert.Matches(@"^worst dx\[0, 0\]: analytic \S+, numeric \S+, \|a − n\| = \S+ > tolerance \S+ \(atol 1E-06, rtol 0\.0001, h 1E-06\); 6 of 8 elements fail$",
+            r[Verify.GradientCheck]!.Detail);
+    }
+
+    [Fact]
+    public void Parameters_given_are_checked_at_their_values_and_ones_that_do_not_fit_the_declaration_fail_the_shape_check()
+    {
+        var x = Sampling.Uniform<double>(RandomKey.FromSeed(5), -1, 1, 2, 4);
+        var w = NdArray.Vector(0.0, -2.5, 1e-3, 40.0);   // values Init (in [0.5, 1.5]) never draws
+        var r = Verify.Layer(new Scale(), x, [w], seed: 3);
+        Assert.True(r.Passed, r.ToString());
+        Assert.Equal("layer scale (Scale { Kind = scale, Fault = None }) on 2 × [4] (x and parameters given), seed 3", r.Subject);
+        var wrong = Verify.Layer(new Scale(Fault.WrongWeightGradient), x, [w]);
+        OnlyFails(wrong, Verify.GradientCheck);
+        Assert.StartsWith("worst weight[2]: ", wrong[Verify.GradientCheck]!.Detail);
+
+        var misfit = Verify.Layer(new Scale(), x, [NdArray.Vector(1.0, 2.0)]);
+        Assert.All(misfit.Checks, c => Assert.False(c.Passed));
+        Assert.Equal("the weight given is [2], declared [4]", misfit[Verify.Shapes]!.Detail);
+        Assert.Equal("2 parameter arrays given for 1 declared (weight)", Verify.Layer(new Scale(), x, [w, w])[Verify.Shapes]!.Detail);
+    }
+
+    [Fact]
+    public void Verify_Layer_on_inputs_given_names_a_bad_argument()
+    {
+        Assert.Equal("layer", Assert.Throws<ArgumentNullException>(() => Verify.Layer(null!, NdArray.Zeros<double>(1, 4))).ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentNullException>(() => Verify.Layer(new Sqrt(), (NdArray<double>)null!)).ParamName);
+        var empty = Assert.Throws<ArgumentException>(() => Verify.Layer(new Sqrt(), NdArray.Zeros<double>(0, 4)));
+        Assert.Equal("x", empty.ParamName);
+        Assert.StartsWith("x must be [rows ≥ 1, …], got [0, 4]", empty.Message);
+        Assert.Equal("parameters", Assert.Throws<ArgumentException>(() => Verify.Layer(new Scale(), NdArray.Zeros<double>(1, 4), [null!])).ParamName);
     }
 }

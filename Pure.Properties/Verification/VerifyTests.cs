@@ -448,7 +448,7 @@ public sealed class VerifyTests
     public void Verify_Layer_names_a_bad_argument()
     {
         Assert.Equal("layer", Assert.Throws<ArgumentNullException>(() => Verify.Layer(null!, Width5)).ParamName);
-        Assert.Equal("input", Assert.Throws<ArgumentNullException>(() => Verify.Layer(new TanhSpec(), null!)).ParamName);
+        Assert.Equal("input", Assert.Throws<ArgumentNullException>(() => Verify.Layer(new TanhSpec(), (Shape)null!)).ParamName);
         foreach (var rows in new[] { 0, -1 })
         {
             var e = Assert.Throws<ArgumentOutOfRangeException>(() => Verify.Layer(new TanhSpec(), Width5, rows));
@@ -463,7 +463,7 @@ public sealed class VerifyTests
     {
         var targets = NdArray.From<double>([0.5, -1], 1, 2);
         Assert.Equal("loss", Assert.Throws<ArgumentNullException>(() => Verify.Loss(null!, Shape.Of(2), targets)).ParamName);
-        Assert.Equal("output", Assert.Throws<ArgumentNullException>(() => Verify.Loss(new MseSpec(), null!, targets)).ParamName);
+        Assert.Equal("output", Assert.Throws<ArgumentNullException>(() => Verify.Loss(new MseSpec(), (Shape)null!, targets)).ParamName);
         Assert.Equal("targets", Assert.Throws<ArgumentNullException>(() => Verify.Loss(new MseSpec(), Shape.Of(2), null!)).ParamName);
         var scalar = Assert.Throws<ArgumentException>(() => Verify.Loss(new MseSpec(), Shape.Of(2), NdArray.Zeros<double>()));
         Assert.Equal("targets", scalar.ParamName);
