@@ -16,18 +16,32 @@ namespace NeuralPure.Verification;
 /// analytic gradient with central differences (step <see cref="Step"/>); an element passes when
 /// |a − n| ≤ <see cref="Atol"/> + <see cref="Rtol"/>·max(|a|, |n|), the suite's tolerance. The bit checks compare IEEE bit
 /// patterns (NaN equals NaN, 0 differs from −0).</para>
+/// <para>Why these numbers. The central difference (L(θ + h) − L(θ − h))/2h has two errors: truncation, h²/6·|L‴| ≈ 2e-13·|L‴|,
+/// negligible for the moderate functions checked; and rounding, about ε·Σ|terms of L|/h ≈ 1e-10 per unit of the scalar's terms
+/// (ε = 2.2e-16), with the rounding of θ ± h itself (ε·|θ|/h ≈ 2e-10). For a check's scalar of up to a few thousand in
+/// magnitude that stays well below <see cref="Atol"/>, and <see cref="Rtol"/> covers large gradients, whose rounding scales with
+/// them; a wrong factor of 1 + 10⁻³, a sign or a missing term is many tolerances away. Both are an order tighter than
+/// PyTorch's <c>gradcheck</c> (atol 1e-5, rtol 1e-3, the same step 1e-6). A layer so large that its scalar runs into the
+/// hundreds of thousands can fail by rounding alone: check a smaller instance of it, as gradcheck users do.</para>
+/// <para>Why double, when training runs in float. In float (ε = 6e-8) the rounding term is ε/h: at h = 1e-6 it swamps the
+/// derivative, and at the best h (≈ 1e-3) it leaves an error near 1e-4 of the gradient, so a check in float could not tell a
+/// small bug from noise (PyTorch's gradcheck fails in float32 by design). An op is written once over
+/// <c>T : IFloatingPointIeee754&lt;T&gt;</c> and the fold runs the same code in float, so the chain rule checked in double is the
+/// float run's. What a double check does not see is float's own range and rounding (an exponential that overflows above 88 in
+/// float, above 709 in double; a difference of nearly equal sums) and code that branches on the type: keep such code out of an
+/// op, or test its float path on its own.</para>
 /// <para>A check that throws fails, with the exception in its detail; the arguments themselves are checked first
 /// (<see cref="ArgumentNullException"/>, <see cref="ArgumentOutOfRangeException"/>, <see cref="ArgumentException"/>).</para>
 /// </remarks>
 public static class Verify
 {
-    /// <summary>The central-difference step h.</summary>
+    /// <summary>The central-difference step h (PyTorch gradcheck's eps), in double.</summary>
     public const double Step = 1e-6;
 
-    /// <summary>The gradient check's absolute tolerance.</summary>
+    /// <summary>The gradient check's absolute tolerance (PyTorch's gradcheck: 1e-5); why, in the class remarks.</summary>
     public const double Atol = 1e-6;
 
-    /// <summary>The gradient check's relative tolerance.</summary>
+    /// <summary>The gradient check's relative tolerance, of max(|a|, |n|) (PyTorch's gradcheck: 1e-3); why, in the class remarks.</summary>
     public const double Rtol = 1e-4;
 
     /// <summary>The smallest |x| of the drawn layer inputs.</summary>

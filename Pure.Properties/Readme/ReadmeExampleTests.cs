@@ -47,6 +47,22 @@ public sealed class ReadmeExampleTests
         Assert.DoesNotContain(".Passed", body);
     }
 
+    /// <summary>The tolerance the README and docs/architecture.md state is the kit's (Verify.Step, Atol, Rtol), in their words.</summary>
+    [Fact]
+    public void The_documented_gradient_tolerance_is_the_kits()
+    {
+        static string E(double v)
+        {
+            int exponent = (int)Math.Round(Math.Log10(v));
+            Assert.Equal(Math.Pow(10, exponent), v);   // the docs write powers of ten
+            return $"1e{exponent}";
+        }
+        string rule = $"|a − n| ≤ {E(NeuralPure.Verification.Verify.Atol)} + {E(NeuralPure.Verification.Verify.Rtol)}·max(|a|, |n|)";
+        static string Text(params string[] path) => Regex.Replace(File.ReadAllText(RepoFile(path)), @"\s+", " ");   // lines wrap anywhere
+        Assert.Contains($"step h = {E(NeuralPure.Verification.Verify.Step)}; an element passes when {rule}", Text("README.md"));
+        Assert.Contains($"(step {E(NeuralPure.Verification.Verify.Step)}; an element passes when {rule})", Text("docs", "architecture.md"));
+    }
+
     [Fact]
     public void Readme_core_example_trains_and_is_reproducible()
     {
