@@ -23,6 +23,15 @@ internal static class LayerCheck
             var (dx, grads, _) = Layers.Layer.Backward(Layer, Params, State, X, Cotangent, Key, threads);
             return (dx, grads);
         }
+
+        /// <summary>The driver's backward without dL/dx (<see cref="BackwardArgs{T}.InputGradient"/> false), as a model runs its first
+        /// layer with parameters (its input is data): the parameters' gradients only.</summary>
+        public ImmutableArray<NdArray<double>> GradientsWithoutDx(Parallelism threads)
+        {
+            int n = threads.EffectiveThreads;
+            var pass = Layers.Layer.Run(Layer, Input, Output, [.. Params.Select(p => p.Buffer)], X, Key, n, [.. State.Select(a => a.ToArray())]);
+            return pass.Back(Cotangent, inputGradient: false, n).Grads;
+        }
     }
 
     /// <summary>The checks on <paramref name="rows"/> examples of shape <paramref name="input"/>: x is <paramref name="givenX"/> when
@@ -153,8 +162,28 @@ internal static class LayerCheck
         var tree = new ParamTree<double>([.. s.Shapes.Select(p => p.Name)], s.Params);
         var np = NumericGrad.OfParameters(t => Pair(s.Cotangent, s.Forward(t.Leaves, s.X, one).Y), tree, Verify.Step);
         for (int i = 0; i < s.Params.Length; i++) tally.Add(s.Shapes[i].Name, s.Params[i].Shape, grads[i].Span, np[i].Span);
-        return tally.Result(Verify.GradientCheck);
+        if (s.Params.Length > 0)
+        {
+            var alone = WithoutDxOrSay(s, one);
+            for (int i = 0; i < s.Params.Length; i++) tally.Add(s.Shapes[i].Name, s.Params[i].Shape, alone[i].Span, np[i].Span, WithoutDx);
+        }
+        var result = tally.Result(Verify.GradientCheck);
+        return result.Passed || !result.Detail.Contains(WithoutDx + ":", StringComparison.Ordinal) ? result : new CheckResult(result.Name, false, result.Detail + WithoutDxMeans);
     }
+
+    /// <summary>How a result of the backward pass without dL/dx is marked, and what that is.</summary>
+    internal const string WithoutDx = " without dx",
+        WithoutDxMeans = " (without dx: Backward with InputGradient false and DX empty, as a model runs its first layer with parameters, whose input is data)";
+
+    /// <summary>The driver's gradients without dx, or what that backward threw, said so.</summary>
+    private static ImmutableArray<NdArray<double>> WithoutDxOrSay(Setup s, Parallelism threads)
+    {
+        try { return s.GradientsWithoutDx(threads); }
+        catch (Exception e) when (e is not OutOfMemoryException) { throw WithoutDxThrew(e); }
+    }
+
+    private static InvalidOperationException WithoutDxThrew(Exception e) =>
+        new($"the backward{WithoutDx}{WithoutDxMeans} threw {e.GetType().Name}: {e.Message}", e);
 
     /// <summary>The bit check and, from the same direct calls, whether y was written during backward (null: not written).</summary>
     private static (CheckResult Pure, CheckResult? Written) PureVsInPlace(Setup s)
@@ -170,6 +199,8 @@ internal static class LayerCheck
             var y = Filled(yPure.Length, double.NaN);
             var dx = Filled(s.X.Length, double.NaN);
             var g = p.Select(a => Filled(a.Length, double.NaN)).ToArray();
+            var aPure = g.Length == 0 ? [] : WithoutDxOrSay(s, one);
+            var alone = p.Select(a => Filled(a.Length, double.NaN)).ToArray();
             var scratch = new byte[s.Layer.ScratchBytes<double>(s.Input, s.Rows)];
             scratch.AsSpan().Fill(0xCD);
             for (int run = 1; run <= 2; run++)
@@ -187,8 +218,18 @@ internal static class LayerCheck
                 if (Compare.BitDifference("dx", s.X.Shape, dxPure.Span, dx, "driver", "in place") is { } ddx) return (new(name, false, $"{ddx} (backward {when})"), written);
                 for (int i = 0; i < g.Length; i++)
                     if (Compare.BitDifference(s.Shapes[i].Name, gPure[i].Shape, gPure[i].Span, g[i], "driver", "in place") is { } dg) return (new(name, false, $"{dg} (backward {when})"), written);
+                if (g.Length == 0) continue;
+                // Without dx, after a forward pass of its own (a backward may use up its scratch): the gradients alone, dx empty.
+                state = s.State.Select(a => a.ToArray()).ToArray();
+                s.Layer.Forward(new ForwardArgs<double>(s.Rows, s.Input, s.Output, s.X.Span, y, p, scratch, s.Key, 1, state));
+                try { s.Layer.Backward(new BackwardArgs<double>(s.Rows, s.Input, s.Output, s.X.Span, y, s.Cotangent.Span, default, false, p, alone, scratch, s.Key, 1)); }
+                catch (Exception e) when (e is not OutOfMemoryException) { throw WithoutDxThrew(e); }
+                for (int i = 0; i < alone.Length; i++)
+                    if (Compare.BitDifference(s.Shapes[i].Name, aPure[i].Shape, aPure[i].Span, alone[i], "driver", "in place") is { } da)
+                        return (new(name, false, $"{da}{WithoutDx} ({when}){WithoutDxMeans}"), written);
             }
-            return (new(name, true, $"y, dx and {g.Length} gradient(s) equal the driver's bits, on NaN-filled and on reused destinations (scratch {scratch.Length} bytes, 0xCD-filled)"), written);
+            return (new(name, true, $"y, dx and {g.Length} gradient(s) equal the driver's bits, on NaN-filled and on reused destinations " +
+                $"(scratch {scratch.Length} bytes, 0xCD-filled){(g.Length == 0 ? "" : "; the gradients without dx too")}"), written);
         }
         catch (Exception e) when (e is not OutOfMemoryException) { return (Compare.Threw(name, e), written); }
     }
@@ -246,6 +287,12 @@ internal static class LayerCheck
         if (Compare.BitDifference("dx", dx1.Shape, dx1.Span, dx3.Span, "1 thread", "3 threads") is { } ddx) return new(name, false, ddx);
         for (int i = 0; i < g1.Length; i++)
             if (Compare.BitDifference(s.Shapes[i].Name, g1[i].Shape, g1[i].Span, g3[i].Span, "1 thread", "3 threads") is { } dg) return new(name, false, dg);
+        if (g1.Length > 0)
+        {
+            var (a1, a3) = (WithoutDxOrSay(s, one), WithoutDxOrSay(s, three));
+            for (int i = 0; i < a1.Length; i++)
+                if (Compare.BitDifference(s.Shapes[i].Name, a1[i].Shape, a1[i].Span, a3[i].Span, "1 thread", "3 threads") is { } da) return new(name, false, da + WithoutDx + WithoutDxMeans);
+        }
         return new(name, true, "y, dx and the gradients have the same bits with 1 and 3 threads");
     }
 

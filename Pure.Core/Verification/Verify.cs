@@ -63,7 +63,10 @@ public static class Verify
     /// <param name="training">Run with a key (dropout active); the same key is used for every evaluation, so the mask is fixed.</param>
     /// <remarks>
     /// <para>The checks, in order: <b>(1) gradient</b>: with L = Σ y·c for a fixed random cotangent c, dL/dx and dL/d(each
-    /// parameter) from <see cref="Layers.Layer.Backward{T}(Layers.LayerSpec, IReadOnlyList{Tensors.NdArray{T}}, Tensors.NdArray{T}, Tensors.NdArray{T}, Random.RandomKey?, Kernels.Parallelism?)"/> against central differences of L; the detail names the worst entry.
+    /// parameter) from <see cref="Layers.Layer.Backward{T}(Layers.LayerSpec, IReadOnlyList{Tensors.NdArray{T}}, Tensors.NdArray{T}, Tensors.NdArray{T}, Random.RandomKey?, Kernels.Parallelism?)"/> against central differences of L, and the
+    /// parameters' gradients again from a backward pass without dx (<see cref="BackwardArgs{T}.InputGradient"/> false, DX empty), as
+    /// a model runs its first layer with parameters; the detail names the worst entry ("weight[2] without dx" for the latter). Checks
+    /// (2) and (4) run that pass too.
     /// Inputs are drawn uniform in ±[<see cref="InputMargin"/>, 2] (away from 0) so ReLU-like kinks at 0 are not straddled. A kink
     /// elsewhere, at k, is straddled only when |x − k| &lt; <see cref="Step"/> (about 10⁻⁶ per element of the draw), and max-pooling
     /// ties only when two inputs of a window are that close: rare, but a seed may find one. For a layer with kinks where inputs

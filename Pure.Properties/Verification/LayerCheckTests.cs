@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
@@ -19,7 +20,8 @@ public sealed class LayerCheckTests
     public enum Fault
     {
         None, WrongDx, WrongWeightGradient, LeavesDxUnwritten, LeavesGradientUnwritten, AccumulatesUnlessNaN, WritesDy, WritesY,
-        WritesWeight, WritesX, ReadsScratch, DxByThreads, GradientByThreads, BackwardThrows,
+        WritesWeight, WritesX, ReadsScratch, DxByThreads, GradientByThreads, BackwardThrows, ReturnsWithoutDx, ZeroGradientsWithoutDx, WritesDxUnasked,
+        GradientByThreadsWithoutDx,
     }
 
     /// <summary>y = w ⊙ x for each example, w [width] drawn in [0.5, 1.5]; dx = w ⊙ dy and dw = Σ over rows of x ⊙ dy — written
@@ -45,10 +47,13 @@ public sealed class LayerCheckTests
         public override void Backward<T>(in BackwardArgs<T> a)
         {
             if (Fault == Fault.BackwardThrows) throw new InvalidOperationException("backward is not written yet");
+            if (Fault == Fault.ReturnsWithoutDx && !a.InputGradient) return;   // "nothing to do without dx": the gradients are left as they were
+            if (Fault == Fault.ZeroGradientsWithoutDx && !a.InputGradient) { a.Gradient(0).Clear(); return; }
+            if (Fault == Fault.WritesDxUnasked) a.DX[0] = T.Zero;             // before looking at InputGradient
             int w = a.Input.Size;
             var p = a.Parameter(0);
             var g = a.Gradient(0);
-            if (Fault == Fault.WritesY) Writable(a.Y)[0] += T.IsNaN(a.DX[0]) ? T.One : T.One + T.One;   // +1 on a fresh dx, +2 on a reused one
+            if (Fault == Fault.WritesY) Writable(a.Y)[0] += a.InputGradient && T.IsNaN(a.DX[0]) ? T.One : T.One + T.One;   // +1 on a fresh dx, +2 on a reused one
             int nx = Fault == Fault.LeavesDxUnwritten ? a.DX.Length - 1 : a.DX.Length;
             for (int i = 0; i < nx; i++) a.DX[i] = p[i % w] * a.DY[i];
             int ng = Fault == Fault.LeavesGradientUnwritten ? w - 1 : w;
@@ -61,11 +66,12 @@ public sealed class LayerCheckTests
             var threads = T.CreateChecked(a.Threads);
             switch (Fault)
             {
-                case Fault.WrongDx: a.DX[5] += T.One; break;
+                case Fault.WrongDx when a.InputGradient: a.DX[5] += T.One; break;
                 case Fault.WrongWeightGradient: g[2] += g[2]; break;
                 case Fault.WritesDy: Writable(a.DY)[0] += T.One; break;
                 case Fault.DxByThreads: foreach (ref var d in a.DX) d *= threads; break;
                 case Fault.GradientByThreads: foreach (ref var d in g) d *= threads; break;
+                case Fault.GradientByThreadsWithoutDx when !a.InputGradient: foreach (ref var d in g) d *= threads; break;
             }
         }
     }
@@ -84,8 +90,8 @@ public sealed class LayerCheckTests
         Assert.Equal("layer scale (Scale { Kind = scale, Fault = None }) on 3 × [4], seed 1", r.Subject);
         Assert.Equal([Verify.GradientCheck, Verify.PureVsInPlace, Verify.NoInputWritten, Verify.Threads, Verify.Shapes, Verify.SharedBuffers], r.Checks.Select(c => c.Name));
         Assert.Equal("claims neither BackwardInPlace nor IsView: the fold gives it buffers of its own", r[Verify.SharedBuffers]!.Detail);
-        Assert.Matches(@"^16 elements agree; worst (dx|weight)\[[0-9, ]+\]: analytic \S+, numeric \S+ \([0-9.E-]+ of the tolerance\)$", r[Verify.GradientCheck]!.Detail);
-        Assert.Equal("y, dx and 1 gradient(s) equal the driver's bits, on NaN-filled and on reused destinations (scratch 0 bytes, 0xCD-filled)", r[Verify.PureVsInPlace]!.Detail);
+        Assert.Matches(@"^20 elements agree, 4 of them computed without dx; worst (dx|weight)\[[0-9, ]+\]: analytic \S+, numeric \S+ \([0-9.E-]+ of the tolerance\)$", r[Verify.GradientCheck]!.Detail);
+        Assert.Equal("y, dx and 1 gradient(s) equal the driver's bits, on NaN-filled and on reused destinations (scratch 0 bytes, 0xCD-filled); the gradients without dx too", r[Verify.PureVsInPlace]!.Detail);
         Assert.Equal("x, the parameters, dy and y (in backward) are unchanged", r[Verify.NoInputWritten]!.Detail);
         Assert.Equal("y, dx and the gradients have the same bits with 1 and 3 threads", r[Verify.Threads]!.Detail);
         Assert.Equal("output [4]; parameters weight [4]; scratch 0 bytes", r[Verify.Shapes]!.Detail);
@@ -162,7 +168,7 @@ public sealed class LayerCheckTests
     {
         var r = Check(Fault.WrongDx);
         OnlyFails(r, Verify.GradientCheck);
-        var m = Matched(r[Verify.GradientCheck]!.Detail, @"^worst dx\[1, 1\]: analytic (\S+), numeric (\S+), \|a − n\| = (\S+) > tolerance (\S+) \(atol 1E-06, rtol 0\.0001, h 1E-06\); 1 of 16 elements fail$");
+        var m = Matched(r[Verify.GradientCheck]!.Detail, @"^worst dx\[1, 1\]: analytic (\S+), numeric (\S+), \|a − n\| = (\S+) > tolerance (\S+) \(atol 1E-06, rtol 0\.0001, h 1E-06\); 1 of 20 elements fail$");
         double a = Number(m[1]), n = Number(m[2]);
         Assert.InRange(a - n, 1 - 1e-6, 1 + 1e-6);   // dx[5] is off by exactly one
         Assert.Equal(R(Math.Abs(a - n)), m[3]);
@@ -174,7 +180,7 @@ public sealed class LayerCheckTests
     {
         var r = Check(Fault.WrongWeightGradient);
         OnlyFails(r, Verify.GradientCheck);
-        var m = Matched(r[Verify.GradientCheck]!.Detail, @"^worst weight\[2\]: analytic (\S+), numeric (\S+), .*; 1 of 16 elements fail$");
+        var m = Matched(r[Verify.GradientCheck]!.Detail, @"^worst weight\[2\]: analytic (\S+), numeric (\S+), .*; 2 of 20 elements fail$");   // with dx and without
         double a = Number(m[1]), n = Number(m[2]);
         Assert.Equal(2 * n, a, 1e-6);
     }
@@ -555,5 +561,56 @@ public sealed class LayerCheckTests
         Assert.Equal("x", empty.ParamName);
         Assert.StartsWith("x must be [rows ≥ 1, …], got [0, 4]", empty.Message);
         Assert.Equal("parameters", Assert.Throws<ArgumentException>(() => Verify.Layer(new Scale(), NdArray.Zeros<double>(1, 4), [null!])).ParamName);
+    }
+
+    // ---- Without dx: a model's first layer with parameters --------------------------------------------------------------
+
+    private const string WithoutDxMeans = " (without dx: Backward with InputGradient false and DX empty, as a model runs its first layer with parameters, whose input is data)";
+
+    [Fact]
+    public void A_backward_that_returns_early_without_dx_fails_the_gradient_and_pure_checks_naming_its_gradients_without_dx()
+    {
+        // In a model whose first layer this is, its weight would get no gradient (the driver's fresh zeros, the fold's stale buffer).
+        var r = Check(Fault.ReturnsWithoutDx);
+        OnlyFails(r, Verify.GradientCheck, Verify.PureVsInPlace);
+        Assert.Matches(@"^worst weight\[\d\] without dx: analytic 0, numeric \S+, \|a − n\| = \S+ > tolerance \S+ \(atol 1E-06, rtol 0\.0001, h 1E-06\); 4 of 20 elements fail" +
+            Regex.Escape(WithoutDxMeans) + "$", r[Verify.GradientCheck]!.Detail);
+        Assert.Equal("weight[0] differs: driver 0, in place NaN (4 of 4 elements differ) without dx (on NaN-filled destinations)" + WithoutDxMeans, r[Verify.PureVsInPlace]!.Detail);
+    }
+
+    [Fact]
+    public void A_backward_that_zeroes_its_gradients_without_dx_fails_the_gradient_check_only()
+    {
+        var r = Check(Fault.ZeroGradientsWithoutDx);
+        OnlyFails(r, Verify.GradientCheck);
+        Assert.StartsWith("worst weight[", r[Verify.GradientCheck]!.Detail);
+        Assert.Contains("] without dx: analytic 0, numeric ", r[Verify.GradientCheck]!.Detail);
+    }
+
+    [Fact]
+    public void A_backward_that_writes_dx_when_not_asked_fails_saying_the_call_without_dx_threw()
+    {
+        var r = Check(Fault.WritesDxUnasked);
+        OnlyFails(r, Verify.GradientCheck, Verify.PureVsInPlace, Verify.Threads);
+        string threw = "threw InvalidOperationException: the backward without dx" + WithoutDxMeans + " threw IndexOutOfRangeException: Index was outside the bounds of the array.";
+        Assert.Equal(threw, r[Verify.GradientCheck]!.Detail);
+        Assert.Equal(threw, r[Verify.PureVsInPlace]!.Detail);
+        Assert.Equal(threw, r[Verify.Threads]!.Detail);
+    }
+
+    [Fact]
+    public void Gradients_without_dx_that_depend_on_the_thread_count_fail_the_thread_check()
+    {
+        var r = Check(Fault.GradientByThreadsWithoutDx);
+        OnlyFails(r, Verify.Threads);
+        Assert.Matches(@"^weight\[0\] differs: 1 thread \S+, 3 threads \S+ \(4 of 4 elements differ\) without dx" + Regex.Escape(WithoutDxMeans) + "$", r[Verify.Threads]!.Detail);
+    }
+
+    [Fact]
+    public void A_layer_without_parameters_is_not_run_without_dx()
+    {
+        var r = Verify.Layer(new TanhSpec(), Width4);
+        Assert.StartsWith("16 elements agree; worst dx[", r[Verify.GradientCheck]!.Detail);
+        Assert.Equal("y, dx and 0 gradient(s) equal the driver's bits, on NaN-filled and on reused destinations (scratch 0 bytes, 0xCD-filled)", r[Verify.PureVsInPlace]!.Detail);
     }
 }
