@@ -155,6 +155,9 @@ internal static class LayerCheck
     private static CheckResult Gradient(Setup s)
     {
         var one = Parallelism.SingleThread;
+        var (y1, _) = s.Forward(s.Params, s.X, one);
+        var (y2, _) = s.Forward(s.Params, s.X, one);
+        if (Compare.BitDifference("y", y1.Shape, y1.Span, y2.Span, "first call", "second call") is { } again) return NotAFunction(again);
         var (dx, grads) = s.Backward(one);
         var tally = new Compare.GradientTally();
         var nx = NumericGrad.OfInput(x => Pair(s.Cotangent, s.Forward(s.Params, x, one).Y), s.X, Verify.Step);
@@ -170,6 +173,12 @@ internal static class LayerCheck
         var result = tally.Result(Verify.GradientCheck);
         return result.Passed || !result.Detail.Contains(WithoutDx + ":", StringComparison.Ordinal) ? result : new CheckResult(result.Name, false, result.Detail + WithoutDxMeans);
     }
+
+    /// <summary>The gradient check's verdict on a forward pass (a loss's value) that two calls on the same arguments give two
+    /// answers to: state outside the arguments (a counter, a cache, an unseeded random draw) or a write to its input.</summary>
+    internal static CheckResult NotAFunction(string difference) =>
+        new(Verify.GradientCheck, false, $"not compared: two calls on the same arguments differ ({difference}), so the function has no derivative " +
+            "to check; it depends on something besides its arguments, or writes one of them");
 
     /// <summary>How a result of the backward pass without dL/dx is marked, and what that is.</summary>
     internal const string WithoutDx = " without dx",

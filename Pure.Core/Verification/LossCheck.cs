@@ -17,6 +17,9 @@ internal static class LossCheck
         var before = Inputs(output, targets);
         var gradient = Compare.Guard(Verify.GradientCheck, () =>
         {
+            double v1 = loss.Value(output, targets), v2 = loss.Value(output, targets);
+            if (BitConverter.DoubleToInt64Bits(v1) != BitConverter.DoubleToInt64Bits(v2))
+                return LayerCheck.NotAFunction($"the value: first call {Compare.R(v1)}, second call {Compare.R(v2)}");
             var analytic = loss.ValueAndGrad(output, targets).Gradient;
             var numeric = NumericGrad.OfInput(o => loss.Value(o, targets), output, Verify.Step);
             var tally = new Compare.GradientTally();

@@ -66,7 +66,8 @@ public static class Verify
     /// parameter) from <see cref="Layers.Layer.Backward{T}(Layers.LayerSpec, IReadOnlyList{Tensors.NdArray{T}}, Tensors.NdArray{T}, Tensors.NdArray{T}, Random.RandomKey?, Kernels.Parallelism?)"/> against central differences of L, and the
     /// parameters' gradients again from a backward pass without dx (<see cref="BackwardArgs{T}.InputGradient"/> false, DX empty), as
     /// a model runs its first layer with parameters; the detail names the worst entry ("weight[2] without dx" for the latter). Checks
-    /// (2) and (4) run that pass too.
+    /// (2) and (4) run that pass too. First, two forward passes on the same arguments must give the same bits: a forward with state
+    /// outside its arguments (a counter, a cache) or one that writes its input has no derivative to compare, and the check says so.
     /// Inputs are drawn uniform in ±[<see cref="InputMargin"/>, 2] (away from 0) so ReLU-like kinks at 0 are not straddled. A kink
     /// elsewhere, at k, is straddled only when |x − k| &lt; <see cref="Step"/> (about 10⁻⁶ per element of the draw), and max-pooling
     /// ties only when two inputs of a window are that close: rare, but a seed may find one. For a layer with kinks where inputs
@@ -127,7 +128,7 @@ public static class Verify
     /// <param name="targets">[rows, …]: class labels or values, as <paramref name="loss"/> expects them.</param>
     /// <param name="seed">Draws the outputs (uniform in [−2, 2]).</param>
     /// <remarks>The checks, in order: <b>(1) gradient</b>: the pure <see cref="LossSpec.ValueAndGrad{T}(NdArray{T}, NdArray{T})"/>'s
-    /// gradient against central differences of the value (the worst entry named); <b>(2) pure vs in place</b>: the span form
+    /// gradient against central differences of the value (the worst entry named), once two calls have given the same value; <b>(2) pure vs in place</b>: the span form
     /// <see cref="LossSpec.ValueAndGrad{T}(in LossArgs{T})"/>, on a gradient destination pre-filled with NaN and NaN scratch, then again
     /// on the same buffers, returns the pure value and gradient bit for bit; <b>(3) no input written</b>: outputs and targets unchanged.</remarks>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>

@@ -613,4 +613,29 @@ public sealed class LayerCheckTests
         Assert.StartsWith("16 elements agree; worst dx[", r[Verify.GradientCheck]!.Detail);
         Assert.Equal("y, dx and 0 gradient(s) equal the driver's bits, on NaN-filled and on reused destinations (scratch 0 bytes, 0xCD-filled)", r[Verify.PureVsInPlace]!.Detail);
     }
+
+    // ---- A forward that is not a function of its arguments ------------------------------------------------------------
+
+    /// <summary>The identity plus a hidden counter's parity (1e-3 on every other call): state outside the arguments.</summary>
+    private sealed record Counting : ActivationSpec
+    {
+        private int calls;
+        public override string Kind => "counting";
+        public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads)
+        {
+            T bump = T.CreateChecked(1e-3 * (calls++ % 2));
+            for (int i = 0; i < x.Length; i++) y[i] = x[i] + bump;
+        }
+        public override void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads) => dy.CopyTo(dx);
+    }
+
+    [Fact]
+    public void A_forward_with_hidden_state_is_not_compared_with_central_differences_and_the_check_says_why()
+    {
+        var r = Verify.Layer(new Counting(), Width4, rows: 2);
+        Assert.False(r.Passed);
+        Assert.Matches(@"^not compared: two calls on the same arguments differ \(y\[0, 0\] differs: first call \S+, second call \S+ \(8 of 8 elements differ\)\), " +
+            "so the function has no derivative to check; it depends on something besides its arguments, or writes one of them$", r[Verify.GradientCheck]!.Detail);
+        Assert.False(r[Verify.PureVsInPlace]!.Passed);   // and the bit checks see it too
+    }
 }

@@ -198,4 +198,21 @@ public sealed class LossCheckTests
         Assert.Equal("targets", rows.ParamName);
         Assert.StartsWith("targets must be [2, …] (the outputs' rows), got [3, 3]", rows.Message);
     }
+
+    /// <summary>MSE plus 1e-3 on every other call, from a counter the loss keeps: not a function of its arguments.</summary>
+    private sealed record CountingMse : LossSpec
+    {
+        private int calls;
+        public override string Kind => "counting-mse";
+        public override T ValueAndGrad<T>(in LossArgs<T> a) => new Mse().ValueAndGrad(a) + T.CreateChecked(1e-3 * (calls++ % 2));
+    }
+
+    [Fact]
+    public void A_loss_with_hidden_state_is_not_compared_with_central_differences_and_the_check_says_why()
+    {
+        var r = Verify.Loss(new CountingMse(), Shape.Of(3), Targets);
+        Assert.Matches(@"^not compared: two calls on the same arguments differ \(the value: first call \S+, second call \S+\), so the function has no derivative to check; ",
+            r[Verify.GradientCheck]!.Detail);
+        Assert.False(r[Verify.PureVsInPlace]!.Passed);
+    }
 }
