@@ -186,7 +186,8 @@ public readonly ref struct BackwardArgs<T> where T : unmanaged, IFloatingPointIe
     public ReadOnlySpan<T> DY { get; }
     /// <summary>The destination of dL/dx, [rows, …input] (empty when not wanted): write every element.</summary>
     public Span<T> DX { get; }
-    /// <summary>Whether dL/dx is wanted (a model's first layer with parameters is not asked for it: its input is data).</summary>
+    /// <summary>Whether dL/dx is wanted (a model's first layer with parameters is not asked for it: its input is data). The
+    /// parameters' gradients are wanted either way: a backward that returns early without dx leaves them unwritten.</summary>
     public bool InputGradient { get; }
     /// <summary>The scratch the forward pass wrote.</summary>
     public Span<byte> Scratch { get; }

@@ -36,21 +36,27 @@ internal static class Compare
     /// <summary>Collects a gradient check over several arrays: the worst element relative to its tolerance, and the failures.</summary>
     public sealed class GradientTally
     {
-        private string? worstName; private int worstIndex; private ImmutableArray<int> worstShape; private double worstA, worstN, worstExcess = -1;
-        private int failures; private long total;
+        private string? worstName, worstNote; private int worstIndex; private ImmutableArray<int> worstShape; private double worstA, worstN, worstExcess = -1;
+        private int failures; private long total, noted;
 
-        public void Add(string name, ImmutableArray<int> shape, ReadOnlySpan<double> analytic, ReadOnlySpan<double> numeric)
+        private string? notes;
+
+        /// <summary>Adds an array's elements; <paramref name="note"/> (how they were computed, when not as the others were) follows
+        /// an element's position where it is named, and the count of such elements in a passing detail.</summary>
+        public void Add(string name, ImmutableArray<int> shape, ReadOnlySpan<double> analytic, ReadOnlySpan<double> numeric, string? note = null)
         {
+            notes ??= note;
             for (int i = 0; i < analytic.Length; i++)
             {
                 double a = analytic[i], n = numeric[i];
                 bool finite = double.IsFinite(a) && double.IsFinite(n);
                 double excess = finite ? Math.Abs(a - n) / Tolerance(a, n) : double.PositiveInfinity;
                 total++;
+                if (note is not null) noted++;
                 if (!(excess <= 1)) failures++;
                 if (excess > worstExcess)   // the first element always is: its excess is ≥ 0 or +∞
                 {
-                    worstExcess = excess; worstName = name; worstIndex = i; worstShape = shape; worstA = a; worstN = n;
+                    worstExcess = excess; worstName = name; worstNote = note; worstIndex = i; worstShape = shape; worstA = a; worstN = n;
                 }
             }
         }
@@ -58,11 +64,14 @@ internal static class Compare
         public CheckResult Result(string check)
         {
             if (worstName is null) return new CheckResult(check, true, "nothing to differentiate (no elements)");
-            string at = $"{worstName}{Position(worstIndex, worstShape)}: analytic {R(worstA)}, numeric {R(worstN)}";
+            string at = $"{worstName}{Position(worstIndex, worstShape)}{worstNote}: analytic {R(worstA)}, numeric {R(worstN)}";
             return failures == 0
-                ? new CheckResult(check, true, $"{total} elements agree; worst {at} ({worstExcess.ToString("G2", CultureInfo.InvariantCulture)} of the tolerance)")
-                : new CheckResult(check, false, $"worst {at}, |a − n| = {R(Math.Abs(worstA - worstN))} > tolerance {R(Tolerance(worstA, worstN))} " +
-                    $"(atol {R(Verify.Atol)}, rtol {R(Verify.Rtol)}, h {R(Verify.Step)}); {failures} of {total} elements fail");
+                ? new CheckResult(check, true, $"{total} elements agree{(noted > 0 ? $", {noted} of them computed{notes}" : "")}; worst {at} ({worstExcess.ToString("G2", CultureInfo.InvariantCulture)} of the tolerance)")
+                : double.IsFinite(worstA) && double.IsFinite(worstN)
+                ? new CheckResult(check, false, $"worst {at}, |a − n| = {R(Math.Abs(worstA - worstN))} > tolerance {R(Tolerance(worstA, worstN))} " +
+                    $"(atol {R(Verify.Atol)}, rtol {R(Verify.Rtol)}, h {R(Verify.Step)}); {failures} of {total} elements fail")
+                : new CheckResult(check, false, $"worst {at}: not finite (NaN or ∞ in the {(double.IsFinite(worstN) ? "analytic gradient" : "value, or its central difference")}: " +
+                    $"an input outside the op's domain gives that; Verify.Layer(layer, x) and Verify.Loss(loss, output, targets) take inputs of your own); {failures} of {total} elements fail");
         }
     }
 

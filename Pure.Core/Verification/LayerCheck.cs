@@ -7,7 +7,7 @@ using NeuralPure.Tensors;
 
 namespace NeuralPure.Verification;
 
-/// <summary><see cref="Verify.Layer"/>'s checks.</summary>
+/// <summary>The checks of <c>Verify.Layer</c> (both overloads).</summary>
 internal static class LayerCheck
 {
     private sealed record Setup(LayerSpec Layer, Shape Input, Shape Output, int Rows, ImmutableArray<ParamShape> Shapes, ImmutableArray<NdArray<double>> Params,
@@ -23,12 +23,25 @@ internal static class LayerCheck
             var (dx, grads, _) = Layers.Layer.Backward(Layer, Params, State, X, Cotangent, Key, threads);
             return (dx, grads);
         }
+
+        /// <summary>The driver's backward without dL/dx (<see cref="BackwardArgs{T}.InputGradient"/> false), as a model runs its first
+        /// layer with parameters (its input is data): the parameters' gradients only.</summary>
+        public ImmutableArray<NdArray<double>> GradientsWithoutDx(Parallelism threads)
+        {
+            int n = threads.EffectiveThreads;
+            var pass = Layers.Layer.Run(Layer, Input, Output, [.. Params.Select(p => p.Buffer)], X, Key, n, [.. State.Select(a => a.ToArray())]);
+            return pass.Back(Cotangent, inputGradient: false, n).Grads;
+        }
     }
 
-    public static VerificationReport Run(LayerSpec layer, Shape input, int rows, ulong seed, bool training)
+    /// <summary>The checks on <paramref name="rows"/> examples of shape <paramref name="input"/>: x is <paramref name="givenX"/> when
+    /// the caller gives it, else drawn away from zero; the parameters <paramref name="givenParams"/> when given, else Init's.</summary>
+    public static VerificationReport Run(LayerSpec layer, Shape input, int rows, ulong seed, bool training,
+        NdArray<double>? givenX = null, IReadOnlyList<NdArray<double>>? givenParams = null)
     {
         var keys = RandomKey.FromSeed(seed).Split(5);
-        string subject = $"layer {layer.Kind} ({layer}) on {rows} × {input}, seed {seed}{(training ? ", training" : "")}";
+        string given = givenX is null ? "" : givenParams is null ? " (x given)" : " (x and parameters given)";
+        string subject = $"layer {layer.Kind} ({layer}) on {rows} × {input}{given}, seed {seed}{(training ? ", training" : "")}";
         Shape output; ImmutableArray<ParamShape> shapes, stateShapes; ImmutableArray<NdArray<double>> ps, state;
         CheckResult shapesCheck;
         try
@@ -39,6 +52,11 @@ internal static class LayerCheck
             stateShapes = layer.State(input);
             state = stateShapes.IsDefault ? default : layer.InitState<double>(input);
             shapesCheck = ShapesCheck(layer, input, rows, shapes, ps, stateShapes, state, keys[1]);
+            if (shapesCheck.Passed && givenParams is not null)
+            {
+                if (GivenMisfit(shapes, givenParams) is { } dg) shapesCheck = new(Verify.Shapes, false, dg);
+                else ps = [.. givenParams];
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -46,7 +64,7 @@ internal static class LayerCheck
         }
         if (!shapesCheck.Passed) return NotRun(subject, shapesCheck);
 
-        var x = AwayFromZero(keys[0], rows * input.Size, input.Batch(rows));
+        var x = givenX ?? AwayFromZero(keys[0], rows * input.Size, input.Batch(rows));
         var c = Sampling.Uniform<double>(keys[2], -1, 1, [.. output.Batch(rows)]);
         var s = new Setup(layer, input, output, rows, shapes, ps, x, c, training ? keys[3] : null, stateShapes, state);
 
@@ -99,6 +117,16 @@ internal static class LayerCheck
             $"{(stateShapes.Length == 0 ? "" : "; state " + List(stateShapes))}; scratch {scratch} bytes");
     }
 
+    /// <summary>Why the caller's parameters are not one array per declared parameter, of its shape (null: they are).</summary>
+    private static string? GivenMisfit(ImmutableArray<ParamShape> shapes, IReadOnlyList<NdArray<double>> given)
+    {
+        if (given.Count != shapes.Length)
+            return $"{given.Count} parameter arrays given for {shapes.Length} declared ({(shapes.Length == 0 ? "none" : string.Join(", ", shapes.Select(p => p.Name)))})";
+        for (int i = 0; i < given.Count; i++)
+            if (!given[i].Shape.SequenceEqual(shapes[i].Shape.Dims)) return $"the {shapes[i].Name} given is {given[i].ShapeText}, declared {shapes[i].Shape}";
+        return null;
+    }
+
     private static string List(ImmutableArray<ParamShape> shapes) => string.Join(", ", shapes.Select(p => $"{p.Name} {p.Shape}"));
 
     /// <summary>Why the arrays <paramref name="init"/> returned are not one per entry <paramref name="declare"/> declared, of its
@@ -127,6 +155,9 @@ internal static class LayerCheck
     private static CheckResult Gradient(Setup s)
     {
         var one = Parallelism.SingleThread;
+        var (y1, _) = s.Forward(s.Params, s.X, one);
+        var (y2, _) = s.Forward(s.Params, s.X, one);
+        if (Compare.BitDifference("y", y1.Shape, y1.Span, y2.Span, "first call", "second call") is { } again) return NotAFunction(again);
         var (dx, grads) = s.Backward(one);
         var tally = new Compare.GradientTally();
         var nx = NumericGrad.OfInput(x => Pair(s.Cotangent, s.Forward(s.Params, x, one).Y), s.X, Verify.Step);
@@ -134,8 +165,34 @@ internal static class LayerCheck
         var tree = new ParamTree<double>([.. s.Shapes.Select(p => p.Name)], s.Params);
         var np = NumericGrad.OfParameters(t => Pair(s.Cotangent, s.Forward(t.Leaves, s.X, one).Y), tree, Verify.Step);
         for (int i = 0; i < s.Params.Length; i++) tally.Add(s.Shapes[i].Name, s.Params[i].Shape, grads[i].Span, np[i].Span);
-        return tally.Result(Verify.GradientCheck);
+        if (s.Params.Length > 0)
+        {
+            var alone = WithoutDxOrSay(s, one);
+            for (int i = 0; i < s.Params.Length; i++) tally.Add(s.Shapes[i].Name, s.Params[i].Shape, alone[i].Span, np[i].Span, WithoutDx);
+        }
+        var result = tally.Result(Verify.GradientCheck);
+        return result.Passed || !result.Detail.Contains(WithoutDx + ":", StringComparison.Ordinal) ? result : new CheckResult(result.Name, false, result.Detail + WithoutDxMeans);
     }
+
+    /// <summary>The gradient check's verdict on a forward pass (a loss's value) that two calls on the same arguments give two
+    /// answers to: state outside the arguments (a counter, a cache, an unseeded random draw) or a write to its input.</summary>
+    internal static CheckResult NotAFunction(string difference) =>
+        new(Verify.GradientCheck, false, $"not compared: two calls on the same arguments differ ({difference}), so the function has no derivative " +
+            "to check; it depends on something besides its arguments, or writes one of them");
+
+    /// <summary>How a result of the backward pass without dL/dx is marked, and what that is.</summary>
+    internal const string WithoutDx = " without dx",
+        WithoutDxMeans = " (without dx: Backward with InputGradient false and DX empty, as a model runs its first layer with parameters, whose input is data)";
+
+    /// <summary>The driver's gradients without dx, or what that backward threw, said so.</summary>
+    private static ImmutableArray<NdArray<double>> WithoutDxOrSay(Setup s, Parallelism threads)
+    {
+        try { return s.GradientsWithoutDx(threads); }
+        catch (Exception e) when (e is not OutOfMemoryException) { throw WithoutDxThrew(e); }
+    }
+
+    private static InvalidOperationException WithoutDxThrew(Exception e) =>
+        new($"the backward{WithoutDx}{WithoutDxMeans} threw {e.GetType().Name}: {e.Message}", e);
 
     /// <summary>The bit check and, from the same direct calls, whether y was written during backward (null: not written).</summary>
     private static (CheckResult Pure, CheckResult? Written) PureVsInPlace(Setup s)
@@ -151,6 +208,8 @@ internal static class LayerCheck
             var y = Filled(yPure.Length, double.NaN);
             var dx = Filled(s.X.Length, double.NaN);
             var g = p.Select(a => Filled(a.Length, double.NaN)).ToArray();
+            var aPure = g.Length == 0 ? [] : WithoutDxOrSay(s, one);
+            var alone = p.Select(a => Filled(a.Length, double.NaN)).ToArray();
             var scratch = new byte[s.Layer.ScratchBytes<double>(s.Input, s.Rows)];
             scratch.AsSpan().Fill(0xCD);
             for (int run = 1; run <= 2; run++)
@@ -168,8 +227,18 @@ internal static class LayerCheck
                 if (Compare.BitDifference("dx", s.X.Shape, dxPure.Span, dx, "driver", "in place") is { } ddx) return (new(name, false, $"{ddx} (backward {when})"), written);
                 for (int i = 0; i < g.Length; i++)
                     if (Compare.BitDifference(s.Shapes[i].Name, gPure[i].Shape, gPure[i].Span, g[i], "driver", "in place") is { } dg) return (new(name, false, $"{dg} (backward {when})"), written);
+                if (g.Length == 0) continue;
+                // Without dx, after a forward pass of its own (a backward may use up its scratch): the gradients alone, dx empty.
+                state = s.State.Select(a => a.ToArray()).ToArray();
+                s.Layer.Forward(new ForwardArgs<double>(s.Rows, s.Input, s.Output, s.X.Span, y, p, scratch, s.Key, 1, state));
+                try { s.Layer.Backward(new BackwardArgs<double>(s.Rows, s.Input, s.Output, s.X.Span, y, s.Cotangent.Span, default, false, p, alone, scratch, s.Key, 1)); }
+                catch (Exception e) when (e is not OutOfMemoryException) { throw WithoutDxThrew(e); }
+                for (int i = 0; i < alone.Length; i++)
+                    if (Compare.BitDifference(s.Shapes[i].Name, aPure[i].Shape, aPure[i].Span, alone[i], "driver", "in place") is { } da)
+                        return (new(name, false, $"{da}{WithoutDx} ({when}){WithoutDxMeans}"), written);
             }
-            return (new(name, true, $"y, dx and {g.Length} gradient(s) equal the driver's bits, on NaN-filled and on reused destinations (scratch {scratch.Length} bytes, 0xCD-filled)"), written);
+            return (new(name, true, $"y, dx and {g.Length} gradient(s) equal the driver's bits, on NaN-filled and on reused destinations " +
+                $"(scratch {scratch.Length} bytes, 0xCD-filled){(g.Length == 0 ? "" : "; the gradients without dx too")}"), written);
         }
         catch (Exception e) when (e is not OutOfMemoryException) { return (Compare.Threw(name, e), written); }
     }
@@ -227,6 +296,12 @@ internal static class LayerCheck
         if (Compare.BitDifference("dx", dx1.Shape, dx1.Span, dx3.Span, "1 thread", "3 threads") is { } ddx) return new(name, false, ddx);
         for (int i = 0; i < g1.Length; i++)
             if (Compare.BitDifference(s.Shapes[i].Name, g1[i].Shape, g1[i].Span, g3[i].Span, "1 thread", "3 threads") is { } dg) return new(name, false, dg);
+        if (g1.Length > 0)
+        {
+            var (a1, a3) = (WithoutDxOrSay(s, one), WithoutDxOrSay(s, three));
+            for (int i = 0; i < a1.Length; i++)
+                if (Compare.BitDifference(s.Shapes[i].Name, a1[i].Shape, a1[i].Span, a3[i].Span, "1 thread", "3 threads") is { } da) return new(name, false, da + WithoutDx + WithoutDxMeans);
+        }
         return new(name, true, "y, dx and the gradients have the same bits with 1 and 3 threads");
     }
 

@@ -5,17 +5,21 @@ using NeuralPure.Tensors;
 
 namespace NeuralPure.Verification;
 
-/// <summary><see cref="Verify.Loss"/>'s checks.</summary>
+/// <summary>The checks of <c>Verify.Loss</c> (both overloads).</summary>
 internal static class LossCheck
 {
-    public static VerificationReport Run(LossSpec loss, Shape outputShape, NdArray<double> targets, ulong seed)
+    /// <summary>The checks on outputs drawn from <paramref name="seed"/> in [−2, 2], or on <paramref name="givenOutput"/> when the caller gives them.</summary>
+    public static VerificationReport Run(LossSpec loss, Shape outputShape, NdArray<double> targets, ulong seed, NdArray<double>? givenOutput = null)
     {
         int rows = targets.Shape[0];
-        string subject = $"loss {loss.Kind} ({loss}) on {rows} × {outputShape}, seed {seed}";
-        var output = Sampling.Uniform<double>(RandomKey.FromSeed(seed), -2, 2, [.. outputShape.Batch(rows)]);
+        string subject = $"loss {loss.Kind} ({loss}) on {rows} × {outputShape}{(givenOutput is null ? $", seed {seed}" : " (outputs given)")}";
+        var output = givenOutput ?? Sampling.Uniform<double>(RandomKey.FromSeed(seed), -2, 2, [.. outputShape.Batch(rows)]);
         var before = Inputs(output, targets);
         var gradient = Compare.Guard(Verify.GradientCheck, () =>
         {
+            double v1 = loss.Value(output, targets), v2 = loss.Value(output, targets);
+            if (BitConverter.DoubleToInt64Bits(v1) != BitConverter.DoubleToInt64Bits(v2))
+                return LayerCheck.NotAFunction($"the value: first call {Compare.R(v1)}, second call {Compare.R(v2)}");
             var analytic = loss.ValueAndGrad(output, targets).Gradient;
             var numeric = NumericGrad.OfInput(o => loss.Value(o, targets), output, Verify.Step);
             var tally = new Compare.GradientTally();

@@ -23,16 +23,19 @@ internal static class TransformCheck
         {
             var why = Compare.Threw("Init", e).Detail;
             return new VerificationReport(subject, [new(Verify.InPlaceSteps, false, "Init " + why), new(Verify.FusedSteps, false, "Init " + why),
-                new(Verify.NoInputWritten, false, "Init " + why), new(Verify.StateIsCopy, false, "Init " + why)]);
+                new(Verify.NoInputWritten, false, "Init " + why), new(Verify.Threads, false, "Init " + why), new(Verify.StateIsCopy, false, "Init " + why),
+                new(Verify.ZeroGradient, false, "Init " + why)]);
         }
         var before = Inputs(parameters, grads, state0);
         var inPlace = Compare.Guard(Verify.InPlaceSteps, () => InPlace(transform, parameters, grads, state0));
         var fused = Compare.Guard(Verify.FusedSteps, () => Fused(transform, parameters, grads, state0));
+        var threads = Compare.Guard(Verify.Threads, () => ThreadsCheck(transform, parameters, grads, state0));
         var copy = Compare.Guard(Verify.StateIsCopy, () => StateCopy(transform, parameters, grads, state0));
+        var zero = Compare.Guard(Verify.ZeroGradient, () => ZeroGradientCheck(transform, parameters, steps));
         var diff = Compare.SnapshotDifference(before, Inputs(parameters, grads, state0), "before", "after");
         var noWrite = diff is null ? new CheckResult(Verify.NoInputWritten, true, "the gradients, the parameters and the state passed to Open are unchanged")
             : new CheckResult(Verify.NoInputWritten, false, $"an input was written: {diff}");
-        return new VerificationReport(subject, [inPlace, fused, noWrite, copy]);
+        return new VerificationReport(subject, [inPlace, fused, noWrite, threads, copy, zero]);
     }
 
     private static List<Compare.Entry> Inputs(ParamTree<double> parameters, ParamTree<double>[] grads, OptState state) =>
@@ -95,6 +98,76 @@ internal static class TransformCheck
         }
         if (StateDifference(state, work.State(), "pure", "fused") is { } ds) return new(name, false, $"after {grads.Length} steps: {ds}");
         return new(name, true, $"{grads.Length} fused steps give the parameters and state of the pure updates and ApplyUpdates");
+    }
+
+    /// <summary>The training fold hands its thread budget to the workspace (<see cref="UpdateArgs{T}.Threads"/>) while the pure
+    /// Update runs on one thread: two workspaces, one given 1 thread and one 3, stepped side by side on the same gradients, must
+    /// give the same updates (the fused form: parameters) and state, bit for bit.</summary>
+    private static CheckResult ThreadsCheck(GradientTransform transform, ParamTree<double> parameters, ParamTree<double>[] grads, OptState state0)
+    {
+        const string name = Verify.Threads;
+        var p = Buffers(parameters);
+        if (SideBySide(transform.Open(state0, parameters) ?? throw new InvalidOperationException("Open returned null"),
+                transform.Open(state0, parameters)!, parameters, grads, p, p, applies: false) is { } d)
+            return new(name, false, d);
+        if (transform.OpenApplying(state0, parameters) is not { } fused)
+            return new(name, true, $"{grads.Length} steps give the same updates and state with 1 and 3 threads");
+        if (SideBySide(fused, transform.OpenApplying(state0, parameters)!, parameters, grads, Copies(parameters), Copies(parameters), applies: true) is { } df)
+            return new(name, false, "fused form: " + df);
+        return new(name, true, $"{grads.Length} steps give the same updates and state with 1 and 3 threads (plain and fused forms)");
+    }
+
+    /// <summary>Steps <paramref name="one"/> with 1 thread and <paramref name="three"/> with 3 on the same gradients and describes
+    /// the first difference in the updates (or, for a fused form, the parameters) or the state (null: none).</summary>
+    private static string? SideBySide(TransformWorkspace<double> one, TransformWorkspace<double> three, ParamTree<double> parameters, ParamTree<double>[] grads,
+        double[][] p1, double[][] p3, bool applies)
+    {
+        var u1 = Copies(grads[0]); var u3 = Copies(grads[0]);
+        for (int k = 0; k < grads.Length; k++)
+        {
+            Load(grads[k], u1); Load(grads[k], u3);
+            one.Update(new UpdateArgs<double>(parameters.Names, u1, p1, applies, threads: 1));
+            three.Update(new UpdateArgs<double>(parameters.Names, u3, p3, applies, threads: 3));
+            var (what, a, b) = applies ? ("parameters", p1, p3) : ("updates", u1, u3);
+            for (int j = 0; j < a.Length; j++)
+                if (Compare.BitDifference($"{what} '{parameters.Names[j]}'", parameters[j].Shape, a[j], b[j], "1 thread", "3 threads") is { } d) return $"step {k + 1}: {d}";
+        }
+        return StateDifference(one.State(), three.State(), "1 thread", "3 threads") is { } ds ? $"after {grads.Length} steps: {ds}" : null;
+    }
+
+    /// <summary>The law every built-in obeys: from <see cref="GradientTransform.Init{T}"/>, zero gradients at zero parameters give
+    /// zero updates, step after step (nothing pulls and there is no weight to decay), and a fused form leaves the parameters at 0.
+    /// A sign taken as +1 at 0, a constant added, or a 0/0 (an ε of 0) moves them.</summary>
+    private static CheckResult ZeroGradientCheck(GradientTransform transform, ParamTree<double> parameters, int steps)
+    {
+        const string name = Verify.ZeroGradient;
+        var zeros = parameters.ZerosLike();
+        var state = transform.Init(zeros);
+        for (int k = 1; k <= steps; k++)
+        {
+            (var u, state) = transform.Update(zeros, state, zeros);
+            if (NonZero("updates", u.Names, u.Leaves.Select(l => l.Buffer).ToArray(), zeros) is { } d) return new(name, false, $"step {k}: {d}");
+        }
+        if (transform.OpenApplying(transform.Init(zeros), zeros) is not { } fused)
+            return new(name, true, $"{steps} steps of zero gradients at zero parameters give zero updates");
+        var p = Copies(zeros); var g = Copies(zeros);
+        for (int k = 1; k <= steps; k++)
+        {
+            Load(zeros, g);
+            fused.Update(new UpdateArgs<double>(zeros.Names, g, p, writableParameters: true, threads: 1));
+            if (NonZero("parameters", zeros.Names, p, zeros) is { } d) return new(name, false, $"fused form: step {k}: {d}");
+        }
+        return new(name, true, $"{steps} steps of zero gradients at zero parameters give zero updates, and the fused form leaves the parameters at 0");
+    }
+
+    /// <summary>The first element that is not 0 (NaN is not), described with how many are not, or null when all are 0.</summary>
+    private static string? NonZero(string what, ImmutableArray<string> names, double[][] arrays, ParamTree<double> like)
+    {
+        int count = 0, total = 0; string? first = null;
+        for (int j = 0; j < arrays.Length; j++)
+            for (int i = 0; i < arrays[j].Length; i++, total++)
+                if (!(arrays[j][i] == 0) && count++ == 0) first = $"{what} '{names[j]}'{Compare.Position(i, like[j].Shape)} is {Compare.R(arrays[j][i])}";
+        return first is null ? null : $"{first}, not 0, for zero gradients at zero parameters ({count} of {total} elements are not 0)";
     }
 
     private static CheckResult StateCopy(GradientTransform transform, ParamTree<double> parameters, ParamTree<double>[] grads, OptState state0)

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Xunit;
 
 namespace NeuralPure.Properties.Readme;
@@ -23,6 +24,43 @@ public sealed class ReadmeExampleTests
         var readme = File.ReadAllText(RepoFile("README.md")).Replace("\r\n", "\n");
         var sample = File.ReadAllText(RepoFile("samples", "CoreFold", "Program.cs")).Replace("\r\n", "\n").Trim();
         Assert.Contains("```csharp\n" + sample + "\n```", readme);
+    }
+
+    /// <summary>The kit's xunit example: its usings compile in the sample's tests (which use FsCheck and xunit as a user's do), and
+    /// its two tests are there verbatim, so the form the README recommends is the one that runs.</summary>
+    [Fact]
+    public void Readme_kit_tests_are_the_samples_tests_verbatim()
+    {
+        var readme = File.ReadAllText(RepoFile("README.md")).Replace("\r\n", "\n");
+        const string intro = "In your own xunit test, with FsCheck choosing the shapes and seeds";
+        int at = readme.IndexOf(intro, StringComparison.Ordinal);
+        Assert.True(at >= 0, "the README's kit example is gone");
+        int open = readme.IndexOf("```csharp\n", at, StringComparison.Ordinal) + "```csharp\n".Length;
+        var block = readme[open..readme.IndexOf("\n```", open, StringComparison.Ordinal)].Split('\n');
+        var tests = File.ReadAllText(RepoFile("Pure.Properties", "Samples", "CustomOpsTests.cs")).Replace("\r\n", "\n");
+        foreach (var name in block[0].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            Assert.Contains(name + ";", tests);
+        var body = string.Join('\n', block.Skip(2).Select(l => l.Length == 0 ? l : "    " + l));
+        Assert.Contains(body, tests);
+        // Each check throws its report: a property that returns .Passed fails with "Expected true, got false" and no report.
+        Assert.Equal(Regex.Count(body, @"Verify\.\w+\("), Regex.Count(body, @"\.ThrowIfFailed\(\);"));
+        Assert.DoesNotContain(".Passed", body);
+    }
+
+    /// <summary>The tolerance the README and docs/architecture.md state is the kit's (Verify.Step, Atol, Rtol), in their words.</summary>
+    [Fact]
+    public void The_documented_gradient_tolerance_is_the_kits()
+    {
+        static string E(double v)
+        {
+            int exponent = (int)Math.Round(Math.Log10(v));
+            Assert.Equal(Math.Pow(10, exponent), v);   // the docs write powers of ten
+            return $"1e{exponent}";
+        }
+        string rule = $"|a − n| ≤ {E(NeuralPure.Verification.Verify.Atol)} + {E(NeuralPure.Verification.Verify.Rtol)}·max(|a|, |n|)";
+        static string Text(params string[] path) => Regex.Replace(File.ReadAllText(RepoFile(path)), @"\s+", " ");   // lines wrap anywhere
+        Assert.Contains($"step h = {E(NeuralPure.Verification.Verify.Step)}; an element passes when {rule}", Text("README.md"));
+        Assert.Contains($"(step {E(NeuralPure.Verification.Verify.Step)}; an element passes when {rule})", Text("docs", "architecture.md"));
     }
 
     [Fact]

@@ -238,12 +238,41 @@ public sealed class CustomOpsTests
         SameBits(folded.Params, outcome.Parameters, "Fitter.Fit vs Step folded by hand");
     }
 
-    // The README's two kit tests, verbatim.
+    // The README's two kit tests, verbatim (ReadmeExampleTests holds the README to them).
     [Fact]
     public void Swish_passes_the_kit() => Verify.Layer(new SwishSpec(), Shape.Of(8)).ThrowIfFailed();
 
     [Property]
-    public Property Swish_passes_the_kit_for_any_beta_and_width() =>
-        Prop.ForAll(Gen.Zip(Gen.Choose(1, 16), Gen.Choose(1, 30)).ToArbitrary(), t =>
-            Verify.Layer(new SwishSpec(Beta: t.Item2 / 10.0), Shape.Of(t.Item1), seed: (ulong)t.Item2).Passed);
+    public void Swish_passes_the_kit_for_any_beta_width_and_seed(PositiveInt width, NonZeroInt beta, ulong seed) =>
+        Verify.Layer(new SwishSpec(Beta: beta.Get / 10.0), Shape.Of(width.Get), seed: seed).ThrowIfFailed();
+
+    /// <summary>Swish whose β is ignored by the backward from the third feature on (dx there is SiLU's): wrong for width ≥ 3
+    /// unless β = 1, whatever the seed.</summary>
+    private sealed record SwishWrongFromThirdFeature(double Beta) : LayerSpec
+    {
+        public override string Kind => "swish-wrong-from-3";
+        public override Shape OutputShape(Shape input) => input;
+        public override void Forward<T>(in ForwardArgs<T> a) => new SwishSpec(Beta).Apply(a.X, a.Y, 1);
+        public override void Backward<T>(in BackwardArgs<T> a)
+        {
+            new SwishSpec(Beta).Gradient(a.X, a.Y, a.DY, a.DX, 1);
+            int w = a.Input.Size;
+            var silu = new T[a.DX.Length];
+            new SwishSpec(1).Gradient(a.X, a.Y, a.DY, silu, 1);
+            for (int i = 0; i < a.DX.Length; i++) if (i % w >= 2) a.DX[i] = silu[i];
+        }
+    }
+
+    [Fact]
+    public void In_the_readmes_form_a_failing_property_reports_the_shrunk_case_with_its_table()
+    {
+        var e = Assert.ThrowsAny<Exception>(() =>
+            Prop.ForAll<PositiveInt, NonZeroInt, ulong>((width, beta, seed) =>
+                Verify.Layer(new SwishWrongFromThirdFeature(Beta: beta.Get / 10.0), Shape.Of(width.Get), seed: seed).ThrowIfFailed())
+            .QuickCheckThrowOnFailure());
+        // Shrunk to the smallest failing case (or found there first, when FsCheck says only "Original:").
+        Assert.Matches(@"(Shrunk|Original):\r?\n\(PositiveInt 3, NonZeroInt 1, 0UL\)", e.Message);
+        Assert.Contains("layer swish-wrong-from-3 (SwishWrongFromThirdFeature { Kind = swish-wrong-from-3, Beta = 0.1 }) on 4 × [3], seed 0: FAILED (1 of 6 checks)", e.Message);
+        Assert.Matches(@"✗ gradient vs central differences  worst dx\[\d, 2\]: analytic \S+, numeric \S+, ", e.Message);
+    }
 }

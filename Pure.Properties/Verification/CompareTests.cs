@@ -94,10 +94,11 @@ public sealed class CompareTests
     {
         var t = new Compare.GradientTally();
         t.Add("a", [3], [1, 9, double.NaN], [1, 1, 1]);
-        Assert.StartsWith("worst a[2]: analytic NaN, numeric 1, |a − n| = NaN > tolerance NaN ", t.Result("g").Detail);
+        Assert.StartsWith("worst a[2]: analytic NaN, numeric 1: not finite (NaN or ∞ in the analytic gradient: an input outside the op's domain gives that; " +
+            "Verify.Layer(layer, x) and Verify.Loss(loss, output, targets) take inputs of your own)", t.Result("g").Detail);
         var u = new Compare.GradientTally();
         u.Add("a", [2], [1, 1], [1, double.PositiveInfinity]);
-        Assert.StartsWith("worst a[1]: analytic 1, numeric Infinity, ", u.Result("g").Detail);
+        Assert.StartsWith("worst a[1]: analytic 1, numeric Infinity: not finite (NaN or ∞ in the value, or its central difference: ", u.Result("g").Detail);
         Assert.EndsWith("; 1 of 2 elements fail", u.Result("g").Detail);
     }
 

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
@@ -11,7 +12,7 @@ using static NeuralPure.Properties.Support.ReportChecks;
 
 namespace NeuralPure.Properties.Verification;
 
-/// <summary><see cref="Verify.Layer"/> on user-style layers that each break one part of the layer contract: the report fails on
+/// <summary><c>Verify.Layer</c> on user-style layers that each break one part of the layer contract: the report fails on
 /// the check that owns that part, names the entry and shows its values, and the other checks still pass.</summary>
 public sealed class LayerCheckTests
 {
@@ -19,7 +20,8 @@ public sealed class LayerCheckTests
     public enum Fault
     {
         None, WrongDx, WrongWeightGradient, LeavesDxUnwritten, LeavesGradientUnwritten, AccumulatesUnlessNaN, WritesDy, WritesY,
-        WritesWeight, WritesX, ReadsScratch, DxByThreads, GradientByThreads, BackwardThrows,
+        WritesWeight, WritesX, ReadsScratch, DxByThreads, GradientByThreads, BackwardThrows, ReturnsWithoutDx, ZeroGradientsWithoutDx, WritesDxUnasked,
+        GradientByThreadsWithoutDx,
     }
 
     /// <summary>y = w ⊙ x for each example, w [width] drawn in [0.5, 1.5]; dx = w ⊙ dy and dw = Σ over rows of x ⊙ dy — written
@@ -45,10 +47,13 @@ public sealed class LayerCheckTests
         public override void Backward<T>(in BackwardArgs<T> a)
         {
             if (Fault == Fault.BackwardThrows) throw new InvalidOperationException("backward is not written yet");
+            if (Fault == Fault.ReturnsWithoutDx && !a.InputGradient) return;   // "nothing to do without dx": the gradients are left as they were
+            if (Fault == Fault.ZeroGradientsWithoutDx && !a.InputGradient) { a.Gradient(0).Clear(); return; }
+            if (Fault == Fault.WritesDxUnasked) a.DX[0] = T.Zero;             // before looking at InputGradient
             int w = a.Input.Size;
             var p = a.Parameter(0);
             var g = a.Gradient(0);
-            if (Fault == Fault.WritesY) Writable(a.Y)[0] += T.IsNaN(a.DX[0]) ? T.One : T.One + T.One;   // +1 on a fresh dx, +2 on a reused one
+            if (Fault == Fault.WritesY) Writable(a.Y)[0] += a.InputGradient && T.IsNaN(a.DX[0]) ? T.One : T.One + T.One;   // +1 on a fresh dx, +2 on a reused one
             int nx = Fault == Fault.LeavesDxUnwritten ? a.DX.Length - 1 : a.DX.Length;
             for (int i = 0; i < nx; i++) a.DX[i] = p[i % w] * a.DY[i];
             int ng = Fault == Fault.LeavesGradientUnwritten ? w - 1 : w;
@@ -61,11 +66,12 @@ public sealed class LayerCheckTests
             var threads = T.CreateChecked(a.Threads);
             switch (Fault)
             {
-                case Fault.WrongDx: a.DX[5] += T.One; break;
+                case Fault.WrongDx when a.InputGradient: a.DX[5] += T.One; break;
                 case Fault.WrongWeightGradient: g[2] += g[2]; break;
                 case Fault.WritesDy: Writable(a.DY)[0] += T.One; break;
                 case Fault.DxByThreads: foreach (ref var d in a.DX) d *= threads; break;
                 case Fault.GradientByThreads: foreach (ref var d in g) d *= threads; break;
+                case Fault.GradientByThreadsWithoutDx when !a.InputGradient: foreach (ref var d in g) d *= threads; break;
             }
         }
     }
@@ -84,8 +90,8 @@ public sealed class LayerCheckTests
         Assert.Equal("layer scale (Scale { Kind = scale, Fault = None }) on 3 × [4], seed 1", r.Subject);
         Assert.Equal([Verify.GradientCheck, Verify.PureVsInPlace, Verify.NoInputWritten, Verify.Threads, Verify.Shapes, Verify.SharedBuffers], r.Checks.Select(c => c.Name));
         Assert.Equal("claims neither BackwardInPlace nor IsView: the fold gives it buffers of its own", r[Verify.SharedBuffers]!.Detail);
-        Assert.Matches(@"^16 elements agree; worst (dx|weight)\[[0-9, ]+\]: analytic \S+, numeric \S+ \([0-9.E-]+ of the tolerance\)$", r[Verify.GradientCheck]!.Detail);
-        Assert.Equal("y, dx and 1 gradient(s) equal the driver's bits, on NaN-filled and on reused destinations (scratch 0 bytes, 0xCD-filled)", r[Verify.PureVsInPlace]!.Detail);
+        Assert.Matches(@"^20 elements agree, 4 of them computed without dx; worst (dx|weight)\[[0-9, ]+\]: analytic \S+, numeric \S+ \([0-9.E-]+ of the tolerance\)$", r[Verify.GradientCheck]!.Detail);
+        Assert.Equal("y, dx and 1 gradient(s) equal the driver's bits, on NaN-filled and on reused destinations (scratch 0 bytes, 0xCD-filled); the gradients without dx too", r[Verify.PureVsInPlace]!.Detail);
         Assert.Equal("x, the parameters, dy and y (in backward) are unchanged", r[Verify.NoInputWritten]!.Detail);
         Assert.Equal("y, dx and the gradients have the same bits with 1 and 3 threads", r[Verify.Threads]!.Detail);
         Assert.Equal("output [4]; parameters weight [4]; scratch 0 bytes", r[Verify.Shapes]!.Detail);
@@ -162,7 +168,7 @@ public sealed class LayerCheckTests
     {
         var r = Check(Fault.WrongDx);
         OnlyFails(r, Verify.GradientCheck);
-        var m = Matched(r[Verify.GradientCheck]!.Detail, @"^worst dx\[1, 1\]: analytic (\S+), numeric (\S+), \|a − n\| = (\S+) > tolerance (\S+) \(atol 1E-06, rtol 0\.0001, h 1E-06\); 1 of 16 elements fail$");
+        var m = Matched(r[Verify.GradientCheck]!.Detail, @"^worst dx\[1, 1\]: analytic (\S+), numeric (\S+), \|a − n\| = (\S+) > tolerance (\S+) \(atol 1E-06, rtol 0\.0001, h 1E-06\); 1 of 20 elements fail$");
         double a = Number(m[1]), n = Number(m[2]);
         Assert.InRange(a - n, 1 - 1e-6, 1 + 1e-6);   // dx[5] is off by exactly one
         Assert.Equal(R(Math.Abs(a - n)), m[3]);
@@ -174,7 +180,7 @@ public sealed class LayerCheckTests
     {
         var r = Check(Fault.WrongWeightGradient);
         OnlyFails(r, Verify.GradientCheck);
-        var m = Matched(r[Verify.GradientCheck]!.Detail, @"^worst weight\[2\]: analytic (\S+), numeric (\S+), .*; 1 of 16 elements fail$");
+        var m = Matched(r[Verify.GradientCheck]!.Detail, @"^worst weight\[2\]: analytic (\S+), numeric (\S+), .*; 2 of 20 elements fail$");   // with dx and without
         double a = Number(m[1]), n = Number(m[2]);
         Assert.Equal(2 * n, a, 1e-6);
     }
@@ -462,5 +468,174 @@ public sealed class LayerCheckTests
         Assert.False(r[Verify.Shapes]!.Passed);
         Assert.StartsWith("threw ArgumentException: ", r[Verify.Shapes]!.Detail);
         Assert.All(r.Checks.Take(4), c => Assert.Equal("not run: " + Verify.Shapes + " failed", c.Detail));
+    }
+
+    // ---- Inputs given by the caller -----------------------------------------------------------------------------------
+
+    /// <summary>y = √x, defined for x &gt; 0; dx = dy / (2y).</summary>
+    private sealed record Sqrt : ActivationSpec
+    {
+        public override string Kind => "sqrt";
+        public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads) { for (int i = 0; i < x.Length; i++) y[i] = T.Sqrt(x[i]); }
+        public override void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads)
+        {
+            for (int i = 0; i < x.Length; i++) dx[i] = dy[i] / (y[i] + y[i]);
+        }
+    }
+
+    [Fact]
+    public void A_layer_defined_only_for_positive_inputs_is_checked_on_inputs_given_and_the_draw_says_where_to_give_them()
+    {
+        var drawn = Verify.Layer(new Sqrt(), Width4);
+        OnlyFails(drawn, Verify.GradientCheck);   // the draw has both signs: √ of a negative is NaN
+        Assert.Matches(@"^worst dx\[\d, \d\]: analytic \S+, numeric NaN: not finite \(NaN or ∞ in the value, or its central difference: an input outside the op's domain " +
+            @"gives that; Verify\.Layer\(layer, x\) and Verify\.Loss\(loss, output, targets\) take inputs of your own\); 16 of 16 elements fail$", drawn[Verify.GradientCheck]!.Detail);
+
+        var x = Sampling.Uniform<double>(RandomKey.FromSeed(4), 0.1, 3, 3, 4);
+        var r = Verify.Layer(new Sqrt(), x);
+        Assert.True(r.Passed, r.ToString());
+        Assert.Equal("layer sqrt (Sqrt { Kind = sqrt }) on 3 × [4] (x given), seed 1", r.Subject);
+        Assert.StartsWith("12 elements agree; ", r[Verify.GradientCheck]!.Detail);
+    }
+
+    /// <summary>f(x) = (eˣ − 1)/x, with its Taylor series 1 + x/2 + x²/6 below |x| = 0.01 where the quotient cancels — whose
+    /// derivative there drops the x/3 term: a branch the draw (|x| ≥ <see cref="Verify.InputMargin"/>) never reaches.</summary>
+    private sealed record Expm1OverX : ActivationSpec
+    {
+        public override string Kind => "expm1-over-x";
+        private static readonly double Small = 0.01;
+        public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads)
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                double v = double.CreateChecked(x[i]);
+                y[i] = T.CreateChecked(Math.Abs(v) < Small ? 1 + v / 2 + v * v / 6 : (Math.Exp(v) - 1) / v);
+            }
+        }
+        public override void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads)
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                double v = double.CreateChecked(x[i]);
+                double d = Math.Abs(v) < Small ? 0.5 : (v * Math.Exp(v) - Math.Exp(v) + 1) / (v * v);   // the bug: 1/2 + x/3 below 0.01
+                dx[i] = dy[i] * T.CreateChecked(d);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_branch_below_the_input_margin_passes_the_draw_and_is_caught_on_inputs_given_there()
+    {
+        Assert.True(Verify.Layer(new Expm1OverX(), Width4).Passed);
+        var near0 = NdArray.From<double>([-0.009, -0.004, 0.003, 0.008, 0.5, -1.2, 0.006, -0.0075], 2, 4);
+        var r = Verify.Layer(new Expm1OverX(), near0);
+        OnlyFails(r, Verify.GradientCheck);
+        Assert.Matches(@"^worst dx\[0, 0\]: analytic \S+, numeric \S+, \|a − n\| = \S+ > tolerance \S+ \(atol 1E-06, rtol 0\.0001, h 1E-06\); 6 of 8 elements fail$",
+            r[Verify.GradientCheck]!.Detail);
+    }
+
+    [Fact]
+    public void Parameters_given_are_checked_at_their_values_and_ones_that_do_not_fit_the_declaration_fail_the_shape_check()
+    {
+        var x = Sampling.Uniform<double>(RandomKey.FromSeed(5), -1, 1, 2, 4);
+        var w = NdArray.Vector(0.0, -2.5, 1e-3, 40.0);   // values Init (in [0.5, 1.5]) never draws
+        var r = Verify.Layer(new Scale(), x, [w], seed: 3);
+        Assert.True(r.Passed, r.ToString());
+        Assert.Equal("layer scale (Scale { Kind = scale, Fault = None }) on 2 × [4] (x and parameters given), seed 3", r.Subject);
+        var wrong = Verify.Layer(new Scale(Fault.WrongWeightGradient), x, [w]);
+        OnlyFails(wrong, Verify.GradientCheck);
+        Assert.StartsWith("worst weight[2]: ", wrong[Verify.GradientCheck]!.Detail);
+
+        var misfit = Verify.Layer(new Scale(), x, [NdArray.Vector(1.0, 2.0)]);
+        Assert.All(misfit.Checks, c => Assert.False(c.Passed));
+        Assert.Equal("the weight given is [2], declared [4]", misfit[Verify.Shapes]!.Detail);
+        Assert.Equal("2 parameter arrays given for 1 declared (weight)", Verify.Layer(new Scale(), x, [w, w])[Verify.Shapes]!.Detail);
+    }
+
+    [Fact]
+    public void Verify_Layer_on_inputs_given_names_a_bad_argument()
+    {
+        Assert.Equal("layer", Assert.Throws<ArgumentNullException>(() => Verify.Layer(null!, NdArray.Zeros<double>(1, 4))).ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentNullException>(() => Verify.Layer(new Sqrt(), (NdArray<double>)null!)).ParamName);
+        var empty = Assert.Throws<ArgumentException>(() => Verify.Layer(new Sqrt(), NdArray.Zeros<double>(0, 4)));
+        Assert.Equal("x", empty.ParamName);
+        Assert.StartsWith("x must be [rows ≥ 1, …], got [0, 4]", empty.Message);
+        Assert.Equal("parameters", Assert.Throws<ArgumentException>(() => Verify.Layer(new Scale(), NdArray.Zeros<double>(1, 4), [null!])).ParamName);
+    }
+
+    // ---- Without dx: a model's first layer with parameters --------------------------------------------------------------
+
+    private const string WithoutDxMeans = " (without dx: Backward with InputGradient false and DX empty, as a model runs its first layer with parameters, whose input is data)";
+
+    [Fact]
+    public void A_backward_that_returns_early_without_dx_fails_the_gradient_and_pure_checks_naming_its_gradients_without_dx()
+    {
+        // In a model whose first layer this is, its weight would get no gradient (the driver's fresh zeros, the fold's stale buffer).
+        var r = Check(Fault.ReturnsWithoutDx);
+        OnlyFails(r, Verify.GradientCheck, Verify.PureVsInPlace);
+        Assert.Matches(@"^worst weight\[\d\] without dx: analytic 0, numeric \S+, \|a − n\| = \S+ > tolerance \S+ \(atol 1E-06, rtol 0\.0001, h 1E-06\); 4 of 20 elements fail" +
+            Regex.Escape(WithoutDxMeans) + "$", r[Verify.GradientCheck]!.Detail);
+        Assert.Equal("weight[0] differs: driver 0, in place NaN (4 of 4 elements differ) without dx (on NaN-filled destinations)" + WithoutDxMeans, r[Verify.PureVsInPlace]!.Detail);
+    }
+
+    [Fact]
+    public void A_backward_that_zeroes_its_gradients_without_dx_fails_the_gradient_check_only()
+    {
+        var r = Check(Fault.ZeroGradientsWithoutDx);
+        OnlyFails(r, Verify.GradientCheck);
+        Assert.StartsWith("worst weight[", r[Verify.GradientCheck]!.Detail);
+        Assert.Contains("] without dx: analytic 0, numeric ", r[Verify.GradientCheck]!.Detail);
+    }
+
+    [Fact]
+    public void A_backward_that_writes_dx_when_not_asked_fails_saying_the_call_without_dx_threw()
+    {
+        var r = Check(Fault.WritesDxUnasked);
+        OnlyFails(r, Verify.GradientCheck, Verify.PureVsInPlace, Verify.Threads);
+        string threw = "threw InvalidOperationException: the backward without dx" + WithoutDxMeans + " threw IndexOutOfRangeException: Index was outside the bounds of the array.";
+        Assert.Equal(threw, r[Verify.GradientCheck]!.Detail);
+        Assert.Equal(threw, r[Verify.PureVsInPlace]!.Detail);
+        Assert.Equal(threw, r[Verify.Threads]!.Detail);
+    }
+
+    [Fact]
+    public void Gradients_without_dx_that_depend_on_the_thread_count_fail_the_thread_check()
+    {
+        var r = Check(Fault.GradientByThreadsWithoutDx);
+        OnlyFails(r, Verify.Threads);
+        Assert.Matches(@"^weight\[0\] differs: 1 thread \S+, 3 threads \S+ \(4 of 4 elements differ\) without dx" + Regex.Escape(WithoutDxMeans) + "$", r[Verify.Threads]!.Detail);
+    }
+
+    [Fact]
+    public void A_layer_without_parameters_is_not_run_without_dx()
+    {
+        var r = Verify.Layer(new TanhSpec(), Width4);
+        Assert.StartsWith("16 elements agree; worst dx[", r[Verify.GradientCheck]!.Detail);
+        Assert.Equal("y, dx and 0 gradient(s) equal the driver's bits, on NaN-filled and on reused destinations (scratch 0 bytes, 0xCD-filled)", r[Verify.PureVsInPlace]!.Detail);
+    }
+
+    // ---- A forward that is not a function of its arguments ------------------------------------------------------------
+
+    /// <summary>The identity plus a hidden counter's parity (1e-3 on every other call): state outside the arguments.</summary>
+    private sealed record Counting : ActivationSpec
+    {
+        private int calls;
+        public override string Kind => "counting";
+        public override void Apply<T>(ReadOnlySpan<T> x, Span<T> y, int threads)
+        {
+            T bump = T.CreateChecked(1e-3 * (calls++ % 2));
+            for (int i = 0; i < x.Length; i++) y[i] = x[i] + bump;
+        }
+        public override void Gradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int threads) => dy.CopyTo(dx);
+    }
+
+    [Fact]
+    public void A_forward_with_hidden_state_is_not_compared_with_central_differences_and_the_check_says_why()
+    {
+        var r = Verify.Layer(new Counting(), Width4, rows: 2);
+        Assert.False(r.Passed);
+        Assert.Matches(@"^not compared: two calls on the same arguments differ \(y\[0, 0\] differs: first call \S+, second call \S+ \(8 of 8 elements differ\)\), " +
+            "so the function has no derivative to check; it depends on something besides its arguments, or writes one of them$", r[Verify.GradientCheck]!.Detail);
+        Assert.False(r[Verify.PureVsInPlace]!.Passed);   // and the bit checks see it too
     }
 }

@@ -10,7 +10,7 @@ using static NeuralPure.Properties.Support.ReportChecks;
 
 namespace NeuralPure.Properties.Verification;
 
-/// <summary><see cref="Verify.Loss"/> on user-style losses that each break one part of the loss contract.</summary>
+/// <summary><c>Verify.Loss</c> on user-style losses that each break one part of the loss contract.</summary>
 public sealed class LossCheckTests
 {
     /// <summary>What a <see cref="Mse"/> loss gets wrong.</summary>
@@ -151,5 +151,68 @@ public sealed class LossCheckTests
         OnlyFails(r, Verify.GradientCheck, Verify.PureVsInPlace);
         Assert.Equal("threw ArgumentException: targets must be probabilities (Parameter 'target')", r[Verify.GradientCheck]!.Detail);
         Assert.Equal("threw ArgumentException: targets must be probabilities (Parameter 'target')", r[Verify.PureVsInPlace]!.Detail);
+    }
+
+    /// <summary>Poisson negative log-likelihood with the rate as the output (PyTorch's <c>PoissonNLLLoss(log_input=False)</c>
+    /// without its ε): L = mean(o − t·log o), dL/do = (1 − t/o)/n; defined for o &gt; 0.</summary>
+    private sealed record PoissonRate : LossSpec
+    {
+        public override string Kind => "poisson-rate";
+        public override T ValueAndGrad<T>(in LossArgs<T> a)
+        {
+            RequireValueTargets(a);
+            double sum = 0; int n = a.Output.Length;
+            for (int i = 0; i < n; i++)
+            {
+                double o = double.CreateChecked(a.Output[i]), t = double.CreateChecked(a.Target[i]);
+                sum += o - t * Math.Log(o);
+                a.Gradient[i] = T.CreateChecked((1 - t / o) / n);
+            }
+            return T.CreateChecked(sum / n);
+        }
+    }
+
+    [Fact]
+    public void A_loss_defined_only_for_positive_outputs_is_checked_on_outputs_given()
+    {
+        var counts = NdArray.From<double>([1, 0, 3, 2, 5, 1], 3, 2);
+        var drawn = Verify.Loss(new PoissonRate(), Shape.Of(2), counts);
+        Assert.False(drawn[Verify.GradientCheck]!.Passed);
+        Assert.Contains(": not finite (NaN or ∞ in the value, or its central difference: ", drawn[Verify.GradientCheck]!.Detail);
+
+        var rates = NdArray.From<double>([0.5, 0.2, 2.5, 1.5, 4, 1.1], 3, 2);
+        var r = Verify.Loss(new PoissonRate(), rates, counts);
+        Assert.True(r.Passed, r.ToString());
+        Assert.Equal("loss poisson-rate (PoissonRate { Kind = poisson-rate, UsesLabels = False }) on 3 × [2] (outputs given)", r.Subject);
+    }
+
+    [Fact]
+    public void Verify_Loss_on_outputs_given_names_a_bad_argument()
+    {
+        var o = NdArray.Zeros<double>(2, 3);
+        Assert.Equal("loss", Assert.Throws<ArgumentNullException>(() => Verify.Loss(null!, o, o)).ParamName);
+        Assert.Equal("output", Assert.Throws<ArgumentNullException>(() => Verify.Loss(new Mse(), (NdArray<double>)null!, o)).ParamName);
+        Assert.Equal("targets", Assert.Throws<ArgumentNullException>(() => Verify.Loss(new Mse(), o, null!)).ParamName);
+        Assert.StartsWith("output must be [rows ≥ 1, …], got [0, 3]", Assert.Throws<ArgumentException>(() => Verify.Loss(new Mse(), NdArray.Zeros<double>(0, 3), o)).Message);
+        var rows = Assert.Throws<ArgumentException>(() => Verify.Loss(new Mse(), o, NdArray.Zeros<double>(3, 3)));
+        Assert.Equal("targets", rows.ParamName);
+        Assert.StartsWith("targets must be [2, …] (the outputs' rows), got [3, 3]", rows.Message);
+    }
+
+    /// <summary>MSE plus 1e-3 on every other call, from a counter the loss keeps: not a function of its arguments.</summary>
+    private sealed record CountingMse : LossSpec
+    {
+        private int calls;
+        public override string Kind => "counting-mse";
+        public override T ValueAndGrad<T>(in LossArgs<T> a) => new Mse().ValueAndGrad(a) + T.CreateChecked(1e-3 * (calls++ % 2));
+    }
+
+    [Fact]
+    public void A_loss_with_hidden_state_is_not_compared_with_central_differences_and_the_check_says_why()
+    {
+        var r = Verify.Loss(new CountingMse(), Shape.Of(3), Targets);
+        Assert.Matches(@"^not compared: two calls on the same arguments differ \(the value: first call \S+, second call \S+\), so the function has no derivative to check; ",
+            r[Verify.GradientCheck]!.Detail);
+        Assert.False(r[Verify.PureVsInPlace]!.Passed);
     }
 }

@@ -1,8 +1,15 @@
 using FsCheck;
 using FsCheck.Fluent;
+using NeuralPure.Kernels;
+using NeuralPure.Layers;
+using NeuralPure.Losses;
+using NeuralPure.Models;
 using NeuralPure.Optimizers;
 using NeuralPure.Properties.Support;
+using NeuralPure.Properties.Training;
+using NeuralPure.Random;
 using NeuralPure.Tensors;
+using NeuralPure.Training;
 using NeuralPure.Verification;
 using Xunit;
 using static NeuralPure.Properties.Support.ReportChecks;
@@ -16,7 +23,7 @@ public sealed class TransformCheckTests
     public enum Fault
     {
         None, InitThrows, InitNull, OpenNull, ForgetsCount, IgnoresVelocity, WritesParameters, PlainFormApplies, FusedNotApplying,
-        FusedForgetsCount, FusedLiveState, FusedSkipsALeaf, AppliesFromSecondStep,
+        FusedForgetsCount, FusedLiveState, FusedSkipsALeaf, AppliesFromSecondStep, FusedDependsOnThreads,
     }
 
     /// <summary>Heavy-ball momentum's state: the steps done and the velocity, one array per leaf (a user's state need not be a
@@ -61,7 +68,8 @@ public sealed class TransformCheckTests
                     if (fault == Fault.PlainFormApplies || (applies && !(fault == Fault.FusedSkipsALeaf && j == a.Count - 1)))
                     {
                         var p = a.WritableParameters(j);
-                        for (int i = 0; i < p.Length; i++) p[i] += u[i];
+                        double k = fault == Fault.FusedDependsOnThreads && a.Threads > 1 ? 1 + Math.ScaleB(1, -40) : 1;
+                        for (int i = 0; i < p.Length; i++) p[i] += u[i] * k;
                     }
                 }
             }
@@ -84,7 +92,9 @@ public sealed class TransformCheckTests
             new CheckResult(Verify.InPlaceSteps, true, "3 in-place steps on one workspace give the pure updates' bits and state"),
             new CheckResult(Verify.FusedSteps, true, "3 fused steps give the parameters and state of the pure updates and ApplyUpdates"),
             new CheckResult(Verify.NoInputWritten, true, "the gradients, the parameters and the state passed to Open are unchanged"),
-            new CheckResult(Verify.StateIsCopy, true, "a State() snapshot is unchanged by further steps (plain and fused forms)")], r.Checks);
+            new CheckResult(Verify.Threads, true, "3 steps give the same updates and state with 1 and 3 threads (plain and fused forms)"),
+            new CheckResult(Verify.StateIsCopy, true, "a State() snapshot is unchanged by further steps (plain and fused forms)"),
+            new CheckResult(Verify.ZeroGradient, true, "3 steps of zero gradients at zero parameters give zero updates, and the fused form leaves the parameters at 0")], r.Checks);
     }
 
     [Law(10)]
@@ -104,6 +114,7 @@ public sealed class TransformCheckTests
         Assert.Equal("no fused form (OpenApplying returns null)", r[Verify.FusedSteps]!.Detail);
         Assert.Equal("a State() snapshot is unchanged by further steps", r[Verify.StateIsCopy]!.Detail);
         Assert.Equal("2 in-place steps on one workspace give the pure updates' bits and state", r[Verify.InPlaceSteps]!.Detail);
+        Assert.Equal("2 steps give the same updates and state with 1 and 3 threads", r[Verify.Threads]!.Detail);
     }
 
     [Theory]
@@ -111,15 +122,17 @@ public sealed class TransformCheckTests
     [InlineData(Fault.InitNull, "Init threw InvalidOperationException: Init returned null")]
     public void An_Init_that_fails_fails_every_check_with_its_exception(Fault fault, string detail) =>
         Assert.Equal<CheckResult>([new CheckResult(Verify.InPlaceSteps, false, detail), new(Verify.FusedSteps, false, detail), new(Verify.NoInputWritten, false, detail),
-            new(Verify.StateIsCopy, false, detail)], Check(fault).Checks);
+            new(Verify.Threads, false, detail), new(Verify.StateIsCopy, false, detail), new(Verify.ZeroGradient, false, detail)], Check(fault).Checks);
 
     [Fact]
     public void An_Open_that_returns_null_fails_the_checks_that_open_a_workspace()
     {
         var r = Check(Fault.OpenNull);
-        OnlyFails(r, Verify.InPlaceSteps, Verify.StateIsCopy);
+        OnlyFails(r, Verify.InPlaceSteps, Verify.Threads, Verify.StateIsCopy, Verify.ZeroGradient);
         Assert.Equal("threw InvalidOperationException: Open returned null", r[Verify.InPlaceSteps]!.Detail);
+        Assert.Equal("threw InvalidOperationException: Open returned null", r[Verify.Threads]!.Detail);
         Assert.Equal("threw InvalidOperationException: Open returned null", r[Verify.StateIsCopy]!.Detail);
+        Assert.Equal("threw InvalidOperationException: Momentum.Open returned null", r[Verify.ZeroGradient]!.Detail);   // the pure Update's words
     }
 
     [Fact]
@@ -152,11 +165,13 @@ public sealed class TransformCheckTests
     public void A_plain_workspace_that_applies_its_updates_is_refused_writable_parameters()
     {
         var r = Check(Fault.PlainFormApplies);
-        OnlyFails(r, Verify.InPlaceSteps, Verify.FusedSteps, Verify.StateIsCopy);
+        OnlyFails(r, Verify.InPlaceSteps, Verify.FusedSteps, Verify.Threads, Verify.StateIsCopy, Verify.ZeroGradient);
         const string refused = "threw InvalidOperationException: these parameters are read-only: only a workspace that applies its updates gets writable parameters";
         Assert.Equal(refused, r[Verify.InPlaceSteps]!.Detail);
         Assert.Equal(refused, r[Verify.FusedSteps]!.Detail);
+        Assert.Equal(refused, r[Verify.Threads]!.Detail);
         Assert.Equal(refused, r[Verify.StateIsCopy]!.Detail);
+        Assert.Equal(refused, r[Verify.ZeroGradient]!.Detail);
     }
 
     [Fact]
@@ -267,9 +282,10 @@ public sealed class TransformCheckTests
     public void A_plain_workspace_that_asks_for_writable_parameters_on_a_later_step_is_refused_them()
     {
         var r = Check(Fault.AppliesFromSecondStep);
-        OnlyFails(r, Verify.InPlaceSteps, Verify.StateIsCopy);   // the pure Update opens a fresh workspace each step: only these see a second update
+        OnlyFails(r, Verify.InPlaceSteps, Verify.Threads, Verify.StateIsCopy);   // the pure Update opens a fresh workspace each step: only these see a second update
         const string refused = "threw InvalidOperationException: these parameters are read-only: only a workspace that applies its updates gets writable parameters";
         Assert.Equal(refused, r[Verify.InPlaceSteps]!.Detail);
+        Assert.Equal(refused, r[Verify.Threads]!.Detail);
         Assert.Equal(refused, r[Verify.StateIsCopy]!.Detail);
     }
 
@@ -301,5 +317,103 @@ public sealed class TransformCheckTests
         var r = Verify.Transform(new LazyLive(), Tree, steps: 2);
         OnlyFails(r, Verify.StateIsCopy);
         Assert.StartsWith("the state taken after step 1 changed when the workspace stepped on: state.Slow[0][0] differs: at State() ", r[Verify.StateIsCopy]!.Detail);
+    }
+
+    /// <summary>Clipping by the global norm (optax's <c>clip_by_global_norm</c>) written as a user might for speed: the squared norm
+    /// summed in <see cref="UpdateArgs{T}.Threads"/> chunks, one partial sum per thread, then the partial sums added — so its last
+    /// bit, and the updates', depend on the thread count the training fold passes.</summary>
+    private sealed record ChunkedClip(double MaxNorm) : GradientTransform
+    {
+        public override OptState Init<T>(ParamTree<T> parameters) => EmptyState.Instance;
+        public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) { Expect<EmptyState>(state); return (TransformWorkspace<T>)(object)new Work(MaxNorm); }
+        private sealed class Work(double maxNorm) : TransformWorkspace<double>
+        {
+            public override void Update(in UpdateArgs<double> a)
+            {
+                double sum = 0;
+                for (int j = 0; j < a.Count; j++)
+                {
+                    var u = a.Updates(j);
+                    int chunk = (u.Length + a.Threads - 1) / a.Threads;
+                    for (int start = 0; start < u.Length; start += chunk)
+                    {
+                        double part = 0;
+                        foreach (var v in u.Slice(start, Math.Min(chunk, u.Length - start))) part += v * v;
+                        sum += part;
+                    }
+                }
+                double scale = Math.Min(1, maxNorm / Math.Sqrt(sum));
+                for (int j = 0; j < a.Count; j++) foreach (ref var v in a.Updates(j)) v *= scale;
+            }
+            public override OptState State() => EmptyState.Instance;
+        }
+    }
+
+    [Fact]
+    public void A_transform_whose_bits_depend_on_the_thread_count_fails_the_thread_check_which_the_fold_would_meet()
+    {
+        var wide = new ParamTree<double>(["0.weight"], [NdArray.Zeros<double>(7, 9)]);
+        var r = Verify.Transform(new ChunkedClip(0.5), wide, steps: 3);
+        OnlyFails(r, Verify.Threads);
+        Assert.Matches(@"^step \d: updates '0\.weight'\[\d, \d\] differs: 1 thread \S+, 3 threads \S+ \(\d+ of 63 elements differ\)$", r[Verify.Threads]!.Detail);
+
+        // What the check stands for: in the fold, on 2 threads, such a transform leaves the bits of the pure steps (1 thread).
+        var spec = new ModelSpec(2, [new DenseSpec(2, 16), new TanhSpec(), new DenseSpec(16, 1)], new MseSpec());
+        var opt = GradientTransform.Chain(new ChunkedClip(0.05), new ScaleByLearningRate(0.1));
+        var start = Trainer.Init<double>(spec, opt, RandomKey.FromSeed(3));
+        var data = TrainingProblems.Linear<double>(64);
+        var one = Trainer.Fit(spec, opt, start, data, new TrainConfig(16, 2), new Parallelism(1)).State.Params;
+        var two = Trainer.Fit(spec, opt, start, data, new TrainConfig(16, 2), new Parallelism(2)).State.Params;
+        Assert.Contains(Enumerable.Range(0, one.Count), i => !one[i].Equals(two[i]));
+    }
+
+    [Fact]
+    public void A_fused_form_whose_bits_depend_on_the_thread_count_fails_the_thread_check_naming_the_parameters()
+    {
+        var r = Check(Fault.FusedDependsOnThreads);
+        OnlyFails(r, Verify.Threads);
+        Assert.Matches(@"^fused form: step 1: parameters '0\.weight'\[0, 0\] differs: 1 thread \S+, 3 threads \S+ \(\d of 4 elements differ\)$", r[Verify.Threads]!.Detail);
+    }
+
+    /// <summary>sign-SGD's direction, u ← sign(u) (Bernstein et al. 2018), written as a user might: with <paramref name="ZeroIsPlus"/>
+    /// the sign is taken by u ≥ 0, so a zero gradient gives +1.</summary>
+    private sealed record ScaleBySign(bool ZeroIsPlus) : GradientTransform
+    {
+        public override OptState Init<T>(ParamTree<T> parameters) => EmptyState.Instance;
+        public override TransformWorkspace<T> Open<T>(OptState state, ParamTree<T> parameters) { Expect<EmptyState>(state); return new Work<T>(ZeroIsPlus); }
+        private sealed class Work<T>(bool zeroIsPlus) : TransformWorkspace<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            public override void Update(in UpdateArgs<T> a)
+            {
+                for (int j = 0; j < a.Count; j++)
+                    foreach (ref var u in a.Updates(j)) u = zeroIsPlus ? (u >= T.Zero ? T.One : -T.One) : T.CreateChecked(T.Sign(u));
+            }
+            public override OptState State() => EmptyState.Instance;
+        }
+    }
+
+    [Fact]
+    public void A_sign_taken_as_plus_one_at_zero_fails_the_zero_gradient_law_only_and_the_right_sign_passes_it()
+    {
+        // The drawn gradients are never exactly 0, so every other check passes: only the law sees the frozen parameter that drifts.
+        var r = Verify.Transform(new ScaleBySign(ZeroIsPlus: true), Tree, steps: 2);
+        OnlyFails(r, Verify.ZeroGradient);
+        Assert.Equal("step 1: updates '0.weight'[0, 0] is 1, not 0, for zero gradients at zero parameters (6 of 6 elements are not 0)", r[Verify.ZeroGradient]!.Detail);
+        var right = Verify.Transform(GradientTransform.Chain(new ScaleBySign(ZeroIsPlus: false), new ScaleByLearningRate(0.01)), Tree, steps: 2);
+        Assert.True(right.Passed, right.ToString());
+        Assert.Equal("2 steps of zero gradients at zero parameters give zero updates", right[Verify.ZeroGradient]!.Detail);
+    }
+
+    [Fact]
+    public void Adam_with_eps_zero_fails_the_zero_gradient_law_with_NaN_and_weight_decay_at_zero_parameters_keeps_it()
+    {
+        var r = Verify.Transform(new ScaleByAdam(Eps: 0), Tree, steps: 2);
+        OnlyFails(r, Verify.ZeroGradient);   // 0/(√0 + 0): a parameter that gets no gradient becomes NaN, as in torch.optim.Adam(eps=0)
+        Assert.StartsWith("step 1: updates '0.weight'[0, 0] is NaN, not 0,", r[Verify.ZeroGradient]!.Detail);
+        foreach (var t in new[] { Optimizer.AdamW(0.01, weightDecay: 0.1), Optimizer.Sgd(0.1, weightDecay: 0.1), Optimizer.Lion(0.01, weightDecay: 0.1) })
+        {
+            var d = Verify.Transform(t, Tree, steps: 3);
+            Assert.True(d.Passed, d.ToString());
+        }
     }
 }

@@ -133,6 +133,26 @@ public sealed class VerifyTests
                          _ => Optimizer.RmsProp(lr, weightDecay: wd, momentum: m, centered: flag),
                      });
 
+    /// <summary>The rest of the optimizers: Lion, Adagrad (with its learning-rate decay and initial accumulator), weight decay
+    /// masked off the biases, parameter groups, gradient accumulation, clipping before them, and learning rates on a schedule.</summary>
+    [Law(30)]
+    public Property Lion_adagrad_masks_groups_accumulation_and_schedules_pass() =>
+        TransformLaw(from lr in Rate
+                     from wd in Gen.Elements(0.0, 0.1)
+                     from k in Gen.Choose(1, 3)
+                     from which in Gen.Choose(0, 7)
+                     select which switch
+                     {
+                         0 => Optimizer.Lion(lr, weightDecay: wd),
+                         1 => Optimizer.Adagrad(lr, lrDecay: 0.1, weightDecay: wd, initialAccumulator: 0.1),
+                         2 => Optimizer.WithoutDecayOn(Optimizer.AdamW(lr, weightDecay: 0.1), ParamMask.Matching("bias")),
+                         3 => Optimizer.Groups((ParamMask.Matching("0.weight"), Optimizer.Sgd(lr, momentum: 0.9)), (ParamMask.All, Optimizer.AdamW(lr, weightDecay: wd))),
+                         4 => Optimizer.Accumulate(Optimizer.Adam(lr, weightDecay: wd), k),
+                         5 => Optimizer.Sgd(new Schedule.Cosine(lr, 4), momentum: 0.9),
+                         6 => Optimizer.AdamW(new Schedule.WarmupCosine(lr, 2, 6)),
+                         _ => GradientTransform.Chain(new ClipByGlobalNorm(0.5), new ScaleByLion(), new ScaleByLearningRate(new Schedule.OneCycle(lr, 6))),
+                     });
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(0.01)]
@@ -448,7 +468,7 @@ public sealed class VerifyTests
     public void Verify_Layer_names_a_bad_argument()
     {
         Assert.Equal("layer", Assert.Throws<ArgumentNullException>(() => Verify.Layer(null!, Width5)).ParamName);
-        Assert.Equal("input", Assert.Throws<ArgumentNullException>(() => Verify.Layer(new TanhSpec(), null!)).ParamName);
+        Assert.Equal("input", Assert.Throws<ArgumentNullException>(() => Verify.Layer(new TanhSpec(), (Shape)null!)).ParamName);
         foreach (var rows in new[] { 0, -1 })
         {
             var e = Assert.Throws<ArgumentOutOfRangeException>(() => Verify.Layer(new TanhSpec(), Width5, rows));
@@ -463,7 +483,7 @@ public sealed class VerifyTests
     {
         var targets = NdArray.From<double>([0.5, -1], 1, 2);
         Assert.Equal("loss", Assert.Throws<ArgumentNullException>(() => Verify.Loss(null!, Shape.Of(2), targets)).ParamName);
-        Assert.Equal("output", Assert.Throws<ArgumentNullException>(() => Verify.Loss(new MseSpec(), null!, targets)).ParamName);
+        Assert.Equal("output", Assert.Throws<ArgumentNullException>(() => Verify.Loss(new MseSpec(), (Shape)null!, targets)).ParamName);
         Assert.Equal("targets", Assert.Throws<ArgumentNullException>(() => Verify.Loss(new MseSpec(), Shape.Of(2), null!)).ParamName);
         var scalar = Assert.Throws<ArgumentException>(() => Verify.Loss(new MseSpec(), Shape.Of(2), NdArray.Zeros<double>()));
         Assert.Equal("targets", scalar.ParamName);
