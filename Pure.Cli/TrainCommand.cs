@@ -163,8 +163,8 @@ internal static class TrainCommand
                     Console.WriteLine($"{data.Name}: note: {Experiment.EmptySplit(option, fraction, data.Rows, part)}, so the run reports no {(part == "test" ? "test metrics" : "validation loss")}");
             if (plan.Split.Train.Length < config.BatchSize)
                 Console.WriteLine($"{data.Name}: note: --batch-size {config.BatchSize} is more than the {plan.Split.Train.Length} training rows, so each epoch is one batch of {plan.Split.Train.Length}");
-            if (RunRecord.ThreadsRun(config.Threads) < config.Threads)
-                Console.WriteLine($"note: --threads {config.Threads}: this machine has {Environment.ProcessorCount} processors, so the kernels run on {RunRecord.ThreadsRun(config.Threads)} threads (the same bits; run.json's environment.threads records it)");
+            if (RunRecord.ThreadsRun(config.Threads) is var ran && ran < config.Threads)
+                Console.WriteLine($"note: --threads {config.Threads}: this machine has {Environment.ProcessorCount} processors, so the kernels run on {ran} threads (the same bits; run.json's environment.threads records it)");
         }
         var checkpoint = checkpointEvery == 0 ? null : CheckpointFor(outDir, config, data, checkpointEvery);
         int code = Execute(plan, outDir, json, checkpoint, null);
@@ -207,8 +207,8 @@ internal static class TrainCommand
         var cts = stop.Source;
         bool live = !json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         ExperimentResult result = live ? RunLive(plan, cts.Token, checkpoint, resume) : RunPlain(plan, json, cts.Token, checkpoint, resume);
-        WriteOutputs(outDir, result, readAt);
         readAt ??= result.Config;
+        WriteOutputs(outDir, result, readAt);
         if (json) Console.WriteLine(RunRecord.ToJson(result, readAt.Data, readAt.Labels).ToJsonString(ExperimentConfig.JsonOptions));
         else Summarize(result, outDir, checkpoint);
         return result.Fit.Status switch
