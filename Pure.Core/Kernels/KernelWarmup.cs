@@ -65,7 +65,12 @@ public static class KernelWarmup
     /// sum, loss and optimizer kernels, the products at the other widths, then the rest (dropout masks, normalization, …).</summary>
     /// <remarks>The marked methods are found in the assembly's metadata, not by loading every type and listing its methods
     /// (which took about 45 ms of the warm-up's start); only the types that declare a kernel are loaded.</remarks>
-    internal static IReadOnlyList<MethodInfo> Methods<T>() where T : unmanaged, IFloatingPointIeee754<T> => [.. Ranked(Widths<T>()).Select(r => r.Method)];
+    internal static IReadOnlyList<MethodInfo> Methods<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var methods = new List<MethodInfo>();
+        foreach (var rank in Ranked(Widths<T>())) methods.AddRange(rank);
+        return methods;
+    }
 
     /// <summary>What the ranking needs to know of T: its type, the widest width and a classifier's, and for each width this
     /// machine runs its products' type arguments and row counts. Small, so that <see cref="Ranked"/> and
@@ -73,50 +78,55 @@ public static class KernelWarmup
     /// (crossgen2 does not precompile float instantiations under interface constraints), not taken from ReadyToRun code.</summary>
     private static ElementWidths Widths<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var widths = new List<(VectorWidth Width, Type[] Arguments, Type[] Rows)>();
-        foreach (var w in new[] { VectorWidth.V512, VectorWidth.V256, VectorWidth.V128 })
-            if (Gemm.Resolve<T>(w) == w)
-                widths.Add((w, w switch
-                {
-                    VectorWidth.V512 => [typeof(V512Ops<T>), typeof(Vector512<T>), typeof(T)],
-                    VectorWidth.V256 => [typeof(V256Ops<T>), typeof(Vector256<T>), typeof(T)],
-                    _ => [typeof(V128Ops<T>), typeof(Vector128<T>), typeof(T)],
-                }, Gemm.RowCounts<T>(w)));
+        var widths = new List<WidthKernels>(3);
+        if (Gemm.Resolve<T>(VectorWidth.V512) == VectorWidth.V512)
+            widths.Add(new WidthKernels(VectorWidth.V512, [typeof(V512Ops<T>), typeof(Vector512<T>), typeof(T)], Gemm.RowCounts<T>(VectorWidth.V512)));
+        if (Gemm.Resolve<T>(VectorWidth.V256) == VectorWidth.V256)
+            widths.Add(new WidthKernels(VectorWidth.V256, [typeof(V256Ops<T>), typeof(Vector256<T>), typeof(T)], Gemm.RowCounts<T>(VectorWidth.V256)));
+        if (Gemm.Resolve<T>(VectorWidth.V128) == VectorWidth.V128)
+            widths.Add(new WidthKernels(VectorWidth.V128, [typeof(V128Ops<T>), typeof(Vector128<T>), typeof(T)], Gemm.RowCounts<T>(VectorWidth.V128)));
         // No vector width (no SIMD, or x64 without FMA): the products run the scalar kernels, which are then the ones to compile.
-        if (widths.Count == 0) widths.Add((VectorWidth.Scalar, [typeof(ScalarOps<T>), typeof(T), typeof(T)], Gemm.RowCounts<T>(VectorWidth.Scalar)));
+        if (widths.Count == 0) widths.Add(new WidthKernels(VectorWidth.Scalar, [typeof(ScalarOps<T>), typeof(T), typeof(T)], Gemm.RowCounts<T>(VectorWidth.Scalar)));
         // A classifier's output layer (10 columns) runs at a narrower width when the widest would leave most lanes empty
         // (Gemm.Narrowest): its products come in the first step too, right after the wide layers'.
         return new ElementWidths(typeof(T), Gemm.Resolve<T>(VectorWidth.Best), Gemm.Narrowest<T>(10), widths);
     }
 
-    private sealed record ElementWidths(Type Element, VectorWidth Best, VectorWidth Classifier, List<(VectorWidth Width, Type[] Arguments, Type[] Rows)> Widths);
+    // Classes, not value tuples, in the warm-up's own lists: List, HashSet and the sort over a value-tuple type are
+    // instantiations CoreLib's ReadyToRun code does not have, and their tier-0 compilation took ~20 ms of the warm-up thread
+    // before its first kernel (an EventPipe JIT trace of first-step d); over reference types they share CoreLib's precompiled code.
+    private sealed record WidthKernels(VectorWidth Width, Type[] Arguments, Type[] Rows);
 
-    /// <summary><see cref="Methods{T}"/> with each one's rank, for the element type and widths of <paramref name="e"/>.</summary>
-    private static List<(int Rank, MethodInfo Method)> Ranked(ElementWidths e)
+    private sealed record ElementWidths(Type Element, VectorWidth Best, VectorWidth Classifier, List<WidthKernels> Widths);
+
+    /// <summary><see cref="Methods{T}"/> by rank (index = rank, each in metadata order), for the element type and widths of
+    /// <paramref name="e"/>.</summary>
+    private static List<MethodInfo>[] Ranked(ElementWidths e)
     {
-        var ranked = new List<(int Rank, int Order, MethodInfo Method)>();
+        var ranked = new List<MethodInfo>[Ranks];
+        for (int r = 0; r < Ranks; r++) ranked[r] = [];
         foreach (var m in MarkedMethods())
         {
             if (m.DeclaringType is not { IsGenericTypeDefinition: false } type) continue;
             int rank = Rank(type, m.Name);
-            if (!m.IsGenericMethodDefinition) { ranked.Add((rank, ranked.Count, m)); continue; }
+            if (!m.IsGenericMethodDefinition) { ranked[rank].Add(m); continue; }
             int arity = m.GetGenericArguments().Length;
-            if (arity == 1) ranked.Add((rank, ranked.Count, m.MakeGenericMethod(e.Element)));
+            if (arity == 1) ranked[rank].Add(m.MakeGenericMethod(e.Element));
             else if (arity == 3)
-                foreach (var (w, arguments, _) in e.Widths) ranked.Add((w == e.Best || w == e.Classifier ? rank : OtherWidths, ranked.Count, m.MakeGenericMethod(arguments)));
+                foreach (var w in e.Widths) ranked[w.Width == e.Best || w.Width == e.Classifier ? rank : OtherWidths].Add(m.MakeGenericMethod(w.Arguments));
             else if (arity == 5)
                 // The micro-kernel: a width's three arguments and each row count it runs with, with two registers of columns,
                 // then all of them again with one (a last tile's, which a dense step's products rarely have).
                 foreach (var cols in Gemm.ColumnCounts)
-                    foreach (var (w, arguments, rowCounts) in e.Widths)
-                        foreach (var rows in rowCounts)
-                            ranked.Add((w == e.Best || w == e.Classifier ? rank : OtherWidths, ranked.Count, m.MakeGenericMethod([.. arguments, rows, cols])));
+                    foreach (var w in e.Widths)
+                        foreach (var rows in w.Rows)
+                            ranked[w.Width == e.Best || w.Width == e.Classifier ? rank : OtherWidths].Add(m.MakeGenericMethod([.. w.Arguments, rows, cols]));
         }
-        ranked.Sort((x, y) => x.Rank != y.Rank ? x.Rank.CompareTo(y.Rank) : x.Order.CompareTo(y.Order));
-        var result = new List<(int Rank, MethodInfo Method)>(ranked.Count);
-        foreach (var r in ranked) result.Add((r.Rank, r.Method));
-        return result;
+        return ranked;
     }
+
+    /// <summary>The ranks <see cref="Rank"/> gives: 0–5.</summary>
+    private const int Ranks = 6;
 
     /// <summary>Products at a width that is neither the widest nor a classifier's.</summary>
     private const int OtherWidths = 4;
@@ -126,7 +136,7 @@ public static class KernelWarmup
         type.Namespace == typeof(NeuralPure.Random.Sampling).Namespace ? (IsDropoutMask(name) ? 5 : 0)
         : type == typeof(Elementwise) && name == nameof(Elementwise.FirstNonFinite) ? 0 // the fit's checks of data and state, before its first step
         : type == typeof(Gemm) ? 1
-        : DenseStep.Contains((type.FullName!, name)) ? 2
+        : InDenseStep(type, name) ? 2
         : type == typeof(Elementwise) || type == typeof(LaneSums) || type == typeof(OptimizerKernels) || type == typeof(MatMul) || type.Namespace == LossesNamespace ? 3
         : 5;
 
@@ -137,7 +147,7 @@ public static class KernelWarmup
     /// calls (those the training thread compiled itself in <c>Pure.Bench first-step d</c> with <c>NEURALPURE_WARMUP=0</c>), by
     /// declaring type and name (every overload). They come before the other element-wise and optimizer kernels, which that
     /// step waited for when they were compiled first.</summary>
-    internal static HashSet<(string Type, string Name)> DenseStep => denseStep ??= // made on the warm-up thread, when ranking
+    internal static (string Type, string Name)[] DenseStep => denseStep ??= // made on the warm-up thread, when ranking
     [
         (typeof(Elementwise).FullName!, "Check"),
         (typeof(Elementwise).FullName!, nameof(Elementwise.Relu)),
@@ -151,7 +161,15 @@ public static class KernelWarmup
         (typeof(OptimizerKernels).FullName!, "AdamRange"),
     ];
 
-    private static HashSet<(string Type, string Name)>? denseStep;
+    private static (string Type, string Name)[]? denseStep;
+
+    /// <summary>Whether <see cref="DenseStep"/> names this kernel (a loop over ten names: a set of tuples cost more to compile than it saved).</summary>
+    private static bool InDenseStep(Type type, string name)
+    {
+        foreach (var (t, n) in DenseStep)
+            if (n == name && t == type.FullName) return true;
+        return false;
+    }
 
     /// <summary>The losses' kernels (softmax cross-entropy's) come with the dense network's element-wise kernels; named, not
     /// referenced: Kernels sits below Losses.</summary>
@@ -204,14 +222,13 @@ public static class KernelWarmup
 
     private static void Compile(ElementWidths widths)
     {
-        List<(int Rank, MethodInfo Method)> methods;
-        try { methods = Ranked(widths); }
+        List<MethodInfo>[] ranked;
+        try { ranked = Ranked(widths); }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or TypeLoadException or ReflectionTypeLoadException) { return; }
-        bool waited = false;
-        foreach (var (rank, m) in methods)
+        for (int rank = 0; rank < ranked.Length; rank++)
         {
-            if (rank > FirstStepRanks && !waited) { firstStepDone.Wait(RestWaitMilliseconds); waited = true; }
-            Prepare(m);
+            if (rank == FirstStepRanks + 1) firstStepDone.Wait(RestWaitMilliseconds);
+            foreach (var m in ranked[rank]) Prepare(m);
         }
     }
 
