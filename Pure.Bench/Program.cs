@@ -13,7 +13,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "report") return Report.Report.Run(args[1..]);
         if (args.Length > 0 && args[0] == "compare-torch") return Report.CompareTorch.Run(args[1..]);
         if (args.Length > 0 && args[0] == "elementary-grid") return Report.ElementaryGrid.Run(args[1..]);
-        if (args.Length == 2 && args[0] == "first-step") return Report.Report.FirstStepChild(args[1]);
+        if (args.Length == 2 && args[0] == "first-step") return Report.FirstStepChild.Run(args[1]);
         if (args.Length > 0 && args[0] == "step-rate") return Report.Report.StepRate(args[1..]);
         return RunBenchmarks(args);
     }

@@ -26,7 +26,8 @@ public sealed record ConfigResult(
     double ExamplesPerCpuSecondMedian, double BytesPerStep, int Repeats, int StepsPerRepeat,
     double? TimeToFirstStepMs, double? FirstStepMs, double? PeakWorkingSetMB,
     double? ScalarReferenceExamplesPerSecond, double? SpeedupVsScalarReference,
-    double? OutsideMicroseconds = null, double? OutsidePercent = null);
+    double? OutsideMicroseconds = null, double? OutsidePercent = null,
+    double? AotTimeToFirstStepMs = null, double? AotFirstStepMs = null, double? AotPeakWorkingSetMB = null, bool? AotSameLossBits = null, string? AotVector = null);
 
 /// <summary>One part of an MLP's step timed alone: a matrix product (GFLOP/s from 2·m·n·k), a ReLU pass, the loss, the Adam
 /// update; then their sum, and the measured step's time outside them (step − sum, which the parts do not explain).
@@ -37,9 +38,9 @@ public sealed record ProductResult(string Config, string Product, string Shape, 
 /// <summary>The whole report: machine, the FMA peak measured in this run (null where no probe fits the machine), one row
 /// per configuration, path and thread count, and the parts of one step.</summary>
 public sealed record ReportResult(string Machine, int ProcessorCount, string Runtime, string VectorWidth, string Note, DateTime StartedUtc, double ElapsedSeconds,
-    PeakResult? Peak, IReadOnlyList<ConfigResult> Results, IReadOnlyList<ProductResult> Products);
+    PeakResult? Peak, IReadOnlyList<ConfigResult> Results, IReadOnlyList<ProductResult> Products, string? Aot = null);
 
-/// <summary><c>report [--json] [--quick] [--configs …] [--parts [cfg]] [--by-layer]</c>: steady-state throughput of a whole training step for configs a–d, with the
+/// <summary><c>report [--json] [--quick] [--no-aot] [--configs …] [--parts [cfg]] [--by-layer]</c>: steady-state throughput of a whole training step for configs a–d, with the
 /// scalar-reference step as the baseline and a fresh process per configuration for the time to the first step.</summary>
 /// <remarks>
 /// Per configuration and thread count: warm up (0.4 s and at least 40 steps), then time <c>repeats</c> runs of about 0.4 s each and report the
@@ -52,8 +53,16 @@ public static class Report
 {
     public static int Run(string[] args)
     {
-        bool json = args.Contains("--json"), quick = args.Contains("--quick"), byLayer = args.Contains("--by-layer");
+        bool json = args.Contains("--json"), quick = args.Contains("--quick"), byLayer = args.Contains("--by-layer"), noAot = args.Contains("--no-aot");
         int at = Array.IndexOf(args, "--parts");
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "--json" or "--quick" or "--by-layer" or "--no-aot" or "--parts") continue;
+            if (args[i] == "--configs" && i + 1 < args.Length) { i++; continue; }
+            if (i > 0 && args[i - 1] == "--parts" && !args[i].StartsWith('-')) continue;
+            Console.Error.WriteLine($"report: unknown option '{args[i]}' (known: --json, --quick, --no-aot, --configs a,b,…, --parts [a|b|c|d|cnn], --by-layer)");
+            return 2;
+        }
         bool partsOnly = at >= 0;
         BenchConfig partsOf;
         List<BenchConfig> configs;
@@ -73,12 +82,21 @@ public static class Report
         var started = DateTime.UtcNow;
         var total = Stopwatch.StartNew();
         var threadCounts = ThreadCounts();
+        // The NativeAOT first-step child is published first, before anything is timed (the compile takes both cores ~10 s).
+        (string? Executable, string Description) aot = (null, "NativeAOT first step: not measured (--quick)");
+        if (noAot) aot = (null, "NativeAOT first step: not measured (--no-aot)");
+        else if (!quick && !partsOnly)
+        {
+            if (!json) Console.Error.WriteLine($"  publishing the NativeAOT first-step child (Pure.Bench/Aot, instruction set {AotChild.InstructionSet()})");
+            aot = AotChild.Publish();
+        }
         if (!json) Console.Error.WriteLine("  measuring the FMA peak (again at the end; the report keeps the higher)");
         var peakBefore = FmaPeak.Measure(quick);
         var results = new List<ConfigResult>();
         foreach (var config in partsOnly ? [] : configs)
         {
             var first = quick ? null : FirstStepMedian(config.Name, FirstStepRuns);
+            var aotFirst = aot.Executable is { } exe ? FirstStepMedian(config.Name, FirstStepRuns, exe) : null;
             double? scalar = ScalarReferenceThroughput(config, quick);
             var variants = threadCounts.Select(t => Variant.Fit(config, t)).Append(Variant.Step(config, threadCounts[0])).ToList();
             Measure(variants, repeats);
@@ -91,7 +109,10 @@ public static class Report
                     median, min, max, usPerStep, config.FlopsPerStep, gflops, null,
                     cpu[cpu.Length / 2], v.BytesPerStep, repeats, v.StepsPerRepeat,
                     first?.TimeToFirstStepMs, first?.FirstStepMs, first?.PeakWorkingSetMB,
-                    scalar, scalar is { } s ? median / s : null));
+                    scalar, scalar is { } s ? median / s : null,
+                    AotTimeToFirstStepMs: aotFirst?.TimeToFirstStepMs, AotFirstStepMs: aotFirst?.FirstStepMs, AotPeakWorkingSetMB: aotFirst?.PeakWorkingSetMB,
+                    AotSameLossBits: aotFirst is null || first is null ? null : aotFirst.LossBits is not null && aotFirst.LossBits == first.LossBits,
+                    AotVector: aotFirst?.Widest));
                 if (!json) Console.Error.WriteLine($"  measured {config.Name} {v.Path} on {v.Threads} thread(s): {median:N0} examples/s");
             }
         }
@@ -110,7 +131,7 @@ public static class Report
         var report = new ReportResult(Machine(), Environment.ProcessorCount, System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
             Gemm.Resolve<float>(VectorWidth.Best).ToString(),
             "Wall-clock numbers on a machine that may be shared; the variants of a configuration are timed in turn, repeat by repeat, so their ratios are comparable.",
-            started, total.Elapsed.TotalSeconds, peak, results, products);
+            started, total.Elapsed.TotalSeconds, peak, results, products, aot.Description);
         if (json) Console.WriteLine(JsonSerializer.Serialize(report, JsonOptions));
         else PrintTable(report);
         return 0;
@@ -594,27 +615,31 @@ public static class Report
         return rates[runs / 2];
     }
 
-    internal sealed record FirstStep(double TimeToFirstStepMs, double FirstStepMs, double PeakWorkingSetMB);
+    /// <summary>A first-step child's figures; <paramref name="LossBits"/> the loss of its fit's last step (hex of the double's bits),
+    /// null if its processes disagreed; <paramref name="Widest"/> its widest accelerated vector.</summary>
+    internal sealed record FirstStep(double TimeToFirstStepMs, double FirstStepMs, double PeakWorkingSetMB, string? LossBits = null, string? Widest = null);
 
     /// <summary>Fresh processes per configuration for the first-step figures: one start on a shared machine moved by ±15 ms.</summary>
     internal const int FirstStepRuns = 5;
 
     /// <summary>The median of <paramref name="runs"/> fresh processes' figures, each figure on its own (null if none ran).</summary>
-    private static FirstStep? FirstStepMedian(string config, int runs)
+    private static FirstStep? FirstStepMedian(string config, int runs, string? executable = null)
     {
-        var all = Enumerable.Range(0, runs).Select(_ => FirstStepInFreshProcess(config)).OfType<FirstStep>().ToList();
+        var all = Enumerable.Range(0, runs).Select(_ => FirstStepInFreshProcess(config, executable)).OfType<FirstStep>().ToList();
         if (all.Count == 0) return null;
         static double Median(IEnumerable<double> xs) { var a = xs.Order().ToArray(); return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2; }
-        return new FirstStep(Median(all.Select(f => f.TimeToFirstStepMs)), Median(all.Select(f => f.FirstStepMs)), Median(all.Select(f => f.PeakWorkingSetMB)));
+        var bits = all.Select(f => f.LossBits).Distinct().ToList();
+        return new FirstStep(Median(all.Select(f => f.TimeToFirstStepMs)), Median(all.Select(f => f.FirstStepMs)), Median(all.Select(f => f.PeakWorkingSetMB)),
+            bits.Count == 1 ? bits[0] : null, all[0].Widest);
     }
 
     /// <summary>Runs <c>first-step &lt;config&gt;</c> in a new process and reads its one line of numbers.</summary>
-    private static FirstStep? FirstStepInFreshProcess(string config)
+    private static FirstStep? FirstStepInFreshProcess(string config, string? executable = null)
     {
-        var self = Environment.ProcessPath;
+        var self = executable ?? Environment.ProcessPath;
         if (self is null) return null;
         var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(Report).Assembly.Location);
+        if (executable is null && Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(Report).Assembly.Location);
         psi.ArgumentList.Add("first-step");
         psi.ArgumentList.Add(config);
         using var p = Process.Start(psi);
@@ -622,69 +647,9 @@ public static class Report
         string output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         var parts = output.Trim().Split(' ');
-        if (p.ExitCode != 0 || parts.Length != 3) return null;
-        return new FirstStep(double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>The child side: prints "ms-since-process-start ms-for-init-and-first-step peak-working-set-MB".</summary>
-    /// <remarks>The first step is <see cref="Trainer.Init{T}(ModelSpec, NeuralPure.Optimizers.GradientTransform, NeuralPure.Random.RandomKey)"/>
-    /// and the first step of one observed <see cref="Trainer.Fit{T}(ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, TrainObserver{T}, int, NeuralPure.Kernels.Parallelism?)"/>
-    /// of 21 steps over 4 batches, as a user's run would take it (one fit, one set of workspaces); the peak working set is taken
-    /// after those 21 steps, so it covers training too.</remarks>
-    public static int FirstStepChild(string name)
-    {
-        // Moments are stamped with DateTime.UtcNow (cheap) and turned into times since the process started only at the end:
-        // reading the start time (Process.StartTime, from /proc) cost ~8 ms of the training thread's start when done on the way.
-        static double Jit() => System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds;
-        bool parts = Environment.GetEnvironmentVariable("NEURALPURE_FIRST_STEP_PARTS") == "1";
-        // Minor page faults so far (Linux, /proc/self/stat field 10; -1 elsewhere): a first touch of fresh memory cost ~2 µs a
-        // 4 KB page on the 2-core EPYC VMs, so the pages a start touches are part of its time.
-        long Faults() => parts ? MinorFaults() : 0;
-        long faults0 = Faults();
-        // As the neuralpure CLI does when it trains: the kernels compile on the second core while data and parameters are made
-        // (NEURALPURE_WARMUP=0 leaves them to the first step, to measure what it saves).
-        if (Environment.GetEnvironmentVariable("NEURALPURE_WARMUP") != "0") _ = NeuralPure.Kernels.KernelWarmup.Start<float>();
-        var config = BenchConfig.Get(name);
-        var data = config.Data(4);
-        DateTime dataMade = DateTime.UtcNow, firstDone = default;
-        double jit0 = Jit();
-        long faults1 = Faults(), faults2 = 0, faults3 = 0;
-        var sw = Stopwatch.StartNew();
-        var spec = config.Spec; var opt = config.Optimizer;
-        var state = config.InitialState();
-        double initMs = sw.Elapsed.TotalMilliseconds, jit1 = Jit();
-        faults2 = Faults();
-        double firstMs = 0, sinceStart = 0, jit2 = 0, secondMs = 0, jit3 = 0;
-        long methods = 0, first = state.Step + 1;
-        var observer = new TrainObserver<float>(AfterStep: r =>
-        {
-            if (r.Step == first) { firstMs = sw.Elapsed.TotalMilliseconds; firstDone = DateTime.UtcNow; jit2 = Jit(); methods = System.Runtime.JitInfo.GetCompiledMethodCount(); faults3 = Faults(); }
-            else if (r.Step == first + 1) { secondMs = sw.Elapsed.TotalMilliseconds - firstMs; jit3 = Jit(); }
-            return r.Step < first + 20;
-        });
-        Trainer.Fit(spec, opt, state, data, new TrainConfig(config.Batch, 6, Shuffle: false), observer);
-        using var self = Process.GetCurrentProcess();
-        var started = self.StartTime.ToUniversalTime();
-        double mainMs = (dataMade - started).TotalMilliseconds;
-        sinceStart = (firstDone - started).TotalMilliseconds;
-        if (parts)
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"process start → data made: {mainMs:F1} ms (JIT {jit0:F1} ms, {faults1} page faults, {faults1 - faults0} of them since Main); Init: {initMs:F1} ms (JIT {jit1 - jit0:F1} ms, {faults2 - faults1} page faults); the fit to its first step: {firstMs - initMs:F1} ms (JIT {jit2 - jit1:F1} ms, {methods} methods in all, {faults3 - faults2} page faults); process start → first step done: {sinceStart:F1} ms; the second step: {secondMs:F1} ms (JIT {jit3 - jit2:F1} ms)"));
-        self.Refresh();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sinceStart:F1} {firstMs:F1} {self.PeakWorkingSet64 / 1048576.0:F1}"));
-        return 0;
-    }
-
-    /// <summary>This process's minor page faults so far, all threads (field 10 of /proc/self/stat), or -1 where it cannot be read.</summary>
-    private static long MinorFaults()
-    {
-        try
-        {
-            string stat = File.ReadAllText("/proc/self/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // after "pid (comm) ": state is field 3
-            return long.Parse(fields[10 - 3], CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException) { return -1; }
+        if (p.ExitCode != 0 || parts.Length != 5) return null;
+        return new FirstStep(double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture),
+            parts[3], parts[4]);
     }
 
     /// <summary>A remark when the all-thread peak is above the thread count times the one-thread peak: the cores' clock was higher
@@ -724,6 +689,7 @@ public static class Report
             Console.WriteLine(string.Create(inv,
                 $"{c.Config,-3} | {c.Model,-34} | {c.Optimizer,-5} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.FlopsPerStep / 1e6,10:N1} | {c.GflopsPerSecond,7:F1} | {Percent(c.PercentOfPeak),6} | {outside,16} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8}"));
         }
+        PrintAot(r);
         Console.WriteLine();
         Console.WriteLine($"One step part by part (best of {PartRounds} each, timed alone; the first layer's forward pass reads one of 64 input batches in turn, as the fold does; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is one step in a warm fold over 64 batches, timed the same way in the same rounds; the kernels inside the step are the same fold's layers, loss and update timed inside its steps, the fastest of three passes over the 64 batches, and what the step spends outside them):");
         string? shown = null;
@@ -732,6 +698,26 @@ public static class Report
             if (p.Config != shown) { Console.WriteLine($" config {p.Config}:"); shown = p.Config; }
             string inside = p.InsideStepMicroseconds is { } us ? string.Create(inv, $"  inside the step {us,8:F1} µs") : "";
             Console.WriteLine(string.Create(inv, $"  {p.Product,-32} {p.Shape,-38} threads {p.Threads}: {p.Microseconds,8:F1} µs  {p.GflopsPerSecond,6:F1} GFLOP/s  {Percent(p.PercentOfPeak),6} peak{inside}"));
+        }
+    }
+
+    /// <summary>The NativeAOT child's first step beside the JIT child's, per configuration, with whether the two fits ended on
+    /// the same loss bits.</summary>
+    private static void PrintAot(ReportResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var rows = r.Results.Where(c => c.Path == "fit").GroupBy(c => c.Config).Select(g => g.First()).ToList();
+        Console.WriteLine();
+        if (rows.All(c => c.AotFirstStepMs is null)) { Console.WriteLine(r.Aot ?? "NativeAOT first step: not measured"); return; }
+        Console.WriteLine($"{r.Aot}: the same first-step child compiled ahead of time (no JIT), {FirstStepRuns} fresh processes each, medians; JIT = the rows above (ReadyToRun glue, the kernel warm-up); same bits = the two children's fits ended on the same loss, bit for bit.");
+        Console.WriteLine("cfg | JIT 1st step (from start) | JIT peak MB | NativeAOT 1st step (from start) | NativeAOT peak MB | vectors | same bits");
+        Console.WriteLine("----|---------------------------|-------------|---------------------------------|-------------------|---------|----------");
+        foreach (var c in rows)
+        {
+            string jit = c.FirstStepMs is { } f ? string.Create(inv, $"{f,6:F0} ms ({c.TimeToFirstStepMs,5:F0} ms)") : "n/a";
+            string aotFirst = c.AotFirstStepMs is { } a ? string.Create(inv, $"{a,6:F0} ms ({c.AotTimeToFirstStepMs,5:F0} ms)") : "n/a";
+            string same = c.AotSameLossBits switch { true => "yes", false => "NO", null => "n/a" };
+            Console.WriteLine(string.Create(inv, $"{c.Config,-3} | {jit,25} | {c.PeakWorkingSetMB?.ToString("F0", inv) ?? "n/a",11} | {aotFirst,31} | {c.AotPeakWorkingSetMB?.ToString("F0", inv) ?? "n/a",17} | {c.AotVector ?? "n/a",7} | {same}"));
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Reflection;
 using System.Reflection.Metadata;
@@ -25,6 +26,9 @@ namespace NeuralPure.Kernels;
 /// </remarks>
 public static class KernelWarmup
 {
+    /// <summary>Why the warm-up's reflection needs a JIT (and untrimmed metadata).</summary>
+    private const string NeedsJit = "The warm-up finds the kernels in this assembly's metadata and compiles their instantiations at run time: only where a JIT compiles code.";
+
     private static int started; // one bit per element type: 1 float, 2 double
 
     /// <summary>Set once a fold's first step is done; the kernels ranked past <see cref="FirstStepRanks"/> wait for it.</summary>
@@ -46,10 +50,14 @@ public static class KernelWarmup
     /// <summary>Starts compiling the kernels for <typeparamref name="T"/> (float or double) on a background thread, once per
     /// process and type; returns at once. The task completes when they are compiled (at once for other types, with one core,
     /// or when the runtime cannot compile code); it never faults.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "It compiles the methods of this assembly its metadata lists; a trimmed application's metadata lists only the methods it kept, and a kernel the trimmer removed is one nothing calls.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Guarded by RuntimeFeature.IsDynamicCodeSupported: the thread is started only where code is compiled at run time.")]
     public static Task Start<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         int bit = typeof(T) == typeof(float) ? 1 : typeof(T) == typeof(double) ? 2 : 0;
-        if (bit == 0 || Environment.ProcessorCount < 2 || !RuntimeFeature.IsDynamicCodeCompiled) return Task.CompletedTask;
+        // Under NativeAOT there is no JIT and nothing to warm up (IsDynamicCodeSupported is false, and the trimming analyzer
+        // takes it as the guard of the reflection below).
+        if (bit == 0 || Environment.ProcessorCount < 2 || !RuntimeFeature.IsDynamicCodeSupported || !RuntimeFeature.IsDynamicCodeCompiled) return Task.CompletedTask;
         if ((Interlocked.Or(ref started, bit) & bit) != 0) return Task.CompletedTask;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() => { Compile<T>(); done.SetResult(); }) { IsBackground = true, Name = "NeuralPure kernel warm-up" };
@@ -65,6 +73,7 @@ public static class KernelWarmup
     /// sum, loss and optimizer kernels, the products at the other widths, then the rest (dropout masks, normalization, …).</summary>
     /// <remarks>The marked methods are found in the assembly's metadata, not by loading every type and listing its methods
     /// (which took about 45 ms of the warm-up's start); only the types that declare a kernel are loaded.</remarks>
+    [RequiresDynamicCode(NeedsJit), RequiresUnreferencedCode(NeedsJit)]
     internal static IReadOnlyList<MethodInfo> Methods<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         var methods = new List<MethodInfo>();
@@ -101,6 +110,7 @@ public static class KernelWarmup
 
     /// <summary><see cref="Methods{T}"/> by rank (index = rank, each in metadata order), for the element type and widths of
     /// <paramref name="e"/>.</summary>
+    [RequiresDynamicCode(NeedsJit), RequiresUnreferencedCode(NeedsJit)]
     private static List<MethodInfo>[] Ranked(ElementWidths e)
     {
         var ranked = new List<MethodInfo>[Ranks];
@@ -176,6 +186,7 @@ public static class KernelWarmup
     private const string LossesNamespace = "NeuralPure.Losses";
 
     /// <summary>The assembly's methods marked AggressiveOptimization, in metadata order.</summary>
+    [RequiresDynamicCode(NeedsJit), RequiresUnreferencedCode(NeedsJit)]
     private static unsafe IEnumerable<MethodInfo> MarkedMethods()
     {
         var assembly = typeof(KernelWarmup).Assembly;
@@ -192,10 +203,12 @@ public static class KernelWarmup
     }
 
     /// <summary>One type's methods marked AggressiveOptimization (by reflection: it loads the type).</summary>
+    [RequiresDynamicCode(NeedsJit), RequiresUnreferencedCode(NeedsJit)]
     private static IEnumerable<MethodInfo> MarkedMethodsOf(Type type) =>
         type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly)
             .Where(m => (m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0);
 
+    [RequiresDynamicCode(NeedsJit), RequiresUnreferencedCode(NeedsJit)]
     private static void Compile<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Parameter initialization is the first thing a run calls, often before the full list below is made (the training thread
@@ -208,6 +221,7 @@ public static class KernelWarmup
         Compile(widths);
     }
 
+    [RequiresDynamicCode(NeedsJit), RequiresUnreferencedCode(NeedsJit)]
     private static void CompileSampling(Type element)
     {
         try
@@ -220,6 +234,7 @@ public static class KernelWarmup
         catch (Exception e) when (e is ArgumentException or NotSupportedException or TypeLoadException) { }
     }
 
+    [RequiresDynamicCode(NeedsJit), RequiresUnreferencedCode(NeedsJit)]
     private static void Compile(ElementWidths widths)
     {
         List<MethodInfo>[] ranked;

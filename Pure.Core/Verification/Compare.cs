@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Collections;
 using System.Collections.Immutable;
 using System.Globalization;
@@ -97,6 +98,10 @@ internal static class Compare
         return into;
     }
 
+    // Records it does not know (a user's optimizer state, say) are walked through their public properties: reflection a trimmed
+    // application may have cut short, if nothing else read a property. The kit is for tests and runs untrimmed there; in a
+    // trimmed one such a snapshot would compare fewer fields (Pure.Core is AOT-compatible for training, not for the kit).
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "The verification kit runs in tests, untrimmed; see the comment above.")]
     private static void Flatten(object? value, string path, List<Entry> into, int depth)
     {
         switch (value)
