@@ -10,9 +10,9 @@ namespace NeuralPure.Bench.Report;
 /// and the NativeAOT build of the same code (<c>Pure.Bench/Aot</c>, which compiles this file and Support/Configs.cs alone).</summary>
 public static class FirstStepChild
 {
-    /// <summary>The child side: prints "ms-since-process-start ms-for-init-and-first-step peak-working-set-MB last-loss-bits widest-vector" (the
+    /// <summary>The child side: prints "ms-since-process-start ms-for-init-and-first-step peak-working-set-MB last-loss-bits product-vectors" (the
     /// loss of the fit's last step as the 16 hex digits of its double: a NativeAOT child and a JIT child must print the same; the
-    /// widest accelerated vector, V512, V256 or V128, which a NativeAOT build fixes when it is compiled).</summary>
+    /// products' register width, KernelInfo.ProductVectors, which a NativeAOT build fixes when it is compiled).</summary>
     /// <remarks>The first step is <see cref="Trainer.Init{T}(ModelSpec, NeuralPure.Optimizers.GradientTransform, NeuralPure.Random.RandomKey)"/>
     /// and the first step of one observed <see cref="Trainer.Fit{T}(ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, TrainObserver{T}, int, NeuralPure.Kernels.Parallelism?)"/>
     /// of 21 steps over 4 batches, as a user's run would take it (one fit, one set of workspaces); the peak working set is taken
@@ -59,13 +59,9 @@ public static class FirstStepChild
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"process start → data made: {mainMs:F1} ms (JIT {jit0:F1} ms, {faults1} page faults, {faults1 - faults0} of them since Main); Init: {initMs:F1} ms (JIT {jit1 - jit0:F1} ms, {faults2 - faults1} page faults); the fit to its first step: {firstMs - initMs:F1} ms (JIT {jit2 - jit1:F1} ms, {methods} methods in all, {faults3 - faults2} page faults); process start → first step done: {sinceStart:F1} ms; the second step: {secondMs:F1} ms (JIT {jit3 - jit2:F1} ms)"));
         self.Refresh();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sinceStart:F1} {firstMs:F1} {self.PeakWorkingSet64 / 1048576.0:F1} {BitConverter.DoubleToInt64Bits(lastLoss):X16} {Widest()}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sinceStart:F1} {firstMs:F1} {self.PeakWorkingSet64 / 1048576.0:F1} {BitConverter.DoubleToInt64Bits(lastLoss):X16} {NeuralPure.Kernels.KernelInfo.ProductVectors}"));
         return 0;
     }
-
-    private static string Widest() =>
-        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "V512" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "V256"
-        : System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? "V128" : "scalar";
 
     /// <summary>This process's minor page faults so far, all threads (field 10 of /proc/self/stat), or -1 where it cannot be read.</summary>
     private static long MinorFaults()

@@ -112,7 +112,7 @@ public static class Report
                     scalar, scalar is { } s ? median / s : null,
                     AotTimeToFirstStepMs: aotFirst?.TimeToFirstStepMs, AotFirstStepMs: aotFirst?.FirstStepMs, AotPeakWorkingSetMB: aotFirst?.PeakWorkingSetMB,
                     AotSameLossBits: aotFirst is null || first is null ? null : aotFirst.LossBits is not null && aotFirst.LossBits == first.LossBits,
-                    AotVector: aotFirst?.Widest));
+                    AotVector: aotFirst?.Vectors));
                 if (!json) Console.Error.WriteLine($"  measured {config.Name} {v.Path} on {v.Threads} thread(s): {median:N0} examples/s");
             }
         }
@@ -616,8 +616,8 @@ public static class Report
     }
 
     /// <summary>A first-step child's figures; <paramref name="LossBits"/> the loss of its fit's last step (hex of the double's bits),
-    /// null if its processes disagreed; <paramref name="Widest"/> its widest accelerated vector.</summary>
-    internal sealed record FirstStep(double TimeToFirstStepMs, double FirstStepMs, double PeakWorkingSetMB, string? LossBits = null, string? Widest = null);
+    /// null if its processes disagreed; <paramref name="Vectors"/> its products' register width (KernelInfo.ProductVectors).</summary>
+    internal sealed record FirstStep(double TimeToFirstStepMs, double FirstStepMs, double PeakWorkingSetMB, string? LossBits = null, string? Vectors = null);
 
     /// <summary>Fresh processes per configuration for the first-step figures: one start on a shared machine moved by ±15 ms.</summary>
     internal const int FirstStepRuns = 5;
@@ -630,7 +630,7 @@ public static class Report
         static double Median(IEnumerable<double> xs) { var a = xs.Order().ToArray(); return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2; }
         var bits = all.Select(f => f.LossBits).Distinct().ToList();
         return new FirstStep(Median(all.Select(f => f.TimeToFirstStepMs)), Median(all.Select(f => f.FirstStepMs)), Median(all.Select(f => f.PeakWorkingSetMB)),
-            bits.Count == 1 ? bits[0] : null, all[0].Widest);
+            bits.Count == 1 ? bits[0] : null, all[0].Vectors);
     }
 
     /// <summary>Runs <c>first-step &lt;config&gt;</c> in a new process and reads its one line of numbers.</summary>

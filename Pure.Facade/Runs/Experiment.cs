@@ -322,6 +322,8 @@ public static class RunRecord
                 // helper per processor but the caller's); config.threads keeps what was asked for.
                 ["threads"] = ThreadsRun(r.Config.Threads),
                 ["processors"] = Environment.ProcessorCount,
+                // The products' register width (V512, V256, V128 or scalar): the same bits at every width, not the same speed.
+                ["vectors"] = NeuralPure.Kernels.KernelInfo.ProductVectors,
             },
             ["seconds"] = r.Fit.Seconds,
             ["examplesPerSecond"] = r.Fit.ExamplesPerSecond,

@@ -93,6 +93,21 @@ public sealed class HonestOptionsTests : IDisposable
     /// <summary>More threads than processors is accepted (a config replays on a smaller machine, with the same bits), but the
     /// record's environment says how many ran, not how many were asked for: config.threads keeps that.</summary>
     [Fact]
+    public void The_record_says_at_which_vector_width_the_products_ran()
+    {
+        var (code, record, err) = Train("vectors");
+        Assert.True(code == 0, err);
+        string vectors = record!["environment"]!["vectors"]!.GetValue<string>();
+        Assert.Equal(NeuralPure.Kernels.KernelInfo.ProductVectors, vectors);
+        Assert.Equal(NeuralPure.Kernels.Gemm.Resolve<float>(NeuralPure.Kernels.VectorWidth.Best) switch
+        {
+            NeuralPure.Kernels.VectorWidth.V512 => "V512", NeuralPure.Kernels.VectorWidth.V256 => "V256", NeuralPure.Kernels.VectorWidth.V128 => "V128", _ => "scalar",
+        }, vectors);
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) Assert.Equal("V512", vectors);
+        else if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported) Assert.Equal("V256", vectors);
+    }
+
+    [Fact]
     public void More_threads_than_processors_are_recorded_as_the_threads_that_ran()
     {
         int asked = Environment.ProcessorCount + 3;
