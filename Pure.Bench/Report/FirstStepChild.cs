@@ -10,9 +10,9 @@ namespace NeuralPure.Bench.Report;
 /// and the NativeAOT build of the same code (<c>Pure.Bench/Aot</c>, which compiles this file and Support/Configs.cs alone).</summary>
 public static class FirstStepChild
 {
-    /// <summary>The child side: prints "ms-since-process-start ms-for-init-and-first-step peak-working-set-MB last-loss-bits product-vectors" (the
-    /// loss of the fit's last step as the 16 hex digits of its double: a NativeAOT child and a JIT child must print the same; the
-    /// products' register width, KernelInfo.ProductVectors, which a NativeAOT build fixes when it is compiled).</summary>
+    /// <summary>The child side: prints "ms-since-process-start ms-for-init-and-first-step peak-working-set-MB parameter-hash product-vectors" (the
+    /// hash of the parameters the 21-step fit ends on, FNV-1a over their bytes: a NativeAOT child and a JIT child must print the
+    /// same; the products' register width, KernelInfo.ProductVectors, which a NativeAOT build fixes when it is compiled).</summary>
     /// <remarks>The first step is <see cref="Trainer.Init{T}(ModelSpec, NeuralPure.Optimizers.GradientTransform, NeuralPure.Random.RandomKey)"/>
     /// and the first step of one observed <see cref="Trainer.Fit{T}(ModelSpec, NeuralPure.Optimizers.GradientTransform, TrainState{T}, DataSet{T}, TrainConfig, TrainObserver{T}, int, NeuralPure.Kernels.Parallelism?)"/>
     /// of 21 steps over 4 batches, as a user's run would take it (one fit, one set of workspaces); the peak working set is taken
@@ -42,15 +42,13 @@ public static class FirstStepChild
         faults2 = Faults();
         double firstMs = 0, sinceStart = 0, jit2 = 0, secondMs = 0, jit3 = 0;
         long methods = 0, first = state.Step + 1;
-        double lastLoss = double.NaN;
         var observer = new TrainObserver<float>(AfterStep: r =>
         {
             if (r.Step == first) { firstMs = sw.Elapsed.TotalMilliseconds; firstDone = DateTime.UtcNow; jit2 = Jit(); methods = System.Runtime.JitInfo.GetCompiledMethodCount(); faults3 = Faults(); }
             else if (r.Step == first + 1) { secondMs = sw.Elapsed.TotalMilliseconds - firstMs; jit3 = Jit(); }
-            lastLoss = r.Loss;
             return r.Step < first + 20;
         });
-        Trainer.Fit(spec, opt, state, data, new TrainConfig(config.Batch, 6, Shuffle: false), observer);
+        var fitted = Trainer.Fit(spec, opt, state, data, new TrainConfig(config.Batch, 6, Shuffle: false), observer);
         using var self = Process.GetCurrentProcess();
         var started = self.StartTime.ToUniversalTime();
         double mainMs = (dataMade - started).TotalMilliseconds;
@@ -59,8 +57,18 @@ public static class FirstStepChild
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"process start → data made: {mainMs:F1} ms (JIT {jit0:F1} ms, {faults1} page faults, {faults1 - faults0} of them since Main); Init: {initMs:F1} ms (JIT {jit1 - jit0:F1} ms, {faults2 - faults1} page faults); the fit to its first step: {firstMs - initMs:F1} ms (JIT {jit2 - jit1:F1} ms, {methods} methods in all, {faults3 - faults2} page faults); process start → first step done: {sinceStart:F1} ms; the second step: {secondMs:F1} ms (JIT {jit3 - jit2:F1} ms)"));
         self.Refresh();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sinceStart:F1} {firstMs:F1} {self.PeakWorkingSet64 / 1048576.0:F1} {BitConverter.DoubleToInt64Bits(lastLoss):X16} {NeuralPure.Kernels.KernelInfo.ProductVectors}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sinceStart:F1} {firstMs:F1} {self.PeakWorkingSet64 / 1048576.0:F1} {ParameterHash(fitted.State.Params):X16} {NeuralPure.Kernels.KernelInfo.ProductVectors}"));
         return 0;
+    }
+
+    /// <summary>FNV-1a (64-bit) over the bytes of every parameter leaf, in order: equal for equal bits.</summary>
+    private static ulong ParameterHash(NeuralPure.Tensors.ParamTree<float> parameters)
+    {
+        ulong h = 14695981039346656037UL;
+        for (int i = 0; i < parameters.Count; i++)
+            foreach (byte b in System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters[i].Span))
+                h = (h ^ b) * 1099511628211UL;
+        return h;
     }
 
     /// <summary>This process's minor page faults so far, all threads (field 10 of /proc/self/stat), or -1 where it cannot be read.</summary>

@@ -27,7 +27,7 @@ public sealed record ConfigResult(
     double? TimeToFirstStepMs, double? FirstStepMs, double? PeakWorkingSetMB,
     double? ScalarReferenceExamplesPerSecond, double? SpeedupVsScalarReference,
     double? OutsideMicroseconds = null, double? OutsidePercent = null,
-    double? AotTimeToFirstStepMs = null, double? AotFirstStepMs = null, double? AotPeakWorkingSetMB = null, bool? AotSameLossBits = null, string? AotVector = null);
+    double? AotTimeToFirstStepMs = null, double? AotFirstStepMs = null, double? AotPeakWorkingSetMB = null, bool? AotSameParameters = null, string? AotVector = null);
 
 /// <summary>One part of an MLP's step timed alone: a matrix product (GFLOP/s from 2·m·n·k), a ReLU pass, the loss, the Adam
 /// update; then their sum, and the measured step's time outside them (step − sum, which the parts do not explain).
@@ -111,7 +111,7 @@ public static class Report
                     first?.TimeToFirstStepMs, first?.FirstStepMs, first?.PeakWorkingSetMB,
                     scalar, scalar is { } s ? median / s : null,
                     AotTimeToFirstStepMs: aotFirst?.TimeToFirstStepMs, AotFirstStepMs: aotFirst?.FirstStepMs, AotPeakWorkingSetMB: aotFirst?.PeakWorkingSetMB,
-                    AotSameLossBits: aotFirst is null || first is null ? null : aotFirst.LossBits is not null && aotFirst.LossBits == first.LossBits,
+                    AotSameParameters: aotFirst is null || first is null ? null : aotFirst.ParameterHash is not null && aotFirst.ParameterHash == first.ParameterHash,
                     AotVector: aotFirst?.Vectors));
                 if (!json) Console.Error.WriteLine($"  measured {config.Name} {v.Path} on {v.Threads} thread(s): {median:N0} examples/s");
             }
@@ -615,9 +615,9 @@ public static class Report
         return rates[runs / 2];
     }
 
-    /// <summary>A first-step child's figures; <paramref name="LossBits"/> the loss of its fit's last step (hex of the double's bits),
+    /// <summary>A first-step child's figures; <paramref name="ParameterHash"/> the hash of the parameters its fit ended on (FirstStepChild),
     /// null if its processes disagreed; <paramref name="Vectors"/> its products' register width (KernelInfo.ProductVectors).</summary>
-    internal sealed record FirstStep(double TimeToFirstStepMs, double FirstStepMs, double PeakWorkingSetMB, string? LossBits = null, string? Vectors = null);
+    internal sealed record FirstStep(double TimeToFirstStepMs, double FirstStepMs, double PeakWorkingSetMB, string? ParameterHash = null, string? Vectors = null);
 
     /// <summary>Fresh processes per configuration for the first-step figures: one start on a shared machine moved by ±15 ms.</summary>
     internal const int FirstStepRuns = 5;
@@ -628,7 +628,7 @@ public static class Report
         var all = Enumerable.Range(0, runs).Select(_ => FirstStepInFreshProcess(config, executable)).OfType<FirstStep>().ToList();
         if (all.Count == 0) return null;
         static double Median(IEnumerable<double> xs) { var a = xs.Order().ToArray(); return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2; }
-        var bits = all.Select(f => f.LossBits).Distinct().ToList();
+        var bits = all.Select(f => f.ParameterHash).Distinct().ToList();
         return new FirstStep(Median(all.Select(f => f.TimeToFirstStepMs)), Median(all.Select(f => f.FirstStepMs)), Median(all.Select(f => f.PeakWorkingSetMB)),
             bits.Count == 1 ? bits[0] : null, all[0].Vectors);
     }
@@ -702,21 +702,21 @@ public static class Report
     }
 
     /// <summary>The NativeAOT child's first step beside the JIT child's, per configuration, with whether the two fits ended on
-    /// the same loss bits.</summary>
+    /// the same parameters, bit for bit.</summary>
     private static void PrintAot(ReportResult r)
     {
         var inv = CultureInfo.InvariantCulture;
         var rows = r.Results.Where(c => c.Path == "fit").GroupBy(c => c.Config).Select(g => g.First()).ToList();
         Console.WriteLine();
         if (rows.All(c => c.AotFirstStepMs is null)) { Console.WriteLine(r.Aot ?? "NativeAOT first step: not measured"); return; }
-        Console.WriteLine($"{r.Aot}: the same first-step child compiled ahead of time (no JIT), {FirstStepRuns} fresh processes each, medians; JIT = the rows above (ReadyToRun glue, the kernel warm-up); same bits = the two children's fits ended on the same loss, bit for bit.");
+        Console.WriteLine($"{r.Aot}: the same first-step child compiled ahead of time (no JIT), {FirstStepRuns} fresh processes each, medians; JIT = the rows above (ReadyToRun glue, the kernel warm-up); same bits = the two children's fits ended on the same parameters, bit for bit (the hash of their bytes).");
         Console.WriteLine("cfg | JIT 1st step (from start) | JIT peak MB | NativeAOT 1st step (from start) | NativeAOT peak MB | vectors | same bits");
         Console.WriteLine("----|---------------------------|-------------|---------------------------------|-------------------|---------|----------");
         foreach (var c in rows)
         {
             string jit = c.FirstStepMs is { } f ? string.Create(inv, $"{f,6:F0} ms ({c.TimeToFirstStepMs,5:F0} ms)") : "n/a";
             string aotFirst = c.AotFirstStepMs is { } a ? string.Create(inv, $"{a,6:F0} ms ({c.AotTimeToFirstStepMs,5:F0} ms)") : "n/a";
-            string same = c.AotSameLossBits switch { true => "yes", false => "NO", null => "n/a" };
+            string same = c.AotSameParameters switch { true => "yes", false => "NO", null => "n/a" };
             Console.WriteLine(string.Create(inv, $"{c.Config,-3} | {jit,25} | {c.PeakWorkingSetMB?.ToString("F0", inv) ?? "n/a",11} | {aotFirst,31} | {c.AotPeakWorkingSetMB?.ToString("F0", inv) ?? "n/a",17} | {c.AotVector ?? "n/a",7} | {same}"));
         }
     }
