@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using NeuralPure.Optimizers;
@@ -21,6 +22,7 @@ public static class TransformJson
         return (JsonObject)Value(transform, 0)!;
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "GetType() of a GradientTransform or Schedule: both base records carry DynamicallyAccessedMembers(PublicProperties), which the trimmer and the NativeAOT compiler apply to every derived type, so its public properties are kept; the build's analyzer does not follow a type's annotation through GetType().")]
     private static JsonNode? Value(object? v, int depth)
     {
         if (depth > 16) return JsonValue.Create(v?.ToString());
@@ -34,7 +36,10 @@ public static class TransformJson
             case bool b: return JsonValue.Create(b);
             case string s: return JsonValue.Create(s);
             case Enum e: return JsonValue.Create(e.ToString());
-            case GradientTransform or Schedule: return Record(v, v is Schedule ? "schedule" : "transform", depth);
+            // GetType() of a transform or schedule keeps its public properties in a trimmed application: both base records are
+            // annotated so (DynamicallyAccessedMembers), for every derived type, a user's too.
+            case GradientTransform g: return Record(v, g.GetType(), "transform", depth);
+            case Schedule s: return Record(v, s.GetType(), "schedule", depth);
             case IEnumerable items when v is not string:
                 var arr = new JsonArray();
                 foreach (var item in items) arr.Add(Value(item, depth + 1));
@@ -43,9 +48,8 @@ public static class TransformJson
         }
     }
 
-    private static JsonObject Record(object v, string kindKey, int depth)
+    private static JsonObject Record(object v, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] Type t, string kindKey, int depth)
     {
-        var t = v.GetType();
         var o = new JsonObject { [kindKey] = t.Name };
         foreach (var p in t.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
