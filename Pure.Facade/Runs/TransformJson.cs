@@ -22,7 +22,6 @@ public static class TransformJson
         return (JsonObject)Value(transform, 0)!;
     }
 
-    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "GetType() of a GradientTransform or Schedule: both base records carry DynamicallyAccessedMembers(PublicProperties), which the trimmer and the NativeAOT compiler apply to every derived type, so its public properties are kept; the build's analyzer does not follow a type's annotation through GetType().")]
     private static JsonNode? Value(object? v, int depth)
     {
         if (depth > 16) return JsonValue.Create(v?.ToString());
@@ -36,10 +35,12 @@ public static class TransformJson
             case bool b: return JsonValue.Create(b);
             case string s: return JsonValue.Create(s);
             case Enum e: return JsonValue.Create(e.ToString());
-            // GetType() of a transform or schedule keeps its public properties in a trimmed application: both base records are
-            // annotated so (DynamicallyAccessedMembers), for every derived type, a user's too.
-            case GradientTransform g: return Record(v, g.GetType(), "transform", depth);
-            case Schedule s: return Record(v, s.GetType(), "schedule", depth);
+            // GetType() of a transform or schedule keeps its public properties in a trimmed or NativeAOT application: both base
+            // records are annotated so (DynamicallyAccessedMembers), for every derived type, a user's too. The analyzers and the
+            // NativeAOT compiler follow that from a parameter of the base type (Transform, ScheduleRecord), not from a pattern
+            // variable of this switch (the schedules' properties were gone under NativeAOT).
+            case GradientTransform g: return Transform(g, depth);
+            case Schedule s: return ScheduleRecord(s, depth);
             case IEnumerable items when v is not string:
                 var arr = new JsonArray();
                 foreach (var item in items) arr.Add(Value(item, depth + 1));
@@ -47,6 +48,10 @@ public static class TransformJson
             default: return JsonValue.Create(v.ToString());
         }
     }
+
+    private static JsonObject Transform(GradientTransform g, int depth) => Record(g, g.GetType(), "transform", depth);
+
+    private static JsonObject ScheduleRecord(Schedule s, int depth) => Record(s, s.GetType(), "schedule", depth);
 
     private static JsonObject Record(object v, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] Type t, string kindKey, int depth)
     {
