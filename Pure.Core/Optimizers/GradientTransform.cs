@@ -19,7 +19,10 @@ namespace NeuralPure.Optimizers;
 /// own, which must give the bits of the separate steps.</para>
 /// <para>Transforms are records: their hyperparameters are their identity, which is what a run file records. They never hold
 /// state; everything that changes lives in the <see cref="OptState"/> they return. Any assembly may derive one.</para>
+/// <para>A trimmed or NativeAOT application keeps every transform's public properties (the annotation below), which run
+/// records read by reflection to write the hyperparameters.</para>
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicProperties)]
 public abstract record GradientTransform
 {
     /// <summary>For derived transforms, in any assembly.</summary>

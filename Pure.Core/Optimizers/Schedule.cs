@@ -3,7 +3,10 @@ using NeuralPure.Numerics;
 namespace NeuralPure.Optimizers;
 
 /// <summary>A learning rate as a pure function of the step (0 for the first update).</summary>
-/// <remarks>Schedules are records, so a run file records them exactly. A plain number converts to <see cref="Constant"/>.</remarks>
+/// <remarks>Schedules are records, so a run file records them exactly. A plain number converts to <see cref="Constant"/>.
+/// A trimmed or NativeAOT application keeps every schedule's public properties (the annotation below), which run records read
+/// by reflection.</remarks>
+[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicProperties)]
 public abstract record Schedule
 {
     /// <summary>For derived schedules, in any assembly.</summary>

@@ -100,10 +100,10 @@ public static class OnnxExport
         var graph = new OnnxGraph("neuralpure", g.Nodes.ToImmutable(), g.Initializers.ToImmutable(),
             [new OnnxValueInfo("input", [batch, spec.InputWidth])], outputs.ToImmutable());
         var metadata = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
-        metadata.Add(new("features", JsonSerializer.Serialize(model.FeatureNames)));
+        metadata.Add(new("features", JsonSerializer.Serialize(model.FeatureNames, FacadeJson.Compact.ImmutableArrayString)));
         metadata.Add(new("task", model.Task == TaskKind.Classification ? "classification" : "regression"));
         metadata.Add(new("target", model.TargetName));
-        if (model.Task == TaskKind.Classification) metadata.Add(new("classNames", JsonSerializer.Serialize(model.ClassNames)));
+        if (model.Task == TaskKind.Classification) metadata.Add(new("classNames", JsonSerializer.Serialize(model.ClassNames, FacadeJson.Compact.ImmutableArrayString)));
         return new OnnxModel(IrVersion, Opset, "NeuralPure", BuildInfo.Number, graph, metadata.ToImmutable());
     }
 

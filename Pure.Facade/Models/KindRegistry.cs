@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using NeuralPure.Layers;
 using NeuralPure.Losses;
@@ -20,13 +22,27 @@ namespace NeuralPure.Facade.Models;
 /// forms, and — in optimizer states — parameter trees (<c>ParamTree&lt;float&gt;</c>, stored as tensors).</para>
 /// <para>Saving a model or checkpoint that holds an unregistered type refuses with a message naming the type; loading a file
 /// with a kind this registry does not know names the kind.</para>
+/// <para>Trimmed and NativeAOT applications: the registration methods' type parameters (and <see cref="WithState"/>'s type)
+/// keep the public constructors and properties that files are written and read through; a generic state definition
+/// (<c>typeof(LionState&lt;&gt;)</c>) needs run-time code to be closed over float, so there register the closed type
+/// (<c>typeof(LionState&lt;float&gt;)</c>).</para>
 /// </remarks>
 public sealed class KindRegistry
 {
+    /// <summary>What files reach by reflection on a registered type: its primary constructor and the properties of its parameters.</summary>
+    private const DynamicallyAccessedMemberTypes Reflected = DynamicallyAccessedMemberTypes.PublicConstructors | DynamicallyAccessedMemberTypes.PublicProperties;
+
     private readonly ImmutableDictionary<string, Type> byName;
     private readonly ImmutableDictionary<Type, string> byType;
 
-    private KindRegistry(ImmutableDictionary<string, Type> byName, ImmutableDictionary<Type, string> byType) { this.byName = byName; this.byType = byType; }
+    /// <summary>Each registered type's constructor and fields, found once where it is registered (where the type's members are
+    /// known to be kept), so that writing and reading a file reflect on nothing else.</summary>
+    private readonly ImmutableDictionary<Type, Codec.Record> records;
+
+    private KindRegistry(ImmutableDictionary<string, Type> byName, ImmutableDictionary<Type, string> byType, ImmutableDictionary<Type, Codec.Record> records)
+    {
+        this.byName = byName; this.byType = byType; this.records = records;
+    }
 
     /// <summary>The kind names of the first file format, whose fields SpecJson and CheckpointFile write by hand; no other kind may take them.</summary>
     public static ImmutableHashSet<string> BuiltInNames { get; } =
@@ -36,7 +52,7 @@ public sealed class KindRegistry
     /// <summary>The library's own kinds only: those of the first file format (<see cref="BuiltInNames"/>, written by hand for
     /// compatibility) and, one line each below, every built-in kind added since, written like a user's.</summary>
     /// <remarks>Declared after <see cref="BuiltInNames"/>, which the registrations below check against.</remarks>
-    public static KindRegistry BuiltIn { get; } = new KindRegistry(ImmutableDictionary<string, Type>.Empty, ImmutableDictionary<Type, string>.Empty)
+    public static KindRegistry BuiltIn { get; } = new KindRegistry(ImmutableDictionary<string, Type>.Empty, ImmutableDictionary<Type, string>.Empty, ImmutableDictionary<Type, Codec.Record>.Empty)
         // A new built-in layer, loss or optimizer state joins here, one line each; nothing else in the file code needs to know it.
         .WithLayer<LayerNormSpec>("layer-norm")
         .WithLayer<BatchNormSpec>("batch-norm")
@@ -56,42 +72,50 @@ public sealed class KindRegistry
 
     /// <summary>This registry with the layer type <typeparamref name="TSpec"/> under <paramref name="kind"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>
-    public KindRegistry WithLayer<TSpec>(string kind) where TSpec : LayerSpec => With(typeof(TSpec), kind);
+    public KindRegistry WithLayer<[DynamicallyAccessedMembers(Reflected)] TSpec>(string kind) where TSpec : LayerSpec => With(typeof(TSpec), kind);
 
     /// <summary>This registry with the loss type <typeparamref name="TSpec"/> under <paramref name="kind"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>
-    public KindRegistry WithLoss<TSpec>(string kind) where TSpec : LossSpec => With(typeof(TSpec), kind);
+    public KindRegistry WithLoss<[DynamicallyAccessedMembers(Reflected)] TSpec>(string kind) where TSpec : LossSpec => With(typeof(TSpec), kind);
 
     /// <summary>This registry with the weight initializer type <typeparamref name="TInit"/> under <paramref name="kind"/>, so a dense
     /// layer that draws its weights with it can be saved and loaded.</summary>
     /// <exception cref="ArgumentException">The name is empty, built in or taken, or the type is already registered.</exception>
-    public KindRegistry WithInitializer<TInit>(string kind) where TInit : Initializer => With(typeof(TInit), kind);
+    public KindRegistry WithInitializer<[DynamicallyAccessedMembers(Reflected)] TInit>(string kind) where TInit : Initializer => With(typeof(TInit), kind);
 
     /// <summary>This registry with an optimizer state type under <paramref name="kind"/>: a closed type over float, or a generic
     /// definition with one type parameter (<c>typeof(LionState&lt;&gt;)</c>), which checkpoints close over float.</summary>
     /// <exception cref="ArgumentException">The type is not an <see cref="OptState"/>, or the name is empty, built in or taken.</exception>
-    public KindRegistry WithState(Type stateType, string kind)
+    /// <exception cref="NotSupportedException">A generic definition where code cannot be generated at run time (NativeAOT):
+    /// register the closed type, <c>typeof(LionState&lt;float&gt;)</c>.</exception>
+    public KindRegistry WithState([DynamicallyAccessedMembers(Reflected)] Type stateType, string kind)
     {
         ArgumentNullException.ThrowIfNull(stateType);
-        var closed = stateType.IsGenericTypeDefinition ? Close(stateType) : stateType;
+        var closed = !stateType.IsGenericTypeDefinition ? stateType
+            : RuntimeFeature.IsDynamicCodeSupported ? Close(stateType)
+            : throw new NotSupportedException($"{Plain(stateType)} is a generic definition, which is closed over float at run time, and this runtime cannot generate code (NativeAOT): register the closed type, WithState(typeof({Plain(stateType)[..^2]}<float>), \"{kind}\")");
         if (!typeof(OptState).IsAssignableFrom(closed)) throw new ArgumentException($"{stateType.Name} is not an optimizer state (OptState)", nameof(stateType));
         return With(closed, kind);
     }
 
-    private static Type Close(Type definition)
+    /// <summary>The generic state definition over float.</summary>
+    [RequiresDynamicCode("MakeGenericType over float needs run-time code unless the instantiation was compiled ahead of time.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2055", Justification = "IL2055 cannot check that float meets a DynamicallyAccessedMembers requirement on the definition's type parameter (the number type). A state whose type parameter carries one would find members of float missing in a trimmed app; the definition's own constructors and properties are kept by the annotation on WithState's type. Reached only where code is generated at run time.")]
+    [return: DynamicallyAccessedMembers(Reflected)]
+    private static Type Close([DynamicallyAccessedMembers(Reflected)] Type definition)
     {
         if (definition.GetGenericArguments().Length != 1) throw new ArgumentException($"{definition.Name} must have exactly one type parameter (the number type)", nameof(definition));
         return definition.MakeGenericType(typeof(float));
     }
 
-    private KindRegistry With(Type type, string kind)
+    private KindRegistry With([DynamicallyAccessedMembers(Reflected)] Type type, string kind)
     {
         if (string.IsNullOrWhiteSpace(kind)) throw new ArgumentException("a kind needs a name", nameof(kind));
         if (BuiltInNames.Contains(kind)) throw new ArgumentException($"'{kind}' is a built-in kind; choose another name for {type.Name}", nameof(kind));
         if (byName.TryGetValue(kind, out var other)) throw new ArgumentException($"'{kind}' is already registered for {other.Name}", nameof(kind));
         if (byType.TryGetValue(type, out var name)) throw new ArgumentException($"{type.Name} is already registered as '{name}'", nameof(kind));
-        Codec.RequireWritable(type);
-        return new KindRegistry(byName.Add(kind, type), byType.Add(type, kind));
+        var record = Codec.Of(type);
+        return new KindRegistry(byName.Add(kind, type), byType.Add(type, kind), records.Add(type, record));
     }
 
     /// <summary>The user kinds registered here (not the library's own), sorted.</summary>
@@ -125,7 +149,7 @@ public sealed class KindRegistry
     internal JsonObject Encode(object value, string what, Action<string, ParamTree<float>>? tree = null)
     {
         var o = new JsonObject { ["kind"] = NameOf(value, what) };
-        foreach (var (p, prop) in Codec.Fields(value.GetType()))
+        foreach (var (p, prop) in records[value.GetType()].Fields)
         {
             var v = prop.GetValue(value);
             if (v is ParamTree<float> t)
@@ -142,7 +166,8 @@ public sealed class KindRegistry
     /// <summary>A registered record from its JSON fields (tensors through <paramref name="tree"/>), built by its constructor.</summary>
     internal object Decode(Type type, JsonObject o, Func<string, ParamTree<float>>? tree = null)
     {
-        var fields = Codec.Fields(type);
+        var record = records.GetValueOrDefault(type) ?? throw new ArgumentException($"{type.Name} is not registered here", nameof(type));
+        var fields = record.Fields;
         var args = new object?[fields.Length];
         for (int i = 0; i < fields.Length; i++)
         {
@@ -153,7 +178,7 @@ public sealed class KindRegistry
             else
                 args[i] = o.ContainsKey(key) ? Codec.FromJson(o[key], p.ParameterType, key) : p.HasDefaultValue ? p.DefaultValue : throw new FormatException($"'{key}' is missing");
         }
-        try { return Codec.Constructor(type).Invoke(args); }
+        try { return record.Constructor.Invoke(args); }
         catch (TargetInvocationException e) when (e.InnerException is ArgumentException inner) { throw inner; }
     }
 
@@ -164,22 +189,40 @@ public sealed class KindRegistry
 
         public static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 
-        public static ConstructorInfo Constructor(Type t) =>
-            t.GetConstructors(BindingFlags.Public | BindingFlags.Instance).Where(c => !(c.GetParameters() is [var only] && only.ParameterType == t))
-             .OrderByDescending(c => c.GetParameters().Length).FirstOrDefault()
-            ?? throw new ArgumentException($"{t.Name} has no public constructor for files to call", "kinds");
+        /// <summary>A registered type's primary constructor and, per parameter, the property that saves it.</summary>
+        public sealed record Record(ConstructorInfo Constructor, (ParameterInfo Parameter, PropertyInfo Property)[] Fields);
 
-        public static (ParameterInfo Parameter, PropertyInfo Property)[] Fields(Type t) =>
-            [.. Constructor(t).GetParameters().Select(p => (p, t.GetProperty(p.Name!, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)
-                ?? throw new ArgumentException($"{t.Name}'s constructor parameter '{p.Name}' has no property of that name to save", "kinds")))];
-
-        public static void RequireWritable(Type t)
+        /// <summary>The record of <paramref name="t"/>, checked writable.</summary>
+        public static Record Of([DynamicallyAccessedMembers(Reflected)] Type t)
         {
-            foreach (var (p, _) in Fields(t))
+            var constructor = Constructor(t);
+            var fields = Fields(t, constructor);
+            foreach (var (p, _) in fields)
             {
                 var pt = System.Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType;
                 if (!Plain.Contains(pt)) throw new ArgumentException($"{t.Name}'s field '{p.Name}' is a {pt.Name}, which files cannot hold (int, long, double, float, bool, string, Initializer, ImmutableArray<double>, ParamTree<float>)", "kinds");
             }
+            return new Record(constructor, fields);
+        }
+
+        private static ConstructorInfo Constructor([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] Type t) =>
+            t.GetConstructors(BindingFlags.Public | BindingFlags.Instance).Where(c => !(c.GetParameters() is [var only] && only.ParameterType == t))
+             .OrderByDescending(c => c.GetParameters().Length).FirstOrDefault()
+            ?? throw new ArgumentException($"{t.Name} has no public constructor for files to call", "kinds");
+
+        private static (ParameterInfo Parameter, PropertyInfo Property)[] Fields([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] Type t, ConstructorInfo constructor) =>
+            [.. constructor.GetParameters().Select(p => (p, Property(t, p.Name!)
+                ?? throw new ArgumentException($"{t.Name}'s constructor parameter '{p.Name}' has no property of that name to save", "kinds")))];
+
+        /// <summary>The public instance property named <paramref name="name"/> in any case, as <c>GetProperty(name, Public | Instance | IgnoreCase)</c>
+        /// finds it (the most derived of those that match; two at one level are ambiguous), from the public properties only.</summary>
+        private static PropertyInfo? Property([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] Type t, string name)
+        {
+            var matches = t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(q => string.Equals(q.Name, name, StringComparison.OrdinalIgnoreCase)).ToArray();
+            if (matches.Length <= 1) return matches.FirstOrDefault();
+            int Depth(Type? d) { int n = 0; for (; d is not null; d = d.BaseType) n++; return n; }
+            var deepest = matches.GroupBy(q => Depth(q.DeclaringType)).MaxBy(g => g.Key)!.ToArray();
+            return deepest.Length == 1 ? deepest[0] : throw new AmbiguousMatchException($"{t.Name} has {deepest.Length} properties named '{name}' ignoring case");
         }
 
         public static JsonNode? ToJson(object? v, Type declared) => v switch

@@ -28,7 +28,7 @@ public static class SpecJson
         foreach (var l in spec.Layers)
         {
             // A registered kind (a user's, or a built-in added after the first file format) writes its constructor's fields.
-            if (kinds.Knows(l.GetType()) || l.GetType().Assembly != Core) { layers.Add(kinds.Encode(l, "layer")); continue; }
+            if (kinds.Knows(l.GetType()) || l.GetType().Assembly != Core) { layers.Add((JsonNode)kinds.Encode(l, "layer")); continue; }
             var o = new JsonObject { ["kind"] = l.Kind };
             switch (l)
             {
@@ -40,7 +40,7 @@ public static class SpecJson
                 case LeakyReluSpec lr: o["slope"] = lr.Slope; break;
                 case DropoutSpec dr: o["rate"] = dr.Rate; break;
             }
-            layers.Add(o);
+            layers.Add((JsonNode)o);
         }
         var loss = kinds.Knows(spec.Loss.GetType()) || spec.Loss.GetType().Assembly != Core ? kinds.Encode(spec.Loss, "loss") : new JsonObject { ["kind"] = spec.Loss.Kind };
         switch (spec.Loss)

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NeuralPure.Facade.Runs;
 using NeuralPure.Facade.Data;
 using NeuralPure.Facade.Training;
 using NeuralPure.Models;
@@ -178,8 +179,8 @@ public static class ModelFile
         }.ToJsonString();
         meta["task"] = model.Task == TaskKind.Classification ? "classification" : "regression";
         meta["classes"] = model.Classes.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (model.Task == TaskKind.Classification) meta["classNames"] = JsonSerializer.Serialize(model.ClassNames);
-        meta["features"] = JsonSerializer.Serialize(model.FeatureNames);
+        if (model.Task == TaskKind.Classification) meta["classNames"] = JsonSerializer.Serialize(model.ClassNames, FacadeJson.Compact.ImmutableArrayString);
+        meta["features"] = JsonSerializer.Serialize(model.FeatureNames, FacadeJson.Compact.ImmutableArrayString);
         meta["target"] = model.TargetName;
         if (configJson is not null) meta["config"] = configJson;
         var tensors = model.Parameters.Names.Zip(model.Parameters.Leaves, (n, l) => (n, l))
@@ -228,7 +229,7 @@ public static class ModelFile
                 throw DataFormatException.InMetadata(source, key, $"malformed: {(e.Message.Length <= 240 ? e.Message : e.Message[..240] + "…")}", e);
             }
         }
-        var features = Parsed("features", text => JsonSerializer.Deserialize<ImmutableArray<string>>(text));
+        var features = Parsed("features", text => JsonSerializer.Deserialize(text, FacadeJson.Compact.ImmutableArrayString));
         var standardizer = Parsed("standardization", text =>
         {
             var st = JsonNode.Parse(text) as JsonObject ?? throw new JsonException("not an object");
@@ -268,7 +269,7 @@ public static class ModelFile
         ImmutableArray<string> classNames = default;
         if (task == TaskKind.Classification && file.Metadata.TryGetValue("classNames", out var namesJson))
         {
-            try { classNames = JsonSerializer.Deserialize<ImmutableArray<string>>(namesJson); }
+            try { classNames = JsonSerializer.Deserialize(namesJson, FacadeJson.Compact.ImmutableArrayString); }
             catch (JsonException e) { throw DataFormatException.InMetadata(source, "classNames", $"not a JSON list of names: {e.Message}", e); }
             if (classNames.IsDefault || classNames.Length != classes || classNames.Any(n => n is null) || classNames.Distinct(StringComparer.Ordinal).Count() != classes)
                 throw DataFormatException.InMetadata(source, "classNames", $"must be {classes} distinct names, one per class");

@@ -267,7 +267,7 @@ public static class RunRecord
         var d = r.Data;
         var history = new JsonArray();
         foreach (var h in r.Fit.History)
-            history.Add(new JsonObject
+            history.Add((JsonNode)new JsonObject
             {
                 ["epoch"] = h.Epoch, ["iterations"] = h.Iterations, ["trainLoss"] = h.TrainLoss,
                 ["valLoss"] = h.ValLoss is { } v && double.IsFinite(v) ? v : null,
@@ -477,7 +477,7 @@ public static class RunRecord
         try
         {
             var root = JsonNode.Parse(text) as JsonObject ?? throw new System.Text.Json.JsonException("not an object");
-            var config = System.Text.Json.JsonSerializer.Deserialize<ExperimentConfig>(root["config"], ExperimentConfig.JsonOptions) ?? throw new System.Text.Json.JsonException("no config");
+            var config = System.Text.Json.JsonSerializer.Deserialize(root["config"], FacadeJson.Run.ExperimentConfig) ?? throw new System.Text.Json.JsonException("no config");
             string sha = root["data"]!["sha256"]!.GetValue<string>();
             string hash = root["parameters"]!["sha256"]!.GetValue<string>();
             var losses = (root["history"] as JsonArray ?? []).Select(h => h!["trainLoss"]!.GetValue<double>()).ToImmutableArray();

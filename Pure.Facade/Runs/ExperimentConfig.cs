@@ -84,7 +84,7 @@ public sealed record ExperimentConfig(
     };
 
     /// <summary>The config as JSON.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, FacadeJson.Run.ExperimentConfig);
 
     /// <summary>Element-wise equality of the layers.</summary>
     public bool Equals(ExperimentConfig? other) => other is not null && ToJson() == other.ToJson();

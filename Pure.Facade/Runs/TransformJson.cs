@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using NeuralPure.Optimizers;
@@ -34,7 +35,12 @@ public static class TransformJson
             case bool b: return JsonValue.Create(b);
             case string s: return JsonValue.Create(s);
             case Enum e: return JsonValue.Create(e.ToString());
-            case GradientTransform or Schedule: return Record(v, v is Schedule ? "schedule" : "transform", depth);
+            // GetType() of a transform or schedule keeps its public properties in a trimmed or NativeAOT application: both base
+            // records are annotated so (DynamicallyAccessedMembers), for every derived type, a user's too. The analyzers and the
+            // NativeAOT compiler follow that from a parameter of the base type (Transform, ScheduleRecord), not from a pattern
+            // variable of this switch (the schedules' properties were gone under NativeAOT).
+            case GradientTransform g: return Transform(g, depth);
+            case Schedule s: return ScheduleRecord(s, depth);
             case IEnumerable items when v is not string:
                 var arr = new JsonArray();
                 foreach (var item in items) arr.Add(Value(item, depth + 1));
@@ -43,9 +49,12 @@ public static class TransformJson
         }
     }
 
-    private static JsonObject Record(object v, string kindKey, int depth)
+    private static JsonObject Transform(GradientTransform g, int depth) => Record(g, g.GetType(), "transform", depth);
+
+    private static JsonObject ScheduleRecord(Schedule s, int depth) => Record(s, s.GetType(), "schedule", depth);
+
+    private static JsonObject Record(object v, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] Type t, string kindKey, int depth)
     {
-        var t = v.GetType();
         var o = new JsonObject { [kindKey] = t.Name };
         foreach (var p in t.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NeuralPure.Facade.Runs;
 using NeuralPure.Facade.Data;
 using NeuralPure.Facade.Models;
 using NeuralPure.Optimizers;
@@ -85,8 +86,8 @@ public static class CheckpointFile
         meta["format"] = Format;
         meta["architecture"] = c.Architecture;
         meta["optimizer"] = c.Optimizer;
-        meta["parameters"] = JsonSerializer.Serialize(p.Names);
-        if (c.State.LayerState.Count > 0) meta["layerState"] = JsonSerializer.Serialize(c.State.LayerState.Names);
+        meta["parameters"] = JsonSerializer.Serialize(p.Names, FacadeJson.Compact.ImmutableArrayString);
+        if (c.State.LayerState.Count > 0) meta["layerState"] = JsonSerializer.Serialize(c.State.LayerState.Names, FacadeJson.Compact.ImmutableArrayString);
         meta["fit"] = FitJson(c.Options).ToJsonString();
         meta["progress"] = new JsonObject
         {
@@ -276,7 +277,7 @@ public static class CheckpointFile
                 return new JsonObject { ["kind"] = "multiSteps", ["miniStep"] = mu.MiniStep, ["inner"] = EncodeState(mu.Inner, $"{path}.a", like, tensors, kinds) };
             case ChainState ch:
                 var arr = new JsonArray();
-                for (int i = 0; i < ch.States.Length; i++) arr.Add(EncodeState(ch.States[i], $"{path}.{i}", like, tensors, kinds));
+                for (int i = 0; i < ch.States.Length; i++) arr.Add((JsonNode)EncodeState(ch.States[i], $"{path}.{i}", like, tensors, kinds));
                 return new JsonObject { ["kind"] = "chain", ["states"] = arr };
             default:
                 // A user's state: its registered kind, its fields, and its parameter trees as tensors.
