@@ -58,7 +58,12 @@ public static class Report
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] is "--json" or "--quick" or "--by-layer" or "--no-aot" or "--parts") continue;
-            if (args[i] == "--configs" && i + 1 < args.Length) { i++; continue; }
+            if (args[i] == "--configs")
+            {
+                if (i + 1 < args.Length && !args[i + 1].StartsWith('-')) { i++; continue; }
+                Console.Error.WriteLine("report: --configs needs a list of configurations, e.g. --configs b,d (known: a, b, c, d, cnn)");
+                return 2;
+            }
             if (i > 0 && args[i - 1] == "--parts" && !args[i].StartsWith('-')) continue;
             Console.Error.WriteLine($"report: unknown option '{args[i]}' (known: --json, --quick, --no-aot, --configs a,b,…, --parts [a|b|c|d|cnn], --by-layer)");
             return 2;
