@@ -88,9 +88,8 @@ public static class Report
         var total = Stopwatch.StartNew();
         var threadCounts = ThreadCounts();
         // The NativeAOT first-step child is published first, before anything is timed (the compile takes both cores ~10 s).
-        (string? Executable, string Description) aot = (null, "NativeAOT first step: not measured (--quick)");
-        if (noAot) aot = (null, "NativeAOT first step: not measured (--no-aot)");
-        else if (!quick && !partsOnly)
+        (string? Executable, string Description) aot = (null, $"NativeAOT first step: not measured ({(noAot ? "--no-aot" : quick ? "--quick" : "--parts")})");
+        if (!noAot && !quick && !partsOnly)
         {
             if (!json) Console.Error.WriteLine($"  publishing the NativeAOT first-step child (Pure.Bench/Aot, instruction set {AotChild.InstructionSet()})");
             aot = AotChild.Publish();

@@ -88,12 +88,14 @@ public static class KernelWarmup
     private static ElementWidths Widths<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         var widths = new List<WidthKernels>(3);
-        if (Gemm.Resolve<T>(VectorWidth.V512) == VectorWidth.V512)
-            widths.Add(new WidthKernels(VectorWidth.V512, [typeof(V512Ops<T>), typeof(Vector512<T>), typeof(T)], Gemm.RowCounts<T>(VectorWidth.V512)));
-        if (Gemm.Resolve<T>(VectorWidth.V256) == VectorWidth.V256)
-            widths.Add(new WidthKernels(VectorWidth.V256, [typeof(V256Ops<T>), typeof(Vector256<T>), typeof(T)], Gemm.RowCounts<T>(VectorWidth.V256)));
-        if (Gemm.Resolve<T>(VectorWidth.V128) == VectorWidth.V128)
-            widths.Add(new WidthKernels(VectorWidth.V128, [typeof(V128Ops<T>), typeof(Vector128<T>), typeof(T)], Gemm.RowCounts<T>(VectorWidth.V128)));
+        foreach (var w in new[] { VectorWidth.V512, VectorWidth.V256, VectorWidth.V128 })
+            if (Gemm.Resolve<T>(w) == w)
+                widths.Add(new WidthKernels(w, w switch
+                {
+                    VectorWidth.V512 => [typeof(V512Ops<T>), typeof(Vector512<T>), typeof(T)],
+                    VectorWidth.V256 => [typeof(V256Ops<T>), typeof(Vector256<T>), typeof(T)],
+                    _ => [typeof(V128Ops<T>), typeof(Vector128<T>), typeof(T)],
+                }, Gemm.RowCounts<T>(w)));
         // No vector width (no SIMD, or x64 without FMA): the products run the scalar kernels, which are then the ones to compile.
         if (widths.Count == 0) widths.Add(new WidthKernels(VectorWidth.Scalar, [typeof(ScalarOps<T>), typeof(T), typeof(T)], Gemm.RowCounts<T>(VectorWidth.Scalar)));
         // A classifier's output layer (10 columns) runs at a narrower width when the widest would leave most lanes empty
