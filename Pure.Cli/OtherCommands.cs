@@ -112,7 +112,7 @@ internal static class EvaluateCommand
                 if (p.GetValue(data) is not { } dataArg) throw new UsageException("--model needs --data: the data to score");
                 string? trainedOn;
                 (model, var configJson) = LoadModel(modelArg!);
-                trainedOn = configJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<ExperimentConfig>(configJson, ExperimentConfig.JsonOptions)?.Data;
+                trainedOn = configJson is null ? null : ExperimentConfig.FromJson(configJson).Data;
                 config = new ExperimentConfig(dataArg, p.GetValue(TrainCommand.Labels), p.GetValue(TrainCommand.Target) ?? model.TargetName,
                     model.Task == TaskKind.Classification ? "classification" : "regression", Separator: p.GetValue(TrainCommand.Separator), Header: TrainCommand.HeaderFrom(p));
                 if (!all && trainedOn is not null && DataSource.Resolve(trainedOn) == DataSource.Resolve(dataArg))

@@ -38,8 +38,7 @@ internal static class ResumeCommand
         ValidatedConfig validated;
         try
         {
-            validated = (JsonSerializer.Deserialize<ExperimentConfig>(Meta(checkpoint, "config", path), ExperimentConfig.JsonOptions)
-                ?? throw new JsonException("the config is null")).Validate();
+            validated = ExperimentConfig.FromJson(Meta(checkpoint, "config", path)).Validate();
         }
         catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException)
         {
@@ -59,7 +58,7 @@ internal static class ResumeCommand
         IReadOnlyList<string>? names = null;
         if (checkpoint.Metadata.TryGetValue("data.classNames", out var namesJson))
         {
-            try { names = JsonSerializer.Deserialize<List<string>>(namesJson); }
+            try { names = JsonSerializer.Deserialize(namesJson, CliJson.Compact.ListString); }
             catch (JsonException e) { throw DataFormatException.InMetadata(path, "data.classNames", "the class names are not a JSON list", e); }
         }
         var data = TrainCommand.LoadData(found, names is { Count: > 0 } ? names : null);

@@ -223,7 +223,7 @@ internal static class SweepCommand
             try { c = FitCheckpoint.Read(checkpoint); }
             catch (Exception e) when (e is DataFormatException or IOException or ArgumentException or InvalidOperationException) { throw Refuse($"holds an unreadable checkpoint ({Program.OneLine(e)})"); }
             ExperimentConfig? recorded = null;
-            try { recorded = c.Metadata.TryGetValue("config", out var j) ? System.Text.Json.JsonSerializer.Deserialize<ExperimentConfig>(j, ExperimentConfig.JsonOptions) : null; }
+            try { recorded = c.Metadata.TryGetValue("config", out var j) ? ExperimentConfig.FromJson(j) : null; }
             catch (System.Text.Json.JsonException) { }
             if (recorded is null || !SameExperiment(recorded, config)) throw Refuse("holds a checkpoint of another experiment");
             return TrialState.Resumable;

@@ -194,7 +194,7 @@ internal static class TrainCommand
             .Add("data.relativeToRun", RunRecord.RelativeTo(Path.GetFullPath(outDir), readAt.Data) ?? "")
             .Add("data.labelsResolved", readAt.Labels is { } l ? DataSource.Resolve(l) : "")
             .Add("data.labelsRelativeToRun", readAt.Labels is { } l2 ? RunRecord.RelativeTo(Path.GetFullPath(outDir), l2) ?? "" : "")
-            .Add("data.classNames", System.Text.Json.JsonSerializer.Serialize(data.ClassNames))
+            .Add("data.classNames", System.Text.Json.JsonSerializer.Serialize(data.ClassNames, CliJson.Compact.ImmutableArrayString))
             .Add("checkpointEvery", every.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 

@@ -86,6 +86,15 @@ public sealed record ExperimentConfig(
     /// <summary>The config as JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, FacadeJson.Run.ExperimentConfig);
 
+    /// <summary>A config from its JSON (<see cref="ToJson"/>'s form, as run records and checkpoints hold it), read without
+    /// reflection, so it reads the same in a trimmed or NativeAOT application.</summary>
+    /// <exception cref="JsonException">The text is not JSON of a config, or is JSON <c>null</c>.</exception>
+    public static ExperimentConfig FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return JsonSerializer.Deserialize(json, FacadeJson.Run.ExperimentConfig) ?? throw new JsonException("the config is null");
+    }
+
     /// <summary>Element-wise equality of the layers.</summary>
     public bool Equals(ExperimentConfig? other) => other is not null && ToJson() == other.ToJson();
 
