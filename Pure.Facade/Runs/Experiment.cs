@@ -324,6 +324,9 @@ public static class RunRecord
                 ["processors"] = Environment.ProcessorCount,
                 // The products' register width (V512, V256, V128 or scalar): the same bits at every width, not the same speed.
                 ["vectors"] = NeuralPure.Kernels.KernelInfo.ProductVectors,
+                // How the code that ran was compiled: "JIT" (dotnet run, a framework-dependent tool) or "NativeAOT" (a native
+                // executable: no JIT, so its instruction set was fixed when it was published; vectors says which width it took).
+                ["compiled"] = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled ? "JIT" : "NativeAOT",
             },
             ["seconds"] = r.Fit.Seconds,
             ["examplesPerSecond"] = r.Fit.ExamplesPerSecond,

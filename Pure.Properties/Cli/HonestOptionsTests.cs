@@ -107,6 +107,15 @@ public sealed class HonestOptionsTests : IDisposable
         else if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported) Assert.Equal("V256", vectors);
     }
 
+    /// <summary>The tests run under the JIT; .ci/aot checks that a native build's record says "NativeAOT".</summary>
+    [Fact]
+    public void The_record_says_how_the_code_that_ran_was_compiled()
+    {
+        var (code, record, err) = Train("compiled");
+        Assert.True(code == 0, err);
+        Assert.Equal("JIT", record!["environment"]!["compiled"]!.GetValue<string>());
+    }
+
     [Fact]
     public void More_threads_than_processors_are_recorded_as_the_threads_that_ran()
     {
