@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -237,7 +239,8 @@ public static class CheckpointFile
             var leaf = tree[i].Span;
             var values = new double[leaf.Length];
             for (int j = 0; j < values.Length; j++) values[j] = leaf[j];
-            tensors.Add(new NamedTensor($"{prefix}/{tree.Names[i]}", tree[i].Shape, SafeTensorDType.F32, [.. values]));
+            // The array is the tensor's (nothing else holds it), so it is wrapped, not copied again.
+            tensors.Add(new NamedTensor($"{prefix}/{tree.Names[i]}", tree[i].Shape, SafeTensorDType.F32, ImmutableCollectionsMarshal.AsImmutableArray(values)));
         }
     }
 
@@ -294,23 +297,39 @@ public static class CheckpointFile
     }
 
     /// <summary>SHA-256 over every tensor's name, dtype, shape and stored bytes, in order.</summary>
+    /// <remarks>The bytes hashed: per tensor its UTF-8 name, 0, its dtype, its dimensions as int32 and its values as stored
+    /// (float32 or float64, little-endian). They pass to SHA-256 in chunks of <see cref="HashChunk"/> bytes (one call per
+    /// value had made the hash a third of a checkpoint's cost: 5.6 M calls for config d's parameters and Adam moments).</remarks>
     private static string ContentHash(IEnumerable<NamedTensor> tensors)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> buf = stackalloc byte[8];
-        foreach (var t in tensors)
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(HashChunk);
+        try
         {
-            sha.AppendData(Encoding.UTF8.GetBytes(t.Name));
-            buf[0] = 0; buf[1] = (byte)t.DType;
-            sha.AppendData(buf[..2]);
-            foreach (int d in t.Shape) { BinaryPrimitives.WriteInt32LittleEndian(buf, d); sha.AppendData(buf[..4]); }
-            if (t.DType == SafeTensorDType.F32)
-                foreach (var v in t.Values) { BinaryPrimitives.WriteSingleLittleEndian(buf, (float)v); sha.AppendData(buf[..4]); }
-            else
-                foreach (var v in t.Values) { BinaryPrimitives.WriteDoubleLittleEndian(buf, v); sha.AppendData(buf); }
+            Span<byte> buf = stackalloc byte[4];
+            foreach (var t in tensors)
+            {
+                sha.AppendData(Encoding.UTF8.GetBytes(t.Name));
+                buf[0] = 0; buf[1] = (byte)t.DType;
+                sha.AppendData(buf[..2]);
+                foreach (int d in t.Shape) { BinaryPrimitives.WriteInt32LittleEndian(buf, d); sha.AppendData(buf); }
+                ReadOnlySpan<double> values = t.Values.AsSpan();
+                int size = t.DType == SafeTensorDType.F32 ? 4 : 8, perChunk = HashChunk / size;
+                for (int start = 0; start < values.Length; start += perChunk)
+                {
+                    var part = values.Slice(start, Math.Min(perChunk, values.Length - start));
+                    Span<byte> bytes = chunk.AsSpan(0, part.Length * size);
+                    if (size == 4) for (int i = 0; i < part.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes[(4 * i)..], (float)part[i]);
+                    else for (int i = 0; i < part.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(bytes[(8 * i)..], part[i]);
+                    sha.AppendData(bytes);
+                }
+            }
+            return Convert.ToHexStringLower(sha.GetHashAndReset());
         }
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
+        finally { ArrayPool<byte>.Shared.Return(chunk); }
     }
+
+    private const int HashChunk = 1 << 16;
 
     /// <summary>A message from a parser, which may quote hostile text, cut to a readable length.</summary>
     private static string Cut(string message) => message.Length <= 200 ? message : message[..200] + "…";

@@ -236,6 +236,40 @@ public sealed class FitterCheckpointTests : IDisposable
         Assert.Null(losses.Column);
     }
 
+    /// <summary>The bytes a checkpoint's sha256 covers, one value at a time, as the format documents them (and as they were hashed
+    /// before the hash went by chunks): per tensor its UTF-8 name, 0, its dtype, its int32 dimensions and its stored values.</summary>
+    private static string ReferenceContentHash(IEnumerable<NamedTensor> tensors)
+    {
+        var bytes = new List<byte>();
+        foreach (var t in tensors)
+        {
+            bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(t.Name));
+            bytes.Add(0); bytes.Add((byte)t.DType);
+            foreach (int d in t.Shape) bytes.AddRange(BitConverter.GetBytes(d));
+            foreach (double v in t.Values) bytes.AddRange(t.DType == SafeTensorDType.F32 ? BitConverter.GetBytes((float)v) : BitConverter.GetBytes(v));
+        }
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes.ToArray()));
+    }
+
+    /// <summary>The hash is over the documented bytes whatever the chunking: 20,001 losses cross two of its chunks, the
+    /// parameters' and moments' F32 values are hashed as floats; a tree's parameter hash is over its float32 bytes in leaf order
+    /// (a leaf of 2,500 floats crosses its chunks).</summary>
+    [Fact]
+    public void The_recorded_sha256s_are_over_the_documented_bytes()
+    {
+        var path = _dir.File("hash.safetensors");
+        FitCancelledAt(Optimizer("adam"), 7, new CheckpointOptions(path));
+        var c = FitCheckpoint.Read(path);
+        var longer = c with { IterationLosses = [.. Enumerable.Range(0, 20_001).Select(i => Math.Sin(i) * 1e3)] };
+        var file = CheckpointFile.ToSafeTensors(longer);
+        Assert.Contains(file.Tensors, t => t.DType == SafeTensorDType.F32 && t.Values.Length > 0);
+        Assert.Equal(ReferenceContentHash(file.Tensors), file.Metadata["sha256"]);
+
+        var tree = new ParamTree<float>(["a", "b"], [NdArray.Vector([.. Enumerable.Range(0, 2_500).Select(i => (float)Math.Cos(i))]), NdArray.Vector(-0f, float.NaN, 1e-45f)]);
+        var floats = tree.Leaves.SelectMany(l => l.Span.ToArray()).SelectMany(BitConverter.GetBytes).ToArray();
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(floats)), TrainedModel.HashParameters(tree));
+    }
+
     [Fact]
     public void Resume_refuses_a_checkpoint_of_another_model_optimizer_or_set_of_options()
     {
