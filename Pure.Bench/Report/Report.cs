@@ -102,7 +102,7 @@ public static class Report
             var first = quick ? null : FirstStepMedian(config.Name, FirstStepRuns);
             var aotFirst = aot.Executable is { } exe ? FirstStepMedian(config.Name, FirstStepRuns, exe) : null;
             double? scalar = ScalarReferenceThroughput(config, quick);
-            var variants = threadCounts.Select(t => Variant.Fit(config, t)).Append(Variant.Step(config, threadCounts[0])).ToList();
+            var variants = threadCounts.Select(t => Variant.Fit(config, t)).Append(Variant.Train(config, threadCounts[0])).Append(Variant.Step(config, threadCounts[0])).ToList();
             Measure(variants, repeats);
             foreach (var v in variants)
             {
@@ -241,6 +241,36 @@ public static class Report
                 },
                 // One step inside a warm fold: what every step of a fit costs once the workspaces exist.
                 Bytes = n => Fold(config, threads, batches, data, start).Bytes(n),
+            };
+        }
+
+        /// <summary><c>Fitter.Fit</c>, the façade's loop as <c>neuralpure train</c> runs it, over
+        /// the same <paramref name="batches"/> batches: shuffled each epoch, a validation pass over 8 batches and a checkpoint
+        /// (parameters and optimizer state, written and flushed to disk) after every epoch. Its bytes per step are all it
+        /// allocates over a whole fit (per-epoch work included), divided by the steps.</summary>
+        public static Variant Train(BenchConfig config, int threads, int batches = FitBatches)
+        {
+            var spec = config.Spec; var opt = config.Optimizer; var data = config.Data(batches); var validation = config.Data(8);
+            string folder = Directory.CreateTempSubdirectory("neuralpure-report-").FullName;
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(folder, recursive: true); } catch (IOException) { } };
+            var checkpoint = new NeuralPure.Facade.Training.CheckpointOptions(System.IO.Path.Combine(folder, $"{config.Name}.safetensors"));
+            int Steps(int n)
+            {
+                int epochs = Math.Max(1, (n + batches - 1) / batches);
+                var outcome = NeuralPure.Facade.Training.Fitter.Fit(spec, opt, data, validation,
+                    new NeuralPure.Facade.Training.FitOptions(epochs, config.Batch, Seed: 1, Threads: threads), checkpoint: checkpoint);
+                if (outcome.Status != NeuralPure.Facade.Training.FitStatus.Completed) throw new InvalidOperationException($"report: the façade's fit of {config.Name} ended {outcome.Status}");
+                return epochs * batches;
+            }
+            return new Variant
+            {
+                Path = "train", Threads = threads, Batch = config.Batch, Run = Steps,
+                Bytes = n =>
+                {
+                    long a0 = GC.GetTotalAllocatedBytes(precise: true);
+                    int ran = Steps(n);
+                    return (GC.GetTotalAllocatedBytes(precise: true) - a0) / (double)ran;
+                },
             };
         }
 
@@ -676,13 +706,15 @@ public static class Report
         Console.WriteLine("GFLOP/s and % peak count the matrix products a step executes: forward, weight gradient and input gradient of each dense and conv layer, except the");
         Console.WriteLine("first layer's input gradient (not computed); bias, activations, batchnorm, pooling, dropout, loss and optimizer are not counted. % peak = GFLOP/s over the peak on the row's thread count.");
         Console.WriteLine("fit = Trainer.Fit (the fold: workspaces once per fit; bytes/step = one step in a warm workspace); step = Trainer.Step (the pure step: new arrays each step).");
+        Console.WriteLine("train = Fitter.Fit, the façade's loop as `neuralpure train` runs it, over the same 64 batches: shuffled each epoch, a validation pass over 8 batches and a checkpoint");
+        Console.WriteLine("(parameters and optimizer state, flushed to disk) after every epoch; its bytes/step = all a whole fit allocates, per-epoch work included, over its steps.");
         Console.WriteLine("scalar ref = the same step with ScalarReference products/bias/ReLU on one thread (MLPs only); × scalar = this row's examples/s over it.");
         Console.WriteLine($"1st step = Init + a Fit to its first step in a fresh process (and ms since that process started); peak MB = that process's peak working set after that fit's 21 steps; each the median of {FirstStepRuns} processes.");
         Console.WriteLine("ex/CPU-s = examples per second of this process's CPU time (all threads): less sensitive to other load on a shared machine; for 1 thread it approximates an idle core.");
         Console.WriteLine("outside = (fit rows) the configuration's warm fold step minus the sum of its parts timed alone (the tables below), in µs and as a share of that step.");
         Console.WriteLine();
-        Console.WriteLine("cfg | model                              | opt   | batch | path | thr | examples/s median (min–max)      | µs/step  | MFLOP/step | GFLOP/s | % peak | outside µs (%)   | ex/CPU-s   | bytes/step  | 1st step (from start) | peak MB | scalar ref ex/s | × scalar");
-        Console.WriteLine("----|------------------------------------|-------|-------|------|-----|----------------------------------|----------|------------|---------|--------|------------------|------------|-------------|-----------------------|---------|-----------------|---------");
+        Console.WriteLine("cfg | model                              | opt   | batch | path  | thr | examples/s median (min–max)      | µs/step  | MFLOP/step | GFLOP/s | % peak | outside µs (%)   | ex/CPU-s   | bytes/step  | 1st step (from start) | peak MB | scalar ref ex/s | × scalar");
+        Console.WriteLine("----|------------------------------------|-------|-------|-------|-----|----------------------------------|----------|------------|---------|--------|------------------|------------|-------------|-----------------------|---------|-----------------|---------");
         foreach (var c in r.Results)
         {
             string first = c.FirstStepMs is { } f ? string.Create(inv, $"{f,6:F0} ms ({c.TimeToFirstStepMs,5:F0} ms)") : "n/a";
@@ -691,8 +723,9 @@ public static class Report
             string peak = c.PeakWorkingSetMB is { } p ? p.ToString("F0", inv) : "n/a";
             string outside = c.OutsideMicroseconds is { } o ? string.Create(inv, $"{o,8:F1} ({c.OutsidePercent,5:F1}%)") : "n/a";
             Console.WriteLine(string.Create(inv,
-                $"{c.Config,-3} | {c.Model,-34} | {c.Optimizer,-5} | {c.Batch,5} | {c.Path,-4} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.FlopsPerStep / 1e6,10:N1} | {c.GflopsPerSecond,7:F1} | {Percent(c.PercentOfPeak),6} | {outside,16} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8}"));
+                $"{c.Config,-3} | {c.Model,-34} | {c.Optimizer,-5} | {c.Batch,5} | {c.Path,-5} | {c.Threads,3} | {c.ExamplesPerSecondMedian,10:N0} ({c.ExamplesPerSecondMin,9:N0}–{c.ExamplesPerSecondMax,9:N0}) | {c.MicrosecondsPerStep,8:F1} | {c.FlopsPerStep / 1e6,10:N1} | {c.GflopsPerSecond,7:F1} | {Percent(c.PercentOfPeak),6} | {outside,16} | {c.ExamplesPerCpuSecondMedian,10:N0} | {c.BytesPerStep,11:N0} | {first,21} | {peak,7} | {scalar,15} | {speed,8}"));
         }
+        PrintTrainOverFit(r);
         PrintAot(r);
         Console.WriteLine();
         Console.WriteLine($"One step part by part (best of {PartRounds} each, timed alone; the first layer's forward pass reads one of 64 input batches in turn, as the fold does; GFLOP/s = 2·m·n·k over the time, 0 for element-wise parts; the measured step is one step in a warm fold over 64 batches, timed the same way in the same rounds; the kernels inside the step are the same fold's layers, loss and update timed inside its steps, the fastest of three passes over the 64 batches, and what the step spends outside them):");
@@ -703,6 +736,20 @@ public static class Report
             string inside = p.InsideStepMicroseconds is { } us ? string.Create(inv, $"  inside the step {us,8:F1} µs") : "";
             Console.WriteLine(string.Create(inv, $"  {p.Product,-32} {p.Shape,-38} threads {p.Threads}: {p.Microseconds,8:F1} µs  {p.GflopsPerSecond,6:F1} GFLOP/s  {Percent(p.PercentOfPeak),6} peak{inside}"));
         }
+    }
+
+    /// <summary>What the façade's loop costs over the fold: each configuration's train row's examples/s over its fit row's on the
+    /// same threads (validation, checkpoints, shuffling and the loop's bookkeeping, per step).</summary>
+    private static void PrintTrainOverFit(ReportResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var pairs = r.Results.Where(c => c.Path == "train")
+            .Select(t => (Train: t, Fit: r.Results.FirstOrDefault(f => f.Path == "fit" && f.Config == t.Config && f.Threads == t.Threads)))
+            .Where(p => p.Fit is not null).ToList();
+        if (pairs.Count == 0) return;
+        Console.WriteLine();
+        Console.WriteLine("train over fit (the façade's loop over the fold, examples/s, medians, same threads): "
+            + string.Join(", ", pairs.Select(p => string.Create(inv, $"{p.Train.Config} {p.Train.ExamplesPerSecondMedian / p.Fit!.ExamplesPerSecondMedian:F3}"))));
     }
 
     /// <summary>The NativeAOT child's first step beside the JIT child's, per configuration, with whether the two fits ended on

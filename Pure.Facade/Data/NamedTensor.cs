@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace NeuralPure.Facade.Data;
@@ -26,6 +27,34 @@ public sealed record NamedTensor
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dtype"/> is undefined.</exception>
     public NamedTensor(string name, ImmutableArray<int> shape, SafeTensorDType dtype, ImmutableArray<double> values)
     {
+        if (values.IsDefault)
+        {
+            throw new ArgumentException("The values array is uninitialized.", nameof(values));
+        }
+
+        Check(name, shape, dtype, values.Length);
+        Name = name;
+        Shape = shape;
+        DType = dtype;
+        _values = values;
+    }
+
+    /// <summary>An F32 tensor held as the floats it will be written as (a checkpoint's parameters and optimizer state): written and
+    /// hashed from their bytes, with no conversion to double and back; <see cref="Values"/> makes the doubles only if asked.
+    /// The bytes are those the double-held tensor writes for the same values (float → double → float gives the value back,
+    /// NaN included as arithmetic makes it).</summary>
+    internal NamedTensor(string name, ImmutableArray<int> shape, NeuralPure.Tensors.NdArray<float> floats)
+    {
+        ArgumentNullException.ThrowIfNull(floats);
+        Check(name, shape, SafeTensorDType.F32, floats.Span.Length);
+        Name = name;
+        Shape = shape;
+        DType = SafeTensorDType.F32;
+        _floats = floats;
+    }
+
+    private static void Check(string name, ImmutableArray<int> shape, SafeTensorDType dtype, int values)
+    {
         ArgumentNullException.ThrowIfNull(name);
         if (name == SafeTensors.MetadataKey)
         {
@@ -42,11 +71,6 @@ public sealed record NamedTensor
             throw new ArgumentException("The shape array is uninitialized.", nameof(shape));
         }
 
-        if (values.IsDefault)
-        {
-            throw new ArgumentException("The values array is uninitialized.", nameof(values));
-        }
-
         long count = 1;
         foreach (int d in shape)
         {
@@ -58,18 +82,25 @@ public sealed record NamedTensor
             count = d == 0 || count == 0 ? 0 : (count > long.MaxValue / d ? long.MaxValue : count * d);
         }
 
-        if (count != values.Length)
+        if (count != values)
         {
             throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"Tensor '{name}': shape {FormatShape(shape.AsSpan())} holds {count} values but {values.Length} were given."),
-                nameof(values));
+                string.Create(CultureInfo.InvariantCulture, $"Tensor '{name}': shape {FormatShape(shape.AsSpan())} holds {count} values but {values} were given."),
+                "values");
         }
-
-        Name = name;
-        Shape = shape;
-        DType = dtype;
-        Values = values;
     }
+
+    private readonly NeuralPure.Tensors.NdArray<float>? _floats; // immutable, so held as it is: no copy
+    private ImmutableArray<double> _values;
+
+    /// <summary>Whether the tensor was made from floats (<see cref="Floats"/>).</summary>
+    internal bool HasFloats => _floats is not null;
+
+    /// <summary>The values as floats, when the tensor was made from them (else empty).</summary>
+    internal ReadOnlySpan<float> Floats => _floats is { } f ? f.Span : default;
+
+    /// <summary>The number of values.</summary>
+    internal int Count => _floats?.Span.Length ?? _values.Length;
 
     /// <summary>Gets the tensor's name.</summary>
     public string Name { get; }
@@ -81,7 +112,21 @@ public sealed record NamedTensor
     public SafeTensorDType DType { get; }
 
     /// <summary>Gets the values, row-major.</summary>
-    public ImmutableArray<double> Values { get; }
+    public ImmutableArray<double> Values
+    {
+        get
+        {
+            if (_values.IsDefault && _floats is { } a)
+            {
+                var f = a.Span;
+                var d = new double[f.Length];
+                for (int i = 0; i < f.Length; i++) d[i] = f[i];
+                _values = ImmutableCollectionsMarshal.AsImmutableArray(d);
+            }
+
+            return _values;
+        }
+    }
 
     /// <summary>Compares two tensors by name, element type, shape and values (NaN equals NaN).</summary>
     /// <param name="other">The other tensor.</param>
@@ -96,7 +141,7 @@ public sealed record NamedTensor
 
     /// <summary>Returns a hash code consistent with <see cref="Equals(NamedTensor?)"/>.</summary>
     /// <returns>The hash code.</returns>
-    public override int GetHashCode() => HashCode.Combine(Name, DType, Values.Length);
+    public override int GetHashCode() => HashCode.Combine(Name, DType, Count);
 
     /// <summary>Describes the tensor without listing its values.</summary>
     /// <returns>A one-line summary.</returns>

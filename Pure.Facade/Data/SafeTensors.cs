@@ -421,7 +421,7 @@ public static class SafeTensors
             long offset = 0;
             foreach (NamedTensor t in file.Tensors)
             {
-                long bytes = (long)t.Values.Length * (t.DType == SafeTensorDType.F32 ? 4 : 8);
+                long bytes = (long)t.Count * (t.DType == SafeTensorDType.F32 ? 4 : 8);
                 w.WriteStartObject(t.Name);
                 w.WriteString("dtype", t.DType == SafeTensorDType.F32 ? "F32" : "F64");
                 w.WriteStartArray("shape");
@@ -467,6 +467,12 @@ public static class SafeTensors
         {
             foreach (NamedTensor t in file.Tensors)
             {
+                if (t.HasFloats && BitConverter.IsLittleEndian)
+                {
+                    destination.Write(MemoryMarshal.AsBytes(t.Floats)); // already the file's bytes
+                    continue;
+                }
+
                 ReadOnlySpan<double> values = t.Values.AsSpan();
                 int size = t.DType == SafeTensorDType.F32 ? 4 : 8;
                 int perChunk = ChunkBytes / size;

@@ -236,11 +236,8 @@ public static class CheckpointFile
     {
         for (int i = 0; i < tree.Count; i++)
         {
-            var leaf = tree[i].Span;
-            var values = new double[leaf.Length];
-            for (int j = 0; j < values.Length; j++) values[j] = leaf[j];
-            // The array is the tensor's (nothing else holds it), so it is wrapped, not copied again.
-            tensors.Add(new NamedTensor($"{prefix}/{tree.Names[i]}", tree[i].Shape, SafeTensorDType.F32, ImmutableCollectionsMarshal.AsImmutableArray(values)));
+            // Held as the tree's own immutable floats: written and hashed from their bytes (no copy, no conversion either way).
+            tensors.Add(new NamedTensor($"{prefix}/{tree.Names[i]}", tree[i].Shape, tree[i]));
         }
     }
 
@@ -313,6 +310,7 @@ public static class CheckpointFile
                 buf[0] = 0; buf[1] = (byte)t.DType;
                 sha.AppendData(buf[..2]);
                 foreach (int d in t.Shape) { BinaryPrimitives.WriteInt32LittleEndian(buf, d); sha.AppendData(buf); }
+                if (t.HasFloats && BitConverter.IsLittleEndian) { sha.AppendData(MemoryMarshal.AsBytes(t.Floats)); continue; }
                 ReadOnlySpan<double> values = t.Values.AsSpan();
                 int size = t.DType == SafeTensorDType.F32 ? 4 : 8, perChunk = HashChunk / size;
                 for (int start = 0; start < values.Length; start += perChunk)

@@ -265,6 +265,11 @@ public sealed class FitterCheckpointTests : IDisposable
         Assert.Contains(file.Tensors, t => t.DType == SafeTensorDType.F32 && t.Values.Length > 0);
         Assert.Equal(ReferenceContentHash(file.Tensors), file.Metadata["sha256"]);
 
+        // The parameters and moments are held as floats and written from their bytes: the same file as the same tensors held as doubles.
+        var asDoubles = new SafeTensorsFile(file.Metadata, [.. file.Tensors.Select(t => new NamedTensor(t.Name, t.Shape, t.DType, t.Values))]);
+        Assert.Equal(SafeTensors.Serialize(asDoubles), SafeTensors.Serialize(file));
+        Assert.Equal(asDoubles, file);
+
         var tree = new ParamTree<float>(["a", "b"], [NdArray.Vector([.. Enumerable.Range(0, 2_500).Select(i => (float)Math.Cos(i))]), NdArray.Vector(-0f, float.NaN, 1e-45f)]);
         var floats = tree.Leaves.SelectMany(l => l.Span.ToArray()).SelectMany(BitConverter.GetBytes).ToArray();
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(floats)), TrainedModel.HashParameters(tree));
