@@ -275,6 +275,21 @@ public sealed class FitterCheckpointTests : IDisposable
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(floats)), TrainedModel.HashParameters(tree));
     }
 
+    /// <summary>Checkpoints are written in the background, but a write that fails still fails the fit, with the write's own
+    /// exception (here the start checkpoint's, into a folder that does not exist, at the end of the first epoch), and no
+    /// temporary file is left behind.</summary>
+    [Fact]
+    public void A_checkpoint_that_cannot_be_written_fails_the_fit_with_its_own_exception()
+    {
+        var path = Path.Combine(_dir.Path, "missing-folder", "c.safetensors");
+        int reported = 0;
+        var progress = new SyncProgress<EpochReport>(_ => reported++);
+        var e = Assert.ThrowsAny<IOException>(() => Fitter.Fit(Spec, Optimizer("adam"), Train, null, Options(), progress, checkpoint: new CheckpointOptions(path)));
+        Assert.Contains("missing-folder", e.Message);
+        Assert.Equal(0, reported); // it failed at the first epoch's end, before that epoch was reported
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "missing-folder")));
+    }
+
     [Fact]
     public void Resume_refuses_a_checkpoint_of_another_model_optimizer_or_set_of_options()
     {
